@@ -1,0 +1,135 @@
+"""Every error → problem+json, in one place: domain errors by class, validation errors
+without the submitted values, unknown failures as a bare 500 that leaks nothing."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from api.problems import ProblemError, problem_response
+from domain import errors as de
+from domain import providers as dp
+
+log = structlog.get_logger("api.errors")
+
+# Domain error class → (HTTP status, title). Subclasses inherit their base's entry.
+_STATUS: dict[type[de.DomainError], tuple[int, str]] = {
+    de.ConnectionNotFoundError: (404, "Not found"),
+    de.ConnectionDeletedError: (404, "Not found"),
+    de.VersionConflictError: (412, "Version conflict"),
+    de.AgentRequiredError: (422, "Agent required"),
+    de.InvalidPhoneNumberError: (422, "Invalid phone number"),
+    de.PhoneNumberCountryMismatchError: (422, "Phone number not of that country"),
+    de.InvalidCountryError: (422, "Invalid country"),
+    de.InvalidAreaCodeError: (422, "Invalid area code"),
+    de.NumberAlreadyConnectedError: (409, "Number already connected"),
+    de.NotConnectedError: (409, "Not connected"),
+    de.InvalidTransitionError: (409, "Invalid transition"),
+    de.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
+    de.InvalidRegistrationStatusError: (422, "Invalid registration status"),
+    de.ComplianceInvalidError: (422, "Invalid compliance payload"),
+    dp.NumberUnavailableError: (409, "Number unavailable"),
+    dp.ComplianceRestrictedError: (422, "Compliance restriction"),
+    dp.ProviderUnavailableError: (503, "Provider unavailable"),
+}
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
+
+
+def _domain_problem(error: de.DomainError) -> ProblemError:
+    status, title = next(
+        (_STATUS[cls] for cls in type(error).__mro__ if cls in _STATUS), (400, "Bad request")
+    )
+    headers: dict[str, str] = {}
+    errors: list[dict[str, str]] | None = None
+    if isinstance(error, de.VersionConflictError) and error.expected is None:
+        status = 409  # a race without If-Match, after retries: not a stale precondition
+    if isinstance(error, dp.ProviderUnavailableError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, de.ComplianceInvalidError):
+        errors = [
+            {
+                "field": "smsCompliance." + p.field if p.field != "smsCompliance" else p.field,
+                "code": p.code,
+                "message": p.message,
+            }
+            for p in error.problems
+        ]
+    elif error.field is not None:
+        errors = [{"field": error.field, "code": error.code, "message": error.message}]
+    return ProblemError(status, error.code, title, error.message, errors=errors, headers=headers)
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_problem(errors: Sequence[Any]) -> ProblemError:
+    """A 422 listing field, code and pydantic's generic message: never the input value."""
+    items = [
+        {
+            "field": _field_name(e.get("loc", ())),
+            "code": str(e.get("type", "invalid")),
+            "message": str(e.get("msg", "Invalid value")),
+        }
+        for e in errors
+    ]
+    return ProblemError(
+        422, "validation_error", "Invalid request", "The request is not valid.", errors=items
+    )
+
+
+async def _on_problem(_: Request, error: Exception) -> Response:
+    assert isinstance(error, ProblemError)
+    return problem_response(error)
+
+
+async def _on_domain(_: Request, error: Exception) -> Response:
+    assert isinstance(error, de.DomainError)
+    return problem_response(_domain_problem(error))
+
+
+async def _on_validation(_: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return problem_response(validation_problem(error.errors()))
+
+
+async def _on_http(_: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
+    detail = error.detail if isinstance(error.detail, str) else "Request refused."
+    headers = dict(error.headers or {})
+    return problem_response(ProblemError(error.status_code, code, detail, detail, headers=headers))
+
+
+async def _on_unexpected(request: Request, error: Exception) -> Response:
+    # The exception's message may hold request data (e.g. a payload value): log its type and
+    # the frames, never str(error).
+    log.error(
+        "unhandled_error",
+        error_type=type(error).__name__,
+        path=request.url.path,
+        frames="".join(traceback.format_tb(error.__traceback__)),
+    )
+    return problem_response(
+        ProblemError(500, "internal_error", "Internal error", "Something went wrong on our side.")
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every handler on ``app``."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(de.DomainError, _on_domain)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

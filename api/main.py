@@ -1,0 +1,42 @@
+"""``create_app(settings)``: the API's composition root. Nothing is built at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.auth import TokenVerifier
+from api.errors import install_error_handlers
+from api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from api.routes import compliance, connections, ops
+from domain.application import SmsChannels
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
+
+
+def create_app(settings: Settings, application: SmsChannels | None = None) -> FastAPI:
+    """The FastAPI app on ``settings`` (or on a given application, e.g. one with a fake
+    provider in tests). The app closes the application's connections on shutdown."""
+    application = application or build_application(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        application.close()
+
+    app = FastAPI(
+        title="SMS channels service",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.application = application
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    for module in (connections, compliance, ops):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""The write side: the SmsConnection aggregate, number claims, rules, and the commands."""

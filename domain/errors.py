@@ -1,0 +1,185 @@
+"""Domain errors. Each carries a stable ``code`` (part of the HTTP contract) and, where one
+input field is at fault, the ``field`` name as the API spells it. Messages never quote a
+submitted value: compliance data is secret and numbers are personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid input field: where (dotted path), what rule (code), and why (message)."""
+
+    field: str
+    code: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+    code: ClassVar[str] = "domain_error"
+    field: str | None = None
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ConnectionNotFoundError(DomainError):
+    """Raised when a connection does not exist, belongs to another account, or was deleted
+    and the caller is not an auditor (we never reveal that another account's object exists)."""
+
+    code = "connection_not_found"
+
+    def __init__(self, connection_id: UUID) -> None:
+        super().__init__(f"Connection {connection_id} was not found.")
+        self.connection_id = connection_id
+
+
+class ConnectionDeletedError(DomainError):
+    """Raised when a command is sent to a connection that was deleted: deleted refuses all."""
+
+    code = "connection_deleted"
+
+    def __init__(self, connection_id: UUID) -> None:
+        super().__init__(f"Connection {connection_id} was deleted; it accepts no commands.")
+        self.connection_id = connection_id
+
+
+class VersionConflictError(DomainError):
+    """Raised when a write carries an expected version that is no longer the current one,
+    or when a concurrent writer saved the same aggregate version first."""
+
+    code = "version_conflict"
+
+    def __init__(self, expected: int | None, actual: int | None) -> None:
+        super().__init__(
+            "The connection was changed since you read it: reload it and apply your change again."
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class AgentRequiredError(DomainError):
+    """Raised when a connection would be created, assigned, or activated without an agent:
+    SMS is an agent-managed channel family."""
+
+    code = "agent_required"
+
+    def __init__(self) -> None:
+        super().__init__("An agent is required for an SMS connection.", field="agentId")
+
+
+class InvalidPhoneNumberError(DomainError):
+    """Raised when a phone number is not a valid E.164 number."""
+
+    code = "invalid_phone_number"
+
+    def __init__(self, field: str = "phoneNumber") -> None:
+        super().__init__(
+            "The phone number must be a valid number in E.164 form, e.g. +14155550123.",
+            field=field,
+        )
+
+
+class PhoneNumberCountryMismatchError(DomainError):
+    """Raised when a valid phone number does not belong to the chosen country."""
+
+    code = "phone_number_country_mismatch"
+
+    def __init__(self, country: str) -> None:
+        super().__init__(
+            f"The phone number does not belong to the chosen country ({country}).",
+            field="phoneNumber",
+        )
+
+
+class InvalidCountryError(DomainError):
+    """Raised when a country code is not an ISO 3166 alpha-2 code known to the phone plan."""
+
+    code = "invalid_country"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The country must be an ISO 3166 alpha-2 code, e.g. US.", field="countryCode"
+        )
+
+
+class InvalidAreaCodeError(DomainError):
+    """Raised when an area code is given that is not 2 to 5 digits."""
+
+    code = "invalid_area_code"
+
+    def __init__(self) -> None:
+        super().__init__("The area code must be 2 to 5 digits.", field="areaCode")
+
+
+class NumberAlreadyConnectedError(DomainError):
+    """Raised when a number is already held by another live connection (its claim is taken)."""
+
+    code = "number_already_connected"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This number is already connected. Pick another number or delete the existing"
+            " connection first.",
+            field="phoneNumber",
+        )
+
+
+class NotConnectedError(DomainError):
+    """Raised when activation is asked of a connection whose number is not connected."""
+
+    code = "not_connected"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"Only a connected number can be activated; this connection is {status}.")
+        self.status = status
+
+
+class InvalidTransitionError(DomainError):
+    """Raised when a provider-side fact does not fit the connection's lifecycle state
+    (e.g. connecting a number that already failed)."""
+
+    code = "invalid_transition"
+
+    def __init__(self, action: str, status: str) -> None:
+        super().__init__(f"Cannot {action} a connection that is {status}.")
+
+
+class IdempotencyKeyReusedError(DomainError):
+    """Raised when an Idempotency-Key is replayed with a different number or mode than the
+    request that first used it."""
+
+    code = "idempotency_key_reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used for a different request.",
+            field="Idempotency-Key",
+        )
+
+
+class InvalidRegistrationStatusError(DomainError):
+    """Raised when a provider reports a registration status outside the known list."""
+
+    code = "invalid_registration_status"
+
+    def __init__(self) -> None:
+        super().__init__("Unknown registration status.", field="status")
+
+
+class ComplianceInvalidError(DomainError):
+    """Raised when a compliance payload does not have the right shape: unknown field, wrong
+    JSON type, a string over its hard cap, too many samples, or an enum value off its list."""
+
+    code = "validation_error"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("The compliance payload is not valid.")
+        self.problems = problems

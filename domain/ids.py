@@ -1,0 +1,27 @@
+"""Deterministic ids. These namespaces are part of the stored data: never change them."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4, uuid5
+
+ACCOUNTS_NAMESPACE = UUID("6f1c8f0e-3a55-4f0e-9d0b-5b7f2f4a1c10")
+NUMBER_CLAIMS_NAMESPACE = UUID("0b6f7d3e-8d8e-4c1f-a2b8-6a8f7d1e2c33")
+SMS_REQUESTS_NAMESPACE = UUID("9a3e5c71-1d4b-4b7a-8f0e-2c6d9e8b7a55")
+
+
+def connection_id_for(account_id: str, idempotency_key: str | None) -> UUID:
+    """The id of the connection a connect command creates: ``uuid5(account, key)`` when the
+    client sent an Idempotency-Key (so a retry finds the first result), else a random one."""
+    if idempotency_key is None:
+        return uuid4()
+    return uuid5(uuid5(ACCOUNTS_NAMESPACE, account_id), idempotency_key)
+
+
+def number_claim_id(e164: str) -> UUID:
+    """The id of the claim aggregate that guards one phone number."""
+    return uuid5(NUMBER_CLAIMS_NAMESPACE, e164)
+
+
+def sms_request_id(connection_id: UUID) -> UUID:
+    """The id of the SMS request (Settings → SMS Requests) a connection's number request makes."""
+    return uuid5(SMS_REQUESTS_NAMESPACE, str(connection_id))

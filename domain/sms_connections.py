@@ -1,0 +1,285 @@
+"""The SmsConnection aggregate: one connected (or requested) number of one account.
+
+Public methods check the rules and then trigger an event; the ``@event`` methods only
+assign, because they run again on every replay. Who acted and when is on every event (the
+library stamps ``timestamp`` when the event is created, before it is applied).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, cast, get_args
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.compliance import changed_fields, check_compliance
+from domain.errors import (
+    AgentRequiredError,
+    ConnectionDeletedError,
+    InvalidRegistrationStatusError,
+    InvalidTransitionError,
+    NotConnectedError,
+)
+from domain.ids import sms_request_id
+from domain.phone import check_area_code, check_e164
+
+Mode = Literal["new", "byon"]
+Status = Literal["requested", "connected", "failed", "reclaimed", "deleted"]
+RegistrationStatus = Literal[
+    "not_submitted", "submitted", "pending", "approved", "rejected", "suspended", "expired"
+]
+ReclaimReason = Literal["reclaimed", "expired", "released"]
+REGISTRATION_STATUSES: tuple[str, ...] = get_args(RegistrationStatus)
+
+# States in which the connection holds its number's claim.
+HOLDING_STATES: frozenset[str] = frozenset({"requested", "connected"})
+
+
+class SmsConnection(Aggregate):
+    """An SMS number connected to a workspace and an agent of one account.
+
+    Invariants: an agent is always assigned; active implies connected; a deleted connection
+    accepts no command; the registration status changes only on provider facts.
+    """
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        connection_id: UUID,
+        account_id: str,
+        workspace_id: str,
+        agent_id: str,
+        mode: Mode,
+        country: str,
+        area_code: str | None,
+        phone_number: str,
+        requested_by: str,
+    ) -> SmsConnection:
+        """Start a connection for ``phone_number`` (status ``requested``)."""
+        if not agent_id:
+            raise AgentRequiredError()
+        check_area_code(area_code)
+        check_e164(phone_number, country)
+        return cls._create(
+            cls.NumberRequested,  # type: ignore[attr-defined]  # made by @event below
+            id=connection_id,
+            account_id=account_id,
+            workspace_id=workspace_id,
+            agent_id=agent_id,
+            mode=mode,
+            country=country,
+            area_code=area_code,
+            phone_number=phone_number,
+            request_id=sms_request_id(connection_id),
+            requested_by=requested_by,
+        )
+
+    @event("NumberRequested")
+    def __init__(
+        self,
+        account_id: str,
+        workspace_id: str,
+        agent_id: str,
+        mode: Mode,
+        country: str,
+        area_code: str | None,
+        phone_number: str,
+        request_id: UUID,
+        requested_by: str,
+    ) -> None:
+        self.account_id = account_id
+        self.workspace_id = workspace_id
+        self.agent_id = agent_id
+        self.mode = mode
+        self.country = country
+        self.area_code = area_code
+        self.phone_number = phone_number
+        self.request_id = request_id
+        self.requested_by = requested_by
+        self.status: Status = "requested"
+        self.active = False
+        self.provider: str | None = None
+        self.provider_ref: str | None = None
+        self.hosting_order_ref: str | None = None
+        self.failure_code: str | None = None
+        self.failure_reason: str | None = None
+        self.reclaim_reason: ReclaimReason | None = None
+        self.compliance: dict[str, Any] | None = None
+        self.registration_status: RegistrationStatus = "not_submitted"
+        self.registration_raw_status: str | None = None
+        self.registration_reason: str | None = None
+        self.registration_ref: str | None = None
+        self.changed_since_submission = False
+
+    # --- queries -------------------------------------------------------------------------
+
+    @property
+    def holds_number(self) -> bool:
+        """True while the connection keeps its number's claim (requested or connected)."""
+        return self.status in HOLDING_STATES
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status == "deleted"
+
+    def _check_live(self) -> None:
+        if self.is_deleted:
+            raise ConnectionDeletedError(self.id)
+
+    # --- provider facts ------------------------------------------------------------------
+
+    def record_hosting_started(self, provider: str, order_ref: str) -> None:
+        """The provider accepted a bring-your-own-number hosting order; still ``requested``."""
+        self._check_live()
+        if self.status != "requested":
+            raise InvalidTransitionError("start hosting for", self.status)
+        self._hosting_started(provider=provider, order_ref=order_ref)
+
+    @event("HostingStarted")
+    def _hosting_started(self, provider: str, order_ref: str) -> None:
+        self.provider = provider
+        self.hosting_order_ref = order_ref
+
+    def mark_connected(self, provider: str, provider_ref: str) -> None:
+        """The provider confirmed the number. Idempotent for the same provider reference."""
+        self._check_live()
+        if self.status == "connected" and self.provider_ref == provider_ref:
+            return
+        if self.status != "requested":
+            raise InvalidTransitionError("connect", self.status)
+        self._connected(provider=provider, provider_ref=provider_ref)
+
+    @event("NumberConnected")
+    def _connected(self, provider: str, provider_ref: str) -> None:
+        self.status = "connected"
+        self.provider = provider
+        self.provider_ref = provider_ref
+
+    def mark_failed(self, code: str, reason: str) -> None:
+        """Provisioning failed (the provider said no): terminal. Idempotent once failed."""
+        self._check_live()
+        if self.status == "failed":
+            return
+        if self.status != "requested":
+            raise InvalidTransitionError("fail", self.status)
+        self._failed(code=code, reason=reason)
+
+    @event("ProvisioningFailed")
+    def _failed(self, code: str, reason: str) -> None:
+        self.status = "failed"
+        self.failure_code = code
+        self.failure_reason = reason
+
+    def reclaim(self, reason: ReclaimReason) -> None:
+        """The provider took the number back: degraded and inactive. Idempotent."""
+        self._check_live()
+        if self.status == "reclaimed":
+            return
+        if self.status != "connected":
+            raise InvalidTransitionError("reclaim", self.status)
+        self._reclaimed(reason=reason)
+
+    @event("NumberReclaimed")
+    def _reclaimed(self, reason: ReclaimReason) -> None:
+        self.status = "reclaimed"
+        self.reclaim_reason = reason
+        self.active = False
+
+    def change_registration_status(
+        self,
+        status: str,
+        *,
+        raw_status: str | None,
+        reason: str | None,
+        provider_ref: str | None,
+    ) -> None:
+        """A provider reported the brand/campaign registration status. The only way the
+        status changes: operator edits never touch it."""
+        self._check_live()
+        if status not in REGISTRATION_STATUSES:
+            raise InvalidRegistrationStatusError()
+        self._registration_status_changed(
+            status=cast(RegistrationStatus, status),
+            raw_status=raw_status,
+            reason=reason,
+            provider_ref=provider_ref,
+        )
+
+    @event("RegistrationStatusChanged")
+    def _registration_status_changed(
+        self,
+        status: RegistrationStatus,
+        raw_status: str | None,
+        reason: str | None,
+        provider_ref: str | None,
+    ) -> None:
+        self.registration_status = status
+        self.registration_raw_status = raw_status
+        self.registration_reason = reason
+        self.registration_ref = provider_ref
+        if status in ("submitted", "not_submitted"):
+            self.changed_since_submission = False
+
+    # --- operator commands ---------------------------------------------------------------
+
+    def assign_agent(self, agent_id: str, by: str) -> None:
+        """Assign the agent whose knowledge base answers the texts. No-op if unchanged."""
+        self._check_live()
+        if not agent_id:
+            raise AgentRequiredError()
+        if agent_id == self.agent_id:
+            return
+        self._agent_assigned(agent_id=agent_id, assigned_by=by)
+
+    @event("AgentAssigned")
+    def _agent_assigned(self, agent_id: str, assigned_by: str) -> None:
+        self.agent_id = agent_id
+
+    def activate(self, by: str) -> None:
+        """Switch the channel on: needs a connected number and an agent. No-op if on."""
+        self._check_live()
+        if self.status != "connected":
+            raise NotConnectedError(self.status)
+        if not self.agent_id:
+            raise AgentRequiredError()
+        if not self.active:
+            self._active_changed(active=True, changed_by=by)
+
+    def deactivate(self, by: str) -> None:
+        """Switch the channel off. No-op if off."""
+        self._check_live()
+        if self.active:
+            self._active_changed(active=False, changed_by=by)
+
+    @event("ActiveChanged")
+    def _active_changed(self, active: bool, changed_by: str) -> None:
+        self.active = active
+
+    def update_compliance(self, payload: object, by: str) -> None:
+        """Replace the compliance payload with ``payload`` as entered (a draft is fine).
+        Rejects a payload of the wrong shape; records nothing when no field changed."""
+        self._check_live()
+        checked = check_compliance(payload)
+        changed = changed_fields(self.compliance, checked)
+        if self.compliance is not None and not changed:
+            return
+        self._compliance_updated(compliance=checked, changed_fields=changed, updated_by=by)
+
+    @event("ComplianceUpdated")
+    def _compliance_updated(
+        self, compliance: dict[str, Any], changed_fields: list[str], updated_by: str
+    ) -> None:
+        self.compliance = compliance
+        if self.registration_status != "not_submitted":
+            self.changed_since_submission = True
+
+    def delete(self, by: str) -> None:
+        """Remove the connection: terminal, hidden from the table, kept for audit."""
+        self._check_live()
+        self._deleted(deleted_by=by)
+
+    @event("ConnectionDeleted")
+    def _deleted(self, deleted_by: str) -> None:
+        self.status = "deleted"
+        self.active = False

@@ -1,0 +1,1 @@
+"""Adapters of the SMS provider port (``domain.providers.NumberProvider``)."""

@@ -1,0 +1,153 @@
+"""``sms-channels``: the one command-line entry point."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from sms_channels.bootstrap import build_application
+from sms_channels.logs import configure_logging
+from sms_channels.settings import InsecureSettingsError, Settings
+from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
+
+app = typer.Typer(help="SMS channels service.", no_args_is_help=True)
+
+TOUR = """
+SMS channels service on http://{host}:{port}  (OpenAPI UI: http://{host}:{port}/docs)
+Database: {database}
+
+A development token (Workspace Admin of account acc_demo, valid 24 h):
+
+  export TOKEN={token}
+
+Try it:
+
+  curl -s -X POST http://{host}:{port}/channels/sms/connect \\
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+    -d '{{"mode":"new","countryCode":"US","areaCode":"415","phoneNumber":"+14155550123",
+         "workspaceId":"ws_1","agentId":"agent_1"}}'
+"""
+
+
+def _serve(settings: Settings) -> None:
+    from api.main import create_app  # noqa: PLC0415 (keeps `token` fast)
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler that
+    # kills the process before atexit runs, and the embedded PostgreSQL would outlive us.
+    def handler(signum: int, _: FrameType | None) -> None:
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _migrate(settings: Settings) -> None:
+    build_application(settings.model_copy(update={"create_tables": True})).close()
+
+
+@app.command()
+def run() -> None:
+    """Run the service on the embedded default: PostgreSQL under DATA_DIR (unless
+    DATABASE_URL is set), generated secrets, the sandbox provider. Prints a token."""
+    from sms_channels.embedded import (  # noqa: PLC0415
+        load_or_create_secrets,
+        start_embedded_postgres,
+    )
+
+    settings = Settings()
+    configure_logging(settings.log_level, "console")
+    _exit_cleanly_on_sigterm()
+    dev = load_or_create_secrets(settings.data_dir)
+    update: dict[str, object] = {}
+    if settings.database_url is None:
+        update["database_url"] = start_embedded_postgres(settings.data_dir)
+    if settings.jwt_secret is None and not settings.jwt_public_key:
+        update["jwt_secret"] = dev.jwt_secret
+    if settings.cipher_key is None:
+        update["cipher_key"] = dev.cipher_key
+    settings = Settings(**{**settings.model_dump(), **update})
+    _migrate(settings)
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+    token = (
+        mint_token(secret, account_id="acc_demo", user_id="user_demo", ttl_seconds=86400)
+        if secret
+        else "<mint one with your identity provider>"
+    )
+    typer.echo(
+        TOUR.format(
+            host=settings.host,
+            port=settings.port,
+            token=token,
+            database="embedded" if "database_url" in update else "DATABASE_URL",
+        )
+    )
+    _serve(settings)
+
+
+@app.command()
+def serve() -> None:
+    """Run the API for production: refuses to start without DATABASE_URL, a JWT key and
+    CIPHER_KEY. Tables must exist (``sms-channels migrate``)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        settings.require_production_secrets()
+    except InsecureSettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=2) from None
+    _serve(settings)
+
+
+@app.command()
+def migrate() -> None:
+    """Create the event store tables (run once before `serve` and the workers)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _migrate(settings)
+    typer.echo("tables ready")
+
+
+@app.command()
+def token(
+    account: Annotated[str, typer.Option(help="Account id (acc claim).")],
+    user: Annotated[str, typer.Option(help="User id (sub claim).")] = "user_dev",
+    permission: Annotated[
+        list[str] | None, typer.Option(help="Repeat for each; default: Workspace Admin.")
+    ] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Mint an HS256 JWT with JWT_SECRET (or the embedded default's secret)."""
+    settings = Settings()
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value()
+    else:
+        from sms_channels.embedded import load_or_create_secrets  # noqa: PLC0415
+
+        secret = load_or_create_secrets(settings.data_dir).jwt_secret
+    typer.echo(
+        mint_token(
+            secret,
+            account_id=account,
+            user_id=user,
+            permissions=permission or WORKSPACE_ADMIN,
+            ttl_seconds=ttl,
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,43 @@
+"""Settings → the eventsourcing library's environment: the one place DATABASE_URL is mapped
+to its ``POSTGRES_*`` variables."""
+
+from __future__ import annotations
+
+from psycopg.conninfo import conninfo_to_dict
+
+from sms_channels.settings import Settings
+
+
+def eventsourcing_env(settings: Settings) -> dict[str, str]:
+    """The library environment for ``settings``. Every key the service relies on is set
+    explicitly, so stray variables in the process environment cannot change persistence."""
+    env = {
+        "CIPHER_TOPIC": "",
+        "CIPHER_KEY": settings.cipher_key.get_secret_value() if settings.cipher_key else "",
+    }
+    if settings.persistence == "memory":
+        env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        return env
+    if not settings.database_url:
+        msg = "DATABASE_URL is required for PostgreSQL persistence"
+        raise ValueError(msg)
+    params = conninfo_to_dict(settings.database_url)
+    env.update(
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+            "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+            "POSTGRES_PORT": str(params.get("port", "5432")),
+            "POSTGRES_USER": str(params.get("user", "postgres")),
+            # The library insists on a password variable even with trust auth.
+            "POSTGRES_PASSWORD": str(params.get("password", "")),
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+            "CREATE_TABLE": "y" if settings.create_tables else "n",
+        }
+    )
+    return env

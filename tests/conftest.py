@@ -1,0 +1,79 @@
+"""Fixtures: settings for memory and PostgreSQL, a fresh database per test session.
+
+PostgreSQL: the machine's server (TEST_DATABASE_ADMIN_URL, default 127.0.0.1:5432) when it
+answers, else an embedded one under a temporary directory. Each session gets its own
+database, dropped at the end; tests use unique ids instead of wiping tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from domain.application import SmsChannels
+from providers.sandbox import SandboxProvider
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
+from tests.support import JWT_SECRET
+
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_ADMIN_URL", DEFAULT_ADMIN_URL)
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return url
+    except psycopg.OperationalError:
+        from sms_channels.embedded import start_embedded_postgres  # noqa: PLC0415
+
+        embedded = start_embedded_postgres(tmp_path_factory.mktemp("pg"))
+        return embedded.replace("/sms_channels?", "/postgres?")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    admin = _admin_url(tmp_path_factory)
+    name = f"sms_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(admin)
+    info["dbname"] = name
+    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
+    # Create the tables once, as `sms-channels migrate` does, before any test app starts.
+    build_application(Settings(database_url=url, create_tables=True)).close()
+    yield url
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def pg_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, jwt_secret=JWT_SECRET, data_dir=Path("/nonexistent"))
+
+
+@pytest.fixture
+def memory_settings() -> Settings:
+    return Settings(persistence="memory", jwt_secret=JWT_SECRET)
+
+
+@pytest.fixture
+def memory_app() -> Iterator[SmsChannels]:
+    application = build_application(Settings(persistence="memory"), SandboxProvider())
+    yield application
+    application.close()
+
+
+@pytest.fixture
+def pg_app(pg_settings: Settings) -> Iterator[SmsChannels]:
+    application = build_application(pg_settings, SandboxProvider())
+    yield application
+    application.close()

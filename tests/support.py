@@ -1,0 +1,89 @@
+"""Helpers shared by the test tiers: unique ids and numbers, tokens, a live server."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import phonenumbers
+import uvicorn
+from fastapi import FastAPI
+
+from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
+
+JWT_SECRET = "test-secret-" + "x" * 40
+ALL_PERMISSIONS = (*WORKSPACE_ADMIN, "compliance.audit")
+
+_numbers = itertools.count(uuid.uuid4().int % 5_000_000)
+_US_AREA_CODES = (
+    "201",
+    "212",
+    "303",
+    "305",
+    "312",
+    "404",
+    "415",
+    "503",
+    "617",
+    "702",
+    "718",
+    "805",
+    "808",
+    "917",
+    "972",
+)
+
+
+def unique_account() -> str:
+    return f"acc_{uuid.uuid4().hex[:12]}"
+
+
+def unique_us_number() -> str:
+    """A valid US number no other test of this run uses (claims outlive a test)."""
+    while True:
+        n = next(_numbers)
+        area = _US_AREA_CODES[n % len(_US_AREA_CODES)]
+        candidate = f"+1{area}{2000000 + (n // len(_US_AREA_CODES)) % 8000000:07d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+            return candidate
+
+
+def token(account: str, permissions: tuple[str, ...] = ALL_PERMISSIONS, user: str = "u1") -> str:
+    return mint_token(JWT_SECRET, account_id=account, user_id=user, permissions=permissions)
+
+
+def auth(account: str, permissions: tuple[str, ...] = ALL_PERMISSIONS) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(account, permissions)}"}
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> None:
+    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            msg = f"condition not met within {timeout}s"
+            raise TimeoutError(msg)
+        time.sleep(interval)
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
