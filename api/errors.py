@@ -35,9 +35,17 @@ _STATUS: dict[type[de.DomainError], tuple[int, str]] = {
     de.IdempotencyKeyReusedError: (422, "Idempotency key reused"),
     de.InvalidRegistrationStatusError: (422, "Invalid registration status"),
     de.ComplianceInvalidError: (422, "Invalid compliance payload"),
+    de.InvalidPointInTimeError: (422, "Invalid point in time"),
     dp.NumberUnavailableError: (409, "Number unavailable"),
     dp.ComplianceRestrictedError: (422, "Compliance restriction"),
     dp.ProviderUnavailableError: (503, "Provider unavailable"),
+    dp.BadAreaCodeError: (422, "Invalid area code"),
+    dp.ProviderRejectedError: (502, "Provider refused the request"),
+    dp.WebhookRejectedError: (403, "Webhook refused"),
+    dp.WebhookPayloadError: (400, "Malformed webhook"),
+    dp.UnknownProviderError: (404, "Not found"),
+    de.InvalidNumberSearchError: (422, "Invalid number search"),
+    de.ProvisioningFailedError: (409, "Provisioning failed"),
 }
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}

@@ -9,8 +9,18 @@ from fastapi import FastAPI
 
 from api.auth import TokenVerifier
 from api.errors import install_error_handlers
+from api.metrics import Metrics
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware
-from api.routes import compliance, connections, ops
+from api.readmodels import ReadModels
+from api.routes import (
+    channels_table,
+    compliance,
+    connections,
+    directory,
+    numbers,
+    ops,
+    webhooks,
+)
 from domain.application import SmsChannels
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
@@ -20,10 +30,22 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     """The FastAPI app on ``settings`` (or on a given application, e.g. one with a fake
     provider in tests). The app closes the application's connections on shutdown."""
     application = application or build_application(settings)
+    read_models = (
+        ReadModels(
+            settings.database_url,
+            events_table=getattr(application.recorder, "events_table_name", "smschannels_events"),
+            pool_size=settings.postgres_pool_size,
+            wait_seconds=settings.read_wait_seconds,
+        )
+        if settings.persistence == "postgres" and settings.database_url
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        if read_models is not None:
+            read_models.close()
         application.close()
 
     app = FastAPI(
@@ -33,10 +55,14 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     )
     app.state.settings = settings
     app.state.application = application
+    app.state.read_models = read_models
+    app.state.metrics = metrics = Metrics()
+    if read_models is not None:
+        metrics.add_projections(read_models.tracking_states)
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app)
-    for module in (connections, compliance, ops):
+    for module in (connections, channels_table, compliance, directory, numbers, webhooks, ops):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)
     return app

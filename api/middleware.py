@@ -7,6 +7,7 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import Metrics
 from api.problems import ProblemError, problem_response
 
 log = structlog.get_logger("api.access")
@@ -72,8 +73,9 @@ class AccessLogMiddleware:
     """One log line per request: method, route template, status, duration. Never bodies,
     headers or query values (they can hold compliance data or tokens)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,11 +93,13 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status)).observe(elapsed)
             log.info(
                 "request",
                 method=scope["method"],
-                route=getattr(route, "path", "unmatched"),
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )

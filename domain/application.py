@@ -1,13 +1,34 @@
 """The application service: one method per command, each load → decide → save, returning
-the event-log position of what it recorded (for read-your-writes)."""
+the event-log position of what it recorded (for read-your-writes).
+
+Provider side effects (buying, hosting, releasing a number) are ordered so that a crash or a
+retry at any point neither buys twice nor leaves a bought number unrecorded:
+
+1. the connection and its number claim are saved together (``requested``) *before* the
+   provider is called, so at most one connection can be buying a number, and a bought
+   number always has a record that names it;
+2. the provider is asked, with the connection id as the number's reference;
+3. the outcome is recorded: ``NumberConnected`` / ``HostingStarted``, or, when the provider
+   refused, ``ProvisioningFailed`` with the claim freed in the same transaction.
+
+When the provider is unreachable *during* step 2 the request stays ``requested`` with its
+claim (the purchase may have happened): a replay with the same Idempotency-Key resumes it,
+and the reconcile worker settles it after a bound (connected if the provider holds the
+number under this connection's reference, failed and freed otherwise). A provider known to
+be down *before* step 1 refuses the connect with nothing recorded.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError, Recording
@@ -15,24 +36,56 @@ from eventsourcing.persistence import RecordConflictError, Recording
 from domain.errors import (
     ConnectionDeletedError,
     ConnectionNotFoundError,
+    DomainError,
     IdempotencyKeyReusedError,
+    InvalidNumberSearchError,
     NumberAlreadyConnectedError,
+    ProvisioningFailedError,
     VersionConflictError,
 )
 from domain.ids import connection_id_for, number_claim_id
 from domain.number_claims import NumberClaim
+from domain.phone import check_area_code, check_country
+from domain.provider_deliveries import (
+    DeliveryOutcome,
+    ProviderDelivery,
+    provider_delivery_id,
+)
 from domain.providers import (
+    AvailableNumber,
+    BadAreaCodeError,
     ComplianceRestrictedError,
+    HeldNumber,
+    HostingCompleted,
+    HostingFailed,
+    NumberLost,
     NumberProvider,
     NumberUnavailableError,
     ProviderError,
+    ProviderEvent,
+    ProviderFact,
     ProviderUnavailableError,
+    ProvisionedNumber,
+    RegistrationChanged,
+    Unrecognised,
 )
 from domain.sms_connections import Mode, ReclaimReason, SmsConnection
+
+log = structlog.get_logger("domain.application")
 
 # Commands without an expected version are retried this often when a concurrent writer
 # saved the same aggregate version first (the caller asked for "apply to the latest").
 MAX_ATTEMPTS = 3
+
+# Number search bounds (the wizard shows one page; Twilio's own maximum is 1000).
+MAX_SEARCH_LIMIT = 100
+# Twilio's ``Contains``: 2 to 16 digits or letters (letters match their keypad digit), with
+# ``*`` matching any one digit. Anything else is refused rather than passed on.
+_CONTAINS = re.compile(r"[0-9A-Za-z*]{2,16}")
+
+# Failure codes the service records itself (the provider's own refusals use their codes).
+INTERRUPTED = "provisioning_interrupted"
+HOSTING_FAILED = "hosting_failed"
 
 
 @dataclass(frozen=True)
@@ -60,6 +113,16 @@ class CommandResult:
     created: bool = False
 
 
+@dataclass(frozen=True)
+class ProviderEventResult:
+    """What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
+    (nothing to change), or ``duplicate`` (this event id was handled before)."""
+
+    outcome: DeliveryOutcome | Literal["duplicate"]
+    connection_id: UUID | None
+    position: int
+
+
 class SmsChannels(Application[UUID]):
     """The SMS channels write model (tables ``smschannels_*`` on PostgreSQL)."""
 
@@ -68,6 +131,13 @@ class SmsChannels(Application[UUID]):
     def __init__(self, provider: NumberProvider, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.provider = provider
+
+    def close(self) -> None:
+        """Close the event store's connections and the provider adapter's."""
+        try:
+            self.provider.close()
+        finally:
+            super().close()
 
     # --- reads of the write model --------------------------------------------------------
 
@@ -87,14 +157,36 @@ class SmsChannels(Application[UUID]):
         """The newest notification id in the log (0 when the log is empty)."""
         return self.recorder.max_notification_id() or 0
 
+    # --- numbers at the provider -----------------------------------------------------------
+
+    def search_numbers(
+        self, country: str, area_code: str | None, contains: str | None, limit: int
+    ) -> list[AvailableNumber]:
+        """Numbers the provider offers. Checks every parameter first (InvalidCountryError,
+        InvalidAreaCodeError, InvalidNumberSearchError naming the parameter); an empty
+        inventory is an empty list. Records nothing."""
+        check_country(country)
+        check_area_code(area_code)
+        if contains is not None and not _CONTAINS.fullmatch(contains):
+            raise InvalidNumberSearchError(
+                "contains", "contains must be 2 to 16 digits, letters or '*'."
+            )
+        if not 1 <= limit <= MAX_SEARCH_LIMIT:
+            raise InvalidNumberSearchError(
+                "limit", f"limit must be between 1 and {MAX_SEARCH_LIMIT}."
+            )
+        return self.provider.search(country, area_code, contains, limit)
+
     # --- operator commands ---------------------------------------------------------------
 
     def connect(self, command: ConnectNumber) -> CommandResult:
         """Request a number, claim it, and provision it at the provider.
 
-        Order: claim (saved with the new connection) → provider call → record the outcome,
-        so a number is bought only while this connection holds its claim. A replay with the
-        same Idempotency-Key returns the first result and creates nothing.
+        Order: check the input (422, nothing recorded) → check the claim (409, nothing
+        recorded) → check the provider is not known to be down (503, nothing recorded) →
+        save connection + claim → provider call → record the outcome. A replay with the
+        same Idempotency-Key returns the first result, or resumes a request that a provider
+        outage or a crash left ``requested``; it never creates a second connection.
         """
         connection_id = connection_id_for(command.account_id, command.idempotency_key)
         for _ in range(MAX_ATTEMPTS):
@@ -115,6 +207,7 @@ class SmsChannels(Application[UUID]):
             if command.compliance is not None:
                 connection.update_compliance(command.compliance, by=command.requested_by)
             claim = self._claim(command.phone_number, connection_id)
+            self.provider.check_available()
             try:
                 self.save(connection, claim)
             except RecordConflictError:
@@ -170,21 +263,27 @@ class SmsChannels(Application[UUID]):
         by: str,
         expected_version: int | None = None,
     ) -> CommandResult:
-        """Delete the connection, free its number's claim, then release it at the provider.
+        """Delete the connection, free its number's claim, then release the number (or
+        cancel the hosting order) at the provider.
 
-        The release comes after the commit: a crash in between leaves a number held at the
-        provider by no connection, which the provider reconcile finds (never the reverse)."""
-        held_ref: list[str] = []
+        The release comes after the commit: a crash or a provider outage in between leaves
+        a number held at the provider by no live connection, which the reconcile sweep
+        releases. The reverse order could leave a live connection whose number is gone.
+        A failed release therefore does not fail the delete (it is already committed)."""
+        held_refs: list[str] = []
 
         def decide(connection: SmsConnection) -> list[Aggregate]:
-            if connection.holds_number and connection.provider_ref:
-                held_ref.append(connection.provider_ref)
+            held_refs.clear()  # a retried decision starts again
+            if connection.holds_number:
+                ref = connection.provider_ref or connection.hosting_order_ref
+                if ref:
+                    held_refs.append(ref)
             connection.delete(by=by)
             return self._released_claim(connection)
 
         result = self._change(account_id, connection_id, expected_version, decide)
-        for ref in held_ref:
-            self.provider.release(ref)
+        for ref in held_refs:
+            self._release_quietly(ref, connection_id)
         return result
 
     # --- provider facts ------------------------------------------------------------------
@@ -239,22 +338,207 @@ class SmsChannels(Application[UUID]):
 
         return self._provider_change(connection_id, decide)
 
-    # --- mechanics -----------------------------------------------------------------------
+    def record_provider_event(self, event: ProviderEvent) -> ProviderEventResult:
+        """Apply a verified webhook event, at most once per (provider, event id).
+
+        The connection is found through the number's claim (the live connection holding
+        the number) and must match the event's refs. The delivery mark is saved in the same
+        transaction as the change, so a redelivery is ``duplicate`` and changes nothing. An
+        event that fits no connection, or that the reconcile poll already recorded, is
+        ``ignored``: acknowledged, so that the provider stops redelivering it.
+        """
+        delivery_id = provider_delivery_id(event.provider, event.event_id)
+        for _ in range(MAX_ATTEMPTS):
+            if self._exists(delivery_id):
+                return ProviderEventResult("duplicate", None, self.current_position())
+            connection, others = self._decide_on_fact(event.provider, event.fact)
+            outcome: DeliveryOutcome = "applied" if connection is not None else "ignored"
+            delivery = ProviderDelivery.receive(
+                provider=event.provider,
+                event_id=event.event_id,
+                kind=type(event.fact).__name__,
+                outcome=outcome,
+                connection_id=connection.id if connection is not None else None,
+            )
+            changed = [connection, *others] if connection is not None else []
+            try:
+                recordings = self.save(delivery, *changed)
+            except RecordConflictError:
+                continue  # a concurrent delivery or command: decide again on fresh state
+            return ProviderEventResult(
+                outcome, connection.id if connection else None, _position(recordings)
+            )
+        raise VersionConflictError(None, None)
+
+    # --- reconcile (called by workers/reconcile.py) ----------------------------------------
+
+    def settle_interrupted_request(
+        self, connection_id: UUID, *, requested_before: datetime
+    ) -> CommandResult | None:
+        """Finish or fail a request left ``requested`` without a provider outcome (a crash
+        or an outage between the claim and the record), if it was requested before
+        ``requested_before``. None when there is nothing to settle.
+
+        ``new``: connected if the provider holds the number under this connection's
+        reference (the purchase went through), else failed with the claim freed. Never buys:
+        a purchase long after the operator asked would surprise them.
+        ``byon``: the hosting order is (re)started; the provider returns an open order for
+        the number rather than a second one.
+        """
+        connection = self._find(connection_id)
+        if connection is None or not _interrupted(connection, requested_before):
+            return None
+        if connection.mode == "new":
+            held = self.provider.holding(connection.phone_number)
+            if held is not None and held.reference == str(connection.id):
+                return self.record_number_connected(connection.id, self.provider.name, held.ref)
+            return self.record_provisioning_failed(
+                connection.id,
+                INTERRUPTED,
+                "The request was interrupted before the number was bought.",
+            )
+        try:
+            order = self.provider.start_hosting(
+                connection.country, connection.phone_number, reference=str(connection.id)
+            )
+        except ProviderUnavailableError:
+            raise  # try again on the next pass
+        except ProviderError as error:
+            return self.record_provisioning_failed(connection.id, error.code, error.message)
+        return self._provider_change(connection.id, _only(_mark_hosting(order.provider, order.ref)))
+
+    def poll_hosting(self, connection_id: UUID) -> CommandResult | None:
+        """Record the outcome of a ``byon`` connection's hosting order if the provider says
+        it finished (the webhook's safety net). None while it is pending."""
+        connection = self._find(connection_id)
+        if connection is None or connection.status != "requested":
+            return None
+        order_ref = connection.hosting_order_ref
+        if connection.mode != "byon" or not order_ref:
+            return None
+        status = self.provider.hosting_status(order_ref)
+        if status.state == "completed" and status.number_ref:
+            return self.record_number_connected(
+                connection.id, self.provider.name, status.number_ref
+            )
+        if status.state == "failed":
+            reason = status.reason or "The provider refused to host the number."
+            return self.record_provisioning_failed(connection.id, HOSTING_FAILED, reason)
+        return None
+
+    def confirm_holding(self, connection_id: UUID) -> CommandResult | None:
+        """Record ``NumberReclaimed`` if the provider no longer holds a connected number (or
+        holds it under another ref). None when it still holds it."""
+        connection = self._find(connection_id)
+        if connection is None or connection.status != "connected" or not connection.provider_ref:
+            return None
+        held = self.provider.holding(connection.phone_number)
+        if held is not None and held.ref == connection.provider_ref:
+            return None
+        return self.record_reclaimed(connection.id, "reclaimed")
+
+    def release_orphan(self, held: HeldNumber) -> bool:
+        """Release a number the provider holds under one of this service's connections when
+        that connection no longer holds it (deleted, failed, or reclaimed and bought again
+        elsewhere); True if released. Numbers with no reference, or whose reference is not
+        a connection of this store, are never touched: they are not ours to give back."""
+        connection_id = _as_uuid(held.reference)
+        if connection_id is None:
+            return False
+        connection = self._find(connection_id)
+        if connection is None:
+            return False
+        if connection.holds_number and connection.status == "requested":
+            return False  # still being provisioned: the pending path settles it
+        if connection.holds_number and connection.provider_ref == held.ref:
+            return False
+        self.provider.release(held.ref)
+        log.info("orphan_released", connection_id=str(connection_id), ref=held.ref)
+        return True
+
+    # --- mechanics: provisioning ------------------------------------------------------------
 
     def _provision(self, connection: SmsConnection, claim: NumberClaim) -> CommandResult:
+        """Call the provider for a saved ``requested`` connection and record the outcome."""
+        decide: Callable[[SmsConnection], None]
+        bought: str | None = None
         try:
             if connection.mode == "new":
-                number = self.provider.purchase(connection.country, connection.phone_number)
-                connection.mark_connected(number.provider, number.ref)
+                number = self._buy(connection)
+                bought = number.ref
+                decide = _mark_connected(number)
             else:
-                order = self.provider.start_hosting(connection.country, connection.phone_number)
-                connection.record_hosting_started(order.provider, order.ref)
-        except ProviderError as error:
-            connection.mark_failed(error.code, error.message)
-            claim.release(connection.id)
-            self.save(connection, claim)
+                order = self.provider.start_hosting(
+                    connection.country, connection.phone_number, reference=str(connection.id)
+                )
+                decide = _mark_hosting(order.provider, order.ref)
+        except ProviderUnavailableError:
+            # The call may have taken effect: keep the claim and the request pending. A
+            # replay resumes it; the reconcile worker settles it after its bound.
+            log.warning("provisioning_pending", connection_id=str(connection.id))
             raise
-        return CommandResult(connection, _position(self.save(connection)), created=True)
+        except ProviderError as error:
+            self._record_refusal(connection, claim, error)
+            raise
+        return self._record_outcome(connection, decide, bought)
+
+    def _buy(self, connection: SmsConnection) -> ProvisionedNumber:
+        """Purchase the number, treating "unavailable" as success when the provider already
+        holds it under this connection's reference (an earlier attempt of this very request
+        bought it: a retry after a timeout, or a concurrent replay)."""
+        reference = str(connection.id)
+        try:
+            return self.provider.purchase(
+                connection.country, connection.phone_number, reference=reference
+            )
+        except NumberUnavailableError:
+            held = self.provider.holding(connection.phone_number)
+            if held is not None and held.reference == reference:
+                return ProvisionedNumber(self.provider.name, held.ref)
+            raise
+
+    def _record_outcome(
+        self,
+        connection: SmsConnection,
+        decide: Callable[[SmsConnection], None],
+        bought: str | None,
+    ) -> CommandResult:
+        """Save the provider's outcome. On a concurrent change, decide again on the fresh
+        connection; if it moved on (deleted, or failed by the reconcile worker), give back
+        what was just bought: nothing may stay held without a live connection."""
+        decide(connection)
+        try:
+            return CommandResult(connection, _position(self.save(connection)), created=True)
+        except RecordConflictError:
+            pass
+        try:
+            result = self._provider_change(connection.id, _only(decide))
+        except DomainError:
+            if bought is not None:
+                self._release_quietly(bought, connection.id)
+            raise
+        return CommandResult(result.connection, result.position, created=True)
+
+    def _record_refusal(
+        self, connection: SmsConnection, claim: NumberClaim, error: ProviderError
+    ) -> None:
+        connection.mark_failed(error.code, error.message)
+        claim.release(connection.id)
+        try:
+            self.save(connection, claim)
+        except RecordConflictError:
+            # Settled meanwhile (deleted, failed): then the refusal changes nothing.
+            with contextlib.suppress(DomainError):
+                self.record_provisioning_failed(connection.id, error.code, error.message)
+
+    def _release_quietly(self, ref: str, connection_id: UUID) -> None:
+        try:
+            self.provider.release(ref)
+        except ProviderError as error:
+            # Committed already: the reconcile sweep releases it once the provider answers.
+            log.warning(
+                "release_deferred", connection_id=str(connection_id), ref=ref, code=error.code
+            )
 
     def _replayed(self, existing: SmsConnection, command: ConnectNumber) -> CommandResult:
         if existing.account_id != command.account_id:  # cannot happen: ids are per account
@@ -263,7 +547,72 @@ class SmsChannels(Application[UUID]):
             raise IdempotencyKeyReusedError()
         if existing.status == "failed":
             raise _failure_error(existing)
+        if _awaits_provider(existing):
+            # The first attempt was cut short (provider outage, crash): resume it. The
+            # claim is still this connection's, so nobody else can be buying the number.
+            self.provider.check_available()
+            claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
+            return self._provision(existing, claim)
         return CommandResult(existing, self.current_position(), created=False)
+
+    # --- mechanics: provider events -----------------------------------------------------------
+
+    def _decide_on_fact(
+        self, provider: str, fact: ProviderFact
+    ) -> tuple[SmsConnection | None, list[Aggregate]]:
+        """The connection the fact changes (with the other aggregates to save), or None
+        when it changes nothing."""
+        if isinstance(fact, Unrecognised):
+            return None, []
+        connection = self._holder(fact.phone_number)
+        if connection is None:
+            return None, []
+        version = connection.version
+        try:
+            others = self._apply_fact(connection, provider, fact)
+        except DomainError as error:
+            log.info("provider_event_ignored", connection_id=str(connection.id), code=error.code)
+            return None, []
+        if connection.version == version:
+            return None, []  # already so (e.g. the reconcile poll recorded it first)
+        return connection, others
+
+    def _apply_fact(
+        self, connection: SmsConnection, provider: str, fact: ProviderFact
+    ) -> list[Aggregate]:
+        if isinstance(fact, HostingCompleted):
+            if connection.hosting_order_ref == fact.order_ref:
+                connection.mark_connected(provider, fact.number_ref)
+            return []
+        if isinstance(fact, HostingFailed):
+            if connection.hosting_order_ref == fact.order_ref and connection.status == "requested":
+                connection.mark_failed(HOSTING_FAILED, fact.reason)
+                return self._released_claim(connection)
+            return []
+        if isinstance(fact, NumberLost):
+            same_holding = fact.ref is None or fact.ref == connection.provider_ref
+            if same_holding and connection.status == "connected":
+                connection.reclaim(fact.reason)
+                return self._released_claim(connection)
+            return []
+        if isinstance(fact, RegistrationChanged):
+            connection.change_registration_status(
+                fact.status,
+                raw_status=fact.raw_status,
+                reason=fact.reason,
+                provider_ref=fact.registration_ref,
+            )
+        return []
+
+    def _holder(self, phone_number: str) -> SmsConnection | None:
+        """The live connection holding ``phone_number``'s claim, if any."""
+        try:
+            claim: NumberClaim = self.repository.get(number_claim_id(phone_number))
+        except AggregateNotFoundError:
+            return None
+        return self._find(claim.holder) if claim.holder is not None else None
+
+    # --- mechanics: loading and saving -----------------------------------------------------
 
     def _claim(self, phone_number: str, connection_id: UUID) -> NumberClaim:
         try:
@@ -278,18 +627,23 @@ class SmsChannels(Application[UUID]):
         claim.release(connection.id)
         return [claim]
 
+    def _exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
     def _find(self, connection_id: UUID) -> SmsConnection | None:
         try:
-            connection: SmsConnection = self.repository.get(connection_id)
+            connection: Aggregate = self.repository.get(connection_id)
         except AggregateNotFoundError:
             return None
-        return connection
+        return connection if isinstance(connection, SmsConnection) else None
 
     def _load(self, account_id: str, connection_id: UUID) -> SmsConnection:
         connection = self._find(connection_id)
-        if connection is None or not isinstance(connection, SmsConnection):
-            raise ConnectionNotFoundError(connection_id)
-        if connection.account_id != account_id:
+        if connection is None or connection.account_id != account_id:
             raise ConnectionNotFoundError(connection_id)
         return connection
 
@@ -345,11 +699,66 @@ def _position(recordings: list[Recording[UUID]]) -> int:
     return max(recording.notification.id for recording in recordings)
 
 
-def _failure_error(connection: SmsConnection) -> ProviderError:
+def _mark_connected(number: ProvisionedNumber) -> Callable[[SmsConnection], None]:
+    def decide(connection: SmsConnection) -> None:
+        connection.mark_connected(number.provider, number.ref)
+
+    return decide
+
+
+def _mark_hosting(provider: str, order_ref: str) -> Callable[[SmsConnection], None]:
+    def decide(connection: SmsConnection) -> None:
+        connection.record_hosting_started(provider, order_ref)
+
+    return decide
+
+
+def _only(decide: Callable[[SmsConnection], None]) -> Callable[[SmsConnection], list[Aggregate]]:
+    """Adapts a decision that changes only the connection to ``_provider_change``."""
+
+    def decision(connection: SmsConnection) -> list[Aggregate]:
+        decide(connection)
+        return []
+
+    return decision
+
+
+def _awaits_provider(connection: SmsConnection) -> bool:
+    """True for a ``requested`` connection that has no provider outcome yet: a purchase
+    never recorded, or a hosting order never opened."""
+    if connection.status != "requested":
+        return False
+    if connection.mode == "new":
+        return connection.provider_ref is None
+    return connection.hosting_order_ref is None
+
+
+def _interrupted(connection: SmsConnection, requested_before: datetime) -> bool:
+    return _awaits_provider(connection) and connection.created_on < requested_before
+
+
+def _as_uuid(value: str | None) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _failure_error(connection: SmsConnection) -> DomainError:
     """The error the first attempt of a connect answered with, for an idempotent replay."""
-    code = connection.failure_code
+    code = connection.failure_code or ""
     if code == NumberUnavailableError.code:
         return NumberUnavailableError()
     if code == ComplianceRestrictedError.code:
-        return ComplianceRestrictedError(connection.failure_reason or "")
-    return ProviderUnavailableError()
+        return ComplianceRestrictedError(_restriction_reason(connection.failure_reason or ""))
+    if code == BadAreaCodeError.code:
+        return BadAreaCodeError()
+    return ProvisioningFailedError(code)
+
+
+def _restriction_reason(recorded_message: str) -> str:
+    """The provider's reason inside the recorded message "The provider restricts numbers
+    here: <reason>" (the failure record keeps the whole message)."""
+    return recorded_message.removeprefix("The provider restricts numbers here: ")

@@ -8,6 +8,8 @@ draft and are not errors here. Error messages never quote a submitted value.
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
@@ -140,21 +142,47 @@ class ComplianceDraft(_Section):
     campaign: CampaignDraft | None = None
 
 
+BRAND_FIELDS: tuple[str, ...] = tuple(BrandDraft.model_fields)
+CAMPAIGN_FIELDS: tuple[str, ...] = tuple(CampaignDraft.model_fields)
+
+# An unknown key is named in the error path only if it looks like a field name: a key that
+# holds pasted text (spaces, punctuation, length) could be a value typed into the wrong place.
+_FIELD_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def _path_part(part: str | int) -> str:
+    if isinstance(part, int) or _FIELD_LIKE.fullmatch(part):
+        return str(part)
+    return "<unknown>"
+
+
 def _problem(error: Any) -> FieldProblem:
-    # Only the location, the error type and pydantic's generic message: never error["input"].
-    field = ".".join(str(part) for part in error["loc"])
+    # Only the location, the error type and pydantic's generic message: never error["input"]
+    # nor error["ctx"] (which can hold the offending text for pattern errors).
+    field = ".".join(_path_part(part) for part in error["loc"])
     return FieldProblem(field=field or "smsCompliance", code=error["type"], message=error["msg"])
 
 
 def check_compliance(payload: object) -> dict[str, Any]:
-    """Return ``payload`` unchanged if it has the right shape, else raise
-    ComplianceInvalidError listing every problem (field path, code, message; no values)."""
+    """Return a deep copy of ``payload`` (equal to it, key order and all) if it has the
+    right shape, else raise ComplianceInvalidError listing every problem (field path, code,
+    generic message; never a submitted value).
+
+    The right shape is a JSON object of at most ``brand`` and ``campaign``, each an object of
+    the known fields, each field null or of its JSON type within its hard cap or enum list.
+    Required-but-empty fields are fine: a draft is saved as entered. The copy keeps later
+    changes to the caller's object out of what is recorded."""
+    if not isinstance(payload, dict):
+        raise ComplianceInvalidError(
+            [FieldProblem("smsCompliance", "model_type", "Input should be a JSON object")]
+        )
     try:
         ComplianceDraft.model_validate(payload)
     except ValidationError as error:
-        raise ComplianceInvalidError([_problem(e) for e in error.errors()]) from None
-    assert isinstance(payload, dict)  # validated above: a JSON object
-    return payload
+        raise ComplianceInvalidError(
+            [_problem(e) for e in error.errors(include_input=False, include_url=False)]
+        ) from None
+    return copy.deepcopy(payload)
 
 
 def empty_compliance() -> dict[str, Any]:

@@ -183,3 +183,39 @@ class ComplianceInvalidError(DomainError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("The compliance payload is not valid.")
         self.problems = problems
+
+
+class InvalidPointInTimeError(DomainError):
+    """Raised when an audit asks for the compliance payload at a point in time that is not
+    well formed: ``asOf`` not an RFC 3339 timestamp with a time zone, ``asOfVersion`` below 1,
+    or both given at once."""
+
+    code = "invalid_point_in_time"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class InvalidNumberSearchError(DomainError):
+    """Raised when a number search asks for something malformed: ``contains`` with
+    characters other than digits, letters and ``*`` or of the wrong length, or a ``limit``
+    out of range. ``field`` names the query parameter."""
+
+    code = "invalid_number_search"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class ProvisioningFailedError(DomainError):
+    """Raised when a replayed connect (same Idempotency-Key) finds that its request failed
+    for a reason with no more specific error: interrupted and given up by the reconcile
+    worker, or a hosting order the provider refused. Start again with a new request."""
+
+    code = "provisioning_failed"
+
+    def __init__(self, failure_code: str) -> None:
+        super().__init__(
+            f"This request failed ({failure_code}); start again with a new request.",
+        )
+        self.failure_code = failure_code

@@ -1,12 +1,18 @@
-"""The SMS provider port: what the domain needs from Twilio-like providers, and the
-provider's errors in domain terms. Adapters (sandbox, Twilio) implement the Protocol."""
+"""The SMS provider port: what the domain needs from Twilio-like providers, the provider's
+errors in domain terms, and the facts its webhooks report. Adapters (``providers.sandbox``,
+``providers.twilio``) implement the Protocols; the domain sees only this module."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Literal, Protocol
 
 from domain.errors import DomainError
+from domain.sms_connections import ReclaimReason
+
+# --- what the provider answers ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -31,10 +37,39 @@ class ProvisionedNumber:
 
 @dataclass(frozen=True)
 class HostingOrder:
-    """A bring-your-own-number hosting order, finished later by a provider webhook."""
+    """A bring-your-own-number hosting order, finished later by a webhook or the poll."""
 
     provider: str
     ref: str
+
+
+@dataclass(frozen=True)
+class HeldNumber:
+    """A number the account holds at the provider.
+
+    ``reference`` is what the service asked the provider to keep with the number when it
+    bought or hosted it (the connection id); None for numbers this service did not acquire.
+    """
+
+    phone_number: str
+    ref: str
+    reference: str | None
+
+
+HostingState = Literal["pending", "completed", "failed"]
+
+
+@dataclass(frozen=True)
+class HostingStatus:
+    """Where a hosting order stands: ``completed`` carries the hosted number's ref,
+    ``failed`` the provider's reason."""
+
+    state: HostingState
+    number_ref: str | None = None
+    reason: str | None = None
+
+
+# --- the provider's refusals and failures ------------------------------------------------
 
 
 class ProviderError(DomainError):
@@ -53,6 +88,19 @@ class NumberUnavailableError(ProviderError):
         )
 
 
+class BadAreaCodeError(ProviderError):
+    """Raised when the provider does not know the area code, or the country has no area
+    codes to search by (Twilio 21451, 21457)."""
+
+    code = "invalid_area_code"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The provider does not offer numbers by this area code in this country.",
+            field="areaCode",
+        )
+
+
 class ComplianceRestrictedError(ProviderError):
     """Raised when the provider needs what the account lacks for this country (a regulatory
     bundle, an address): ``reason`` says which."""
@@ -65,26 +113,208 @@ class ComplianceRestrictedError(ProviderError):
 
 
 class ProviderUnavailableError(ProviderError):
-    """Raised when the provider cannot be reached or keeps failing; try again later."""
+    """Raised when the provider cannot be reached or keeps failing (timeouts, 5xx, 429 after
+    the retries); ``retry_after_seconds`` says when trying again makes sense. The call may
+    or may not have taken effect at the provider."""
 
     code = "provider_unavailable"
 
     def __init__(self, retry_after_seconds: int = 5) -> None:
         super().__init__("The SMS provider is unavailable; try again shortly.")
-        self.retry_after_seconds = retry_after_seconds
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class ProviderRejectedError(ProviderError):
+    """Raised when the provider refuses a request for a reason the service has no better
+    name for (e.g. credentials refused, an unmapped error code). ``provider_code`` is the
+    provider's own code, for the logs and the failure record."""
+
+    code = "provider_rejected"
+
+    def __init__(self, provider_code: str) -> None:
+        super().__init__(f"The SMS provider refused the request (provider code {provider_code}).")
+        self.provider_code = provider_code
+
+
+# --- the port ------------------------------------------------------------------------------
 
 
 class NumberProvider(Protocol):
-    """What the service asks of an SMS provider. Methods raise ProviderError subclasses."""
+    """What the service asks of an SMS provider. Methods raise ProviderError subclasses.
+
+    ``reference`` (purchase, hosting) is kept by the provider with the number so that the
+    reconcile worker can tell which connection acquired a number it finds held; ``ref`` is
+    the provider's own id (a number's or a hosting order's).
+    """
 
     name: str
 
+    def check_available(self) -> None:
+        """Raise ProviderUnavailableError if the provider is known to be down right now.
+        Cheap: answers from what the adapter has seen recently, never waits on the network."""
+        ...
+
     def search(
         self, country: str, area_code: str | None, contains: str | None, limit: int
-    ) -> list[AvailableNumber]: ...
+    ) -> list[AvailableNumber]:
+        """At most ``limit`` SMS-capable numbers on offer; an empty list when none are."""
+        ...
 
-    def purchase(self, country: str, phone_number: str) -> ProvisionedNumber: ...
+    def purchase(self, country: str, phone_number: str, *, reference: str) -> ProvisionedNumber:
+        """Buy ``phone_number``. NumberUnavailableError when it is not on offer (including
+        when this account already holds it: see ``holding``)."""
+        ...
 
-    def start_hosting(self, country: str, phone_number: str) -> HostingOrder: ...
+    def start_hosting(self, country: str, phone_number: str, *, reference: str) -> HostingOrder:
+        """Open a hosting order for a number the customer owns elsewhere. Idempotent per
+        number: while an order for it is open, that order is returned."""
+        ...
 
-    def release(self, ref: str) -> None: ...
+    def release(self, ref: str) -> None:
+        """Give back a held number, or cancel a hosting order, by its ref. Idempotent:
+        releasing what is no longer held succeeds."""
+        ...
+
+    def holding(self, phone_number: str) -> HeldNumber | None:
+        """The status lookup: the account's holding of ``phone_number``, or None."""
+        ...
+
+    def held_numbers(self) -> Iterable[HeldNumber]:
+        """Every number the account holds (for the reconcile sweep)."""
+        ...
+
+    def hosting_status(self, order_ref: str) -> HostingStatus:
+        """Where a hosting order stands."""
+        ...
+
+    def close(self) -> None:
+        """Free the adapter's connections."""
+        ...
+
+
+# --- webhooks: the facts a provider reports ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostingCompleted:
+    """A hosted (bring-your-own) number was verified and now sends and receives here."""
+
+    phone_number: str
+    order_ref: str
+    number_ref: str
+
+
+@dataclass(frozen=True)
+class HostingFailed:
+    """A hosting order failed (verification refused, carrier said no)."""
+
+    phone_number: str
+    order_ref: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NumberLost:
+    """The provider reclaimed, expired or released a number. ``ref`` (when the provider
+    says) must match the connection's provider reference: a late event about an earlier
+    holding of the same number must not hit the connection that holds it now."""
+
+    phone_number: str
+    ref: str | None
+    reason: ReclaimReason
+
+
+@dataclass(frozen=True)
+class RegistrationChanged:
+    """The brand/campaign registration status of a number changed at the provider.
+    ``status`` is one of the domain's registration statuses; ``raw_status`` the provider's."""
+
+    phone_number: str
+    status: str
+    raw_status: str | None
+    reason: str | None
+    registration_ref: str | None
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    """A correctly signed event the service does not act on (acknowledged, ignored)."""
+
+    kind: str
+
+
+ProviderFact = HostingCompleted | HostingFailed | NumberLost | RegistrationChanged | Unrecognised
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One verified webhook delivery: the provider's id for it (stable across redeliveries)
+    and the fact it reports."""
+
+    provider: str
+    event_id: str
+    fact: ProviderFact
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A webhook as received: the URL the provider addressed, headers with lower-case
+    names, and the raw body (signatures cover the bytes, not a re-encoding)."""
+
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class WebhookVerifier(Protocol):
+    """Checks a provider's webhook signature and reads the fact it reports."""
+
+    provider: str
+
+    def verify(self, request: WebhookRequest) -> ProviderEvent:
+        """The event of a correctly signed request. Raises WebhookRejectedError when the
+        signature is missing, wrong or stale, WebhookPayloadError when a signed body cannot
+        be read."""
+        ...
+
+
+class WebhookRejectedError(DomainError):
+    """Raised when a webhook's signature is missing or does not verify: the request is not
+    from the provider (or was altered)."""
+
+    code = "webhook_signature_invalid"
+
+    def __init__(self, message: str = "The webhook signature is missing or wrong.") -> None:
+        super().__init__(message)
+
+
+class WebhookStaleError(WebhookRejectedError):
+    """Raised when a signed webhook's timestamp is outside the accepted window (a replay of
+    an old delivery, or a sender whose clock is off)."""
+
+    code = "webhook_timestamp_out_of_window"
+
+    def __init__(self, tolerance_seconds: int) -> None:
+        super().__init__(
+            f"The webhook timestamp is more than {tolerance_seconds} seconds from now."
+        )
+
+
+class WebhookPayloadError(DomainError):
+    """Raised when a correctly signed webhook body cannot be read (not the documented
+    shape): the provider's bug, answered 400 so that it shows on their side."""
+
+    code = "webhook_payload_invalid"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class UnknownProviderError(DomainError):
+    """Raised when a webhook names a provider this deployment does not use."""
+
+    code = "unknown_provider"
+
+    def __init__(self) -> None:
+        super().__init__("This deployment takes no webhooks from that provider.")

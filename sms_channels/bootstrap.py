@@ -3,18 +3,58 @@
 from __future__ import annotations
 
 from domain.application import SmsChannels
-from domain.providers import NumberProvider
-from providers.sandbox import SandboxProvider
+from domain.providers import NumberProvider, WebhookVerifier
+from providers.sandbox import PostgresLedger, SandboxProvider, SandboxWebhookVerifier
+from providers.twilio import TwilioConfig, TwilioProvider, TwilioWebhookVerifier
 from sms_channels.database import eventsourcing_env
 from sms_channels.settings import Settings
 
 
 def build_provider(settings: Settings) -> NumberProvider:
-    """The configured SMS provider adapter."""
-    if settings.sms_provider == "sandbox":
-        return SandboxProvider()
-    msg = f"SMS provider {settings.sms_provider!r} is not available in this build"
-    raise NotImplementedError(msg)
+    """The configured SMS provider adapter (``SMS_PROVIDER``).
+
+    The sandbox keeps its account in PostgreSQL whenever the service does (so that every
+    process, the reconcile worker and the sandbox CLI see one account, across restarts), and
+    in memory otherwise. With ``create_tables`` (``sms-channels migrate``) its tables are
+    created here, once."""
+    if settings.sms_provider == "twilio":
+        return TwilioProvider(twilio_config(settings))
+    if settings.persistence == "postgres" and settings.database_url:
+        if settings.create_tables:
+            PostgresLedger.create_tables(settings.database_url)
+        return SandboxProvider(PostgresLedger(settings.database_url))
+    return SandboxProvider()
+
+
+def twilio_config(settings: Settings) -> TwilioConfig:
+    """The Twilio adapter's configuration; ValueError without credentials."""
+    if not settings.twilio_account_sid or settings.twilio_auth_token is None:
+        msg = "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+        raise ValueError(msg)
+    return TwilioConfig(
+        account_sid=settings.twilio_account_sid,
+        auth_token=settings.twilio_auth_token.get_secret_value(),
+        base_url=settings.twilio_base_url,
+        numbers_base_url=settings.twilio_numbers_base_url,
+        timeout_seconds=settings.twilio_timeout_seconds,
+        max_attempts=settings.twilio_max_attempts,
+        hosting_address_sid=settings.twilio_hosting_address_sid,
+        hosting_email=settings.twilio_hosting_email,
+        hosting_contact_phone=settings.twilio_hosting_contact_phone,
+    )
+
+
+def build_webhook_verifier(settings: Settings) -> WebhookVerifier:
+    """The signature check of the configured provider's webhooks. Without its secret it
+    refuses every webhook (fail closed)."""
+    if settings.sms_provider == "twilio":
+        token = settings.twilio_auth_token
+        return TwilioWebhookVerifier(token.get_secret_value() if token else None)
+    secret = settings.sandbox_webhook_secret
+    return SandboxWebhookVerifier(
+        secret.get_secret_value() if secret else None,
+        tolerance_seconds=settings.webhook_tolerance_seconds,
+    )
 
 
 def build_application(settings: Settings, provider: NumberProvider | None = None) -> SmsChannels:

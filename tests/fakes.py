@@ -1,6 +1,8 @@
-"""Fakes for unit tests. Each subclasses the real port."""
+"""Fakes for tests. Each subclasses the real port (through the sandbox, a real adapter)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from domain.providers import (
     HostingOrder,
@@ -8,27 +10,61 @@ from domain.providers import (
     ProviderError,
     ProvisionedNumber,
 )
-from providers.sandbox import SandboxProvider
+from providers.sandbox import SandboxFailures, SandboxLedger, SandboxProvider
 
 
 class FailingProvider(SandboxProvider, NumberProvider):
-    """The sandbox, except that purchase and hosting raise ``error`` while it is set."""
+    """The sandbox, except that purchase and hosting raise ``error`` while it is set, and
+    releases are remembered in ``released``."""
 
-    def __init__(self, error: ProviderError | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        error: ProviderError | None = None,
+        *,
+        ledger: SandboxLedger | None = None,
+        failures: SandboxFailures | None = None,
+    ) -> None:
+        super().__init__(ledger, failures)
         self.error = error
         self.released: list[str] = []
 
-    def purchase(self, country: str, phone_number: str) -> ProvisionedNumber:
+    def purchase(self, country: str, phone_number: str, *, reference: str) -> ProvisionedNumber:
         if self.error is not None:
             raise self.error
-        return super().purchase(country, phone_number)
+        return super().purchase(country, phone_number, reference=reference)
 
-    def start_hosting(self, country: str, phone_number: str) -> HostingOrder:
+    def start_hosting(self, country: str, phone_number: str, *, reference: str) -> HostingOrder:
         if self.error is not None:
             raise self.error
-        return super().start_hosting(country, phone_number)
+        return super().start_hosting(country, phone_number, reference=reference)
 
     def release(self, ref: str) -> None:
         self.released.append(ref)
         super().release(ref)
+
+
+class SimulatedCrash(Exception):
+    """The process dies at this point: nothing after it runs (no record, no compensation)."""
+
+
+class CrashingProvider(SandboxProvider, NumberProvider):
+    """The sandbox, except that the service "crashes" around the purchase while ``crash``
+    is set: ``"before"`` the provider is asked (nothing bought), or ``"after"`` the provider
+    bought the number but before the service could record it."""
+
+    def __init__(
+        self,
+        crash: Literal["before", "after"] | None = "after",
+        *,
+        ledger: SandboxLedger | None = None,
+    ) -> None:
+        super().__init__(ledger)
+        self.crash = crash
+
+    def purchase(self, country: str, phone_number: str, *, reference: str) -> ProvisionedNumber:
+        if self.crash == "before":
+            raise SimulatedCrash
+        bought = super().purchase(country, phone_number, reference=reference)
+        if self.crash == "after":
+            raise SimulatedCrash
+        return bought

@@ -1,19 +1,30 @@
-"""The compliance payload of a connection (``set-sms-compliance``)."""
+"""The compliance payload of a connection (``set-sms-compliance``), its preflight, and its
+audit history. Responses that carry compliance values are marked ``Cache-Control: no-store``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 
-from api.deps import ApplicationDep, ExpectedVersion, SmsManager
+from api.deps import ApplicationDep, ComplianceAuditor, ExpectedVersion, SmsManager
 from api.preconditions import etag
-from api.schemas.connections import ComplianceOut
-from domain.compliance import ComplianceDraft, empty_compliance
+from api.schemas.compliance import (
+    ComplianceHistoryOut,
+    ComplianceOut,
+    PreflightOut,
+    compliance_out,
+    history_out,
+    preflight_out,
+)
+from domain.audit import PointInTime, compliance_history, parse_as_of, version_as_of
+from domain.compliance import ComplianceDraft
+from domain.preflight import preflight
 
 router = APIRouter(tags=["compliance"])
 BASE = "/channels/sms/connections/{connection_id}/compliance"
+NO_STORE = "no-store"
 
 _PAYLOAD_SCHEMA = {
     "requestBody": {
@@ -32,7 +43,8 @@ def put_compliance(
     version: ExpectedVersion,
     response: Response,
 ) -> ComplianceOut:
-    """Replace the payload exactly as entered; partial payloads are drafts and are saved."""
+    """Replace the payload exactly as entered; partial payloads are drafts and are saved.
+    Answers with the section progress; the registration status is never changed by this."""
     result = application.update_compliance(
         principal.account_id,
         connection_id,
@@ -41,20 +53,55 @@ def put_compliance(
         expected_version=version,
     )
     response.headers["ETag"] = etag(result.connection.version)
-    return ComplianceOut(
-        sms_compliance=result.connection.compliance or empty_compliance(),
-        version=result.connection.version,
-        position=result.position,
-    )
+    response.headers["Cache-Control"] = NO_STORE
+    return compliance_out(result.connection, position=result.position)
 
 
 @router.get(BASE)
 def get_compliance(
     connection_id: UUID, principal: SmsManager, application: ApplicationDep, response: Response
 ) -> ComplianceOut:
-    """The current payload as entered, or empty defaults when none was ever saved."""
+    """The current payload as entered (empty defaults when none was ever saved), with the
+    section progress and the registration status as the provider reported it."""
     connection = application.get_connection(principal.account_id, connection_id)
     response.headers["ETag"] = etag(connection.version)
-    return ComplianceOut(
-        sms_compliance=connection.compliance or empty_compliance(), version=connection.version
-    )
+    response.headers["Cache-Control"] = NO_STORE
+    return compliance_out(connection)
+
+
+@router.get(BASE + "/preflight")
+def get_preflight(
+    connection_id: UUID, principal: SmsManager, application: ApplicationDep, response: Response
+) -> PreflightOut:
+    """What would likely be refused at US 10DLC registration, by named rule. ``ready`` only
+    means no error was found: it never implies carrier or registry approval."""
+    connection = application.get_connection(principal.account_id, connection_id)
+    response.headers["ETag"] = etag(connection.version)
+    return preflight_out(preflight(connection.compliance))
+
+
+@router.get(BASE + "/history")
+def get_history(
+    connection_id: UUID,
+    principal: ComplianceAuditor,
+    application: ApplicationDep,
+    response: Response,
+    as_of_version: Annotated[
+        int | None,
+        Query(alias="asOfVersion", ge=1, description="Aggregate version to look back to."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        Query(alias="asOf", description="RFC 3339 time with zone, e.g. 2025-01-31T09:30:00Z."),
+    ] = None,
+) -> ComplianceHistoryOut:
+    """Every compliance version replayed from the event store, oldest first (deleted
+    connections included). With ``asOfVersion`` or ``asOf``: only the version in effect
+    then, or none if nothing had been saved yet."""
+    point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
+    history = compliance_history(application, connection_id, account_id=principal.account_id)
+    response.headers["Cache-Control"] = NO_STORE
+    if not point.given:
+        return history_out(history)
+    in_effect = version_as_of(history, point)
+    return history_out(history, [in_effect] if in_effect is not None else [])

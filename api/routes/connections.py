@@ -36,7 +36,16 @@ def _answer(response: Response, result: CommandResult) -> ConnectionOut:
 @router.post(
     "/channels/sms/connect",
     status_code=status.HTTP_201_CREATED,
-    responses={202: {"model": ConnectionOut, "description": "Bring-your-own number requested"}},
+    responses={
+        202: {"model": ConnectionOut, "description": "Bring-your-own number requested"},
+        409: {"description": "number_unavailable (search again), number_already_connected"},
+        422: {"description": "Validation, or compliance_restricted (with the reason)"},
+        503: {
+            "description": "provider_unavailable, with Retry-After. Nothing is recorded when "
+            "the outage was known; if it struck during the purchase the request stays "
+            "pending: retry with the same Idempotency-Key to resume it."
+        },
+    },
 )
 def connect(
     body: ConnectRequest,
@@ -77,6 +86,7 @@ def get_connection(
     compliance = None
     if principal.may("sms.manage"):
         compliance = connection.compliance or empty_compliance()
+        response.headers["Cache-Control"] = "no-store"  # compliance values are secrets
     response.headers["ETag"] = etag(connection.version)
     return connection_out(connection, compliance=compliance)
 

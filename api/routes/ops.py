@@ -1,11 +1,15 @@
-"""Operations: liveness and readiness."""
+"""Operations: liveness, readiness, metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import ApplicationDep
+from api.metrics import Metrics
 from api.problems import ProblemError
+from api.readmodels import ReadModels
+from projections.registry import PROJECTIONS
 
 router = APIRouter(tags=["operations"])
 
@@ -17,12 +21,42 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(application: ApplicationDep) -> dict[str, str | int]:
-    """The event store answers (503 otherwise)."""
+def readyz(request: Request, application: ApplicationDep) -> dict[str, object]:
+    """Ready when the event store answers and every projection runs within its lag bound
+    (503 otherwise, naming the projections that are stopped or behind)."""
     try:
         position = application.current_position()
     except Exception as error:
-        raise ProblemError(
-            503, "not_ready", "Not ready", "The event store is not reachable."
-        ) from error
+        raise _not_ready("The event store is not reachable.") from error
+    read_models: ReadModels | None = request.app.state.read_models
+    if read_models is None:
+        return {"status": "ready", "position": position}
+    max_lag = request.app.state.settings.projection_max_lag
+    try:
+        head, states = read_models.tracking_states()
+    except Exception as error:
+        raise _not_ready("The read-model database is not reachable.") from error
+    by_name = {state.name: state for state in states}
+    problems = []
+    for name in PROJECTIONS:
+        state = by_name.get(name)
+        if state is None:
+            problems.append(f"{name}: never ran")
+        elif state.error is not None:
+            problems.append(f"{name}: stopped at position {state.error_position}")
+        elif head - state.position > max_lag:
+            problems.append(f"{name}: {head - state.position} events behind")
+    if problems:
+        raise _not_ready("; ".join(problems))
     return {"status": "ready", "position": position}
+
+
+def _not_ready(detail: str) -> ProblemError:
+    return ProblemError(503, "not_ready", "Not ready", detail, headers={"Retry-After": "5"})
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    """Prometheus text format."""
+    registry: Metrics = request.app.state.metrics
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

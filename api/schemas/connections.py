@@ -9,6 +9,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
+from api.schemas.compliance import (
+    ComplianceProgressOut,
+    Registration,
+    progress_out,
+    registration_out,
+)
 from domain.sms_connections import SmsConnection
 
 
@@ -49,13 +55,6 @@ class Degraded(WireModel):
     reasons: list[str]
 
 
-class Registration(WireModel):
-    status: str
-    raw_status: str | None
-    reason: str | None
-    changed_since_submission: bool
-
-
 class Failure(WireModel):
     code: str
     reason: str
@@ -79,6 +78,9 @@ class ConnectionOut(WireModel):
     degraded: Degraded
     registration_status: str
     registration: Registration
+    compliance_progress: ComplianceProgressOut = Field(
+        description="Completion of the compliance accordion, by section (no values)."
+    )
     failure: Failure | None
     request_id: UUID
     actions: list[str]
@@ -91,12 +93,6 @@ class ConnectionOut(WireModel):
     sms_compliance: dict[str, Any] | None = Field(
         default=None, description="Only for callers holding sms.manage."
     )
-
-
-class ComplianceOut(WireModel):
-    sms_compliance: dict[str, Any]
-    version: int
-    position: int | None = None
 
 
 def degraded_reasons(connection: SmsConnection) -> list[str]:
@@ -136,12 +132,8 @@ def connection_out(
         agent=Ref(id=connection.agent_id) if connection.agent_id else None,
         degraded=Degraded(is_degraded=bool(reasons), reasons=reasons),
         registration_status=connection.registration_status,
-        registration=Registration(
-            status=connection.registration_status,
-            raw_status=connection.registration_raw_status,
-            reason=connection.registration_reason,
-            changed_since_submission=connection.changed_since_submission,
-        ),
+        registration=registration_out(connection),
+        compliance_progress=progress_out(connection.compliance),
         failure=failure,
         request_id=connection.request_id,
         actions=["edit", "delete"] if connection.agent_id else ["edit", "delete", "assignInAgents"],

@@ -150,12 +150,17 @@ def _canary_stored(database_url: str, canary: str) -> bool:
 
 @pytest.mark.parametrize("encrypted", [True, False])
 def test_with_a_cipher_key_no_compliance_value_is_stored_in_clear(
-    pg_settings: Settings, database_url: str, encrypted: bool
+    pg_settings: Settings, isolated_database_url: str, encrypted: bool
 ) -> None:
     # The unencrypted run is the control: it proves the scan finds a canary when one is there.
     canary = f"CANARY-{unique_account()}"
     key = AESCipher.create_key(32) if encrypted else None
-    settings = pg_settings.model_copy(update={"cipher_key": SecretStr(key) if key else None})
+    settings = pg_settings.model_copy(
+        update={
+            "database_url": isolated_database_url,
+            "cipher_key": SecretStr(key) if key else None,
+        }
+    )
     application = build_application(settings, SandboxProvider())
     account = unique_account()
     result = application.connect(
@@ -168,4 +173,4 @@ def test_with_a_cipher_key_no_compliance_value_is_stored_in_clear(
         account, result.connection.id, {"campaign": {"helpMessage": canary}}, by="u"
     )
     application.close()
-    assert _canary_stored(database_url, canary) is not encrypted
+    assert _canary_stored(isolated_database_url, canary) is not encrypted

@@ -13,7 +13,7 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.ids import connection_id_for
-from domain.providers import NumberUnavailableError, ProviderUnavailableError
+from domain.providers import NumberUnavailableError
 from tests.fakes import FailingProvider
 
 
@@ -126,11 +126,11 @@ def test_a_provider_refusal_records_the_failure_and_frees_the_claim(
 def test_a_replay_of_a_failed_connect_answers_the_same_error(
     app: SmsChannels, provider: FailingProvider
 ) -> None:
-    provider.error = ProviderUnavailableError()
-    with pytest.raises(ProviderUnavailableError):
+    provider.error = NumberUnavailableError()
+    with pytest.raises(NumberUnavailableError):
         app.connect(connect(key="k-1"))
     provider.error = None
-    with pytest.raises(ProviderUnavailableError):
+    with pytest.raises(NumberUnavailableError):
         app.connect(connect(key="k-1"))
 
 

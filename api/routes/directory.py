@@ -1,0 +1,39 @@
+"""Agent directory input, for deployments without the agents topic."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from api.deps import ApplicationDep, SmsManager
+from api.schemas.read_models import DirectoryAgentIn, DirectoryAgentOut
+from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
+
+router = APIRouter(tags=["agent directory"])
+AgentId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.put("/directory/agents/{agent_id}")
+def put_agent(
+    agent_id: AgentId, body: DirectoryAgentIn, principal: SmsManager, application: ApplicationDep
+) -> DirectoryAgentOut:
+    """Record the agent's workspace, name and knowledge base (idempotent)."""
+    info = AgentInfo(
+        body.workspace_id,
+        body.workspace_name,
+        body.name,
+        body.knowledge_base_id,
+        body.knowledge_base_name,
+    )
+    position = upsert_agent(application, principal.account_id, agent_id, info)
+    # Unchanged details record nothing; the current position is still a valid waitFor.
+    position = position or application.current_position()
+    return DirectoryAgentOut(agent_id=agent_id, position=position, **body.model_dump())
+
+
+@router.delete("/directory/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_agent(agent_id: AgentId, principal: SmsManager, application: ApplicationDep) -> Response:
+    """Record that the agent was deleted (idempotent)."""
+    remove_agent(application, principal.account_id, agent_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

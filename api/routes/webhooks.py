@@ -1,0 +1,63 @@
+"""Provider webhooks: no bearer token; the provider's signature is the authentication."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from api.deps import ApplicationDep
+from api.schemas.numbers import WebhookAck
+from domain.providers import UnknownProviderError, WebhookRequest, WebhookVerifier
+from sms_channels.bootstrap import build_webhook_verifier
+from sms_channels.settings import Settings
+
+router = APIRouter(tags=["provider webhooks"])
+
+_PROBLEMS = {
+    400: {"description": "Correctly signed, but not the provider's documented shape."},
+    403: {"description": "Signature missing or wrong, or timestamp outside the window."},
+    404: {"description": "This deployment takes no webhooks from that provider."},
+}
+
+
+def _verifier(request: Request) -> WebhookVerifier:
+    verifier: WebhookVerifier | None = getattr(request.app.state, "webhook_verifier", None)
+    if verifier is None:  # built on first use from the app's settings: no secret at import
+        settings: Settings = request.app.state.settings
+        verifier = build_webhook_verifier(settings)
+        request.app.state.webhook_verifier = verifier
+    return verifier
+
+
+async def _received(request: Request) -> WebhookRequest:
+    """The request as the provider signed it: its public URL, headers, raw body."""
+    settings: Settings = request.app.state.settings
+    url = str(request.url)
+    if settings.public_base_url:
+        query = f"?{request.url.query}" if request.url.query else ""
+        url = settings.public_base_url.rstrip("/") + request.url.path + query
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    return WebhookRequest(url=url, headers=headers, body=await request.body())
+
+
+@router.post("/providers/{provider}/webhooks", responses=_PROBLEMS)  # type: ignore[arg-type]
+def receive_webhook(
+    provider: str,
+    received: Annotated[WebhookRequest, Depends(_received)],
+    verifier: Annotated[WebhookVerifier, Depends(_verifier)],
+    application: ApplicationDep,
+) -> WebhookAck:
+    """Apply a provider event once. Unsigned or badly signed → 403; a redelivered event id
+    → 200 ``duplicate``, nothing changes; an event that fits no connection → 200
+    ``ignored`` (acknowledged so that the provider stops redelivering it)."""
+    if provider != verifier.provider:
+        raise UnknownProviderError()
+    event = verifier.verify(received)
+    result = application.record_provider_event(event)
+    return WebhookAck(
+        outcome=result.outcome,
+        event_id=event.event_id,
+        connection_id=result.connection_id,
+        position=result.position,
+    )

@@ -1,0 +1,157 @@
+"""Compliance response models: payload with section progress and registration status,
+preflight findings, and the audit history (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from domain.audit import ComplianceHistory, ComplianceVersion
+from domain.compliance import empty_compliance
+from domain.compliance_progress import compliance_progress
+from domain.preflight import PreflightReport
+from domain.sms_connections import SmsConnection
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class SectionProgressOut(_Out):
+    name: str = Field(description="Stable section id, e.g. brand_identity.")
+    complete: bool
+    missing: list[str] = Field(description="Dotted names of the empty required fields.")
+
+
+class ComplianceProgressOut(_Out):
+    """Completion markers of the compliance accordion (field names only, never values)."""
+
+    complete_sections: int
+    total_sections: int
+    sections: list[SectionProgressOut]
+
+
+class Registration(_Out):
+    """The 10DLC registration as the provider last reported it (never set by an operator)."""
+
+    status: str
+    raw_status: str | None
+    reason: str | None
+    changed_since_submission: bool
+
+
+class ComplianceOut(_Out):
+    """``PUT`` / ``GET …/compliance``: the payload as entered (empty defaults when none)."""
+
+    sms_compliance: dict[str, Any]
+    compliance_progress: ComplianceProgressOut
+    registration: Registration
+    version: int
+    position: int | None = Field(
+        default=None, description="Event-log position of the command (PUT only)."
+    )
+
+
+class FindingOut(_Out):
+    field: str
+    rule: str = Field(description="Stable rule id, e.g. sample.names_brand.")
+    severity: Literal["error", "warning"]
+    message: str = Field(description="How to fix it; never quotes the value.")
+
+
+class PreflightOut(_Out):
+    """Likely refusals at 10DLC registration. ``ready`` means no error was found by these
+    rules; it never means that a carrier or The Campaign Registry approved anything."""
+
+    ready: bool
+    ruleset: str = Field(description="The rules applied, e.g. us_10dlc.")
+    findings: list[FindingOut]
+
+
+class ComplianceVersionOut(_Out):
+    version: int = Field(description="Aggregate version of the edit (If-Match numbering).")
+    recorded_at: datetime
+    actor: str
+    changed_fields: list[str]
+    sms_compliance: dict[str, Any]
+
+
+class ComplianceHistoryOut(_Out):
+    """Compliance versions replayed from the event store, oldest first; with ``asOf`` or
+    ``asOfVersion``, only the version in effect then (none if nothing was saved yet)."""
+
+    connection_id: UUID
+    status: str
+    versions: list[ComplianceVersionOut]
+
+
+def progress_out(payload: dict[str, Any] | None) -> ComplianceProgressOut:
+    progress = compliance_progress(payload)
+    return ComplianceProgressOut(
+        complete_sections=progress.complete_sections,
+        total_sections=progress.total_sections,
+        sections=[
+            SectionProgressOut(name=s.name, complete=s.complete, missing=s.missing)
+            for s in progress.sections
+        ],
+    )
+
+
+def registration_out(connection: SmsConnection) -> Registration:
+    return Registration(
+        status=connection.registration_status,
+        raw_status=connection.registration_raw_status,
+        reason=connection.registration_reason,
+        changed_since_submission=connection.changed_since_submission,
+    )
+
+
+def compliance_out(connection: SmsConnection, position: int | None = None) -> ComplianceOut:
+    return ComplianceOut(
+        sms_compliance=connection.compliance or empty_compliance(),
+        compliance_progress=progress_out(connection.compliance),
+        registration=registration_out(connection),
+        version=connection.version,
+        position=position,
+    )
+
+
+def preflight_out(report: PreflightReport) -> PreflightOut:
+    return PreflightOut(
+        ready=report.ready,
+        ruleset=report.ruleset,
+        findings=[
+            FindingOut(field=f.field, rule=f.rule, severity=f.severity, message=f.message)
+            for f in report.findings
+        ],
+    )
+
+
+def _version_out(version: ComplianceVersion) -> ComplianceVersionOut:
+    return ComplianceVersionOut(
+        version=version.version,
+        recorded_at=version.recorded_at,
+        actor=version.actor,
+        changed_fields=version.changed_fields,
+        sms_compliance=version.compliance,
+    )
+
+
+def history_out(
+    history: ComplianceHistory, versions: list[ComplianceVersion] | None = None
+) -> ComplianceHistoryOut:
+    """The history document; ``versions`` narrows it (e.g. to the one in effect as of)."""
+    return ComplianceHistoryOut(
+        connection_id=history.connection_id,
+        status=history.status,
+        versions=[_version_out(v) for v in (history.versions if versions is None else versions)],
+    )
+
+
+def version_document(version: ComplianceVersion) -> dict[str, Any]:
+    """One version as JSON-ready data, as the HTTP API spells it (for the CLI's jsonl)."""
+    return _version_out(version).model_dump(mode="json", by_alias=True)

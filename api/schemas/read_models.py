@@ -1,0 +1,115 @@
+"""Response models of the query side: channels table rows, SMS requests, directory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from api.schemas.connections import Degraded, Ref, WireModel
+
+
+class ComplianceCounts(WireModel):
+    complete_sections: int
+    total_sections: int
+
+
+class ChannelRow(WireModel):
+    """A row of the SMS tab of the channels table."""
+
+    id: UUID
+    channel_type: Literal["sms"] = "sms"
+    phone_number: str
+    country_code: str
+    mode: str
+    status: str
+    active: bool
+    workspace: Ref
+    knowledge_base: Ref | None
+    agent: Ref | None
+    degraded: Degraded
+    registration_status: str
+    compliance_progress: ComplianceCounts
+    actions: list[str]
+    version: int
+    updated_at: datetime
+
+
+class ChannelsPage(WireModel):
+    items: list[ChannelRow]
+    next_cursor: str | None
+
+
+class SmsRequestRow(WireModel):
+    id: UUID
+    connection_id: UUID
+    mode: str
+    phone_number: str
+    country_code: str
+    status: str
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SmsRequestsPage(WireModel):
+    items: list[SmsRequestRow]
+    next_cursor: str | None
+
+
+class DirectoryAgentIn(WireModel):
+    """``PUT /directory/agents/{agentId}``: the agent as the agents service knows it."""
+
+    workspace_id: str = Field(min_length=1, max_length=128)
+    workspace_name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    knowledge_base_id: str | None = Field(default=None, max_length=128)
+    knowledge_base_name: str | None = Field(default=None, max_length=200)
+
+
+class DirectoryAgentOut(DirectoryAgentIn):
+    agent_id: str
+    position: int | None = Field(default=None, description="Event-log position of the change.")
+
+
+def channel_row(row: dict[str, Any]) -> ChannelRow:
+    """The wire form of a ``sms_channels_rows`` row."""
+    reasons: list[str] = row["degraded_reasons"]
+    actions = ["edit", "delete"]
+    if {"no_agent", "agent_not_found"} & set(reasons):
+        actions.append("assignInAgents")
+    return ChannelRow(
+        id=row["connection_id"],
+        phone_number=row["phone_number"],
+        country_code=row["country"],
+        mode=row["mode"],
+        status=row["status"],
+        active=row["active"],
+        workspace=Ref(id=row["workspace_id"], name=row["workspace_name"]),
+        knowledge_base=Ref(id=row["kb_id"], name=row["kb_name"]) if row["kb_id"] else None,
+        agent=Ref(id=row["agent_id"], name=row["agent_name"]) if row["agent_id"] else None,
+        degraded=Degraded(is_degraded=row["is_degraded"], reasons=reasons),
+        registration_status=row["registration_status"],
+        compliance_progress=ComplianceCounts(
+            complete_sections=row["compliance_complete"], total_sections=row["compliance_total"]
+        ),
+        actions=actions,
+        version=row["version"],
+        updated_at=row["updated_at"],
+    )
+
+
+def sms_request_row(row: dict[str, Any]) -> SmsRequestRow:
+    return SmsRequestRow(
+        id=row["request_id"],
+        connection_id=row["connection_id"],
+        mode=row["mode"],
+        phone_number=row["phone_number"],
+        country_code=row["country"],
+        status=row["status"],
+        reason=row["reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,128 @@
+"""B3: the channels table query (each sort, keyset pages of 50) over HTTP with 16
+concurrent readers, vs the same SQL through psycopg at the same concurrency.
+Target: HTTP p99 ≤ 2x raw p99 + 2 ms.
+
+    .venv/bin/python -m bench.b3_channels_query [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from bench.common import JWT_SECRET, api_process, fresh_database, summary_ms, write_result
+from projections.channels_table import ChannelsQuery, list_rows
+from sms_channels.tokens import mint_token
+
+ACCOUNT = "acc_b3"
+SORTS = ("phoneNumber", "workspace", "knowledgeBase")
+
+
+def seed(url: str, rows: int) -> None:
+    """``rows`` channels-table rows of one account (the query is what is measured)."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO sms_channels_rows SELECT gen_random_uuid(), gen_random_uuid(), %s,"
+            " 'ws_' || (i %% 20), 'Workspace ' || (i %% 20), 'Workspace ' || (i %% 20),"
+            " '+1415' || lpad(i::text, 7, '0'), 'US', '415', 'new', 'connected', true,"
+            " 'agent_' || (i %% 50), 'Agent', 'kb_' || (i %% 50), 'KB ' || (i %% 50),"
+            " 'KB ' || (i %% 50), 'not_submitted', 3, 8, '{}', false, 4, now(), now()"
+            " FROM generate_series(1, %s) AS i",
+            (ACCOUNT, rows),
+        )
+        connection.execute("ANALYZE sms_channels_rows")
+
+
+def run_clients(clients: int, requests: int, one: Callable[[int], None]) -> list[float]:
+    """``clients`` threads, each timing ``requests`` calls of ``one``."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        mine = []
+        for index in range(requests):
+            started = time.perf_counter()
+            one(number * requests + index)
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rows, requests, clients = (5_000, 30, 16) if args.quick else (100_000, 150, 16)
+    with fresh_database() as url:
+        seed(url, rows)
+        token = mint_token(JWT_SECRET, account_id=ACCOUNT, user_id="b3", ttl_seconds=3600)
+        headers = {"Authorization": f"Bearer {token}"}
+        # Each request reads one page: the first, or one deep in the scan (via its cursor).
+        pool = ConnectionPool(url, min_size=clients, max_size=clients, kwargs={"autocommit": True})
+        cursors: dict[str, str | None] = {}
+        with pool.connection() as connection:
+            for sort in SORTS:
+                _, cursors[sort] = list_rows(
+                    connection.cursor(), ChannelsQuery(ACCOUNT, sort=sort, limit=rows // 2)
+                )  # type: ignore[arg-type]
+
+        def raw(i: int) -> None:
+            sort = SORTS[i % 3]
+            query = ChannelsQuery(
+                ACCOUNT,
+                sort=sort,
+                limit=50,  # type: ignore[arg-type]
+                cursor=cursors[sort] if i % 2 else None,
+            )
+            with pool.connection() as connection:
+                list_rows(connection.cursor(), query)
+
+        raw(0)
+        raw_latencies = run_clients(clients, requests, raw)
+        with api_process(url) as (base, _):
+            local = threading.local()
+
+            def http(i: int) -> None:
+                if not hasattr(local, "client"):
+                    local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
+                sort = SORTS[i % 3]
+                params = {"sort": sort, "limit": 50}
+                if i % 2 and cursors[sort]:
+                    params["cursor"] = cursors[sort]  # type: ignore[assignment]
+                local.client.get("/channels/sms/connections", params=params).raise_for_status()
+
+            http(0)
+            http_latencies = run_clients(clients, requests, http)
+        pool.close()
+    service, baseline = summary_ms(http_latencies), summary_ms(raw_latencies)
+    target = 2 * baseline["p99_ms"] + 2
+    write_result(
+        "B3-channels-query",
+        {
+            "rows": rows,
+            "clients": clients,
+            "requests": len(http_latencies),
+            "service_http": service,
+            "baseline_sql": baseline,
+            "ratio_p99": round(service["p99_ms"] / baseline["p99_ms"], 2),
+            "target_p99_ms": round(target, 2),
+            "target_met": service["p99_ms"] <= target,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""B5: audit replay of a connection with 1 000 compliance versions (encrypted at rest):
+the full history and a point-in-time read over HTTP, vs reading the same 1 000 event rows
+by raw SQL. Target: ≤ 3x raw.
+
+    .venv/bin/python -m bench.b5_audit_replay [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from uuid import uuid4
+
+import httpx
+import psycopg
+from eventsourcing.cipher import AESCipher
+from pydantic import SecretStr
+
+from bench.common import JWT_SECRET, api_process, fresh_database, summary_ms, write_result
+from domain.sms_connections import SmsConnection
+from providers.sandbox import SandboxProvider
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
+from sms_channels.tokens import mint_token
+
+ACCOUNT = "acc_b5"
+
+
+def seed(url: str, cipher_key: str, versions: int) -> str:
+    app = build_application(
+        Settings(database_url=url, cipher_key=SecretStr(cipher_key)), SandboxProvider()
+    )
+    connection = SmsConnection.request(
+        connection_id=uuid4(),
+        account_id=ACCOUNT,
+        workspace_id="ws",
+        agent_id="a",
+        mode="new",
+        country="US",
+        area_code=None,
+        phone_number="+14155550123",
+        requested_by="u",
+    )
+    for version in range(versions):
+        connection.update_compliance(
+            {
+                "brand": {"displayName": f"Acme {version}", "city": "San Francisco"},
+                "campaign": {
+                    "messageSamples": [f"Acme: reminder {version}. Reply STOP to opt out."],
+                    "helpMessage": "Acme: reply HELP or call us.",
+                },
+            },
+            by=f"user_{version % 7}",
+        )
+    app.save(connection)
+    app.close()
+    return str(connection.id)
+
+
+def timed(calls: int, call: object) -> list[float]:
+    latencies = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()  # type: ignore[operator]
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    versions, calls = (1_000, 5) if args.quick else (1_000, 30)
+    key = AESCipher.create_key(32)
+    with fresh_database() as url:
+        connection_id = seed(url, key, versions)
+        with psycopg.connect(url) as db:
+
+            def raw() -> None:
+                db.execute(
+                    "SELECT * FROM smschannels_events WHERE originator_id = %s"
+                    " ORDER BY originator_version",
+                    (connection_id,),
+                ).fetchall()
+
+            raw()
+            baseline = timed(calls, raw)
+        token = mint_token(
+            JWT_SECRET, account_id=ACCOUNT, user_id="auditor", permissions=("compliance.audit",)
+        )
+        with (
+            api_process(url, CIPHER_KEY=key) as (base, _),
+            httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            ) as client,
+        ):
+            path = f"/channels/sms/connections/{connection_id}/compliance/history"
+            assert len(client.get(path).json()["versions"]) == versions
+            full = timed(calls, lambda: client.get(path).raise_for_status())
+            point = timed(
+                calls,
+                lambda: client.get(path, params={"asOfVersion": versions // 2}).raise_for_status(),
+            )
+    raw_ms, full_ms, point_ms = summary_ms(baseline), summary_ms(full), summary_ms(point)
+    write_result(
+        "B5-audit-replay",
+        {
+            "versions": versions,
+            "calls": calls,
+            "baseline_sql": raw_ms,
+            "service_full_history": full_ms,
+            "service_point_in_time": point_ms,
+            "ratio_full_p50": round(full_ms["p50_ms"] / raw_ms["p50_ms"], 2),
+            "ratio_point_p50": round(point_ms["p50_ms"] / raw_ms["p50_ms"], 2),
+            "target_met": full_ms["p50_ms"] <= 3 * raw_ms["p50_ms"],
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Shared pieces of the benchmarks: a fresh database, a real API process, percentiles,
+and the result file. Every benchmark prints the service's figure, the baseline's figure
+measured in the same run on the same database, and their ratio."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from eventsourcing.cipher import AESCipher
+from psycopg import sql
+
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
+from workers.projector import create_schema
+
+ADMIN_URL = os.environ.get(
+    "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+JWT_SECRET = "bench-secret-" + "x" * 40
+RESULTS = Path("bench/results")
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new migrated database, dropped afterwards."""
+    name = f"sms_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(ADMIN_URL) | {"dbname": name}
+    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
+    build_application(Settings(database_url=url, create_tables=True)).close()
+    create_schema(url)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def api_process(url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``sms-channels serve`` as a real uvicorn process on ``url``; yields (base URL, process)."""
+    port = free_port()
+    process_env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JWT_SECRET": JWT_SECRET,
+        "CIPHER_KEY": AESCipher.create_key(32),
+        "PORT": str(port),
+        "LOG_LEVEL": "warning",
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sms_channels.cli", "serve"],
+        env=process_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the API did not start")
+        time.sleep(0.1)
+    try:
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(percentile(values, 50) * 1000, 2),
+        "p99_ms": round(percentile(values, 99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan"),
+    }
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> None:
+    result = {"benchmark": name, "machine": machine(), **result}
+    print(json.dumps(result, indent=2))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}_{int(time.time())}.json").write_text(json.dumps(result))

@@ -1,0 +1,237 @@
+"""The channels table (Account → Channels → SMS tab): one row per live connection, with
+the workspace, agent and knowledge base resolved through the agent directory.
+
+Guarantees: rows change with connection events and with directory events (no connection
+event needed when an agent loses its knowledge base); no compliance value is stored, only
+section counts; each sort (phone number, workspace, knowledge base) is served by an index
+on (account_id, sort key, connection_id), and pages are keyset-paginated on that tuple, so
+a row present during the whole scan is returned exactly once.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+import orjson
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from projections.agent_copies import AGENT_COLUMNS, AgentCopy
+from projections.base import Projection
+from projections.degraded_state import degraded_reasons
+from projections.facts import (
+    Row,
+    agent_keys,
+    agents_needed,
+    apply_connection_event,
+    apply_directory_event,
+    connection_ids,
+    is_connection_event,
+    is_directory_event,
+)
+from projections.rows import delete_rows, load_rows, upsert_rows
+
+ROWS_TABLE = "sms_channels_rows"
+AGENTS_TABLE = "sms_channels_agents"
+COLUMNS = (
+    "connection_id",
+    "request_id",
+    "account_id",
+    "workspace_id",
+    "workspace_name",
+    "workspace_sort",
+    "phone_number",
+    "country",
+    "area_code",
+    "mode",
+    "status",
+    "active",
+    "agent_id",
+    "agent_name",
+    "kb_id",
+    "kb_name",
+    "kb_sort",
+    "registration_status",
+    "compliance_complete",
+    "compliance_total",
+    "degraded_reasons",
+    "is_degraded",
+    "version",
+    "created_at",
+    "updated_at",
+)
+SORT_COLUMNS = {
+    "phoneNumber": "phone_number",
+    "workspace": "workspace_sort",
+    "knowledgeBase": "kb_sort",
+}
+
+
+class ChannelsTableProjection(Projection):
+    """Connection and directory events → ``sms_channels_rows``."""
+
+    name = "channels_table"
+    tables: ClassVar[dict[str, str]] = {
+        ROWS_TABLE: "connection_id uuid PRIMARY KEY, request_id uuid NOT NULL,"
+        " account_id text NOT NULL, workspace_id text NOT NULL, workspace_name text,"
+        " workspace_sort text NOT NULL, phone_number text NOT NULL, country text NOT NULL,"
+        " area_code text, mode text NOT NULL, status text NOT NULL, active boolean NOT NULL,"
+        " agent_id text NOT NULL, agent_name text, kb_id text, kb_name text,"
+        " kb_sort text NOT NULL, registration_status text NOT NULL,"
+        " compliance_complete integer NOT NULL, compliance_total integer NOT NULL,"
+        " degraded_reasons text[] NOT NULL, is_degraded boolean NOT NULL,"
+        " version integer NOT NULL, created_at timestamptz NOT NULL,"
+        " updated_at timestamptz NOT NULL",
+        AGENTS_TABLE: AGENT_COLUMNS,
+    }
+    indexes = (
+        (ROWS_TABLE, "account_id, phone_number, connection_id"),
+        (ROWS_TABLE, "account_id, workspace_sort, connection_id"),
+        (ROWS_TABLE, "account_id, kb_sort, connection_id"),
+        (ROWS_TABLE, "account_id, workspace_id, phone_number, connection_id"),
+        (ROWS_TABLE, "account_id, agent_id"),
+    )
+
+    def load(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
+        self.rows = load_rows(
+            cursor,
+            self.table(ROWS_TABLE),
+            "connection_id",
+            connection_ids(events),
+            agent_keys(events),
+        )
+        self.agents = AgentCopy(self.table(AGENTS_TABLE))
+        self.agents.load(cursor, agents_needed(events, self.rows))
+        self.dirty: set[UUID] = set()
+        self.deleted: set[UUID] = set()
+
+    def handle(self, event: Any) -> None:
+        if is_connection_event(event):
+            row = apply_connection_event(self.rows.get(event.originator_id), event)
+            if row is None:
+                self.rows.pop(event.originator_id, None)
+                self.deleted.add(event.originator_id)
+                self.dirty.discard(event.originator_id)
+            else:
+                self.rows[event.originator_id] = row
+                self.dirty.add(event.originator_id)
+        elif is_directory_event(event):
+            key, info = apply_directory_event(event)
+            self.agents.set(key, info)
+            self.dirty.update(
+                i for i, r in self.rows.items() if (r["account_id"], r["agent_id"]) == key
+            )
+
+    def flush(self, cursor: Cursor[Any]) -> None:
+        rows = [self._resolved(self.rows[i]) for i in self.dirty]
+        delete_rows(cursor, self.table(ROWS_TABLE), "connection_id", list(self.deleted))
+        upsert_rows(cursor, self.table(ROWS_TABLE), "connection_id", COLUMNS, rows)
+        self.agents.flush(cursor)
+
+    def _resolved(self, row: Row) -> Row:
+        """The row with the directory's names and the degraded reasons filled in."""
+        agent = self.agents.get((row["account_id"], row["agent_id"]))
+        same_workspace = agent is not None and agent.workspace_id == row["workspace_id"]
+        reasons = degraded_reasons(row, agent)
+        row.update(
+            workspace_name=agent.workspace_name if agent and same_workspace else None,
+            agent_name=agent.name if agent and same_workspace else None,
+            kb_id=agent.knowledge_base_id if agent and same_workspace else None,
+            kb_name=agent.knowledge_base_name if agent and same_workspace else None,
+            degraded_reasons=reasons,
+            is_degraded=bool(reasons),
+        )
+        row["workspace_sort"] = row["workspace_name"] or row["workspace_id"]
+        row["kb_sort"] = row["kb_name"] or ""
+        return row
+
+
+# --- the view's queries -------------------------------------------------------------------
+
+
+class InvalidCursorError(ValueError):
+    """Raised when a page cursor is malformed or was made for another sort."""
+
+
+@dataclass(frozen=True)
+class ChannelsQuery:
+    """A page request of the channels table."""
+
+    account_id: str
+    workspace_id: str | None = None
+    status: str | None = None
+    degraded: bool | None = None
+    sort: Literal["phoneNumber", "workspace", "knowledgeBase"] = "phoneNumber"
+    order: Literal["asc", "desc"] = "asc"
+    limit: int = 50
+    cursor: str | None = None
+
+
+def encode_cursor(query: ChannelsQuery, row: Row) -> str:
+    position = [query.sort, query.order, row[SORT_COLUMNS[query.sort]], str(row["connection_id"])]
+    return base64.urlsafe_b64encode(orjson.dumps(position)).decode()
+
+
+def _decode_cursor(query: ChannelsQuery) -> tuple[str, UUID] | None:
+    if query.cursor is None:
+        return None
+    try:
+        sort, order, value, connection_id = orjson.loads(base64.urlsafe_b64decode(query.cursor))
+        if (sort, order) != (query.sort, query.order) or not isinstance(value, str):
+            raise InvalidCursorError
+        return value, UUID(connection_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidCursorError from error
+
+
+def list_rows(cursor: Cursor[Any], query: ChannelsQuery) -> tuple[list[Row], str | None]:
+    """One page of rows and the cursor of the next page (None on the last page)."""
+    column = sql.Identifier(SORT_COLUMNS[query.sort])
+    conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
+    params: dict[str, Any] = {"account": query.account_id, "limit": query.limit + 1}
+    for name, value in (
+        ("workspace_id", query.workspace_id),
+        ("status", query.status),
+        ("is_degraded", query.degraded),
+    ):
+        if value is not None:
+            conditions.append(sql.SQL("{} = %({})s").format(sql.Identifier(name), sql.SQL(name)))
+            params[name] = value
+    after = _decode_cursor(query)
+    direction = sql.SQL("ASC" if query.order == "asc" else "DESC")
+    if after is not None:
+        compare = sql.SQL(">" if query.order == "asc" else "<")
+        conditions.append(
+            sql.SQL("({}, connection_id) {} (%(after_value)s, %(after_id)s)").format(
+                column, compare
+            )
+        )
+        params.update(after_value=after[0], after_id=after[1])
+    statement = sql.SQL(
+        "SELECT * FROM {table} WHERE {where} ORDER BY {column} {direction},"
+        " connection_id {direction} LIMIT %(limit)s"
+    ).format(
+        table=sql.Identifier(ROWS_TABLE),
+        where=sql.SQL(" AND ").join(conditions),
+        column=column,
+        direction=direction,
+    )
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        found = rows.execute(statement, params).fetchall()
+    page = found[: query.limit]
+    next_cursor = encode_cursor(query, page[-1]) if len(found) > query.limit else None
+    return page, next_cursor
+
+
+def get_row(cursor: Cursor[Any], account_id: str, connection_id: UUID) -> Row | None:
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        return rows.execute(
+            sql.SQL("SELECT * FROM {} WHERE account_id = %s AND connection_id = %s").format(
+                sql.Identifier(ROWS_TABLE)
+            ),
+            (account_id, connection_id),
+        ).fetchone()

@@ -1,0 +1,65 @@
+"""Loading and writing a projection's rows in batches (one query each way per batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from projections.facts import AgentKey, Row
+
+
+def load_rows(
+    cursor: Cursor[Any],
+    table: sql.Identifier,
+    key: str,
+    ids: Sequence[UUID],
+    agents: Sequence[AgentKey] = (),
+) -> dict[UUID, Row]:
+    """Rows whose ``key`` is in ``ids`` or whose (account_id, agent_id) is in ``agents``."""
+    if not ids and not agents:
+        return {}
+    query = sql.SQL("SELECT * FROM {table} WHERE {key} = ANY(%s)").format(
+        table=table, key=sql.Identifier(key)
+    )
+    params: tuple[Any, ...] = (list(ids),)
+    if agents:
+        query += sql.SQL(
+            " OR (account_id, agent_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
+        params += ([a[0] for a in agents], [a[1] for a in agents])
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        rows.execute(query, params)
+        return {row[key]: row for row in rows}
+
+
+def upsert_rows(
+    cursor: Cursor[Any], table: sql.Identifier, key: str, columns: Sequence[str], rows: list[Row]
+) -> None:
+    """Insert or replace ``rows`` (only ``columns`` are written)."""
+    if not rows:
+        return
+    statement = sql.SQL(
+        "INSERT INTO {table} ({columns}) VALUES ({values})"
+        " ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    ).format(
+        table=table,
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        key=sql.Identifier(key),
+        updates=sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != key
+        ),
+    )
+    cursor.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
+
+
+def delete_rows(cursor: Cursor[Any], table: sql.Identifier, key: str, ids: Sequence[UUID]) -> None:
+    if ids:
+        cursor.execute(
+            sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(table, sql.Identifier(key)),
+            (list(ids),),
+        )

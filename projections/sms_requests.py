@@ -1,0 +1,123 @@
+"""SMS requests (Settings → SMS Requests): each number request with its mode, status
+(``pending``, ``fulfilled``, ``failed``, ``reclaimed``, ``cancelled``), reason and times.
+Rows outlive their connection (a deleted pending request reads ``cancelled``)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any, ClassVar
+from uuid import UUID
+
+import orjson
+from psycopg import Cursor, sql
+from psycopg.rows import dict_row
+
+from domain.ids import sms_request_id
+from projections.base import Projection
+from projections.facts import Row, connection_ids, event_kind, is_connection_event
+from projections.rows import load_rows, upsert_rows
+
+REQUESTS_TABLE = "sms_requests"
+COLUMNS = (
+    "request_id",
+    "connection_id",
+    "account_id",
+    "mode",
+    "phone_number",
+    "country",
+    "status",
+    "reason",
+    "created_at",
+    "updated_at",
+)
+
+# Connection event → (request status, reason attribute of the event or None).
+_TRANSITIONS = {
+    "SmsConnection.NumberConnected": ("fulfilled", None),
+    "SmsConnection.ProvisioningFailed": ("failed", "code"),
+    "SmsConnection.NumberReclaimed": ("reclaimed", "reason"),
+}
+
+
+class SmsRequestsProjection(Projection):
+    """Connection events → ``sms_requests`` rows."""
+
+    name = "sms_requests"
+    tables: ClassVar[dict[str, str]] = {
+        REQUESTS_TABLE: "request_id uuid PRIMARY KEY, connection_id uuid NOT NULL,"
+        " account_id text NOT NULL, mode text NOT NULL, phone_number text NOT NULL,"
+        " country text NOT NULL, status text NOT NULL, reason text,"
+        " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL"
+    }
+    indexes = ((REQUESTS_TABLE, "account_id, created_at, request_id"),)
+
+    def load(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
+        ids = [sms_request_id(c) for c in connection_ids(events)]
+        self.rows = load_rows(cursor, self.table(REQUESTS_TABLE), "request_id", ids)
+        self.dirty: set[UUID] = set()
+
+    def handle(self, event: Any) -> None:
+        if not is_connection_event(event):
+            return
+        kind, request_id = event_kind(event), sms_request_id(event.originator_id)
+        if kind == "SmsConnection.NumberRequested":
+            self.rows[request_id] = {
+                "request_id": request_id,
+                "connection_id": event.originator_id,
+                "account_id": event.account_id,
+                "mode": event.mode,
+                "phone_number": event.phone_number,
+                "country": event.country,
+                "status": "pending",
+                "reason": None,
+                "created_at": event.timestamp,
+            }
+        elif kind in _TRANSITIONS:
+            status, reason = _TRANSITIONS[kind]
+            row = self.rows[request_id]
+            row.update(status=status, reason=getattr(event, reason) if reason else None)
+        elif kind == "SmsConnection.ConnectionDeleted" and self.rows[request_id]["status"] == (
+            "pending"
+        ):
+            self.rows[request_id]["status"] = "cancelled"
+        else:
+            return
+        self.rows[request_id]["updated_at"] = event.timestamp
+        self.dirty.add(request_id)
+
+    def flush(self, cursor: Cursor[Any]) -> None:
+        upsert_rows(
+            cursor,
+            self.table(REQUESTS_TABLE),
+            "request_id",
+            COLUMNS,
+            [self.rows[i] for i in self.dirty],
+        )
+
+
+def list_requests(
+    cursor: Cursor[Any], account_id: str, status: str | None, limit: int, after: str | None
+) -> tuple[list[Row], str | None]:
+    """Newest first, keyset-paginated on (created_at, request_id)."""
+    conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
+    params: dict[str, Any] = {"account": account_id, "limit": limit + 1}
+    if status is not None:
+        conditions.append(sql.SQL("status = %(status)s"))
+        params["status"] = status
+    if after is not None:
+        created_at, request_id = orjson.loads(base64.urlsafe_b64decode(after))
+        conditions.append(sql.SQL("(created_at, request_id) < (%(at)s, %(id)s)"))
+        params.update(at=created_at, id=UUID(request_id))
+    statement = sql.SQL(
+        "SELECT * FROM {} WHERE {} ORDER BY created_at DESC, request_id DESC LIMIT %(limit)s"
+    ).format(sql.Identifier(REQUESTS_TABLE), sql.SQL(" AND ").join(conditions))
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        found = rows.execute(statement, params).fetchall()
+    page = found[:limit]
+    next_cursor = None
+    if len(found) > limit:
+        last = page[-1]
+        position = [last["created_at"].isoformat(), str(last["request_id"])]
+        next_cursor = base64.urlsafe_b64encode(orjson.dumps(position)).decode()
+    return page, next_cursor

@@ -1,0 +1,449 @@
+"""The Twilio adapter of the provider port, over httpx, and Twilio's webhook signature.
+
+Endpoints (Twilio's public OpenAPI, ``api_v2010`` and ``numbers_v2``):
+``GET /2010-04-01/Accounts/{sid}/AvailablePhoneNumbers/{ISO}/Local.json`` (search),
+``POST …/IncomingPhoneNumbers.json`` (purchase), ``GET …/IncomingPhoneNumbers.json`` (status
+lookup and the reconcile sweep), ``DELETE …/IncomingPhoneNumbers/{PN sid}.json`` (release),
+``POST/GET/DELETE https://numbers.twilio.com/v2/HostedNumber/Orders[/{HR sid}]`` (bring your
+own number).
+
+Failures: timeouts, transport errors, 5xx and 429 are retried with exponential backoff
+(honouring ``Retry-After``), then raised as ProviderUnavailableError; the adapter then
+reports itself unavailable (``check_available``) until the Retry-After has passed, so that
+connects during a known outage record nothing. A purchase is retried even after an
+ambiguous failure (a timeout after sending): a number can be bought once, so a retry of a
+purchase that went through answers 21422, and the application recognises its own purchase
+by the reference kept in ``FriendlyName``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
+
+import httpx
+import phonenumbers
+import structlog
+
+from domain.providers import (
+    AvailableNumber,
+    BadAreaCodeError,
+    ComplianceRestrictedError,
+    HeldNumber,
+    HostingCompleted,
+    HostingFailed,
+    HostingOrder,
+    HostingStatus,
+    NumberUnavailableError,
+    ProviderError,
+    ProviderEvent,
+    ProviderFact,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+    ProvisionedNumber,
+    Unrecognised,
+    WebhookRejectedError,
+    WebhookRequest,
+)
+
+log = structlog.get_logger("providers.twilio")
+
+PROVIDER_NAME = "twilio"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+# FriendlyName of what this service buys: the prefix tells our numbers from the account's
+# others; the rest is the connection id (Twilio allows 64 characters).
+REFERENCE_PREFIX = "sms-channels:"
+
+UNAVAILABLE = 21422
+BAD_AREA_CODES = frozenset({21451, 21457})
+RESTRICTIONS = {
+    21631: "an address is required on the account for numbers in this country",
+    21649: "a regulatory bundle is required on the account for numbers in this country",
+}
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    """Credentials, endpoints, and the retry policy.
+
+    ``hosting_*``: who signs the letter of authorisation for bring-your-own numbers
+    (Twilio requires an address, an email and a contact number per hosting order).
+    """
+
+    account_sid: str
+    auth_token: str
+    base_url: str = "https://api.twilio.com"
+    numbers_base_url: str = "https://numbers.twilio.com"
+    timeout_seconds: float = 10.0
+    max_attempts: int = 3
+    backoff_seconds: float = 0.25
+    max_backoff_seconds: float = 4.0
+    default_retry_after_seconds: int = 5
+    hosting_address_sid: str | None = None
+    hosting_email: str | None = None
+    hosting_contact_phone: str | None = None
+
+
+class TwilioProvider:
+    """The NumberProvider on Twilio's REST API. Thread-safe (httpx.Client is)."""
+
+    name = PROVIDER_NAME
+
+    def __init__(
+        self,
+        config: TwilioConfig,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),  # noqa: S311
+    ) -> None:
+        self._config = config
+        self._client = client or httpx.Client(
+            auth=(config.account_sid, config.auth_token),
+            timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
+            headers={"Accept": "application/json"},
+        )
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self._unavailable_until = 0.0
+        account = quote(config.account_sid, safe="")
+        self._account_url = f"{config.base_url.rstrip('/')}/2010-04-01/Accounts/{account}"
+        self._orders_url = f"{config.numbers_base_url.rstrip('/')}/v2/HostedNumber/Orders"
+
+    # --- the port ----------------------------------------------------------------------
+
+    def check_available(self) -> None:
+        """ProviderUnavailableError while the last call's outage has not yet passed its
+        Retry-After (no network call)."""
+        remaining = self._unavailable_until - self._clock()
+        if remaining > 0:
+            raise ProviderUnavailableError(math.ceil(remaining))
+
+    def search(
+        self, country: str, area_code: str | None, contains: str | None, limit: int
+    ) -> list[AvailableNumber]:
+        params: dict[str, str | int] = {"SmsEnabled": "true", "PageSize": limit}
+        if area_code:
+            params["AreaCode"] = area_code
+        if contains:
+            params["Contains"] = contains
+        url = f"{self._account_url}/AvailablePhoneNumbers/{quote(country, safe='')}/Local.json"
+        response = self._call("GET", url, params=params)
+        if response.status_code == 404:
+            return []  # Twilio has no inventory in that country
+        self._raise_for_error(response)
+        offers = response.json().get("available_phone_numbers") or []
+        return [_available(offer, country) for offer in offers][:limit]
+
+    def purchase(self, country: str, phone_number: str, *, reference: str) -> ProvisionedNumber:
+        response = self._call(
+            "POST",
+            f"{self._account_url}/IncomingPhoneNumbers.json",
+            data={"PhoneNumber": phone_number, "FriendlyName": REFERENCE_PREFIX + reference},
+            retry_ambiguous=True,
+        )
+        self._raise_for_error(response)
+        return ProvisionedNumber(self.name, str(response.json()["sid"]))
+
+    def start_hosting(self, country: str, phone_number: str, *, reference: str) -> HostingOrder:
+        """An open (or completed) hosting order for the number if there is one, else a new
+        one. Creating is not retried after an ambiguous failure: the caller's next attempt
+        finds the order if it was created."""
+        existing = self._open_order(phone_number)
+        if existing is not None:
+            return HostingOrder(self.name, existing)
+        config = self._config
+        if not (
+            config.hosting_address_sid and config.hosting_email and config.hosting_contact_phone
+        ):
+            raise ComplianceRestrictedError(
+                "hosting a number needs an address, an email and a contact number on file"
+            )
+        response = self._call(
+            "POST",
+            self._orders_url,
+            data={
+                "PhoneNumber": phone_number,
+                "SmsCapability": "true",
+                "FriendlyName": REFERENCE_PREFIX + reference,
+                "AddressSid": config.hosting_address_sid,
+                "Email": config.hosting_email,
+                "ContactPhoneNumber": config.hosting_contact_phone,
+            },
+        )
+        self._raise_for_error(response)
+        return HostingOrder(self.name, str(response.json()["sid"]))
+
+    def release(self, ref: str) -> None:
+        """DELETE the number (``PN…``) or the hosting order (``HR…``); 404 is success."""
+        if ref.startswith("HR"):
+            url = f"{self._orders_url}/{quote(ref, safe='')}"
+        else:
+            url = f"{self._account_url}/IncomingPhoneNumbers/{quote(ref, safe='')}.json"
+        response = self._call("DELETE", url, retry_ambiguous=True)
+        if response.status_code != 404:
+            self._raise_for_error(response)
+
+    def holding(self, phone_number: str) -> HeldNumber | None:
+        response = self._call(
+            "GET",
+            f"{self._account_url}/IncomingPhoneNumbers.json",
+            params={"PhoneNumber": phone_number, "PageSize": 20},
+        )
+        self._raise_for_error(response)
+        for item in response.json().get("incoming_phone_numbers") or []:
+            if item.get("phone_number") == phone_number:
+                return _held(item)
+        return None
+
+    def held_numbers(self) -> Iterator[HeldNumber]:
+        """Every number on the account, page by page (``next_page_uri``)."""
+        url: str | None = f"{self._account_url}/IncomingPhoneNumbers.json"
+        params: dict[str, str | int] | None = {"PageSize": 1000}
+        while url is not None:
+            response = self._call("GET", url, params=params)
+            self._raise_for_error(response)
+            page = response.json()
+            for item in page.get("incoming_phone_numbers") or []:
+                if item.get("phone_number") and item.get("sid"):
+                    yield _held(item)
+            next_uri = page.get("next_page_uri")
+            url = self._config.base_url.rstrip("/") + next_uri if next_uri else None
+            params = None  # the next page's URI carries its own query
+
+    def hosting_status(self, order_ref: str) -> HostingStatus:
+        response = self._call("GET", f"{self._orders_url}/{quote(order_ref, safe='')}")
+        if response.status_code == 404:
+            return HostingStatus("failed", reason="Twilio has no such hosting order.")
+        self._raise_for_error(response)
+        order = response.json()
+        status = order.get("status")
+        if status == "completed" and order.get("incoming_phone_number_sid"):
+            return HostingStatus("completed", number_ref=str(order["incoming_phone_number_sid"]))
+        if status == "failed":
+            return HostingStatus("failed", reason=order.get("failure_reason") or "Hosting failed.")
+        return HostingStatus("pending")
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- mechanics -----------------------------------------------------------------------
+
+    def _open_order(self, phone_number: str) -> str | None:
+        response = self._call(
+            "GET", self._orders_url, params={"PhoneNumber": phone_number, "PageSize": 20}
+        )
+        self._raise_for_error(response)
+        for order in response.json().get("items") or []:
+            if order.get("phone_number") == phone_number and order.get("status") != "failed":
+                return str(order["sid"])
+        return None
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Mapping[str, str | None] | None = None,
+        retry_ambiguous: bool = False,
+    ) -> httpx.Response:
+        """Send with retries. Returns any response below 500 other than 429; raises
+        ProviderUnavailableError once the attempts are spent. GETs and DELETEs are always
+        retried; other methods only when the request surely did not take effect (it was
+        never sent, or 429), unless ``retry_ambiguous``."""
+        safe = method in ("GET", "DELETE") or retry_ambiguous
+        retry_after: int | None = None
+        for attempt in range(1, self._config.max_attempts + 1):
+            outcome = "unreachable"
+            try:
+                response = self._client.request(method, url, params=params, data=data)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+                sent = False
+            except httpx.TransportError as error:  # read timeouts, dropped connections
+                sent, outcome = True, type(error).__name__
+            else:
+                if response.status_code != 429 and response.status_code < 500:
+                    self._unavailable_until = 0.0
+                    return response
+                sent, outcome = response.status_code != 429, f"http_{response.status_code}"
+                retry_after = _retry_after(response)
+            log.warning("twilio_call_failed", method=method, attempt=attempt, outcome=outcome)
+            if attempt == self._config.max_attempts or (sent and not safe):
+                break
+            delay = self._config.backoff_seconds * 2 ** (attempt - 1) * self._jitter()
+            if retry_after is not None:
+                if retry_after > self._config.max_backoff_seconds:
+                    break  # longer than a caller should wait: tell them when instead
+                delay = max(delay, retry_after)
+            self._sleep(min(delay, self._config.max_backoff_seconds))
+        wait = retry_after or self._config.default_retry_after_seconds
+        self._unavailable_until = self._clock() + wait
+        raise ProviderUnavailableError(wait)
+
+    @staticmethod
+    def _raise_for_error(response: httpx.Response) -> None:
+        """Map Twilio's error body (``{"code", "message", "more_info", "status"}``)."""
+        if response.status_code < 400:
+            return
+        code = _error_code(response)
+        log.warning("twilio_refused", status=response.status_code, twilio_code=code)
+        error: ProviderError
+        if code == UNAVAILABLE:
+            error = NumberUnavailableError()
+        elif code in BAD_AREA_CODES:
+            error = BadAreaCodeError()
+        elif code in RESTRICTIONS:
+            error = ComplianceRestrictedError(f"{RESTRICTIONS[code]} (Twilio {code})")
+        else:
+            error = ProviderRejectedError(str(code or response.status_code))
+        raise error
+
+
+def _error_code(response: httpx.Response) -> int | None:
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else None
+
+
+def _available(offer: Mapping[str, Any], country: str) -> AvailableNumber:
+    phone_number = str(offer["phone_number"])
+    capabilities = offer.get("capabilities") or {}
+    return AvailableNumber(
+        phone_number=phone_number,
+        country=str(offer.get("iso_country") or country),
+        area_code=_area_code(phone_number),
+        locality=offer.get("locality"),
+        region=offer.get("region"),
+        capabilities={k: bool(capabilities.get(k)) for k in ("sms", "mms", "voice")},
+    )
+
+
+def _area_code(phone_number: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(phone_number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    length = phonenumbers.length_of_geographical_area_code(parsed)
+    return phonenumbers.national_significant_number(parsed)[:length] if length else None
+
+
+def _held(item: Mapping[str, Any]) -> HeldNumber:
+    friendly = str(item.get("friendly_name") or "")
+    reference = (
+        friendly.removeprefix(REFERENCE_PREFIX) if friendly.startswith(REFERENCE_PREFIX) else None
+    )
+    return HeldNumber(str(item["phone_number"]), str(item["sid"]), reference)
+
+
+# --- webhooks -----------------------------------------------------------------------------
+
+
+def compute_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]]) -> str:
+    """Twilio's ``X-Twilio-Signature``: base64(HMAC-SHA1(auth token, URL + each parameter
+    name followed by its value, names sorted, a repeated name's values sorted))."""
+    grouped: dict[str, set[str]] = {}
+    for name, value in params:
+        grouped.setdefault(name, set()).add(value)
+    signed = url + "".join(
+        name + value for name in sorted(grouped) for value in sorted(grouped[name])
+    )
+    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signature_is_valid(
+    auth_token: str, url: str, params: Sequence[tuple[str, str]], signature: str, body: bytes = b""
+) -> bool:
+    """True if ``signature`` is Twilio's for this request. Like Twilio's own validators, the
+    URL is tried with and without its default port (proxies differ on it). A JSON body is
+    signed through the ``bodySHA256`` query parameter instead of form parameters."""
+    body_hash = parse_qs(urlsplit(url).query).get("bodySHA256")
+    if body_hash is not None:
+        if not hmac.compare_digest(hashlib.sha256(body).hexdigest(), body_hash[0]):
+            return False
+        params = ()
+    return any(
+        hmac.compare_digest(compute_signature(auth_token, candidate, params), signature)
+        for candidate in _url_variants(url)
+    )
+
+
+def _url_variants(url: str) -> list[str]:
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    host = parts.hostname or ""
+    with_port = parts._replace(netloc=f"{host}:{parts.port or default}") if default else parts
+    without_port = parts._replace(netloc=host) if parts.port in (None, default) else parts
+    return list(dict.fromkeys([url, urlunsplit(with_port), urlunsplit(without_port)]))
+
+
+class TwilioWebhookVerifier:
+    """Verifies ``X-Twilio-Signature`` and reads hosted-number-order status callbacks.
+
+    Twilio's scheme has no timestamp: replays are stopped by the delivery ids (Twilio's
+    ``I-Twilio-Idempotency-Token``, else a hash of the signed request), which the service
+    keeps forever. Other correctly signed callbacks are acknowledged and ignored."""
+
+    provider = PROVIDER_NAME
+
+    def __init__(self, auth_token: str | None) -> None:
+        self._auth_token = auth_token
+
+    def verify(self, request: WebhookRequest) -> ProviderEvent:
+        if not self._auth_token:
+            raise WebhookRejectedError("Twilio webhooks are not configured here.")
+        signature = request.headers.get(SIGNATURE_HEADER.lower())
+        if not signature:
+            raise WebhookRejectedError(f"The {SIGNATURE_HEADER} header is missing.")
+        form = _form(request)
+        if not signature_is_valid(self._auth_token, request.url, form, signature, request.body):
+            raise WebhookRejectedError()
+        event_id = request.headers.get(IDEMPOTENCY_HEADER.lower()) or _request_hash(request, form)
+        return ProviderEvent(PROVIDER_NAME, event_id, _fact(dict(form)))
+
+
+def _form(request: WebhookRequest) -> list[tuple[str, str]]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return []
+    return parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _request_hash(request: WebhookRequest, form: list[tuple[str, str]]) -> str:
+    signed = request.url + "".join(f"{k}={v}&" for k, v in sorted(form)) + request.body.hex()
+    return "sha256:" + hashlib.sha256(signed.encode()).hexdigest()
+
+
+def _fact(form: Mapping[str, str]) -> ProviderFact:
+    """A hosted-number-order status callback (``Sid``/``HostedNumberOrderSid`` of an
+    ``HR…`` order, ``Status``, ``PhoneNumber``, ``IncomingPhoneNumberSid``,
+    ``FailureReason``) → a hosting fact; anything else → Unrecognised."""
+    order = form.get("HostedNumberOrderSid") or form.get("Sid") or ""
+    status = form.get("Status", "")
+    phone_number = form.get("PhoneNumber", "")
+    if not order.startswith("HR") or not phone_number:
+        return Unrecognised("twilio_callback")
+    if status == "completed" and form.get("IncomingPhoneNumberSid"):
+        return HostingCompleted(phone_number, order, form["IncomingPhoneNumberSid"])
+    if status == "failed":
+        return HostingFailed(phone_number, order, form.get("FailureReason") or "Hosting failed.")
+    return Unrecognised(f"hosted_number_order.{status or 'unknown'}")

@@ -1,0 +1,118 @@
+"""``sms-channels audit …``: the compliance history of a connection, replayed from the event
+store, for auditors who work from a shell (the same document as ``GET …/compliance/history``).
+
+Output goes to stdout (it is the audit record, compliance values included); logs go to
+stderr and never carry compliance values. Exit codes: 0 found, 1 not found or unreadable,
+2 bad arguments or configuration.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated, NoReturn
+from uuid import UUID
+
+import orjson
+import typer
+from eventsourcing.persistence import MapperDeserialisationError
+
+from api.schemas.compliance import history_out, version_document
+from domain.audit import (
+    ComplianceHistory,
+    ComplianceVersion,
+    PointInTime,
+    compliance_history,
+    parse_as_of,
+    version_as_of,
+)
+from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
+from sms_channels.bootstrap import build_application
+from sms_channels.logs import configure_logging
+from sms_channels.settings import Settings
+
+audit_app = typer.Typer(help="Audit compliance history (read-only).", no_args_is_help=True)
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    jsonl = "jsonl"
+    table = "table"
+
+
+@audit_app.command("history")
+def history(
+    connection_id: Annotated[UUID, typer.Argument(help="The connection's id.")],
+    account: Annotated[
+        str | None,
+        typer.Option(help="Answer only if the connection belongs to this account."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Only the version in effect then (RFC 3339, with zone)."),
+    ] = None,
+    as_of_version: Annotated[
+        int | None,
+        typer.Option("--as-of-version", help="Only the version in effect at this version."),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            help="json: the API's document; jsonl: one version per line; "
+            "table: an overview without the payload.",
+        ),
+    ] = OutputFormat.json,
+) -> None:
+    """Every compliance version of a connection (deleted ones too), oldest first: version,
+    recorded time, actor, changed fields, and the whole payload."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format, stream=sys.stderr)
+    try:
+        point = PointInTime(
+            version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None
+        )
+    except InvalidPointInTimeError as error:
+        _fail(error.message, code=2)
+    found = _read(settings, connection_id, account)
+    versions = found.versions
+    if point.given:
+        in_effect = version_as_of(found, point)
+        versions = [in_effect] if in_effect is not None else []
+    _print(found, versions, output)
+
+
+def _read(settings: Settings, connection_id: UUID, account: str | None) -> ComplianceHistory:
+    try:
+        application = build_application(settings)
+    except ValueError as error:  # e.g. DATABASE_URL missing: a configuration message
+        _fail(str(error), code=2)
+    try:
+        return compliance_history(application, connection_id, account_id=account)
+    except ConnectionNotFoundError:
+        _fail(f"Connection {connection_id} was not found.", code=1)
+    except MapperDeserialisationError:
+        _fail("The events cannot be read: check CIPHER_KEY.", code=1)
+    finally:
+        application.close()
+
+
+def _print(found: ComplianceHistory, versions: list[ComplianceVersion], output: str) -> None:
+    if output == OutputFormat.json:
+        typer.echo(history_out(found, versions).model_dump_json(by_alias=True, indent=2))
+    elif output == OutputFormat.jsonl:
+        for version in versions:
+            typer.echo(orjson.dumps(version_document(version)).decode())
+    else:
+        typer.echo(f"connection {found.connection_id} ({found.status})")
+        typer.echo(f"{'VERSION':>7}  {'RECORDED AT':<32}  {'ACTOR':<24}  CHANGED FIELDS")
+        for v in versions:
+            changed = ", ".join(v.changed_fields) or "-"
+            typer.echo(f"{v.version:>7}  {v.recorded_at.isoformat():<32}  {v.actor:<24}  {changed}")
+        if not versions:
+            typer.echo("(no compliance version)")
+
+
+def _fail(message: str, *, code: int) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=code)

@@ -1,0 +1,140 @@
+"""``sms-channels sandbox …``: drive the sandbox provider against a running service.
+
+Each command acts as the provider would: it changes the sandbox account (kept in the
+service's database, so the service and its reconcile worker see the change) and then
+delivers the signed webhook to ``POST /providers/sandbox/webhooks`` of the service at
+``--url``. ``--no-webhook`` skips the delivery (the reconcile poll then finds the change);
+``--times N`` delivers the same event N times (the service applies it once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Literal
+
+import typer
+
+from domain.sms_connections import REGISTRATION_STATUSES
+from providers.sandbox import (
+    PostgresLedger,
+    SandboxError,
+    SandboxProvider,
+    SandboxWebhook,
+    SandboxWebhookSender,
+)
+from sms_channels.cli_workers import with_local_defaults
+from sms_channels.settings import Settings
+
+sandbox_app = typer.Typer(
+    help="Act as the sandbox SMS provider: send its signed webhooks to a running service.",
+    no_args_is_help=True,
+)
+
+Url = Annotated[
+    str | None,
+    typer.Option(help="The service's base URL (default: http://HOST:PORT from the settings)."),
+]
+Times = Annotated[int, typer.Option(min=1, max=10, help="Deliver the same event this often.")]
+Deliver = Annotated[bool, typer.Option("--webhook/--no-webhook", help="Deliver the webhook.")]
+
+
+@contextmanager
+def _sandbox() -> Iterator[tuple[SandboxProvider, Settings]]:
+    settings = with_local_defaults(Settings(), cipher=False, webhook_secret=True)
+    if settings.database_url is None:
+        typer.echo("The sandbox CLI needs the service's database (DATABASE_URL).", err=True)
+        raise typer.Exit(code=2)
+    provider = SandboxProvider(PostgresLedger(settings.database_url, max_size=1))
+    try:
+        yield provider, settings
+    finally:
+        provider.close()
+
+
+def _act(
+    action: Callable[[SandboxProvider], SandboxWebhook],
+    *,
+    url: str | None,
+    times: int = 1,
+    deliver: bool = True,
+) -> None:
+    """Make the provider-side change, then deliver its event (``times`` times)."""
+    with _sandbox() as (provider, settings):
+        try:
+            event = action(provider)
+        except SandboxError as error:
+            typer.echo(f"sandbox: {error}", err=True)
+            raise typer.Exit(code=1) from None
+        typer.echo(f"{event.type} {event.id}")
+        if not deliver:
+            return
+        secret = settings.sandbox_webhook_secret
+        if secret is None:  # with_local_defaults fills it in; kept for the type checker
+            raise typer.Exit(code=2)
+        sender = SandboxWebhookSender(
+            url or f"http://{settings.host}:{settings.port}", secret.get_secret_value()
+        )
+        try:
+            for _ in range(times):
+                response = sender.send(event)
+                typer.echo(f"{response.status_code} {response.text}")
+                if response.status_code >= 300:
+                    raise typer.Exit(code=1)
+        finally:
+            sender.close()
+
+
+@sandbox_app.command("verify-hosting")
+def verify_hosting(phone_number: str, url: Url = None, times: Times = 1) -> None:
+    """The number's pending hosting order is verified (``hosted_number.verified``): the
+    bring-your-own connection becomes connected."""
+    _act(lambda p: p.verify_hosting(phone_number), url=url, times=times)
+
+
+@sandbox_app.command("fail-hosting")
+def fail_hosting(
+    phone_number: str,
+    reason: Annotated[str, typer.Option(help="Why the provider refused.")] = (
+        "The carrier could not verify ownership of the number."
+    ),
+    url: Url = None,
+    times: Times = 1,
+) -> None:
+    """The number's pending hosting order fails (``hosted_number.failed``)."""
+    _act(lambda p: p.fail_hosting(phone_number, reason), url=url, times=times)
+
+
+@sandbox_app.command("reclaim")
+def reclaim(
+    phone_number: str,
+    reason: Annotated[
+        Literal["reclaimed", "expired", "released"], typer.Option(help="What the provider did.")
+    ] = "reclaimed",
+    url: Url = None,
+    times: Times = 1,
+    webhook: Deliver = True,
+) -> None:
+    """The provider takes the number back (``number.<reason>``): the connection becomes
+    reclaimed, inactive, and its number can be connected again."""
+    _act(lambda p: p.take_back(phone_number, reason), url=url, times=times, deliver=webhook)
+
+
+@sandbox_app.command("registration")
+def registration(
+    phone_number: str,
+    status: Annotated[str, typer.Option(help=" | ".join(REGISTRATION_STATUSES))],
+    raw_status: Annotated[str | None, typer.Option(help="The provider's own status.")] = None,
+    reason: Annotated[str | None, typer.Option(help="E.g. why it was rejected.")] = None,
+    url: Url = None,
+    times: Times = 1,
+) -> None:
+    """The brand/campaign registration of the number changed
+    (``registration.status_changed``)."""
+    _act(
+        lambda p: p.registration_changed(
+            phone_number, status, raw_status=raw_status, reason=reason
+        ),
+        url=url,
+        times=times,
+    )

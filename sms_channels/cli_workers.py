@@ -1,0 +1,125 @@
+"""``sms-channels worker …``: the long-running workers, one process each."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from sms_channels.bootstrap import build_application
+from sms_channels.cli_projections import run_projection_workers
+from sms_channels.logs import configure_logging
+from sms_channels.settings import Settings
+from workers.analytics_relay import AnalyticsRelay
+from workers.directory_consumer import DirectoryConsumer
+
+worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
+
+
+def with_local_defaults(
+    settings: Settings, *, cipher: bool = True, webhook_secret: bool = False
+) -> Settings:
+    """``settings`` completed the way ``sms-channels run`` completes them, so that a worker
+    or the sandbox CLI started beside ``run`` reaches the same data: when DATABASE_URL is
+    unset, the embedded PostgreSQL under DATA_DIR (attached, not restarted: it stays up
+    while ``run`` holds it) and its generated cipher key; the sandbox webhook secret when
+    unset. Production sets every value, and then nothing is generated."""
+    update: dict[str, Any] = {}
+    embedded = settings.persistence == "postgres" and settings.database_url is None
+    if embedded:
+        from sms_channels.embedded import start_embedded_postgres  # noqa: PLC0415
+
+        update["database_url"] = start_embedded_postgres(settings.data_dir)
+    # The generated cipher key belongs to the embedded database: with a configured
+    # DATABASE_URL the operator configures CIPHER_KEY too (never a key from ./.data).
+    wants_cipher = cipher and embedded and settings.cipher_key is None
+    wants_secret = webhook_secret and settings.sandbox_webhook_secret is None
+    if wants_cipher or wants_secret:
+        from sms_channels.embedded import load_or_create_secrets  # noqa: PLC0415
+
+        dev = load_or_create_secrets(settings.data_dir)
+        if wants_cipher:
+            update["cipher_key"] = dev.cipher_key
+        if wants_secret:
+            update["sandbox_webhook_secret"] = dev.sandbox_webhook_secret
+    return Settings(**{**settings.model_dump(), **update}) if update else settings
+
+
+@worker_app.command("reconcile")
+def reconcile(
+    once: Annotated[bool, typer.Option(help="Run one pass, then exit.")] = False,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds between passes (RECONCILE_INTERVAL_SECONDS).")
+    ] = None,
+) -> None:
+    """Poll the SMS provider: finish or fail requests left pending past
+    RECONCILE_PENDING_AFTER_SECONDS, connect or fail finished hosting orders, record
+    numbers the provider took back, release numbers no live connection holds."""
+    from workers.reconcile import main  # noqa: PLC0415 (keeps `--help` fast)
+
+    settings = with_local_defaults(Settings())
+    configure_logging(settings.log_level, settings.log_format)
+    main(
+        build_application(settings),
+        interval_seconds=interval or settings.reconcile_interval_seconds,
+        pending_after_seconds=settings.reconcile_pending_after_seconds,
+        once=once,
+    )
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _required(value: str | None, name: str) -> str:
+    if not value:
+        typer.echo(f"{name} is required", err=True)
+        raise typer.Exit(code=2)
+    return value
+
+
+@worker_app.command("projections")
+def projections(
+    name: Annotated[str | None, typer.Argument(help="One read model (default: all).")] = None,
+) -> None:
+    """Keep the read models up to date (SIGTERM: finish the current batch, exit)."""
+    run_projection_workers(name, with_local_defaults(Settings()))
+
+
+@worker_app.command("relay")
+def relay() -> None:
+    """Publish channel.connected to Kafka from the event log (at least once)."""
+    settings = with_local_defaults(Settings())
+    configure_logging(settings.log_level, settings.log_format)
+    url = _required(settings.database_url, "DATABASE_URL")
+    servers = _required(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS")
+    stop = _stop_on_signals()
+    application = build_application(settings)
+    worker = AnalyticsRelay(application, url, servers, settings.analytics_topic,
+                            batch_size=settings.relay_batch_size)  # fmt: skip
+    try:
+        worker.run(stop)
+    finally:
+        worker.close()
+        application.close()
+
+
+@worker_app.command("directory")
+def directory() -> None:
+    """Consume the agents topic into the agent directory."""
+    settings = with_local_defaults(Settings())
+    configure_logging(settings.log_level, settings.log_format)
+    servers = _required(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS")
+    stop = _stop_on_signals()
+    application = build_application(settings)
+    consumer = DirectoryConsumer(application, servers, settings.agents_topic)
+    try:
+        consumer.run(stop)
+    finally:
+        consumer.close()
+        application.close()

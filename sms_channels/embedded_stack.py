@@ -1,0 +1,65 @@
+"""The workers that ``sms-channels run`` starts beside the API in one process: the
+projections, the analytics relay, the agents-topic consumer and the provider reconcile,
+on the configured Kafka or, when KAFKA_BOOTSTRAP_SERVERS is unset, on an embedded tansu
+broker. Production runs each as its own ``sms-channels worker …`` process instead."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+
+from projections.registry import PROJECTIONS
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
+from workers.analytics_relay import AnalyticsRelay
+from workers.directory_consumer import DirectoryConsumer
+from workers.projector import ProjectionThreads
+from workers.reconcile import Reconciler
+
+
+@contextmanager
+def background_workers(settings: Settings) -> Iterator[str]:
+    """Start the workers; yield the Kafka bootstrap address; stop them all on exit."""
+    url = settings.database_url or ""
+    stop = threading.Event()
+    with ExitStack() as stack:
+        servers = settings.kafka_bootstrap_servers
+        group_options: dict[str, int] = {}
+        if servers is None:
+            from sms_channels.kafka_broker import EmbeddedBroker  # noqa: PLC0415
+
+            broker = EmbeddedBroker().start()
+            stack.callback(broker.stop)
+            servers = broker.bootstrap_servers
+            # tansu completes a group join only after the group's rebalance delay, which
+            # follows max_poll_interval_ms: keep it short so the consumer starts at once.
+            group_options = {
+                "max_poll_interval_ms": 3000,
+                "session_timeout_ms": 3000,
+                "heartbeat_interval_ms": 1000,
+            }
+        application = build_application(settings)
+        stack.callback(application.close)
+        projections = ProjectionThreads(application, url, list(PROJECTIONS), stop).start()
+        stack.callback(projections.join)
+        relay = AnalyticsRelay(application, url, servers, settings.analytics_topic)
+        consumer = DirectoryConsumer(application, servers, settings.agents_topic, **group_options)
+        for worker in (relay, consumer):
+            stack.callback(worker.close)
+            thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+            thread.start()
+            stack.callback(thread.join, 10)
+        reconciler = Reconciler(
+            application, pending_after=timedelta(seconds=settings.reconcile_pending_after_seconds)
+        )
+        thread = threading.Thread(
+            target=reconciler.run_forever,
+            args=(stop, settings.reconcile_interval_seconds),
+            daemon=True,
+        )
+        thread.start()
+        stack.callback(thread.join, 10)
+        stack.callback(stop.set)
+        yield servers

@@ -1,0 +1,369 @@
+"""A fake Twilio on 127.0.0.1 that answers with the documented JSON shapes (Twilio's public
+OpenAPI, ``api_v2010`` numbers and ``numbers_v2`` hosted-number orders, in
+/work/shared/reference). Never the internet.
+
+It keeps an inventory per country, the account's incoming numbers and hosting orders;
+checks HTTP Basic auth; records every request; and can be told to answer the next requests
+with a given status and body (Twilio error codes, 5xx, 429) or to hang past the client's
+timeout.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "fake-twilio-auth-token"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    form: dict[str, list[str]]
+    authorization: str | None
+
+
+@dataclass
+class Scripted:
+    """A canned answer for the next matching request(s)."""
+
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: bool = False
+    method: str | None = None
+    path_contains: str | None = None
+
+
+def twilio_error(code: int, status: int = 400, message: str = "error") -> dict[str, Any]:
+    """Twilio's REST error body."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def available(phone_number: str, locality: str = "Hilo", region: str = "HI") -> dict[str, Any]:
+    """One ``available_phone_numbers`` entry, as in the OpenAPI ``readFull`` example."""
+    return {
+        "address_requirements": "none",
+        "beta": False,
+        "capabilities": {"mms": True, "sms": True, "voice": True},
+        "friendly_name": phone_number,
+        "iso_country": "US",
+        "lata": "834",
+        "latitude": "19.720000",
+        "locality": locality,
+        "longitude": "-155.090000",
+        "phone_number": phone_number,
+        "postal_code": "96720",
+        "rate_center": "HILO",
+        "region": region,
+    }
+
+
+class FakeTwilio:
+    """The fake server's state and controls; ``url`` serves both api and numbers hosts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.inventory: dict[str, list[dict[str, Any]]] = {"US": []}
+        self.numbers: dict[str, dict[str, Any]] = {}  # sid → incoming_phone_number
+        self.orders: dict[str, dict[str, Any]] = {}  # sid → hosted_number_order
+        self.requests: list[Recorded] = []
+        self.script: list[Scripted] = []
+        self.page_size_cap = 1000
+        self.release_hang = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.account_path = f"/2010-04-01/Accounts/{ACCOUNT_SID}"
+
+    # --- controls --------------------------------------------------------------------------
+
+    def answer_next(self, scripted: Scripted, times: int = 1) -> None:
+        with self.lock:
+            self.script.extend([scripted] * times)
+
+    def hold(self, phone_number: str, *, reference: str | None = None) -> str:
+        """Put a number on the account directly (as if bought elsewhere); its sid."""
+        sid = "PN" + uuid.uuid4().hex
+        friendly = f"sms-channels:{reference}" if reference else phone_number
+        with self.lock:
+            self.numbers[sid] = _incoming(sid, phone_number, friendly)
+        return sid
+
+    def requests_to(self, method: str, path_contains: str) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.requests if r.method == method and path_contains in r.path]
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FakeTwilio:
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.release_hang.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def fake_twilio() -> Iterator[FakeTwilio]:
+    server = FakeTwilio().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _incoming(sid: str, phone_number: str, friendly_name: str) -> dict[str, Any]:
+    """An ``incoming_phone_number`` as in the OpenAPI ``create`` example."""
+    return {
+        "account_sid": ACCOUNT_SID,
+        "address_requirements": "none",
+        "api_version": "2010-04-01",
+        "beta": False,
+        "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+        "date_created": "Thu, 30 Jul 2015 23:19:04 +0000",
+        "date_updated": "Thu, 30 Jul 2015 23:19:04 +0000",
+        "friendly_name": friendly_name,
+        "origin": "twilio",
+        "phone_number": phone_number,
+        "sid": sid,
+        "sms_method": "POST",
+        "sms_url": "",
+        "status": "in-use",
+        "type": "local",
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/IncomingPhoneNumbers/{sid}.json",
+    }
+
+
+def _order(sid: str, form: dict[str, str]) -> dict[str, Any]:
+    """A ``hosted_number_order`` as in the numbers_v2 ``create`` example."""
+    return {
+        "account_sid": ACCOUNT_SID,
+        "address_sid": form.get("AddressSid"),
+        "capabilities": {"sms": True, "voice": False},
+        "cc_emails": [],
+        "contact_phone_number": form.get("ContactPhoneNumber"),
+        "date_created": "2017-03-28T20:06:39Z",
+        "date_updated": "2017-03-28T20:06:39Z",
+        "email": form.get("Email"),
+        "failure_reason": "",
+        "friendly_name": form.get("FriendlyName"),
+        "incoming_phone_number_sid": None,
+        "phone_number": form["PhoneNumber"],
+        "sid": sid,
+        "signing_document_sid": None,
+        "status": "received",
+        "url": f"https://numbers.twilio.com/v2/HostedNumber/Orders/{sid}",
+        "verification_attempts": 0,
+        "verification_call_sids": [],
+        "verification_type": "phone-call",
+    }
+
+
+def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
+    expected_auth = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
+
+        def _handle(self, method: str) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            query = parse_qs(parts.query)
+            form = parse_qs(raw)
+            recorded = Recorded(method, parts.path, query, form, self.headers.get("Authorization"))
+            with fake.lock:
+                fake.requests.append(recorded)
+                scripted = self._scripted(method, parts.path)
+            if scripted is not None:
+                if scripted.hang:
+                    fake.release_hang.wait(10)
+                    return
+                self._send(scripted.status, scripted.body, scripted.headers)
+                return
+            if recorded.authorization != expected_auth:
+                self._send(401, twilio_error(20003, 401, "Authenticate"))
+                return
+            flat_query = {k: v[0] for k, v in query.items()}
+            flat_form = {k: v[0] for k, v in form.items()}
+            status, body = route(fake, method, parts.path, flat_query, flat_form)
+            self._send(status, body)
+
+        def _scripted(self, method: str, path: str) -> Scripted | None:
+            for index, candidate in enumerate(fake.script):
+                if candidate.method not in (None, method):
+                    continue
+                if candidate.path_contains and candidate.path_contains not in path:
+                    continue
+                return fake.script.pop(index)
+            return None
+
+        def _send(
+            self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
+        ) -> None:
+            payload = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if payload:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
+
+
+_SEARCH = re.compile(r"/2010-04-01/Accounts/[^/]+/AvailablePhoneNumbers/([A-Z]{2})/Local\.json")
+_NUMBERS = re.compile(r"/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers\.json")
+_NUMBER = re.compile(r"/2010-04-01/Accounts/[^/]+/IncomingPhoneNumbers/(PN[0-9a-f]+)\.json")
+_ORDERS = re.compile(r"/v2/HostedNumber/Orders")
+_ORDER = re.compile(r"/v2/HostedNumber/Orders/(HR[0-9a-f]+)")
+
+
+Answer = tuple[int, dict[str, Any] | None]
+Endpoint = Callable[[FakeTwilio, "re.Match[str]", dict[str, str], dict[str, str]], Answer]
+
+
+def route(
+    fake: FakeTwilio, method: str, path: str, query: dict[str, str], form: dict[str, str]
+) -> Answer:
+    """The fake's behaviour per documented endpoint (404 in Twilio's shape otherwise)."""
+    with fake.lock:
+        for verb, pattern, handler in _ROUTES:
+            match = pattern.fullmatch(path)
+            if verb == method and match:
+                return handler(fake, match, query, form)
+    return 404, _not_found()
+
+
+def _delete_number(fake: FakeTwilio, match: re.Match[str], *_: dict[str, str]) -> Answer:
+    return (204, None) if fake.numbers.pop(match.group(1), None) else (404, _not_found())
+
+
+def _create_order(
+    fake: FakeTwilio, _: re.Match[str], __: dict[str, str], form: dict[str, str]
+) -> Answer:
+    sid = "HR" + uuid.uuid4().hex
+    fake.orders[sid] = _order(sid, form)
+    return 201, fake.orders[sid]
+
+
+def _list_orders(
+    fake: FakeTwilio, _: re.Match[str], query: dict[str, str], __: dict[str, str]
+) -> Answer:
+    items = [o for o in fake.orders.values() if o["phone_number"] == query.get("PhoneNumber")]
+    return 200, {"items": items, "meta": {"page": 0, "page_size": 20, "key": "items"}}
+
+
+def _get_order(fake: FakeTwilio, match: re.Match[str], *_: dict[str, str]) -> Answer:
+    order = fake.orders.get(match.group(1))
+    return (200, order) if order else (404, _not_found())
+
+
+def _delete_order(fake: FakeTwilio, match: re.Match[str], *_: dict[str, str]) -> Answer:
+    return (204, None) if fake.orders.pop(match.group(1), None) else (404, _not_found())
+
+
+def _not_found() -> dict[str, Any]:
+    return twilio_error(20404, 404, "The requested resource was not found")
+
+
+def _search(
+    fake: FakeTwilio, match: re.Match[str], query: dict[str, str], _: dict[str, str]
+) -> Answer:
+    country = match.group(1)
+    if country not in fake.inventory:
+        return 404, _not_found()
+    held = {n["phone_number"] for n in fake.numbers.values()}
+    offers = [
+        o
+        for o in fake.inventory[country]
+        if o["phone_number"] not in held
+        and (not query.get("AreaCode") or o["phone_number"][2:5] == query["AreaCode"])
+        and (not query.get("Contains") or query["Contains"] in o["phone_number"])
+        and (query.get("SmsEnabled") != "true" or o["capabilities"]["sms"])
+    ]
+    size = int(query.get("PageSize", 50))
+    uri = f"{fake.account_path}/AvailablePhoneNumbers/{country}/Local.json"
+    return 200, {"available_phone_numbers": offers[:size], "uri": uri}
+
+
+def _purchase(
+    fake: FakeTwilio, _: re.Match[str], __: dict[str, str], form: dict[str, str]
+) -> Answer:
+    phone_number = form.get("PhoneNumber", "")
+    on_offer = any(
+        o["phone_number"] == phone_number for offers in fake.inventory.values() for o in offers
+    )
+    held = any(n["phone_number"] == phone_number for n in fake.numbers.values())
+    if not on_offer or held:
+        return 400, twilio_error(21422, 400, "PhoneNumber is not available")
+    sid = "PN" + uuid.uuid4().hex
+    fake.numbers[sid] = _incoming(sid, phone_number, form.get("FriendlyName") or phone_number)
+    return 201, fake.numbers[sid]
+
+
+def _list_numbers(
+    fake: FakeTwilio, match: re.Match[str], query: dict[str, str], _: dict[str, str]
+) -> Answer:
+    path = match.group(0)
+    numbers = sorted(fake.numbers.values(), key=lambda n: str(n["sid"]))
+    if query.get("PhoneNumber"):
+        numbers = [n for n in numbers if n["phone_number"] == query["PhoneNumber"]]
+    size = min(int(query.get("PageSize", 50)), fake.page_size_cap)
+    page = int(query.get("Page", 0))
+    chunk = numbers[page * size : (page + 1) * size]
+    more = (page + 1) * size < len(numbers)
+    next_uri = f"{path}?PageSize={size}&Page={page + 1}" if more else None
+    return 200, {
+        "incoming_phone_numbers": chunk,
+        "page": page,
+        "page_size": size,
+        "next_page_uri": next_uri,
+        "uri": f"{path}?PageSize={size}&Page={page}",
+    }
+
+
+_ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
+    ("GET", _SEARCH, _search),
+    ("POST", _NUMBERS, _purchase),
+    ("GET", _NUMBERS, _list_numbers),
+    ("DELETE", _NUMBER, _delete_number),
+    ("POST", _ORDERS, _create_order),
+    ("GET", _ORDERS, _list_orders),
+    ("GET", _ORDER, _get_order),
+    ("DELETE", _ORDER, _delete_order),
+]

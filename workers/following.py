@@ -1,0 +1,69 @@
+"""Following the event log: run a step until the log is exhausted, then sleep until the
+event store's NOTIFY (or a one-second safety poll) says there may be more."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg import sql
+
+log = structlog.get_logger("workers.following")
+
+SAFETY_POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def listen(conninfo: str, channel: str | None) -> psycopg.Connection[Any]:
+    """A connection LISTENing on the event store's channel."""
+    listener = psycopg.connect(conninfo, autocommit=True)
+    if channel:
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+    return listener
+
+
+def follow(
+    step: Callable[[], int],
+    *,
+    batch_size: int,
+    conninfo: str,
+    channel: str | None,
+    stop: threading.Event,
+    retryable: tuple[type[BaseException], ...],
+    on_retry: Callable[[BaseException], None] = lambda _: None,
+    name: str,
+    max_backoff: float = MAX_BACKOFF_SECONDS,
+) -> None:
+    """Call ``step`` (which returns how many notifications it handled) until ``stop``.
+    A step that handled a full batch runs again at once; otherwise wait for a NOTIFY.
+    ``retryable`` errors back off (0.5 s doubling to 30 s); others propagate."""
+    backoff = 0.5
+    listener: psycopg.Connection[Any] | None = None
+    try:
+        while not stop.is_set():
+            try:
+                if listener is None or listener.closed:
+                    listener = listen(conninfo, channel)
+                if step() < batch_size:
+                    for _ in listener.notifies(timeout=SAFETY_POLL_SECONDS, stop_after=1):
+                        pass
+                backoff = 0.5
+            except retryable as error:
+                log.warning(
+                    "log_follower_retry",
+                    worker=name,
+                    error_type=type(error).__name__,
+                    retry_in=backoff,
+                )
+                on_retry(error)
+                if listener is not None:
+                    listener.close()
+                listener = None
+                stop.wait(backoff)
+                backoff = min(backoff * 2, max_backoff)
+    finally:
+        if listener is not None:
+            listener.close()
