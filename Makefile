@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format unit clean
+.PHONY: install run test lint format unit clean bench bench-quick
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Benchmarks B1-B6 against this machine's PostgreSQL (full mode: several minutes).
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all
+
+## The same in quick mode (about a minute each; a smoke run, asserts nothing about speed).
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run_all --quick
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

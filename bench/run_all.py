@@ -1,0 +1,66 @@
+"""Runs every benchmark (B1 to B6) and prints one table: the service's figure, the baseline's
+figure from the same run, their ratio, and whether the target is met. Each benchmark also
+writes its JSON under bench/results/.
+
+    .venv/bin/python -m bench.run_all [--quick]     (make bench / make bench-quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCHMARKS = ("b1_commands", "b2_projection_catchup", "b3_channels_query", "b4_latency",
+              "b5_audit_replay")  # fmt: skip
+
+
+def latest(prefix: str, since: float) -> dict[str, object]:
+    files = sorted(Path("bench/results").glob(f"{prefix}_*.json"))
+    fresh = [f for f in files if f.stat().st_mtime >= since]
+    return json.loads(fresh[-1].read_text()) if fresh else {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    started = time.time()
+    for name in BENCHMARKS:
+        print(f"--- {name}", flush=True)
+        command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    b1, b2 = latest("B1-commands", started), latest("B2-projection-catch-up", started)
+    b3, b4 = latest("B3-channels-query", started), latest("B4-latency", started)
+    b5 = latest("B5-audit-replay", started)
+    rows = [
+        ("B1 commands/s, N=4 (HTTP vs raw SQL)", b1["N=4"]["service_commands_per_s"],  # type: ignore[index]
+         b1["N=4"]["raw_commands_per_s"], b1["N=4"]["ratio"], "≥ 0.5", b1["target_met_at_N=4"]),  # type: ignore[index]
+        ("B2 catch-up events/s (channels table vs raw SQL)",
+         b2["service_events_per_s_by_projection"]["channels_table"],  # type: ignore[index]
+         b2["raw_sql_events_per_s"], b2["ratio_channels_table_vs_raw"], "≥ 0.5", None),
+        ("B2 catch-up vs naive per-event runner",
+         b2["service_events_per_s_by_projection"]["channels_table"],  # type: ignore[index]
+         b2["naive_events_per_s"], b2["ratio_channels_table_vs_naive"], "≥ 10", None),
+        ("B3 list p99 ms (HTTP vs SQL)", b3["service_http"]["p99_ms"],  # type: ignore[index]
+         b3["baseline_sql"]["p99_ms"], b3["ratio_p99"], "≤ 2x + 2 ms", b3["target_met"]),  # type: ignore[index]
+        ("B4 command → row p99 ms (vs one commit)", b4["command_to_row"]["p99_ms"],  # type: ignore[index]
+         b4["baseline_commit"]["p99_ms"], None, "≤ 50 ms", b4["projection_target_met"]),  # type: ignore[index]
+        ("B4 command → Kafka p99 ms", b4["command_to_kafka"]["p99_ms"],  # type: ignore[index]
+         b4["baseline_commit"]["p99_ms"], None, "≤ 250 ms", b4["kafka_target_met"]),  # type: ignore[index]
+        ("B5 audit history p50 ms (vs raw SQL)", b5["service_full_history"]["p50_ms"],  # type: ignore[index]
+         b5["baseline_sql"]["p50_ms"], b5["ratio_full_p50"], "≤ 3x", b5["target_met"]),  # type: ignore[index]
+    ]  # fmt: skip
+    print(f"{'benchmark':52} {'service':>10} {'baseline':>10} {'ratio':>7}  target")
+    for label, service, baseline, ratio, target, met in rows:
+        mark = "" if met is None else (" met" if met else " not met")
+        print(f"{label:52} {service!s:>10} {baseline!s:>10} {ratio!s:>7}  {target}{mark}")
+    print("B6 RSS KiB: API", b1.get("B6_api_rss_kib"), "| workers", b4.get("B6_worker_rss_kib"),
+          "| catch-up process", b2.get("B6_process_rss_kib"))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
