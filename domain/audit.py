@@ -16,8 +16,6 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.sms_connections import SmsConnection
@@ -97,12 +95,12 @@ def compliance_history(
     ConnectionNotFoundError, as an unknown one does. ``None`` is the operator's scope (the
     audit CLI, run by someone who holds the database credentials): no tenant check.
     Deleted connections are included. The events are read up to the version of the loaded
-    connection, so the history and ``status`` describe the same moment."""
-    connection = _connection(application, connection_id, account_id)
+    connection, so the history and ``status`` describe the same moment. Each stored event
+    is read and decrypted once: the connection is rebuilt from the same events."""
+    events = list(application.events.get(connection_id))
+    connection = _connection(events, connection_id, account_id)
     versions = [
-        _version(cast(Any, event))
-        for event in application.events.get(connection_id, lte=connection.version)
-        if isinstance(event, _COMPLIANCE_UPDATED)
+        _version(cast(Any, event)) for event in events if isinstance(event, _COMPLIANCE_UPDATED)
     ]
     return ComplianceHistory(
         connection_id=connection_id,
@@ -124,16 +122,15 @@ def version_as_of(history: ComplianceHistory, point: PointInTime) -> ComplianceV
     return in_effect[-1] if in_effect else None
 
 
-def _connection(
-    application: SmsChannels, connection_id: UUID, account_id: str | None
-) -> SmsConnection:
-    if account_id is not None:
-        return application.get_connection_for_audit(account_id, connection_id)
-    try:
-        aggregate: object = application.repository.get(connection_id)
-    except AggregateNotFoundError:
-        raise ConnectionNotFoundError(connection_id) from None
+def _connection(events: list[Any], connection_id: UUID, account_id: str | None) -> SmsConnection:
+    """The connection rebuilt from its events; ConnectionNotFoundError when there is none or
+    (with ``account_id``) it belongs to another account."""
+    aggregate: Any = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
     if not isinstance(aggregate, SmsConnection):
+        raise ConnectionNotFoundError(connection_id)
+    if account_id is not None and aggregate.account_id != account_id:
         raise ConnectionNotFoundError(connection_id)
     return aggregate
 

@@ -12,7 +12,9 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
     """The library environment for ``settings``. Every key the service relies on is set
     explicitly, so stray variables in the process environment cannot change persistence."""
     env = {
-        "CIPHER_TOPIC": "",
+        # AES-GCM through `cryptography` (it reads what the default pycryptodome cipher
+        # wrote, and the reverse); measured several times faster per event (bench B5).
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher" if settings.cipher_key else "",
         "CIPHER_KEY": settings.cipher_key.get_secret_value() if settings.cipher_key else "",
     }
     if settings.persistence == "memory":
