@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format unit clean bench bench-quick
+.PHONY: install run test lint format unit fuzz clean bench bench-quick
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ bench-quick: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+## Schemathesis over the served OpenAPI, randomised; more cases: FUZZ_CASES=20000 make fuzz
+FUZZ_CASES ?= 5000
+fuzz: $(STAMP)
+	FUZZ_CASES=$(FUZZ_CASES) $(BIN)/pytest -p no:cacheprovider -s tests/security/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

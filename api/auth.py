@@ -1,5 +1,9 @@
 """Bearer JWT verification (HS256 with a shared secret, RS256 with a public key) and the
-permission check that every route declares once."""
+permission check that every route declares once.
+
+Rotation: ``JWT_PREVIOUS_SECRETS`` / ``JWT_PREVIOUS_PUBLIC_KEYS`` are still accepted for
+verification (tokens minted before the rotation keep working until they expire); new tokens
+are signed by the identity provider with the current key only."""
 
 from __future__ import annotations
 
@@ -13,6 +17,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.problems import ProblemError
 from sms_channels.settings import Settings
 
+# Routes that need no bearer token: operations, the OpenAPI document and UI, and provider
+# webhooks (authenticated by the provider's signature instead).
+PUBLIC_ROUTES = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/providers/{provider}/webhooks",
+    }
+)
 PERMISSIONS = frozenset({"channels.read", "channels.connect", "sms.manage", "compliance.audit"})
 LEEWAY_SECONDS = 30
 _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, acc, permissions")
@@ -25,9 +43,15 @@ class Principal:
     user_id: str
     account_id: str
     permissions: frozenset[str]
+    # None: every workspace of the account; otherwise only these (the ``workspaces`` claim).
+    workspaces: frozenset[str] | None = None
 
     def may(self, permission: str) -> bool:
         return permission in self.permissions
+
+    def sees(self, workspace_id: str) -> bool:
+        """Whether this principal may see (and act on) objects of ``workspace_id``."""
+        return self.workspaces is None or workspace_id in self.workspaces
 
 
 class TokenVerifier:
@@ -35,31 +59,51 @@ class TokenVerifier:
     HS256 token signed with the RS256 public key (alg confusion) or ``alg: none`` fails."""
 
     def __init__(self, settings: Settings) -> None:
-        self._keys: dict[str, Any] = {}
+        self._keys: dict[str, list[Any]] = {"HS256": [], "RS256": []}
         if settings.jwt_secret is not None:
-            self._keys["HS256"] = settings.jwt_secret.get_secret_value()
+            self._keys["HS256"].append(settings.jwt_secret.get_secret_value())
+        self._keys["HS256"] += [s.get_secret_value() for s in settings.jwt_previous_secrets]
         if settings.jwt_public_key:
-            self._keys["RS256"] = settings.jwt_public_key
+            self._keys["RS256"].append(settings.jwt_public_key)
+        self._keys["RS256"] += list(settings.jwt_previous_public_keys)
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token; ProblemError 401 otherwise."""
         try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
-            key = self._keys.get(str(algorithm))
-            if key is None:
-                raise _unauthorized("The token's algorithm is not accepted.")
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[str(algorithm)],
-                options={"require": ["exp", "sub"]},
-                leeway=LEEWAY_SECONDS,
-            )
-        except jwt.ExpiredSignatureError:
-            raise _unauthorized("The token has expired.") from None
+            algorithm = str(jwt.get_unverified_header(token).get("alg"))
         except jwt.PyJWTError:
             raise _unauthorized("The token is not valid.") from None
-        return _principal(claims)
+        keys = self._keys.get(algorithm) or []
+        if not keys:
+            raise _unauthorized("The token's algorithm is not accepted.")
+        for key in keys:
+            try:
+                return _principal(_decode(token, key, algorithm))
+            except jwt.InvalidSignatureError:
+                continue  # maybe signed with a previous key (rotation)
+        raise _unauthorized("The token is not valid.")
+
+
+def _decode(token: str, key: Any, algorithm: str) -> dict[str, Any]:
+    """The verified claims; signature errors propagate (the next key may fit), every other
+    refusal becomes a 401."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            options={"require": ["exp", "sub"]},
+            leeway=LEEWAY_SECONDS,
+        )
+    except jwt.InvalidSignatureError:
+        raise
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("The token has expired.") from None
+    except jwt.ImmatureSignatureError:
+        raise _unauthorized("The token is not valid yet.") from None
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise _unauthorized("The token is not valid.") from None
+    return claims
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
@@ -68,7 +112,18 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise _unauthorized("The token lacks the sub or acc claim.")
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
         raise _unauthorized("The token's permissions claim must be a list of strings.")
-    return Principal(sub, acc, frozenset(permissions) & PERMISSIONS)
+    return Principal(sub, acc, frozenset(permissions) & PERMISSIONS, _workspaces(claims))
+
+
+def _workspaces(claims: dict[str, Any]) -> frozenset[str] | None:
+    """The optional ``workspaces`` claim: absent → unrestricted; a list of ids → only those
+    (an empty list sees nothing). Anything else is refused rather than guessed."""
+    if "workspaces" not in claims:
+        return None
+    workspaces = claims["workspaces"]
+    if not isinstance(workspaces, list) or not all(isinstance(w, str) and w for w in workspaces):
+        raise _unauthorized("The token's workspaces claim must be a list of workspace ids.")
+    return frozenset(workspaces)
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -78,7 +133,10 @@ def _unauthorized(detail: str) -> ProblemError:
 
 
 class RequirePermission:
-    """FastAPI dependency: a valid bearer token holding ``permission`` (401 / 403)."""
+    """FastAPI dependency: a valid bearer token holding ``permission`` (401 / 403).
+
+    Every route that is not on ``PUBLIC_ROUTES`` declares exactly one of these
+    (tests/security/test_route_table.py walks the route table to hold that)."""
 
     def __init__(self, permission: str) -> None:
         if permission not in PERMISSIONS:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
 from api.auth import Principal, RequirePermission
 from api.preconditions import expected_version, idempotency_key
 from api.problems import ProblemError
+from api.rate_limits import TokenBucket
 from api.readmodels import ReadModels
 from domain.application import SmsChannels
+from domain.errors import ConnectionNotFoundError
 
 
 def _application(request: Request) -> SmsChannels:
@@ -40,6 +43,30 @@ def _idempotency_key(
     return idempotency_key(idempotency_key_header)
 
 
+def workspace_forbidden(workspace_id: str) -> ProblemError:
+    """403 for a command naming a workspace the caller's token does not cover (the caller
+    named it, so refusing reveals nothing it did not already know)."""
+    message = f"This token does not cover workspace {workspace_id!r}."
+    return ProblemError(
+        403,
+        "workspace_forbidden",
+        "Forbidden",
+        message,
+        errors=[{"field": "workspaceId", "code": "workspace_forbidden", "message": message}],
+    )
+
+
+def check_workspace(application: SmsChannels, principal: Principal, connection_id: UUID) -> None:
+    """ConnectionNotFoundError (404) when a workspace-restricted token asks for a connection
+    of a workspace it does not cover: as for another account's, its existence is not shown.
+    Unrestricted tokens cost nothing here (no extra load)."""
+    if principal.workspaces is None:
+        return
+    connection = application.get_connection_for_audit(principal.account_id, connection_id)
+    if not principal.sees(connection.workspace_id):
+        raise ConnectionNotFoundError(connection_id)
+
+
 ApplicationDep = Annotated[SmsChannels, Depends(_application)]
 ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
 ExpectedVersion = Annotated[int | None, Depends(_if_match)]
@@ -49,3 +76,17 @@ ChannelsReader = Annotated[Principal, Depends(RequirePermission("channels.read")
 ChannelsConnector = Annotated[Principal, Depends(RequirePermission("channels.connect"))]
 SmsManager = Annotated[Principal, Depends(RequirePermission("sms.manage"))]
 ComplianceAuditor = Annotated[Principal, Depends(RequirePermission("compliance.audit"))]
+
+
+def _rate_limit(name: str) -> Any:
+    def take(request: Request, principal: ChannelsConnector) -> None:
+        bucket: TokenBucket = request.app.state.rate_limits[name]
+        bucket.take(principal.account_id)
+
+    return Depends(take)
+
+
+# Per-account rate limits (429) on the routes that cost money at the provider. They reuse the
+# route's ChannelsConnector dependency (the same instance), so the token is verified once.
+SearchRateLimit = _rate_limit("search")
+ConnectRateLimit = _rate_limit("connect")

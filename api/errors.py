@@ -7,7 +7,10 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
+import psycopg_pool
 import structlog
+from eventsourcing import persistence as es
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -46,7 +49,20 @@ _STATUS: dict[type[de.DomainError], tuple[int, str]] = {
     dp.UnknownProviderError: (404, "Not found"),
     de.InvalidNumberSearchError: (422, "Invalid number search"),
     de.ProvisioningFailedError: (409, "Provisioning failed"),
+    de.UnsupportedCountryError: (422, "Unsupported country"),
 }
+
+# The database is down, restarting or out of connections: a transient condition the client
+# should retry, never a 500. (A write that failed here was not committed: its transaction is
+# rolled back by PostgreSQL, so nothing is half-written.)
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    es.OperationalError,
+    es.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+)
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
 
@@ -120,6 +136,19 @@ async def _on_http(_: Request, error: Exception) -> Response:
     return problem_response(ProblemError(error.status_code, code, detail, detail, headers=headers))
 
 
+async def _on_database_unavailable(request: Request, error: Exception) -> Response:
+    log.warning("database_unavailable", error_type=type(error).__name__, path=request.url.path)
+    return problem_response(
+        ProblemError(
+            503,
+            "service_unavailable",
+            "Service unavailable",
+            "The database is unavailable; try again shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    )
+
+
 async def _on_unexpected(request: Request, error: Exception) -> Response:
     # The exception's message may hold request data (e.g. a payload value): log its type and
     # the frames, never str(error).
@@ -140,4 +169,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(de.DomainError, _on_domain)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    for error_class in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error_class, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -10,12 +10,15 @@ from fastapi import FastAPI
 from api.auth import TokenVerifier
 from api.errors import install_error_handlers
 from api.metrics import Metrics
-from api.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
+from api.problems import problem_openapi
+from api.rate_limits import TokenBucket
 from api.readmodels import ReadModels
 from api.routes import (
     channels_table,
     compliance,
     connections,
+    countries,
     directory,
     numbers,
     ops,
@@ -60,9 +63,28 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     if read_models is not None:
         metrics.add_projections(read_models.tracking_states)
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.rate_limits = {
+        "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
+        "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),
+    }
     install_error_handlers(app)
-    for module in (connections, channels_table, compliance, directory, numbers, webhooks, ops):
+    for module in (
+        connections,
+        channels_table,
+        compliance,
+        countries,
+        directory,
+        numbers,
+        webhooks,
+        ops,
+    ):
         app.include_router(module.router)
+    problem_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HeaderLimitMiddleware,
+        max_query_bytes=settings.max_query_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     return app

@@ -1,9 +1,12 @@
-"""ASGI middleware: the request body limit and the access log."""
+"""ASGI middleware: request size limits (body, query string, headers) and the access log."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
+import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,8 +16,52 @@ from api.problems import ProblemError, problem_response
 log = structlog.get_logger("api.access")
 
 
+def _has_nul(document: Any) -> bool:
+    """Whether any string (key or value) holds a NUL; iterative, so depth costs no stack."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+def _invalid(field: str, code: str, message: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "validation_error",
+        "Invalid request",
+        "The request is not valid.",
+        errors=[{"field": field, "code": code, "message": message}],
+    )
+
+
+def _json_refusal(scope: Scope, body: bytes) -> ProblemError | None:
+    """A JSON body that PostgreSQL could not store as text is refused here, before it can
+    become an event that no projection can apply (a poison event would stop the read models
+    for every account): NUL characters, lone surrogates (not UTF-8), nesting deeper than
+    1 024 levels. The parse is orjson's, strict RFC 8259; the route parses the body again."""
+    content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
+    if not body or not (content_type == b"application/json" or content_type.endswith(b"+json")):
+        return None
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _invalid("body", "json_invalid", "The body is not valid JSON (UTF-8, RFC 8259).")
+    if _has_nul(document):
+        return _invalid("body", "nul_character", "Text may not contain NUL characters.")
+    return None
+
+
 class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, before the route sees them.
+    """Refuse request bodies over ``max_bytes`` with 413, before the route sees them, and
+    JSON bodies that could never be stored (see ``_json_refusal``) with 422.
 
     The body is read (up to the limit) before the app runs and then replayed, so an
     over-long chunked body is refused too, and a refused request changes nothing."""
@@ -46,6 +93,10 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        refusal = _json_refusal(scope, body)
+        if refusal is not None:
+            await problem_response(refusal)(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -67,6 +118,46 @@ class BodyLimitMiddleware:
             )
         )
         await response(scope, receive, send)
+
+
+class HeaderLimitMiddleware:
+    """Refuse query strings over ``max_query_bytes`` (414) and header blocks over
+    ``max_header_bytes`` (431) before anything parses them: the HTTP server in front
+    (uvicorn with httptools) does not bound either. A NUL in the path or query → 422
+    (PostgreSQL text cannot hold it)."""
+
+    def __init__(self, app: ASGIApp, max_query_bytes: int, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_query_bytes = max_query_bytes
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await problem_response(refusal)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> ProblemError | None:
+        if len(scope.get("query_string", b"")) > self.max_query_bytes:
+            return ProblemError(
+                414,
+                "uri_too_long",
+                "URI too long",
+                f"Query strings are limited to {self.max_query_bytes} bytes.",
+            )
+        if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+            return _invalid("url", "nul_character", "The URL may not contain NUL characters.")
+        size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if size > self.max_header_bytes:
+            return ProblemError(
+                431,
+                "headers_too_large",
+                "Request headers too large",
+                f"Request headers are limited to {self.max_header_bytes} bytes.",
+            )
+        return None
 
 
 class AccessLogMiddleware:

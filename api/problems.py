@@ -49,3 +49,78 @@ def problem_response(error: ProblemError) -> Response:
         media_type="application/problem+json",
         headers=error.headers,
     )
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; ``errors`` lists invalid fields.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_PROBLEM_CONTENT = {
+    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+}
+_ERROR_DESCRIPTIONS = {
+    "401": "Missing or invalid bearer token.",
+    "403": "The token lacks this operation's permission.",
+    "413": "Request body over the limit.",
+    "422": "The request is not valid; ``errors`` names the fields.",
+    "503": "A dependency (database or provider) is unavailable; see ``Retry-After``.",
+    "default": "Any other refusal or failure, as problem details.",
+}
+
+
+def problem_openapi(app: Any) -> None:
+    """Make ``app``'s OpenAPI document say what the API does on errors: every error status
+    is ``application/problem+json`` with the Problem schema (FastAPI's default 422 says
+    ``application/json`` with its own validation shape, which the API never sends)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return dict(app.openapi_schema)
+        document: dict[str, Any] = original()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                _declare_problems(operation)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi
+
+
+def _declare_problems(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    wanted = ["413", "503", "default"]
+    if operation.get("security"):
+        wanted += ["401", "403"]
+    if operation.get("parameters") or operation.get("requestBody"):
+        wanted.append("422")
+    for status in wanted:
+        responses.setdefault(status, {"description": _ERROR_DESCRIPTIONS[status]})
+    for status, response in responses.items():
+        if status == "default" or int(status) >= 400:
+            response["content"] = _PROBLEM_CONTENT

@@ -28,8 +28,15 @@ class ReadModels:
         self.conninfo = conninfo
         self.events_table = events_table
         self.wait_seconds = wait_seconds
+        # Fail fast (503) and drop broken connections while the database is away.
         self.pool = ConnectionPool(
-            conninfo, min_size=1, max_size=pool_size, open=True, kwargs={"autocommit": True}
+            conninfo,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            timeout=5.0,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": 2},
         )
         self._positions: dict[str, int] = {}
         self._changed = threading.Condition()

@@ -45,7 +45,7 @@ from domain.errors import (
 )
 from domain.ids import connection_id_for, number_claim_id
 from domain.number_claims import NumberClaim
-from domain.phone import check_area_code, check_country
+from domain.phone import check_area_code
 from domain.provider_deliveries import (
     DeliveryOutcome,
     ProviderDelivery,
@@ -69,6 +69,7 @@ from domain.providers import (
     RegistrationChanged,
     Unrecognised,
 )
+from domain.regions import require_region
 from domain.sms_connections import Mode, ReclaimReason, SmsConnection
 
 log = structlog.get_logger("domain.application")
@@ -164,9 +165,10 @@ class SmsChannels(Application[UUID]):
     ) -> list[AvailableNumber]:
         """Numbers the provider offers. Checks every parameter first (InvalidCountryError,
         InvalidAreaCodeError, InvalidNumberSearchError naming the parameter); an empty
-        inventory is an empty list. Records nothing."""
-        check_country(country)
+        inventory is an empty list. Records nothing. The country must be supported
+        (UnsupportedCountryError) and take area codes if one is given."""
         check_area_code(area_code)
+        require_region(country).check_area_code(area_code)
         if contains is not None and not _CONTAINS.fullmatch(contains):
             raise InvalidNumberSearchError(
                 "contains", "contains must be 2 to 16 digits, letters or '*'."
@@ -188,6 +190,7 @@ class SmsChannels(Application[UUID]):
         same Idempotency-Key returns the first result, or resumes a request that a provider
         outage or a crash left ``requested``; it never creates a second connection.
         """
+        require_region(command.country).check_area_code(command.area_code)
         connection_id = connection_id_for(command.account_id, command.idempotency_key)
         for _ in range(MAX_ATTEMPTS):
             existing = self._find(connection_id)

@@ -219,3 +219,30 @@ class ProvisioningFailedError(DomainError):
             f"This request failed ({failure_code}); start again with a new request.",
         )
         self.failure_code = failure_code
+
+
+class UnsupportedCountryError(DomainError):
+    """Raised when a country is a real ISO 3166 alpha-2 code but not one this service
+    supports (it is not in the regional rules table, ``domain/regions.toml``)."""
+
+    code = "unsupported_country"
+
+    def __init__(self, country: str) -> None:
+        super().__init__(
+            f"SMS numbers in {country} are not supported; GET /channels/sms/countries lists"
+            " the supported countries.",
+            field="countryCode",
+        )
+        self.country = country
+
+
+class AreaCodeNotApplicableError(InvalidAreaCodeError):
+    """Raised when an area code is given for a country where the number search takes none
+    (``areaCodeSearch`` false in the regional rules)."""
+
+    def __init__(self, country: str) -> None:
+        DomainError.__init__(
+            self,
+            f"Area-code search does not apply in {country}; leave the area code out.",
+            field="areaCode",
+        )

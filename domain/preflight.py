@@ -6,9 +6,12 @@ that explains the fix in general terms: a finding names the field and the rule, 
 value. ``ready`` means "no error found by these rules", nothing more: the preflight cannot
 and does not say that a carrier or The Campaign Registry will approve anything.
 
-The rules are those of US 10DLC (A2P messaging on US local numbers). Rules for other regions
-come with the regional-rules table; until then US formats (EIN, USPS state, 5-digit ZIP)
-are checked unless the brand names another country.
+The rules are those of US 10DLC (A2P messaging on US local numbers), and apply only where the
+regional rules (``domain/regions.toml``) name ``us_10dlc`` as the registration outbound
+replies need. Elsewhere the report's ``ruleset`` names what the region needs instead
+(``none``, or ``long_code_a2p_prohibited`` with one warning that replies are blocked there)
+and no 10DLC rule is applied. Within the 10DLC rules, US formats (EIN, USPS state, 5-digit
+ZIP) are checked unless the brand names another country.
 
 Pure functions of the stored payload: no I/O, no clock, never raises on any payload that the
 shape check accepted (and tolerates anything else).
@@ -27,6 +30,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.compliance import BRAND_FIELDS, CAMPAIGN_FIELDS
 from domain.compliance_progress import required_fields
+from domain.regions import Registration, load_regions
 
 Severity = Literal["error", "warning"]
 RULESET = "us_10dlc"
@@ -696,8 +700,24 @@ def _order(finding: Finding) -> tuple[int, int, int]:
     )
 
 
-def preflight(payload: dict[str, Any] | None) -> PreflightReport:
-    """Check ``payload`` (None: never saved) against every rule; findings in form order."""
+# Raised for a region whose numbers may not carry A2P at all (not a payload problem: the
+# operator cannot fix it by editing, so a warning that leaves ``ready`` alone).
+REGION_RULE = "region.a2p_not_permitted"
+REGION_MESSAGE = (
+    "Carriers in this country block application-to-person messages from these numbers:"
+    " agent replies cannot be sent, whatever the registration."
+)
+
+
+def preflight(payload: dict[str, Any] | None, country: str = "US") -> PreflightReport:
+    """Check ``payload`` (None: never saved) against the rules of ``country``'s region:
+    every 10DLC rule where the region needs ``us_10dlc`` (findings in form order), none
+    elsewhere. A country missing from the regional rules gets the 10DLC rules (the
+    strictest), so that nothing is reported ready by mistake."""
+    regions = load_regions()
+    region = regions.find(country)
+    if region is not None and region.registration != RULESET:
+        return _regional(regions.registration_of(region))
     p = _Payload(payload)
     findings = [
         Finding(field=field, rule=rule.id, severity=rule.severity, message=message)
@@ -708,3 +728,15 @@ def preflight(payload: dict[str, Any] | None) -> PreflightReport:
     return PreflightReport(
         ready=not any(f.severity == "error" for f in findings), findings=findings
     )
+
+
+def _regional(registration: Registration) -> PreflightReport:
+    """The report for a region outside 10DLC: which registration it needs, nothing else."""
+    findings: list[Finding] = []
+    if registration.never_permitted:
+        findings.append(
+            Finding(
+                field="countryCode", rule=REGION_RULE, severity="warning", message=REGION_MESSAGE
+            )
+        )
+    return PreflightReport(ready=True, findings=findings, ruleset=registration.id)

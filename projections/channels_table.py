@@ -2,16 +2,17 @@
 the workspace, agent and knowledge base resolved through the agent directory.
 
 Guarantees: rows change with connection events and with directory events (no connection
-event needed when an agent loses its knowledge base); no compliance value is stored, only
-section counts; each sort (phone number, workspace, knowledge base) is served by an index
-on (account_id, sort key, connection_id), and pages are keyset-paginated on that tuple, so
-a row present during the whole scan is returned exactly once.
+event needed when an agent loses its knowledge base), and so do the effective capabilities
+(``domain.capabilities``), computed at flush from the row, the agent and the regional
+rules; no compliance value is stored, only section counts; each sort (phone number,
+workspace, knowledge base) is served by an index on (account_id, sort key, connection_id),
+and pages are keyset-paginated on that tuple, so a row present during the whole scan is
+returned exactly once.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -20,20 +21,14 @@ import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from projections.agent_copies import AGENT_COLUMNS, AgentCopy
-from projections.base import Projection
+from domain.capabilities import effective_capabilities
+from projections.agent_copies import AGENT_COLUMNS
+from projections.connection_rows import ConnectionRowsProjection
 from projections.degraded_state import degraded_reasons
 from projections.facts import (
     Row,
-    agent_keys,
-    agents_needed,
-    apply_connection_event,
-    apply_directory_event,
-    connection_ids,
-    is_connection_event,
-    is_directory_event,
+    facts_of,
 )
-from projections.rows import delete_rows, load_rows, upsert_rows
 
 ROWS_TABLE = "sms_channels_rows"
 AGENTS_TABLE = "sms_channels_agents"
@@ -60,9 +55,25 @@ COLUMNS = (
     "compliance_total",
     "degraded_reasons",
     "is_degraded",
+    "ingestion_enabled",
+    "ingestion_reason",
+    "outbound_permitted",
+    "outbound_reason",
     "version",
     "created_at",
     "updated_at",
+)
+# Columns added after the table's first release: ``create_tables`` adds them to an existing
+# table (idempotently); rows that no event touched since keep the defaults below, which
+# deny both capabilities with reason ``not_computed``, until
+# ``sms-channels projections rebuild channels_table`` recomputes every row. (Nullable, as
+# rows written by other means may lack them; the API reads NULL as ``not_computed``.)
+NOT_COMPUTED = "not_computed"
+ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ingestion_enabled", "boolean DEFAULT false"),
+    ("ingestion_reason", f"text DEFAULT '{NOT_COMPUTED}'"),
+    ("outbound_permitted", "boolean DEFAULT false"),
+    ("outbound_reason", f"text DEFAULT '{NOT_COMPUTED}'"),
 )
 SORT_COLUMNS = {
     "phoneNumber": "phone_number",
@@ -71,10 +82,13 @@ SORT_COLUMNS = {
 }
 
 
-class ChannelsTableProjection(Projection):
+class ChannelsTableProjection(ConnectionRowsProjection):
     """Connection and directory events → ``sms_channels_rows``."""
 
     name = "channels_table"
+    rows_table = ROWS_TABLE
+    agents_table = AGENTS_TABLE
+    columns = COLUMNS
     tables: ClassVar[dict[str, str]] = {
         ROWS_TABLE: "connection_id uuid PRIMARY KEY, request_id uuid NOT NULL,"
         " account_id text NOT NULL, workspace_id text NOT NULL, workspace_name text,"
@@ -85,7 +99,8 @@ class ChannelsTableProjection(Projection):
         " compliance_complete integer NOT NULL, compliance_total integer NOT NULL,"
         " degraded_reasons text[] NOT NULL, is_degraded boolean NOT NULL,"
         " version integer NOT NULL, created_at timestamptz NOT NULL,"
-        " updated_at timestamptz NOT NULL",
+        " updated_at timestamptz NOT NULL, "
+        + ", ".join(f"{name} {definition}" for name, definition in ADDED_COLUMNS),
         AGENTS_TABLE: AGENT_COLUMNS,
     }
     indexes = (
@@ -96,47 +111,35 @@ class ChannelsTableProjection(Projection):
         (ROWS_TABLE, "account_id, agent_id"),
     )
 
-    def load(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
-        self.rows = load_rows(
-            cursor,
-            self.table(ROWS_TABLE),
-            "connection_id",
-            connection_ids(events),
-            agent_keys(events),
-        )
-        self.agents = AgentCopy(self.table(AGENTS_TABLE))
-        self.agents.load(cursor, agents_needed(events, self.rows))
-        self.dirty: set[UUID] = set()
-        self.deleted: set[UUID] = set()
-
-    def handle(self, event: Any) -> None:
-        if is_connection_event(event):
-            row = apply_connection_event(self.rows.get(event.originator_id), event)
-            if row is None:
-                self.rows.pop(event.originator_id, None)
-                self.deleted.add(event.originator_id)
-                self.dirty.discard(event.originator_id)
-            else:
-                self.rows[event.originator_id] = row
-                self.dirty.add(event.originator_id)
-        elif is_directory_event(event):
-            key, info = apply_directory_event(event)
-            self.agents.set(key, info)
-            self.dirty.update(
-                i for i, r in self.rows.items() if (r["account_id"], r["agent_id"]) == key
+    def create_tables(self, cursor: Cursor[Any]) -> None:
+        """Create missing tables, then add the columns an older table lacks (idempotent:
+        ``sms-channels migrate`` may run it any number of times)."""
+        super().create_tables(cursor)
+        present = {
+            name
+            for (name,) in cursor.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = %s",
+                (ROWS_TABLE + self.suffix,),
+            ).fetchall()
+        }
+        # Checked first, so that a migrate run on an up-to-date table takes no table lock.
+        for name, definition in ADDED_COLUMNS:
+            if name in present:
+                continue
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    self.table(ROWS_TABLE), sql.Identifier(name), sql.SQL(definition)
+                )
             )
 
-    def flush(self, cursor: Cursor[Any]) -> None:
-        rows = [self._resolved(self.rows[i]) for i in self.dirty]
-        delete_rows(cursor, self.table(ROWS_TABLE), "connection_id", list(self.deleted))
-        upsert_rows(cursor, self.table(ROWS_TABLE), "connection_id", COLUMNS, rows)
-        self.agents.flush(cursor)
-
-    def _resolved(self, row: Row) -> Row:
-        """The row with the directory's names and the degraded reasons filled in."""
-        agent = self.agents.get((row["account_id"], row["agent_id"]))
+    def prepared(self, row: Row) -> Row:
+        """The row with the directory's names, the degraded reasons and the effective
+        capabilities filled in."""
+        agent = self.agent_of(row)
         same_workspace = agent is not None and agent.workspace_id == row["workspace_id"]
         reasons = degraded_reasons(row, agent)
+        capabilities = effective_capabilities(facts_of(row), agent)
         row.update(
             workspace_name=agent.workspace_name if agent and same_workspace else None,
             agent_name=agent.name if agent and same_workspace else None,
@@ -144,6 +147,10 @@ class ChannelsTableProjection(Projection):
             kb_name=agent.knowledge_base_name if agent and same_workspace else None,
             degraded_reasons=reasons,
             is_degraded=bool(reasons),
+            ingestion_enabled=capabilities.ingestion.allowed,
+            ingestion_reason=capabilities.ingestion.reason,
+            outbound_permitted=capabilities.outbound_replies.allowed,
+            outbound_reason=capabilities.outbound_replies.reason,
         )
         row["workspace_sort"] = row["workspace_name"] or row["workspace_id"]
         row["kb_sort"] = row["kb_name"] or ""
@@ -165,6 +172,8 @@ class ChannelsQuery:
     workspace_id: str | None = None
     status: str | None = None
     degraded: bool | None = None
+    ingestion: bool | None = None
+    outbound: bool | None = None
     sort: Literal["phoneNumber", "workspace", "knowledgeBase"] = "phoneNumber"
     order: Literal["asc", "desc"] = "asc"
     limit: int = 50
@@ -197,6 +206,8 @@ def list_rows(cursor: Cursor[Any], query: ChannelsQuery) -> tuple[list[Row], str
         ("workspace_id", query.workspace_id),
         ("status", query.status),
         ("is_degraded", query.degraded),
+        ("ingestion_enabled", query.ingestion),
+        ("outbound_permitted", query.outbound),
     ):
         if value is not None:
             conditions.append(sql.SQL("{} = %({})s").format(sql.Identifier(name), sql.SQL(name)))

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.agent_directory import AgentInfo
+from domain.capabilities import ConnectionFacts
 from domain.compliance_progress import compliance_progress
 
 Row = dict[str, Any]
@@ -126,3 +127,15 @@ def apply_directory_event(event: Any) -> tuple[AgentKey, AgentInfo | None]:
         knowledge_base_name=event.knowledge_base_name,
     )
     return key, info
+
+
+def facts_of(row: Row) -> ConnectionFacts:
+    """What the capability rule reads of a projection row."""
+    return ConnectionFacts(
+        status=row["status"],
+        active=row["active"],
+        workspace_id=row["workspace_id"],
+        agent_id=row["agent_id"],
+        country=row["country"],
+        registration_status=row["registration_status"],
+    )

@@ -298,6 +298,9 @@ _SCHEMA: tuple[LiteralString, ...] = (
 )
 
 
+LEDGER_POOL_TIMEOUT_SECONDS = 5.0
+
+
 class PostgresLedger:
     """The ledger in two PostgreSQL tables: shared by every process on the database and
     kept across restarts. Uniqueness (one holder per number, one open order per number) is
@@ -321,12 +324,17 @@ class PostgresLedger:
                 msg = "the sandbox ledger is closed"
                 raise RuntimeError(msg)
             if self._opened is None:
+                # Fail fast while the database is down (PoolTimeout → 503 after a few
+                # seconds, not a 30 s hang) and never hand out a connection that a server
+                # restart broke (checked on checkout).
                 self._opened = ConnectionPool(
                     self._conninfo,
                     min_size=1,
                     max_size=self._max_size,
                     open=True,
                     name="sandbox-ledger",
+                    timeout=LEDGER_POOL_TIMEOUT_SECONDS,
+                    check=ConnectionPool.check_connection,
                 )
             return self._opened
 
@@ -782,14 +790,15 @@ class SandboxWebhookVerifier:
         macs: list[str] = []
         for part in header.split(","):
             key, _, value = part.strip().partition("=")
-            if key == "t" and value.isdigit():
+            if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
                 timestamp = int(value)
             elif key == "v1":
                 macs.append(value)
         if timestamp is None or not macs:
             raise WebhookRejectedError(f"The {SIGNATURE_HEADER} header is malformed.")
         expected = _mac(self._secret, request.body, timestamp)
-        if not any(hmac.compare_digest(expected, mac) for mac in macs):
+        # Bytes, not str: compare_digest refuses non-ASCII str (a TypeError, not a 403).
+        if not any(hmac.compare_digest(expected.encode(), mac.encode()) for mac in macs):
             raise WebhookRejectedError()
         return timestamp
 

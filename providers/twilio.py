@@ -378,11 +378,16 @@ def signature_is_valid(
     signed through the ``bodySHA256`` query parameter instead of form parameters."""
     body_hash = parse_qs(urlsplit(url).query).get("bodySHA256")
     if body_hash is not None:
-        if not hmac.compare_digest(hashlib.sha256(body).hexdigest(), body_hash[0]):
+        if not hmac.compare_digest(
+            hashlib.sha256(body).hexdigest().encode(), body_hash[0].encode()
+        ):
             return False
         params = ()
     return any(
-        hmac.compare_digest(compute_signature(auth_token, candidate, params), signature)
+        # Bytes, not str: compare_digest refuses non-ASCII str (a TypeError, not a 403).
+        hmac.compare_digest(
+            compute_signature(auth_token, candidate, params).encode(), signature.encode()
+        )
         for candidate in _url_variants(url)
     )
 

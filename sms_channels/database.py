@@ -17,6 +17,12 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher" if settings.cipher_key else "",
         "CIPHER_KEY": settings.cipher_key.get_secret_value() if settings.cipher_key else "",
     }
+    if settings.cipher_key and settings.cipher_previous_keys:
+        # Rotation: write with the new key, still read events written with the old ones.
+        env["CIPHER_TOPIC"] = "sms_channels.keyring:KeyringCipher"
+        env["CIPHER_PREVIOUS_KEYS"] = ",".join(
+            k.get_secret_value() for k in settings.cipher_previous_keys
+        )
     if settings.persistence == "memory":
         env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
         return env
@@ -35,7 +41,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_PASSWORD": str(params.get("password", "")),
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",

@@ -24,7 +24,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
+    # Rotation: keys still accepted for verification (JSON lists), never used to sign.
+    jwt_previous_secrets: list[SecretStr] = Field(default_factory=list)
+    jwt_previous_public_keys: list[str] = Field(default_factory=list)
     cipher_key: SecretStr | None = None
+    # Rotation: keys that still decrypt older events (JSON list); CIPHER_KEY encrypts.
+    cipher_previous_keys: list[SecretStr] = Field(default_factory=list)
     sms_provider: Literal["sandbox", "twilio"] = "sandbox"
     kafka_bootstrap_servers: str | None = None
     analytics_topic: str = "channel.connected"
@@ -36,6 +41,10 @@ class Settings(BaseSettings):
     create_tables: bool = False
     postgres_pool_size: int = Field(default=5, ge=2)
     postgres_max_overflow: int = Field(default=10, ge=0)
+    # How long a request waits for a database connection. eventsourcing retries a failed
+    # read or write 10 times, so while PostgreSQL is down a request answers 503 after about
+    # ten times this; a healthy server connects in milliseconds.
+    postgres_connect_timeout: int = Field(default=2, ge=1, le=30)
     # Read-your-writes: how long a query with ?waitFor= waits for its projection.
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # Readiness fails when a projection is this many notifications behind the log.
@@ -64,7 +73,12 @@ class Settings(BaseSettings):
     # stay without a provider outcome before it is finished or failed.
     reconcile_interval_seconds: float = Field(default=60.0, gt=0)
     reconcile_pending_after_seconds: float = Field(default=300.0, gt=0)
+    # Per-account token buckets on the routes that cost money at the provider (0 = off).
+    rate_limit_search_per_minute: int = Field(default=60, ge=0)
+    rate_limit_connect_per_minute: int = Field(default=10, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_query_bytes: int = Field(default=8 * 1024, ge=256)
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 
@@ -73,6 +87,14 @@ class Settings(BaseSettings):
     def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
             msg = f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("jwt_previous_secrets")
+    @classmethod
+    def _previous_secrets_are_long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if any(len(s.get_secret_value()) < MIN_JWT_SECRET_LENGTH for s in value):
+            msg = f"JWT_PREVIOUS_SECRETS must be at least {MIN_JWT_SECRET_LENGTH} characters each"
             raise ValueError(msg)
         return value
 

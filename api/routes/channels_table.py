@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import psycopg
 from fastapi import APIRouter, Query, Response
+from psycopg import sql
 
+from api.auth import Principal
 from api.deps import ChannelsReader, ReadModelsDep
 from api.problems import ProblemError
 from api.schemas.read_models import ChannelsPage, SmsRequestsPage, channel_row, sms_request_row
-from projections.channels_table import ChannelsQuery, InvalidCursorError, list_rows
+from projections.channels_table import ROWS_TABLE, ChannelsQuery, InvalidCursorError, list_rows
 from projections.sms_requests import list_requests
 
 router = APIRouter(tags=["channels table"])
@@ -38,6 +41,40 @@ def _bad_cursor() -> ProblemError:
     )
 
 
+def _workspace_filter(principal: Principal, asked: str | None) -> str | None:
+    """The workspace to list for a workspace-restricted token: the one asked for if covered,
+    its only workspace if it has one; several → it must name one (422)."""
+    if principal.workspaces is None or (asked is not None and principal.sees(asked)):
+        return asked
+    if asked is None and len(principal.workspaces) == 1:
+        return next(iter(principal.workspaces))
+    if asked is None and principal.workspaces:
+        message = "This token covers several workspaces: name one with workspaceId."
+        raise ProblemError(
+            422,
+            "validation_error",
+            "Invalid request",
+            message,
+            errors=[{"field": "workspaceId", "code": "workspace_required", "message": message}],
+        )
+    return None  # a workspace the token does not cover, or none at all: an empty page
+
+
+def _visible_requests(db: psycopg.Cursor[Any], principal: Principal, rows: list[Any]) -> list[Any]:
+    """The rows whose connection is in a workspace the token covers (kept page cursor: a
+    page may come back shorter than ``limit`` for such a token, never longer)."""
+    if principal.workspaces is None or not rows:
+        return rows
+    found = db.execute(
+        sql.SQL("SELECT connection_id, workspace_id FROM {} WHERE connection_id = ANY(%s)").format(
+            sql.Identifier(ROWS_TABLE)
+        ),
+        ([r["connection_id"] for r in rows],),
+    ).fetchall()
+    workspace = dict(found)
+    return [r for r in rows if principal.sees(workspace.get(r["connection_id"], ""))]
+
+
 @router.get("/channels/sms/connections")
 def list_connections(
     principal: ChannelsReader,
@@ -46,19 +83,32 @@ def list_connections(
     workspace_id: Annotated[str | None, Query(alias="workspaceId", max_length=128)] = None,
     status: Literal["requested", "connected", "failed", "reclaimed"] | None = None,
     degraded: bool | None = None,
+    ingestion: Annotated[
+        bool | None, Query(description="Only rows whose ingestion is (not) enabled.")
+    ] = None,
+    outbound: Annotated[
+        bool | None, Query(description="Only rows whose outbound replies are (not) permitted.")
+    ] = None,
     sort: Literal["phoneNumber", "workspace", "knowledgeBase"] = "phoneNumber",
     order: Literal["asc", "desc"] = "asc",
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,
 ) -> ChannelsPage:
-    """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``)."""
+    """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``).
+    A workspace-restricted token lists only its workspaces."""
     _lag_header(response, read_models.wait_for("channels_table", wait_for))
+    restricted = principal.workspaces is not None
+    workspace_id = _workspace_filter(principal, workspace_id)
+    if restricted and workspace_id is None:
+        return ChannelsPage(items=[], next_cursor=None)
     query = ChannelsQuery(
         account_id=principal.account_id,
         workspace_id=workspace_id,
         status=status,
         degraded=degraded,
+        ingestion=ingestion,
+        outbound=outbound,
         sort=sort,
         order=order,
         limit=limit,
@@ -87,6 +137,7 @@ def list_sms_requests(
     try:
         with read_models.cursor() as db:
             rows, next_cursor = list_requests(db, principal.account_id, status, limit, cursor)
+            rows = _visible_requests(db, principal, rows)
     except (ValueError, TypeError):
         raise _bad_cursor() from None
     return SmsRequestsPage(items=[sms_request_row(r) for r in rows], next_cursor=next_cursor)

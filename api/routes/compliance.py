@@ -8,7 +8,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response
 
-from api.deps import ApplicationDep, ComplianceAuditor, ExpectedVersion, SmsManager
+from api.deps import (
+    ApplicationDep,
+    ComplianceAuditor,
+    ExpectedVersion,
+    SmsManager,
+    check_workspace,
+)
 from api.preconditions import etag
 from api.schemas.compliance import (
     ComplianceHistoryOut,
@@ -45,6 +51,7 @@ def put_compliance(
 ) -> ComplianceOut:
     """Replace the payload exactly as entered; partial payloads are drafts and are saved.
     Answers with the section progress; the registration status is never changed by this."""
+    check_workspace(application, principal, connection_id)
     result = application.update_compliance(
         principal.account_id,
         connection_id,
@@ -64,6 +71,7 @@ def get_compliance(
     """The current payload as entered (empty defaults when none was ever saved), with the
     section progress and the registration status as the provider reported it."""
     connection = application.get_connection(principal.account_id, connection_id)
+    check_workspace(application, principal, connection_id)
     response.headers["ETag"] = etag(connection.version)
     response.headers["Cache-Control"] = NO_STORE
     return compliance_out(connection)
@@ -73,11 +81,14 @@ def get_compliance(
 def get_preflight(
     connection_id: UUID, principal: SmsManager, application: ApplicationDep, response: Response
 ) -> PreflightOut:
-    """What would likely be refused at US 10DLC registration, by named rule. ``ready`` only
-    means no error was found: it never implies carrier or registry approval."""
+    """What would likely be refused at registration, by named rule, under the rules of the
+    number's region (``ruleset``: ``us_10dlc`` for US numbers; elsewhere the registration
+    the region needs, with no 10DLC rule applied). ``ready`` only means no error was found:
+    it never implies carrier or registry approval."""
     connection = application.get_connection(principal.account_id, connection_id)
+    check_workspace(application, principal, connection_id)
     response.headers["ETag"] = etag(connection.version)
-    return preflight_out(preflight(connection.compliance))
+    return preflight_out(preflight(connection.compliance, country=connection.country))
 
 
 @router.get(BASE + "/history")
@@ -98,6 +109,7 @@ def get_history(
     """Every compliance version replayed from the event store, oldest first (deleted
     connections included). With ``asOfVersion`` or ``asOf``: only the version in effect
     then, or none if nothing had been saved yet."""
+    check_workspace(application, principal, connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
     history = compliance_history(application, connection_id, account_id=principal.account_id)
     response.headers["Cache-Control"] = NO_STORE

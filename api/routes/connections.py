@@ -10,9 +10,12 @@ from api.deps import (
     ApplicationDep,
     ChannelsConnector,
     ChannelsReader,
+    ConnectRateLimit,
     ExpectedVersion,
     IdempotencyKey,
     SmsManager,
+    check_workspace,
+    workspace_forbidden,
 )
 from api.preconditions import etag
 from api.schemas.connections import (
@@ -21,16 +24,18 @@ from api.schemas.connections import (
     UpdateConnectionRequest,
     connection_out,
 )
-from domain.application import CommandResult, ConnectNumber
+from domain.agent_directory import find_agent
+from domain.application import CommandResult, ConnectNumber, SmsChannels
 from domain.compliance import empty_compliance
 
 router = APIRouter(tags=["connections"])
 BASE = "/channels/sms/connections"
 
 
-def _answer(response: Response, result: CommandResult) -> ConnectionOut:
+def _answer(application: SmsChannels, response: Response, result: CommandResult) -> ConnectionOut:
     response.headers["ETag"] = etag(result.connection.version)
-    return connection_out(result.connection, position=result.position)
+    agent = find_agent(application, result.connection.account_id, result.connection.agent_id)
+    return connection_out(result.connection, agent, position=result.position)
 
 
 @router.post(
@@ -40,12 +45,14 @@ def _answer(response: Response, result: CommandResult) -> ConnectionOut:
         202: {"model": ConnectionOut, "description": "Bring-your-own number requested"},
         409: {"description": "number_unavailable (search again), number_already_connected"},
         422: {"description": "Validation, or compliance_restricted (with the reason)"},
+        429: {"description": "Too many connect requests for this account; see Retry-After"},
         503: {
             "description": "provider_unavailable, with Retry-After. Nothing is recorded when "
             "the outage was known; if it struck during the purchase the request stays "
             "pending: retry with the same Idempotency-Key to resume it."
         },
     },
+    dependencies=[ConnectRateLimit],
 )
 def connect(
     body: ConnectRequest,
@@ -56,7 +63,9 @@ def connect(
 ) -> ConnectionOut:
     """Connect a number: ``new`` buys it (201, connected); ``byon`` starts hosting (202,
     requested, with ``requestId``). Replays with the same Idempotency-Key answer the same
-    connection."""
+    connection. A workspace-restricted token connects only into its workspaces (403)."""
+    if not principal.sees(body.workspace_id):
+        raise workspace_forbidden(body.workspace_id)
     result = application.connect(
         ConnectNumber(
             account_id=principal.account_id,
@@ -74,7 +83,7 @@ def connect(
     if result.connection.status == "requested":
         response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"{BASE}/{result.connection.id}"
-    return _answer(response, result)
+    return _answer(application, response, result)
 
 
 @router.get(BASE + "/{connection_id}")
@@ -83,12 +92,14 @@ def get_connection(
 ) -> ConnectionOut:
     """One connection; ``smsCompliance`` only for callers holding ``sms.manage``."""
     connection = application.get_connection(principal.account_id, connection_id)
+    check_workspace(application, principal, connection_id)
     compliance = None
     if principal.may("sms.manage"):
         compliance = connection.compliance or empty_compliance()
         response.headers["Cache-Control"] = "no-store"  # compliance values are secrets
     response.headers["ETag"] = etag(connection.version)
-    return connection_out(connection, compliance=compliance)
+    agent = find_agent(application, connection.account_id, connection.agent_id)
+    return connection_out(connection, agent, compliance=compliance)
 
 
 @router.patch(BASE + "/{connection_id}")
@@ -101,6 +112,7 @@ def update_connection(
     response: Response,
 ) -> ConnectionOut:
     """Assign the agent and/or switch the channel on or off (409 when it cannot serve)."""
+    check_workspace(application, principal, connection_id)
     result = application.update_settings(
         principal.account_id,
         connection_id,
@@ -109,7 +121,7 @@ def update_connection(
         active=body.active,
         expected_version=version,
     )
-    return _answer(response, result)
+    return _answer(application, response, result)
 
 
 @router.delete(BASE + "/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -120,6 +132,7 @@ def delete_connection(
     version: ExpectedVersion,
 ) -> Response:
     """Delete the connection and release its number; kept for audit."""
+    check_workspace(application, principal, connection_id)
     application.delete(
         principal.account_id, connection_id, by=principal.user_id, expected_version=version
     )

@@ -6,12 +6,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from api.deps import ApplicationDep, SmsManager
+from api.auth import Principal
+from api.deps import ApplicationDep, SmsManager, workspace_forbidden
+from api.problems import ProblemError
 from api.schemas.read_models import DirectoryAgentIn, DirectoryAgentOut
-from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
+from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
+from domain.application import SmsChannels
 
 router = APIRouter(tags=["agent directory"])
 AgentId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def _check_agent_workspace(application: SmsChannels, principal: Principal, agent_id: str) -> None:
+    """404 when a workspace-restricted token touches an agent recorded in a workspace it
+    does not cover (an unknown agent is fine: PUT creates it, DELETE is idempotent)."""
+    if principal.workspaces is None:
+        return
+    current = find_agent(application, principal.account_id, agent_id)
+    if current is not None and not principal.sees(current.workspace_id):
+        raise ProblemError(404, "agent_not_found", "Not found", "The agent was not found.")
 
 
 @router.put("/directory/agents/{agent_id}")
@@ -19,6 +32,9 @@ def put_agent(
     agent_id: AgentId, body: DirectoryAgentIn, principal: SmsManager, application: ApplicationDep
 ) -> DirectoryAgentOut:
     """Record the agent's workspace, name and knowledge base (idempotent)."""
+    if not principal.sees(body.workspace_id):
+        raise workspace_forbidden(body.workspace_id)
+    _check_agent_workspace(application, principal, agent_id)
     info = AgentInfo(
         body.workspace_id,
         body.workspace_name,
@@ -35,5 +51,6 @@ def put_agent(
 @router.delete("/directory/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_agent(agent_id: AgentId, principal: SmsManager, application: ApplicationDep) -> Response:
     """Record that the agent was deleted (idempotent)."""
+    _check_agent_workspace(application, principal, agent_id)
     remove_agent(application, principal.account_id, agent_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

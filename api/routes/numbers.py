@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import ApplicationDep, ChannelsConnector
+from api.deps import ApplicationDep, ChannelsConnector, SearchRateLimit
 from api.schemas.numbers import NumbersOut, number_out
 from domain.application import MAX_SEARCH_LIMIT
 
@@ -14,11 +14,16 @@ router = APIRouter(tags=["numbers"])
 
 _PROBLEMS = {
     422: {"description": "A parameter is malformed; ``errors[].field`` names it."},
+    429: {"description": "Too many searches for this account; see ``Retry-After``."},
     503: {"description": "The provider is unavailable; see ``Retry-After``."},
 }
 
 
-@router.get("/channels/sms/numbers", responses=_PROBLEMS)  # type: ignore[arg-type]
+@router.get(
+    "/channels/sms/numbers",
+    responses=_PROBLEMS,  # type: ignore[arg-type]
+    dependencies=[SearchRateLimit],
+)
 def search_numbers(
     _principal: ChannelsConnector,
     application: ApplicationDep,

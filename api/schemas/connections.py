@@ -15,6 +15,8 @@ from api.schemas.compliance import (
     progress_out,
     registration_out,
 )
+from domain.agent_directory import AgentInfo
+from domain.capabilities import Capabilities, ConnectionFacts, effective_capabilities
 from domain.sms_connections import SmsConnection
 
 
@@ -55,6 +57,36 @@ class Degraded(WireModel):
     reasons: list[str]
 
 
+class IngestionOut(WireModel):
+    enabled: bool = Field(description="Messages to the number reach the agent.")
+    reason: str | None = Field(description="Why not (a stable code); null when enabled.")
+
+
+class OutboundRepliesOut(WireModel):
+    permitted: bool = Field(description="The agent may reply (the region's rule holds).")
+    reason: str | None = Field(description="Why not (a stable code); null when permitted.")
+
+
+class CapabilitiesOut(WireModel):
+    """Effective capabilities, derived from the connection, its agent's knowledge base and
+    the region's rule for the registration status; never set by an operator."""
+
+    ingestion: IngestionOut
+    outbound_replies: OutboundRepliesOut
+
+
+def capabilities_out(capabilities: Capabilities) -> CapabilitiesOut:
+    return CapabilitiesOut(
+        ingestion=IngestionOut(
+            enabled=capabilities.ingestion.allowed, reason=capabilities.ingestion.reason
+        ),
+        outbound_replies=OutboundRepliesOut(
+            permitted=capabilities.outbound_replies.allowed,
+            reason=capabilities.outbound_replies.reason,
+        ),
+    )
+
+
 class Failure(WireModel):
     code: str
     reason: str
@@ -78,6 +110,7 @@ class ConnectionOut(WireModel):
     degraded: Degraded
     registration_status: str
     registration: Registration
+    capabilities: CapabilitiesOut
     compliance_progress: ComplianceProgressOut = Field(
         description="Completion of the compliance accordion, by section (no values)."
     )
@@ -110,11 +143,27 @@ def degraded_reasons(connection: SmsConnection) -> list[str]:
 
 def connection_out(
     connection: SmsConnection,
+    agent: AgentInfo | None,
     *,
     position: int | None = None,
     compliance: dict[str, Any] | None = None,
 ) -> ConnectionOut:
+    """The wire form of ``connection``; ``agent`` is the directory's entry for its agent
+    (``domain.agent_directory.find_agent``), which resolves the knowledge base and so the
+    capabilities."""
     reasons = degraded_reasons(connection)
+    capabilities = effective_capabilities(
+        ConnectionFacts(
+            status=connection.status,
+            active=connection.active,
+            workspace_id=connection.workspace_id,
+            agent_id=connection.agent_id,
+            country=connection.country,
+            registration_status=connection.registration_status,
+        ),
+        agent,
+    )
+    in_workspace = agent if agent and agent.workspace_id == connection.workspace_id else None
     failure = (
         Failure(code=connection.failure_code, reason=connection.failure_reason or "")
         if connection.failure_code
@@ -129,10 +178,20 @@ def connection_out(
         status=connection.status,
         active=connection.active,
         workspace=Ref(id=connection.workspace_id),
-        agent=Ref(id=connection.agent_id) if connection.agent_id else None,
+        agent=(
+            Ref(id=connection.agent_id, name=in_workspace.name if in_workspace else None)
+            if connection.agent_id
+            else None
+        ),
+        knowledge_base=(
+            Ref(id=in_workspace.knowledge_base_id, name=in_workspace.knowledge_base_name)
+            if in_workspace and in_workspace.knowledge_base_id
+            else None
+        ),
         degraded=Degraded(is_degraded=bool(reasons), reasons=reasons),
         registration_status=connection.registration_status,
         registration=registration_out(connection),
+        capabilities=capabilities_out(capabilities),
         compliance_progress=progress_out(connection.compliance),
         failure=failure,
         request_id=connection.request_id,

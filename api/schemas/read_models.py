@@ -8,7 +8,15 @@ from uuid import UUID
 
 from pydantic import Field
 
-from api.schemas.connections import Degraded, Ref, WireModel
+from api.schemas.connections import (
+    CapabilitiesOut,
+    Degraded,
+    IngestionOut,
+    OutboundRepliesOut,
+    Ref,
+    WireModel,
+)
+from projections.channels_table import NOT_COMPUTED
 
 
 class ComplianceCounts(WireModel):
@@ -32,6 +40,7 @@ class ChannelRow(WireModel):
     degraded: Degraded
     registration_status: str
     compliance_progress: ComplianceCounts
+    capabilities: CapabilitiesOut
     actions: list[str]
     version: int
     updated_at: datetime
@@ -95,9 +104,25 @@ def channel_row(row: dict[str, Any]) -> ChannelRow:
         compliance_progress=ComplianceCounts(
             complete_sections=row["compliance_complete"], total_sections=row["compliance_total"]
         ),
+        capabilities=_capabilities(row),
         actions=actions,
         version=row["version"],
         updated_at=row["updated_at"],
+    )
+
+
+def _capabilities(row: dict[str, Any]) -> CapabilitiesOut:
+    """The row's capabilities; a value never computed (NULL) denies, as ``not_computed``."""
+    ingestion, outbound = row["ingestion_enabled"], row["outbound_permitted"]
+    return CapabilitiesOut(
+        ingestion=IngestionOut(
+            enabled=bool(ingestion),
+            reason=NOT_COMPUTED if ingestion is None else row["ingestion_reason"],
+        ),
+        outbound_replies=OutboundRepliesOut(
+            permitted=bool(outbound),
+            reason=NOT_COMPUTED if outbound is None else row["outbound_reason"],
+        ),
     )
 
 
