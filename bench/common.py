@@ -12,20 +12,15 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from eventsourcing.cipher import AESCipher
-from psycopg import sql
 
-from sms_channels.bootstrap import build_application
-from sms_channels.settings import Settings
-from workers.projector import create_schema
+from tests.support import fresh_database as migrated_database
 
 ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -36,21 +31,9 @@ RESULTS = Path("bench/results")
 
 @contextmanager
 def fresh_database() -> Iterator[str]:
-    """A new migrated database, dropped afterwards."""
-    name = f"sms_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    info = psycopg.conninfo.conninfo_to_dict(ADMIN_URL) | {"dbname": name}
-    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
-    build_application(Settings(database_url=url, create_tables=True)).close()
-    create_schema(url)
-    try:
+    """A new migrated database on BENCH_DATABASE_ADMIN_URL, dropped afterwards."""
+    with migrated_database(ADMIN_URL) as url:
         yield url
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 def free_port() -> int:

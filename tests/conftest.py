@@ -8,22 +8,18 @@ database, dropped at the end; tests use unique ids instead of wiping tables.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET
-from workers.projector import create_schema
+from tests.support import JWT_SECRET, fresh_database
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -43,27 +39,6 @@ def _admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _admin_url(tmp_path_factory)
-
-
-@contextmanager
-def fresh_database(admin: str) -> Iterator[str]:
-    """A new database with every table created (as `sms-channels migrate` does); dropped
-    afterwards."""
-    name = f"sms_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    info = psycopg.conninfo.conninfo_to_dict(admin)
-    info["dbname"] = name
-    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
-    build_application(Settings(database_url=url, create_tables=True)).close()
-    create_schema(url)
-    try:
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import phonenumbers
+import psycopg
 import uvicorn
 from fastapi import FastAPI
+from psycopg import sql
 
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
+from workers.projector import create_schema
 
 JWT_SECRET = "test-secret-" + "x" * 40
 ALL_PERMISSIONS = (*WORKSPACE_ADMIN, "compliance.audit")
@@ -87,3 +92,24 @@ def live_server(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def fresh_database(admin: str) -> Iterator[str]:
+    """A new database with every table created (as `sms-channels migrate` does); dropped
+    afterwards."""
+    name = f"sms_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(admin)
+    info["dbname"] = name
+    url = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in info.items()})
+    build_application(Settings(database_url=url, create_tables=True)).close()
+    create_schema(url)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

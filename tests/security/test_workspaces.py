@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import fresh_database
 from tests.e2e.provider_support import Service, running_service
 from tests.security.conftest import bearer, projections_running
-from tests.support import unique_account, unique_us_number
+from tests.support import fresh_database, unique_account, unique_us_number
 
 
 @pytest.fixture
