@@ -48,8 +48,14 @@ def in_threads(clients: int, work: Callable[[int], list[float]]) -> tuple[float,
     latencies: list[float] = []
     lock = threading.Lock()
 
+    errors: list[BaseException] = []
+
     def client(number: int) -> None:
-        mine = work(number)
+        try:
+            mine = work(number)
+        except BaseException as error:  # reported below: a failed run has no figure
+            errors.append(error)
+            return
         with lock:
             latencies.extend(mine)
 
@@ -59,6 +65,8 @@ def in_threads(clients: int, work: Callable[[int], list[float]]) -> tuple[float,
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return time.perf_counter() - started, latencies
 
 

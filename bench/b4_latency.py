@@ -172,6 +172,7 @@ def measure(url: str, servers: str, workers: list[Any], seconds: int) -> dict[st
                         },
                     )
                     done = time.perf_counter()
+                    response.raise_for_status()
                     body = response.json()
                     with lock:
                         sent.append((done, body["position"], body["id"]))

@@ -54,6 +54,9 @@ def api_process(url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[by
         "CIPHER_KEY": AESCipher.create_key(32),
         "PORT": str(port),
         "LOG_LEVEL": "warning",
+        # The per-account rate limits protect the provider's bill; a load test turns them off.
+        "RATE_LIMIT_CONNECT_PER_MINUTE": "0",
+        "RATE_LIMIT_SEARCH_PER_MINUTE": "0",
         **env,
     }
     process = subprocess.Popen(
