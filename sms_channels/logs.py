@@ -281,6 +281,8 @@ def configure_logging(
     _remove_handlers(root)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # kafka-python narrates every connection and group join at INFO: keep its warnings only.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
 
 
 def reset_logging() -> None:
