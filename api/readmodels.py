@@ -56,9 +56,9 @@ class ReadModels:
         Returns how many notifications it is still behind (0 when caught up)."""
         if position is None:
             return 0
+        if self._positions.get(projection, 0) < position:
+            self._refresh()  # in case a NOTIFY was missed; done without holding the lock
         with self._changed:
-            if self._positions.get(projection, 0) < position:
-                self._refresh()
             self._changed.wait_for(
                 lambda: self._positions.get(projection, 0) >= position or self._closing.is_set(),
                 timeout=self.wait_seconds,
@@ -76,14 +76,20 @@ class ReadModels:
             return (int(head[0]) if head else 0), all_states(cursor)
 
     def _refresh(self) -> None:
+        """Read every projection's position, then merge them under the lock (the query runs
+        without it, so one slow read does not hold up the listener or other waiters)."""
         try:
             with self.cursor() as cursor:
-                for name, position in cursor.execute(
+                rows = cursor.execute(
                     "SELECT name, position FROM sms_projection_tracking"
-                ):
-                    self._positions[name] = max(self._positions.get(name, 0), position)
+                ).fetchall()
         except psycopg.Error:
             log.warning("tracking_unreadable")
+            return
+        with self._changed:
+            for name, position in rows:
+                self._positions[name] = max(self._positions.get(name, 0), position)
+            self._changed.notify_all()
 
     def _listen(self) -> None:
         while not self._closing.is_set():
@@ -92,9 +98,7 @@ class ReadModels:
                     connection.execute(
                         sql.SQL("LISTEN {}").format(sql.Identifier(PROGRESS_CHANNEL))
                     )
-                    with self._changed:
-                        self._refresh()
-                        self._changed.notify_all()
+                    self._refresh()
                     while not self._closing.is_set():
                         for note in connection.notifies(timeout=0.5):
                             name, _, position = note.payload.rpartition(":")
