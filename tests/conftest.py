@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
@@ -94,3 +96,18 @@ def isolated_app(isolated_database_url: str) -> Iterator[SmsChannels]:
     application = build_application(Settings(database_url=isolated_database_url), SandboxProvider())
     yield application
     application.close()
+
+
+@pytest.fixture(scope="session")
+def rsa_keys() -> tuple[str, str]:
+    """An RSA key pair (private PEM, public PEM) for RS256 tokens."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public

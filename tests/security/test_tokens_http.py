@@ -13,8 +13,6 @@ from collections.abc import Iterator
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from api.main import create_app
@@ -134,20 +132,6 @@ def test_garbage_authorization_headers_are_401(service: Service, header: str) ->
 def test_a_non_json_token_header_is_401(service: Service) -> None:
     token = f"{b64(b'not json')}.{b64(json.dumps(claims()).encode())}.sig"
     assert_401(get(service, token))
-
-
-@pytest.fixture(scope="module")
-def rsa_keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 @pytest.fixture(scope="module")

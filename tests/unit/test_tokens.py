@@ -9,8 +9,6 @@ import time
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.utils import base64url_encode
 
 from api.auth import TokenVerifier
@@ -19,20 +17,6 @@ from sms_channels.settings import Settings
 from sms_channels.tokens import mint_token
 
 SECRET = "s" * 40
-
-
-@pytest.fixture(scope="module")
-def rsa_keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
 
 
 def claims(**overrides: object) -> dict[str, object]:
