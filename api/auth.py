@@ -7,6 +7,7 @@ are signed by the identity provider with the current key only."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ProblemError
+from domain.errors import InvalidTextError
+from domain.text import check_id
 from sms_channels.settings import Settings
 
 # Routes that need no bearer token: operations, the OpenAPI document and UI, and provider
@@ -56,9 +59,14 @@ class Principal:
 
 class TokenVerifier:
     """Verifies tokens against the configured keys. The algorithm is pinned per key, so an
-    HS256 token signed with the RS256 public key (alg confusion) or ``alg: none`` fails."""
+    HS256 token signed with the RS256 public key (alg confusion) or ``alg: none`` fails.
+    ``iss``/``aud`` are checked when configured; tokens valid for longer than
+    ``JWT_MAX_LIFETIME_SECONDS`` are refused (a leaked long-lived token is a standing key)."""
 
     def __init__(self, settings: Settings) -> None:
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._max_lifetime = settings.jwt_max_lifetime_seconds
         self._keys: dict[str, list[Any]] = {"HS256": [], "RS256": []}
         if settings.jwt_secret is not None:
             self._keys["HS256"].append(settings.jwt_secret.get_secret_value())
@@ -78,31 +86,47 @@ class TokenVerifier:
             raise _unauthorized("The token's algorithm is not accepted.")
         for key in keys:
             try:
-                return _principal(_decode(token, key, algorithm))
+                claims = self._decode(token, key, algorithm)
             except jwt.InvalidSignatureError:
                 continue  # maybe signed with a previous key (rotation)
+            self._check_lifetime(claims)
+            return _principal(claims)
         raise _unauthorized("The token is not valid.")
 
+    def _decode(self, token: str, key: Any, algorithm: str) -> dict[str, Any]:
+        """The verified claims; signature errors propagate (the next key may fit), every
+        other refusal becomes a 401."""
+        required = ["exp", "sub"] + ["iss"] * bool(self._issuer) + ["aud"] * bool(self._audience)
+        try:
+            return _decode(
+                token,
+                key,
+                algorithm,
+                options={"require": required, "verify_aud": self._audience is not None},
+                issuer=self._issuer,
+                audience=self._audience,
+            )
+        except jwt.InvalidSignatureError:
+            raise
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("The token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise _unauthorized("The token is not valid yet.") from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise _unauthorized("The token is not valid.") from None
 
-def _decode(token: str, key: Any, algorithm: str) -> dict[str, Any]:
-    """The verified claims; signature errors propagate (the next key may fit), every other
-    refusal becomes a 401."""
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[algorithm],
-            options={"require": ["exp", "sub"]},
-            leeway=LEEWAY_SECONDS,
-        )
-    except jwt.InvalidSignatureError:
-        raise
-    except jwt.ExpiredSignatureError:
-        raise _unauthorized("The token has expired.") from None
-    except jwt.ImmatureSignatureError:
-        raise _unauthorized("The token is not valid yet.") from None
-    except (jwt.PyJWTError, ValueError, TypeError):
-        raise _unauthorized("The token is not valid.") from None
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        start = claims.get("iat")
+        if not isinstance(start, int | float):
+            start = time.time()
+        if claims["exp"] - start > self._max_lifetime + LEEWAY_SECONDS:
+            raise _unauthorized("The token is valid for longer than this service accepts.")
+
+
+def _decode(token: str, key: Any, algorithm: str, **checks: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token, key, algorithms=[algorithm], leeway=LEEWAY_SECONDS, **checks
+    )
     return claims
 
 
@@ -110,6 +134,10 @@ def _principal(claims: dict[str, Any]) -> Principal:
     sub, acc, permissions = claims.get("sub"), claims.get("acc"), claims.get("permissions")
     if not isinstance(sub, str) or not sub or not isinstance(acc, str) or not acc:
         raise _unauthorized("The token lacks the sub or acc claim.")
+    if not (_is_id(sub) and _is_id(acc)):
+        # The text rule for ids: a NUL, a look-alike or a 3 000-character account id would
+        # reach the event log and the read models' keys.
+        raise _unauthorized("The token's sub or acc claim is not a valid id.")
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
         raise _unauthorized("The token's permissions claim must be a list of strings.")
     return Principal(sub, acc, frozenset(permissions) & PERMISSIONS, _workspaces(claims))
@@ -121,9 +149,19 @@ def _workspaces(claims: dict[str, Any]) -> frozenset[str] | None:
     if "workspaces" not in claims:
         return None
     workspaces = claims["workspaces"]
-    if not isinstance(workspaces, list) or not all(isinstance(w, str) and w for w in workspaces):
+    if not isinstance(workspaces, list) or not all(
+        isinstance(w, str) and _is_id(w) for w in workspaces
+    ):
         raise _unauthorized("The token's workspaces claim must be a list of workspace ids.")
     return frozenset(workspaces)
+
+
+def _is_id(value: str) -> bool:
+    try:
+        check_id(value, "claim")
+    except InvalidTextError:
+        return False
+    return True
 
 
 def _unauthorized(detail: str) -> ProblemError:

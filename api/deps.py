@@ -43,10 +43,10 @@ def _idempotency_key(
     return idempotency_key(idempotency_key_header)
 
 
-def workspace_forbidden(workspace_id: str) -> ProblemError:
+def workspace_forbidden() -> ProblemError:
     """403 for a command naming a workspace the caller's token does not cover (the caller
-    named it, so refusing reveals nothing it did not already know)."""
-    message = f"This token does not cover workspace {workspace_id!r}."
+    named it, so refusing reveals nothing it did not already know). The id is not echoed."""
+    message = "This token does not cover the workspace."
     return ProblemError(
         403,
         "workspace_forbidden",

@@ -39,6 +39,7 @@ _STATUS: dict[type[de.DomainError], tuple[int, str]] = {
     de.InvalidRegistrationStatusError: (422, "Invalid registration status"),
     de.ComplianceInvalidError: (422, "Invalid compliance payload"),
     de.InvalidPointInTimeError: (422, "Invalid point in time"),
+    de.InvalidTextError: (422, "Invalid request"),
     dp.NumberUnavailableError: (409, "Number unavailable"),
     dp.ComplianceRestrictedError: (422, "Compliance restriction"),
     dp.ProviderUnavailableError: (503, "Provider unavailable"),
@@ -86,6 +87,8 @@ def _domain_problem(error: de.DomainError) -> ProblemError:
             }
             for p in error.problems
         ]
+    elif isinstance(error, de.InvalidTextError) and error.field is not None:
+        errors = [{"field": error.field, "code": error.rule, "message": error.message}]
     elif error.field is not None:
         errors = [{"field": error.field, "code": error.code, "message": error.message}]
     return ProblemError(status, error.code, title, error.message, errors=errors, headers=headers)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.auth import TokenVerifier
 from api.errors import install_error_handlers
@@ -28,6 +29,8 @@ from domain.application import SmsChannels
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 
+DOCS_ASSETS = "/docs-assets"
+
 
 def create_app(settings: Settings, application: SmsChannels | None = None) -> FastAPI:
     """The FastAPI app on ``settings`` (or on a given application, e.g. one with a fake
@@ -39,6 +42,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
             events_table=getattr(application.recorder, "events_table_name", "smschannels_events"),
             pool_size=settings.postgres_pool_size,
             wait_seconds=settings.read_wait_seconds,
+            max_waits_per_account=settings.wait_for_max_per_account,
         )
         if settings.persistence == "postgres" and settings.database_url
         else None
@@ -51,10 +55,15 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
             read_models.close()
         application.close()
 
-    app = FastAPI(
+    # /docs and /redoc from assets served by this service (fastapi-offline ships pinned
+    # Swagger UI 5 and ReDoc builds): no third-party script runs on an operator's page.
+    app = FastAPIOffline(
         title="SMS channels service",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        static_url=DOCS_ASSETS,
     )
     app.state.settings = settings
     app.state.application = application

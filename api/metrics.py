@@ -32,13 +32,20 @@ class ProjectionCollector(Collector):
             "1 when the projection stopped on an error",
             labels=["projection"],
         )
+        stopped_at = GaugeMetricFamily(
+            "sms_projection_stopped_position",
+            "The event-log position a stopped projection stopped at (0 when running)",
+            labels=["projection"],
+        )
         log_head = GaugeMetricFamily("sms_event_log_position", "Newest notification id")
         log_head.add_metric([], head)
-        for state in states:
+        # A rebuild's staging row is not a read model: a killed rebuild must not show as lag.
+        for state in (s for s in states if not s.is_rebuild):
             position.add_metric([state.name], state.position)
             lag.add_metric([state.name], max(0, head - state.position))
             stopped.add_metric([state.name], 1 if state.error else 0)
-        yield from (log_head, position, lag, stopped)
+            stopped_at.add_metric([state.name], (state.error_position or 0) if state.error else 0)
+        yield from (log_head, position, lag, stopped, stopped_at)
 
 
 class Metrics:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import time
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -14,6 +15,11 @@ from api.metrics import Metrics
 from api.problems import ProblemError, problem_response
 
 log = structlog.get_logger("api.access")
+
+# Metric labels and log fields come from fixed sets only, whatever a client sends: any other
+# method token is "OTHER", any path no route matched is one label (bounded series count).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
 
 
 def _has_nul(document: Any) -> bool:
@@ -44,19 +50,46 @@ def _invalid(field: str, code: str, message: str) -> ProblemError:
 
 def _json_refusal(scope: Scope, body: bytes) -> ProblemError | None:
     """A JSON body that PostgreSQL could not store as text is refused here, before it can
-    become an event that no projection can apply (a poison event would stop the read models
-    for every account): NUL characters, lone surrogates (not UTF-8), nesting deeper than
-    1 024 levels. The parse is orjson's, strict RFC 8259; the route parses the body again."""
-    content_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip()
-    if not body or not (content_type == b"application/json" or content_type.endswith(b"+json")):
+    become an event that no projection can apply: NUL characters, lone surrogates (not
+    UTF-8), nesting deeper than 1 024 levels. "JSON" is decided as FastAPI decides it (no
+    Content-Type, or any casing of ``application/json`` or ``application/*+json``, with
+    parameters), and a request with several Content-Type headers is refused outright (the
+    server and the app could each read another one). The parse is orjson's, strict RFC
+    8259; the route parses the body again. The domain's text rule is the second line."""
+    content_types = [value for name, value in scope["headers"] if name == b"content-type"]
+    if len(content_types) > 1:
+        return ProblemError(
+            400,
+            "multiple_content_types",
+            "Bad request",
+            "A request may carry only one Content-Type header.",
+        )
+    content_type = content_types[0] if content_types else None
+    if not body or not _read_as_json(content_type):
         return None
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
+        if content_type is None:
+            return None  # not JSON after all (a raw body); a JSON route refuses it itself
         return _invalid("body", "json_invalid", "The body is not valid JSON (UTF-8, RFC 8259).")
     if _has_nul(document):
         return _invalid("body", "nul_character", "Text may not contain NUL characters.")
     return None
+
+
+def _read_as_json(content_type: bytes | None) -> bool:
+    """Whether FastAPI would parse a body with this Content-Type as JSON (its own rule, in
+    ``fastapi.routing``: absent, or ``application/json`` / ``application/*+json`` in any
+    casing)."""
+    if not content_type:
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type.decode("latin-1")
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 class BodyLimitMiddleware:
@@ -185,11 +218,12 @@ class AccessLogMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], route, str(status)).observe(elapsed)
+            route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            self.metrics.requests.labels(method, route, str(status)).observe(elapsed)
             log.info(
                 "request",
-                method=scope["method"],
+                method=method,
                 route=route,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),

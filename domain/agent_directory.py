@@ -10,15 +10,21 @@ agent without any connection event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import RecordConflictError
 
+from domain.errors import VersionConflictError
 from domain.ids import ACCOUNTS_NAMESPACE
+from domain.text import check_id, check_name
 
 AGENTS_NAMESPACE = UUID("3c0a9e44-52f1-4d57-9a55-0d7e1b2f8c61")
+# Concurrent writes of one agent (PUTs racing, the topic and the endpoint) retry this often.
+SAVE_ATTEMPTS = 5
 
 
 def directory_agent_id(account_id: str, agent_id: str) -> UUID:
@@ -108,35 +114,81 @@ class DirectoryAgent(Aggregate):
         self.deleted = True
 
 
+def checked_info(info: AgentInfo) -> AgentInfo:
+    """``info`` through the text rule (ids by their character set, names NFC and one line);
+    InvalidTextError naming the field otherwise. The one gate for HTTP and Kafka input."""
+    return AgentInfo(
+        check_id(info.workspace_id, "workspaceId"),
+        check_name(info.workspace_name, "workspaceName"),
+        check_name(info.name, "name"),
+        None
+        if info.knowledge_base_id is None
+        else check_id(info.knowledge_base_id, "knowledgeBaseId"),
+        None
+        if info.knowledge_base_name is None
+        else check_name(info.knowledge_base_name, "knowledgeBaseName"),
+    )
+
+
 def upsert_agent(
     application: Application[UUID], account_id: str, agent_id: str, info: AgentInfo
 ) -> int | None:
-    """Record an agent's details; returns the log position, or None if nothing changed."""
-    try:
-        agent: DirectoryAgent = application.repository.get(directory_agent_id(account_id, agent_id))
+    """Record an agent's details; returns the log position, or None if nothing changed.
+    A concurrent writer of the same agent is retried on fresh state (the last write wins,
+    as on the agents topic); VersionConflictError only if it keeps losing."""
+    check_id(account_id, "acc")
+    check_id(agent_id, "agentId")
+    info = checked_info(info)
+
+    def decide() -> DirectoryAgent:
+        agent = _find(application, account_id, agent_id)
+        if agent is None:
+            return DirectoryAgent.create(account_id, agent_id, info)
         agent.update(info)
-    except AggregateNotFoundError:
-        agent = DirectoryAgent.create(account_id, agent_id, info)
-    recordings = application.save(agent)
-    return max((r.notification.id for r in recordings), default=None)
+        return agent
+
+    return _save_retrying(application, decide)
 
 
 def remove_agent(application: Application[UUID], account_id: str, agent_id: str) -> int | None:
     """Record that an agent was deleted; returns the log position, or None if unknown or
-    already deleted."""
+    already deleted. Retried like ``upsert_agent``."""
+    check_id(account_id, "acc")
+    check_id(agent_id, "agentId")
+
+    def decide() -> DirectoryAgent | None:
+        agent = _find(application, account_id, agent_id)
+        if agent is not None:
+            agent.remove()
+        return agent
+
+    return _save_retrying(application, decide)
+
+
+def _save_retrying(
+    application: Application[UUID], decide: Callable[[], DirectoryAgent | None]
+) -> int | None:
+    for _ in range(SAVE_ATTEMPTS):
+        agent = decide()
+        if agent is None:
+            return None
+        try:
+            recordings = application.save(agent)
+        except RecordConflictError:
+            continue  # a concurrent write of this agent: decide again on fresh state
+        return max((r.notification.id for r in recordings), default=None)
+    raise VersionConflictError(None, None)
+
+
+def _find(application: Application[UUID], account_id: str, agent_id: str) -> DirectoryAgent | None:
     try:
         agent: DirectoryAgent = application.repository.get(directory_agent_id(account_id, agent_id))
     except AggregateNotFoundError:
         return None
-    agent.remove()
-    recordings = application.save(agent)
-    return max((r.notification.id for r in recordings), default=None)
+    return agent
 
 
 def find_agent(application: Application[UUID], account_id: str, agent_id: str) -> AgentInfo | None:
     """The agent's current details, or None if unknown or deleted."""
-    try:
-        agent: DirectoryAgent = application.repository.get(directory_agent_id(account_id, agent_id))
-    except AggregateNotFoundError:
-        return None
-    return None if agent.deleted else agent.info
+    agent = _find(application, account_id, agent_id)
+    return None if agent is None or agent.deleted else agent.info

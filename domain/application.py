@@ -43,7 +43,7 @@ from domain.errors import (
     ProvisioningFailedError,
     VersionConflictError,
 )
-from domain.ids import connection_id_for, number_claim_id
+from domain.ids import connection_id_for, legacy_connection_id, number_claim_id
 from domain.number_claims import NumberClaim
 from domain.phone import check_area_code
 from domain.provider_deliveries import (
@@ -191,10 +191,11 @@ class SmsChannels(Application[UUID]):
         outage or a crash left ``requested``; it never creates a second connection.
         """
         require_region(command.country).check_area_code(command.area_code)
-        connection_id = connection_id_for(command.account_id, command.idempotency_key)
+        connection_id = connection_id_for(
+            command.account_id, command.workspace_id, command.idempotency_key
+        )
         for _ in range(MAX_ATTEMPTS):
-            # Without an Idempotency-Key the id is random: nothing to find, skip the read.
-            existing = self._find(connection_id) if command.idempotency_key else None
+            existing = self._first_result(command, connection_id)
             if existing is not None:
                 return self._replayed(existing, command)
             connection = SmsConnection.request(
@@ -543,6 +544,20 @@ class SmsChannels(Application[UUID]):
             log.warning(
                 "release_deferred", connection_id=str(connection_id), ref=ref, code=error.code
             )
+
+    def _first_result(self, command: ConnectNumber, connection_id: UUID) -> SmsConnection | None:
+        """The connection an earlier connect with this Idempotency-Key made in this
+        workspace (also under the id derived before workspaces were part of it), if any.
+        Without a key the id is random: nothing to find, no read."""
+        key = command.idempotency_key
+        if key is None:
+            return None
+        existing = self._find(connection_id)
+        if existing is None:
+            legacy = self._find(legacy_connection_id(command.account_id, key))
+            if legacy is not None and legacy.workspace_id == command.workspace_id:
+                existing = legacy
+        return existing
 
     def _replayed(self, existing: SmsConnection, command: ConnectNumber) -> CommandResult:
         if existing.account_id != command.account_id:  # cannot happen: ids are per account

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-from domain.errors import ComplianceInvalidError, FieldProblem
+from domain.errors import ComplianceInvalidError, FieldProblem, InvalidTextError
+from domain.text import check_free_text
 
 # "" is the "not chosen yet" value of a select in a draft.
 Entity = Literal[
@@ -182,7 +184,25 @@ def check_compliance(payload: object) -> dict[str, Any]:
         raise ComplianceInvalidError(
             [_problem(e) for e in error.errors(include_input=False, include_url=False)]
         ) from None
+    problems = list(_text_problems(payload))
+    if problems:
+        raise ComplianceInvalidError(problems)
     return copy.deepcopy(payload)
+
+
+def _text_problems(payload: dict[str, Any]) -> Iterator[FieldProblem]:
+    """The text rule on every string of a well-shaped payload (line breaks allowed)."""
+    for section, fields in payload.items():
+        for name, value in (fields or {}).items():
+            texts = value if isinstance(value, list) else [value]
+            for index, text in enumerate(texts):
+                if not isinstance(text, str):
+                    continue
+                path = f"{section}.{name}" + (f".{index}" if isinstance(value, list) else "")
+                try:
+                    check_free_text(text, path)
+                except InvalidTextError as error:
+                    yield FieldProblem(path, error.rule, error.message)
 
 
 def empty_compliance() -> dict[str, Any]:

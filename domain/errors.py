@@ -185,6 +185,18 @@ class ComplianceInvalidError(DomainError):
         self.problems = problems
 
 
+class InvalidTextError(DomainError):
+    """Raised when a string breaks the text rule (``domain/text.py``): a NUL, a control,
+    format or unassigned character, a lone surrogate, an id outside its character set, or
+    a value over its length cap. ``rule`` says which; the message never quotes the value."""
+
+    code = "validation_error"
+
+    def __init__(self, field: str, rule: str, message: str) -> None:
+        super().__init__(message, field=field)
+        self.rule = rule
+
+
 class InvalidPointInTimeError(DomainError):
     """Raised when an audit asks for the compliance payload at a point in time that is not
     well formed: ``asOf`` not an RFC 3339 timestamp with a time zone, ``asOfVersion`` below 1,

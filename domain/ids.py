@@ -9,11 +9,21 @@ NUMBER_CLAIMS_NAMESPACE = UUID("0b6f7d3e-8d8e-4c1f-a2b8-6a8f7d1e2c33")
 SMS_REQUESTS_NAMESPACE = UUID("9a3e5c71-1d4b-4b7a-8f0e-2c6d9e8b7a55")
 
 
-def connection_id_for(account_id: str, idempotency_key: str | None) -> UUID:
-    """The id of the connection a connect command creates: ``uuid5(account, key)`` when the
-    client sent an Idempotency-Key (so a retry finds the first result), else a random one."""
+def connection_id_for(account_id: str, workspace_id: str, idempotency_key: str | None) -> UUID:
+    """The id of the connection a connect command creates: ``uuid5(account, workspace,
+    key)`` when the client sent an Idempotency-Key (so a retry finds the first result), else
+    a random one. The workspace is part of it: a key only ever finds a connection of the
+    workspace the request names, so a token restricted to other workspaces learns nothing
+    from replaying a key it does not own."""
     if idempotency_key is None:
         return uuid4()
+    account = uuid5(ACCOUNTS_NAMESPACE, account_id)
+    return uuid5(uuid5(account, workspace_id), idempotency_key)
+
+
+def legacy_connection_id(account_id: str, idempotency_key: str) -> UUID:
+    """The id connect commands derived before the workspace was part of it (``uuid5(account,
+    key)``): replays of keys used before that change still find their connection."""
     return uuid5(uuid5(ACCOUNTS_NAMESPACE, account_id), idempotency_key)
 
 

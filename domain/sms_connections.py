@@ -22,6 +22,9 @@ from domain.errors import (
 )
 from domain.ids import sms_request_id
 from domain.phone import check_area_code, check_e164
+from domain.text import check_id, clean_provider_text
+
+REF_MAX_LENGTH = 256
 
 Mode = Literal["new", "byon"]
 Status = Literal["requested", "connected", "failed", "reclaimed", "deleted"]
@@ -59,6 +62,10 @@ class SmsConnection(Aggregate):
         """Start a connection for ``phone_number`` (status ``requested``)."""
         if not agent_id:
             raise AgentRequiredError()
+        check_id(account_id, "acc")
+        check_id(workspace_id, "workspaceId")
+        check_id(agent_id, "agentId")
+        check_id(requested_by, "sub")
         check_area_code(area_code)
         check_e164(phone_number, country)
         return cls._create(
@@ -134,6 +141,7 @@ class SmsConnection(Aggregate):
         self._check_live()
         if self.status != "requested":
             raise InvalidTransitionError("start hosting for", self.status)
+        check_id(order_ref, "orderRef", max_length=REF_MAX_LENGTH)
         self._hosting_started(provider=provider, order_ref=order_ref)
 
     @event("HostingStarted")
@@ -148,6 +156,8 @@ class SmsConnection(Aggregate):
             return
         if self.status != "requested":
             raise InvalidTransitionError("connect", self.status)
+        # A provider's reference is used again to release the number: refused, not cleaned.
+        check_id(provider_ref, "providerRef", max_length=REF_MAX_LENGTH)
         self._connected(provider=provider, provider_ref=provider_ref)
 
     @event("NumberConnected")
@@ -163,7 +173,9 @@ class SmsConnection(Aggregate):
             return
         if self.status != "requested":
             raise InvalidTransitionError("fail", self.status)
-        self._failed(code=code, reason=reason)
+        self._failed(
+            code=clean_provider_text(code, max_length=64), reason=clean_provider_text(reason)
+        )
 
     @event("ProvisioningFailed")
     def _failed(self, code: str, reason: str) -> None:
@@ -201,9 +213,9 @@ class SmsConnection(Aggregate):
             raise InvalidRegistrationStatusError()
         self._registration_status_changed(
             status=cast(RegistrationStatus, status),
-            raw_status=raw_status,
-            reason=reason,
-            provider_ref=provider_ref,
+            raw_status=_cleaned(raw_status),
+            reason=_cleaned(reason),
+            provider_ref=_cleaned(provider_ref),
         )
 
     @event("RegistrationStatusChanged")
@@ -228,6 +240,8 @@ class SmsConnection(Aggregate):
         self._check_live()
         if not agent_id:
             raise AgentRequiredError()
+        check_id(agent_id, "agentId")
+        check_id(by, "sub")
         if agent_id == self.agent_id:
             return
         self._agent_assigned(agent_id=agent_id, assigned_by=by)
@@ -239,6 +253,7 @@ class SmsConnection(Aggregate):
     def activate(self, by: str) -> None:
         """Switch the channel on: needs a connected number and an agent. No-op if on."""
         self._check_live()
+        check_id(by, "sub")
         if self.status != "connected":
             raise NotConnectedError(self.status)
         if not self.agent_id:
@@ -249,6 +264,7 @@ class SmsConnection(Aggregate):
     def deactivate(self, by: str) -> None:
         """Switch the channel off. No-op if off."""
         self._check_live()
+        check_id(by, "sub")
         if self.active:
             self._active_changed(active=False, changed_by=by)
 
@@ -260,6 +276,7 @@ class SmsConnection(Aggregate):
         """Replace the compliance payload with ``payload`` as entered (a draft is fine).
         Rejects a payload of the wrong shape; records nothing when no field changed."""
         self._check_live()
+        check_id(by, "sub")
         checked = check_compliance(payload)
         changed = changed_fields(self.compliance, checked)
         if self.compliance is not None and not changed:
@@ -277,9 +294,14 @@ class SmsConnection(Aggregate):
     def delete(self, by: str) -> None:
         """Remove the connection: terminal, hidden from the table, kept for audit."""
         self._check_live()
+        check_id(by, "sub")
         self._deleted(deleted_by=by)
 
     @event("ConnectionDeleted")
     def _deleted(self, deleted_by: str) -> None:
         self.status = "deleted"
         self.active = False
+
+
+def _cleaned(text: str | None) -> str | None:
+    return None if text is None else clean_provider_text(text)

@@ -62,6 +62,7 @@ COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "attention",
 )
 # Columns added after the table's first release: ``create_tables`` adds them to an existing
 # table (idempotently); rows that no event touched since keep the defaults below, which
@@ -74,6 +75,8 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingestion_reason", f"text DEFAULT '{NOT_COMPUTED}'"),
     ("outbound_permitted", "boolean DEFAULT false"),
     ("outbound_reason", f"text DEFAULT '{NOT_COMPUTED}'"),
+    # An operator skipped one of the connection's events here (``projections skip``).
+    ("attention", "boolean DEFAULT false"),
 )
 SORT_COLUMNS = {
     "phoneNumber": "phone_number",

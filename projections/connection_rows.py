@@ -24,6 +24,7 @@ from projections.facts import (
     connection_ids,
     is_connection_event,
     is_directory_event,
+    is_skip_decision,
 )
 from projections.rows import delete_rows, load_rows, upsert_rows
 
@@ -59,6 +60,12 @@ class ConnectionRowsProjection(Projection):
             for row in self.rows.values():
                 if (row["account_id"], row["agent_id"]) == key:
                     self._changed(row, event.timestamp)
+        elif is_skip_decision(event) and event.projection == self.name:
+            # An event of this connection was skipped here: its row may be incomplete.
+            row = self.rows.get(event.event_id)
+            if row is not None:
+                row["attention"] = True
+                self.dirty.add(row["connection_id"])
 
     def _changed(self, row: Row, at: datetime) -> None:
         self.changed(row, at)

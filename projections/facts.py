@@ -18,6 +18,7 @@ AgentKey = tuple[str, str]  # (account id, agent id)
 
 CONNECTION_TOPIC_PREFIX = "SmsConnection."
 DIRECTORY_TOPIC_PREFIX = "DirectoryAgent."
+SKIP_DECISION = "ProjectionSkip.Decided"
 
 
 def event_kind(event: Any) -> str:
@@ -34,9 +35,21 @@ def is_directory_event(event: Any) -> bool:
     return event_kind(event).startswith(DIRECTORY_TOPIC_PREFIX)
 
 
+def is_skip_decision(event: Any) -> bool:
+    """An operator's decision that a projection goes on without one event."""
+    return event_kind(event) == SKIP_DECISION
+
+
 def connection_ids(events: Sequence[Any]) -> list[UUID]:
-    """The connections a batch touches, in first-seen order."""
-    return list(dict.fromkeys(e.originator_id for e in events if is_connection_event(e)))
+    """The connections a batch touches, in first-seen order (the skipped event's aggregate
+    for a skip decision: it may be a connection whose row needs attention)."""
+    found: list[UUID] = []
+    for event in events:
+        if is_connection_event(event):
+            found.append(event.originator_id)
+        elif is_skip_decision(event) and event.event_id is not None:
+            found.append(event.event_id)
+    return list(dict.fromkeys(found))
 
 
 def agent_keys(events: Sequence[Any]) -> list[AgentKey]:
@@ -80,6 +93,7 @@ def apply_connection_event(row: Row | None, event: Any) -> Row | None:
             "reclaim_reason": None,
             "compliance_complete": 0,
             "compliance_total": compliance_progress(None).total_sections,
+            "attention": False,
             "created_at": event.timestamp,
         }
     elif row is None:

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 
 from domain.ids import sms_request_id
 from projections.base import Projection
+from projections.channels_table import ROWS_TABLE
 from projections.facts import Row, connection_ids, event_kind, is_connection_event
 from projections.rows import load_rows, upsert_rows
 
@@ -97,11 +98,27 @@ class SmsRequestsProjection(Projection):
 
 
 def list_requests(
-    cursor: Cursor[Any], account_id: str, status: str | None, limit: int, after: str | None
+    cursor: Cursor[Any],
+    account_id: str,
+    status: str | None,
+    limit: int,
+    after: str | None,
+    *,
+    workspaces: list[str] | None = None,
 ) -> tuple[list[Row], str | None]:
-    """Newest first, keyset-paginated on (created_at, request_id)."""
+    """Newest first, keyset-paginated on (created_at, request_id). ``workspaces`` (a
+    restricted token's) filters in SQL, before the limit, through the connection's current
+    workspace in the channels table: no cursor ever points at another workspace's request."""
     conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
     params: dict[str, Any] = {"account": account_id, "limit": limit + 1}
+    if workspaces is not None:
+        conditions.append(
+            sql.SQL(
+                "connection_id IN (SELECT connection_id FROM {} WHERE account_id = %(account)s"
+                " AND workspace_id = ANY(%(workspaces)s))"
+            ).format(sql.Identifier(ROWS_TABLE))
+        )
+        params["workspaces"] = workspaces
     if status is not None:
         conditions.append(sql.SQL("status = %(status)s"))
         params["status"] = status

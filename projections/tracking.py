@@ -12,16 +12,28 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg import Cursor
 
 TRACKING_TABLE = "sms_projection_tracking"
+REBUILD_SUFFIX = "__rebuild"  # projections.base.REBUILD (not imported: base imports nothing)
 PROGRESS_CHANNEL = "sms_projection_progress"
 
+SKIPS_TABLE = "sms_projection_skips"
+
+# Idempotent (``sms-channels migrate`` runs it every time): the columns added after the
+# first release are added to an older table.
 CREATE_TRACKING = (
     "CREATE TABLE IF NOT EXISTS sms_projection_tracking (name text PRIMARY KEY,"
     " position bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),"
-    " error text, error_position bigint)"
+    " error text, error_position bigint);"
+    " ALTER TABLE sms_projection_tracking ADD COLUMN IF NOT EXISTS error_event_id uuid,"
+    " ADD COLUMN IF NOT EXISTS error_topic text;"
+    # The events operators decided a projection goes on without (see domain/operator_decisions).
+    " CREATE TABLE IF NOT EXISTS sms_projection_skips (name text NOT NULL,"
+    " position bigint NOT NULL, decision_id uuid NOT NULL, reason text NOT NULL,"
+    " decided_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, position))"
 )
 
 
@@ -34,6 +46,13 @@ class TrackingState:
     updated_at: datetime
     error: str | None
     error_position: int | None
+    error_event_id: UUID | None = None
+    error_topic: str | None = None
+
+    @property
+    def is_rebuild(self) -> bool:
+        """A rebuild's staging row (``<name>__rebuild``): not a live read model."""
+        return self.name.endswith(REBUILD_SUFFIX)
 
 
 def lock_key(name: str) -> int:
@@ -59,19 +78,50 @@ def advance(cursor: Cursor[Any], name: str, position: int) -> None:
     """Record ``position`` (in the batch's transaction) and tell listeners at commit."""
     cursor.execute(
         "UPDATE sms_projection_tracking SET position = %s, updated_at = now(), error = NULL,"
-        " error_position = NULL WHERE name = %s",
+        " error_position = NULL, error_event_id = NULL, error_topic = NULL WHERE name = %s",
         (position, name),
     )
     cursor.execute("SELECT pg_notify(%s, %s)", (PROGRESS_CHANNEL, f"{name}:{position}"))
 
 
-def record_error(cursor: Cursor[Any], name: str, error: str, position: int | None) -> None:
+@dataclass(frozen=True)
+class StoppedAt:
+    """Where a projection stopped: the error's class, and the event's position, id and
+    topic (None where the failure could not be tied to one event)."""
+
+    error: str
+    position: int | None = None
+    event_id: UUID | None = None
+    topic: str | None = None
+
+
+def record_error(cursor: Cursor[Any], name: str, stopped: StoppedAt) -> None:
     """Mark the projection stopped: readiness fails until a batch succeeds again."""
     cursor.execute(
-        "INSERT INTO sms_projection_tracking (name, error, error_position) VALUES (%s, %s, %s)"
+        "INSERT INTO sms_projection_tracking"
+        " (name, error, error_position, error_event_id, error_topic) VALUES (%s, %s, %s, %s, %s)"
         " ON CONFLICT (name) DO UPDATE SET error = EXCLUDED.error,"
-        " error_position = EXCLUDED.error_position",
-        (name, error, position),
+        " error_position = EXCLUDED.error_position, error_event_id = EXCLUDED.error_event_id,"
+        " error_topic = EXCLUDED.error_topic",
+        (name, stopped.error, stopped.position, stopped.event_id, stopped.topic),
+    )
+
+
+def skipped_positions(cursor: Cursor[Any], name: str, first: int, last: int) -> set[int]:
+    """The positions in [first, last] that operators decided ``name`` goes on without."""
+    rows = cursor.execute(
+        "SELECT position FROM sms_projection_skips WHERE name = %s AND position BETWEEN %s AND %s",
+        (name, first, last),
+    ).fetchall()
+    return {int(position) for (position,) in rows}
+
+
+def add_skip(cursor: Cursor[Any], name: str, position: int, decision_id: UUID, reason: str) -> None:
+    """Let ``name`` (and its rebuilds) go on without the event at ``position``."""
+    cursor.execute(
+        "INSERT INTO sms_projection_skips (name, position, decision_id, reason)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (name, position, decision_id, reason),
     )
 
 
@@ -79,14 +129,14 @@ def reset(cursor: Cursor[Any], name: str, position: int = 0) -> None:
     cursor.execute(
         "INSERT INTO sms_projection_tracking (name, position) VALUES (%s, %s)"
         " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now(),"
-        " error = NULL, error_position = NULL",
+        " error = NULL, error_position = NULL, error_event_id = NULL, error_topic = NULL",
         (name, position),
     )
 
 
 def all_states(cursor: Cursor[Any]) -> list[TrackingState]:
     rows = cursor.execute(
-        "SELECT name, position, updated_at, error, error_position FROM sms_projection_tracking"
-        " ORDER BY name"
+        "SELECT name, position, updated_at, error, error_position, error_event_id, error_topic"
+        " FROM sms_projection_tracking ORDER BY name"
     ).fetchall()
     return [TrackingState(*row) for row in rows]

@@ -27,6 +27,7 @@ from domain.audit import (
     version_as_of,
 )
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
+from domain.operator_decisions import skip_decisions
 from sms_channels.bootstrap import build_application
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
@@ -38,6 +39,31 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     table = "table"
+
+
+@audit_app.command("decisions")
+def decisions() -> None:
+    """Operators' decisions about the read models (``projections skip``): who, when, why,
+    and which event, one JSON object per line, oldest first."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    application = build_application(settings)
+    try:
+        for decided in skip_decisions(application):
+            line = {
+                "decisionId": str(decided.originator_id),
+                "type": "projection.event_skipped",
+                "projection": decided.projection,
+                "position": decided.position,
+                "eventId": str(decided.event_id) if decided.event_id else None,
+                "topic": decided.topic,
+                "reason": decided.reason,
+                "actor": decided.decided_by,
+                "recordedAt": decided.timestamp.isoformat(),
+            }
+            sys.stdout.write(orjson.dumps(line).decode() + "\n")
+    finally:
+        application.close()
 
 
 @audit_app.command("history")

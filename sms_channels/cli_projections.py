@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
+from domain.errors import DomainError
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
-from workers.projector import ProjectionThreads, rebuild
+from workers.projector import ProjectionThreads, rebuild, skip_event
 
 projections_app = typer.Typer(help="Read models: rebuild and inspect.", no_args_is_help=True)
 
@@ -48,6 +49,34 @@ def rebuild_command(
     finally:
         application.close()
     typer.echo(f"{name} rebuilt up to position {position}")
+
+
+@projections_app.command("skip")
+def skip_command(
+    name: Annotated[str, typer.Argument(help="Read model: " + ", ".join(PROJECTIONS))],
+    position: Annotated[int, typer.Option(help="The position it stopped at (see /readyz).")],
+    reason: Annotated[str, typer.Option(help="Why it may go on without that event.")],
+    by: Annotated[
+        str, typer.Option(envvar="USER", help="Who decides (recorded in the audit trail).")
+    ] = "operator",
+) -> None:
+    """Let a read model stopped on a poison event go on without it: recorded as an audited
+    fact in the event log, the connection's row marked for attention. See README."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    url = _database_url(settings)
+    (name,) = _names(name)
+    application = build_application(settings)
+    try:
+        decision = skip_event(
+            application, url, name, position=position, reason=reason, decided_by=by
+        )
+    except (ValueError, DomainError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        application.close()
+    typer.echo(f"{name} goes on past position {position} (decision {decision})")
 
 
 def run_projection_workers(name: str | None, settings: Settings) -> None:

@@ -46,6 +46,8 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             "CREATE_TABLE": "y" if settings.create_tables else "n",
+            # Answer 503 within about two connect timeouts while the database is away.
+            "APPLICATION_RECORDER_TOPIC": "sms_channels.fail_fast_recorder:FailFastRecorder",
         }
     )
     return env

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Rotation: keys still accepted for verification (JSON lists), never used to sign.
     jwt_previous_secrets: list[SecretStr] = Field(default_factory=list)
     jwt_previous_public_keys: list[str] = Field(default_factory=list)
+    # Checked when set: the token's ``iss`` / ``aud`` must match (401 otherwise).
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Tokens valid for longer than this (exp - iat; exp - now without iat) are refused.
+    jwt_max_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
     cipher_key: SecretStr | None = None
     # Rotation: keys that still decrypt older events (JSON list); CIPHER_KEY encrypts.
     cipher_previous_keys: list[SecretStr] = Field(default_factory=list)
@@ -41,12 +46,16 @@ class Settings(BaseSettings):
     create_tables: bool = False
     postgres_pool_size: int = Field(default=5, ge=2)
     postgres_max_overflow: int = Field(default=10, ge=0)
-    # How long a request waits for a database connection. eventsourcing retries a failed
-    # read or write 10 times, so while PostgreSQL is down a request answers 503 after about
-    # ten times this; a healthy server connects in milliseconds.
-    postgres_connect_timeout: int = Field(default=2, ge=1, le=30)
-    # Read-your-writes: how long a query with ?waitFor= waits for its projection.
+    # How long a request waits for a database connection. A failed read or write is tried
+    # twice (sms_channels/fail_fast_recorder.py), so while PostgreSQL is down a request
+    # answers 503 after about twice this; a healthy server connects in milliseconds.
+    postgres_connect_timeout: int = Field(default=1, ge=1, le=30)
+    # Read-your-writes: how long a query with ?waitFor= waits for its projection, and how
+    # many such waits one account may hold at once (more answer at once, without waiting).
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
+    wait_for_max_per_account: int = Field(default=20, ge=1)
+    # /docs and /redoc (the Swagger UI assets are served by the service, never a CDN).
+    docs_enabled: bool = True
     # Readiness fails when a projection is this many notifications behind the log.
     projection_max_lag: int = Field(default=1000, ge=1)
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)

@@ -125,12 +125,20 @@ FLAGS = (
 SAMPLE_CAP = 1024
 
 
+# What the text rule (domain/text.py) lets into a compliance answer: any script, line breaks
+# and tabs, but no control, format, surrogate, private-use or unassigned character.
+ALLOWED_CHARACTERS = st.one_of(
+    st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"]),
+    st.sampled_from("\t\n\r\u200d"),
+)
+
+
 def text_up_to(cap: int) -> st.SearchStrategy[str]:
-    """Any text within ``cap`` characters: short and odd (spaces, case, any script), or
-    exactly at the cap (a repeated character, possibly outside ASCII)."""
+    """Any allowed text within ``cap`` characters: short and odd (spaces, case, any script),
+    or exactly at the cap (a repeated character, possibly outside ASCII)."""
     return st.one_of(
-        st.text(max_size=min(cap, 30)),
-        st.builds(lambda ch: ch * cap, st.characters(exclude_categories=["Cs"])),
+        st.text(ALLOWED_CHARACTERS, max_size=min(cap, 30)),
+        st.builds(lambda ch: ch * cap, ALLOWED_CHARACTERS),
     )
 
 

@@ -22,7 +22,7 @@ from kafka.errors import KafkaError
 
 from domain.application import SmsChannels
 from domain.sms_connections import SmsConnection
-from projections.tracking import lock_key, record_error
+from projections.tracking import StoppedAt, lock_key, record_error
 from workers.following import follow
 from workers.integration_events import ChannelConnectedV1
 
@@ -161,7 +161,7 @@ class AnalyticsRelay:
             # Shown by /metrics (sms_projection_stopped{projection="analytics_relay"}).
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as connection:
-                    record_error(connection.cursor(), RELAY_NAME, "broker_unavailable", None)
+                    record_error(connection.cursor(), RELAY_NAME, StoppedAt("broker_unavailable"))
             except psycopg.Error:
                 pass
             self._close_producer()

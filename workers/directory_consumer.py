@@ -30,6 +30,7 @@ from pydantic.alias_generators import to_camel
 
 from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
 from domain.application import SmsChannels
+from domain.errors import InvalidTextError
 
 log = structlog.get_logger("workers.directory_consumer")
 GROUP_ID = "sms-channels-agent-directory"
@@ -71,16 +72,20 @@ def apply_message(application: SmsChannels, value: bytes) -> int | None:
         message = AgentMessage.model_validate({"message": orjson.loads(value)}).message
     except (orjson.JSONDecodeError, ValidationError) as error:
         raise ValueError(str(error)) from None
-    if isinstance(message, AgentDeleted):
-        return remove_agent(application, message.account_id, message.agent_id)
-    info = AgentInfo(
-        message.workspace_id,
-        message.workspace_name,
-        message.name,
-        message.knowledge_base_id,
-        message.knowledge_base_name,
-    )
-    return upsert_agent(application, message.account_id, message.agent_id, info)
+    try:
+        if isinstance(message, AgentDeleted):
+            return remove_agent(application, message.account_id, message.agent_id)
+        info = AgentInfo(
+            message.workspace_id,
+            message.workspace_name,
+            message.name,
+            message.knowledge_base_id,
+            message.knowledge_base_name,
+        )
+        return upsert_agent(application, message.account_id, message.agent_id, info)
+    except InvalidTextError as error:
+        # The text rule: a NUL, control character or look-alike id is the message's fault.
+        raise ValueError(f"{error.field}: {error.rule}") from None
 
 
 class DirectoryConsumer:

@@ -3,26 +3,47 @@
 Guarantees: exactly once (a batch's rows and its tracking position commit in one
 transaction); in log order; batched catch-up (up to ``batch_size`` events per transaction,
 one tracking write each); low lag when live (woken by the event store's NOTIFY, with a
-one-second poll as a safety net for writes that send none); a failing event stops the
-projection loudly (logged with its position, recorded in the tracking table so readiness
-fails, re-raised so the process exits non-zero) and is never skipped. Lost connections are
-retried with backoff: they are not projection errors.
+one-second poll as a safety net for writes that send none).
+
+Errors are classified. Transient ones (the database away, a lock or statement timeout, a
+serialisation failure) are retried with backoff. Permanent ones (the data, a limit such as
+an over-long index key, a decoding failure, a bug) would fail the same way on every retry:
+the worker narrows the batch down to the one failing event (replaying it event by event),
+stops there, and records the event's position, id and topic in the tracking table, so
+readiness and metrics name it. It is never skipped silently: a running worker waits (other
+projections go on) until an operator decides with ``sms-channels projections skip NAME
+--position N --reason …`` (an audited fact in the log); then it resumes past that event.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import structlog
+from eventsourcing import persistence as es
+from eventsourcing.persistence import RecordConflictError
 from psycopg import Cursor, sql
 
 from domain.application import SmsChannels
+from domain.operator_decisions import ProjectionSkip
 from projections.base import REBUILD, Projection, ProjectionError
 from projections.registry import PROJECTIONS
-from projections.tracking import CREATE_TRACKING, advance, lock_and_read, record_error, reset
+from projections.tracking import (
+    CREATE_TRACKING,
+    StoppedAt,
+    add_skip,
+    advance,
+    all_states,
+    lock_and_read,
+    record_error,
+    reset,
+    skipped_positions,
+)
 from workers.following import follow
 
 log = structlog.get_logger("workers.projector")
@@ -49,15 +70,19 @@ def apply_next_batch(
     batch_size: int,
 ) -> int:
     """In the caller's transaction: apply the events after the projection's position (at
-    most ``batch_size``) and advance the position. Returns how many were applied."""
+    most ``batch_size``, leaving out those operators decided to skip) and advance the
+    position. Returns how many notifications it moved past."""
     position = lock_and_read(cursor, tracking_name)
     notifications = application.recorder.select_notifications(
         start=position, limit=batch_size, inclusive_of_start=False
     )
     if not notifications:
         return 0
+    skipped = skipped_positions(cursor, projection.name, notifications[0].id, notifications[-1].id)
     events = []
     for notification in notifications:
+        if notification.id in skipped:
+            continue
         try:
             events.append((notification.id, application.mapper.to_domain_event(notification)))
         except Exception as error:
@@ -65,6 +90,44 @@ def apply_next_batch(
     projection.apply(cursor, events)
     advance(cursor, tracking_name, notifications[-1].id)
     return len(notifications)
+
+
+# SQLSTATEs that say "try again": a lock or statement timeout, a serialisation failure or
+# deadlock, the server shutting down or out of resources (and class 08, the connection).
+_TRANSIENT = (
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.QueryCanceled,
+    psycopg.errors.TransactionRollback,
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CannotConnectNow,
+    psycopg.errors.InsufficientResources,
+)
+
+
+# What escapes ``run_batch`` (transient by ``is_transient``) for the follower to retry.
+TRANSIENT_CLASSES = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    es.OperationalError,
+    es.InterfaceError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying ``error`` can succeed. ``ProgramLimitExceeded`` (an index key too
+    large, …) is an ``OperationalError`` to psycopg, and permanent; so are data errors,
+    decoding failures and bugs."""
+    if isinstance(error, psycopg.errors.ProgramLimitExceeded):
+        return False
+    if isinstance(error, _TRANSIENT):
+        return True
+    if isinstance(error, psycopg.DatabaseError) and error.sqlstate is not None:
+        return error.sqlstate.startswith("08")  # connection exceptions
+    # No SQLSTATE: the connection itself failed (psycopg's, or eventsourcing's wrappers).
+    return isinstance(
+        error,
+        psycopg.OperationalError | psycopg.InterfaceError | es.OperationalError | es.InterfaceError,
+    )
 
 
 class ProjectorWorker:
@@ -85,6 +148,8 @@ class ProjectorWorker:
         self.tracking_name = tracking_name or projection.name + projection.suffix
         self.batch_size = batch_size
         self._connection: psycopg.Connection[Any] | None = None
+        # Where this worker stopped on a permanent error, until an operator's skip.
+        self.stopped: StoppedAt | None = None
 
     def _cursor(self) -> Cursor[Any]:
         if self._connection is None or self._connection.closed:
@@ -92,25 +157,15 @@ class ProjectorWorker:
         return self._connection.cursor()
 
     def run_batch(self) -> int:
-        """One transaction: the next batch and its tracking position."""
-        cursor = self._cursor()
+        """One transaction: the next batch and its tracking position. Transient errors
+        propagate (the caller retries); a permanent one stops the worker at the failing
+        event (recorded) and raises ProjectionError."""
         try:
-            with cursor.connection.transaction():
-                return apply_next_batch(
-                    cursor,
-                    self.application,
-                    self.projection,
-                    self.tracking_name,
-                    self.batch_size,
-                )
-        except psycopg.OperationalError:
-            raise  # the database went away: retried by run(), not a projection error
-        except ProjectionError as error:
-            self._stop_loudly(error.event_type, error.notification_id, error)
-            raise
+            return self._apply(self.batch_size)
         except Exception as error:
-            self._stop_loudly(type(error).__name__, None, error)
-            raise
+            if is_transient(error):
+                raise
+            raise self._stop_at_failing_event(error) from error
 
     def catch_up(self) -> int:
         """Apply batches until the log is exhausted; returns the events applied."""
@@ -120,32 +175,90 @@ class ProjectorWorker:
         return total
 
     def run(self, stop: threading.Event) -> None:
-        """Follow the log until ``stop`` is set (the current batch always finishes)."""
+        """Follow the log until ``stop`` is set (the current batch always finishes). Stopped
+        on a permanent error, it waits for an operator's skip decision, then goes on."""
         follow(
-            self.run_batch,
+            self._follow_step,
             batch_size=self.batch_size,
             conninfo=self.conninfo,
             channel=getattr(self.application.recorder, "channel_name", None),
             stop=stop,
-            retryable=(psycopg.OperationalError,),
+            retryable=TRANSIENT_CLASSES,
             on_retry=lambda _: self.close(),
             name=self.tracking_name,
         )
 
-    def _stop_loudly(self, what: str, position: int | None, error: BaseException) -> None:
-        cause = error.__cause__ or error
+    def _follow_step(self) -> int:
+        if self.stopped is not None:
+            if not self._skip_decided(self.stopped):
+                return 0  # parked: polled again every second (or on a NOTIFY)
+            self.stopped = None
+        try:
+            return self.run_batch()
+        except ProjectionError:
+            return 0  # stopped and recorded: wait for the operator
+
+    def _skip_decided(self, stopped: StoppedAt) -> bool:
+        if stopped.position is None:
+            return False
+        position = stopped.position
+        return bool(skipped_positions(self._cursor(), self.projection.name, position, position))
+
+    def _apply(self, batch_size: int) -> int:
+        cursor = self._cursor()
+        with cursor.connection.transaction():
+            return apply_next_batch(
+                cursor, self.application, self.projection, self.tracking_name, batch_size
+            )
+
+    def _stop_at_failing_event(self, error: Exception) -> ProjectionError:
+        """Narrow the failure down to one event (the good events before it are applied one
+        at a time, each exactly once), record where, and return the error to raise."""
+        failure: Exception = error
+        try:
+            while self._apply(1):
+                pass
+        except Exception as single:
+            if is_transient(single):
+                raise
+            failure = single
+        stopped = self._describe(failure)
+        self.stopped = stopped
         log.error(
             "projection_stopped",
             projection=self.tracking_name,
-            position=position,
-            event_type=what,
-            error_type=type(cause).__name__,
+            position=stopped.position,
+            event_id=str(stopped.event_id) if stopped.event_id else None,
+            topic=stopped.topic,
+            error_type=stopped.error,
         )
         try:
             with psycopg.connect(self.conninfo, autocommit=True) as connection:
-                record_error(connection.cursor(), self.tracking_name, what, position)
+                record_error(connection.cursor(), self.tracking_name, stopped)
         except psycopg.Error:
             log.error("projection_error_not_recorded", projection=self.tracking_name)
+        return ProjectionError(stopped.position or 0, stopped.topic or stopped.error)
+
+    def _describe(self, failure: Exception) -> StoppedAt:
+        """The failing event: the one after the committed position (the batch of one that
+        failed), with its id and topic read from the log."""
+        cause = failure.__cause__ if isinstance(failure, ProjectionError) else failure
+        error_name = type(cause or failure).__name__
+        try:
+            with self._cursor().connection.transaction():
+                position = lock_and_read(self._cursor(), self.tracking_name)
+            found = self.application.recorder.select_notifications(
+                start=position, limit=1, inclusive_of_start=False
+            )
+        except Exception:  # the failure is what matters; where it was is best effort
+            log.exception("projection_stop_position_unknown", projection=self.tracking_name)
+            return StoppedAt(error_name)
+        if not found:
+            return StoppedAt(error_name)
+        (notification,) = found
+        return StoppedAt(
+            error_name, notification.id, UUID(str(notification.originator_id)), notification.topic
+        )
 
     def close(self) -> None:
         if self._connection is not None:
@@ -242,3 +355,44 @@ class ProjectionThreads:
         """Wait for every thread to finish its current batch (after ``stop`` is set)."""
         for thread in self.threads:
             thread.join(timeout=timeout)
+
+
+def skip_event(
+    application: SmsChannels,
+    conninfo: str,
+    name: str,
+    *,
+    position: int,
+    reason: str,
+    decided_by: str,
+) -> UUID:
+    """The operator's decision that read model ``name`` goes on without the event at
+    ``position``, where it stopped: recorded as a ``ProjectionSkip`` fact in the log (who,
+    when, why, which event), then handed to the projection (its stopped worker resumes;
+    a rebuild leaves the event out too). Idempotent: the same decision again changes
+    nothing. ValueError if ``name`` is not stopped at ``position``."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        state = next((s for s in all_states(connection.cursor()) if s.name == name), None)
+        if state is None or state.error is None or state.error_position != position:
+            where = (
+                "not stopped"
+                if state is None or state.error is None
+                else (f"stopped at position {state.error_position}")
+            )
+            msg = f"{name} is {where}: only the event it stopped at can be skipped"
+            raise ValueError(msg)
+        decision = ProjectionSkip.decide(
+            projection=name,
+            position=position,
+            event_id=state.error_event_id,
+            topic=state.error_topic,
+            reason=reason,
+            decided_by=decided_by,
+        )
+        # Decided before (a retried command): the store refuses a second one; hand it over.
+        with contextlib.suppress(RecordConflictError):
+            application.save(decision)
+        with connection.transaction():
+            add_skip(connection.cursor(), name, position, decision.id, reason)
+    log.warning("projection_event_skipped", projection=name, position=position, by=decided_by)
+    return decision.id

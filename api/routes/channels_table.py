@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import psycopg
-from fastapi import APIRouter, Query, Response
-from psycopg import sql
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.auth import Principal
 from api.deps import ChannelsReader, ReadModelsDep
 from api.problems import ProblemError
 from api.schemas.read_models import ChannelsPage, SmsRequestsPage, channel_row, sms_request_row
-from projections.channels_table import ROWS_TABLE, ChannelsQuery, InvalidCursorError, list_rows
+from projections.channels_table import ChannelsQuery, InvalidCursorError, list_rows
 from projections.sms_requests import list_requests
 
 router = APIRouter(tags=["channels table"])
@@ -25,9 +23,21 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def _lag_header(response: Response, lag: int) -> None:
-    if lag:
-        response.headers["X-Projection-Lag"] = str(lag)
+def _read_your_writes(projection: str) -> Any:
+    """A dependency that waits (asynchronously: no thread is held) until ``projection`` has
+    read ``waitFor``, then sets ``X-Projection-Lag`` if it is still behind."""
+
+    async def wait(
+        principal: ChannelsReader,
+        read_models: ReadModelsDep,
+        response: Response,
+        wait_for: WaitFor = None,
+    ) -> None:
+        lag = await read_models.wait_for(projection, wait_for, principal.account_id)
+        if lag:
+            response.headers["X-Projection-Lag"] = str(lag)
+
+    return Depends(wait)
 
 
 def _bad_cursor() -> ProblemError:
@@ -60,26 +70,10 @@ def _workspace_filter(principal: Principal, asked: str | None) -> str | None:
     return None  # a workspace the token does not cover, or none at all: an empty page
 
 
-def _visible_requests(db: psycopg.Cursor[Any], principal: Principal, rows: list[Any]) -> list[Any]:
-    """The rows whose connection is in a workspace the token covers (kept page cursor: a
-    page may come back shorter than ``limit`` for such a token, never longer)."""
-    if principal.workspaces is None or not rows:
-        return rows
-    found = db.execute(
-        sql.SQL("SELECT connection_id, workspace_id FROM {} WHERE connection_id = ANY(%s)").format(
-            sql.Identifier(ROWS_TABLE)
-        ),
-        ([r["connection_id"] for r in rows],),
-    ).fetchall()
-    workspace = dict(found)
-    return [r for r in rows if principal.sees(workspace.get(r["connection_id"], ""))]
-
-
-@router.get("/channels/sms/connections")
+@router.get("/channels/sms/connections", dependencies=[_read_your_writes("channels_table")])
 def list_connections(
     principal: ChannelsReader,
     read_models: ReadModelsDep,
-    response: Response,
     workspace_id: Annotated[str | None, Query(alias="workspaceId", max_length=128)] = None,
     status: Literal["requested", "connected", "failed", "reclaimed"] | None = None,
     degraded: bool | None = None,
@@ -93,11 +87,9 @@ def list_connections(
     order: Literal["asc", "desc"] = "asc",
     limit: Limit = 50,
     cursor: Cursor = None,
-    wait_for: WaitFor = None,
 ) -> ChannelsPage:
     """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``).
     A workspace-restricted token lists only its workspaces."""
-    _lag_header(response, read_models.wait_for("channels_table", wait_for))
     restricted = principal.workspaces is not None
     workspace_id = _workspace_filter(principal, workspace_id)
     if restricted and workspace_id is None:
@@ -122,22 +114,21 @@ def list_connections(
     return ChannelsPage(items=[channel_row(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/settings/sms-requests")
+@router.get("/settings/sms-requests", dependencies=[_read_your_writes("sms_requests")])
 def list_sms_requests(
     principal: ChannelsReader,
     read_models: ReadModelsDep,
-    response: Response,
     status: Literal["pending", "fulfilled", "failed", "reclaimed", "cancelled"] | None = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-    wait_for: WaitFor = None,
 ) -> SmsRequestsPage:
     """The account's number requests, newest first."""
-    _lag_header(response, read_models.wait_for("sms_requests", wait_for))
+    workspaces = None if principal.workspaces is None else sorted(principal.workspaces)
     try:
         with read_models.cursor() as db:
-            rows, next_cursor = list_requests(db, principal.account_id, status, limit, cursor)
-            rows = _visible_requests(db, principal, rows)
+            rows, next_cursor = list_requests(
+                db, principal.account_id, status, limit, cursor, workspaces=workspaces
+            )
     except (ValueError, TypeError):
         raise _bad_cursor() from None
     return SmsRequestsPage(items=[sms_request_row(r) for r in rows], next_cursor=next_cursor)

@@ -65,7 +65,7 @@ def connect(
     requested, with ``requestId``). Replays with the same Idempotency-Key answer the same
     connection. A workspace-restricted token connects only into its workspaces (403)."""
     if not principal.sees(body.workspace_id):
-        raise workspace_forbidden(body.workspace_id)
+        raise workspace_forbidden()
     result = application.connect(
         ConnectNumber(
             account_id=principal.account_id,

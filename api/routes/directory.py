@@ -10,21 +10,24 @@ from api.auth import Principal
 from api.deps import ApplicationDep, SmsManager, workspace_forbidden
 from api.problems import ProblemError
 from api.schemas.read_models import DirectoryAgentIn, DirectoryAgentOut
+from api.schemas.text import ID_REGEX, text_validator
 from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
 from domain.application import SmsChannels
+from domain.text import ID_MAX_LENGTH, check_id
 
 router = APIRouter(tags=["agent directory"])
-AgentId = Annotated[str, Path(min_length=1, max_length=128)]
+AgentId = Annotated[
+    str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_REGEX), text_validator(check_id)
+]
 
 
-def _check_agent_workspace(application: SmsChannels, principal: Principal, agent_id: str) -> None:
-    """404 when a workspace-restricted token touches an agent recorded in a workspace it
-    does not cover (an unknown agent is fine: PUT creates it, DELETE is idempotent)."""
+def _outside_workspaces(application: SmsChannels, principal: Principal, agent_id: str) -> bool:
+    """Whether a workspace-restricted token names an agent recorded in a workspace it does
+    not cover (an unknown agent is not: PUT creates it, DELETE is idempotent)."""
     if principal.workspaces is None:
-        return
+        return False
     current = find_agent(application, principal.account_id, agent_id)
-    if current is not None and not principal.sees(current.workspace_id):
-        raise ProblemError(404, "agent_not_found", "Not found", "The agent was not found.")
+    return current is not None and not principal.sees(current.workspace_id)
 
 
 @router.put("/directory/agents/{agent_id}")
@@ -33,8 +36,12 @@ def put_agent(
 ) -> DirectoryAgentOut:
     """Record the agent's workspace, name and knowledge base (idempotent)."""
     if not principal.sees(body.workspace_id):
-        raise workspace_forbidden(body.workspace_id)
-    _check_agent_workspace(application, principal, agent_id)
+        raise workspace_forbidden()
+    if _outside_workspaces(application, principal, agent_id):
+        # Agent ids are unique per account, so this id cannot be given to the caller's
+        # workspace. The refusal tells that the id is in use elsewhere in the account (and
+        # nothing about it): see SECURITY.md.
+        raise ProblemError(404, "agent_not_found", "Not found", "The agent was not found.")
     info = AgentInfo(
         body.workspace_id,
         body.workspace_name,
@@ -50,7 +57,8 @@ def put_agent(
 
 @router.delete("/directory/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_agent(agent_id: AgentId, principal: SmsManager, application: ApplicationDep) -> Response:
-    """Record that the agent was deleted (idempotent)."""
-    _check_agent_workspace(application, principal, agent_id)
-    remove_agent(application, principal.account_id, agent_id)
+    """Record that the agent was deleted (idempotent). An agent of a workspace the token
+    does not cover is left alone with the same answer as an unknown one: no oracle."""
+    if not _outside_workspaces(application, principal, agent_id):
+        remove_agent(application, principal.account_id, agent_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import ApplicationDep
 from api.metrics import Metrics
 from api.problems import ProblemError
 from api.readmodels import ReadModels
+from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
 
 router = APIRouter(tags=["operations"])
 
 
+# Health checks run on the event loop (liveness) or on threads of their own (readiness):
+# they never queue behind the request handlers' thread pool.
+_HEALTH_THREADS = anyio.CapacityLimiter(2)
+
+
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-def readyz(request: Request, application: ApplicationDep) -> dict[str, object]:
+async def readyz(request: Request) -> dict[str, object]:
     """Ready when the event store answers and every projection runs within its lag bound
-    (503 otherwise, naming the projections that are stopped or behind)."""
+    (503 otherwise, naming the projections that are stopped, with the event they stopped
+    at, or behind)."""
+    return await anyio.to_thread.run_sync(_readiness, request, limiter=_HEALTH_THREADS)
+
+
+def _readiness(request: Request) -> dict[str, object]:
+    application: SmsChannels = request.app.state.application
     try:
         position = application.current_position()
     except Exception as error:
@@ -43,7 +55,10 @@ def readyz(request: Request, application: ApplicationDep) -> dict[str, object]:
         if state is None:
             problems.append(f"{name}: never ran")
         elif state.error is not None:
-            problems.append(f"{name}: stopped at position {state.error_position}")
+            problems.append(
+                f"{name}: stopped at position {state.error_position}"
+                f" (event {state.error_event_id}, {state.error_topic}, {state.error})"
+            )
         elif head - state.position > max_lag:
             problems.append(f"{name}: {head - state.position} events behind")
     if problems:

@@ -15,6 +15,7 @@ from api.schemas.compliance import (
     progress_out,
     registration_out,
 )
+from api.schemas.text import IdOrEmpty, IdText
 from domain.agent_directory import AgentInfo
 from domain.capabilities import Capabilities, ConnectionFacts, effective_capabilities
 from domain.sms_connections import SmsConnection
@@ -33,8 +34,8 @@ class ConnectRequest(WireModel):
     country_code: str = Field(min_length=2, max_length=2, pattern="^[A-Z]{2}$")
     area_code: str | None = Field(default=None, max_length=5)
     phone_number: str = Field(max_length=20)
-    workspace_id: str = Field(min_length=1, max_length=128)
-    agent_id: str = Field(max_length=128)
+    workspace_id: IdText
+    agent_id: IdOrEmpty
     sms_compliance: dict[str, Any] | None = Field(
         default=None, description="Optional compliance draft; see PUT …/compliance."
     )
@@ -43,7 +44,7 @@ class ConnectRequest(WireModel):
 class UpdateConnectionRequest(WireModel):
     """``PATCH /channels/sms/connections/{id}``: assign an agent and/or switch on/off."""
 
-    agent_id: str | None = Field(default=None, max_length=128)
+    agent_id: IdOrEmpty | None = None
     active: StrictBool | None = None
 
 

@@ -16,6 +16,7 @@ from api.schemas.connections import (
     Ref,
     WireModel,
 )
+from api.schemas.text import IdText, NameText
 from projections.channels_table import NOT_COMPUTED
 
 
@@ -44,6 +45,11 @@ class ChannelRow(WireModel):
     actions: list[str]
     version: int
     updated_at: datetime
+    attention: bool = Field(
+        default=False,
+        description="An operator let this read model skip one of the connection's events "
+        "(`sms-channels projections skip`): the row may be incomplete until it is rebuilt.",
+    )
 
 
 class ChannelsPage(WireModel):
@@ -71,11 +77,11 @@ class SmsRequestsPage(WireModel):
 class DirectoryAgentIn(WireModel):
     """``PUT /directory/agents/{agentId}``: the agent as the agents service knows it."""
 
-    workspace_id: str = Field(min_length=1, max_length=128)
-    workspace_name: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
-    knowledge_base_id: str | None = Field(default=None, max_length=128)
-    knowledge_base_name: str | None = Field(default=None, max_length=200)
+    workspace_id: IdText
+    workspace_name: NameText
+    name: NameText
+    knowledge_base_id: IdText | None = None
+    knowledge_base_name: NameText | None = None
 
 
 class DirectoryAgentOut(DirectoryAgentIn):
@@ -108,6 +114,7 @@ def channel_row(row: dict[str, Any]) -> ChannelRow:
         actions=actions,
         version=row["version"],
         updated_at=row["updated_at"],
+        attention=bool(row.get("attention")),
     )
 
 

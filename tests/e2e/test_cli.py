@@ -81,10 +81,14 @@ def test_token_mints_a_jwt_the_api_accepts() -> None:
     assert (principal.account_id, principal.permissions) == ("acc_9", frozenset({"channels.read"}))
 
 
-def test_migrate_then_serve_answers_on_the_configured_database(database_url: str) -> None:
+def test_migrate_then_serve_answers_on_the_configured_database(
+    isolated_database_url: str,
+) -> None:
+    # A database of its own: its events are encrypted with a key no other test has, so the
+    # session's shared log must not hold them (every projector reads the whole log).
     port = free_port()
     env = clean_env(
-        DATABASE_URL=database_url,
+        DATABASE_URL=isolated_database_url,
         JWT_SECRET=JWT_SECRET,
         CIPHER_KEY=AESCipher.create_key(32),
         PORT=str(port),

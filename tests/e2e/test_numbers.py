@@ -180,7 +180,8 @@ def test_a_number_not_e164_or_not_of_the_country_is_422_and_records_nothing(
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
     gone = service.http.get(
-        f"/channels/sms/connections/{connection_id_for(account, 'k-1')}", headers=auth(account)
+        f"/channels/sms/connections/{connection_id_for(account, 'ws', 'k-1')}",
+        headers=auth(account),
     )
     assert gone.status_code == 404
 
@@ -204,7 +205,8 @@ def test_connect_while_the_provider_is_down_is_503_with_retry_after_and_records_
     assert_problem(response, 503, "provider_unavailable")
     assert response.headers["Retry-After"] == "30"
     missing = service.http.get(
-        f"/channels/sms/connections/{connection_id_for(account, 'k-1')}", headers=auth(account)
+        f"/channels/sms/connections/{connection_id_for(account, 'ws', 'k-1')}",
+        headers=auth(account),
     )
     assert missing.status_code == 404
     service.provider.failures.outage_retry_after = None

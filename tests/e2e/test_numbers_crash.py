@@ -54,7 +54,7 @@ def test_after_a_crash_past_the_purchase_the_worker_leaves_one_connection_holdin
     crashing = CrashingProvider("after", ledger=PostgresLedger(isolated_database_url, max_size=2))
     with running_service(isolated_database_url, crashing) as service:
         assert connect(service.http, account, number).status_code == 500
-        location = f"/channels/sms/connections/{connection_id_for(account, 'wizard-1')}"
+        location = f"/channels/sms/connections/{connection_id_for(account, 'ws', 'wizard-1')}"
         assert service.http.get(location, headers=auth(account)).json()["status"] == "requested"
 
         reconcile_later(isolated_database_url)
@@ -83,7 +83,7 @@ def test_after_a_crash_before_the_purchase_the_worker_leaves_one_failure_and_not
         reconcile_later(isolated_database_url)
         provider = crashing  # the provider's account, as the service's own adapter sees it
 
-        location = f"/channels/sms/connections/{connection_id_for(account, 'wizard-1')}"
+        location = f"/channels/sms/connections/{connection_id_for(account, 'ws', 'wizard-1')}"
         connection = service.http.get(location, headers=auth(account)).json()
         assert (connection["status"], connection["failure"]["code"]) == (
             "failed",

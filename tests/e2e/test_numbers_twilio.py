@@ -126,7 +126,8 @@ def test_twilio_down_is_503_with_retry_after_and_then_connects_record_nothing(
         assert connect_response.status_code == 503
         assert len(fake.requests_to("POST", "/IncomingPhoneNumbers.json")) == purchases
         missing = http.get(
-            f"/channels/sms/connections/{connection_id_for(account, 'k-1')}", headers=auth(account)
+            f"/channels/sms/connections/{connection_id_for(account, 'ws', 'k-1')}",
+            headers=auth(account),
         )
         assert missing.status_code == 404
 

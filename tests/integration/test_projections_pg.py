@@ -206,7 +206,7 @@ class ExplodingProjection(ChannelsTableProjection):
         super().handle(event)
 
 
-def test_a_projection_error_stops_at_the_event_and_commits_nothing_of_its_batch(
+def test_a_projection_error_stops_exactly_at_the_failing_event_and_names_it(
     app: SmsChannels, url: str
 ) -> None:
     connection = connect(app)
@@ -217,8 +217,14 @@ def test_a_projection_error_stops_at_the_event_and_commits_nothing_of_its_batch(
     broken.close()
     assert caught.value.notification_id == failing.position
     (tracking,) = rows(url, "SELECT * FROM sms_projection_tracking WHERE name = 'channels_table'")
-    assert (tracking["position"], tracking["error_position"]) == (0, failing.position)
-    assert rows(url, "SELECT * FROM sms_channels_rows") == []
+    # The events before the failing one were applied (narrowed down one by one); the stop
+    # names the failing event's position, aggregate id and topic for the operator.
+    assert tracking["position"] < failing.position
+    assert tracking["error_position"] == failing.position
+    assert tracking["error_event_id"] == connection.id
+    assert tracking["error_topic"].endswith("SmsConnection.AgentAssigned")
+    assert tracking["error"] == "RuntimeError"
+    assert channel(url, connection.id)["agent_id"] != "agent_9"
     # The fixed projection resumes from the recorded position and clears the error.
     fixed = ProjectorWorker(app, ChannelsTableProjection(), url)
     fixed.catch_up()

@@ -108,7 +108,7 @@ def crash_while_connecting(world: World, crash: str) -> tuple[str, UUID, str]:
     with pytest.raises(SimulatedCrash):
         connect(crashed, account, number)
     crashed.close()  # the process is gone
-    return account, connection_id_for(account, "wizard-1"), number
+    return account, connection_id_for(account, "ws", "wizard-1"), number
 
 
 def claim_holder(app: SmsChannels, number: str) -> UUID | None:
@@ -184,7 +184,7 @@ def test_a_hosting_order_finished_without_a_webhook_is_connected_and_the_late_we
     webhook = world.sandbox().verify_hosting(number)  # the provider finishes; no delivery
     worker, _ = world.worker(minutes_later=0)
     assert worker.run_once().connected == 1
-    connection_id = connection_id_for(account, "wizard-1")
+    connection_id = connection_id_for(account, "ws", "wizard-1")
     version = api.get_connection(account, connection_id).version
     data = webhook.data
     fact = HostingCompleted(number, str(data["orderRef"]), str(data["numberRef"]))
@@ -202,7 +202,7 @@ def test_a_number_taken_back_without_a_webhook_is_reclaimed_and_freed(world: Wor
     world.sandbox().take_back(number, "reclaimed")
     worker, _ = world.worker(minutes_later=0)
     assert worker.run_once().reclaimed == 1
-    connection = api.get_connection(account, connection_id_for(account, "wizard-1"))
+    connection = api.get_connection(account, connection_id_for(account, "ws", "wizard-1"))
     assert (connection.status, connection.active) == ("reclaimed", False)
     assert claim_holder(api, number) is None
 
@@ -211,7 +211,7 @@ def test_a_reclaim_webhook_then_the_poll_change_the_connection_once(world: World
     account, number = unique_account(), unique_us_number()
     api = world.application()
     connect(api, account, number)
-    connection_id = connection_id_for(account, "wizard-1")
+    connection_id = connection_id_for(account, "ws", "wizard-1")
     webhook = world.sandbox().take_back(number, "released")
     ref = str(webhook.data["numberRef"])
     api.record_provider_event(
@@ -229,7 +229,7 @@ def test_a_number_left_held_by_a_failed_release_is_released(world: World) -> Non
     api = world.application(provider)
     connect(api, account, number)
     provider.failures.outage_retry_after = 5  # the release after the delete fails
-    api.delete(account, connection_id_for(account, "wizard-1"), by="u")
+    api.delete(account, connection_id_for(account, "ws", "wizard-1"), by="u")
     worker, sandbox = world.worker(minutes_later=0)
     assert sandbox.holding(number) is not None
     assert worker.run_once().released == 1

@@ -147,7 +147,7 @@ def assert_nothing_half_written(http: httpx.Client, load: Load) -> None:
         replay = load.connect(key, number)
         assert replay.status_code == 201, replay.text
         connection = replay.json()
-        assert connection["id"] == str(connection_id_for(load.account, key))
+        assert connection["id"] == str(connection_id_for(load.account, "ws", key))
         assert load.connected.get(key, connection["id"]) == connection["id"]
         assert connection["status"] == "connected"
         taken = Load(http).connect(uuid.uuid4().hex, number)
@@ -202,6 +202,31 @@ def test_a_provider_timeout_is_503_and_the_connect_after_it_records_nothing(
         assert connect.status_code == 503
         assert hanging_twilio.requests_to("POST", "/IncomingPhoneNumbers.json") == []
         recorded = http.get(
-            f"/channels/sms/connections/{connection_id_for(account, 'k')}", headers=auth(account)
+            f"/channels/sms/connections/{connection_id_for(account, 'ws', 'k')}",
+            headers=auth(account),
         )
         assert recorded.status_code == 404
+
+
+def test_with_the_database_away_writes_reads_and_readiness_answer_503_within_seconds(
+    private_postgres: PrivatePostgres,
+) -> None:
+    settings = Settings(database_url=private_postgres.url, jwt_secret=JWT_SECRET)
+    account = unique_account()
+    with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        created = Load(http, account=account).connect(uuid.uuid4().hex, unique_us_number())
+        assert created.status_code == 201, created.text
+        location = created.headers["Location"]
+        private_postgres.stop()
+        try:
+            answers = {
+                "write": http.patch(location, json={"active": True}, headers=auth(account)),
+                "read": http.get(location, headers=auth(account)),
+                "readiness": http.get("/readyz"),
+            }
+        finally:
+            private_postgres.start()
+    for name, answer in answers.items():
+        assert answer.status_code == 503, (name, answer.text)
+        assert "Retry-After" in answer.headers, name
+        assert answer.elapsed.total_seconds() < 4.0, (name, answer.elapsed)

@@ -62,7 +62,7 @@ def test_connect_byon_stays_requested_with_a_hosting_order(app: SmsChannels) -> 
 
 def test_the_connection_id_is_uuid5_of_account_and_idempotency_key(app: SmsChannels) -> None:
     result = app.connect(connect(key="k-1"))
-    assert result.connection.id == connection_id_for("acc", "k-1")
+    assert result.connection.id == connection_id_for("acc", "ws", "k-1")
 
 
 def test_a_replayed_idempotency_key_returns_the_first_connection(app: SmsChannels) -> None:
@@ -117,7 +117,7 @@ def test_a_provider_refusal_records_the_failure_and_frees_the_claim(
     provider.error = NumberUnavailableError()
     with pytest.raises(NumberUnavailableError):
         app.connect(connect(key="k-1"))
-    failed = app.get_connection("acc", connection_id_for("acc", "k-1"))
+    failed = app.get_connection("acc", connection_id_for("acc", "ws", "k-1"))
     assert failed.status == "failed"
     provider.error = None
     assert app.connect(connect()).connection.status == "connected"

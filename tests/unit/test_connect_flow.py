@@ -96,7 +96,7 @@ def test_an_outage_during_the_purchase_leaves_the_request_pending_with_its_claim
     provider.error = ProviderUnavailableError(7)
     with pytest.raises(ProviderUnavailableError):
         app.connect(command())
-    pending = app.get_connection("acc", connection_id_for("acc", "k-1"))
+    pending = app.get_connection("acc", connection_id_for("acc", "ws", "k-1"))
     assert (pending.status, pending.failure_code) == ("requested", None)
     assert claim_holder(app) == pending.id
 
@@ -110,7 +110,7 @@ def test_the_replay_of_a_connect_cut_short_by_an_outage_resumes_it(
     provider.error = None
     resumed = app.connect(command())
     assert (resumed.connection.id, resumed.connection.status) == (
-        connection_id_for("acc", "k-1"),
+        connection_id_for("acc", "ws", "k-1"),
         "connected",
     )
 
@@ -145,7 +145,7 @@ def test_a_replay_of_a_request_given_up_by_the_reconcile_worker_is_refused(
     with pytest.raises(ProviderUnavailableError):
         app.connect(command())
     provider.error = None
-    app.settle_interrupted_request(connection_id_for("acc", "k-1"), requested_before=LATER)
+    app.settle_interrupted_request(connection_id_for("acc", "ws", "k-1"), requested_before=LATER)
     with pytest.raises(ProvisioningFailedError):
         app.connect(command())
 
@@ -332,7 +332,9 @@ def test_an_interrupted_purchase_the_provider_made_is_finished() -> None:
     app = application(provider)
     with pytest.raises(SimulatedCrash):
         app.connect(command())
-    result = app.settle_interrupted_request(connection_id_for("acc", "k-1"), requested_before=LATER)
+    result = app.settle_interrupted_request(
+        connection_id_for("acc", "ws", "k-1"), requested_before=LATER
+    )
     assert result is not None
     assert result.connection.status == "connected"
 
@@ -342,7 +344,9 @@ def test_an_interrupted_purchase_the_provider_never_made_is_failed_and_freed() -
     app = application(provider)
     with pytest.raises(SimulatedCrash):
         app.connect(command())
-    result = app.settle_interrupted_request(connection_id_for("acc", "k-1"), requested_before=LATER)
+    result = app.settle_interrupted_request(
+        connection_id_for("acc", "ws", "k-1"), requested_before=LATER
+    )
     assert result is not None
     assert (result.connection.status, result.connection.failure_code) == (
         "failed",
@@ -358,7 +362,9 @@ def test_a_recent_request_is_left_to_its_own_request() -> None:
         app.connect(command())
     earlier = datetime.now(UTC) - timedelta(minutes=5)
     assert (
-        app.settle_interrupted_request(connection_id_for("acc", "k-1"), requested_before=earlier)
+        app.settle_interrupted_request(
+            connection_id_for("acc", "ws", "k-1"), requested_before=earlier
+        )
         is None
     )
 
@@ -370,7 +376,9 @@ def test_a_number_held_for_someone_else_does_not_finish_an_interrupted_purchase(
         app.connect(command())
     provider.crash = None
     provider.purchase("US", NUMBER, reference="not-this-connection")
-    result = app.settle_interrupted_request(connection_id_for("acc", "k-1"), requested_before=LATER)
+    result = app.settle_interrupted_request(
+        connection_id_for("acc", "ws", "k-1"), requested_before=LATER
+    )
     assert result is not None
     assert result.connection.status == "failed"
 

@@ -93,3 +93,28 @@ def test_unknown_permissions_are_ignored() -> None:
 def test_a_short_jwt_secret_is_refused_by_settings() -> None:
     with pytest.raises(ValueError, match="at least"):
         Settings(jwt_secret="short")
+
+
+def test_a_configured_issuer_and_audience_are_required_and_checked() -> None:
+    verifier = TokenVerifier(Settings(jwt_secret=SECRET, jwt_issuer="idp", jwt_audience="sms"))
+    good = jwt.encode(claims(iss="idp", aud="sms"), SECRET, algorithm="HS256")
+    assert verifier.verify(good).account_id == "a"
+    for bad in (claims(), claims(iss="other", aud="sms"), claims(iss="idp", aud="other")):
+        assert refused(verifier, jwt.encode(bad, SECRET, algorithm="HS256")) == 401
+
+
+def test_without_a_configured_audience_a_token_carrying_one_is_accepted() -> None:
+    verifier = TokenVerifier(Settings(jwt_secret=SECRET))
+    token = jwt.encode(claims(aud="anything"), SECRET, algorithm="HS256")
+    assert verifier.verify(token).user_id == "u"
+
+
+def test_the_lifetime_counts_from_iat_or_from_now_without_one() -> None:
+    verifier = TokenVerifier(Settings(jwt_secret=SECRET, jwt_max_lifetime_seconds=600))
+    now = int(time.time())
+    within = claims(iat=now - 500, exp=now + 60)  # 560 s in all
+    too_long = claims(iat=now - 600, exp=now + 60)  # 660 s
+    far_future = claims(exp=now + 3600)  # no iat: an hour from now
+    assert verifier.verify(jwt.encode(within, SECRET, algorithm="HS256")).user_id == "u"
+    assert refused(verifier, jwt.encode(too_long, SECRET, algorithm="HS256")) == 401
+    assert refused(verifier, jwt.encode(far_future, SECRET, algorithm="HS256")) == 401
