@@ -25,12 +25,12 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def _lag_header(response: Response, lag: int) -> None:
+def lag_header(response: Response, lag: int) -> None:
     if lag:
         response.headers["X-Projection-Lag"] = str(lag)
 
 
-def _bad_cursor() -> ProblemError:
+def bad_cursor() -> ProblemError:
     message = "The cursor is not valid for this query: start again without it."
     return ProblemError(
         422,
@@ -58,6 +58,12 @@ def _workspace_filter(principal: Principal, asked: str | None) -> str | None:
             errors=[{"field": "workspaceId", "code": "workspace_required", "message": message}],
         )
     return None  # a workspace the token does not cover, or none at all: an empty page
+
+
+def visible(principal: Principal, asked: str | None) -> tuple[str | None, bool]:
+    """The workspace filter of a list query, and whether the token sees nothing at all."""
+    workspace_id = _workspace_filter(principal, asked)
+    return workspace_id, principal.workspaces is not None and workspace_id is None
 
 
 def _visible_requests(db: psycopg.Cursor[Any], principal: Principal, rows: list[Any]) -> list[Any]:
@@ -97,10 +103,9 @@ def list_connections(
 ) -> ChannelsPage:
     """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``).
     A workspace-restricted token lists only its workspaces."""
-    _lag_header(response, read_models.wait_for("channels_table", wait_for))
-    restricted = principal.workspaces is not None
-    workspace_id = _workspace_filter(principal, workspace_id)
-    if restricted and workspace_id is None:
+    lag_header(response, read_models.wait_for("channels_table", wait_for))
+    workspace_id, empty = visible(principal, workspace_id)
+    if empty:
         return ChannelsPage(items=[], next_cursor=None)
     query = ChannelsQuery(
         account_id=principal.account_id,
@@ -118,7 +123,7 @@ def list_connections(
         with read_models.cursor() as db:
             rows, next_cursor = list_rows(db, query)
     except InvalidCursorError:
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
     return ChannelsPage(items=[channel_row(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -133,11 +138,11 @@ def list_sms_requests(
     wait_for: WaitFor = None,
 ) -> SmsRequestsPage:
     """The account's number requests, newest first."""
-    _lag_header(response, read_models.wait_for("sms_requests", wait_for))
+    lag_header(response, read_models.wait_for("sms_requests", wait_for))
     try:
         with read_models.cursor() as db:
             rows, next_cursor = list_requests(db, principal.account_id, status, limit, cursor)
             rows = _visible_requests(db, principal, rows)
     except (ValueError, TypeError):
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
     return SmsRequestsPage(items=[sms_request_row(r) for r in rows], next_cursor=next_cursor)
