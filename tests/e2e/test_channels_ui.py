@@ -410,3 +410,21 @@ def test_without_cors_allow_origins_no_cors_headers_are_sent(database_url: str) 
     with running_service(database_url) as plain:
         response = plain.http.get("/healthz", headers={"Origin": ORIGIN})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# --- 8. the contract as served -----------------------------------------------------------------
+
+
+def test_the_openapi_document_describes_the_channels_ui_contract(service: Service) -> None:
+    document = service.http.get("/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    assert "post" in paths["/channels/sms/connections/{connection_id}/replace-number"]
+    assert "get" in paths["/directory/agents"]
+    assert (
+        "428" in paths["/channels/sms/connections/{connection_id}/compliance"]["put"]["responses"]
+    )
+    assert "since" in schemas["Degraded"]["properties"]
+    assert {"reclaimReason", "replacedBy"} <= set(schemas["ConnectionOut"]["properties"])
+    assert {"reclaimReason", "replacedBy"} <= set(schemas["ChannelRow"]["properties"])
+    assert "workspaceId" in schemas["UpdateConnectionRequest"]["properties"]
+    assert "connectionId" in schemas["Problem"]["properties"]
