@@ -64,7 +64,10 @@ def test_a_failed_replacement_can_itself_be_replaced(
     with pytest.raises(NumberUnavailableError):
         app.replace_number(ACCOUNT, old.id, new_number("r1"))
     provider.error = None
-    failed = app.get_connection(ACCOUNT, app.get_connection(ACCOUNT, old.id).replaced_by)  # type: ignore[arg-type]
+    # The old connection points at its replacement even though the provider refused it.
+    replaced_by = app.get_connection(ACCOUNT, old.id).replaced_by
+    assert replaced_by is not None
+    failed = app.get_connection(ACCOUNT, replaced_by)
     assert failed.status == "failed"
     again = app.replace_number(ACCOUNT, failed.id, new_number("r2", "+14155550127")).connection
     assert (again.status, again.workspace_id) == ("connected", "ws")
