@@ -84,6 +84,6 @@ def _encode(row: Row) -> str:
 
 def _decode(value: str) -> tuple[str, str]:
     name, agent_id = orjson.loads(base64.urlsafe_b64decode(value))
-    if not isinstance(name, str) or not isinstance(agent_id, str):
-        raise ValueError(value)
+    if not isinstance(name, str) or not isinstance(agent_id, str) or "\x00" in name + agent_id:
+        raise ValueError(value)  # (PostgreSQL text holds no NUL: refused here, not as a 500)
     return name, agent_id

@@ -428,3 +428,17 @@ def test_the_openapi_document_describes_the_channels_ui_contract(service: Servic
     assert {"reclaimReason", "replacedBy"} <= set(schemas["ChannelRow"]["properties"])
     assert "workspaceId" in schemas["UpdateConnectionRequest"]["properties"]
     assert "connectionId" in schemas["Problem"]["properties"]
+
+
+@pytest.mark.parametrize("cursor", ["WzEsMl0=", "WyJhXHUwMDAwIiwiYiJd", "bnVsbA=="])
+def test_a_forged_directory_cursor_is_422_not_a_failure(service: Service, cursor: str) -> None:
+    # [1,2] / ["a\u0000","b"] / null: valid base64 JSON that is no cursor of ours.
+    params = {"cursor": cursor, "workspaceId": "ws_1"}
+    response = service.http.get("/directory/agents", params=params, headers=auth(unique_account()))
+    assert (response.status_code, response.json()["code"]) == (422, "validation_error")
+
+
+def test_a_nul_in_the_workspace_filter_is_4xx(service: Service) -> None:
+    params = {"workspaceId": "ws\x00"}
+    response = service.http.get("/directory/agents", params=params, headers=auth(unique_account()))
+    assert 400 <= response.status_code < 500, response.text
