@@ -34,7 +34,14 @@ PUBLIC_ROUTES = frozenset(
         "/providers/{provider}/webhooks",
     }
 )
-PERMISSIONS = frozenset({"channels.read", "channels.connect", "sms.manage", "compliance.audit"})
+PERMISSIONS = frozenset(
+    {"channels.read", "channels.connect", "sms.manage", "compliance.audit", "directory.write"}
+)
+# Permissions that others imply: the seed's Workspace Admin holds channels.connect and
+# sms.manage, and either of them also grants channels.read.
+IMPLIED_BY: dict[str, frozenset[str]] = {
+    "channels.read": frozenset({"channels.connect", "sms.manage"}),
+}
 LEEWAY_SECONDS = 30
 _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, acc, permissions")
 
@@ -50,7 +57,10 @@ class Principal:
     workspaces: frozenset[str] | None = None
 
     def may(self, permission: str) -> bool:
-        return permission in self.permissions
+        """Held, or implied by one that is held (``IMPLIED_BY``)."""
+        if permission in self.permissions:
+            return True
+        return not self.permissions.isdisjoint(IMPLIED_BY.get(permission, frozenset()))
 
     def sees(self, workspace_id: str) -> bool:
         """Whether this principal may see (and act on) objects of ``workspace_id``."""
@@ -171,16 +181,19 @@ def _unauthorized(detail: str) -> ProblemError:
 
 
 class RequirePermission:
-    """FastAPI dependency: a valid bearer token holding ``permission`` (401 / 403).
+    """FastAPI dependency: a valid bearer token holding every one of ``permissions``
+    (401 / 403).
 
     Every route that is not on ``PUBLIC_ROUTES`` declares exactly one of these
     (tests/security/test_route_table.py walks the route table to hold that)."""
 
-    def __init__(self, permission: str) -> None:
-        if permission not in PERMISSIONS:
-            msg = f"unknown permission {permission!r}"
+    def __init__(self, *permissions: str) -> None:
+        unknown = [p for p in permissions if p not in PERMISSIONS]
+        if unknown or not permissions:
+            msg = f"unknown permissions {unknown!r}"
             raise ValueError(msg)
-        self.permission = permission
+        self.permissions = permissions
+        self.permission = " and ".join(permissions)
 
     def __call__(
         self,
@@ -191,7 +204,7 @@ class RequirePermission:
             raise _unauthorized("A bearer token is required.")
         verifier: TokenVerifier = request.app.state.token_verifier
         principal = verifier.verify(credentials.credentials)
-        if not principal.may(self.permission):
+        if not all(principal.may(p) for p in self.permissions):
             raise ProblemError(
                 403,
                 "forbidden",

@@ -37,6 +37,27 @@ def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     return expected_version(if_match)
 
 
+def _required_if_match(if_match: Annotated[str | None, Header()] = None) -> int:
+    """The version ``If-Match`` names; 428 ``precondition_required`` without one (the
+    long compliance form is edited by several admins: no blind overwrite)."""
+    version = expected_version(if_match)
+    if version is None:
+        raise ProblemError(
+            428,
+            "precondition_required",
+            "Precondition required",
+            'This write needs If-Match: "<version>" (the version you read).',
+            errors=[
+                {
+                    "field": "If-Match",
+                    "code": "precondition_required",
+                    "message": "If-Match is required.",
+                }
+            ],
+        )
+    return version
+
+
 def _idempotency_key(
     idempotency_key_header: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> str | None:
@@ -70,16 +91,23 @@ def check_workspace(application: SmsChannels, principal: Principal, connection_i
 ApplicationDep = Annotated[SmsChannels, Depends(_application)]
 ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
 ExpectedVersion = Annotated[int | None, Depends(_if_match)]
+RequiredVersion = Annotated[int, Depends(_required_if_match)]
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
+_CONNECT = RequirePermission("channels.connect")
+_REPLACE = RequirePermission("channels.connect", "sms.manage")
 ChannelsReader = Annotated[Principal, Depends(RequirePermission("channels.read"))]
-ChannelsConnector = Annotated[Principal, Depends(RequirePermission("channels.connect"))]
+ChannelsConnector = Annotated[Principal, Depends(_CONNECT)]
 SmsManager = Annotated[Principal, Depends(RequirePermission("sms.manage"))]
 ComplianceAuditor = Annotated[Principal, Depends(RequirePermission("compliance.audit"))]
+DirectoryWriter = Annotated[Principal, Depends(RequirePermission("directory.write"))]
+NumberReplacer = Annotated[Principal, Depends(_REPLACE)]
 
 
-def _rate_limit(name: str) -> Any:
-    def take(request: Request, principal: ChannelsConnector) -> None:
+def _rate_limit(name: str, requirement: Any) -> Any:
+    # The requirement is a default value, not an annotation: annotations are strings here
+    # (postponed evaluation), which FastAPI cannot resolve for a closure's local.
+    def take(request: Request, principal: Principal = requirement) -> None:
         bucket: TokenBucket = request.app.state.rate_limits[name]
         bucket.take(principal.account_id)
 
@@ -87,6 +115,7 @@ def _rate_limit(name: str) -> Any:
 
 
 # Per-account rate limits (429) on the routes that cost money at the provider. They reuse the
-# route's ChannelsConnector dependency (the same instance), so the token is verified once.
-SearchRateLimit = _rate_limit("search")
-ConnectRateLimit = _rate_limit("connect")
+# route's permission dependency (the same instance), so the token is verified once.
+SearchRateLimit = _rate_limit("search", Depends(_CONNECT))
+ConnectRateLimit = _rate_limit("connect", Depends(_CONNECT))
+ReplaceRateLimit = _rate_limit("connect", Depends(_REPLACE))  # a replacement buys a number too

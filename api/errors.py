@@ -51,7 +51,9 @@ _STATUS: dict[type[de.DomainError], tuple[int, str]] = {
     de.InvalidNumberSearchError: (422, "Invalid number search"),
     de.ProvisioningFailedError: (409, "Provisioning failed"),
     de.UnsupportedCountryError: (422, "Unsupported country"),
+    de.UnknownAgentError: (422, "Unknown agent"),
 }
+CONNECTIONS_PATH = "/channels/sms/connections/"
 
 # The database is down, restarting or out of connections: a transient condition the client
 # should retry, never a 500. (A write that failed here was not committed: its transaction is
@@ -76,8 +78,13 @@ def _domain_problem(error: de.DomainError) -> ProblemError:
     errors: list[dict[str, str]] | None = None
     if isinstance(error, de.VersionConflictError) and error.expected is None:
         status = 409  # a race without If-Match, after retries: not a stale precondition
+    extensions: dict[str, Any] = {}
     if isinstance(error, dp.ProviderUnavailableError):
         headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, dp.ProvisioningInterruptedError):
+        # The request is recorded (pending): say where, so a UI shows it instead of an error.
+        headers["Location"] = f"{CONNECTIONS_PATH}{error.connection_id}"
+        extensions["connectionId"] = str(error.connection_id)
     if isinstance(error, de.ComplianceInvalidError):
         errors = [
             {
@@ -91,7 +98,15 @@ def _domain_problem(error: de.DomainError) -> ProblemError:
         errors = [{"field": error.field, "code": error.rule, "message": error.message}]
     elif error.field is not None:
         errors = [{"field": error.field, "code": error.code, "message": error.message}]
-    return ProblemError(status, error.code, title, error.message, errors=errors, headers=headers)
+    return ProblemError(
+        status,
+        error.code,
+        title,
+        error.message,
+        errors=errors,
+        headers=headers,
+        extensions=extensions,
+    )
 
 
 def _field_name(loc: Sequence[Any]) -> str:

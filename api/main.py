@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from api.auth import TokenVerifier
@@ -30,6 +31,11 @@ from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 
 DOCS_ASSETS = "/docs-assets"
+
+# What the channels UI sends and reads from a browser (api.md, CORS).
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Projection-Lag"]
 
 
 def create_app(settings: Settings, application: SmsChannels | None = None) -> FastAPI:
@@ -96,4 +102,14 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
         max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    if settings.cors_origins:
+        # Outermost, so preflights and error answers carry the CORS headers too.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            max_age=600,
+        )
     return app

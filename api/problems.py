@@ -22,6 +22,7 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -30,6 +31,8 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        # RFC 9457 extension members (e.g. ``connectionId`` of a pending connect).
+        self.extensions = extensions or {}
 
 
 def problem_response(error: ProblemError) -> Response:
@@ -43,6 +46,7 @@ def problem_response(error: ProblemError) -> Response:
     }
     if error.errors is not None:
         body["errors"] = error.errors
+    body.update(error.extensions)
     return Response(
         content=orjson.dumps(body),
         status_code=error.status,
@@ -62,6 +66,12 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "code": {"type": "string"},
+        "connectionId": {
+            "type": "string",
+            "format": "uuid",
+            "description": "503 provider_unavailable on a connect that the provider outage "
+            "interrupted: the pending connection (also in Location).",
+        },
         "errors": {
             "type": "array",
             "items": {

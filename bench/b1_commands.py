@@ -92,7 +92,9 @@ def http_commands(base: str, iterations: int) -> Callable[[int], list[float]]:
                 created.raise_for_status()
                 middle = time.perf_counter()
                 http.put(
-                    f"/channels/sms/connections/{created.json()['id']}/compliance", json=COMPLIANCE
+                    f"/channels/sms/connections/{created.json()['id']}/compliance",
+                    json=COMPLIANCE,
+                    headers={"If-Match": created.headers["ETag"]},
                 ).raise_for_status()
                 latencies += [middle - started, time.perf_counter() - middle]
         return latencies

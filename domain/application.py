@@ -33,7 +33,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError, Recording
 
+from domain.agent_directory import find_agent
 from domain.errors import (
+    AgentRequiredError,
     ConnectionDeletedError,
     ConnectionNotFoundError,
     DomainError,
@@ -41,6 +43,7 @@ from domain.errors import (
     InvalidNumberSearchError,
     NumberAlreadyConnectedError,
     ProvisioningFailedError,
+    UnknownAgentError,
     VersionConflictError,
 )
 from domain.ids import connection_id_for, legacy_connection_id, number_claim_id
@@ -66,6 +69,7 @@ from domain.providers import (
     ProviderFact,
     ProviderUnavailableError,
     ProvisionedNumber,
+    ProvisioningInterruptedError,
     RegistrationChanged,
     Unrecognised,
 )
@@ -103,6 +107,18 @@ class ConnectNumber:
     requested_by: str
     idempotency_key: str | None = None
     compliance: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class NewNumber:
+    """The replace-number command: the number that takes a reclaimed or failed one's place."""
+
+    mode: Mode
+    country: str
+    area_code: str | None
+    phone_number: str
+    requested_by: str
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,37 +204,34 @@ class SmsChannels(Application[UUID]):
         recorded) → check the provider is not known to be down (503, nothing recorded) →
         save connection + claim → provider call → record the outcome. A replay with the
         same Idempotency-Key returns the first result, or resumes a request that a provider
-        outage or a crash left ``requested``; it never creates a second connection.
+        outage or a crash left ``requested``; it never creates a second connection. A retry
+        without the key of such an interrupted request (same account, workspace, agent,
+        number and mode) resumes it too, instead of answering "already connected".
         """
-        require_region(command.country).check_area_code(command.area_code)
-        connection_id = connection_id_for(
-            command.account_id, command.workspace_id, command.idempotency_key
+        return self._connect(command, replacing=None)
+
+    def replace_number(
+        self, account_id: str, connection_id: UUID, number: NewNumber
+    ) -> CommandResult:
+        """Connect ``number`` in place of a reclaimed or failed connection: the new
+        connection gets the old one's workspace, agent and compliance payload (as its first
+        compliance version), and the old one records ``replaced_by`` in the same
+        transaction as the new request. InvalidTransitionError for any other state, or once
+        replaced; a replay with the same Idempotency-Key answers the first result."""
+        old = self.get_connection(account_id, connection_id)
+        command = ConnectNumber(
+            account_id=account_id,
+            workspace_id=old.workspace_id,
+            agent_id=old.agent_id,
+            mode=number.mode,
+            country=number.country,
+            area_code=number.area_code,
+            phone_number=number.phone_number,
+            requested_by=number.requested_by,
+            idempotency_key=number.idempotency_key,
+            compliance=old.compliance,
         )
-        for _ in range(MAX_ATTEMPTS):
-            existing = self._first_result(command, connection_id)
-            if existing is not None:
-                return self._replayed(existing, command)
-            connection = SmsConnection.request(
-                connection_id=connection_id,
-                account_id=command.account_id,
-                workspace_id=command.workspace_id,
-                agent_id=command.agent_id,
-                mode=command.mode,
-                country=command.country,
-                area_code=command.area_code,
-                phone_number=command.phone_number,
-                requested_by=command.requested_by,
-            )
-            if command.compliance is not None:
-                connection.update_compliance(command.compliance, by=command.requested_by)
-            claim = self._claim(command.phone_number, connection_id)
-            self.provider.check_available()
-            try:
-                self.save(connection, claim)
-            except RecordConflictError:
-                continue  # a racing connect won the id or the claim: look again
-            return self._provision(connection, claim)
-        raise NumberAlreadyConnectedError()
+        return self._connect(command, replacing=connection_id)
 
     def update_settings(
         self,
@@ -229,11 +242,18 @@ class SmsChannels(Application[UUID]):
         agent_id: str | None = None,
         active: bool | None = None,
         expected_version: int | None = None,
+        workspace_id: str | None = None,
     ) -> CommandResult:
-        """Assign an agent and/or switch the channel on or off, in one event-log write."""
+        """Move to another workspace (with ``agent_id``, an agent the directory lists in it:
+        UnknownAgentError otherwise), assign an agent, and/or switch the channel on or off,
+        in one event-log write."""
+        if workspace_id is not None:
+            self._check_agent_of(account_id, workspace_id, agent_id)
 
         def decide(connection: SmsConnection) -> list[Aggregate]:
-            if agent_id is not None:
+            if workspace_id is not None and agent_id is not None:
+                connection.move(workspace_id, agent_id, by=by)
+            elif agent_id is not None:
                 connection.assign_agent(agent_id, by=by)
             if active is True:
                 connection.activate(by=by)
@@ -461,6 +481,74 @@ class SmsChannels(Application[UUID]):
         log.info("orphan_released", connection_id=str(connection_id), ref=held.ref)
         return True
 
+    # --- mechanics: connecting --------------------------------------------------------------
+
+    def _connect(self, command: ConnectNumber, replacing: UUID | None) -> CommandResult:
+        require_region(command.country).check_area_code(command.area_code)
+        connection_id = connection_id_for(
+            command.account_id, command.workspace_id, command.idempotency_key
+        )
+        for _ in range(MAX_ATTEMPTS):
+            existing = self._first_result(command, connection_id)
+            if existing is not None:
+                return self._replayed(existing, command)
+            replaced = self._replaced(replacing, connection_id, command.requested_by)
+            connection = SmsConnection.request(
+                connection_id=connection_id,
+                account_id=command.account_id,
+                workspace_id=command.workspace_id,
+                agent_id=command.agent_id,
+                mode=command.mode,
+                country=command.country,
+                area_code=command.area_code,
+                phone_number=command.phone_number,
+                requested_by=command.requested_by,
+            )
+            if command.compliance is not None:
+                connection.update_compliance(command.compliance, by=command.requested_by)
+            try:
+                claim = self._claim(command.phone_number, connection_id)
+            except NumberAlreadyConnectedError:
+                pending = self._interrupted_request(command)
+                if pending is None:
+                    raise
+                return self._replayed(pending, command)
+            self.provider.check_available()
+            try:
+                self.save(connection, claim, *replaced)
+            except RecordConflictError:
+                continue  # a racing connect won the id or the claim: look again
+            return self._provision(connection, claim)
+        raise NumberAlreadyConnectedError()
+
+    def _replaced(self, old_id: UUID | None, new_id: UUID, by: str) -> list[Aggregate]:
+        """The connection ``new_id`` replaces (loaded afresh, its replacement recorded), to
+        be saved with the new request; nothing when not replacing."""
+        if old_id is None:
+            return []
+        old = self._find(old_id)
+        if old is None:
+            raise ConnectionNotFoundError(old_id)
+        old.record_replacement(new_id, by)
+        return [old]
+
+    def _interrupted_request(self, command: ConnectNumber) -> SmsConnection | None:
+        """The connection holding the number's claim when it is this very request cut short
+        by a provider outage (same account, workspace, agent and mode; no provider outcome)."""
+        holder = self._holder(command.phone_number)
+        if holder is None or not _awaits_provider(holder):
+            return None
+        asked = (command.account_id, command.workspace_id, command.agent_id, command.mode)
+        held = (holder.account_id, holder.workspace_id, holder.agent_id, holder.mode)
+        return holder if asked == held else None
+
+    def _check_agent_of(self, account_id: str, workspace_id: str, agent_id: str | None) -> None:
+        if not agent_id:
+            raise AgentRequiredError()
+        agent = find_agent(self, account_id, agent_id)
+        if agent is None or agent.workspace_id != workspace_id:
+            raise UnknownAgentError(workspace_id)
+
     # --- mechanics: provisioning ------------------------------------------------------------
 
     def _provision(self, connection: SmsConnection, claim: NumberClaim) -> CommandResult:
@@ -477,11 +565,11 @@ class SmsChannels(Application[UUID]):
                     connection.country, connection.phone_number, reference=str(connection.id)
                 )
                 decide = _mark_hosting(order.provider, order.ref)
-        except ProviderUnavailableError:
+        except ProviderUnavailableError as error:
             # The call may have taken effect: keep the claim and the request pending. A
             # replay resumes it; the reconcile worker settles it after its bound.
             log.warning("provisioning_pending", connection_id=str(connection.id))
-            raise
+            raise ProvisioningInterruptedError(connection.id, error.retry_after_seconds) from error
         except ProviderError as error:
             self._record_refusal(connection, claim, error)
             raise

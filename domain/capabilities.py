@@ -87,6 +87,7 @@ class ConnectionFacts:
     agent_id: str | None
     country: str
     registration_status: str
+    replaced: bool = False  # another connection took its place (replace-number)
 
 
 @dataclass(frozen=True)

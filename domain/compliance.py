@@ -207,14 +207,16 @@ def _text_problems(payload: dict[str, Any]) -> Iterator[FieldProblem]:
 
 def empty_compliance() -> dict[str, Any]:
     """The defaults a connection that never had compliance data answers with: every field
-    present and empty, so the settings dialog can open on a blank form."""
+    present and empty, so the settings dialog can open on a blank form. The yes/no
+    questions are null (unanswered), never false: saving the untouched form must not record
+    "no" to direct lending or age-gated content, and progress counts only real answers."""
     brand: dict[str, Any] = dict.fromkeys(BrandDraft.model_fields, "")
     campaign: dict[str, Any] = {}
     for name, field in CampaignDraft.model_fields.items():
         if name == "messageSamples":
             campaign[name] = [""] * MAX_MESSAGE_SAMPLES
         elif field.annotation == StrictBool | None:
-            campaign[name] = False
+            campaign[name] = None
         else:
             campaign[name] = ""
     return {"brand": brand, "campaign": campaign}

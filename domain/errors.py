@@ -75,6 +75,18 @@ class AgentRequiredError(DomainError):
         super().__init__("An agent is required for an SMS connection.", field="agentId")
 
 
+class UnknownAgentError(DomainError):
+    """Raised when a connection would move to a workspace with an agent that the agent
+    directory does not list in that workspace."""
+
+    code = "unknown_agent"
+
+    def __init__(self, workspace_id: str) -> None:
+        super().__init__(
+            f"The agent is not in the directory of workspace {workspace_id!r}.", field="agentId"
+        )
+
+
 class InvalidPhoneNumberError(DomainError):
     """Raised when a phone number is not a valid E.164 number."""
 

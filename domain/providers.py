@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
+from uuid import UUID
 
 from domain.errors import DomainError
 from domain.sms_connections import ReclaimReason
@@ -122,6 +123,20 @@ class ProviderUnavailableError(ProviderError):
     def __init__(self, retry_after_seconds: int = 5) -> None:
         super().__init__("The SMS provider is unavailable; try again shortly.")
         self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class ProvisioningInterruptedError(ProviderUnavailableError):
+    """Raised when the provider became unavailable *during* a connect's purchase or hosting
+    request: connection ``connection_id`` stays requested (pending), holding its number's
+    claim, until a retry resumes it or the reconcile worker settles it."""
+
+    def __init__(self, connection_id: UUID, retry_after_seconds: int = 5) -> None:
+        super().__init__(retry_after_seconds)
+        self.message = (
+            "The SMS provider became unavailable during the request; the connection is "
+            "pending: retry to resume it, or read it at Location."
+        )
+        self.connection_id = connection_id
 
 
 class ProviderRejectedError(ProviderError):

@@ -36,6 +36,8 @@ REGISTRATION_STATUSES: tuple[str, ...] = get_args(RegistrationStatus)
 
 # States in which the connection holds its number's claim.
 HOLDING_STATES: frozenset[str] = frozenset({"requested", "connected"})
+# States whose number can be replaced by a new connection (replace-number).
+REPLACEABLE_STATES: frozenset[str] = frozenset({"reclaimed", "failed"})
 
 
 class SmsConnection(Aggregate):
@@ -118,6 +120,7 @@ class SmsConnection(Aggregate):
         self.registration_reason: str | None = None
         self.registration_ref: str | None = None
         self.changed_since_submission = False
+        self.replaced_by: UUID | None = None
 
     # --- queries -------------------------------------------------------------------------
 
@@ -250,6 +253,22 @@ class SmsConnection(Aggregate):
     def _agent_assigned(self, agent_id: str, assigned_by: str) -> None:
         self.agent_id = agent_id
 
+    def move(self, workspace_id: str, agent_id: str, by: str) -> None:
+        """Move the connection to ``workspace_id`` with ``agent_id``, an agent of it (the
+        application checks that against the directory). No-op if unchanged."""
+        self._check_live()
+        if not agent_id:
+            raise AgentRequiredError()
+        if workspace_id == self.workspace_id:
+            self.assign_agent(agent_id, by)
+            return
+        self._workspace_changed(workspace_id=workspace_id, agent_id=agent_id, changed_by=by)
+
+    @event("WorkspaceChanged")
+    def _workspace_changed(self, workspace_id: str, agent_id: str, changed_by: str) -> None:
+        self.workspace_id = workspace_id
+        self.agent_id = agent_id
+
     def activate(self, by: str) -> None:
         """Switch the channel on: needs a connected number and an agent. No-op if on."""
         self._check_live()
@@ -290,6 +309,20 @@ class SmsConnection(Aggregate):
         self.compliance = compliance
         if self.registration_status != "not_submitted":
             self.changed_since_submission = True
+
+    def record_replacement(self, replacement_id: UUID, by: str) -> None:
+        """Another connection takes this one's place (replace-number): only a reclaimed or
+        failed connection, and only once."""
+        self._check_live()
+        if self.status not in REPLACEABLE_STATES:
+            raise InvalidTransitionError("replace the number of", self.status)
+        if self.replaced_by is not None:
+            raise InvalidTransitionError("replace the number of", "replaced")
+        self._replaced(replacement_id=replacement_id, replaced_by=by)
+
+    @event("Replaced")
+    def _replaced(self, replacement_id: UUID, replaced_by: str) -> None:
+        self.replaced_by = replacement_id
 
     def delete(self, by: str) -> None:
         """Remove the connection: terminal, hidden from the table, kept for audit."""

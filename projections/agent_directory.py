@@ -1,11 +1,16 @@
 """The agent directory read model: agent → account, workspace, name, knowledge base, as
-last reported by the agents topic or the admin endpoint (recorded as DirectoryAgent events)."""
+last reported by the agents topic or the admin endpoint (recorded as DirectoryAgent events).
+It serves ``GET /directory/agents`` (the wizard's Agent selector and knowledge-base preview),
+keyset-paginated on (name, agent id): an agent present during the whole scan is listed once.
+"""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
@@ -43,3 +48,42 @@ def get_agent(cursor: Cursor[Any], account_id: str, agent_id: str) -> Row | None
             ),
             (account_id, agent_id),
         ).fetchone()
+
+
+def list_agents(
+    cursor: Cursor[Any],
+    account_id: str,
+    workspace_id: str | None,
+    limit: int,
+    after: str | None,
+) -> tuple[list[Row], str | None]:
+    """One page of the account's agents (of one workspace if given), by name then id, and
+    the cursor of the next page (None on the last). ValueError for a malformed cursor."""
+    conditions = [sql.SQL("account_id = %(account)s")]
+    params: dict[str, Any] = {"account": account_id, "limit": limit + 1}
+    if workspace_id is not None:
+        conditions.append(sql.SQL("workspace_id = %(workspace)s"))
+        params["workspace"] = workspace_id
+    if after is not None:
+        name, agent_id = _decode(after)
+        conditions.append(sql.SQL("(name, agent_id) > (%(name)s, %(agent)s)"))
+        params.update(name=name, agent=agent_id)
+    statement = sql.SQL("SELECT * FROM {} WHERE {} ORDER BY name, agent_id LIMIT %(limit)s").format(
+        sql.Identifier(DIRECTORY_TABLE), sql.SQL(" AND ").join(conditions)
+    )
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        found = rows.execute(statement, params).fetchall()
+    page = found[:limit]
+    more = len(found) > limit
+    return page, _encode(page[-1]) if more else None
+
+
+def _encode(row: Row) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([row["name"], row["agent_id"]])).decode()
+
+
+def _decode(value: str) -> tuple[str, str]:
+    name, agent_id = orjson.loads(base64.urlsafe_b64decode(value))
+    if not isinstance(name, str) or not isinstance(agent_id, str) or "\x00" in name + agent_id:
+        raise ValueError(value)  # (PostgreSQL text holds no NUL: refused here, not as a 500)
+    return name, agent_id

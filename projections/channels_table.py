@@ -2,9 +2,11 @@
 the workspace, agent and knowledge base resolved through the agent directory.
 
 Guarantees: rows change with connection events and with directory events (no connection
-event needed when an agent loses its knowledge base), and so do the effective capabilities
-(``domain.capabilities``), computed at flush from the row, the agent and the regional
-rules; no compliance value is stored, only section counts; each sort (phone number,
+event needed when an agent loses its knowledge base). What ``domain.serving`` (the one rule)
+decides (names, degraded reasons, row actions, effective capabilities) is computed at flush
+from the row, the agent and the regional rules; ``degraded_since`` is the time of the event
+(connection or directory) that began the current degraded spell, so a rebuild dates it the
+same. No compliance value is stored, only section counts. Each sort (phone number,
 workspace, knowledge base) is served by an index on (account_id, sort key, connection_id),
 and pages are keyset-paginated on that tuple, so a row present during the whole scan is
 returned exactly once.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
@@ -21,14 +24,10 @@ import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from domain.capabilities import effective_capabilities
+from domain.serving import Spell, assess, degraded_since
 from projections.agent_copies import AGENT_COLUMNS
 from projections.connection_rows import ConnectionRowsProjection
-from projections.degraded_state import degraded_reasons
-from projections.facts import (
-    Row,
-    facts_of,
-)
+from projections.facts import Row, facts_of
 
 ROWS_TABLE = "sms_channels_rows"
 AGENTS_TABLE = "sms_channels_agents"
@@ -59,6 +58,10 @@ COLUMNS = (
     "ingestion_reason",
     "outbound_permitted",
     "outbound_reason",
+    "degraded_since",
+    "reclaim_reason",
+    "replaced_by",
+    "actions",
     "version",
     "created_at",
     "updated_at",
@@ -75,6 +78,10 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ingestion_reason", f"text DEFAULT '{NOT_COMPUTED}'"),
     ("outbound_permitted", "boolean DEFAULT false"),
     ("outbound_reason", f"text DEFAULT '{NOT_COMPUTED}'"),
+    ("degraded_since", "timestamptz"),
+    ("reclaim_reason", "text"),
+    ("replaced_by", "uuid"),
+    ("actions", "text[] DEFAULT '{edit,delete}'"),
     # An operator skipped one of the connection's events here (``projections skip``).
     ("attention", "boolean DEFAULT false"),
 )
@@ -136,20 +143,28 @@ class ChannelsTableProjection(ConnectionRowsProjection):
                 )
             )
 
+    def changed(self, row: Row, at: datetime) -> None:
+        """Date the degraded spell at each event, so that ``since`` names the event that
+        began it (a batch's later events keep it)."""
+        reasons = assess(facts_of(row), self.agent_of(row)).degraded_reasons
+        row["degraded_since"] = degraded_since(
+            row.get("degraded_reasons"), row.get("degraded_since"), reasons, at
+        )
+        row["degraded_reasons"] = list(reasons)
+
     def prepared(self, row: Row) -> Row:
-        """The row with the directory's names, the degraded reasons and the effective
-        capabilities filled in."""
-        agent = self.agent_of(row)
-        same_workspace = agent is not None and agent.workspace_id == row["workspace_id"]
-        reasons = degraded_reasons(row, agent)
-        capabilities = effective_capabilities(facts_of(row), agent)
+        """The row with what the rule decides filled in: the directory's names, the
+        degraded reasons, the actions and the effective capabilities."""
+        serving = assess(facts_of(row), self.agent_of(row))
+        names, capabilities = serving.names, serving.capabilities
         row.update(
-            workspace_name=agent.workspace_name if agent and same_workspace else None,
-            agent_name=agent.name if agent and same_workspace else None,
-            kb_id=agent.knowledge_base_id if agent and same_workspace else None,
-            kb_name=agent.knowledge_base_name if agent and same_workspace else None,
-            degraded_reasons=reasons,
-            is_degraded=bool(reasons),
+            workspace_name=names.workspace_name,
+            agent_name=names.agent_name,
+            kb_id=names.knowledge_base_id,
+            kb_name=names.knowledge_base_name,
+            degraded_reasons=list(serving.degraded_reasons),
+            is_degraded=serving.is_degraded,
+            actions=list(serving.actions),
             ingestion_enabled=capabilities.ingestion.allowed,
             ingestion_reason=capabilities.ingestion.reason,
             outbound_permitted=capabilities.outbound_replies.allowed,
@@ -249,3 +264,15 @@ def get_row(cursor: Cursor[Any], account_id: str, connection_id: UUID) -> Row | 
             ),
             (account_id, connection_id),
         ).fetchone()
+
+
+def degraded_spell(cursor: Cursor[Any], account_id: str, connection_id: UUID) -> Spell | None:
+    """The degraded reasons and ``since`` the row of one connection holds (None: no row)."""
+    found = cursor.execute(
+        sql.SQL(
+            "SELECT degraded_reasons, degraded_since FROM {}"
+            " WHERE account_id = %s AND connection_id = %s"
+        ).format(sql.Identifier(ROWS_TABLE)),
+        (account_id, connection_id),
+    ).fetchone()
+    return None if found is None else Spell(tuple(found[0]), found[1])

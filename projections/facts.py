@@ -91,6 +91,7 @@ def apply_connection_event(row: Row | None, event: Any) -> Row | None:
             "registration_status": "not_submitted",
             "failure_code": None,
             "reclaim_reason": None,
+            "replaced_by": None,
             "compliance_complete": 0,
             "compliance_total": compliance_progress(None).total_sections,
             "attention": False,
@@ -117,6 +118,8 @@ def _apply_change(row: Row, name: str, event: Any) -> None:
         row["status"], row["active"], row["reclaim_reason"] = "reclaimed", False, event.reason
     elif name == "AgentAssigned":
         row["agent_id"] = event.agent_id
+    elif name == "WorkspaceChanged":
+        row["workspace_id"], row["agent_id"] = event.workspace_id, event.agent_id
     elif name == "ActiveChanged":
         row["active"] = event.active
     elif name == "ComplianceUpdated":
@@ -126,6 +129,8 @@ def _apply_change(row: Row, name: str, event: Any) -> None:
         row["compliance_total"] = progress.total_sections
     elif name == "RegistrationStatusChanged":
         row["registration_status"] = event.status
+    elif name == "Replaced":
+        row["replaced_by"] = event.replacement_id
 
 
 def apply_directory_event(event: Any) -> tuple[AgentKey, AgentInfo | None]:
@@ -152,4 +157,5 @@ def facts_of(row: Row) -> ConnectionFacts:
         agent_id=row["agent_id"],
         country=row["country"],
         registration_status=row["registration_status"],
+        replaced=row.get("replaced_by") is not None,
     )

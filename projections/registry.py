@@ -5,14 +5,12 @@ from __future__ import annotations
 from projections.agent_directory import AgentDirectoryProjection
 from projections.base import Projection
 from projections.channels_table import ChannelsTableProjection
-from projections.degraded_state import DegradedStateProjection
 from projections.sms_requests import SmsRequestsProjection
 
 PROJECTIONS: dict[str, type[Projection]] = {
     p.name: p
     for p in (
         ChannelsTableProjection,
-        DegradedStateProjection,
         SmsRequestsProjection,
         AgentDirectoryProjection,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +14,14 @@ MIN_JWT_SECRET_LENGTH = 32
 
 class InsecureSettingsError(RuntimeError):
     """Raised when production (``serve``) would start without a secret it needs."""
+
+
+# A browser's Origin: scheme, host and optional port, no path (a trailing "/" never matches).
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
+def _split(origins: str | None) -> list[str]:
+    return [o.strip() for o in (origins or "").split(",") if o.strip()]
 
 
 class Settings(BaseSettings):
@@ -88,8 +97,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_query_bytes: int = Field(default=8 * 1024, ge=256)
     max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    # Origins of the channels UI allowed to call the API from a browser (comma-separated,
+    # e.g. "https://app.example.com,http://localhost:3000"). Unset → no CORS headers.
+    cors_allow_origins: str | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str | None) -> str | None:
+        for origin in _split(value):
+            if not _ORIGIN.fullmatch(origin):
+                msg = f"CORS_ALLOW_ORIGINS: {origin!r} is not an origin (scheme://host[:port])"
+                raise ValueError(msg)
+        return value
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """``CORS_ALLOW_ORIGINS`` as a list (empty: CORS off)."""
+        return _split(self.cors_allow_origins)
 
     @field_validator("jwt_secret")
     @classmethod

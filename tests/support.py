@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import httpx
 import phonenumbers
 import psycopg
 import uvicorn
@@ -22,7 +23,7 @@ from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
 from workers.projector import create_schema
 
 JWT_SECRET = "test-secret-" + "x" * 40
-ALL_PERMISSIONS = (*WORKSPACE_ADMIN, "compliance.audit")
+ALL_PERMISSIONS = ("channels.read", *WORKSPACE_ADMIN, "compliance.audit", "directory.write")
 
 _numbers = itertools.count(uuid.uuid4().int % 5_000_000)
 _US_AREA_CODES = (
@@ -64,6 +65,13 @@ def token(account: str, permissions: tuple[str, ...] = ALL_PERMISSIONS, user: st
 
 def auth(account: str, permissions: tuple[str, ...] = ALL_PERMISSIONS) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(account, permissions)}"}
+
+
+def if_match(http: httpx.Client, url: str, account: str) -> dict[str, str]:
+    """``account``'s auth headers plus ``If-Match`` naming the connection's current version
+    (``url``: the connection's Location), as the settings dialog sends on a save."""
+    headers = auth(account)
+    return {**headers, "If-Match": http.get(url, headers=headers).headers["ETag"]}
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> None:

@@ -31,7 +31,7 @@ from psycopg import Cursor, sql
 
 from domain.application import SmsChannels
 from domain.operator_decisions import ProjectionSkip
-from projections.base import REBUILD, Projection, ProjectionError
+from projections.base import LIVE, REBUILD, Projection, ProjectionError
 from projections.registry import PROJECTIONS
 from projections.tracking import (
     CREATE_TRACKING,
@@ -60,6 +60,23 @@ def create_schema(conninfo: str, names: Sequence[str] = ()) -> None:
         cursor.execute(CREATE_TRACKING)
         for name in names or PROJECTIONS:
             PROJECTIONS[name]().create_tables(cursor)
+        if not names:
+            drop_retired(cursor)
+
+
+# Read models that nothing reads any more (their facts live in the channels table now).
+RETIRED_PROJECTIONS = {"degraded_state": ("sms_degraded_state", "sms_degraded_agents")}
+
+
+def drop_retired(cursor: Cursor[Any]) -> None:
+    """Drop the tables and tracking rows of retired read models (idempotent)."""
+    for name, tables in RETIRED_PROJECTIONS.items():
+        for table in tables:
+            for suffix in (LIVE, REBUILD):
+                cursor.execute(
+                    sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table + suffix))
+                )
+        cursor.execute("DELETE FROM sms_projection_tracking WHERE name = %s", (name,))
 
 
 def apply_next_batch(

@@ -23,7 +23,7 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def _read_your_writes(projection: str) -> Any:
+def read_your_writes(projection: str) -> Any:
     """A dependency that waits (asynchronously: no thread is held) until ``projection`` has
     read ``waitFor``, then sets ``X-Projection-Lag`` if it is still behind."""
 
@@ -40,7 +40,7 @@ def _read_your_writes(projection: str) -> Any:
     return Depends(wait)
 
 
-def _bad_cursor() -> ProblemError:
+def bad_cursor() -> ProblemError:
     message = "The cursor is not valid for this query: start again without it."
     return ProblemError(
         422,
@@ -70,7 +70,13 @@ def _workspace_filter(principal: Principal, asked: str | None) -> str | None:
     return None  # a workspace the token does not cover, or none at all: an empty page
 
 
-@router.get("/channels/sms/connections", dependencies=[_read_your_writes("channels_table")])
+def visible(principal: Principal, asked: str | None) -> tuple[str | None, bool]:
+    """The workspace filter of a list query, and whether the token sees nothing at all."""
+    workspace_id = _workspace_filter(principal, asked)
+    return workspace_id, principal.workspaces is not None and workspace_id is None
+
+
+@router.get("/channels/sms/connections", dependencies=[read_your_writes("channels_table")])
 def list_connections(
     principal: ChannelsReader,
     read_models: ReadModelsDep,
@@ -90,9 +96,8 @@ def list_connections(
 ) -> ChannelsPage:
     """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``).
     A workspace-restricted token lists only its workspaces."""
-    restricted = principal.workspaces is not None
-    workspace_id = _workspace_filter(principal, workspace_id)
-    if restricted and workspace_id is None:
+    workspace_id, empty = visible(principal, workspace_id)
+    if empty:
         return ChannelsPage(items=[], next_cursor=None)
     query = ChannelsQuery(
         account_id=principal.account_id,
@@ -110,11 +115,11 @@ def list_connections(
         with read_models.cursor() as db:
             rows, next_cursor = list_rows(db, query)
     except InvalidCursorError:
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
     return ChannelsPage(items=[channel_row(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/settings/sms-requests", dependencies=[_read_your_writes("sms_requests")])
+@router.get("/settings/sms-requests", dependencies=[read_your_writes("sms_requests")])
 def list_sms_requests(
     principal: ChannelsReader,
     read_models: ReadModelsDep,
@@ -130,5 +135,5 @@ def list_sms_requests(
                 db, principal.account_id, status, limit, cursor, workspaces=workspaces
             )
     except (ValueError, TypeError):
-        raise _bad_cursor() from None
+        raise bad_cursor() from None
     return SmsRequestsPage(items=[sms_request_row(r) for r in rows], next_cursor=next_cursor)

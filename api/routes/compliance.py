@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query, Response
 from api.deps import (
     ApplicationDep,
     ComplianceAuditor,
-    ExpectedVersion,
+    RequiredVersion,
     SmsManager,
     check_workspace,
 )
@@ -40,17 +40,26 @@ _PAYLOAD_SCHEMA = {
 }
 
 
-@router.put(BASE, openapi_extra=_PAYLOAD_SCHEMA)
+@router.put(
+    BASE,
+    openapi_extra=_PAYLOAD_SCHEMA,
+    responses={
+        412: {"description": "version_conflict: If-Match names an older version"},
+        428: {"description": "precondition_required: no If-Match"},
+    },
+)
 def put_compliance(
     connection_id: UUID,
     payload: Annotated[dict[str, Any], Body()],
     principal: SmsManager,
     application: ApplicationDep,
-    version: ExpectedVersion,
+    version: RequiredVersion,
     response: Response,
 ) -> ComplianceOut:
     """Replace the payload exactly as entered; partial payloads are drafts and are saved.
-    Answers with the section progress; the registration status is never changed by this."""
+    ``If-Match: "<version>"`` is required (428 without, 412 when stale): several admins
+    edit the long form. Answers with the section progress; the registration status is never
+    changed by this."""
     check_workspace(application, principal, connection_id)
     result = application.update_compliance(
         principal.account_id,

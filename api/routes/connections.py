@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from api.deps import (
     ApplicationDep,
@@ -13,29 +14,74 @@ from api.deps import (
     ConnectRateLimit,
     ExpectedVersion,
     IdempotencyKey,
+    NumberReplacer,
+    ReplaceRateLimit,
     SmsManager,
     check_workspace,
     workspace_forbidden,
 )
 from api.preconditions import etag
+from api.readmodels import ReadModels
 from api.schemas.connections import (
     ConnectionOut,
     ConnectRequest,
+    ReplaceNumberRequest,
     UpdateConnectionRequest,
     connection_out,
 )
 from domain.agent_directory import find_agent
-from domain.application import CommandResult, ConnectNumber, SmsChannels
+from domain.application import CommandResult, ConnectNumber, NewNumber, SmsChannels
 from domain.compliance import empty_compliance
+from domain.serving import Spell
+from domain.sms_connections import SmsConnection
+from projections.channels_table import degraded_spell
 
 router = APIRouter(tags=["connections"])
 BASE = "/channels/sms/connections"
 
 
-def _answer(application: SmsChannels, response: Response, result: CommandResult) -> ConnectionOut:
+def _spell(request: Request, connection: SmsConnection) -> Spell | None:
+    """The degraded spell the channels table recorded (None without read models or row)."""
+    read_models: ReadModels | None = request.app.state.read_models
+    if read_models is None:
+        return None
+    with read_models.cursor() as cursor:
+        return degraded_spell(cursor, connection.account_id, connection.id)
+
+
+def _out(
+    request: Request,
+    connection: SmsConnection,
+    *,
+    position: int | None = None,
+    compliance: dict[str, Any] | None = None,
+) -> ConnectionOut:
+    """The connection as ``domain.serving`` sees it, with its agent's directory entry."""
+    application: SmsChannels = request.app.state.application
+    agent = find_agent(application, connection.account_id, connection.agent_id)
+    spell = _spell(request, connection)
+    return connection_out(connection, agent, spell=spell, position=position, compliance=compliance)
+
+
+def _answer(request: Request, response: Response, result: CommandResult) -> ConnectionOut:
     response.headers["ETag"] = etag(result.connection.version)
-    agent = find_agent(application, result.connection.account_id, result.connection.agent_id)
-    return connection_out(result.connection, agent, position=result.position)
+    return _out(request, result.connection, position=result.position)
+
+
+def _created(request: Request, response: Response, result: CommandResult) -> ConnectionOut:
+    """A new connection's answer: 201 connected, 202 requested; ``Location``."""
+    if result.connection.status == "requested":
+        response.status_code = status.HTTP_202_ACCEPTED
+    response.headers["Location"] = f"{BASE}/{result.connection.id}"
+    return _answer(request, response, result)
+
+
+_PENDING_503 = {
+    "description": "provider_unavailable, with Retry-After. Nothing is recorded when the "
+    "outage was known; if it struck during the purchase the request stays pending: the body's "
+    "connectionId and Location name it, and a retry (with or without the Idempotency-Key) "
+    "resumes it."
+}
 
 
 @router.post(
@@ -46,11 +92,7 @@ def _answer(application: SmsChannels, response: Response, result: CommandResult)
         409: {"description": "number_unavailable (search again), number_already_connected"},
         422: {"description": "Validation, or compliance_restricted (with the reason)"},
         429: {"description": "Too many connect requests for this account; see Retry-After"},
-        503: {
-            "description": "provider_unavailable, with Retry-After. Nothing is recorded when "
-            "the outage was known; if it struck during the purchase the request stays "
-            "pending: retry with the same Idempotency-Key to resume it."
-        },
+        503: _PENDING_503,
     },
     dependencies=[ConnectRateLimit],
 )
@@ -59,6 +101,7 @@ def connect(
     principal: ChannelsConnector,
     application: ApplicationDep,
     key: IdempotencyKey,
+    request: Request,
     response: Response,
 ) -> ConnectionOut:
     """Connect a number: ``new`` buys it (201, connected); ``byon`` starts hosting (202,
@@ -80,15 +123,16 @@ def connect(
             compliance=body.sms_compliance,
         )
     )
-    if result.connection.status == "requested":
-        response.status_code = status.HTTP_202_ACCEPTED
-    response.headers["Location"] = f"{BASE}/{result.connection.id}"
-    return _answer(application, response, result)
+    return _created(request, response, result)
 
 
 @router.get(BASE + "/{connection_id}")
 def get_connection(
-    connection_id: UUID, principal: ChannelsReader, application: ApplicationDep, response: Response
+    connection_id: UUID,
+    principal: ChannelsReader,
+    application: ApplicationDep,
+    request: Request,
+    response: Response,
 ) -> ConnectionOut:
     """One connection; ``smsCompliance`` only for callers holding ``sms.manage``."""
     connection = application.get_connection(principal.account_id, connection_id)
@@ -98,30 +142,81 @@ def get_connection(
         compliance = connection.compliance or empty_compliance()
         response.headers["Cache-Control"] = "no-store"  # compliance values are secrets
     response.headers["ETag"] = etag(connection.version)
-    agent = find_agent(application, connection.account_id, connection.agent_id)
-    return connection_out(connection, agent, compliance=compliance)
+    return _out(request, connection, compliance=compliance)
 
 
-@router.patch(BASE + "/{connection_id}")
+@router.patch(
+    BASE + "/{connection_id}",
+    responses={
+        409: {"description": "not_connected / agent_required: it cannot be switched on"},
+        422: {"description": "unknown_agent: agentId is not an agent of workspaceId"},
+    },
+)
 def update_connection(
     connection_id: UUID,
     body: UpdateConnectionRequest,
     principal: SmsManager,
     application: ApplicationDep,
     version: ExpectedVersion,
+    request: Request,
     response: Response,
 ) -> ConnectionOut:
-    """Assign the agent and/or switch the channel on or off (409 when it cannot serve)."""
+    """Assign the agent, move to another workspace (``workspaceId`` with ``agentId``, an
+    agent the directory lists in it: 422 ``unknown_agent`` otherwise), and/or switch the
+    channel on or off (409 when it cannot serve). A workspace-restricted token moves only
+    between its workspaces."""
     check_workspace(application, principal, connection_id)
+    if body.workspace_id is not None and not principal.sees(body.workspace_id):
+        raise workspace_forbidden()
     result = application.update_settings(
         principal.account_id,
         connection_id,
         by=principal.user_id,
+        workspace_id=body.workspace_id,
         agent_id=body.agent_id,
         active=body.active,
         expected_version=version,
     )
-    return _answer(application, response, result)
+    return _answer(request, response, result)
+
+
+@router.post(
+    BASE + "/{connection_id}/replace-number",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        202: {"model": ConnectionOut, "description": "Bring-your-own number requested"},
+        409: {
+            "description": "invalid_transition (only a reclaimed or failed connection, once), "
+            "number_unavailable, number_already_connected"
+        },
+        503: _PENDING_503,
+    },
+    dependencies=[ReplaceRateLimit],
+)
+def replace_number(
+    connection_id: UUID,
+    body: ReplaceNumberRequest,
+    principal: NumberReplacer,
+    application: ApplicationDep,
+    key: IdempotencyKey,
+    request: Request,
+    response: Response,
+) -> ConnectionOut:
+    """Connect a new number in place of a reclaimed or failed connection: the new one (201
+    / 202, ``Location``) gets the old one's workspace, agent and ``smsCompliance``; the old
+    one answers ``replacedBy``. Needs ``channels.connect`` and ``sms.manage``;
+    ``Idempotency-Key`` replays answer the same connection."""
+    check_workspace(application, principal, connection_id)
+    number = NewNumber(
+        mode=body.mode,
+        country=body.country_code,
+        area_code=body.area_code,
+        phone_number=body.phone_number,
+        requested_by=principal.user_id,
+        idempotency_key=key,
+    )
+    result = application.replace_number(principal.account_id, connection_id, number)
+    return _created(request, response, result)
 
 
 @router.delete(BASE + "/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,19 +1,33 @@
-"""Agent directory input, for deployments without the agents topic."""
+"""The agent directory: its input (for deployments without the agents topic; a service's
+``directory.write``), and its listing for the wizard's Agent selector (``channels.read``)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.auth import Principal
-from api.deps import ApplicationDep, SmsManager, workspace_forbidden
+from api.deps import (
+    ApplicationDep,
+    ChannelsReader,
+    DirectoryWriter,
+    ReadModelsDep,
+    workspace_forbidden,
+)
 from api.problems import ProblemError
-from api.schemas.read_models import DirectoryAgentIn, DirectoryAgentOut
+from api.routes.channels_table import Cursor, Limit, bad_cursor, read_your_writes, visible
+from api.schemas.read_models import (
+    DirectoryAgentIn,
+    DirectoryAgentOut,
+    DirectoryAgentsPage,
+    directory_agent_row,
+)
 from api.schemas.text import ID_REGEX, text_validator
 from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
 from domain.application import SmsChannels
 from domain.text import ID_MAX_LENGTH, check_id
+from projections.agent_directory import list_agents
 
 router = APIRouter(tags=["agent directory"])
 AgentId = Annotated[
@@ -32,7 +46,10 @@ def _outside_workspaces(application: SmsChannels, principal: Principal, agent_id
 
 @router.put("/directory/agents/{agent_id}")
 def put_agent(
-    agent_id: AgentId, body: DirectoryAgentIn, principal: SmsManager, application: ApplicationDep
+    agent_id: AgentId,
+    body: DirectoryAgentIn,
+    principal: DirectoryWriter,
+    application: ApplicationDep,
 ) -> DirectoryAgentOut:
     """Record the agent's workspace, name and knowledge base (idempotent)."""
     if not principal.sees(body.workspace_id):
@@ -56,9 +73,35 @@ def put_agent(
 
 
 @router.delete("/directory/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_agent(agent_id: AgentId, principal: SmsManager, application: ApplicationDep) -> Response:
+def delete_agent(
+    agent_id: AgentId, principal: DirectoryWriter, application: ApplicationDep
+) -> Response:
     """Record that the agent was deleted (idempotent). An agent of a workspace the token
     does not cover is left alone with the same answer as an unknown one: no oracle."""
     if not _outside_workspaces(application, principal, agent_id):
         remove_agent(application, principal.account_id, agent_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/directory/agents", dependencies=[read_your_writes("agent_directory")])
+def list_directory_agents(
+    principal: ChannelsReader,
+    read_models: ReadModelsDep,
+    workspace_id: Annotated[str | None, Query(alias="workspaceId", max_length=128)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> DirectoryAgentsPage:
+    """The account's agents (of one workspace with ``workspaceId``), by name: the Agent
+    selector's options, each with its knowledge base for the Destination step's preview.
+    A workspace-restricted token lists only its workspaces."""
+    workspace_id, empty = visible(principal, workspace_id)
+    if empty:
+        return DirectoryAgentsPage(items=[], next_cursor=None)
+    try:
+        with read_models.cursor() as db:
+            rows, next_cursor = list_agents(db, principal.account_id, workspace_id, limit, cursor)
+    except (ValueError, TypeError):
+        raise bad_cursor() from None
+    return DirectoryAgentsPage(
+        items=[directory_agent_row(r) for r in rows], next_cursor=next_cursor
+    )

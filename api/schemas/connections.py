@@ -17,7 +17,8 @@ from api.schemas.compliance import (
 )
 from api.schemas.text import IdOrEmpty, IdText
 from domain.agent_directory import AgentInfo
-from domain.capabilities import Capabilities, ConnectionFacts, effective_capabilities
+from domain.capabilities import Capabilities
+from domain.serving import Names, Spell, assess, connection_since, facts_of_connection
 from domain.sms_connections import SmsConnection
 
 
@@ -42,10 +43,25 @@ class ConnectRequest(WireModel):
 
 
 class UpdateConnectionRequest(WireModel):
-    """``PATCH /channels/sms/connections/{id}``: assign an agent and/or switch on/off."""
+    """``PATCH /channels/sms/connections/{id}``: assign an agent, move to another workspace
+    (with an agent of that workspace), and/or switch on/off."""
 
+    workspace_id: IdText | None = Field(
+        default=None,
+        description="Move the connection to this workspace; needs agentId, an agent of it.",
+    )
     agent_id: IdOrEmpty | None = None
     active: StrictBool | None = None
+
+
+class ReplaceNumberRequest(WireModel):
+    """``POST /channels/sms/connections/{id}/replace-number``: the new number; workspace,
+    agent and smsCompliance are carried over from the connection it replaces."""
+
+    mode: Literal["new", "byon"]
+    country_code: str = Field(min_length=2, max_length=2, pattern="^[A-Z]{2}$")
+    area_code: str | None = Field(default=None, max_length=5)
+    phone_number: str = Field(max_length=20)
 
 
 class Ref(WireModel):
@@ -55,7 +71,27 @@ class Ref(WireModel):
 
 class Degraded(WireModel):
     is_degraded: bool
-    reasons: list[str]
+    reasons: list[str] = Field(
+        description="no_agent, agent_not_found, kb_unresolved, number_reclaimed, "
+        "provisioning_failed"
+    )
+    since: datetime | None = Field(
+        default=None, description="When the current degraded spell began; null when not degraded."
+    )
+
+
+def refs(
+    workspace_id: str, agent_id: str | None, names: Names
+) -> tuple[Ref, Ref | None, Ref | None]:
+    """The workspace, agent and knowledge base as the UI shows them (names only from the
+    directory's entry of an agent of that workspace)."""
+    knowledge_base = (
+        Ref(id=names.knowledge_base_id, name=names.knowledge_base_name)
+        if names.knowledge_base_id
+        else None
+    )
+    agent = Ref(id=agent_id, name=names.agent_name) if agent_id else None
+    return Ref(id=workspace_id, name=names.workspace_name), agent, knowledge_base
 
 
 class IngestionOut(WireModel):
@@ -116,8 +152,14 @@ class ConnectionOut(WireModel):
         description="Completion of the compliance accordion, by section (no values)."
     )
     failure: Failure | None
+    reclaim_reason: Literal["reclaimed", "expired", "released"] | None = Field(
+        default=None, description="Why the provider took the number back (reclaimed only)."
+    )
+    replaced_by: UUID | None = Field(
+        default=None, description="The connection that replaced this one's number."
+    )
     request_id: UUID
-    actions: list[str]
+    actions: list[str] = Field(description="edit, delete, assignInAgents, replaceNumber")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -129,42 +171,21 @@ class ConnectionOut(WireModel):
     )
 
 
-def degraded_reasons(connection: SmsConnection) -> list[str]:
-    """Why the connection cannot serve, as far as the write model knows (the agent
-    directory adds agent and knowledge-base reasons in the read model)."""
-    reasons: list[str] = []
-    if connection.status == "reclaimed":
-        reasons.append("number_reclaimed")
-    if connection.status == "failed":
-        reasons.append("provisioning_failed")
-    if not connection.agent_id:
-        reasons.append("no_agent")
-    return reasons
-
-
 def connection_out(
     connection: SmsConnection,
     agent: AgentInfo | None,
     *,
+    spell: Spell | None = None,
     position: int | None = None,
     compliance: dict[str, Any] | None = None,
 ) -> ConnectionOut:
     """The wire form of ``connection``; ``agent`` is the directory's entry for its agent
-    (``domain.agent_directory.find_agent``), which resolves the knowledge base and so the
-    capabilities."""
-    reasons = degraded_reasons(connection)
-    capabilities = effective_capabilities(
-        ConnectionFacts(
-            status=connection.status,
-            active=connection.active,
-            workspace_id=connection.workspace_id,
-            agent_id=connection.agent_id,
-            country=connection.country,
-            registration_status=connection.registration_status,
-        ),
-        agent,
+    (``domain.agent_directory.find_agent``) and ``spell`` the degraded spell the channels
+    table recorded (None: no row yet). ``domain.serving`` decides what the row decides."""
+    serving = assess(facts_of_connection(connection), agent)
+    workspace, agent_ref, knowledge_base = refs(
+        connection.workspace_id, connection.agent_id, serving.names
     )
-    in_workspace = agent if agent and agent.workspace_id == connection.workspace_id else None
     failure = (
         Failure(code=connection.failure_code, reason=connection.failure_reason or "")
         if connection.failure_code
@@ -178,25 +199,23 @@ def connection_out(
         mode=connection.mode,
         status=connection.status,
         active=connection.active,
-        workspace=Ref(id=connection.workspace_id),
-        agent=(
-            Ref(id=connection.agent_id, name=in_workspace.name if in_workspace else None)
-            if connection.agent_id
-            else None
+        workspace=workspace,
+        agent=agent_ref,
+        knowledge_base=knowledge_base,
+        degraded=Degraded(
+            is_degraded=serving.is_degraded,
+            reasons=list(serving.degraded_reasons),
+            since=connection_since(connection, serving.degraded_reasons, spell),
         ),
-        knowledge_base=(
-            Ref(id=in_workspace.knowledge_base_id, name=in_workspace.knowledge_base_name)
-            if in_workspace and in_workspace.knowledge_base_id
-            else None
-        ),
-        degraded=Degraded(is_degraded=bool(reasons), reasons=reasons),
         registration_status=connection.registration_status,
         registration=registration_out(connection),
-        capabilities=capabilities_out(capabilities),
+        capabilities=capabilities_out(serving.capabilities),
         compliance_progress=progress_out(connection.compliance),
         failure=failure,
+        reclaim_reason=connection.reclaim_reason,
+        replaced_by=connection.replaced_by,
         request_id=connection.request_id,
-        actions=["edit", "delete"] if connection.agent_id else ["edit", "delete", "assignInAgents"],
+        actions=list(serving.actions),
         version=connection.version,
         created_at=connection.created_on,
         updated_at=connection.modified_on,

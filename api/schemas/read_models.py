@@ -15,8 +15,10 @@ from api.schemas.connections import (
     OutboundRepliesOut,
     Ref,
     WireModel,
+    refs,
 )
 from api.schemas.text import IdText, NameText
+from domain.serving import Names
 from projections.channels_table import NOT_COMPUTED
 
 
@@ -42,6 +44,8 @@ class ChannelRow(WireModel):
     registration_status: str
     compliance_progress: ComplianceCounts
     capabilities: CapabilitiesOut
+    reclaim_reason: Literal["reclaimed", "expired", "released"] | None = None
+    replaced_by: UUID | None = None
     actions: list[str]
     version: int
     updated_at: datetime
@@ -89,12 +93,35 @@ class DirectoryAgentOut(DirectoryAgentIn):
     position: int | None = Field(default=None, description="Event-log position of the change.")
 
 
+class DirectoryAgentRow(WireModel):
+    """An option of the Agent selector, with its knowledge base for the Destination step."""
+
+    agent_id: str
+    name: str
+    workspace: Ref
+    knowledge_base: Ref | None
+
+
+class DirectoryAgentsPage(WireModel):
+    items: list[DirectoryAgentRow]
+    next_cursor: str | None
+
+
+def directory_agent_row(row: dict[str, Any]) -> DirectoryAgentRow:
+    """The wire form of an ``agent_directory`` row."""
+    return DirectoryAgentRow(
+        agent_id=row["agent_id"],
+        name=row["name"],
+        workspace=Ref(id=row["workspace_id"], name=row["workspace_name"]),
+        knowledge_base=Ref(id=row["kb_id"], name=row["kb_name"]) if row["kb_id"] else None,
+    )
+
+
 def channel_row(row: dict[str, Any]) -> ChannelRow:
-    """The wire form of a ``sms_channels_rows`` row."""
-    reasons: list[str] = row["degraded_reasons"]
-    actions = ["edit", "delete"]
-    if {"no_agent", "agent_not_found"} & set(reasons):
-        actions.append("assignInAgents")
+    """The wire form of a ``sms_channels_rows`` row (what ``domain.serving`` decided when
+    the row was projected)."""
+    names = Names(row["workspace_name"], row["agent_name"], row["kb_id"], row["kb_name"])
+    workspace, agent, knowledge_base = refs(row["workspace_id"], row["agent_id"], names)
     return ChannelRow(
         id=row["connection_id"],
         phone_number=row["phone_number"],
@@ -102,16 +129,22 @@ def channel_row(row: dict[str, Any]) -> ChannelRow:
         mode=row["mode"],
         status=row["status"],
         active=row["active"],
-        workspace=Ref(id=row["workspace_id"], name=row["workspace_name"]),
-        knowledge_base=Ref(id=row["kb_id"], name=row["kb_name"]) if row["kb_id"] else None,
-        agent=Ref(id=row["agent_id"], name=row["agent_name"]) if row["agent_id"] else None,
-        degraded=Degraded(is_degraded=row["is_degraded"], reasons=reasons),
+        workspace=workspace,
+        knowledge_base=knowledge_base,
+        agent=agent,
+        degraded=Degraded(
+            is_degraded=row["is_degraded"],
+            reasons=row["degraded_reasons"],
+            since=row["degraded_since"],
+        ),
         registration_status=row["registration_status"],
         compliance_progress=ComplianceCounts(
             complete_sections=row["compliance_complete"], total_sections=row["compliance_total"]
         ),
         capabilities=_capabilities(row),
-        actions=actions,
+        reclaim_reason=row["reclaim_reason"],
+        replaced_by=row["replaced_by"],
+        actions=row["actions"],
         version=row["version"],
         updated_at=row["updated_at"],
         attention=bool(row.get("attention")),

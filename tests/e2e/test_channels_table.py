@@ -59,10 +59,12 @@ def test_a_new_connection_is_listed_once_its_position_is_read(http: httpx.Client
     listed = page(http, account, waitFor=created["position"])
     assert [row["id"] for row in listed["items"]] == [created["id"]]
     row = listed["items"][0]
-    assert (row["status"], row["degraded"]) == (
+    assert (row["status"], row["degraded"]["isDegraded"], row["degraded"]["reasons"]) == (
         "connected",
-        {"isDegraded": True, "reasons": ["agent_not_found"]},
+        True,
+        ["agent_not_found"],
     )
+    assert row["degraded"]["since"] is not None
     assert "assignInAgents" in row["actions"]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.compliance_payloads import GOOD, good_with, marked_payload
-from tests.support import auth, unique_account, unique_us_number
+from tests.support import auth, if_match, unique_account, unique_us_number
 
 SECTIONS = 8
 
@@ -35,7 +35,7 @@ def test_put_answers_with_the_payload_progress_registration_version_and_position
     account = unique_account()
     url = connect(http, account)
     draft = {"brand": {"displayName": "Acme Dental"}}
-    response = http.put(url + "/compliance", json=draft, headers=auth(account))
+    response = http.put(url + "/compliance", json=draft, headers=if_match(http, url, account))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body.keys() == {
@@ -126,7 +126,7 @@ def test_preflight_needs_sms_manage(http: httpx.Client) -> None:
 
 
 def save(http: httpx.Client, url: str, account: str, payload: dict[str, Any]) -> int:
-    response = http.put(url + "/compliance", json=payload, headers=auth(account))
+    response = http.put(url + "/compliance", json=payload, headers=if_match(http, url, account))
     assert response.status_code == 200, response.text
     version: int = response.json()["version"]
     return version

@@ -142,8 +142,12 @@ def drive_failures(
     marker = payloads[1]["brand"]["displayName"]
     compliance = url + "/compliance"
 
+    current = {"If-Match": http.get(url, headers=owner).headers["ETag"]}
+
     def put(body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
-        return http.put(compliance, json=body, headers=owner if headers is None else headers)
+        return http.put(
+            compliance, json=body, headers={**owner, **current} if headers is None else headers
+        )
 
     invalid = {
         "brand": {"displayName": marker * 10, "vertical": marker, "zipCode": [marker]},
@@ -160,8 +164,9 @@ def drive_failures(
         "422 broken JSON": http.put(compliance, content=broken, headers=json_headers),
         "422 bad asOf": http.get(compliance + "/history?asOf=yesterday", headers=owner),
         "401 no token": put(payloads[0], {}),
-        "403 reader": put(payloads[0], reader),
-        "404 other account": put(payloads[0], other),
+        "403 reader": put(payloads[0], {**reader, **current}),
+        "404 other account": put(payloads[0], {**other, **current}),
+        "428 no If-Match": put(payloads[0], owner),
         "404 other preflight": http.get(compliance + "/preflight", headers=other),
         "413 too large": put({"brand": {"city": marker * 6000}}),
     }

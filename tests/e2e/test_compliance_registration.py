@@ -17,7 +17,14 @@ from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
-from tests.support import JWT_SECRET, auth, live_server, unique_account, unique_us_number
+from tests.support import (
+    JWT_SECRET,
+    auth,
+    if_match,
+    live_server,
+    unique_account,
+    unique_us_number,
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +78,7 @@ def test_an_edit_after_submission_marks_it_changed_and_keeps_the_status(
     url, connection_id = connected(http, account)
     application.record_registration_status(connection_id, "pending", raw_status="IN_REVIEW")
     edited = {**GOOD, "brand": {**GOOD["brand"], "city": "Oakland"}}
-    response = http.put(url + "/compliance", json=edited, headers=auth(account))
+    response = http.put(url + "/compliance", json=edited, headers=if_match(http, url, account))
     assert response.json()["registration"] == {
         "status": "pending",
         "rawStatus": "IN_REVIEW",
@@ -92,7 +99,7 @@ def test_an_operator_cannot_set_the_registration_status(
     account = unique_account()
     url, _ = connected(http, account)
     with_status = {**GOOD, "registrationStatus": "approved"}
-    put = http.put(url + "/compliance", json=with_status, headers=auth(account))
+    put = http.put(url + "/compliance", json=with_status, headers=if_match(http, url, account))
     patch = http.patch(url, json={"registrationStatus": "approved"}, headers=auth(account))
     assert (put.status_code, patch.status_code) == (422, 422)
     assert http.get(url, headers=auth(account)).json()["registrationStatus"] == "not_submitted"

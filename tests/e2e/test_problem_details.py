@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.support import auth, token, unique_account, unique_us_number
+from tests.support import auth, if_match, token, unique_account, unique_us_number
 
 CANARY = "CANARY-problem-9b1e"
 
@@ -48,7 +48,9 @@ def test_a_garbage_token_is_401(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "permission_held"),
     [
-        ("GET", "/channels/sms/connections/{id}", "sms.manage"),
+        ("GET", "/channels/sms/connections/{id}", "compliance.audit"),
+        ("PUT", "/directory/agents/agent_1", "sms.manage"),
+        ("POST", "/channels/sms/connections/{id}/replace-number", "sms.manage"),
         ("PATCH", "/channels/sms/connections/{id}", "channels.read"),
         ("PUT", "/channels/sms/connections/{id}/compliance", "channels.read"),
         ("GET", "/channels/sms/connections/{id}/compliance", "channels.read"),
@@ -101,7 +103,11 @@ def test_a_stale_if_match_is_412_and_changes_nothing(http: httpx.Client) -> None
     account = unique_account()
     url = connect(http, account).headers["Location"]
     stale = http.get(url, headers=auth(account)).headers["ETag"]
-    http.put(url + "/compliance", json={"brand": {"city": "SF"}}, headers=auth(account))
+    http.put(
+        url + "/compliance",
+        json={"brand": {"city": "SF"}},
+        headers={**auth(account), "If-Match": stale},
+    )
     response = http.put(
         url + "/compliance",
         json={"brand": {"city": "LA"}},
@@ -138,7 +144,7 @@ def test_an_invalid_compliance_payload_is_422_with_fields_and_no_values(http: ht
         "brand": {"vertical": CANARY, "city": CANARY * 10},
         "campaign": {"embeddedLink": CANARY},
     }
-    response = http.put(url + "/compliance", json=payload, headers=auth(account))
+    response = http.put(url + "/compliance", json=payload, headers=if_match(http, url, account))
     body = assert_problem(response, 422, "validation_error")
     fields = {e["field"] for e in body["errors"]}  # type: ignore[attr-defined]
     assert fields == {

@@ -75,7 +75,10 @@ def test_a_reclaim_webhook_makes_the_connection_reclaimed_inactive_and_frees_the
 
     reclaimed = connection(service, account, location)
     assert (reclaimed["status"], reclaimed["active"]) == ("reclaimed", False)
-    assert reclaimed["degraded"] == {"isDegraded": True, "reasons": ["number_reclaimed"]}
+    # One rule: the number is gone, and agent_1 was never in this account's directory.
+    assert reclaimed["degraded"]["reasons"] == ["number_reclaimed", "agent_not_found"]
+    assert reclaimed["degraded"]["since"] is not None
+    assert reclaimed["reclaimReason"] == "reclaimed"
     # The claim is released: the same number can be connected again.
     again = service.connect(unique_account(), number)
     assert (again.status_code, again.json()["status"]) == (201, "connected")

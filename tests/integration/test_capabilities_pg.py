@@ -151,3 +151,23 @@ def test_the_migration_adds_the_columns_to_an_older_table_and_a_rebuild_fills_th
 
     rebuild(app, "channels_table", url)
     assert capabilities(url, connection_id) == (True, None, False, "registration_required")
+
+
+def test_the_migration_drops_the_retired_degraded_state_read_model(url: str) -> None:
+    # What the previous release left: the degraded-state tables and its tracking row, which
+    # nothing reads now (its reasons and since live in the channels table).
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS sms_degraded_state (id uuid)")
+        connection.execute("CREATE TABLE IF NOT EXISTS sms_degraded_agents (id text)")
+        connection.execute(
+            "INSERT INTO sms_projection_tracking (name, position) VALUES ('degraded_state', 3)"
+            " ON CONFLICT (name) DO NOTHING"
+        )
+    create_schema(url)
+    left = query(
+        url,
+        "SELECT to_regclass('sms_degraded_state') AS state,"
+        " to_regclass('sms_degraded_agents') AS agents,"
+        " (SELECT count(*) FROM sms_projection_tracking WHERE name = 'degraded_state') AS tracked",
+    )
+    assert left == [{"state": None, "agents": None, "tracked": 0}]

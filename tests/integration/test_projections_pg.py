@@ -121,12 +121,9 @@ def test_an_agent_losing_its_knowledge_base_degrades_its_rows_without_a_connecti
     upsert_agent(app, ACCOUNT, "agent_1", AgentInfo("ws", "Support", "Ava", None, None))
     project(app, url)
     for connection in (first, second):
-        assert channel(url, connection.id)["degraded_reasons"] == ["kb_unresolved"]
-        (state,) = rows(
-            url, "SELECT * FROM sms_degraded_state WHERE connection_id = %s", connection.id
-        )
-        assert state["reasons"] == ["kb_unresolved"]
-        assert state["since"] is not None
+        row = channel(url, connection.id)
+        assert row["degraded_reasons"] == ["kb_unresolved"]
+        assert row["degraded_since"] is not None
 
 
 def test_a_deleted_agent_makes_its_rows_agent_not_found(app: SmsChannels, url: str) -> None:
@@ -150,7 +147,10 @@ def test_degraded_since_is_kept_while_degraded_and_cleared_when_healthy(
 ) -> None:
     connection = connect(app)
     project(app, url)
-    query = "SELECT reasons, since FROM sms_degraded_state WHERE connection_id = %s"
+    query = (
+        "SELECT degraded_reasons AS reasons, degraded_since AS since FROM sms_channels_rows"
+        " WHERE connection_id = %s"
+    )
     (before,) = rows(url, query, connection.id)
     upsert_agent(app, ACCOUNT, "agent_1", AgentInfo("ws", "Support", "Ava", None, None))
     project(app, url)
@@ -171,6 +171,8 @@ def test_reclaim_and_failure_are_degraded_reasons(app: SmsChannels, url: str) ->
     app.record_provisioning_failed(pending.id, "hosting_failed", "ownership not verified")
     project(app, url)
     assert channel(url, reclaimed.id)["degraded_reasons"] == ["number_reclaimed"]
+    assert channel(url, reclaimed.id)["reclaim_reason"] == "expired"
+    assert channel(url, reclaimed.id)["actions"] == ["edit", "delete", "replaceNumber"]
     assert channel(url, pending.id)["degraded_reasons"] == ["provisioning_failed"]
 
 

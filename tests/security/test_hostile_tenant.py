@@ -247,12 +247,15 @@ async def _waits_and_health(
             )
             for account in accounts
         ]
-        await asyncio.sleep(0.3)  # the waits are in flight (each waits up to 2 s)
-        started = time.perf_counter()
-        health = await prober.get("/healthz")
-        elapsed = time.perf_counter() - started
-        assert health.status_code == 200
-        return list(await asyncio.gather(*waits)), elapsed
+        await asyncio.sleep(1.0)  # every wait is in flight now (each waits its 2 s bound)
+        probes = []
+        for _ in range(5):
+            started = time.perf_counter()
+            health = await prober.get("/healthz")
+            probes.append(time.perf_counter() - started)
+            assert health.status_code == 200
+        assert not any(wait.done() for wait in waits), "the waits ended before the probes"
+        return list(await asyncio.gather(*waits)), sorted(probes)[len(probes) // 2]
 
 
 def test_two_hundred_waiting_reads_leave_healthz_fast_and_reveal_no_head(service: Service) -> None:
@@ -263,10 +266,10 @@ def test_two_hundred_waiting_reads_leave_healthz_fast_and_reveal_no_head(service
         "/directory/agents/agent_w", json=directory_body(), headers=auth(accounts[0])
     ).json()["position"]
     base_url = str(service.http.base_url)
-    responses, healthz_seconds = asyncio.run(
+    responses, healthz_median_seconds = asyncio.run(
         _waits_and_health(base_url, [a for a in accounts for _ in range(20)], written)
     )
-    assert healthz_seconds < 0.1
+    assert healthz_median_seconds < 0.1
     assert Counter(r.status_code for r in responses) == Counter({200: 200})
     # A position far past the head answers at once, with a lag no larger than a real one.
     huge = service.http.get(

@@ -60,7 +60,7 @@ def test_a_connection_in_another_workspace_is_404(
         method,
         f"/channels/sms/connections/{theirs}{suffix}",
         json=body,
-        headers=bearer(account, workspaces=["ws_a"]),
+        headers={**bearer(account, workspaces=["ws_a"]), "If-Match": '"2"'},
     )
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "connection_not_found"

@@ -1,0 +1,110 @@
+"""The application's new commands, in memory: replace-number, workspace moves, and the
+resumable interrupted connect."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.agent_directory import AgentInfo, upsert_agent
+from domain.application import ConnectNumber, NewNumber, SmsChannels
+from domain.errors import InvalidTransitionError, NumberAlreadyConnectedError, UnknownAgentError
+from domain.providers import (
+    NumberUnavailableError,
+    ProviderUnavailableError,
+    ProvisioningInterruptedError,
+)
+from tests.fakes import FailingProvider
+
+ACCOUNT = "acc"
+
+
+def connect(
+    number: str = "+14155550123", workspace: str = "ws", key: str | None = None
+) -> ConnectNumber:
+    return ConnectNumber(ACCOUNT, workspace, "agent", "new", "US", "415", number, "u", key)
+
+
+@pytest.fixture
+def provider() -> FailingProvider:
+    return FailingProvider()
+
+
+@pytest.fixture
+def app(provider: FailingProvider) -> SmsChannels:
+    return SmsChannels(provider, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def new_number(key: str = "r1", number: str = "+14155550124") -> NewNumber:
+    return NewNumber("new", "US", "415", number, "u2", key)
+
+
+def test_a_connected_number_cannot_be_replaced_and_nothing_is_recorded(app: SmsChannels) -> None:
+    connected = app.connect(connect()).connection
+    before = app.current_position()
+    with pytest.raises(InvalidTransitionError):
+        app.replace_number(ACCOUNT, connected.id, new_number())
+    assert app.current_position() == before
+
+
+def test_a_connection_is_replaced_once(app: SmsChannels) -> None:
+    old = app.connect(connect()).connection
+    app.record_reclaimed(old.id, "released")
+    first = app.replace_number(ACCOUNT, old.id, new_number("r1")).connection
+    with pytest.raises(InvalidTransitionError):
+        app.replace_number(ACCOUNT, old.id, new_number("r2", "+14155550125"))
+    assert app.get_connection(ACCOUNT, old.id).replaced_by == first.id
+
+
+def test_a_failed_replacement_can_itself_be_replaced(
+    app: SmsChannels, provider: FailingProvider
+) -> None:
+    old = app.connect(connect()).connection
+    app.record_reclaimed(old.id, "reclaimed")
+    provider.error = NumberUnavailableError()
+    with pytest.raises(NumberUnavailableError):
+        app.replace_number(ACCOUNT, old.id, new_number("r1"))
+    provider.error = None
+    # The old connection points at its replacement even though the provider refused it.
+    replaced_by = app.get_connection(ACCOUNT, old.id).replaced_by
+    assert replaced_by is not None
+    failed = app.get_connection(ACCOUNT, replaced_by)
+    assert failed.status == "failed"
+    again = app.replace_number(ACCOUNT, failed.id, new_number("r2", "+14155550127")).connection
+    assert (again.status, again.workspace_id) == ("connected", "ws")
+    assert app.get_connection(ACCOUNT, failed.id).replaced_by == again.id
+
+
+def test_a_move_needs_an_agent_listed_in_the_target_workspace(app: SmsChannels) -> None:
+    connection = app.connect(connect()).connection
+    upsert_agent(app, ACCOUNT, "agent_2", AgentInfo("ws_1", "One", "Bo", None, None))
+    with pytest.raises(UnknownAgentError):
+        app.update_settings(ACCOUNT, connection.id, by="u", workspace_id="ws_2", agent_id="agent_2")
+    moved = app.update_settings(
+        ACCOUNT, connection.id, by="u", workspace_id="ws_1", agent_id="agent_2"
+    ).connection
+    assert (moved.workspace_id, moved.agent_id) == ("ws_1", "agent_2")
+
+
+def test_an_interrupted_connect_names_its_pending_connection_and_a_plain_retry_resumes_it(
+    app: SmsChannels, provider: FailingProvider
+) -> None:
+    provider.error = ProviderUnavailableError(9)
+    with pytest.raises(ProvisioningInterruptedError) as interrupted:
+        app.connect(connect())
+    assert interrupted.value.retry_after_seconds == 9
+    pending = app.get_connection(ACCOUNT, interrupted.value.connection_id)
+    assert pending.status == "requested"
+    provider.error = None
+    resumed = app.connect(connect()).connection
+    assert (resumed.id, resumed.status) == (pending.id, "connected")
+
+
+def test_a_retry_for_another_workspace_does_not_take_over_a_pending_request(
+    app: SmsChannels, provider: FailingProvider
+) -> None:
+    provider.error = ProviderUnavailableError()
+    with pytest.raises(ProvisioningInterruptedError):
+        app.connect(connect())
+    provider.error = None
+    with pytest.raises(NumberAlreadyConnectedError):
+        app.connect(connect(workspace="ws_other"))
