@@ -141,7 +141,7 @@ FIRES: dict[str, tuple[dict[str, Any], str]] = {
         "campaign.messageSamples.0",
     ),
     "text.not_english": (
-        {"campaign_campaignDescription": "Acme Dental の患者様へ予約のリマインダーをお送りします。"},
+        {"campaign_campaignDescription": "Acme Dental の予約のリマインダー。"},
         "campaign.campaignDescription",
     ),
     "opt_in.help_and_stop": (
