@@ -246,3 +246,18 @@ def get_row(cursor: Cursor[Any], account_id: str, connection_id: UUID) -> Row | 
             ),
             (account_id, connection_id),
         ).fetchone()
+
+
+def account_connection_ids(
+    cursor: Cursor[Any], account_id: str, *, excluding: UUID, limit: int
+) -> list[UUID]:
+    """Ids of the account's live connections other than ``excluding`` (at most ``limit``,
+    in id order): only ids are read, the compliance values stay in the event store."""
+    found = cursor.execute(
+        sql.SQL(
+            "SELECT connection_id FROM {} WHERE account_id = %s AND connection_id <> %s"
+            " ORDER BY connection_id LIMIT %s"
+        ).format(sql.Identifier(ROWS_TABLE)),
+        (account_id, excluding, limit),
+    ).fetchall()
+    return [row[0] for row in found]
