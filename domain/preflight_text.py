@@ -246,10 +246,16 @@ NON_LATIN_SHARE = 0.3
 _MIN_LETTERS = 8
 
 
+def without_links(text: str) -> str:
+    """The text with its links and [bracketed template fields] blanked out."""
+    return BRACKETED_FIELD.sub(" ", _URL.sub(" ", text))
+
+
 def mostly_non_latin(text: str) -> bool:
-    """True if most of the text's letters are outside the Latin script (a cheap stand-in
-    for "not written in English": Cyrillic, CJK, Arabic, Hebrew, Greek, Devanagari, …)."""
-    letters = [ch for ch in text if ch.isalpha()]
+    """True if a good share of the text's letters (links and template fields left out)
+    are outside the Latin script: a cheap stand-in for "not written in English" (Cyrillic,
+    CJK, Arabic, Hebrew, Greek, Devanagari, …)."""
+    letters = [ch for ch in without_links(text) if ch.isalpha()]
     if len(letters) < _MIN_LETTERS:
         return False
     foreign = sum(1 for ch in letters if not _latin(ch))
