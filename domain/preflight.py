@@ -152,5 +152,6 @@ def rules_markdown() -> str:
     for rule in RULES:
         codes = ", ".join(f"`{code}`" for code in rule.codes) or "—"
         sources = " ".join(f"[{n}]({url})" for n, url in enumerate(rule.sources, start=1))
-        lines.append(f"| `{rule.id}` | {rule.severity} | {codes} | {rule.summary} | {sources} |")
+        summary = rule.summary.replace("|", "\\|")
+        lines.append(f"| `{rule.id}` | {rule.severity} | {codes} | {summary} | {sources} |")
     return "\n".join(lines) + "\n"
