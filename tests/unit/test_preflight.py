@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.preflight import RULE_IDS, RULES, preflight
 from tests.compliance_payloads import DELETE, GOOD, compliance_payloads, good_with, marked_payload
@@ -556,3 +557,12 @@ def test_no_rule_message_speaks_of_approval() -> None:
 def test_any_draft_gets_a_report_without_error(payload: dict[str, Any]) -> None:
     report = preflight(payload)
     assert report.ready == (not any(f.severity == "error" for f in report.findings))
+
+
+@given(compliance_payloads, st.lists(st.one_of(st.none(), compliance_payloads), max_size=3))
+def test_any_drafts_across_connections_get_findings_with_their_rules_codes(
+    payload: dict[str, Any], others: list[dict[str, Any] | None]
+) -> None:
+    codes = {rule.id: rule.codes for rule in RULES}
+    report = preflight(payload, others=others)
+    assert all(f.provider_codes == codes[f.rule] for f in report.findings)
