@@ -119,7 +119,7 @@ def preflight(
             rule=rule.id,
             severity=rule.severity,
             message=message,
-            provider_codes=rule.codes,
+            provider_codes=rule.codes_for(field),
         )
         for rule in RULES
         for field, message in rule.check(p)

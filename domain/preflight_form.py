@@ -13,6 +13,7 @@ import phonenumbers
 
 from domain.compliance_progress import required_fields
 from domain.preflight_rules import (
+    AWS_OPT_IN_CHECKLIST,
     TCR_DESIGN,
     TELNYX_CAMPAIGN,
     TWILIO_BEST_PRACTICES,
@@ -88,8 +89,14 @@ def _required(p: Payload) -> Iterator[Hit]:
     "text.min_length",
     "error",
     "Text shorter than registration's minimum.",
-    codes=("30886", "30893"),
-    source=twilio_error("30886"),
+    field_codes={
+        "campaign.campaignDescription": ("30886",),
+        "campaign.messageSamples": ("30893",),
+        "campaign.optInMessage": ("30540",),
+        "campaign.optOutMessage": ("30887",),
+        "campaign.helpMessage": ("30890",),
+    },
+    source=(twilio_error("30886"), twilio_error("30893")),
 )
 def _min_lengths(p: Payload) -> Iterator[Hit]:
     limits = (
@@ -366,7 +373,7 @@ def _embedded_phone(p: Payload) -> Iterator[Hit]:
     "error",
     "Opt-in confirmation does not name the brand.",
     codes=("30540",),
-    source=twilio_error("30540"),
+    source=(twilio_error("30540"), AWS_OPT_IN_CHECKLIST),
 )
 def _opt_in_names_brand(p: Payload) -> Iterator[Hit]:
     text = p.campaign_text("optInMessage")
@@ -379,7 +386,7 @@ def _opt_in_names_brand(p: Payload) -> Iterator[Hit]:
     "error",
     "Opt-in confirmation lacks message frequency.",
     codes=("30540",),
-    source=twilio_error("30540"),
+    source=(twilio_error("30540"), AWS_OPT_IN_CHECKLIST),
 )
 def _opt_in_frequency(p: Payload) -> Iterator[Hit]:
     text = p.campaign_text("optInMessage")
@@ -396,7 +403,7 @@ def _opt_in_frequency(p: Payload) -> Iterator[Hit]:
     "error",
     "Opt-in confirmation lacks 'Msg & data rates may apply'.",
     codes=("30540",),
-    source=twilio_error("30540"),
+    source=(twilio_error("30540"), AWS_OPT_IN_CHECKLIST),
 )
 def _opt_in_rates(p: Payload) -> Iterator[Hit]:
     text = p.campaign_text("optInMessage")

@@ -8,8 +8,8 @@ the preflight, the OpenAPI examples and README's table are all read from the rul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -95,7 +95,9 @@ Check = Callable[[Payload], Iterator[Hit]]
 class Rule:
     """A named check. ``id`` is part of the API contract: never rename one. ``codes`` are
     the provider reason codes a finding of this rule predicts (empty: none published);
-    ``sources`` are the public pages the rule follows."""
+    a rule that judges several fields may narrow them per field (``field_codes``, keyed by
+    the field or, for sample slots, ``campaign.messageSamples``). ``sources`` are the
+    public pages the rule follows."""
 
     id: str
     severity: Severity
@@ -103,6 +105,13 @@ class Rule:
     codes: tuple[str, ...]
     sources: tuple[str, ...]
     check: Check
+    field_codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def codes_for(self, field: str) -> tuple[str, ...]:
+        """The codes a finding of this rule on ``field`` predicts."""
+        base = field.partition(".messageSamples.")[0]
+        key = base + ".messageSamples" if base != field else field
+        return self.field_codes.get(key, self.codes)
 
 
 class RuleBook:
@@ -118,14 +127,18 @@ class RuleBook:
         summary: str,
         *,
         codes: Sequence[str] = (),
+        field_codes: Mapping[str, Sequence[str]] | None = None,
         source: str | Sequence[str],
     ) -> Callable[[Check], Check]:
         """Register the decorated check as rule ``id`` (the function is returned as is);
-        ``source`` is one public page or several."""
+        ``source`` is one public page or several. The rule's codes are ``codes`` and every
+        code of ``field_codes``."""
         sources = (source,) if isinstance(source, str) else tuple(source)
+        narrowed = {name: tuple(found) for name, found in (field_codes or {}).items()}
+        union = tuple(dict.fromkeys([*codes, *(c for found in narrowed.values() for c in found)]))
 
         def register(check: Check) -> Check:
-            self.rules.append(Rule(id, severity, summary, tuple(codes), sources, check))
+            self.rules.append(Rule(id, severity, summary, union, sources, check, narrowed))
             return check
 
         return register

@@ -433,11 +433,22 @@ def test_the_rule_stays_silent_near_its_edge(rule: str) -> None:
 
 
 def test_every_finding_carries_the_provider_codes_of_its_rule() -> None:
-    codes = {rule.id: rule.codes for rule in RULES}
+    rules = {rule.id: rule for rule in RULES}
     examples = [example(changes) for changes, _ in FIRES.values()]
     findings = [f for p, o in examples for f in preflight(p, others=o).findings]
     assert {f.rule for f in findings} >= set(FIRES)
-    assert all(f.provider_codes == codes[f.rule] for f in findings)
+    assert all(f.provider_codes == rules[f.rule].codes_for(f.field) for f in findings)
+    assert all(set(f.provider_codes) <= set(rules[f.rule].codes) for f in findings)
+
+
+def test_a_rule_on_several_fields_predicts_the_codes_of_the_field_it_names() -> None:
+    short = good_with(
+        campaign_campaignDescription="Reminders.",
+        campaign_messageSamples=samples("Acme Dental: hi!"),
+    )
+    found = [(f.field, f.provider_codes) for f in preflight(short).findings]
+    assert ("campaign.campaignDescription", ("30886",)) in found
+    assert ("campaign.messageSamples.0", ("30893",)) in found
 
 
 def test_an_unsecured_or_shortened_link_predicts_30892() -> None:
@@ -563,6 +574,6 @@ def test_any_draft_gets_a_report_without_error(payload: dict[str, Any]) -> None:
 def test_any_drafts_across_connections_get_findings_with_their_rules_codes(
     payload: dict[str, Any], others: list[dict[str, Any] | None]
 ) -> None:
-    codes = {rule.id: rule.codes for rule in RULES}
+    rules = {rule.id: rule for rule in RULES}
     report = preflight(payload, others=others)
-    assert all(f.provider_codes == codes[f.rule] for f in report.findings)
+    assert all(f.provider_codes == rules[f.rule].codes_for(f.field) for f in report.findings)
