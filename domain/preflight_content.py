@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from domain.preflight_rules import (
     AWS_OPT_IN_CHECKLIST,
+    TELNYX_CAMPAIGN,
     TELNYX_TROUBLESHOOTING,
     TWILIO_FORBIDDEN,
     Check,
@@ -75,7 +76,7 @@ def _unsecured_links(p: Payload) -> Iterator[Hit]:
     "error",
     "No message sample tells how to opt out.",
     codes=("30893",),
-    source=twilio_error("30893"),
+    source=(twilio_error("30893"), TELNYX_CAMPAIGN, AWS_OPT_IN_CHECKLIST),
 )
 def _samples_opt_out(p: Payload) -> Iterator[Hit]:
     if p.samples and not any(OPT_OUT_INSTRUCTION.search(s) for _, s in p.samples):

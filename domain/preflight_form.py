@@ -291,7 +291,7 @@ def _distinct_samples(p: Payload) -> Iterator[Hit]:
     "error",
     "A message sample does not name the brand.",
     codes=("30893",),
-    source=twilio_error("30893"),
+    source=(twilio_error("30893"), TELNYX_CAMPAIGN),
 )
 def _samples_name_brand(p: Payload) -> Iterator[Hit]:
     if not p.brand_names:
