@@ -1,6 +1,6 @@
 """The preflight's rules across connections over HTTP on PostgreSQL, with the projector
-running: the route reads the account's other live connections from the channels table and
-their payloads from the event store."""
+running (on a database of this module alone): the route reads the account's other live
+connections from the channels table and their payloads from the event store."""
 
 from __future__ import annotations
 
@@ -11,19 +11,42 @@ from typing import Any
 import httpx
 import pytest
 
+from api.main import create_app
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD, good_with
-from tests.support import auth, unique_account, unique_us_number
+from tests.support import (
+    JWT_SECRET,
+    auth,
+    fresh_database,
+    live_server,
+    unique_account,
+    unique_us_number,
+)
 from workers.projector import ProjectionThreads
 
 
+@pytest.fixture(scope="module")
+def own_database_url(admin_url: str) -> Iterator[str]:
+    """A database of this module alone: its projector reads the whole event log, which on
+    the session's shared database may hold other tests' events (some encrypted)."""
+    with fresh_database(admin_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def base_url(own_database_url: str) -> Iterator[str]:
+    settings = Settings(database_url=own_database_url, jwt_secret=JWT_SECRET)
+    with live_server(create_app(settings)) as url:
+        yield url
+
+
 @pytest.fixture(scope="module", autouse=True)
-def projections(database_url: str) -> Iterator[ProjectionThreads]:
+def projections(own_database_url: str) -> Iterator[ProjectionThreads]:
     stop = threading.Event()
-    application = build_application(Settings(database_url=database_url))
-    threads = ProjectionThreads(application, database_url, list(PROJECTIONS), stop).start()
+    application = build_application(Settings(database_url=own_database_url))
+    threads = ProjectionThreads(application, own_database_url, list(PROJECTIONS), stop).start()
     yield threads
     stop.set()
     threads.join()
