@@ -33,6 +33,11 @@ def _read_models(request: Request) -> ReadModels:
     return read_models
 
 
+def _optional_read_models(request: Request) -> ReadModels | None:
+    read_models: ReadModels | None = request.app.state.read_models
+    return read_models
+
+
 def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     return expected_version(if_match)
 
@@ -90,6 +95,8 @@ def check_workspace(application: SmsChannels, principal: Principal, connection_i
 
 ApplicationDep = Annotated[SmsChannels, Depends(_application)]
 ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
+# None in deployments without read models (in-memory persistence): for optional reads.
+OptionalReadModelsDep = Annotated[ReadModels | None, Depends(_optional_read_models)]
 ExpectedVersion = Annotated[int | None, Depends(_if_match)]
 RequiredVersion = Annotated[int, Depends(_required_if_match)]
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]

@@ -276,3 +276,18 @@ def degraded_spell(cursor: Cursor[Any], account_id: str, connection_id: UUID) ->
         (account_id, connection_id),
     ).fetchone()
     return None if found is None else Spell(tuple(found[0]), found[1])
+
+
+def account_connection_ids(
+    cursor: Cursor[Any], account_id: str, *, excluding: UUID, limit: int
+) -> list[UUID]:
+    """Ids of the account's live connections other than ``excluding`` (at most ``limit``,
+    in id order): only ids are read, the compliance values stay in the event store."""
+    found = cursor.execute(
+        sql.SQL(
+            "SELECT connection_id FROM {} WHERE account_id = %s AND connection_id <> %s"
+            " ORDER BY connection_id LIMIT %s"
+        ).format(sql.Identifier(ROWS_TABLE)),
+        (account_id, excluding, limit),
+    ).fetchall()
+    return [row[0] for row in found]

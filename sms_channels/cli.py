@@ -12,6 +12,7 @@ import uvicorn
 
 from sms_channels.bootstrap import build_application
 from sms_channels.cli_audit import audit_app
+from sms_channels.cli_preflight import preflight_app
 from sms_channels.cli_projections import projections_app
 from sms_channels.cli_sandbox import sandbox_app
 from sms_channels.cli_workers import worker_app
@@ -26,6 +27,7 @@ app.add_typer(projections_app, name="projections")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(worker_app, name="worker")
 app.add_typer(audit_app, name="audit")
+app.add_typer(preflight_app, name="preflight")
 
 TOUR = """
 SMS channels service on http://{host}:{port}  (OpenAPI UI: http://{host}:{port}/docs)

@@ -34,7 +34,9 @@ GOOD: dict[str, Any] = {
     "campaign": {
         "campaignDescription": "Appointment reminders and follow-ups for patients of Acme Dental.",
         "messageFlow": "Patients opt in on the booking web form by ticking an unchecked box "
-        "that says they agree to receive appointment texts.",
+        "that says: I agree to receive appointment reminder texts from Acme Dental. Msg "
+        "frequency varies. Msg & data rates may apply. Reply HELP for help, STOP to cancel. "
+        "Privacy policy: https://www.acmedental.com/privacy",
         "privacyPolicyUrl": "https://www.acmedental.com/privacy",
         "useCaseType": "ACCOUNT_NOTIFICATION",
         "messageSamples": [

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Body, Query, Response
 from api.deps import (
     ApplicationDep,
     ComplianceAuditor,
+    OptionalReadModelsDep,
     RequiredVersion,
     SmsManager,
     check_workspace,
 )
 from api.preconditions import etag
+from api.readmodels import ReadModels
 from api.schemas.compliance import (
     ComplianceHistoryOut,
     ComplianceOut,
@@ -24,13 +26,19 @@ from api.schemas.compliance import (
     history_out,
     preflight_out,
 )
+from domain.application import SmsChannels
 from domain.audit import PointInTime, compliance_history, parse_as_of, version_as_of
 from domain.compliance import ComplianceDraft
+from domain.errors import ConnectionNotFoundError
 from domain.preflight import preflight
+from projections.channels_table import account_connection_ids
 
 router = APIRouter(tags=["compliance"])
 BASE = "/channels/sms/connections/{connection_id}/compliance"
 NO_STORE = "no-store"
+# How many of the account's other connections the preflight reads for its rules across
+# connections (enough for the registry's limit of 100 campaigns per brand).
+MAX_OTHER_CONNECTIONS = 500
 
 _PAYLOAD_SCHEMA = {
     "requestBody": {
@@ -88,16 +96,49 @@ def get_compliance(
 
 @router.get(BASE + "/preflight")
 def get_preflight(
-    connection_id: UUID, principal: SmsManager, application: ApplicationDep, response: Response
+    connection_id: UUID,
+    principal: SmsManager,
+    application: ApplicationDep,
+    read_models: OptionalReadModelsDep,
+    response: Response,
 ) -> PreflightOut:
     """What would likely be refused at registration, by named rule, under the rules of the
     number's region (``ruleset``: ``us_10dlc`` for US numbers; elsewhere the registration
-    the region needs, with no 10DLC rule applied). ``ready`` only means no error was found:
-    it never implies carrier or registry approval."""
+    the region needs, with no 10DLC rule applied), each finding with the provider reason
+    codes it predicts (``providerCodes``). The rules across connections compare the payload
+    with those of the account's other live connections (as the channels table lists them;
+    none without read models). ``ready`` only means no error was found: it never implies
+    carrier or registry approval."""
     connection = application.get_connection(principal.account_id, connection_id)
     check_workspace(application, principal, connection_id)
+    others = _other_payloads(application, read_models, principal.account_id, connection_id)
     response.headers["ETag"] = etag(connection.version)
-    return preflight_out(preflight(connection.compliance, country=connection.country))
+    return preflight_out(
+        preflight(connection.compliance, country=connection.country, others=others)
+    )
+
+
+def _other_payloads(
+    application: SmsChannels,
+    read_models: ReadModels | None,
+    account_id: str,
+    connection_id: UUID,
+) -> list[dict[str, Any] | None]:
+    """The compliance payloads of the account's other live connections: their ids from the
+    channels table (eventually consistent), each payload from the event store."""
+    if read_models is None:
+        return []
+    with read_models.cursor() as cursor:
+        ids = account_connection_ids(
+            cursor, account_id, excluding=connection_id, limit=MAX_OTHER_CONNECTIONS
+        )
+    payloads: list[dict[str, Any] | None] = []
+    for other_id in ids:
+        try:
+            payloads.append(application.get_connection(account_id, other_id).compliance)
+        except ConnectionNotFoundError:
+            continue  # deleted since the read model listed it
+    return payloads
 
 
 @router.get(BASE + "/history")

@@ -61,6 +61,12 @@ class FindingOut(_Out):
     rule: str = Field(description="Stable rule id, e.g. sample.names_brand.")
     severity: Literal["error", "warning"]
     message: str = Field(description="How to fix it; never quotes the value.")
+    provider_codes: list[str] = Field(
+        description="The provider reason codes this finding predicts (Twilio error codes, "
+        "e.g. 30892 for an unsecured or shortened link in a sample); empty when the rule "
+        "predicts no published code.",
+        examples=[["30892"]],
+    )
 
 
 class PreflightOut(_Out):
@@ -125,7 +131,13 @@ def preflight_out(report: PreflightReport) -> PreflightOut:
         ready=report.ready,
         ruleset=report.ruleset,
         findings=[
-            FindingOut(field=f.field, rule=f.rule, severity=f.severity, message=f.message)
+            FindingOut(
+                field=f.field,
+                rule=f.rule,
+                severity=f.severity,
+                message=f.message,
+                provider_codes=list(f.provider_codes),
+            )
             for f in report.findings
         ],
     )

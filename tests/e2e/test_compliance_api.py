@@ -116,6 +116,22 @@ def test_preflight_of_a_complete_payload_is_ready(http: httpx.Client) -> None:
     assert body == {"ready": True, "ruleset": "us_10dlc", "findings": []}
 
 
+def test_every_preflight_finding_carries_the_provider_codes_it_predicts(
+    http: httpx.Client,
+) -> None:
+    account = unique_account()
+    sample = "Acme Dental: book at http://acmedental.com/book. Reply STOP to opt out."
+    payload = good_with(
+        campaign_messageSamples=[sample, GOOD["campaign"]["messageSamples"][1]],
+        campaign_embeddedLink=True,
+    )
+    url = connect(http, account, payload)
+    body = http.get(url + "/compliance/preflight", headers=auth(account)).json()
+    assert [(f["rule"], f["providerCodes"]) for f in body["findings"]] == [
+        ("link.unsecured", ["30892"])
+    ]
+
+
 def test_preflight_needs_sms_manage(http: httpx.Client) -> None:
     account = unique_account()
     url = connect(http, account)

@@ -6,16 +6,33 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.preflight import RULE_IDS, RULES, preflight
 from tests.compliance_payloads import DELETE, GOOD, compliance_payloads, good_with, marked_payload
 
 SAMPLES = GOOD["campaign"]["messageSamples"]
 SAMPLE_0 = SAMPLES[0]
+FLOW = GOOD["campaign"]["messageFlow"]
 
 
 def samples(*texts: str) -> list[str]:
     return [*texts, SAMPLES[1]]
+
+
+def flow(old: str, new: str = "") -> str:
+    """GOOD's message flow with ``old`` replaced (the test fails loudly if it is not there)."""
+    assert old in FLOW
+    return FLOW.replace(old, new)
+
+
+SOLE_PROPRIETOR = {
+    "brand_entity": "SOLE_PROPRIETOR",
+    "brand_brandType": "SOLE_PROPRIETOR",
+    "brand_registrationNumber": "",
+    "brand_companyName": "Jane Doe",
+    "campaign_useCaseType": "SOLE_PROPRIETOR",
+}
 
 
 # rule id → (payload changes that make it fire, the field it names)
@@ -85,7 +102,11 @@ FIRES: dict[str, tuple[dict[str, Any], str]] = {
         "campaign.helpMessage",
     ),
     "message_flow.describes_consent": (
-        {"campaign_messageFlow": "Patients get texts after they book a visit at our front desk."},
+        {
+            "campaign_messageFlow": "Patients get appointment reminder texts after booking at "
+            "the front desk. Msg frequency varies. Msg & data rates may apply. Reply HELP for "
+            "help. Privacy policy at acmedental.com/privacy."
+        },
         "campaign.messageFlow",
     ),
     "brand.sole_proprietor_type": (
@@ -105,6 +126,117 @@ FIRES: dict[str, tuple[dict[str, Any], str]] = {
         "brand.contactEmail",
     ),
     "terms.accepted": ({"campaign_termsAndConditions": False}, "campaign.termsAndConditions"),
+    "link.unsecured": (
+        {
+            "campaign_messageSamples": samples("Acme Dental: book at http://acmedental.com/b"),
+            "campaign_embeddedLink": True,
+        },
+        "campaign.messageSamples.0",
+    ),
+    "samples.opt_out_wording": (
+        {"campaign_messageSamples": samples("Acme Dental: your cleaning is tomorrow at 9am.")},
+        "campaign.messageSamples",
+    ),
+    "text.placeholder": (
+        {"campaign_messageSamples": samples("Acme Dental: hi {name}, see you at 9am tomorrow.")},
+        "campaign.messageSamples.0",
+    ),
+    "text.not_english": (
+        {"campaign_campaignDescription": "Acme Dental の予約のリマインダー。"},
+        "campaign.campaignDescription",
+    ),
+    "opt_in.help_and_stop": (
+        {
+            "campaign_optInMessage": "Acme Dental: you are subscribed. Msg frequency varies. "
+            "Msg & data rates may apply."
+        },
+        "campaign.optInMessage",
+    ),
+    "opt_out.names_brand": (
+        {"campaign_optOutMessage": "You are unsubscribed and will receive no more messages."},
+        "campaign.optOutMessage",
+    ),
+    "help.names_brand_and_contact": (
+        {"campaign_helpMessage": "For help call +1 415 555 2671 or visit our front desk."},
+        "campaign.helpMessage",
+    ),
+    "message_flow.purpose": (
+        {"campaign_messageFlow": flow("appointment reminder ")},
+        "campaign.messageFlow",
+    ),
+    "message_flow.frequency": (
+        {"campaign_messageFlow": flow("Msg frequency varies. ")},
+        "campaign.messageFlow",
+    ),
+    "message_flow.data_rates": (
+        {"campaign_messageFlow": flow("Msg & data rates may apply. ")},
+        "campaign.messageFlow",
+    ),
+    "message_flow.help": (
+        {"campaign_messageFlow": flow("Reply HELP for help, ")},
+        "campaign.messageFlow",
+    ),
+    "message_flow.sms_or_text": (
+        {"campaign_messageFlow": flow("reminder texts", "reminders")},
+        "campaign.messageFlow",
+    ),
+    "message_flow.privacy_policy": (
+        {"campaign_messageFlow": flow(" Privacy policy: https://www.acmedental.com/privacy")},
+        "campaign.messageFlow",
+    ),
+    "consent.bundled_channels": (
+        {"campaign_messageFlow": flow("reminder texts", "reminder texts, emails and calls")},
+        "campaign.messageFlow",
+    ),
+    "content.shaft": (
+        {"campaign_campaignDescription": "Happy hour deals on beer and wine for our members."},
+        "campaign.campaignDescription",
+    ),
+    "content.cannabis": (
+        {"campaign_messageSamples": samples("Acme Dental: 20% off CBD gummies. Reply STOP to end")},
+        "campaign.messageSamples.0",
+    ),
+    "content.gambling": ({"brand_vertical": "GAMBLING"}, "brand.vertical"),
+    "content.high_risk_lending": (
+        {"campaign_campaignDescription": "Debt consolidation offers for our customers, monthly."},
+        "campaign.campaignDescription",
+    ),
+    "content.credit_repair": (
+        {"campaign_messageSamples": samples("Acme Dental: fix your credit in 30 days! Reply STOP")},
+        "campaign.messageSamples.0",
+    ),
+    "content.crypto_investment": (
+        {"campaign_messageSamples": samples("Acme Dental: we now take Bitcoin! Reply STOP to end")},
+        "campaign.messageSamples.0",
+    ),
+    "flags.direct_lending": (
+        {"campaign_messageSamples": samples("Acme Dental: apply for patient financing today.")},
+        "campaign.directLending",
+    ),
+    "flags.age_gated": ({"campaign_ageGatedContent": True}, "campaign.ageGatedContent"),
+    "brand.free_mail_email": (
+        {"brand_contactEmail": "acme.dental@gmail.com"},
+        "brand.contactEmail",
+    ),
+    "brand.sole_proprietor_company_suffix": ({"brand_entity": "SOLE_PROPRIETOR"}, "brand.entity"),
+    "brand.entity_outside_us": (
+        {"brand_entity": "NON_PROFIT", "brand_country": "CA"},
+        "brand.entity",
+    ),
+    "brand.po_box": ({"brand_address": "P.O. Box 1234"}, "brand.address"),
+    "brand.provider_max_length": ({"brand_zipCode": "94105-1234-5678"}, "brand.zipCode"),
+    "account.ein_company_mismatch": (
+        {"others": [good_with(brand_companyName="Acme Dental Group Inc")]},
+        "brand.companyName",
+    ),
+    "account.brand_campaign_limit": (
+        {"others": [good_with(campaign_campaignDescription=f"Campaign {i}") for i in range(100)]},
+        "campaign.useCaseType",
+    ),
+    "account.second_sole_proprietor": (
+        {**SOLE_PROPRIETOR, "others": [good_with(**SOLE_PROPRIETOR, campaign_helpKeywords="INFO")]},
+        "brand.entity",
+    ),
 }
 
 # rule id → payload changes close to the rule's edge that must not make it fire
@@ -175,11 +307,103 @@ PASSES: dict[str, dict[str, Any]] = {
         "brand_contactEmail": "ir@investors.acmedental.com",
     },
     "terms.accepted": {"campaign_termsAndConditions": True},
+    "link.unsecured": {
+        "campaign_messageSamples": samples("Acme Dental: book at https://acmedental.com/b"),
+        "campaign_embeddedLink": True,
+    },
+    "samples.opt_out_wording": {
+        "campaign_messageSamples": samples("Acme Dental: see you at 9am. Text END to unsubscribe")
+    },
+    "text.placeholder": {
+        "campaign_messageSamples": samples("Acme Dental: hi [first name], test results are in.")
+    },
+    "text.not_english": {
+        "campaign_campaignDescription": "Appointment reminders for Acme Dental's café señor Núñez."
+    },
+    "opt_in.help_and_stop": {
+        "campaign_optInMessage": "Acme Dental: subscribed! Msg frequency varies. Msg & data "
+        "rates may apply. Text help for help or stop to end."
+    },
+    "opt_out.names_brand": {"campaign_optOutMessage": "ACME DENTAL LLC: you are unsubscribed."},
+    "help.names_brand_and_contact": {
+        "campaign_helpMessage": "Acme Dental support: care@acmedental.com"
+    },
+    "message_flow.purpose": {
+        "campaign_messageFlow": flow("appointment reminder ", "order update ")
+    },
+    "message_flow.frequency": {
+        "campaign_messageFlow": flow("Msg frequency varies.", "Up to 4 msgs/month.")
+    },
+    "message_flow.data_rates": {
+        "campaign_messageFlow": flow("Msg & data rates", "Message and data rates")
+    },
+    "message_flow.help": {"campaign_messageFlow": flow("Reply HELP", "Text help")},
+    "message_flow.sms_or_text": {"campaign_messageFlow": flow("reminder texts", "reminder SMS")},
+    "message_flow.privacy_policy": {
+        "campaign_messageFlow": flow("Privacy policy:", "See our privacy notice at")
+    },
+    "consent.bundled_channels": {
+        "campaign_messageFlow": flow("appointment reminder", "recall and appointment reminder")
+    },
+    "content.shaft": {
+        "campaign_campaignDescription": "Appointment reminders for the Acme Dental Gunnison clinic."
+    },
+    "content.cannabis": {
+        "campaign_messageSamples": samples(
+            "Acme Dental: 20% off for Weedon Park. Reply STOP to end"
+        )
+    },
+    "content.gambling": {
+        "campaign_messageSamples": samples(
+            "Acme Dental: a Friday slot opened up. Reply STOP to end"
+        )
+    },
+    "content.high_risk_lending": {
+        "campaign_campaignDescription": "Payment plan reminders for patients of Acme Dental."
+    },
+    "content.credit_repair": {
+        "campaign_messageSamples": samples(
+            "Acme Dental: we take credit cards now. Reply STOP to end"
+        )
+    },
+    "content.crypto_investment": {
+        "campaign_messageSamples": samples("Acme Dental: we now take Apple Pay! Reply STOP to end")
+    },
+    "flags.direct_lending": {
+        "campaign_messageSamples": samples("Acme Dental: apply for patient financing today."),
+        "campaign_directLending": True,
+    },
+    "flags.age_gated": {
+        "campaign_ageGatedContent": True,
+        "campaign_campaignDescription": "Wine club reminders for Acme members aged 21 and over.",
+    },
+    "brand.free_mail_email": {"brand_contactEmail": "dental@notgmail.com"},
+    "brand.sole_proprietor_company_suffix": {
+        "brand_entity": "SOLE_PROPRIETOR",
+        "brand_companyName": "Jane Incognito Dental",
+    },
+    "brand.entity_outside_us": {"brand_entity": "NON_PROFIT", "brand_country": "US"},
+    "brand.po_box": {"brand_address": "1 Boxwood Post Rd"},
+    "brand.provider_max_length": {"brand_country": "GB", "brand_zipCode": "SW1A 1AA"},
+    "account.ein_company_mismatch": {"others": [good_with(brand_companyName="ACME  dental llc")]},
+    "account.brand_campaign_limit": {
+        "others": [good_with(campaign_campaignDescription=f"Campaign {i}") for i in range(99)]
+    },
+    "account.second_sole_proprietor": {**SOLE_PROPRIETOR, "others": [good_with(**SOLE_PROPRIETOR)]},
 }
 
 
-def findings_of(payload: dict[str, Any] | None, rule: str) -> list[tuple[str, str]]:
-    return [(f.field, f.severity) for f in preflight(payload).findings if f.rule == rule]
+def findings_of(
+    payload: dict[str, Any] | None, rule: str, others: list[dict[str, Any]] | None = None
+) -> list[tuple[str, str]]:
+    report = preflight(payload, others=others or [])
+    return [(f.field, f.severity) for f in report.findings if f.rule == rule]
+
+
+def example(changes: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The payload of an example and the account's other payloads (key ``others``)."""
+    fields = {key: value for key, value in changes.items() if key != "others"}
+    return good_with(**fields), changes.get("others", [])
 
 
 def test_every_rule_has_an_example_that_fires_and_one_that_does_not() -> None:
@@ -198,12 +422,73 @@ def test_the_complete_payload_is_ready_with_no_finding() -> None:
 @pytest.mark.parametrize("rule", list(FIRES))
 def test_the_rule_fires_on_its_example(rule: str) -> None:
     changes, field = FIRES[rule]
-    assert field in [f for f, _ in findings_of(good_with(**changes), rule)]
+    payload, others = example(changes)
+    assert field in [f for f, _ in findings_of(payload, rule, others)]
 
 
 @pytest.mark.parametrize("rule", list(PASSES))
 def test_the_rule_stays_silent_near_its_edge(rule: str) -> None:
-    assert findings_of(good_with(**PASSES[rule]), rule) == []
+    payload, others = example(PASSES[rule])
+    assert findings_of(payload, rule, others) == []
+
+
+def test_every_finding_carries_the_provider_codes_of_its_rule() -> None:
+    rules = {rule.id: rule for rule in RULES}
+    examples = [example(changes) for changes, _ in FIRES.values()]
+    findings = [f for p, o in examples for f in preflight(p, others=o).findings]
+    assert {f.rule for f in findings} >= set(FIRES)
+    assert all(f.provider_codes == rules[f.rule].codes_for(f.field) for f in findings)
+    assert all(set(f.provider_codes) <= set(rules[f.rule].codes) for f in findings)
+
+
+def test_a_rule_on_several_fields_predicts_the_codes_of_the_field_it_names() -> None:
+    short = good_with(
+        campaign_campaignDescription="Reminders.",
+        campaign_messageSamples=samples("Acme Dental: hi!"),
+    )
+    found = [(f.field, f.provider_codes) for f in preflight(short).findings]
+    assert ("campaign.campaignDescription", ("30886",)) in found
+    assert ("campaign.messageSamples.0", ("30893",)) in found
+
+
+def test_an_unsecured_or_shortened_link_predicts_30892() -> None:
+    changes, _ = FIRES["link.unsecured"]
+    report = preflight(good_with(**changes))
+    assert ("link.unsecured", ("30892",)) in [(f.rule, f.provider_codes) for f in report.findings]
+
+
+def test_every_rule_cites_a_public_https_source() -> None:
+    assert all(rule.sources for rule in RULES)
+    assert all(url.startswith("https://") for rule in RULES for url in rule.sources)
+
+
+def test_provider_codes_are_numeric_strings() -> None:
+    assert all(code.isdigit() for rule in RULES for code in rule.codes)
+
+
+def test_the_sweepstake_use_case_is_named_as_likely_refused() -> None:
+    payload = good_with(campaign_useCaseType="SWEEPSTAKE")
+    assert findings_of(payload, "content.gambling") == [("campaign.useCaseType", "error")]
+
+
+def test_a_declared_phone_that_no_sample_shows_fires_the_embedded_phone_rule() -> None:
+    payload = good_with(campaign_embeddedPhone=True)
+    assert findings_of(payload, "sample.embedded_phone") == [("campaign.embeddedPhone", "error")]
+
+
+def test_unanswered_yes_no_questions_are_asked_for_and_break_no_rule() -> None:
+    # Issue 14 may store unanswered questions as null: only "field.required" speaks of them.
+    flags = ("numberPooling", "directLending", "embeddedLink", "embeddedPhone", "ageGatedContent")
+    report = preflight(good_with(**{f"campaign_{flag}": None for flag in flags}))
+    assert {(f.rule, f.field) for f in report.findings} == {
+        ("field.required", f"campaign.{flag}") for flag in flags
+    }
+
+
+def test_without_other_connections_no_rule_across_connections_fires() -> None:
+    changes, _ = FIRES["account.ein_company_mismatch"]
+    assert findings_of(good_with(), "account.ein_company_mismatch") == []
+    assert findings_of(good_with(), "account.ein_company_mismatch", changes["others"])
 
 
 def test_a_declared_link_that_no_sample_shows_fires_the_embedded_link_rule() -> None:
@@ -272,9 +557,9 @@ def test_findings_never_quote_the_values() -> None:
 
 
 def test_no_rule_message_speaks_of_approval() -> None:
-    messages = [
-        f.message for rule in FIRES for f in preflight(good_with(**FIRES[rule][0])).findings
-    ]
+    examples = [example(changes) for changes, _ in FIRES.values()]
+    reports = [preflight(payload, others=others) for payload, others in examples]
+    messages = [f.message for report in reports for f in report.findings]
     summaries = [rule.summary for rule in RULES]
     assert not [m for m in messages + summaries if "approv" in m.lower()]
 
@@ -283,3 +568,12 @@ def test_no_rule_message_speaks_of_approval() -> None:
 def test_any_draft_gets_a_report_without_error(payload: dict[str, Any]) -> None:
     report = preflight(payload)
     assert report.ready == (not any(f.severity == "error" for f in report.findings))
+
+
+@given(compliance_payloads, st.lists(st.one_of(st.none(), compliance_payloads), max_size=3))
+def test_any_drafts_across_connections_get_findings_with_their_rules_codes(
+    payload: dict[str, Any], others: list[dict[str, Any] | None]
+) -> None:
+    rules = {rule.id: rule for rule in RULES}
+    report = preflight(payload, others=others)
+    assert all(f.provider_codes == rules[f.rule].codes_for(f.field) for f in report.findings)
