@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
+from domain.application import SmsChannels
 from domain.errors import DomainError
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
@@ -34,20 +37,28 @@ def _names(name: str | None) -> list[str]:
     return [name]
 
 
+@contextmanager
+def _operator_session() -> Iterator[tuple[Settings, str, SmsChannels]]:
+    """Settings from the environment, logging, the database URL and the application
+    (closed afterwards): what every operator command starts with."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    url = _database_url(settings)
+    application = build_application(settings)
+    try:
+        yield settings, url, application
+    finally:
+        application.close()
+
+
 @projections_app.command("rebuild")
 def rebuild_command(
     name: Annotated[str, typer.Argument(help="Read model: " + ", ".join(PROJECTIONS))],
 ) -> None:
     """Rebuild a read model from the event log beside the live one, then swap them."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    url = _database_url(settings)
     (name,) = _names(name)
-    application = build_application(settings)
-    try:
+    with _operator_session() as (settings, url, application):
         position = rebuild(application, name, url, settings.projection_batch_size)
-    finally:
-        application.close()
     typer.echo(f"{name} rebuilt up to position {position}")
 
 
@@ -62,20 +73,15 @@ def skip_command(
 ) -> None:
     """Let a read model stopped on a poison event go on without it: recorded as an audited
     fact in the event log, the connection's row marked for attention. See README."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    url = _database_url(settings)
     (name,) = _names(name)
-    application = build_application(settings)
-    try:
-        decision = skip_event(
-            application, url, name, position=position, reason=reason, decided_by=by
-        )
-    except (ValueError, DomainError) as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(code=1) from None
-    finally:
-        application.close()
+    with _operator_session() as (_, url, application):
+        try:
+            decision = skip_event(
+                application, url, name, position=position, reason=reason, decided_by=by
+            )
+        except (ValueError, DomainError) as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(code=1) from None
     typer.echo(f"{name} goes on past position {position} (decision {decision})")
 
 
