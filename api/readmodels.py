@@ -92,11 +92,14 @@ class ReadModels:
     def head(self) -> int:
         """The newest notification id of the event log (0 when empty)."""
         with self.cursor() as cursor:
-            row = cursor.execute(
-                sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
-                    sql.Identifier(self.events_table)
-                )
-            ).fetchone()
+            return self._head(cursor)
+
+    def _head(self, cursor: Cursor[Any]) -> int:
+        row = cursor.execute(
+            sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
+                sql.Identifier(self.events_table)
+            )
+        ).fetchone()
         return int(row[0]) if row else 0
 
     async def _wait(self, projection: str, position: int) -> None:
@@ -141,12 +144,7 @@ class ReadModels:
     def tracking_states(self) -> tuple[int, list[TrackingState]]:
         """The event log's head and every projection's tracking row (one round trip)."""
         with self.cursor() as cursor:
-            head = cursor.execute(
-                sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
-                    sql.Identifier(self.events_table)
-                )
-            ).fetchone()
-            return (int(head[0]) if head else 0), all_states(cursor)
+            return self._head(cursor), all_states(cursor)
 
     def _refresh(self) -> None:
         """Read every projection's position, then merge them under the lock (the query runs

@@ -182,7 +182,10 @@ class ProjectorWorker:
         except Exception as error:
             if is_transient(error):
                 raise
-            raise self._stop_at_failing_event(error) from error
+            failure, applied = self._narrow_down()
+            if failure is None:
+                return applied  # only the batch as a whole failed: applied event by event
+            raise self._stop(failure) from error
 
     def catch_up(self) -> int:
         """Apply batches until the log is exhausted; returns the events applied."""
@@ -228,17 +231,22 @@ class ProjectorWorker:
                 cursor, self.application, self.projection, self.tracking_name, batch_size
             )
 
-    def _stop_at_failing_event(self, error: Exception) -> ProjectionError:
-        """Narrow the failure down to one event (the good events before it are applied one
-        at a time, each exactly once), record where, and return the error to raise."""
-        failure: Exception = error
+    def _narrow_down(self) -> tuple[Exception | None, int]:
+        """Apply the events one at a time (each exactly once) until one fails permanently:
+        that failure (None if every event applied) and how many were applied."""
+        applied = 0
         try:
-            while self._apply(1):
-                pass
+            while step := self._apply(1):
+                applied += step
         except Exception as single:
             if is_transient(single):
                 raise
-            failure = single
+            return single, applied
+        return None, applied
+
+    def _stop(self, failure: Exception) -> ProjectionError:
+        """Record where the projection stopped (the event after its position) and return
+        the error to raise; the worker waits there for an operator's decision."""
         stopped = self._describe(failure)
         self.stopped = stopped
         log.error(

@@ -139,3 +139,28 @@ def test_an_over_long_key_is_permanent_and_a_lost_connection_transient() -> None
     assert not is_transient(RuntimeError("a bug"))
     assert is_transient(psycopg.OperationalError("connection lost"))
     assert is_transient(psycopg.errors.LockNotAvailable("lock timeout"))
+
+
+class FailsOnlyInBatches(ChannelsTableProjection):
+    """A stand-in for a failure that only a whole batch triggers (no single event does)."""
+
+    def flush(self, cursor: Any) -> None:
+        if len(self.dirty) > 1:
+            raise psycopg.errors.DataError("only as a batch")
+        super().flush(cursor)
+
+
+def test_a_failure_no_single_event_reproduces_stops_nothing(app: SmsChannels, url: str) -> None:
+    for _ in range(3):
+        command = ConnectNumber(
+            ACCOUNT, "ws", "agent_1", "new", "US", None, unique_us_number(), "u"
+        )
+        app.connect(command)
+    worker = ProjectorWorker(app, FailsOnlyInBatches(), url, batch_size=100)
+    try:
+        worker.catch_up()
+    finally:
+        worker.close()
+    state = tracking(url, "channels_table")
+    assert (state["position"], state["error"]) == (app.current_position(), None)
+    assert worker.stopped is None
