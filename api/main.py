@@ -17,6 +17,7 @@ from api.problems import problem_openapi
 from api.rate_limits import TokenBucket
 from api.readmodels import ReadModels
 from api.routes import (
+    audit,
     channels_table,
     compliance,
     connections,
@@ -84,6 +85,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     }
     install_error_handlers(app)
     for module in (
+        audit,
         connections,
         channels_table,
         compliance,

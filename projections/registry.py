@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.agent_directory import AgentDirectoryProjection
+from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
 from projections.channels_table import ChannelsTableProjection
 from projections.sms_requests import SmsRequestsProjection
@@ -13,5 +14,6 @@ PROJECTIONS: dict[str, type[Projection]] = {
         ChannelsTableProjection,
         SmsRequestsProjection,
         AgentDirectoryProjection,
+        AuditTrailProjection,
     )
 }

@@ -31,6 +31,7 @@ COLUMNS = (
     "reason",
     "created_at",
     "updated_at",
+    "workspace_id",
 )
 
 # Connection event → (request status, reason attribute of the event or None).
@@ -49,9 +50,21 @@ class SmsRequestsProjection(Projection):
         REQUESTS_TABLE: "request_id uuid PRIMARY KEY, connection_id uuid NOT NULL,"
         " account_id text NOT NULL, mode text NOT NULL, phone_number text NOT NULL,"
         " country text NOT NULL, status text NOT NULL, reason text,"
-        " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL"
+        " created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,"
+        " workspace_id text"
     }
     indexes = ((REQUESTS_TABLE, "account_id, created_at, request_id"),)
+
+    def create_tables(self, cursor: Cursor[Any]) -> None:
+        """Create missing tables; add ``workspace_id`` to an older one (its rows read NULL
+        until ``sms-channels projections rebuild sms_requests``; the query falls back to
+        the channels table for them)."""
+        super().create_tables(cursor)
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS workspace_id text").format(
+                self.table(REQUESTS_TABLE)
+            )
+        )
 
     def load(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
         ids = [sms_request_id(c) for c in connection_ids(events)]
@@ -73,7 +86,13 @@ class SmsRequestsProjection(Projection):
                 "status": "pending",
                 "reason": None,
                 "created_at": event.timestamp,
+                "workspace_id": event.workspace_id,
             }
+        elif kind == "SmsConnection.WorkspaceChanged":
+            # Where the request is listed, not a change of the request: updated_at stays.
+            self.rows[request_id]["workspace_id"] = event.workspace_id
+            self.dirty.add(request_id)
+            return
         elif kind in _TRANSITIONS:
             status, reason = _TRANSITIONS[kind]
             row = self.rows[request_id]
@@ -107,15 +126,17 @@ def list_requests(
     workspaces: list[str] | None = None,
 ) -> tuple[list[Row], str | None]:
     """Newest first, keyset-paginated on (created_at, request_id). ``workspaces`` (a
-    restricted token's) filters in SQL, before the limit, through the connection's current
-    workspace in the channels table: no cursor ever points at another workspace's request."""
+    restricted token's) filters in SQL, before the limit, on the request's workspace: no
+    cursor ever points at another workspace's request. (Rows projected before the column
+    existed have none: for them the channels table says where the connection is.)"""
     conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
     params: dict[str, Any] = {"account": account_id, "limit": limit + 1}
     if workspaces is not None:
         conditions.append(
             sql.SQL(
-                "connection_id IN (SELECT connection_id FROM {} WHERE account_id = %(account)s"
-                " AND workspace_id = ANY(%(workspaces)s))"
+                "(workspace_id = ANY(%(workspaces)s) OR (workspace_id IS NULL AND connection_id"
+                " IN (SELECT connection_id FROM {} WHERE account_id = %(account)s"
+                " AND workspace_id = ANY(%(workspaces)s))))"
             ).format(sql.Identifier(ROWS_TABLE))
         )
         params["workspaces"] = workspaces

@@ -8,15 +8,18 @@ stderr and never carry compliance values. Exit codes: 0 found, 1 not found or un
 
 from __future__ import annotations
 
+import csv
 import sys
 from enum import StrEnum
 from typing import Annotated, NoReturn
 from uuid import UUID
 
 import orjson
+import psycopg
 import typer
 from eventsourcing.persistence import MapperDeserialisationError
 
+from api.schemas.audit import CSV_HEADER, csv_values, trail_entry
 from api.schemas.compliance import history_out, version_document
 from domain.audit import (
     ComplianceHistory,
@@ -28,6 +31,7 @@ from domain.audit import (
 )
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.operator_decisions import skip_decisions
+from projections.audit_trail import TrailQuery, stream_entries
 from sms_channels.bootstrap import build_application
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
@@ -39,6 +43,47 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     table = "table"
+
+
+class ExportFormat(StrEnum):
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+@audit_app.command("export")
+def export(
+    account: Annotated[str, typer.Option(help="The account whose trail to export.")],
+    since: Annotated[
+        str | None, typer.Option(help="From this time on (inclusive; RFC 3339, with zone).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Before this time (exclusive; RFC 3339, with zone).")
+    ] = None,
+    output: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.ndjson,
+) -> None:
+    """The account trail (every fact of every connection: who, when, what, which field
+    names; never values), oldest first, streamed from a server-side cursor."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if not settings.database_url:
+        typer.echo("DATABASE_URL is required", err=True)
+        raise typer.Exit(code=2)
+    try:
+        start, end = (None if t is None else parse_as_of(t) for t in (since, until))
+    except InvalidPointInTimeError:
+        typer.echo("--since and --until are RFC 3339 times with a zone", err=True)
+        raise typer.Exit(code=2) from None
+    query = TrailQuery(account_id=account, since=start, until=end, order="asc", limit=None)
+    writer = csv.writer(sys.stdout)
+    if output is ExportFormat.csv:
+        writer.writerow(CSV_HEADER)
+    with psycopg.connect(settings.database_url) as connection, connection.transaction():
+        for row in stream_entries(connection, query):
+            entry = trail_entry(row).model_dump(mode="json", by_alias=True)
+            if output is ExportFormat.csv:
+                writer.writerow(csv_values(entry))
+            else:
+                sys.stdout.write(orjson.dumps(entry).decode() + "\n")
 
 
 @audit_app.command("decisions")

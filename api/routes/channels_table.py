@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -23,15 +23,17 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-def read_your_writes(projection: str) -> Any:
+def read_your_writes(projection: str, reader: Any = ChannelsReader) -> Any:
     """A dependency that waits (asynchronously: no thread is held) until ``projection`` has
-    read ``waitFor``, then sets ``X-Projection-Lag`` if it is still behind."""
+    read ``waitFor``, then sets ``X-Projection-Lag`` if it is still behind. ``reader`` is
+    the route's own permission alias (its dependency runs once per request)."""
+    permission = get_args(reader)[1]  # the Depends(...) inside the Annotated alias
 
     async def wait(
-        principal: ChannelsReader,
         read_models: ReadModelsDep,
         response: Response,
         wait_for: WaitFor = None,
+        principal: Principal = permission,
     ) -> None:
         lag = await read_models.wait_for(projection, wait_for, principal.account_id)
         if lag:

@@ -261,3 +261,15 @@ def test_a_rebuild_reproduces_the_live_tables(app: SmsChannels, url: str, name: 
     after = {t: rows(url, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
     assert after == before
     assert position == app.current_position()
+
+
+def test_an_sms_request_is_listed_in_the_workspace_its_connection_moved_to(
+    app: SmsChannels, url: str
+) -> None:
+    pending = connect(app, "byon")
+    upsert_agent(app, ACCOUNT, "agent_2", AgentInfo("ws_2", "Sales", "Bo", None, None))
+    app.update_settings(ACCOUNT, pending.id, by="u", workspace_id="ws_2", agent_id="agent_2")
+    project(app, url)
+    (row,) = rows(url, "SELECT * FROM sms_requests WHERE connection_id = %s", pending.id)
+    assert row["workspace_id"] == "ws_2"
+    assert row["updated_at"] == row["created_at"]  # a move is not a change of the request

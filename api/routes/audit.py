@@ -1,0 +1,137 @@
+"""The account trail for audit reviewers: what changed in this account, who did it, when
+(``compliance.audit``). Field names only, never values: values are read through a
+connection's compliance history. ``?format=ndjson|csv`` streams every matching entry from a
+server-side cursor (no page limit, constant memory)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import orjson
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from api.auth import Principal
+from api.deps import ComplianceAuditor, ReadModelsDep
+from api.problems import ProblemError
+from api.readmodels import ReadModels
+from api.routes.channels_table import Cursor, Limit, bad_cursor, read_your_writes
+from api.schemas.audit import CSV_HEADER, TrailEntry, TrailPage, csv_values, trail_entry
+from api.schemas.text import IdText
+from projections.audit_trail import (
+    TRAIL_TYPES,
+    InvalidTrailCursorError,
+    TrailQuery,
+    decode_cursor,
+    list_entries,
+    stream_entries,
+)
+
+router = APIRouter(tags=["audit"])
+
+TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's list
+
+
+@router.get(
+    "/audit/events",
+    dependencies=[read_your_writes("audit_trail", ComplianceAuditor)],
+    responses={
+        200: {
+            "description": "A page (JSON), or every matching entry as a file "
+            "(`format=ndjson`: one entry per line; `format=csv`: a header row, then one "
+            "row per entry, changedFields joined by `;`).",
+            "content": {"application/x-ndjson": {}, "text/csv": {}},
+        }
+    },
+)
+def account_trail(
+    principal: ComplianceAuditor,
+    read_models: ReadModelsDep,
+    connection_id: Annotated[UUID | None, Query(alias="connectionId")] = None,
+    actor: IdText | None = None,
+    type: TrailType | None = None,
+    since: Annotated[datetime | None, Query(description="Inclusive (RFC 3339).")] = None,
+    until: Annotated[datetime | None, Query(description="Exclusive (RFC 3339).")] = None,
+    order: Literal["desc", "asc"] = "desc",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    format: Literal["json", "ndjson", "csv"] = "json",
+) -> Any:
+    """Every fact of every connection of the account (of the token's workspaces), newest
+    first by default; keyset pagination with ``nextCursor``."""
+    query = TrailQuery(
+        account_id=principal.account_id,
+        workspaces=_workspaces(principal),
+        connection_id=connection_id,
+        actor=actor,
+        type=type,
+        since=_aware(since, "since"),
+        until=_aware(until, "until"),
+        order=order,
+        limit=None if format != "json" else limit,
+        cursor=cursor,
+    )
+    try:
+        if format != "json":
+            return _export(read_models, query, format)
+        with read_models.cursor() as db:
+            rows, next_cursor = list_entries(db, query)
+    except InvalidTrailCursorError:
+        raise bad_cursor() from None
+    return TrailPage(items=[trail_entry(r) for r in rows], next_cursor=next_cursor)
+
+
+def _workspaces(principal: Principal) -> tuple[str, ...] | None:
+    return None if principal.workspaces is None else tuple(sorted(principal.workspaces))
+
+
+def _aware(moment: datetime | None, field: str) -> datetime | None:
+    """RFC 3339 times carry a zone; one without is refused rather than guessed."""
+    if moment is not None and moment.tzinfo is None:
+        message = "Times need a zone (RFC 3339), e.g. 2026-12-01T10:00:00Z."
+        raise ProblemError(
+            422,
+            "validation_error",
+            "Invalid request",
+            message,
+            errors=[{"field": field, "code": "invalid_time", "message": message}],
+        )
+    return moment
+
+
+def _export(read_models: ReadModels, query: TrailQuery, format: str) -> StreamingResponse:
+    decode_cursor(query)  # a bad cursor is refused before the stream starts
+    lines = _ndjson(read_models, query) if format == "ndjson" else _csv(read_models, query)
+    media = "application/x-ndjson" if format == "ndjson" else "text/csv"
+    name = f"audit-trail.{'ndjson' if format == 'ndjson' else 'csv'}"
+    return StreamingResponse(
+        lines, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _entries(read_models: ReadModels, query: TrailQuery) -> Iterator[TrailEntry]:
+    with read_models.pool.connection() as connection, connection.transaction():
+        for row in stream_entries(connection, query):
+            yield trail_entry(row)
+
+
+def _ndjson(read_models: ReadModels, query: TrailQuery) -> Iterator[bytes]:
+    for entry in _entries(read_models, query):
+        yield orjson.dumps(entry.model_dump(mode="json", by_alias=True)) + b"\n"
+
+
+def _csv(read_models: ReadModels, query: TrailQuery) -> Iterator[str]:
+    yield _csv_line(list(CSV_HEADER))
+    for entry in _entries(read_models, query):
+        yield _csv_line(csv_values(entry.model_dump(mode="json", by_alias=True)))
+
+
+def _csv_line(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()

@@ -1,0 +1,55 @@
+"""Response models of the account trail (``GET /audit/events``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from api.schemas.connections import WireModel
+
+
+class TrailEntry(WireModel):
+    """One fact of one connection: who, when, what kind, which compliance fields (names)."""
+
+    connection_id: UUID
+    version: int
+    recorded_at: datetime
+    actor: str = Field(description="The user id who acted, or `provider` for provider facts.")
+    type: str = Field(
+        description="connection.requested, hosting.started, connection.connected, "
+        "connection.failed, agent.assigned, workspace.changed, active.changed, "
+        "compliance.updated, registration.changed, number.reclaimed, connection.replaced, "
+        "connection.deleted"
+    )
+    changed_fields: list[str] = Field(
+        description="For compliance.updated: the names of the fields that changed (no values)."
+    )
+
+
+class TrailPage(WireModel):
+    items: list[TrailEntry]
+    next_cursor: str | None
+
+
+def trail_entry(row: dict[str, Any]) -> TrailEntry:
+    return TrailEntry(
+        connection_id=row["connection_id"],
+        version=row["version"],
+        recorded_at=row["recorded_at"],
+        actor=row["actor"] or "provider",
+        type=row["type"],
+        changed_fields=list(row["changed_fields"]),
+    )
+
+
+CSV_HEADER = ("connectionId", "version", "recordedAt", "actor", "type", "changedFields")
+
+
+def csv_values(entry: dict[str, Any]) -> list[Any]:
+    """An entry (wire form) as a CSV row: changedFields joined by ``;``."""
+    return [
+        ";".join(entry[name]) if name == "changedFields" else entry[name] for name in CSV_HEADER
+    ]
