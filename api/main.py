@@ -24,6 +24,7 @@ from api.routes import (
     directory,
     numbers,
     ops,
+    registration,
     webhooks,
 )
 from domain.application import SmsChannels
@@ -87,6 +88,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
         connections,
         channels_table,
         compliance,
+        registration,
         countries,
         directory,
         numbers,

@@ -172,6 +172,15 @@ class RegistrationCommands(Application[UUID]):
             changed += bool(self._save_with_retry(lambda r=report: self.report_decision(r)))
         return changed
 
+    def registration_settled(self, connection_id: UUID) -> bool:
+        """True when the connection's submission needs nothing more from the worker: every
+        step done and no level in flight (or no submission, or the connection is gone)."""
+        connection = self._registering(connection_id)
+        if connection is None or connection.submission is None:
+            return True
+        levels = [connection.level(level) for level in LEVELS]
+        return all(level.provider_ref and not level.in_flight for level in levels)
+
     # --- the provider's reports (webhooks and polls) ----------------------------------------
 
     def report_decision(self, fact: RegistrationReported) -> list[Aggregate]:
