@@ -80,14 +80,14 @@ class FlakyRegistrationProvider(SandboxProvider, NumberProvider):
 
     def __init__(self, failures: int = 0, error: ProviderError | None = None) -> None:
         super().__init__()
-        self.failures = failures
+        self.failures_left = failures
         self.error = error or ProviderUnavailableError(1)
         self.calls: list[str] = []
 
     def _maybe_fail(self, step: str) -> None:
         self.calls.append(step)
-        if self.failures > 0:
-            self.failures -= 1
+        if self.failures_left > 0:
+            self.failures_left -= 1
             raise self.error
 
     def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
