@@ -91,7 +91,8 @@ class RegistrationWorker:
             if tracked.retry_at <= self._clock():
                 self._work_on(connection_id, tracked, report)
         report.tracked = len(self.tracked)
-        log.info(
+        busy = report.steps or report.polled_changes or report.provider_errors
+        (log.info if busy else log.debug)(
             "registration_pass",
             position=self._position,
             steps=report.steps,
