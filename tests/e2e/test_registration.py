@@ -204,3 +204,16 @@ def test_a_webhook_about_an_unknown_registration_is_acknowledged_and_ignored(
     )
     delivered = service.deliver(event)
     assert (delivered.status_code, delivered.json()["outcome"]) == (200, "ignored")
+
+
+def test_the_openapi_document_describes_registration(service: Service) -> None:
+    document = service.http.get("/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    operations = paths["/channels/sms/connections/{connection_id}/registration"]
+    assert {"202", "409", "412", "422", "428"} <= set(operations["post"]["responses"])
+    assert "get" in operations
+    fields = {"status", "submittedVersion", "submittedBy", "changedSinceSubmission", "brand",
+              "campaign", "number", "timeline"}  # fmt: skip
+    assert fields <= set(schemas["RegistrationOut"]["properties"])
+    assert "identityStatus" in schemas["BrandLevelOut"]["properties"]
+    assert "registration" in schemas["ComplianceHistoryOut"]["properties"]
