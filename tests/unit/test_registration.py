@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +21,7 @@ from domain.errors import (
     RegistrationNotRequiredError,
     RegistrationUnchangedError,
 )
+from domain.preflight import preflight
 from domain.providers import ProviderEvent, RegistrationReported
 from domain.registration_levels import LEVEL_STATUSES, LevelState, derive_status
 from domain.registrations import LevelRegistration
@@ -366,3 +369,8 @@ def test_replaying_the_events_gives_the_state_that_made_them(app: SmsChannels) -
     for event in app.events.get(brand.id):
         again = event.mutate(again)
     assert (again.state, again.connection_ids) == (brand.state, brand.connection_ids)
+
+
+def test_the_readme_tours_example_payload_passes_the_preflight() -> None:
+    example = Path(__file__).parents[2] / "docs" / "example-compliance.json"
+    assert preflight(json.loads(example.read_text())).ready
