@@ -247,11 +247,14 @@ class SmsConnection(Aggregate):
         reason: str | None,
         provider_ref: str | None,
     ) -> None:
-        """A provider reported the brand/campaign registration status. The only way the
-        status changes: operator edits never touch it."""
+        """A provider reported the registration status of the whole connection (a number
+        registered outside this service). Operator edits never touch it. Records nothing
+        once a submission was made here: then only its levels' reports count."""
         self._check_live()
         if status not in REGISTRATION_STATUSES:
             raise InvalidRegistrationStatusError()
+        if self.submission is not None:
+            return
         self._registration_status_changed(
             status=cast(RegistrationStatus, status),
             raw_status=_cleaned(raw_status),
