@@ -298,6 +298,14 @@ class SmsChannels(RegistrationCommands):
         def decide(connection: SmsConnection) -> list[Aggregate]:
             return self.submit_decision(connection, by=by, others=others)
 
+        for _ in range(MAX_ATTEMPTS - 1):
+            try:
+                return self._change(account_id, connection_id, expected_version, decide)
+            except VersionConflictError:
+                # A shared brand or campaign registration was written concurrently (another
+                # connection submitted): decide again, unless this connection itself moved.
+                if self._load(account_id, connection_id).version != expected_version:
+                    raise
         return self._change(account_id, connection_id, expected_version, decide)
 
     def delete(

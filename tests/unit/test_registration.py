@@ -374,3 +374,28 @@ def test_replaying_the_events_gives_the_state_that_made_them(app: SmsChannels) -
 def test_the_readme_tours_example_payload_passes_the_preflight() -> None:
     example = Path(__file__).parents[2] / "docs" / "example-compliance.json"
     assert preflight(json.loads(example.read_text())).ready
+
+
+def test_a_concurrent_write_of_the_shared_brand_is_decided_again(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another connection's submission saves the shared brand between this one's read and
+    # its save: the submit decides again on the fresh brand instead of answering 412.
+    account = unique_account()
+    first, second = connected(app, account), connected(app, account)
+    decide = app.submit_decision
+    raced: list[bool] = []
+
+    def racing(connection: Any, **kwargs: Any) -> Any:
+        decided = decide(connection, **kwargs)
+        if not raced:
+            raced.append(True)
+            submit(app, account, first)
+        return decided
+
+    monkeypatch.setattr(app, "submit_decision", racing)
+    submit(app, account, second)
+    one, two = (app.get_connection(account, i).submission for i in (first, second))
+    assert one is not None
+    assert two is not None
+    assert one.brand_registration_id == two.brand_registration_id
