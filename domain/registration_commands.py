@@ -14,9 +14,10 @@ and never creates a second brand or campaign.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, cast
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from domain.errors import (
     InvalidTransitionError,
     PreflightFailedError,
     RegistrationNotRequiredError,
+    VersionConflictError,
 )
 from domain.ids import registration_ref_id
 from domain.preflight import preflight
@@ -52,6 +54,7 @@ from domain.registrations import (
     registration_ids,
 )
 from domain.sms_connections import SmsConnection
+from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.registration")
 
@@ -169,7 +172,7 @@ class RegistrationCommands(Application[UUID]):
                 answer.reasons,
                 answer.identity_status,
             )
-            changed += bool(self._save_with_retry(lambda r=report: self.report_decision(r)))
+            changed += bool(self._save_with_retry(partial(self.report_decision, report)))
         return changed
 
     def registration_settled(self, connection_id: UUID) -> bool:
@@ -281,7 +284,7 @@ class RegistrationCommands(Application[UUID]):
             if uses != registration.id:
                 continue
             told += _changed(
-                [connection], lambda c=connection: c.record_level(level, registration.state)
+                [connection], partial(connection.record_level, level, registration.state)
             )
         return told
 
@@ -300,8 +303,10 @@ class RegistrationCommands(Application[UUID]):
             return None
         return target
 
-    def _save_with_retry(self, decide: Any) -> int:
-        """Decide on fresh state and save; decide again on a concurrent write."""
+    def _save_with_retry(self, decide: Callable[[], list[Aggregate]]) -> int:
+        """Decide on fresh state and save; decide again on a concurrent write
+        (VersionConflictError when it keeps losing). The log position, or the head when
+        nothing changed."""
         for _ in range(SAVE_ATTEMPTS):
             changed: list[Aggregate] = decide()
             if not changed:
@@ -311,7 +316,7 @@ class RegistrationCommands(Application[UUID]):
             except RecordConflictError:
                 continue
             return max(r.notification.id for r in recordings) if recordings else self._head()
-        raise RecordConflictError("registration step kept conflicting")
+        raise VersionConflictError(None, None)
 
     def _submitted_payload(self, connection: SmsConnection) -> dict[str, Any]:
         """The compliance payload as it stood at the submitted version."""
@@ -358,7 +363,7 @@ def _check_preflight(connection: SmsConnection, others: Sequence[dict[str, Any] 
         raise PreflightFailedError(problems)
 
 
-def _changed(aggregates: list[Aggregate], change: Any) -> list[Aggregate]:
+def _changed(aggregates: list[Aggregate], change: Callable[[], None]) -> list[Aggregate]:
     """``aggregates`` if ``change()`` changed the first one's version, else []."""
     before = aggregates[0].version
     change()
@@ -366,7 +371,7 @@ def _changed(aggregates: list[Aggregate], change: Any) -> list[Aggregate]:
 
 
 def _cleaned(state: LevelState) -> LevelState:
-    from domain.text import clean_provider_text  # noqa: PLC0415
+    """``state`` with the provider's free texts through the text rule."""
 
     def text(value: str | None) -> str | None:
         return None if value is None else clean_provider_text(value, max_length=256)

@@ -35,6 +35,7 @@ from domain.registration_levels import (
     derive_status,
     reasons_of,
 )
+from domain.registrations import digest
 from domain.text import check_id, clean_provider_text
 
 REF_MAX_LENGTH = 256
@@ -493,8 +494,6 @@ class Submission:
 
 
 def _digest(compliance: dict[str, Any] | None) -> str:
-    from domain.registrations import digest  # noqa: PLC0415 (registrations imports ids only)
-
     return digest(compliance)
 
 
