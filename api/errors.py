@@ -52,6 +52,11 @@ _STATUS: dict[type[de.DomainError], tuple[int, str]] = {
     de.ProvisioningFailedError: (409, "Provisioning failed"),
     de.UnsupportedCountryError: (422, "Unsupported country"),
     de.UnknownAgentError: (422, "Unknown agent"),
+    de.RegistrationNotRequiredError: (422, "Registration not required"),
+    de.RegistrationInProgressError: (409, "Registration in progress"),
+    de.RegistrationUnchangedError: (409, "Registration unchanged"),
+    de.PreflightFailedError: (422, "Preflight failed"),
+    dp.RegistrationUnsupportedError: (501, "Not supported by the provider"),
 }
 CONNECTIONS_PATH = "/channels/sms/connections/"
 
@@ -94,6 +99,8 @@ def _domain_problem(error: de.DomainError) -> ProblemError:
             }
             for p in error.problems
         ]
+    elif isinstance(error, de.PreflightFailedError):
+        errors = [{"field": p.field, "code": p.code, "message": p.message} for p in error.problems]
     elif isinstance(error, de.InvalidTextError) and error.field is not None:
         errors = [{"field": error.field, "code": error.rule, "message": error.message}]
     elif error.field is not None:

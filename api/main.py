@@ -25,6 +25,7 @@ from api.routes import (
     directory,
     numbers,
     ops,
+    registration,
     webhooks,
 )
 from domain.application import SmsChannels
@@ -89,6 +90,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
         connections,
         channels_table,
         compliance,
+        registration,
         countries,
         directory,
         numbers,

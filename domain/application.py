@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError, Recording
 
@@ -71,9 +71,11 @@ from domain.providers import (
     ProvisionedNumber,
     ProvisioningInterruptedError,
     RegistrationChanged,
+    RegistrationReported,
     Unrecognised,
 )
 from domain.regions import require_region
+from domain.registration_commands import RegistrationCommands
 from domain.sms_connections import Mode, ReclaimReason, SmsConnection
 
 log = structlog.get_logger("domain.application")
@@ -140,7 +142,7 @@ class ProviderEventResult:
     position: int
 
 
-class SmsChannels(Application[UUID]):
+class SmsChannels(RegistrationCommands):
     """The SMS channels write model (tables ``smschannels_*`` on PostgreSQL)."""
 
     name = "SmsChannels"
@@ -278,6 +280,32 @@ class SmsChannels(Application[UUID]):
             connection.update_compliance(payload, by=by)
             return []
 
+        return self._change(account_id, connection_id, expected_version, decide)
+
+    def submit_registration(
+        self,
+        account_id: str,
+        connection_id: UUID,
+        *,
+        by: str,
+        expected_version: int,
+        others: Sequence[dict[str, Any] | None] = (),
+    ) -> CommandResult:
+        """Submit the connection's current compliance payload for 10DLC registration (see
+        ``RegistrationCommands.submit_decision`` for the refusals). The provider steps
+        happen later, in the registration worker."""
+
+        def decide(connection: SmsConnection) -> list[Aggregate]:
+            return self.submit_decision(connection, by=by, others=others)
+
+        for _ in range(MAX_ATTEMPTS - 1):
+            try:
+                return self._change(account_id, connection_id, expected_version, decide)
+            except VersionConflictError:
+                # A shared brand or campaign registration was written concurrently (another
+                # connection submitted): decide again, unless this connection itself moved.
+                if self._load(account_id, connection_id).version != expected_version:
+                    raise
         return self._change(account_id, connection_id, expected_version, decide)
 
     def delete(
@@ -671,6 +699,8 @@ class SmsChannels(Application[UUID]):
         when it changes nothing."""
         if isinstance(fact, Unrecognised):
             return None, []
+        if isinstance(fact, RegistrationReported):
+            return _primary(self.report_decision(fact))
         connection = self._holder(fact.phone_number)
         if connection is None:
             return None, []
@@ -702,7 +732,9 @@ class SmsChannels(Application[UUID]):
                 connection.reclaim(fact.reason)
                 return self._released_claim(connection)
             return []
-        if isinstance(fact, RegistrationChanged):
+        if isinstance(fact, RegistrationChanged) and connection.submission is None:
+            # A status for the whole connection (a registration made outside this service);
+            # once submitted here, only the levels' reports count.
             connection.change_registration_status(
                 fact.status,
                 raw_status=fact.raw_status,
@@ -800,6 +832,14 @@ class SmsChannels(Application[UUID]):
             position = _position(recordings) if recordings else self.current_position()
             return CommandResult(connection, position)
         raise VersionConflictError(None if retry else version_read, None)
+
+
+def _primary(changed: list[Aggregate]) -> tuple[SmsConnection | None, list[Aggregate]]:
+    """The first changed connection (the delivery names it) and everything else changed."""
+    connection = next((a for a in changed if isinstance(a, SmsConnection)), None)
+    if connection is None:
+        return None, []
+    return connection, [a for a in changed if a is not connection]
 
 
 def _position(recordings: list[Recording[UUID]]) -> int:

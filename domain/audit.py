@@ -11,13 +11,14 @@ reported as not found.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
 from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
+from domain.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
 
 _COMPLIANCE_UPDATED: type = SmsConnection.ComplianceUpdated  # type: ignore[attr-defined]
@@ -47,6 +48,9 @@ class ComplianceHistory:
     status: str
     read_at_version: int
     versions: list[ComplianceVersion]
+    # Registration facts beside the edits: submissions (with the compliance version they
+    # submitted) and what each level of the provider answered, with its reason codes.
+    registration: list[RegistrationFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def compliance_history(
         status=connection.status,
         read_at_version=connection.version,
         versions=versions,
+        registration=registration_facts(events),
     )
 
 
@@ -143,3 +148,16 @@ def _version(event: Any) -> ComplianceVersion:
         changed_fields=list(event.changed_fields),
         compliance=event.compliance,
     )
+
+
+def registration_view(
+    application: SmsChannels, connection_id: UUID, *, account_id: str
+) -> tuple[SmsConnection, list[RegistrationFact]]:
+    """The live connection of ``account_id`` and its registration facts, from one read of
+    its events (so both describe the same moment). ConnectionNotFoundError when unknown,
+    another account's, or deleted."""
+    events = list(application.events.get(connection_id))
+    connection = _connection(events, connection_id, account_id)
+    if connection.is_deleted:
+        raise ConnectionNotFoundError(connection_id)
+    return connection, registration_facts(events)

@@ -39,6 +39,8 @@ CAMPAIGN_PENDING: Final = "campaign_pending"  # submitted or pending review
 CAMPAIGN_REJECTED: Final = "campaign_rejected"
 CAMPAIGN_SUSPENDED: Final = "campaign_suspended"
 CAMPAIGN_EXPIRED: Final = "campaign_expired"
+# The provider waits on the operator (e.g. a sole proprietor's OTP confirmation).
+REGISTRATION_ACTION_REQUIRED: Final = "registration_action_required"
 
 INGESTION_REASONS: Final = (
     NOT_CONNECTED,
@@ -59,6 +61,7 @@ OUTBOUND_REASONS: Final = (
     CAMPAIGN_REJECTED,
     CAMPAIGN_SUSPENDED,
     CAMPAIGN_EXPIRED,
+    REGISTRATION_ACTION_REQUIRED,
 )
 
 _STATUS_REASONS: Final = {
@@ -74,6 +77,7 @@ _REGISTRATION_REASONS: Final = {
     "rejected": CAMPAIGN_REJECTED,
     "suspended": CAMPAIGN_SUSPENDED,
     "expired": CAMPAIGN_EXPIRED,
+    "action_required": REGISTRATION_ACTION_REQUIRED,
 }
 
 

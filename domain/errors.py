@@ -270,3 +270,53 @@ class AreaCodeNotApplicableError(InvalidAreaCodeError):
             f"Area-code search does not apply in {country}; leave the area code out.",
             field="areaCode",
         )
+
+
+class RegistrationNotRequiredError(DomainError):
+    """Raised when a registration is submitted for a number whose region's rule needs no
+    brand or campaign registration."""
+
+    code = "registration_not_required"
+
+    def __init__(self, country: str) -> None:
+        super().__init__(
+            f"Numbers of {country} need no 10DLC registration: there is nothing to submit.",
+            field="countryCode",
+        )
+
+
+class RegistrationInProgressError(DomainError):
+    """Raised when the same (unchanged) payload is submitted again while its registration
+    is still in flight at the provider."""
+
+    code = "registration_in_progress"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This payload is already being registered; wait for the provider's decision."
+        )
+
+
+class RegistrationUnchangedError(DomainError):
+    """Raised when a payload the provider already decided on is submitted again unchanged
+    (after a rejection or an approval only a changed payload can be submitted)."""
+
+    code = "registration_unchanged"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The provider already decided on this payload: change it before submitting again."
+        )
+
+
+class PreflightFailedError(DomainError):
+    """Raised when a registration is submitted while the preflight finds errors:
+    ``problems`` names each failing field and rule (never a value)."""
+
+    code = "preflight_failed"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(
+            "The compliance payload would likely be refused: fix the listed fields first."
+        )
+        self.problems = problems

@@ -35,3 +35,25 @@ def number_claim_id(e164: str) -> UUID:
 def sms_request_id(connection_id: UUID) -> UUID:
     """The id of the SMS request (Settings → SMS Requests) a connection's number request makes."""
     return uuid5(SMS_REQUESTS_NAMESPACE, str(connection_id))
+
+
+REGISTRATIONS_NAMESPACE = UUID("3c1d9a47-5e2b-4f61-9b8a-7d0e4c2f1a66")
+REGISTRATION_REFS_NAMESPACE = UUID("d84b2f10-6a3c-4e97-8c15-1f9e0b7a3d22")
+
+
+def brand_registration_id(account_id: str, identity: str) -> UUID:
+    """The brand registration of one business of one account: ``uuid5(account, identity)``
+    (identity: the EIN, or a sole proprietor's own identity fields). Connections with the
+    same brand share it."""
+    return uuid5(uuid5(REGISTRATIONS_NAMESPACE, account_id), "brand|" + identity)
+
+
+def campaign_registration_id(brand_id: UUID, content: str) -> UUID:
+    """The campaign registration of one brand and one campaign content (canonical JSON):
+    connections with the same brand and campaign share it."""
+    return uuid5(brand_id, "campaign|" + content)
+
+
+def registration_ref_id(provider: str, level: str, ref: str) -> UUID:
+    """The index entry that finds what a provider reference of ``level`` belongs to."""
+    return uuid5(REGISTRATION_REFS_NAMESPACE, f"{provider}|{level}|{ref}")

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from domain.errors import DomainError
+from domain.registration_levels import Level
 from domain.sms_connections import ReclaimReason
 
 # --- what the provider answers ----------------------------------------------------------
@@ -68,6 +69,23 @@ class HostingStatus:
     state: HostingState
     number_ref: str | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationAnswer:
+    """What the provider says about one registration object (a brand, a campaign, a
+    number's registration to a campaign): its reference, the provider's status in the
+    domain's words (None when the adapter does not know the provider's raw status: it is
+    recorded as ``pending``), the raw status, coded reasons (``code``, ``description``,
+    ``fields``), the brand's identity status, and for a campaign the reference of the
+    messaging service numbers join (``service_ref``, e.g. Twilio's MG…)."""
+
+    ref: str
+    status: str | None
+    raw_status: str | None
+    reasons: tuple[Mapping[str, Any], ...] = ()
+    identity_status: str | None = None
+    service_ref: str | None = None
 
 
 # --- the provider's refusals and failures ------------------------------------------------
@@ -151,6 +169,26 @@ class ProviderRejectedError(ProviderError):
         self.provider_code = provider_code
 
 
+class RegistrationUnsupportedError(ProviderError):
+    """Raised by an adapter that cannot register brands and campaigns (yet): the
+    registration worker leaves the submission pending and tries again later."""
+
+    code = "registration_not_supported"
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(f"The {provider} adapter cannot register 10DLC brands and campaigns yet.")
+
+
+class RegistrationNotReadyError(ProviderError):
+    """Raised when a registration step cannot start yet (e.g. the provider creates a
+    campaign only for an approved brand): the worker tries the step again later."""
+
+    code = "registration_not_ready"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
 # --- the port ------------------------------------------------------------------------------
 
 
@@ -200,6 +238,37 @@ class NumberProvider(Protocol):
 
     def hosting_status(self, order_ref: str) -> HostingStatus:
         """Where a hosting order stands."""
+        ...
+
+    # Registration (US A2P 10DLC). Each create call is idempotent per ``reference``: asked
+    # again with the same reference, the provider answers with the object it made the
+    # first time (that is what makes the worker's steps exactly-once across crashes).
+
+    def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
+        """Register the business described by ``brand`` (``smsCompliance.brand``)."""
+        ...
+
+    def create_campaign(
+        self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
+    ) -> RegistrationAnswer:
+        """Register ``campaign`` (``smsCompliance.campaign``) under brand ``brand_ref``;
+        RegistrationNotReadyError when the provider needs the brand approved first."""
+        ...
+
+    def register_number(
+        self,
+        phone_number: str,
+        number_ref: str,
+        *,
+        campaign_ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        """Register a held number (``number_ref``) to campaign ``campaign_ref``."""
+        ...
+
+    def registration_status(self, level: Level, ref: str) -> RegistrationAnswer:
+        """Where the registration object ``ref`` of ``level`` stands now (the poll)."""
         ...
 
     def close(self) -> None:
@@ -252,13 +321,34 @@ class RegistrationChanged:
 
 
 @dataclass(frozen=True)
+class RegistrationReported:
+    """The provider reports a level of a registration it knows by ``ref`` (brand BN…,
+    campaign CM…, a number's registration). ``status`` in the domain's words (None or
+    unknown: recorded as ``pending`` beside ``raw_status``)."""
+
+    level: Level
+    ref: str
+    status: str | None
+    raw_status: str | None
+    reasons: tuple[Mapping[str, Any], ...] = ()
+    identity_status: str | None = None
+
+
+@dataclass(frozen=True)
 class Unrecognised:
     """A correctly signed event the service does not act on (acknowledged, ignored)."""
 
     kind: str
 
 
-ProviderFact = HostingCompleted | HostingFailed | NumberLost | RegistrationChanged | Unrecognised
+ProviderFact = (
+    HostingCompleted
+    | HostingFailed
+    | NumberLost
+    | RegistrationChanged
+    | RegistrationReported
+    | Unrecognised
+)
 
 
 @dataclass(frozen=True)

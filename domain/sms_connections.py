@@ -7,6 +7,8 @@ library stamps ``timestamp`` when the event is created, before it is applied).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, cast, get_args
 from uuid import UUID
 
@@ -19,18 +21,28 @@ from domain.errors import (
     InvalidRegistrationStatusError,
     InvalidTransitionError,
     NotConnectedError,
+    RegistrationInProgressError,
+    RegistrationUnchangedError,
 )
 from domain.ids import sms_request_id
 from domain.phone import check_area_code, check_e164
+from domain.registration_levels import (
+    NOT_SUBMITTED,
+    SUBMITTED,
+    Level,
+    LevelState,
+    LevelStatus,
+    derive_status,
+    reasons_of,
+)
+from domain.registrations import digest
 from domain.text import check_id, clean_provider_text
 
 REF_MAX_LENGTH = 256
 
 Mode = Literal["new", "byon"]
 Status = Literal["requested", "connected", "failed", "reclaimed", "deleted"]
-RegistrationStatus = Literal[
-    "not_submitted", "submitted", "pending", "approved", "rejected", "suspended", "expired"
-]
+RegistrationStatus = LevelStatus
 ReclaimReason = Literal["reclaimed", "expired", "released"]
 REGISTRATION_STATUSES: tuple[str, ...] = get_args(RegistrationStatus)
 
@@ -115,12 +127,18 @@ class SmsConnection(Aggregate):
         self.failure_reason: str | None = None
         self.reclaim_reason: ReclaimReason | None = None
         self.compliance: dict[str, Any] | None = None
-        self.registration_status: RegistrationStatus = "not_submitted"
+        # As reported for the whole connection (RegistrationStatusChanged: a registration
+        # made outside this service, e.g. in the provider's console).
+        self.reported_registration_status: RegistrationStatus = "not_submitted"
         self.registration_raw_status: str | None = None
         self.registration_reason: str | None = None
         self.registration_ref: str | None = None
-        self.changed_since_submission = False
+        self._changed_since_reported = False
         self.replaced_by: UUID | None = None
+        # A submission made here, and where its three levels stand.
+        self.submission: Submission | None = None
+        self.levels: dict[str, LevelState] = {}
+        self._derived_registration_status: RegistrationStatus = "not_submitted"
 
     # --- queries -------------------------------------------------------------------------
 
@@ -132,6 +150,27 @@ class SmsConnection(Aggregate):
     @property
     def is_deleted(self) -> bool:
         return self.status == "deleted"
+
+    @property
+    def registration_status(self) -> RegistrationStatus:
+        """The connection's registration status: derived from the levels of its submission
+        (``domain.registration_levels.derive_status``), or as the provider reported it for
+        the whole connection when nothing was submitted here."""
+        if self.submission is None:
+            return self.reported_registration_status
+        return self._derived_registration_status
+
+    @property
+    def changed_since_submission(self) -> bool:
+        """True when the compliance payload differs from the one submitted (or, for a
+        status reported from outside, was edited since that report)."""
+        if self.submission is None:
+            return self._changed_since_reported
+        return _digest(self.compliance) != self.submission.digest
+
+    def level(self, level: Level) -> LevelState:
+        """Where ``level`` of the current submission stands."""
+        return self.levels.get(level, NOT_SUBMITTED)
 
     def _check_live(self) -> None:
         if self.is_deleted:
@@ -209,11 +248,14 @@ class SmsConnection(Aggregate):
         reason: str | None,
         provider_ref: str | None,
     ) -> None:
-        """A provider reported the brand/campaign registration status. The only way the
-        status changes: operator edits never touch it."""
+        """A provider reported the registration status of the whole connection (a number
+        registered outside this service). Operator edits never touch it. Records nothing
+        once a submission was made here: then only its levels' reports count."""
         self._check_live()
         if status not in REGISTRATION_STATUSES:
             raise InvalidRegistrationStatusError()
+        if self.submission is not None:
+            return
         self._registration_status_changed(
             status=cast(RegistrationStatus, status),
             raw_status=_cleaned(raw_status),
@@ -229,12 +271,108 @@ class SmsConnection(Aggregate):
         reason: str | None,
         provider_ref: str | None,
     ) -> None:
-        self.registration_status = status
+        self.reported_registration_status = status
         self.registration_raw_status = raw_status
         self.registration_reason = reason
         self.registration_ref = provider_ref
         if status in ("submitted", "not_submitted"):
-            self.changed_since_submission = False
+            self._changed_since_reported = False
+
+    def submit_registration(
+        self,
+        *,
+        by: str,
+        at: datetime,
+        digest: str,
+        brand_registration_id: UUID,
+        campaign_registration_id: UUID,
+        brand: LevelState,
+        campaign: LevelState,
+    ) -> None:
+        """Submit the current compliance payload (digest ``digest``) for registration: only
+        a connected number; never an unchanged payload again (RegistrationInProgressError
+        while it is in flight, RegistrationUnchangedError once decided). ``brand`` and
+        ``campaign`` are where the (possibly shared) registrations stand now."""
+        self._check_live()
+        check_id(by, "sub")
+        if self.status != "connected":
+            raise InvalidTransitionError("submit the registration of", self.status)
+        if self.submission is not None and self.submission.digest == digest:
+            if self.registration_status in ("submitted", "pending", "action_required"):
+                raise RegistrationInProgressError()
+            raise RegistrationUnchangedError()
+        self._registration_submitted(
+            number=(self.submission.number + 1) if self.submission else 1,
+            compliance_version=self.version,
+            submitted_by=by,
+            submitted_at=at,
+            digest=digest,
+            brand_registration_id=brand_registration_id,
+            campaign_registration_id=campaign_registration_id,
+            brand=_level_dict(brand),
+            campaign=_level_dict(campaign),
+            registration_status=derive_status(brand, campaign, SUBMITTED),
+        )
+
+    @event("RegistrationSubmitted")
+    def _registration_submitted(
+        self,
+        number: int,
+        compliance_version: int,
+        submitted_by: str,
+        submitted_at: datetime,
+        digest: str,
+        brand_registration_id: UUID,
+        campaign_registration_id: UUID,
+        brand: dict[str, Any],
+        campaign: dict[str, Any],
+        registration_status: RegistrationStatus,
+    ) -> None:
+        self.submission = Submission(
+            number,
+            compliance_version,
+            submitted_by,
+            submitted_at,
+            digest,
+            brand_registration_id,
+            campaign_registration_id,
+        )
+        self.levels = {
+            "brand": _level_of(brand),
+            "campaign": _level_of(campaign),
+            "number": SUBMITTED,
+        }
+        self._derived_registration_status = registration_status
+
+    def record_level(self, level: Level, state: LevelState) -> None:
+        """A level of the current submission changed (a provider fact, or the provider
+        step that created it). Records nothing when nothing changed or nothing was
+        submitted here."""
+        self._check_live()
+        if self.submission is None or self.level(level) == state:
+            return
+        levels = {**self.levels, level: state}
+        derived = derive_status(levels["brand"], levels["campaign"], levels["number"])
+        self._level_changed(level=level, **_level_dict(state), registration_status=derived)
+
+    @event("RegistrationLevelChanged")
+    def _level_changed(
+        self,
+        level: Level,
+        status: LevelStatus,
+        raw_status: str | None,
+        provider_ref: str | None,
+        reasons: list[dict[str, Any]],
+        identity_status: str | None,
+        registration_status: RegistrationStatus,
+    ) -> None:
+        self.levels = {
+            **self.levels,
+            level: LevelState(
+                status, raw_status, provider_ref, reasons_of(reasons), identity_status
+            ),
+        }
+        self._derived_registration_status = registration_status
 
     # --- operator commands ---------------------------------------------------------------
 
@@ -307,8 +445,8 @@ class SmsConnection(Aggregate):
         self, compliance: dict[str, Any], changed_fields: list[str], updated_by: str
     ) -> None:
         self.compliance = compliance
-        if self.registration_status != "not_submitted":
-            self.changed_since_submission = True
+        if self.reported_registration_status != "not_submitted":
+            self._changed_since_reported = True
 
     def record_replacement(self, replacement_id: UUID, by: str) -> None:
         """Another connection takes this one's place (replace-number): only a reclaimed or
@@ -338,3 +476,42 @@ class SmsConnection(Aggregate):
 
 def _cleaned(text: str | None) -> str | None:
     return None if text is None else clean_provider_text(text)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submission of the compliance payload for registration: which (``number``, from
+    1), the connection version it submitted (the payload as it stood at that version), who
+    and when, the payload's digest, and the brand and campaign registrations it uses."""
+
+    number: int
+    compliance_version: int
+    submitted_by: str
+    submitted_at: datetime
+    digest: str
+    brand_registration_id: UUID
+    campaign_registration_id: UUID
+
+
+def _digest(compliance: dict[str, Any] | None) -> str:
+    return digest(compliance)
+
+
+def _level_dict(state: LevelState) -> dict[str, Any]:
+    return {
+        "status": state.status,
+        "raw_status": state.raw_status,
+        "provider_ref": state.provider_ref,
+        "reasons": [r.as_dict() for r in state.reasons],
+        "identity_status": state.identity_status,
+    }
+
+
+def _level_of(stored: dict[str, Any]) -> LevelState:
+    return LevelState(
+        stored["status"],
+        stored.get("raw_status"),
+        stored.get("provider_ref"),
+        reasons_of(stored.get("reasons")),
+        stored.get("identity_status"),
+    )

@@ -49,6 +49,8 @@ TYPES: dict[str, tuple[str, str | None]] = {
     "ActiveChanged": ("active.changed", "changed_by"),
     "ComplianceUpdated": ("compliance.updated", "updated_by"),
     "RegistrationStatusChanged": ("registration.changed", None),
+    "RegistrationSubmitted": ("registration.submitted", "submitted_by"),
+    "RegistrationLevelChanged": ("registration.changed", None),
     "NumberReclaimed": ("number.reclaimed", None),
     "Replaced": ("connection.replaced", "replaced_by"),
     "ConnectionDeleted": ("connection.deleted", "deleted_by"),

@@ -129,6 +129,9 @@ def _apply_change(row: Row, name: str, event: Any) -> None:
         row["compliance_total"] = progress.total_sections
     elif name == "RegistrationStatusChanged":
         row["registration_status"] = event.status
+    elif name in ("RegistrationSubmitted", "RegistrationLevelChanged"):
+        # Derived from the three levels by the aggregate (one rule), stored on the event.
+        row["registration_status"] = event.registration_status
     elif name == "Replaced":
         row["replaced_by"] = event.replacement_id
 

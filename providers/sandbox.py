@@ -52,14 +52,26 @@ from domain.providers import (
     ProviderFact,
     ProviderUnavailableError,
     ProvisionedNumber,
+    RegistrationAnswer,
     RegistrationChanged,
+    RegistrationReported,
     Unrecognised,
     WebhookPayloadError,
     WebhookRejectedError,
     WebhookRequest,
     WebhookStaleError,
 )
+from domain.registration_levels import LEVELS, Level
 from domain.sms_connections import REGISTRATION_STATUSES, ReclaimReason
+from providers.sandbox_registrations import SCHEMA as REGISTRATION_SCHEMA
+from providers.sandbox_registrations import (
+    MemoryRegistrations,
+    PostgresRegistrations,
+    RegistrationLedger,
+    SandboxRegistration,
+    new_ref,
+    now,
+)
 
 PROVIDER_NAME = "sandbox"
 SIGNATURE_HEADER = "X-Sandbox-Signature"
@@ -345,8 +357,12 @@ class PostgresLedger:
         import psycopg  # noqa: PLC0415 (only the migrate path)
 
         with psycopg.connect(conninfo, autocommit=True) as connection:
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *REGISTRATION_SCHEMA):
                 connection.execute(statement)
+
+    def pool(self) -> ConnectionPool:
+        """The ledger's pool (the sandbox's registrations table shares it)."""
+        return self._pool
 
     def acquire(self, number: HeldNumber, country: str) -> bool:
         with self._pool.connection() as connection:
@@ -485,9 +501,16 @@ class SandboxProvider:
         self,
         ledger: SandboxLedger | None = None,
         failures: SandboxFailures | None = None,
+        *,
+        registrations: RegistrationLedger | None = None,
+        auto_approve_after: float | None = None,
     ) -> None:
         self.ledger: SandboxLedger = ledger or MemoryLedger()
         self.failures = failures or SandboxFailures()
+        if registrations is None and isinstance(self.ledger, PostgresLedger):
+            registrations = PostgresRegistrations(self.ledger.pool)
+        self.registrations: RegistrationLedger = registrations or MemoryRegistrations()
+        self.auto_approve_after = auto_approve_after
 
     # --- the port ------------------------------------------------------------------------
 
@@ -569,6 +592,84 @@ class SandboxProvider:
             return HostingStatus("failed", reason=order.reason or f"The order was {order.state}.")
         return HostingStatus("pending")
 
+    # --- registration (US A2P 10DLC) -----------------------------------------------------
+
+    def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
+        """A brand (``BN…``), pending review; the same one again for ``reference``."""
+        self.check_available()
+        candidate = SandboxRegistration(
+            new_ref("BN"), "brand", reference, None, None, None, "pending", created_at=now()
+        )
+        return _answer(self.registrations.create(candidate))
+
+    def create_campaign(
+        self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
+    ) -> RegistrationAnswer:
+        """A campaign (``CM…``) with its messaging service (``MG…``), pending review (the
+        sandbox does not wait for the brand's approval)."""
+        self.check_available()
+        candidate = SandboxRegistration(
+            new_ref("CM"), "campaign", reference, brand_ref, None, new_ref("MG"), "pending",
+            created_at=now(),
+        )  # fmt: skip
+        return _answer(self.registrations.create(candidate))
+
+    def register_number(
+        self,
+        phone_number: str,
+        number_ref: str,
+        *,
+        campaign_ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        """The number joins the campaign's service (``MG…/PN…``), pending provisioning."""
+        self.check_available()
+        candidate = SandboxRegistration(
+            f"{service_ref or campaign_ref}/{number_ref}", "number", reference, campaign_ref,
+            phone_number, None, "pending", created_at=now(),
+        )  # fmt: skip
+        return _answer(self.registrations.create(candidate))
+
+    def registration_status(self, level: Level, ref: str) -> RegistrationAnswer:
+        """Where an object stands; with auto-approval, a pending one old enough is
+        approved now."""
+        self.check_available()
+        found = self.registrations.get(ref)
+        if found is None:
+            return RegistrationAnswer(ref, None, "UNKNOWN")
+        wait = self.auto_approve_after
+        if wait is not None and found.status == "pending" and now() - found.created_at >= wait:
+            self.registrations.set_status(ref, "approved", None, None)
+            found = self.registrations.get(ref) or found
+        return _answer(found)
+
+    def decide_registration(
+        self,
+        phone_number: str,
+        status: str,
+        *,
+        level: Level | None = None,
+        code: str | None = None,
+        reason: str | None = None,
+    ) -> list[SandboxWebhook]:
+        """The provider decides the registration of ``phone_number``'s newest submission:
+        one level, or every level (brand, campaign, number) when ``level`` is None. Returns
+        one ``registration.level_changed`` event per level. SandboxError when the sandbox
+        holds no registration of the number yet."""
+        number = self.registrations.latest_number(phone_number)
+        campaign = self.registrations.get(number.parent_ref or "") if number else None
+        brand = self.registrations.get(campaign.parent_ref or "") if campaign else None
+        if number is None or campaign is None or brand is None:
+            raise SandboxError("the sandbox holds no registration of this number yet")
+        chosen = {"brand": brand, "campaign": campaign, "number": number}
+        events = []
+        for name in [level] if level else list(LEVELS):
+            self.registrations.set_status(chosen[name].ref, status, code, reason)
+            decided = self.registrations.get(chosen[name].ref) or chosen[name]
+            events.append(SandboxWebhook.new("registration.level_changed", _level_data(decided)))
+        return events
+
     def close(self) -> None:
         self.ledger.close()
 
@@ -648,6 +749,42 @@ class SandboxProvider:
         return any(
             country == c and _area_code(phone_number) == area for c, area in self.failures.sold_out
         )
+
+
+def _answer(found: SandboxRegistration) -> RegistrationAnswer:
+    return RegistrationAnswer(
+        ref=found.ref,
+        status=found.status,
+        raw_status=found.raw_status,
+        reasons=_reasons(found),
+        identity_status=_identity(found),
+        service_ref=found.service_ref,
+    )
+
+
+def _reasons(found: SandboxRegistration) -> tuple[dict[str, Any], ...]:
+    if found.code is None and found.reason is None:
+        return ()
+    description = found.reason or f"The provider answered with code {found.code}."
+    return ({"code": found.code or "", "description": description, "fields": []},)
+
+
+def _identity(found: SandboxRegistration) -> str | None:
+    if found.level != "brand":
+        return None
+    return "VERIFIED" if found.status == "approved" else "UNVERIFIED"
+
+
+def _level_data(found: SandboxRegistration) -> dict[str, Any]:
+    return {
+        "level": found.level,
+        "ref": found.ref,
+        "phoneNumber": found.phone_number,
+        "status": found.status,
+        "rawStatus": found.raw_status,
+        "reasons": list(_reasons(found)),
+        "identityStatus": _identity(found),
+    }
 
 
 def _inventory(country: str, area: str) -> list[str]:
@@ -836,7 +973,30 @@ def _fact(kind: str, data: Mapping[str, Any]) -> ProviderFact:
             data.get("reason"),
             data.get("registrationRef"),
         )
+    if kind == "registration.level_changed":
+        return _level_fact(data)
     return Unrecognised(kind)
+
+
+def _level_fact(data: Mapping[str, Any]) -> RegistrationReported:
+    """A ``registration.level_changed`` event; the status is passed on as reported (an
+    unknown one is recorded raw and counted as pending by the domain)."""
+    text = _text(data)
+    level = text("level")
+    if level not in LEVELS:
+        raise ValueError(level)
+    reasons = data.get("reasons") or []
+    if not isinstance(reasons, list) or not all(isinstance(r, dict) for r in reasons):
+        raise TypeError("reasons")
+    raw, identity = data.get("rawStatus"), data.get("identityStatus")
+    return RegistrationReported(
+        level,
+        text("ref"),
+        text("status"),
+        raw if isinstance(raw, str) else None,
+        tuple(reasons),
+        identity if isinstance(identity, str) else None,
+    )
 
 
 def _text(data: Mapping[str, Any]) -> Callable[[str], str]:

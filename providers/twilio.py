@@ -49,10 +49,13 @@ from domain.providers import (
     ProviderRejectedError,
     ProviderUnavailableError,
     ProvisionedNumber,
+    RegistrationAnswer,
+    RegistrationUnsupportedError,
     Unrecognised,
     WebhookRejectedError,
     WebhookRequest,
 )
+from domain.registration_levels import Level
 
 log = structlog.get_logger("providers.twilio")
 
@@ -234,6 +237,32 @@ class TwilioProvider:
         if status == "failed":
             return HostingStatus("failed", reason=order.get("failure_reason") or "Hosting failed.")
         return HostingStatus("pending")
+
+    # --- registration (US A2P 10DLC): TrustHub and A2P calls come with issue 13 ----------
+    # Until then each call raises RegistrationUnsupportedError: the registration worker
+    # leaves the submission pending (never a 500, never a false "approved").
+
+    def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
+        raise RegistrationUnsupportedError(self.name)
+
+    def create_campaign(
+        self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
+    ) -> RegistrationAnswer:
+        raise RegistrationUnsupportedError(self.name)
+
+    def register_number(
+        self,
+        phone_number: str,
+        number_ref: str,
+        *,
+        campaign_ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        raise RegistrationUnsupportedError(self.name)
+
+    def registration_status(self, level: Level, ref: str) -> RegistrationAnswer:
+        raise RegistrationUnsupportedError(self.name)
 
     def close(self) -> None:
         self._client.close()

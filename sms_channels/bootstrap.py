@@ -19,11 +19,28 @@ def build_provider(settings: Settings) -> NumberProvider:
     created here, once."""
     if settings.sms_provider == "twilio":
         return TwilioProvider(twilio_config(settings))
+    auto = auto_approve_after(settings)
     if settings.persistence == "postgres" and settings.database_url:
         if settings.create_tables:
             PostgresLedger.create_tables(settings.database_url)
-        return SandboxProvider(PostgresLedger(settings.database_url))
-    return SandboxProvider()
+        return SandboxProvider(PostgresLedger(settings.database_url), auto_approve_after=auto)
+    return SandboxProvider(auto_approve_after=auto)
+
+
+def auto_approve_after(settings: Settings) -> float | None:
+    """Seconds after which the sandbox approves a registration object by itself
+    (``SANDBOX_REGISTRATION_AUTO=approve``), None when it waits to be told."""
+    if settings.sandbox_registration_auto != "approve":
+        return None
+    return settings.sandbox_registration_auto_seconds
+
+
+def registration_poll_seconds(settings: Settings) -> float:
+    """How often the registration worker polls levels in flight: the reconcile interval,
+    or as often as the sandbox's auto-approval can change them."""
+    auto = auto_approve_after(settings)
+    interval = settings.reconcile_interval_seconds
+    return interval if auto is None else min(interval, max(auto, 1.0))
 
 
 def twilio_config(settings: Settings) -> TwilioConfig:

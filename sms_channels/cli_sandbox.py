@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from domain.registration_levels import Level
 from domain.sms_connections import REGISTRATION_STATUSES
 from providers.sandbox import (
     PostgresLedger,
@@ -53,7 +54,7 @@ def _sandbox() -> Iterator[tuple[SandboxProvider, Settings]]:
 
 
 def _act(
-    action: Callable[[SandboxProvider], SandboxWebhook],
+    action: Callable[[SandboxProvider], SandboxWebhook | list[SandboxWebhook]],
     *,
     url: str | None,
     times: int = 1,
@@ -62,11 +63,13 @@ def _act(
     """Make the provider-side change, then deliver its event (``times`` times)."""
     with _sandbox() as (provider, settings):
         try:
-            event = action(provider)
+            made = action(provider)
         except SandboxError as error:
             typer.echo(f"sandbox: {error}", err=True)
             raise typer.Exit(code=1) from None
-        typer.echo(f"{event.type} {event.id}")
+        events = made if isinstance(made, list) else [made]
+        for event in events:
+            typer.echo(f"{event.type} {event.id}")
         if not deliver:
             return
         secret = settings.sandbox_webhook_secret
@@ -76,11 +79,12 @@ def _act(
             url or f"http://{settings.host}:{settings.port}", secret.get_secret_value()
         )
         try:
-            for _ in range(times):
-                response = sender.send(event)
-                typer.echo(f"{response.status_code} {response.text}")
-                if response.status_code >= 300:
-                    raise typer.Exit(code=1)
+            for event in events:
+                for _ in range(times):
+                    response = sender.send(event)
+                    typer.echo(f"{response.status_code} {response.text}")
+                    if response.status_code >= 300:
+                        raise typer.Exit(code=1)
         finally:
             sender.close()
 
@@ -124,17 +128,37 @@ def reclaim(
 def registration(
     phone_number: str,
     status: Annotated[str, typer.Option(help=" | ".join(REGISTRATION_STATUSES))],
-    raw_status: Annotated[str | None, typer.Option(help="The provider's own status.")] = None,
+    level: Annotated[
+        Level | None,
+        typer.Option(help="Decide one level (brand | campaign | number); default: every level."),
+    ] = None,
+    code: Annotated[
+        str | None, typer.Option(help="The provider's reason code, e.g. 30892.")
+    ] = None,
+    raw_status: Annotated[
+        str | None, typer.Option(help="The provider's own status (whole-connection event).")
+    ] = None,
     reason: Annotated[str | None, typer.Option(help="E.g. why it was rejected.")] = None,
     url: Url = None,
     times: Times = 1,
+    webhook: Deliver = True,
 ) -> None:
-    """The brand/campaign registration of the number changed
-    (``registration.status_changed``)."""
-    _act(
-        lambda p: p.registration_changed(
+    """The provider decides the number's 10DLC registration: each level
+    (``registration.level_changed``, the level's reference, ``--code`` and ``--reason`` as
+    a coded reason) of the newest submission the sandbox holds for the number. For a
+    number with no registration in the sandbox (registered outside this service) and no
+    ``--level``: the whole-connection ``registration.status_changed`` of before."""
+
+    def decide(provider: SandboxProvider) -> SandboxWebhook | list[SandboxWebhook]:
+        try:
+            return provider.decide_registration(
+                phone_number, status, level=level, code=code, reason=reason
+            )
+        except SandboxError:
+            if level is not None:
+                raise
+        return provider.registration_changed(
             phone_number, status, raw_status=raw_status, reason=reason
-        ),
-        url=url,
-        times=times,
-    )
+        )
+
+    _act(decide, url=url, times=times, deliver=webhook)

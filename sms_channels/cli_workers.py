@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sms_channels.bootstrap import build_application
+from sms_channels.bootstrap import build_application, registration_poll_seconds
 from sms_channels.cli_projections import run_projection_workers
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
@@ -66,6 +66,22 @@ def reconcile(
         interval_seconds=interval or settings.reconcile_interval_seconds,
         pending_after_seconds=settings.reconcile_pending_after_seconds,
         once=once,
+    )
+
+
+@worker_app.command("registration")
+def registration() -> None:
+    """Carry submitted 10DLC registrations to the provider (brand → campaign → number),
+    each step recorded before the next; poll levels in flight. SIGTERM: stop after the
+    current step."""
+    from workers.registration import main  # noqa: PLC0415 (keeps `--help` fast)
+
+    settings = with_local_defaults(Settings())
+    configure_logging(settings.log_level, settings.log_format)
+    main(
+        build_application(settings),
+        interval_seconds=settings.registration_interval_seconds,
+        poll_seconds=registration_poll_seconds(settings),
     )
 
 

@@ -1,5 +1,6 @@
 """The workers that ``sms-channels run`` starts beside the API in one process: the
-projections, the analytics relay, the agents-topic consumer and the provider reconcile,
+projections, the analytics relay, the agents-topic consumer, the provider reconcile and the
+registration worker,
 on the configured Kafka or, when KAFKA_BOOTSTRAP_SERVERS is unset, on an embedded tansu
 broker. Production runs each as its own ``sms-channels worker …`` process instead."""
 
@@ -11,12 +12,13 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 from projections.registry import PROJECTIONS
-from sms_channels.bootstrap import build_application
+from sms_channels.bootstrap import build_application, registration_poll_seconds
 from sms_channels.settings import Settings
 from workers.analytics_relay import AnalyticsRelay
 from workers.directory_consumer import DirectoryConsumer
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
+from workers.registration import RegistrationWorker
 
 
 @contextmanager
@@ -57,6 +59,16 @@ def background_workers(settings: Settings) -> Iterator[str]:
         thread = threading.Thread(
             target=reconciler.run_forever,
             args=(stop, settings.reconcile_interval_seconds),
+            daemon=True,
+        )
+        thread.start()
+        stack.callback(thread.join, 10)
+        registrations = RegistrationWorker(
+            application, poll_interval_seconds=registration_poll_seconds(settings)
+        )
+        thread = threading.Thread(
+            target=registrations.run_forever,
+            args=(stop, settings.registration_interval_seconds),
             daemon=True,
         )
         thread.start()

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     # stay without a provider outcome before it is finished or failed.
     reconcile_interval_seconds: float = Field(default=60.0, gt=0)
     reconcile_pending_after_seconds: float = Field(default=300.0, gt=0)
+    # The registration worker: how often it looks for provider steps to take.
+    registration_interval_seconds: float = Field(default=2.0, gt=0)
+    # The sandbox provider approves each registration object this long after it was made
+    # (``approve``; demos only): otherwise submissions stay pending until told.
+    sandbox_registration_auto: Literal["off", "approve"] = "off"
+    sandbox_registration_auto_seconds: float = Field(default=5.0, ge=0)
     # Per-account token buckets on the routes that cost money at the provider (0 = off).
     rate_limit_search_per_minute: int = Field(default=60, ge=0)
     rate_limit_connect_per_minute: int = Field(default=10, ge=0)

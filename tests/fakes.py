@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from domain.providers import (
     HostingOrder,
     NumberProvider,
     ProviderError,
+    ProviderUnavailableError,
     ProvisionedNumber,
+    RegistrationAnswer,
 )
 from providers.sandbox import SandboxFailures, SandboxLedger, SandboxProvider
 
@@ -68,3 +71,31 @@ class CrashingProvider(SandboxProvider, NumberProvider):
         if self.crash == "after":
             raise SimulatedCrash
         return bought
+
+
+class FlakyRegistrationProvider(SandboxProvider, NumberProvider):
+    """The sandbox, except that the next ``failures`` registration create calls raise
+    ``error`` (default: the provider is unavailable), and every create call is counted in
+    ``calls`` (including the failing ones)."""
+
+    def __init__(self, failures: int = 0, error: ProviderError | None = None) -> None:
+        super().__init__()
+        self.failures_left = failures
+        self.error = error or ProviderUnavailableError(1)
+        self.calls: list[str] = []
+
+    def _maybe_fail(self, step: str) -> None:
+        self.calls.append(step)
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            raise self.error
+
+    def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
+        self._maybe_fail("brand")
+        return super().create_brand(brand, reference=reference)
+
+    def create_campaign(
+        self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
+    ) -> RegistrationAnswer:
+        self._maybe_fail("campaign")
+        return super().create_campaign(campaign, brand_ref=brand_ref, reference=reference)

@@ -52,7 +52,8 @@ _ENDED = frozenset(
         SmsConnection.ConnectionDeleted,  # type: ignore[attr-defined]
     )
 )
-TOPICS = (_REQUESTED, _HOSTING, _CONNECTED, *sorted(_ENDED))
+_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)  # type: ignore[attr-defined]
+TOPICS = (_REQUESTED, _HOSTING, _CONNECTED, _SUBMITTED, *sorted(_ENDED))
 
 
 @dataclass
@@ -76,6 +77,7 @@ class PassReport:
     hosting_started: int = 0
     reclaimed: int = 0
     released: int = 0
+    registration_changes: int = 0
     provider_unavailable: bool = False
 
 
@@ -96,6 +98,7 @@ class Reconciler:
         self._batch_size = batch_size
         self._position = 0
         self._tracked: dict[UUID, Tracked] = {}
+        self._registering: set[UUID] = set()
 
     def run_once(self) -> PassReport:
         """One pass: catch up with the log, settle pending requests, compare holdings."""
@@ -104,6 +107,7 @@ class Reconciler:
         try:
             self._settle_pending(report)
             self._compare_holdings(report)
+            self._poll_registrations(report)
         except ProviderUnavailableError:
             report.provider_unavailable = True
         log.info("reconcile_pass", position=self._position, **vars(report))
@@ -141,6 +145,10 @@ class Reconciler:
         connection_id = UUID(str(notification.originator_id))
         if topic in _ENDED:
             self._tracked.pop(connection_id, None)
+            self._registering.discard(connection_id)
+            return
+        if topic == _SUBMITTED:
+            self._registering.add(connection_id)
             return
         event = self.application.mapper.to_domain_event(notification)
         if topic == _REQUESTED:
@@ -210,6 +218,21 @@ class Reconciler:
         return tracked is not None and (
             tracked.status == "requested" or tracked.provider_ref == number.ref
         )
+
+    # --- 4. registrations in flight -------------------------------------------------------
+
+    def _poll_registrations(self, report: PassReport) -> None:
+        """Ask the provider about the levels still in flight (what webhooks did not
+        report); a settled submission is no longer polled."""
+        for connection_id in sorted(self._registering):
+            try:
+                report.registration_changes += self.application.poll_registration(connection_id)
+            except ProviderUnavailableError:
+                raise
+            except DomainError as error:
+                log.info("reconcile_skipped", connection_id=str(connection_id), code=error.code)
+            if self.application.registration_settled(connection_id):
+                self._registering.discard(connection_id)
 
     # --- mechanics -----------------------------------------------------------------------
 

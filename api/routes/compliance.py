@@ -111,14 +111,14 @@ def get_preflight(
     carrier or registry approval."""
     connection = application.get_connection(principal.account_id, connection_id)
     check_workspace(application, principal, connection_id)
-    others = _other_payloads(application, read_models, principal.account_id, connection_id)
+    others = other_payloads(application, read_models, principal.account_id, connection_id)
     response.headers["ETag"] = etag(connection.version)
     return preflight_out(
         preflight(connection.compliance, country=connection.country, others=others)
     )
 
 
-def _other_payloads(
+def other_payloads(
     application: SmsChannels,
     read_models: ReadModels | None,
     account_id: str,
@@ -166,4 +166,10 @@ def get_history(
     if not point.given:
         return history_out(history)
     in_effect = version_as_of(history, point)
-    return history_out(history, [in_effect] if in_effect is not None else [])
+    facts = [
+        f
+        for f in history.registration
+        if (point.version is None or f.version <= point.version)
+        and (point.at is None or f.at <= point.at)
+    ]
+    return history_out(history, [in_effect] if in_effect is not None else [], facts)

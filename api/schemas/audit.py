@@ -21,7 +21,8 @@ class TrailEntry(WireModel):
     type: str = Field(
         description="connection.requested, hosting.started, connection.connected, "
         "connection.failed, agent.assigned, workspace.changed, active.changed, "
-        "compliance.updated, registration.changed, number.reclaimed, connection.replaced, "
+        "compliance.updated, registration.submitted, registration.changed, number.reclaimed, "
+        "connection.replaced, "
         "connection.deleted"
     )
     changed_fields: list[str] = Field(

@@ -10,10 +10,12 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from api.schemas.registration import RegistrationFactOut, fact_out
 from domain.audit import ComplianceHistory, ComplianceVersion
 from domain.compliance import empty_compliance
 from domain.compliance_progress import compliance_progress
 from domain.preflight import PreflightReport
+from domain.registration_history import RegistrationFact
 from domain.sms_connections import SmsConnection
 
 
@@ -93,6 +95,12 @@ class ComplianceHistoryOut(_Out):
     connection_id: UUID
     status: str
     versions: list[ComplianceVersionOut]
+    registration: list[RegistrationFactOut] = Field(
+        default_factory=list,
+        description="Registration facts beside the edits, oldest first: "
+        "registration.submitted (with the compliance version submitted) and "
+        "registration.changed (what a level of the provider answered, with its codes).",
+    )
 
 
 def progress_out(payload: dict[str, Any] | None) -> ComplianceProgressOut:
@@ -154,13 +162,17 @@ def _version_out(version: ComplianceVersion) -> ComplianceVersionOut:
 
 
 def history_out(
-    history: ComplianceHistory, versions: list[ComplianceVersion] | None = None
+    history: ComplianceHistory,
+    versions: list[ComplianceVersion] | None = None,
+    facts: list[RegistrationFact] | None = None,
 ) -> ComplianceHistoryOut:
-    """The history document; ``versions`` narrows it (e.g. to the one in effect as of)."""
+    """The history document; ``versions`` and ``facts`` narrow it (e.g. to what was in
+    effect as of a point)."""
     return ComplianceHistoryOut(
         connection_id=history.connection_id,
         status=history.status,
         versions=[_version_out(v) for v in (history.versions if versions is None else versions)],
+        registration=[fact_out(f) for f in (history.registration if facts is None else facts)],
     )
 
 

@@ -216,3 +216,36 @@ def test_an_export_of_100_000_entries_runs_in_constant_memory(
     assert (small_lines, large_lines) == (1_000, 100_000)
     # 100x the entries, (nearly) the same memory: the rows are never held all at once.
     assert large_peak - small_peak < 30 * 1024, (small_peak, large_peak)
+
+
+def test_a_registration_submission_is_in_the_trail_with_its_submitter(service: Service) -> None:
+    account = unique_account()
+    created = connect(service, account)
+    location = f"/channels/sms/connections/{created['id']}"
+    example = orjson.loads(
+        (Path(__file__).parents[2] / "docs" / "example-compliance.json").read_bytes()
+    )
+    saved = service.http.put(
+        location + "/compliance",
+        json=example,
+        headers={**auth(account), "If-Match": f'"{created["version"]}"'},
+    )
+    assert saved.status_code == 200, saved.text
+    submitted = service.http.post(
+        location + "/registration",
+        json={},
+        headers={**auth(account), "If-Match": f'"{saved.json()["version"]}"'},
+    )
+    assert submitted.status_code == 202, submitted.text
+    position = submitted.json()["position"]
+    wait_for(
+        lambda: (
+            "X-Projection-Lag"
+            not in service.http.get(
+                f"/audit/events?waitFor={position}", headers=auth(account)
+            ).headers
+        ),
+        timeout=60,
+    )
+    items = trail(service, account, type="registration.submitted")["items"]
+    assert [(i["connectionId"], i["actor"]) for i in items] == [(created["id"], "u1")]

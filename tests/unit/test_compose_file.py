@@ -33,7 +33,7 @@ def resolves(words: list[str]) -> bool:
 def test_the_compose_file_runs_the_api_and_every_worker() -> None:
     commands = {tuple(s["command"]) for s in our_services().values()}
     assert {("serve",), ("migrate",), ("worker", "projections"), ("worker", "relay"),
-            ("worker", "directory")} <= commands  # fmt: skip
+            ("worker", "directory"), ("worker", "registration")} <= commands  # fmt: skip
 
 
 def test_every_command_of_our_image_exists_in_the_cli() -> None:

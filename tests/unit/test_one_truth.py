@@ -23,10 +23,16 @@ from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_a
 from domain.application import ConnectNumber, NewNumber, SmsChannels
 from domain.errors import DomainError
 from domain.ids import connection_id_for
-from domain.providers import NumberUnavailableError, ProviderError
+from domain.providers import (
+    NumberUnavailableError,
+    ProviderError,
+    ProviderEvent,
+    RegistrationReported,
+)
 from domain.serving import Spell
 from projections.agent_copies import AgentCopy
 from projections.channels_table import ChannelsTableProjection
+from tests.compliance_payloads import GOOD
 from tests.fakes import FailingProvider
 from tests.support import unique_us_number
 
@@ -85,6 +91,14 @@ steps = st.one_of(
         st.sampled_from(["submitted", "approved", "rejected", "suspended"]),
     ),
     st.tuples(st.just("compliance"), st.integers(0, 5), st.booleans()),
+    st.tuples(st.just("submit"), st.integers(0, 5)),
+    st.tuples(st.just("provider_step"), st.integers(0, 5)),
+    st.tuples(
+        st.just("level"),
+        st.integers(0, 5),
+        st.sampled_from(["brand", "campaign", "number"]),
+        st.sampled_from(["approved", "rejected", "suspended", "action_required", "UNKNOWN"]),
+    ),
     st.tuples(st.just("replace"), st.integers(0, 5)),
     st.tuples(st.just("delete"), st.integers(0, 5)),
     directory_entries,
@@ -157,6 +171,25 @@ class History:
         self.application.update_compliance(
             ACCOUNT, self._pick(index), {"brand": {"city": "SF"}, "campaign": campaign}, by="u1"
         )
+
+    def _submit(self, index: int) -> None:
+        connection_id = self._pick(index)
+        self.application.update_compliance(ACCOUNT, connection_id, GOOD, by="u1")
+        version = self.application.get_connection(ACCOUNT, connection_id).version
+        self.application.submit_registration(
+            ACCOUNT, connection_id, by="u1", expected_version=version
+        )
+
+    def _provider_step(self, index: int) -> None:
+        self.application.advance_registration(self._pick(index))
+
+    def _level(self, index: int, level: str, status: str) -> None:
+        connection = self.application.get_connection(ACCOUNT, self._pick(index))
+        ref = connection.level(level).provider_ref  # type: ignore[arg-type]
+        if ref is not None:
+            fact = RegistrationReported(level, ref, status, status)  # type: ignore[arg-type]
+            event = ProviderEvent("sandbox", f"evt_{next(self.keys)}", fact)
+            self.application.record_provider_event(event)
 
     def _replace(self, index: int) -> None:
         number = NewNumber("new", "US", None, unique_us_number(), "u1", f"k{next(self.keys)}")

@@ -15,6 +15,7 @@ from domain.providers import (
     NumberLost,
     ProviderFact,
     RegistrationChanged,
+    RegistrationReported,
     Unrecognised,
     WebhookPayloadError,
     WebhookRejectedError,
@@ -180,3 +181,28 @@ def test_a_signed_body_not_in_the_documented_shape_is_a_payload_error(document: 
 def test_signed_garbage_is_a_payload_error() -> None:
     with pytest.raises(WebhookPayloadError):
         verifier().verify(request(b"\xff\xfe", sign(SECRET, b"\xff\xfe", NOW)))
+
+
+def test_a_level_change_reads_as_a_registration_report() -> None:
+    reasons = [{"code": "30892", "description": "Shortened URL", "fields": []}]
+    event = SandboxWebhook.new(
+        "registration.level_changed",
+        {"level": "campaign", "ref": "CM1", "status": "rejected", "rawStatus": "FAILED",
+         "reasons": reasons, "identityStatus": None},
+    )  # fmt: skip
+    fact = verifier().verify(signed(event)).fact
+    assert fact == RegistrationReported("campaign", "CM1", "rejected", "FAILED", tuple(reasons))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"level": "planet", "ref": "CM1", "status": "approved"},
+        {"level": "brand", "ref": "BN1", "status": "approved", "reasons": "30892"},
+        {"level": "brand", "status": "approved"},
+    ],
+)
+def test_a_level_change_of_the_wrong_shape_is_a_payload_error(data: dict[str, object]) -> None:
+    event = SandboxWebhook.new("registration.level_changed", data)
+    with pytest.raises(WebhookPayloadError):
+        verifier().verify(signed(event))

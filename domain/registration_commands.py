@@ -1,0 +1,382 @@
+"""Registration commands of the application (a base class of ``SmsChannels``): the operator's
+submit, the provider steps the registration worker runs, and the provider's reports
+(webhook or poll).
+
+Submitting records on the connection which compliance version was submitted, by whom, and
+which brand and campaign registrations it uses (opened, or shared, in the same
+transaction); nothing is asked of the provider inside the command. The worker then takes
+one step at a time (brand → campaign → number): it asks the provider with a reference
+derived from the registration (the provider answers a repeated request with the object it
+made the first time) and records the provider's reference as an event before the next step
+starts. A crash at any point therefore resumes at the step that has no recorded reference,
+and never creates a second brand or campaign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, cast
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import RecordConflictError
+
+from domain.errors import (
+    ConnectionNotFoundError,
+    FieldProblem,
+    InvalidTransitionError,
+    PreflightFailedError,
+    RegistrationNotRequiredError,
+    VersionConflictError,
+)
+from domain.ids import registration_ref_id
+from domain.preflight import preflight
+from domain.providers import NumberProvider, RegistrationAnswer, RegistrationReported
+from domain.regions import load_regions
+from domain.registration_levels import (
+    LEVELS,
+    Level,
+    LevelState,
+    clean_reasons,
+    clean_ref,
+    provider_status,
+)
+from domain.registrations import (
+    LevelRegistration,
+    RegistrationRef,
+    SharedLevel,
+    digest,
+    registration_ids,
+)
+from domain.sms_connections import SmsConnection
+from domain.text import clean_provider_text
+
+log = structlog.get_logger("domain.registration")
+
+REGISTERED_BY = "us_10dlc"  # the regional rule whose numbers are registered here
+SAVE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one worker step did: ``step`` (``brand``, ``campaign``, ``number``) or None
+    when nothing was left to do, and the log position after it."""
+
+    step: Level | None
+    position: int
+
+
+class RegistrationCommands(Application[UUID]):
+    """The registration half of the write model (see the module docstring)."""
+
+    provider: NumberProvider
+
+    # --- the operator's command ---------------------------------------------------------
+
+    def submit_decision(
+        self,
+        connection: SmsConnection,
+        *,
+        by: str,
+        others: Sequence[dict[str, Any] | None] = (),
+    ) -> list[Aggregate]:
+        """Decide a submission of ``connection``'s current payload (used inside the
+        application's load → decide → save): InvalidTransitionError unless connected,
+        RegistrationNotRequiredError where the region needs none, PreflightFailedError
+        while the preflight finds errors (``others``: the account's other payloads, for
+        the rules across connections), RegistrationInProgressError /
+        RegistrationUnchangedError for an unchanged payload. Returns the brand and campaign
+        registrations to save with the connection."""
+        if connection.status != "connected":
+            raise InvalidTransitionError("submit the registration of", connection.status)
+        regions = load_regions()
+        region = regions.require(connection.country)
+        if regions.registration_of(region).id != REGISTERED_BY:
+            raise RegistrationNotRequiredError(connection.country)
+        _check_preflight(connection, others)
+        compliance = connection.compliance or {}
+        brand_id, campaign_id = registration_ids(connection.account_id, compliance)
+        brand = self._shared(brand_id, "brand", connection, digest(compliance.get("brand")))
+        campaign = self._shared(campaign_id, "campaign", connection, digest(compliance))
+        connection.submit_registration(
+            by=by,
+            at=datetime.now(UTC),
+            digest=digest(compliance),
+            brand_registration_id=brand_id,
+            campaign_registration_id=campaign_id,
+            brand=brand.state,
+            campaign=campaign.state,
+        )
+        brand.link(connection.id)
+        campaign.link(connection.id)
+        return [brand, campaign]
+
+    # --- the worker's steps ---------------------------------------------------------------
+
+    def advance_registration(self, connection_id: UUID) -> StepResult:
+        """Take the next provider step of the connection's submission, if any, and record
+        its outcome. ProviderError subclasses propagate (the worker retries later)."""
+        connection = self._registering(connection_id)
+        if connection is None or connection.submission is None:
+            return StepResult(None, self._head())
+        submission = connection.submission
+        brand = self._registration(submission.brand_registration_id)
+        payload = self._submitted_payload(connection)
+        if brand.needs_provider:
+            answer = self.provider.create_brand(
+                payload.get("brand") or {}, reference=brand.step_reference
+            )
+            return StepResult("brand", self._record_created(brand.id, answer))
+        campaign = self._registration(submission.campaign_registration_id)
+        if campaign.needs_provider:
+            answer = self.provider.create_campaign(
+                payload.get("campaign") or {},
+                brand_ref=cast(str, brand.state.provider_ref),
+                reference=campaign.step_reference,
+            )
+            return StepResult("campaign", self._record_created(campaign.id, answer))
+        if connection.level("number").provider_ref is None and connection.provider_ref:
+            answer = self.provider.register_number(
+                connection.phone_number,
+                connection.provider_ref,
+                campaign_ref=cast(str, campaign.state.provider_ref),
+                service_ref=campaign.service_ref,
+                reference=f"{connection.id}.{submission.number}",
+            )
+            return StepResult("number", self._record_number(connection.id, answer))
+        return StepResult(None, self._head())
+
+    def poll_registration(self, connection_id: UUID) -> int:
+        """Ask the provider where each level of the connection's submission still in
+        flight stands, and record what changed (the webhooks' safety net). The number of
+        levels that changed."""
+        connection = self._registering(connection_id)
+        if connection is None:
+            return 0
+        changed = 0
+        for level in LEVELS:
+            state = connection.level(level)
+            if state.provider_ref is None or not state.in_flight:
+                continue
+            answer = self.provider.registration_status(level, state.provider_ref)
+            report = RegistrationReported(
+                level,
+                state.provider_ref,
+                answer.status,
+                answer.raw_status,
+                answer.reasons,
+                answer.identity_status,
+            )
+            changed += bool(self._save_with_retry(partial(self.report_decision, report)))
+        return changed
+
+    def registration_settled(self, connection_id: UUID) -> bool:
+        """True when the connection's submission needs nothing more from the worker: every
+        step done and no level in flight (or no submission, or the connection is gone)."""
+        connection = self._registering(connection_id)
+        if connection is None or connection.submission is None:
+            return True
+        levels = [connection.level(level) for level in LEVELS]
+        return all(level.provider_ref and not level.in_flight for level in levels)
+
+    # --- the provider's reports (webhooks and polls) ----------------------------------------
+
+    def report_decision(self, fact: RegistrationReported) -> list[Aggregate]:
+        """The aggregates a provider's report changes (empty: nothing to change, or a
+        reference this service does not know: acknowledged and ignored)."""
+        target = self._indexed(fact.level, fact.ref)
+        if target is None:
+            return []
+        state = LevelState(
+            provider_status(fact.status, fact.raw_status),
+            fact.raw_status,
+            fact.ref,
+            clean_reasons(fact.reasons),
+            fact.identity_status,
+        )
+        if isinstance(target, SmsConnection):
+            return _changed([target], lambda: target.record_level("number", _cleaned(state)))
+        registration = cast(LevelRegistration, target)
+        before = registration.version
+        registration.record_status(
+            state.status,
+            raw_status=state.raw_status,
+            reasons=state.reasons,
+            identity_status=state.identity_status,
+        )
+        if registration.version == before:
+            return []
+        return [registration, *self._told(registration)]
+
+    # --- mechanics --------------------------------------------------------------------------
+
+    def _shared(
+        self, registration_id: UUID, level: SharedLevel, connection: SmsConnection, payload: str
+    ) -> LevelRegistration:
+        try:
+            registration = cast(LevelRegistration, self.repository.get(registration_id))
+        except AggregateNotFoundError:
+            return LevelRegistration.open(
+                registration_id=registration_id,
+                level=level,
+                account_id=connection.account_id,
+                digest=payload,
+            )
+        registration.resubmit_if_changed(payload)
+        return registration
+
+    def _record_created(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
+        """Record the object the provider made for a brand or campaign registration (with
+        the index entry of its reference), and tell the linked connections."""
+
+        def decide() -> list[Aggregate]:
+            registration = self._registration(registration_id)
+            if not registration.needs_provider:
+                return []  # recorded meanwhile (another worker): nothing more to do
+            registration.record_created(
+                provider=self.provider.name,
+                ref=answer.ref,
+                status=provider_status(answer.status, answer.raw_status),
+                raw_status=answer.raw_status,
+                service_ref=answer.service_ref,
+                identity_status=answer.identity_status,
+            )
+            index = self._index(registration.level, answer.ref, registration.id)
+            return [registration, *index, *self._told(registration)]
+
+        return self._save_with_retry(decide)
+
+    def _record_number(self, connection_id: UUID, answer: RegistrationAnswer) -> int:
+        def decide() -> list[Aggregate]:
+            connection = self._registering(connection_id)
+            if connection is None or connection.level("number").provider_ref is not None:
+                return []
+            state = LevelState(
+                provider_status(answer.status, answer.raw_status),
+                answer.raw_status,
+                clean_ref(answer.ref),
+                clean_reasons(answer.reasons),
+            )
+            connection.record_level("number", _cleaned(state))
+            return [connection, *self._index("number", answer.ref, connection.id)]
+
+        return self._save_with_retry(decide)
+
+    def _told(self, registration: LevelRegistration) -> list[Aggregate]:
+        """The linked connections whose current submission uses ``registration``, each
+        told where it stands now (those that changed)."""
+        told: list[Aggregate] = []
+        level: Level = registration.level
+        for connection_id in registration.connection_ids:
+            connection = self._registering(connection_id)
+            if connection is None or connection.submission is None:
+                continue
+            uses = (
+                connection.submission.brand_registration_id
+                if level == "brand"
+                else connection.submission.campaign_registration_id
+            )
+            if uses != registration.id:
+                continue
+            told += _changed(
+                [connection], partial(connection.record_level, level, registration.state)
+            )
+        return told
+
+    def _index(self, level: str, ref: str, target_id: UUID) -> list[Aggregate]:
+        entry_id = registration_ref_id(self.provider.name, level, ref)
+        if self._find_any(entry_id) is not None:
+            return []
+        return [RegistrationRef.index(self.provider.name, level, ref, target_id)]
+
+    def _indexed(self, level: str, ref: str) -> Aggregate | None:
+        entry = self._find_any(registration_ref_id(self.provider.name, level, ref))
+        if not isinstance(entry, RegistrationRef):
+            return None
+        target = self._find_any(entry.target_id)
+        if isinstance(target, SmsConnection) and (target.is_deleted or level != "number"):
+            return None
+        return target
+
+    def _save_with_retry(self, decide: Callable[[], list[Aggregate]]) -> int:
+        """Decide on fresh state and save; decide again on a concurrent write
+        (VersionConflictError when it keeps losing). The log position, or the head when
+        nothing changed."""
+        for _ in range(SAVE_ATTEMPTS):
+            changed: list[Aggregate] = decide()
+            if not changed:
+                return 0
+            try:
+                recordings = self.save(*changed)
+            except RecordConflictError:
+                continue
+            return max(r.notification.id for r in recordings) if recordings else self._head()
+        raise VersionConflictError(None, None)
+
+    def _submitted_payload(self, connection: SmsConnection) -> dict[str, Any]:
+        """The compliance payload as it stood at the submitted version."""
+        submission = connection.submission
+        if submission is None or submission.compliance_version == connection.version:
+            return connection.compliance or {}
+        then = cast(
+            SmsConnection,
+            self.repository.get(connection.id, version=submission.compliance_version),
+        )
+        return then.compliance or {}
+
+    def _registering(self, connection_id: UUID) -> SmsConnection | None:
+        connection = self._find_any(connection_id)
+        if not isinstance(connection, SmsConnection) or connection.is_deleted:
+            return None
+        return connection
+
+    def _registration(self, registration_id: UUID) -> LevelRegistration:
+        registration = self._find_any(registration_id)
+        if not isinstance(registration, LevelRegistration):
+            raise ConnectionNotFoundError(registration_id)
+        return registration
+
+    def _find_any(self, aggregate_id: UUID) -> Aggregate | None:
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def _head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def _check_preflight(connection: SmsConnection, others: Sequence[dict[str, Any] | None]) -> None:
+    report = preflight(connection.compliance, country=connection.country, others=others)
+    problems = [
+        FieldProblem("smsCompliance." + f.field, f.rule, f.message)
+        for f in report.findings
+        if f.severity == "error"
+    ]
+    if problems:
+        raise PreflightFailedError(problems)
+
+
+def _changed(aggregates: list[Aggregate], change: Callable[[], None]) -> list[Aggregate]:
+    """``aggregates`` if ``change()`` changed the first one's version, else []."""
+    before = aggregates[0].version
+    change()
+    return aggregates if aggregates[0].version != before else []
+
+
+def _cleaned(state: LevelState) -> LevelState:
+    """``state`` with the provider's free texts through the text rule."""
+
+    def text(value: str | None) -> str | None:
+        return None if value is None else clean_provider_text(value, max_length=256)
+
+    return LevelState(
+        state.status, text(state.raw_status), state.provider_ref, state.reasons,
+        text(state.identity_status),
+    )  # fmt: skip

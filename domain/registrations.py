@@ -1,0 +1,215 @@
+"""Registration aggregates beside ``SmsConnection``: a brand or campaign registration at the
+provider (``LevelRegistration``, shared by every connection of the account that submitted
+the same brand, or the same brand and campaign content), and the index that finds what a
+provider reference belongs to (``RegistrationRef``, for webhooks and polls).
+
+A brand or campaign registration keeps the provider's status and reference, and the
+connections linked to it (each told of every change, see ``SmsChannels``). Its provider
+reference is recorded before any later step starts: the step that created it at the
+provider is never repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.ids import brand_registration_id, campaign_registration_id, registration_ref_id
+from domain.registration_levels import (
+    SUBMITTED,
+    LevelState,
+    LevelStatus,
+    Reason,
+    clean_ref,
+    reasons_of,
+)
+from domain.text import check_id, clean_provider_text
+
+SharedLevel = Literal["brand", "campaign"]
+# A rejected (or waiting) brand is sent again when a submission changes its payload.
+RESUBMITTABLE: frozenset[str] = frozenset({"rejected", "action_required", "expired"})
+
+
+class LevelRegistration(Aggregate):
+    """A brand or campaign registration at the provider, shared by the connections linked
+    to it. Invariants: the provider reference, once recorded, stays until a resubmission;
+    statuses change only on provider facts."""
+
+    @classmethod
+    def open(
+        cls, *, registration_id: UUID, level: SharedLevel, account_id: str, digest: str
+    ) -> LevelRegistration:
+        """A new registration (status ``submitted``) of a payload whose digest is ``digest``."""
+        check_id(account_id, "acc")
+        return cls._create(
+            cls.Opened,  # type: ignore[attr-defined]  # made by @event below
+            id=registration_id,
+            level=level,
+            account_id=account_id,
+            digest=digest,
+        )
+
+    @event("Opened")
+    def __init__(self, level: SharedLevel, account_id: str, digest: str) -> None:
+        self.level = level
+        self.account_id = account_id
+        self.digest = digest
+        self.attempt = 1
+        self.state: LevelState = SUBMITTED
+        self.provider: str | None = None
+        self.service_ref: str | None = None
+        self.connection_ids: list[UUID] = []
+
+    @property
+    def step_reference(self) -> str:
+        """What the provider keeps with the object it creates for this attempt: asking
+        again with it returns that object instead of a second one."""
+        return f"{self.id}.{self.attempt}"
+
+    @property
+    def needs_provider(self) -> bool:
+        """True while the provider has not been asked (or answered) for this attempt."""
+        return self.state.provider_ref is None
+
+    def link(self, connection_id: UUID) -> None:
+        """Connection ``connection_id`` submitted this brand/campaign. Idempotent."""
+        if connection_id not in self.connection_ids:
+            self._linked(connection_id=connection_id)
+
+    @event("ConnectionLinked")
+    def _linked(self, connection_id: UUID) -> None:
+        self.connection_ids = [*self.connection_ids, connection_id]
+
+    def resubmit_if_changed(self, digest: str) -> None:
+        """A submission with payload ``digest``: a refused registration whose payload
+        changed is sent again (a new attempt); anything else stays as it is."""
+        if digest != self.digest and self.state.status in RESUBMITTABLE:
+            self._resubmitted(digest=digest, attempt=self.attempt + 1)
+
+    @event("Resubmitted")
+    def _resubmitted(self, digest: str, attempt: int) -> None:
+        self.digest = digest
+        self.attempt = attempt
+        self.state = SUBMITTED
+        self.service_ref = None
+
+    def record_created(
+        self,
+        *,
+        provider: str,
+        ref: str,
+        status: LevelStatus,
+        raw_status: str | None,
+        service_ref: str | None = None,
+        identity_status: str | None = None,
+    ) -> None:
+        """The provider created the object of this attempt (``ref``). Idempotent."""
+        if self.state.provider_ref == ref:
+            return
+        self._created(
+            provider=provider,
+            ref=cast(str, clean_ref(ref)),
+            service_ref=clean_ref(service_ref, "serviceRef"),
+            status=status,
+            raw_status=_cleaned(raw_status),
+            identity_status=_cleaned(identity_status),
+        )
+
+    @event("ProviderRefRecorded")
+    def _created(
+        self,
+        provider: str,
+        ref: str,
+        service_ref: str | None,
+        status: LevelStatus,
+        raw_status: str | None,
+        identity_status: str | None,
+    ) -> None:
+        self.provider = provider
+        self.service_ref = service_ref
+        self.state = LevelState(status, raw_status, ref, (), identity_status)
+
+    def record_status(
+        self,
+        status: LevelStatus,
+        *,
+        raw_status: str | None,
+        reasons: tuple[Reason, ...],
+        identity_status: str | None = None,
+    ) -> None:
+        """The provider reported a status. Records nothing when nothing changed."""
+        identity = _cleaned(identity_status) or self.state.identity_status
+        new = LevelState(status, _cleaned(raw_status), self.state.provider_ref, reasons, identity)
+        if new == self.state:
+            return
+        self._status_changed(
+            status=status,
+            raw_status=new.raw_status,
+            reasons=[r.as_dict() for r in reasons],
+            identity_status=identity,
+        )
+
+    @event("StatusChanged")
+    def _status_changed(
+        self,
+        status: LevelStatus,
+        raw_status: str | None,
+        reasons: list[dict[str, Any]],
+        identity_status: str | None,
+    ) -> None:
+        self.state = LevelState(
+            status, raw_status, self.state.provider_ref, reasons_of(reasons), identity_status
+        )
+
+
+class RegistrationRef(Aggregate):
+    """Finds what a provider reference of one level belongs to: a brand or campaign
+    registration, or (number level) a connection. Keyed by provider, level and ref."""
+
+    @classmethod
+    def index(cls, provider: str, level: str, ref: str, target_id: UUID) -> RegistrationRef:
+        return cls._create(
+            cls.Indexed,  # type: ignore[attr-defined]  # made by @event below
+            id=registration_ref_id(provider, level, ref),
+            target_id=target_id,
+        )
+
+    @event("Indexed")
+    def __init__(self, target_id: UUID) -> None:
+        self.target_id = target_id
+
+
+# --- what a submission is keyed by -------------------------------------------------------
+
+
+def digest(payload: object) -> str:
+    """SHA-256 of the canonical JSON of ``payload`` (what "unchanged" compares)."""
+    return hashlib.sha256(canonical(payload).encode()).hexdigest()
+
+
+def canonical(payload: object) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def brand_identity(brand: dict[str, Any]) -> str:
+    """The business a brand registers: its EIN (digits only), or for sole proprietors the
+    person's own identity fields (name, phone, email)."""
+    if brand.get("entity") == "SOLE_PROPRIETOR" or brand.get("brandType") == "SOLE_PROPRIETOR":
+        person = [brand.get(k) or "" for k in ("displayName", "contactPhone", "contactEmail")]
+        return "sole|" + "|".join(str(p).strip().lower() for p in person)
+    ein = "".join(ch for ch in str(brand.get("registrationNumber") or "") if ch.isdigit())
+    return f"ein|{brand.get('country') or 'US'}|{ein}"
+
+
+def registration_ids(account_id: str, compliance: dict[str, Any]) -> tuple[UUID, UUID]:
+    """(brand registration id, campaign registration id) of a compliance payload."""
+    brand_id = brand_registration_id(account_id, brand_identity(compliance.get("brand") or {}))
+    return brand_id, campaign_registration_id(brand_id, canonical(compliance.get("campaign")))
+
+
+def _cleaned(text: str | None) -> str | None:
+    return None if text is None else clean_provider_text(text, max_length=256)

@@ -1,0 +1,401 @@
+"""Registration with the provider, in memory: the status rule over the three levels, the
+submit rules, brand and campaign shared by content, the worker's steps, the provider's
+reports, and replay."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.application import ConnectNumber, SmsChannels
+from domain.errors import (
+    InvalidTransitionError,
+    PreflightFailedError,
+    RegistrationInProgressError,
+    RegistrationNotRequiredError,
+    RegistrationUnchangedError,
+)
+from domain.preflight import preflight
+from domain.providers import ProviderEvent, RegistrationReported
+from domain.registration_levels import LEVEL_STATUSES, LevelState, derive_status
+from domain.registrations import LevelRegistration
+from providers.sandbox import SandboxProvider
+from tests.compliance_payloads import GOOD
+from tests.support import unique_account, unique_us_number
+
+POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+
+
+@pytest.fixture
+def provider() -> SandboxProvider:
+    return SandboxProvider()
+
+
+@pytest.fixture
+def app(provider: SandboxProvider) -> SmsChannels:
+    return SmsChannels(provider, env=POPO)
+
+
+def connected(
+    app: SmsChannels,
+    account: str,
+    compliance: dict[str, Any] | None = GOOD,
+    *,
+    country: str = "US",
+    phone_number: str | None = None,
+) -> UUID:
+    area = "20" if country == "GB" else "415"
+    result = app.connect(
+        ConnectNumber(
+            account_id=account,
+            workspace_id="ws_1",
+            agent_id="agent_1",
+            mode="new",
+            country=country,
+            area_code=area,
+            phone_number=phone_number or unique_us_number(),
+            requested_by="u1",
+        )
+    )
+    if compliance is not None:
+        app.update_compliance(account, result.connection.id, compliance, by="u1")
+    return result.connection.id
+
+
+def submit(app: SmsChannels, account: str, connection_id: UUID) -> None:
+    version = app.get_connection(account, connection_id).version
+    app.submit_registration(account, connection_id, by="u1", expected_version=version)
+
+
+def run_steps(app: SmsChannels, connection_id: UUID) -> list[str | None]:
+    steps = []
+    while (step := app.advance_registration(connection_id).step) is not None:
+        steps.append(step)
+    return steps
+
+
+def report(app: SmsChannels, level: str, ref: str, status: str, event_id: str, **more: Any) -> str:
+    fact = RegistrationReported(level, ref, status, more.get("raw"), more.get("reasons", ()))  # type: ignore[arg-type]
+    return app.record_provider_event(ProviderEvent("sandbox", event_id, fact)).outcome
+
+
+def edited(**campaign: Any) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"].update(campaign)
+    return payload
+
+
+# --- the rule ------------------------------------------------------------------------------
+
+
+def expected(statuses: tuple[str, ...]) -> str:
+    """The rule in words (domain.md): nothing submitted; then the first deciding status
+    any level is in; all approved; nothing sent yet; otherwise in flight."""
+    if set(statuses) == {"not_submitted"}:
+        return "not_submitted"
+    for deciding in ("rejected", "suspended", "expired", "action_required"):
+        if deciding in statuses:
+            return deciding
+    if set(statuses) == {"approved"}:
+        return "approved"
+    if set(statuses) <= {"submitted", "not_submitted"}:
+        return "submitted"
+    return "pending"
+
+
+@pytest.mark.parametrize("statuses", list(itertools.product(LEVEL_STATUSES, repeat=3)))
+def test_the_connection_status_follows_from_every_combination_of_levels(
+    statuses: tuple[str, str, str],
+) -> None:
+    brand, campaign, number = (LevelState(status=s) for s in statuses)  # type: ignore[arg-type]
+    assert derive_status(brand, campaign, number) == expected(statuses)
+
+
+def test_approved_needs_all_three_levels_approved() -> None:
+    approved = LevelState(status="approved")
+    pending = LevelState(status="pending")
+    assert derive_status(approved, approved, pending) == "pending"
+    assert derive_status(approved, approved, approved) == "approved"
+
+
+# --- submit rules ----------------------------------------------------------------------------
+
+
+def test_a_submission_records_the_version_and_who_and_starts_submitted(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    version = app.get_connection(account, connection_id).version
+    submit(app, account, connection_id)
+    connection = app.get_connection(account, connection_id)
+    assert connection.submission is not None
+    assert (connection.submission.compliance_version, connection.submission.submitted_by) == (
+        version,
+        "u1",
+    )
+    assert connection.registration_status == "submitted"
+    assert not connection.changed_since_submission
+
+
+def test_a_payload_the_preflight_refuses_is_not_submitted_and_names_fields(
+    app: SmsChannels,
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account, edited(messageSamples=["hi", None, "", "", ""]))
+    with pytest.raises(PreflightFailedError) as refused:
+        submit(app, account, connection_id)
+    assert refused.value.problems
+    assert all(p.field.startswith("smsCompliance.") for p in refused.value.problems)
+    assert app.get_connection(account, connection_id).submission is None
+
+
+def test_an_unchanged_payload_in_flight_is_refused(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    with pytest.raises(RegistrationInProgressError):
+        submit(app, account, connection_id)
+
+
+def test_after_a_rejection_only_a_changed_payload_is_submitted_again(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    number = unique_us_number()
+    connection_id = connected(app, account, phone_number=number)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    campaign_ref = app.get_connection(account, connection_id).level("campaign").provider_ref
+    assert campaign_ref is not None
+    assert report(app, "campaign", campaign_ref, "rejected", "evt_r1") == "applied"
+    assert app.get_connection(account, connection_id).registration_status == "rejected"
+    with pytest.raises(RegistrationUnchangedError):
+        submit(app, account, connection_id)
+    fixed = edited(campaignDescription="Appointment reminders for patients of Acme Dental only.")
+    app.update_compliance(account, connection_id, fixed, by="u1")
+    assert app.get_connection(account, connection_id).changed_since_submission
+    submit(app, account, connection_id)
+    connection = app.get_connection(account, connection_id)
+    assert connection.submission is not None
+    assert connection.submission.number == 2
+    assert connection.registration_status == "pending"  # the brand stays as it was
+
+
+def test_after_an_approval_a_changed_payload_can_be_submitted(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    approve_all(app, account, connection_id)
+    assert app.get_connection(account, connection_id).registration_status == "approved"
+    with pytest.raises(RegistrationUnchangedError):
+        submit(app, account, connection_id)
+    app.update_compliance(account, connection_id, edited(optInKeywords="START,YES"), by="u1")
+    submit(app, account, connection_id)
+    assert app.get_connection(account, connection_id).registration_status == "pending"
+
+
+def test_a_region_that_needs_no_registration_refuses_it(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account, country="GB", phone_number="+442079460150")
+    with pytest.raises(RegistrationNotRequiredError):
+        submit(app, account, connection_id)
+
+
+def test_a_connection_that_is_not_connected_cannot_submit(app: SmsChannels) -> None:
+    account = unique_account()
+    result = app.connect(
+        ConnectNumber(account, "ws_1", "agent_1", "byon", "US", "415", unique_us_number(), "u1")
+    )
+    app.update_compliance(account, result.connection.id, GOOD, by="u1")
+    with pytest.raises(InvalidTransitionError):
+        submit(app, account, result.connection.id)
+
+
+# --- steps, sharing, reports --------------------------------------------------------------
+
+
+def approve_all(app: SmsChannels, account: str, connection_id: UUID) -> None:
+    connection = app.get_connection(account, connection_id)
+    for index, level in enumerate(("brand", "campaign", "number")):
+        ref = connection.level(level).provider_ref  # type: ignore[arg-type]
+        assert ref is not None
+        report(app, level, ref, "approved", f"evt_{connection_id}_{index}")
+
+
+def test_the_worker_steps_record_each_reference_in_order(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    assert run_steps(app, connection_id) == ["brand", "campaign", "number"]
+    connection = app.get_connection(account, connection_id)
+    refs = [connection.level(lv).provider_ref or "" for lv in ("brand", "campaign", "number")]  # type: ignore[arg-type]
+    assert refs[0].startswith("BN")
+    assert refs[1].startswith("CM")
+    assert refs[2].startswith("MG")
+    assert connection.registration_status == "pending"
+    assert [provider.registrations.count(lv) for lv in ("brand", "campaign", "number")] == [1, 1, 1]
+
+
+def test_two_connections_with_the_same_brand_and_campaign_share_both(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    first, second = connected(app, account), connected(app, account)
+    for connection_id in (first, second):
+        submit(app, account, connection_id)
+        run_steps(app, connection_id)
+    one, two = app.get_connection(account, first), app.get_connection(account, second)
+    for level in ("brand", "campaign"):
+        assert one.level(level).provider_ref == two.level(level).provider_ref  # type: ignore[arg-type]
+    assert one.level("number").provider_ref != two.level("number").provider_ref
+    assert (provider.registrations.count("brand"), provider.registrations.count("campaign")) == (
+        1,
+        1,
+    )
+
+
+def test_other_campaign_content_shares_the_brand_only(app: SmsChannels) -> None:
+    account = unique_account()
+    first = connected(app, account)
+    second = connected(app, account, edited(optInKeywords="START,JOIN"))
+    for connection_id in (first, second):
+        submit(app, account, connection_id)
+        run_steps(app, connection_id)
+    one, two = app.get_connection(account, first), app.get_connection(account, second)
+    assert one.level("brand").provider_ref == two.level("brand").provider_ref
+    assert one.level("campaign").provider_ref != two.level("campaign").provider_ref
+
+
+def test_another_account_with_the_same_brand_gets_its_own(app: SmsChannels) -> None:
+    first_account, second_account = unique_account(), unique_account()
+    first, second = connected(app, first_account), connected(app, second_account)
+    submit(app, first_account, first)
+    submit(app, second_account, second)
+    one = app.get_connection(first_account, first).submission
+    two = app.get_connection(second_account, second).submission
+    assert one is not None
+    assert two is not None
+    assert one.brand_registration_id != two.brand_registration_id
+
+
+def test_a_brand_decision_reaches_every_connection_sharing_it(app: SmsChannels) -> None:
+    account = unique_account()
+    first, second = connected(app, account), connected(app, account)
+    for connection_id in (first, second):
+        submit(app, account, connection_id)
+        run_steps(app, connection_id)
+    brand_ref = app.get_connection(account, first).level("brand").provider_ref
+    assert brand_ref is not None
+    reasons = ({"code": "30794", "description": "Brand info mismatch", "fields": []},)
+    report(app, "brand", brand_ref, "rejected", "evt_b1", reasons=reasons)
+    for connection_id in (first, second):
+        connection = app.get_connection(account, connection_id)
+        assert connection.registration_status == "rejected"
+        assert [r.code for r in connection.level("brand").reasons] == ["30794"]
+
+
+def test_all_levels_approved_permit_outbound_replies_in_the_rule(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    approve_all(app, account, connection_id)
+    assert app.get_connection(account, connection_id).registration_status == "approved"
+
+
+def test_an_unknown_provider_status_is_kept_raw_and_counts_as_pending(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    ref = app.get_connection(account, connection_id).level("number").provider_ref
+    assert ref is not None
+    report(app, "number", ref, "approved", "evt_n1")
+    report(app, "number", ref, "QUANTUM_REVIEW", "evt_n2", raw="QUANTUM_REVIEW")
+    number = app.get_connection(account, connection_id).level("number")
+    assert (number.status, number.raw_status) == ("pending", "QUANTUM_REVIEW")
+
+
+def test_a_report_about_an_unknown_registration_is_ignored(app: SmsChannels) -> None:
+    assert report(app, "campaign", "CMnothingofours", "approved", "evt_x") == "ignored"
+
+
+def test_a_step_asked_again_answers_the_same_provider_object(provider: SandboxProvider) -> None:
+    first = provider.create_brand({}, reference="r.1")
+    again = provider.create_brand({}, reference="r.1")
+    assert first.ref == again.ref
+    assert provider.registrations.count("brand") == 1
+
+
+def test_a_poll_records_the_sandbox_auto_approval() -> None:
+    provider = SandboxProvider(auto_approve_after=0)
+    app = SmsChannels(provider, env=POPO)
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    assert app.poll_registration(connection_id) == 3
+    assert app.get_connection(account, connection_id).registration_status == "approved"
+    assert app.registration_settled(connection_id)
+
+
+# --- replay -----------------------------------------------------------------------------
+
+
+def test_replaying_the_events_gives_the_state_that_made_them(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    approve_all(app, account, connection_id)
+    live = app.get_connection(account, connection_id)
+    replayed: Any = None
+    for event in app.events.get(connection_id):
+        replayed = event.mutate(replayed)
+    assert replayed.levels == live.levels
+    assert replayed.submission == live.submission
+    assert replayed.registration_status == live.registration_status == "approved"
+    assert live.submission is not None
+    brand: LevelRegistration = app.repository.get(live.submission.brand_registration_id)
+    again: Any = None
+    for event in app.events.get(brand.id):
+        again = event.mutate(again)
+    assert (again.state, again.connection_ids) == (brand.state, brand.connection_ids)
+
+
+def test_the_readme_tours_example_payload_passes_the_preflight() -> None:
+    example = Path(__file__).parents[2] / "docs" / "example-compliance.json"
+    assert preflight(json.loads(example.read_text())).ready
+
+
+def test_a_concurrent_write_of_the_shared_brand_is_decided_again(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another connection's submission saves the shared brand between this one's read and
+    # its save: the submit decides again on the fresh brand instead of answering 412.
+    account = unique_account()
+    first, second = connected(app, account), connected(app, account)
+    decide = app.submit_decision
+    raced: list[bool] = []
+
+    def racing(connection: Any, **kwargs: Any) -> Any:
+        decided = decide(connection, **kwargs)
+        if not raced:
+            raced.append(True)
+            submit(app, account, first)
+        return decided
+
+    monkeypatch.setattr(app, "submit_decision", racing)
+    submit(app, account, second)
+    one, two = (app.get_connection(account, i).submission for i in (first, second))
+    assert one is not None
+    assert two is not None
+    assert one.brand_registration_id == two.brand_registration_id

@@ -1,0 +1,188 @@
+"""The registration worker: carries each submitted 10DLC registration through the provider,
+step by step (brand → campaign → number), and polls the levels still in flight.
+
+Which connections to work on comes from the event log (``RegistrationSubmitted`` starts
+tracking a connection, ``ConnectionDeleted`` stops it), followed in memory from the start
+of the log at start-up, as the reconcile worker does: no table to migrate, never ahead of
+the log. Each step is ``SmsChannels.advance_registration``: the provider is asked with a
+reference derived from the registration, and the answer's reference is recorded as an event
+before the next step starts, so a crash or a kill at any point resumes at the first step
+without a recorded reference and creates nothing twice.
+
+Faults: a provider error in a step (outage, not ready, not supported) leaves the
+submission as it is (``submitted``/``pending``, never an error to the operator) and the
+connection is retried with exponential backoff; other connections go on. Several workers
+at once are safe (each step is idempotent at the provider and re-checked before it is
+recorded), if wasteful.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from domain.application import SmsChannels
+from domain.errors import DomainError
+from domain.providers import ProviderError
+from domain.sms_connections import SmsConnection
+
+log = structlog.get_logger("workers.registration")
+
+_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)  # type: ignore[attr-defined]
+_DELETED = get_topic(SmsConnection.ConnectionDeleted)  # type: ignore[attr-defined]
+TOPICS = (_SUBMITTED, _DELETED)
+MAX_STEPS_PER_PASS = 3  # brand, campaign, number
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 300.0
+
+
+@dataclass
+class Tracked:
+    """A connection with a submission that may still need the provider."""
+
+    failures: int = 0
+    retry_at: float = 0.0
+    polled_at: float = 0.0
+
+
+@dataclass
+class PassReport:
+    """What one pass did (also the worker's log line)."""
+
+    steps: int = 0
+    polled_changes: int = 0
+    provider_errors: int = 0
+    tracked: int = 0
+    settled: list[UUID] = field(default_factory=list)
+
+
+class RegistrationWorker:
+    """Runs registration passes for one application (and its provider)."""
+
+    def __init__(
+        self,
+        application: SmsChannels,
+        *,
+        poll_interval_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        batch_size: int = 1000,
+    ) -> None:
+        self.application = application
+        self.poll_interval = poll_interval_seconds
+        self._clock = clock
+        self._batch_size = batch_size
+        self._position = 0
+        self.tracked: dict[UUID, Tracked] = {}
+
+    def run_once(self) -> PassReport:
+        """One pass: catch up with the log, then advance and poll each due connection."""
+        report = PassReport()
+        self._catch_up()
+        for connection_id, tracked in list(self.tracked.items()):
+            if tracked.retry_at <= self._clock():
+                self._work_on(connection_id, tracked, report)
+        report.tracked = len(self.tracked)
+        busy = report.steps or report.polled_changes or report.provider_errors
+        (log.info if busy else log.debug)(
+            "registration_pass",
+            position=self._position,
+            steps=report.steps,
+            polled_changes=report.polled_changes,
+            provider_errors=report.provider_errors,
+            tracked=report.tracked,
+        )
+        return report
+
+    def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
+        """Passes every ``interval_seconds`` until ``stop`` is set; a failing pass is
+        logged (type only) and the next one tries again."""
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception as error:
+                log.error("registration_pass_failed", error_type=type(error).__name__)
+            stop.wait(interval_seconds)
+
+    # --- the log ----------------------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        recorder = self.application.recorder
+        while True:
+            notifications = recorder.select_notifications(
+                start=self._position,
+                limit=self._batch_size,
+                topics=TOPICS,
+                inclusive_of_start=False,
+            )
+            for notification in notifications:
+                self._track(notification)
+                self._position = notification.id
+            if len(notifications) < self._batch_size:
+                return
+
+    def _track(self, notification: Notification) -> None:
+        connection_id = UUID(str(notification.originator_id))
+        if notification.topic == _DELETED:
+            self.tracked.pop(connection_id, None)
+        else:
+            self.tracked[connection_id] = Tracked()
+
+    # --- one connection -------------------------------------------------------------------
+
+    def _work_on(self, connection_id: UUID, tracked: Tracked, report: PassReport) -> None:
+        try:
+            for _ in range(MAX_STEPS_PER_PASS):
+                step = self.application.advance_registration(connection_id)
+                if step.step is None:
+                    break
+                report.steps += 1
+            if self._clock() - tracked.polled_at >= self.poll_interval:
+                tracked.polled_at = self._clock()
+                report.polled_changes += self.application.poll_registration(connection_id)
+        except ProviderError as error:
+            self._back_off(connection_id, tracked, error)
+            report.provider_errors += 1
+            return
+        except DomainError as error:
+            log.info("registration_skipped", connection_id=str(connection_id), code=error.code)
+        tracked.failures = 0
+        if self.application.registration_settled(connection_id):
+            self.tracked.pop(connection_id, None)
+            report.settled.append(connection_id)
+
+    def _back_off(self, connection_id: UUID, tracked: Tracked, error: ProviderError) -> None:
+        tracked.failures += 1
+        delay = min(BACKOFF_BASE_SECONDS * 2 ** (tracked.failures - 1), BACKOFF_MAX_SECONDS)
+        retry_after = getattr(error, "retry_after_seconds", 0)
+        tracked.retry_at = self._clock() + max(delay, float(retry_after))
+        log.warning(
+            "registration_step_deferred",
+            connection_id=str(connection_id),
+            code=error.code,
+            failures=tracked.failures,
+        )
+
+
+def main(application: SmsChannels, *, interval_seconds: float, poll_seconds: float) -> None:
+    """Run the worker until SIGTERM/SIGINT; closes the application at the end."""
+    worker = RegistrationWorker(application, poll_interval_seconds=poll_seconds)
+    stop = threading.Event()
+
+    def on_signal(_: int, __: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        worker.run_forever(stop, interval_seconds)
+    finally:
+        application.close()
