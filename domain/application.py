@@ -93,6 +93,15 @@ INTERRUPTED = "provisioning_interrupted"
 HOSTING_FAILED = "hosting_failed"
 
 
+# A write's expected version (If-Match): one version, any of several (a list of entity
+# tags), or None (no precondition).
+Expected = int | frozenset[int] | None
+
+
+def _versions(expected: int | frozenset[int]) -> frozenset[int]:
+    return expected if isinstance(expected, frozenset) else frozenset({expected})
+
+
 @dataclass(frozen=True)
 class ConnectNumber:
     """The connect command (wizard step Connect + Destination)."""
@@ -241,7 +250,7 @@ class SmsChannels(Application[UUID]):
         by: str,
         agent_id: str | None = None,
         active: bool | None = None,
-        expected_version: int | None = None,
+        expected_version: Expected = None,
         workspace_id: str | None = None,
     ) -> CommandResult:
         """Move to another workspace (with ``agent_id``, an agent the directory lists in it:
@@ -270,7 +279,7 @@ class SmsChannels(Application[UUID]):
         payload: object,
         *,
         by: str,
-        expected_version: int | None = None,
+        expected_version: Expected = None,
     ) -> CommandResult:
         """Replace the compliance payload as entered (the ``set-sms-compliance`` mutation)."""
 
@@ -286,7 +295,7 @@ class SmsChannels(Application[UUID]):
         connection_id: UUID,
         *,
         by: str,
-        expected_version: int | None = None,
+        expected_version: Expected = None,
     ) -> CommandResult:
         """Delete the connection, free its number's claim, then release the number (or
         cancel the hosting order) at the provider.
@@ -758,15 +767,17 @@ class SmsChannels(Application[UUID]):
         self,
         account_id: str,
         connection_id: UUID,
-        expected_version: int | None,
+        expected_version: Expected,
         decide: Callable[[SmsConnection], list[Aggregate]],
     ) -> CommandResult:
         def load() -> SmsConnection:
             connection = self._load(account_id, connection_id)
             if connection.is_deleted:
                 raise ConnectionDeletedError(connection_id)
-            if expected_version is not None and connection.version != expected_version:
-                raise VersionConflictError(expected_version, connection.version)
+            if expected_version is not None and connection.version not in _versions(
+                expected_version
+            ):
+                raise VersionConflictError(min(_versions(expected_version)), connection.version)
             return connection
 
         return self._save_decision(load, decide, retry=expected_version is None)
