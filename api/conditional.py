@@ -5,8 +5,9 @@ middleware makes that tag identify the representation actually sent: ``"<version
 the digest being SHA-256 (16 hex digits) of the JSON body without its top-level
 ``position`` (the log position a write answers is about the write, not the resource): a
 write's answer and a GET carry the same tag when they show the same thing (a connection's
-PATCH answer has no ``smsCompliance``, so its tag is that of the reader's variant). A GET or HEAD whose ``If-None-Match``
-names that tag (weak comparison) or ``*`` is answered 304 with the tag and no body.
+PATCH answer has no ``smsCompliance``, so its tag is that of the reader's variant). A GET
+or HEAD whose ``If-None-Match`` names that tag (weak comparison) or ``*`` is answered 304
+with the tag and no body.
 
 A route added later gets this by setting ``ETag`` to ``etag(version)`` on its answer.
 """

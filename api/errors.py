@@ -175,17 +175,20 @@ async def _on_http(_: Request, error: Exception) -> Response:
     return problem_response(ProblemError(error.status_code, code, detail, detail, headers=headers))
 
 
+def database_unavailable() -> ProblemError:
+    """503 ``service_unavailable`` with ``Retry-After``: the database is away."""
+    return ProblemError(
+        503,
+        "service_unavailable",
+        "Service unavailable",
+        "The database is unavailable; try again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _on_database_unavailable(request: Request, error: Exception) -> Response:
     log.warning("database_unavailable", error_type=type(error).__name__, path=request.url.path)
-    return problem_response(
-        ProblemError(
-            503,
-            "service_unavailable",
-            "Service unavailable",
-            "The database is unavailable; try again shortly.",
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        )
-    )
+    return problem_response(database_unavailable())
 
 
 async def _on_data_error(request: Request, error: Exception) -> Response:

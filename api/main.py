@@ -14,6 +14,7 @@ from api.auth import TokenVerifier
 from api.conditional import ConditionalMiddleware
 from api.errors import install_error_handlers
 from api.http_semantics import HttpSemanticsMiddleware
+from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, PostgresResponseStore
 from api.metrics import Metrics
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
 from api.problems import problem_openapi
@@ -46,7 +47,13 @@ CORS_REQUEST_HEADERS = [
     "If-None-Match",
     "Idempotency-Key",
 ]
-CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Projection-Lag"]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    "X-Projection-Lag",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings, application: SmsChannels | None = None) -> FastAPI:
@@ -106,6 +113,11 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     ):
         app.include_router(module.router)
     problem_openapi(app)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store=MemoryResponseStore() if read_models is None else PostgresResponseStore(read_models),
+        verifier=app.state.token_verifier,
+    )
     app.add_middleware(ConditionalMiddleware)
     app.add_middleware(HttpSemanticsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -226,3 +226,54 @@ def test_a_refused_token_gets_the_invalid_token_challenge(http: httpx.Client) ->
     response = http.get("/channels/sms/countries", headers={"Authorization": "Bearer x.y.z"})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+# --- item 4: idempotent replays answer the first result ---------------------------------------
+
+
+def _connect_keyed(http: httpx.Client, account: str, body: dict[str, Any]) -> httpx.Response:
+    headers = {**auth(account), "Idempotency-Key": "K1"}
+    return http.post("/channels/sms/connect", json=body, headers=headers)
+
+
+def test_a_replay_after_a_patch_answers_the_first_result(http: httpx.Client) -> None:
+    account = unique_account()
+    body = connect_body(unique_us_number())
+    first = _connect_keyed(http, account, body)
+    assert first.status_code == 201, first.text
+    assert _flip(http, first.headers["Location"], account).is_success
+    replay = _connect_keyed(http, account, body)
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert replay.headers["Location"] == first.headers["Location"]
+    assert replay.headers["ETag"] == first.headers["ETag"]
+    assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_after_a_delete_answers_the_first_result(http: httpx.Client) -> None:
+    account = unique_account()
+    body = connect_body(unique_us_number())
+    first = _connect_keyed(http, account, body)
+    deleted = http.delete(first.headers["Location"], headers=auth(account))
+    assert deleted.status_code == 204
+    replay = _connect_keyed(http, account, body)
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    assert replay.json()["status"] == "connected"
+
+
+def test_another_request_with_the_same_key_is_not_replayed(http: httpx.Client) -> None:
+    account = unique_account()
+    assert _connect_keyed(http, account, connect_body(unique_us_number())).status_code == 201
+    other = _connect_keyed(http, account, connect_body(unique_us_number()))
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert "Idempotent-Replayed" not in other.headers
+
+
+def test_a_refusal_is_not_stored(http: httpx.Client) -> None:
+    account = unique_account()
+    body = connect_body(unique_us_number(), agentId="")
+    assert _connect_keyed(http, account, body).status_code == 422
+    retried = _connect_keyed(http, account, body)
+    assert retried.status_code == 422
+    assert "Idempotent-Replayed" not in retried.headers
