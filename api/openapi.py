@@ -5,6 +5,8 @@ schemathesis), applied to every operation, so routes added later need nothing of
   ``openapi_extra``) are registered under ``components/schemas`` and their ``#/$defs/X``
   references rewritten to ``#/components/schemas/X``;
 * an operation without a security requirement says so with ``security: []``;
+* header parameters are strings, never null, and an operation that answers 428 without
+  ``If-Match`` declares that header required;
 * ``info.license`` is set.
 """
 
@@ -24,8 +26,24 @@ def finish_document(document: dict[str, Any]) -> None:
         for operation in path_item.values():
             hoist_defs(operation, schemas)
             operation.setdefault("security", [])
+            _tidy_headers(operation)
     hoist_defs(schemas, schemas)
     document.setdefault("info", {}).setdefault("license", LICENSE)
+
+
+def _tidy_headers(operation: dict[str, Any]) -> None:
+    """A header is a string or absent, never null: ``anyOf [X, null]`` becomes X. And an
+    operation that answers 428 without ``If-Match`` declares it required."""
+    required = "428" in operation.get("responses", {})
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "header":
+            continue
+        schema = parameter["schema"]
+        options = [o for o in schema.pop("anyOf", []) if o != {"type": "null"}]
+        if len(options) == 1:
+            schema.update(options[0])
+        if required and parameter.get("name") == "If-Match":
+            parameter["required"] = True
 
 
 def hoist_defs(node: Any, schemas: dict[str, Any]) -> None:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from api.problems import ProblemError
 
 # One entity tag of a list: optional weak prefix, quoted opaque part (RFC 9110 §8.8.3).
-_LIST_ITEM = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
-_VERSION_TAG = re.compile(r"(\d{1,18})(?:-[0-9a-f]{1,64})?")
-_LEGACY_BARE = re.compile(r"\d{1,18}")
+_LIST_ITEM = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e]*)"[ \t]*(?:,|$)')
+_VERSION_TAG = re.compile(r"([0-9]{1,18})(?:-[0-9a-f]{1,64})?")
+_LEGACY_BARE = re.compile(r"[0-9]{1,18}")
+_OWS = " \t"  # optional whitespace around header values and list items (RFC 9110 §5.6.3)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-IF_MATCH_PATTERN = r'^\s*(\*|\d{1,18}|(W/)?"[!#-~]*"(\s*,\s*(W/)?"[!#-~]*")*)\s*$'
+IF_MATCH_PATTERN = r'^[ \t]*(\*|[0-9]{1,18}|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)[ \t]*$'
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def etag(version: int) -> str:
 
 def parse_tags(header: str) -> list[EntityTag] | None:
     """The entity tags of an ``If-Match``/``If-None-Match`` list; None when malformed."""
-    text = header.strip()
+    text = header.strip(_OWS)
     tags: list[EntityTag] = []
     position = 0
     while position < len(text):
@@ -85,7 +86,7 @@ def parse_if_match(if_match: str | None) -> IfMatch | None:
     ``*``, a list of entity tags, or the legacy bare version (``3``)."""
     if if_match is None:
         return None
-    text = if_match.strip()
+    text = if_match.strip(_OWS)
     if text == "*":
         return IfMatch(any=True, versions=frozenset())
     if _LEGACY_BARE.fullmatch(text):

@@ -90,3 +90,21 @@ def test_parameter_schemas_say_what_the_server_enforces(document: dict[str, Any]
     assert history["schema"]["format"] == "date-time"
     country = _parameter(document, "/channels/sms/numbers", "get", "countryCode")
     assert country["schema"]["pattern"] == "^[A-Z]{2}$"
+
+
+def test_if_match_is_required_where_its_absence_is_428(document: dict[str, Any]) -> None:
+    assert _parameter(document, COMPLIANCE, "put", "If-Match")["required"] is True
+    path = "/channels/sms/connections/{connection_id}"
+    assert _parameter(document, path, "patch", "If-Match")["required"] is False
+
+
+def test_header_parameters_are_never_null(document: dict[str, Any]) -> None:
+    headers = [
+        p
+        for item in document["paths"].values()
+        for op in item.values()
+        for p in op.get("parameters", [])
+        if p["in"] == "header"
+    ]
+    assert headers
+    assert all(p["schema"]["type"] == "string" and "anyOf" not in p["schema"] for p in headers)

@@ -1091,7 +1091,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1275,7 +1275,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 connection_id: string;
@@ -1352,7 +1352,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 connection_id: string;
@@ -1443,7 +1443,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -1786,9 +1786,9 @@ export interface operations {
     put_compliance_channels_sms_connections__connection_id__compliance_put: {
         parameters: {
             query?: never;
-            header?: {
+            header: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
-                "If-Match"?: string | null;
+                "If-Match": string;
             };
             path: {
                 connection_id: string;
@@ -2114,7 +2114,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 agent_id: string;
@@ -2206,7 +2206,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
-                "If-Match"?: string | null;
+                "If-Match"?: string;
             };
             path: {
                 agent_id: string;
