@@ -53,3 +53,5 @@ class HttpSemanticsMiddleware:
             await send(message)
 
         await self.app(inner, receive, fixing_send)
+        if head and "route" in inner:
+            scope["route"] = inner["route"]  # for the access log's route label

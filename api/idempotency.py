@@ -1,8 +1,9 @@
 """Idempotent replays answer the first result, for every write that carries an
 ``Idempotency-Key`` (routes added later included).
 
-The first 2xx answer to a request (method, path, query and body: its fingerprint) with a
-key is stored with the caller's account and the key: status, body, and the ``Location``,
+The first 2xx answer to a request (method, path, query and body, and the caller's user,
+permissions and workspaces: its fingerprint) with a key is stored with the caller's
+account and the key: status, body, and the ``Location``,
 ``ETag`` and ``Content-Type`` headers. The same request with the same key within
 ``RETENTION_HOURS`` is answered from the store (``Idempotent-Replayed: true``), whatever
 happened since: a replay after a PATCH does not answer the newer version, a replay after a
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
+import orjson
 import psycopg
 import structlog
 from psycopg import sql
@@ -29,7 +31,7 @@ from psycopg.types.json import Jsonb
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import TokenVerifier
+from api.auth import Principal, TokenVerifier
 from api.errors import DATABASE_UNAVAILABLE, database_unavailable
 from api.preconditions import idempotency_key
 from api.problems import ProblemError, problem_response
@@ -126,10 +128,19 @@ class PostgresResponseStore:
             cursor.execute(sql.SQL(_INSERT).format(self._table(cursor)), values)
 
 
-def fingerprint(scope: Scope, body: bytes) -> str:
-    """SHA-256 of the request: method, path, query string and body."""
+def fingerprint(scope: Scope, body: bytes, principal: Principal) -> str:
+    """SHA-256 of the request (method, path, query string, body) and of who sent it (user,
+    permissions, workspaces): a replay never answers a caller the route would refuse."""
+    who = orjson.dumps(
+        [
+            principal.user_id,
+            sorted(principal.permissions),
+            None if principal.workspaces is None else sorted(principal.workspaces),
+        ]
+    )
     digest = hashlib.sha256()
-    for part in (scope["method"].encode(), scope["path"].encode(), scope["query_string"], body):
+    parts = (scope["method"].encode(), scope["path"].encode(), scope["query_string"], body, who)
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
 
@@ -148,8 +159,9 @@ class IdempotencyMiddleware:
         if caller is None:
             await self.app(scope, receive, send)
             return
+        principal, key = caller
         body = await _read_body(receive)
-        place = (*caller, fingerprint(scope, body))
+        place = (principal.account_id, key, fingerprint(scope, body, principal))
         try:
             stored = await anyio.to_thread.run_sync(self.store.get, *place)
         except DATABASE_UNAVAILABLE:
@@ -160,8 +172,8 @@ class IdempotencyMiddleware:
             return
         await self._first(scope, body, place, send)
 
-    def _caller(self, scope: Scope) -> tuple[str, str] | None:
-        """(account, key) of a keyed write with a valid token; None otherwise."""
+    def _caller(self, scope: Scope) -> tuple[Principal, str] | None:
+        """(principal, key) of a keyed write with a valid token; None otherwise."""
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             return None
         headers = Headers(scope=scope)
@@ -170,7 +182,7 @@ class IdempotencyMiddleware:
         if key is None or scheme.lower() != "bearer" or not token.strip():
             return None
         try:
-            return self.verifier.verify(token.strip()).account_id, str(idempotency_key(key))
+            return self.verifier.verify(token.strip()), str(idempotency_key(key))
         except ProblemError:
             return None  # the route answers the refusal
 

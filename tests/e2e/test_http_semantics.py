@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.test_wizard_path import connect_body
+from tests.security.conftest import bearer
 from tests.support import auth, unique_account, unique_us_number
 
 LISTS = ("/settings/sms-requests", "/channels/sms/connections", "/directory/agents")
@@ -277,3 +278,14 @@ def test_a_refusal_is_not_stored(http: httpx.Client) -> None:
     retried = _connect_keyed(http, account, body)
     assert retried.status_code == 422
     assert "Idempotent-Replayed" not in retried.headers
+
+
+def test_a_replay_never_answers_a_caller_the_route_would_refuse(http: httpx.Client) -> None:
+    account = unique_account()
+    body = connect_body(unique_us_number())
+    assert _connect_keyed(http, account, body).status_code == 201
+    # The same request and key, by a token restricted to another workspace: the route's 403.
+    restricted = {**bearer(account, workspaces=["ws_other"]), "Idempotency-Key": "K1"}
+    refused = http.post("/channels/sms/connect", json=body, headers=restricted)
+    assert refused.status_code == 403
+    assert "Idempotent-Replayed" not in refused.headers
