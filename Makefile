@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format unit fuzz clean bench bench-quick
+.PHONY: install ts-install run test lint format unit fuzz clean bench bench-quick
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,26 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The TypeScript client's npm packages (clients/typescript), when npm is on the machine.
+TS_CLIENT := clients/typescript
+TS_STAMP := $(TS_CLIENT)/node_modules/.installed
+
+$(TS_STAMP): $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund
+	touch $(TS_STAMP)
+
+ts-install:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(TS_STAMP); \
+	else echo "npm not found: the TypeScript client's tests will skip"; fi
+
+install: $(STAMP) ts-install
 
 ## Run the service on the embedded default (PostgreSQL under ./.data, generated secrets).
 run: $(STAMP)
 	$(BIN)/sms-channels run
 
 ## Lint, type-check, then every test tier (unit, integration, e2e).
-test: lint
+test: lint ts-install
 	$(BIN)/pytest
 
 lint: $(STAMP)

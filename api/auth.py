@@ -174,9 +174,12 @@ def _is_id(value: str) -> bool:
     return True
 
 
-def _unauthorized(detail: str) -> ProblemError:
+def _unauthorized(detail: str, *, token_given: bool = True) -> ProblemError:
+    """401 with the RFC 6750 challenge: ``Bearer`` when no token was sent, ``Bearer
+    error="invalid_token"`` when one was sent and refused (malformed, expired, forged)."""
+    challenge = 'Bearer error="invalid_token"' if token_given else "Bearer"
     return ProblemError(
-        401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": "Bearer"}
+        401, "unauthorized", "Unauthorized", detail, headers={"WWW-Authenticate": challenge}
     )
 
 
@@ -201,7 +204,7 @@ class RequirePermission:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise _unauthorized("A bearer token is required.")
+            raise _unauthorized("A bearer token is required.", token_given=False)
         verifier: TokenVerifier = request.app.state.token_verifier
         principal = verifier.verify(credentials.credentials)
         if not all(principal.may(p) for p in self.permissions):

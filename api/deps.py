@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 
 from api.auth import Principal, RequirePermission
-from api.preconditions import expected_version, idempotency_key
+from api.preconditions import IF_MATCH_PATTERN, expected_version, idempotency_key
 from api.problems import ProblemError
 from api.rate_limits import TokenBucket
 from api.readmodels import ReadModels
@@ -38,15 +38,26 @@ def _optional_read_models(request: Request) -> ReadModels | None:
     return read_models
 
 
-def _if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Entity tags as read (ETag), a list of them, or *; the bare "<version>" '
+        "too. Weak tags never match (412).",
+        json_schema_extra={"pattern": IF_MATCH_PATTERN},
+    ),
+]
+
+
+def _if_match(if_match: IfMatchHeader = None) -> int | frozenset[int] | None:
     return expected_version(if_match)
 
 
-def _required_if_match(if_match: Annotated[str | None, Header()] = None) -> int:
+def _required_if_match(if_match: IfMatchHeader = None) -> int | frozenset[int] | None:
     """The version ``If-Match`` names; 428 ``precondition_required`` without one (the
     long compliance form is edited by several admins: no blind overwrite)."""
     version = expected_version(if_match)
-    if version is None:
+    if if_match is None:
         raise ProblemError(
             428,
             "precondition_required",
@@ -97,8 +108,8 @@ ApplicationDep = Annotated[SmsChannels, Depends(_application)]
 ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
 # None in deployments without read models (in-memory persistence): for optional reads.
 OptionalReadModelsDep = Annotated[ReadModels | None, Depends(_optional_read_models)]
-ExpectedVersion = Annotated[int | None, Depends(_if_match)]
-RequiredVersion = Annotated[int, Depends(_required_if_match)]
+ExpectedVersion = Annotated[int | frozenset[int] | None, Depends(_if_match)]
+RequiredVersion = Annotated[int | frozenset[int] | None, Depends(_required_if_match)]
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 _CONNECT = RequirePermission("channels.connect")

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.middleware import read_as_json
 from api.problems import ProblemError, problem_response
 from domain import errors as de
 from domain import providers as dp
@@ -83,6 +84,8 @@ def _domain_problem(error: de.DomainError) -> ProblemError:
     errors: list[dict[str, str]] | None = None
     if isinstance(error, de.VersionConflictError) and error.expected is None:
         status = 409  # a race without If-Match, after retries: not a stale precondition
+    elif isinstance(error, de.VersionConflictError) and error.actual is not None:
+        headers["ETag"] = f'"{error.actual}"'  # the current version's tag (RFC 9110 §13.1.1)
     extensions: dict[str, Any] = {}
     if isinstance(error, dp.ProviderUnavailableError):
         headers["Retry-After"] = str(error.retry_after_seconds)
@@ -148,9 +151,27 @@ async def _on_domain(_: Request, error: Exception) -> Response:
     return problem_response(_domain_problem(error))
 
 
-async def _on_validation(_: Request, error: Exception) -> Response:
+async def _on_validation(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
+    if _body_not_json(request, error.errors()):
+        return problem_response(
+            ProblemError(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "This operation takes a JSON body: send Content-Type: application/json.",
+                headers={"Accept": "application/json"},
+            )
+        )
     return problem_response(validation_problem(error.errors()))
+
+
+def _body_not_json(request: Request, errors: Sequence[Any]) -> bool:
+    """Whether a route that takes a JSON body refused one sent with another Content-Type
+    (FastAPI then does not parse it: the body's errors are a symptom, 415 the cause)."""
+    content_type = request.headers.get("content-type")
+    body_errors = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
+    return body_errors and content_type is not None and not read_as_json(content_type.encode())
 
 
 async def _on_http(_: Request, error: Exception) -> Response:
@@ -161,15 +182,36 @@ async def _on_http(_: Request, error: Exception) -> Response:
     return problem_response(ProblemError(error.status_code, code, detail, detail, headers=headers))
 
 
+def database_unavailable() -> ProblemError:
+    """503 ``service_unavailable`` with ``Retry-After``: the database is away."""
+    return ProblemError(
+        503,
+        "service_unavailable",
+        "Service unavailable",
+        "The database is unavailable; try again shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _on_database_unavailable(request: Request, error: Exception) -> Response:
     log.warning("database_unavailable", error_type=type(error).__name__, path=request.url.path)
+    return problem_response(database_unavailable())
+
+
+async def _on_data_error(request: Request, error: Exception) -> Response:
+    # A value PostgreSQL refused (NUL in text, a date out of range, a malformed literal):
+    # it came from the request, since stored values were checked on their way in. The
+    # message may quote the value: only the class is logged.
+    log.warning("database_refused_value", error_type=type(error).__name__, path=request.url.path)
     return problem_response(
         ProblemError(
-            503,
-            "service_unavailable",
-            "Service unavailable",
-            "The database is unavailable; try again shortly.",
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            422,
+            "validation_error",
+            "Invalid request",
+            "A value of the request cannot be stored or compared.",
+            errors=[
+                {"field": "request", "code": "invalid_value", "message": "A value is invalid."}
+            ],
         )
     )
 
@@ -196,4 +238,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     for error_class in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error_class, _on_database_unavailable)
+    app.add_exception_handler(psycopg.DataError, _on_data_error)
+    app.add_exception_handler(es.DataError, _on_data_error)
     app.add_exception_handler(Exception, _on_unexpected)

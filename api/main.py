@@ -7,10 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from api.auth import TokenVerifier
+from api.conditional import ConditionalMiddleware
 from api.errors import install_error_handlers
+from api.http_semantics import HttpSemanticsMiddleware
+from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, PostgresResponseStore
 from api.metrics import Metrics
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
 from api.problems import problem_openapi
@@ -33,11 +37,25 @@ from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 
 DOCS_ASSETS = "/docs-assets"
+# Answers this long or longer are gzip-compressed for clients that accept it.
+GZIP_MINIMUM_BYTES = 1024
 
 # What the channels UI sends and reads from a browser (api.md, CORS).
-CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
-CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Projection-Lag"]
+CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    "X-Projection-Lag",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings, application: SmsChannels | None = None) -> FastAPI:
@@ -83,6 +101,9 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     app.state.rate_limits = {
         "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
         "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),
+        "webhooks": TokenBucket(
+            "webhook", settings.rate_limit_webhooks_per_minute, subject="source address"
+        ),
     }
     install_error_handlers(app)
     for module in (
@@ -99,12 +120,20 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     ):
         app.include_router(module.router)
     problem_openapi(app)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store=MemoryResponseStore() if read_models is None else PostgresResponseStore(read_models),
+        verifier=app.state.token_verifier,
+    )
+    app.add_middleware(ConditionalMiddleware)
+    app.add_middleware(HttpSemanticsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         HeaderLimitMiddleware,
         max_query_bytes=settings.max_query_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     if settings.cors_origins:
         # Outermost, so preflights and error answers carry the CORS headers too.

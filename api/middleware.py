@@ -65,7 +65,7 @@ def _json_refusal(scope: Scope, body: bytes) -> ProblemError | None:
             "A request may carry only one Content-Type header.",
         )
     content_type = content_types[0] if content_types else None
-    if not body or not _read_as_json(content_type):
+    if not body or not read_as_json(content_type):
         return None
     try:
         document = orjson.loads(body)
@@ -78,7 +78,7 @@ def _json_refusal(scope: Scope, body: bytes) -> ProblemError | None:
     return None
 
 
-def _read_as_json(content_type: bytes | None) -> bool:
+def read_as_json(content_type: bytes | None) -> bool:
     """Whether FastAPI would parse a body with this Content-Type as JSON (its own rule, in
     ``fastapi.routing``: absent, or ``application/json`` / ``application/*+json`` in any
     casing)."""

@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from api.openapi import finish_document
+
 PROBLEM_TYPE_PREFIX = "urn:sms-channels:problem:"
 
 
@@ -116,6 +118,7 @@ def problem_openapi(app: Any) -> None:
         for path_item in document.get("paths", {}).values():
             for operation in path_item.values():
                 _declare_problems(operation)
+        finish_document(document)
         app.openapi_schema = document
         return document
 

@@ -33,9 +33,15 @@ class TokenBucket:
     ``per_minute == 0`` turns the limit off. Thread-safe (sync routes run in a pool)."""
 
     def __init__(
-        self, name: str, per_minute: int, clock: Callable[[], float] = time.monotonic
+        self,
+        name: str,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        subject: str = "account",
     ) -> None:
         self.name = name
+        self.subject = subject
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self._clock = clock
@@ -62,7 +68,7 @@ class TokenBucket:
             429,
             "rate_limited",
             "Too many requests",
-            f"Too many {self.name} requests for this account; retry after {wait} s.",
+            f"Too many {self.name} requests for this {self.subject}; retry after {wait} s.",
             headers={"Retry-After": str(wait)},
         )
 

@@ -192,3 +192,10 @@ def find_agent(application: Application[UUID], account_id: str, agent_id: str) -
     """The agent's current details, or None if unknown or deleted."""
     agent = _find(application, account_id, agent_id)
     return None if agent is None or agent.deleted else agent.info
+
+
+def agent_version(application: Application[UUID], account_id: str, agent_id: str) -> int | None:
+    """The version of the agent's directory entry (what its ``ETag`` names), or None if
+    unknown or deleted."""
+    agent = _find(application, account_id, agent_id)
+    return None if agent is None or agent.deleted else agent.version

@@ -95,6 +95,15 @@ INTERRUPTED = "provisioning_interrupted"
 HOSTING_FAILED = "hosting_failed"
 
 
+# A write's expected version (If-Match): one version, any of several (a list of entity
+# tags), or None (no precondition).
+Expected = int | frozenset[int] | None
+
+
+def _versions(expected: int | frozenset[int]) -> frozenset[int]:
+    return expected if isinstance(expected, frozenset) else frozenset({expected})
+
+
 @dataclass(frozen=True)
 class ConnectNumber:
     """The connect command (wizard step Connect + Destination)."""
@@ -243,7 +252,7 @@ class SmsChannels(RegistrationCommands):
         by: str,
         agent_id: str | None = None,
         active: bool | None = None,
-        expected_version: int | None = None,
+        expected_version: Expected = None,
         workspace_id: str | None = None,
     ) -> CommandResult:
         """Move to another workspace (with ``agent_id``, an agent the directory lists in it:
@@ -272,7 +281,7 @@ class SmsChannels(RegistrationCommands):
         payload: object,
         *,
         by: str,
-        expected_version: int | None = None,
+        expected_version: Expected = None,
     ) -> CommandResult:
         """Replace the compliance payload as entered (the ``set-sms-compliance`` mutation)."""
 
@@ -288,7 +297,7 @@ class SmsChannels(RegistrationCommands):
         connection_id: UUID,
         *,
         by: str,
-        expected_version: int,
+        expected_version: Expected,
         others: Sequence[dict[str, Any] | None] = (),
     ) -> CommandResult:
         """Submit the connection's current compliance payload for 10DLC registration (see
@@ -304,7 +313,8 @@ class SmsChannels(RegistrationCommands):
             except VersionConflictError:
                 # A shared brand or campaign registration was written concurrently (another
                 # connection submitted): decide again, unless this connection itself moved.
-                if self._load(account_id, connection_id).version != expected_version:
+                current = self._load(account_id, connection_id).version
+                if expected_version is not None and current not in _versions(expected_version):
                     raise
         return self._change(account_id, connection_id, expected_version, decide)
 
@@ -314,7 +324,7 @@ class SmsChannels(RegistrationCommands):
         connection_id: UUID,
         *,
         by: str,
-        expected_version: int | None = None,
+        expected_version: Expected = None,
     ) -> CommandResult:
         """Delete the connection, free its number's claim, then release the number (or
         cancel the hosting order) at the provider.
@@ -790,15 +800,17 @@ class SmsChannels(RegistrationCommands):
         self,
         account_id: str,
         connection_id: UUID,
-        expected_version: int | None,
+        expected_version: Expected,
         decide: Callable[[SmsConnection], list[Aggregate]],
     ) -> CommandResult:
         def load() -> SmsConnection:
             connection = self._load(account_id, connection_id)
             if connection.is_deleted:
                 raise ConnectionDeletedError(connection_id)
-            if expected_version is not None and connection.version != expected_version:
-                raise VersionConflictError(expected_version, connection.version)
+            if expected_version is not None and connection.version not in _versions(
+                expected_version
+            ):
+                raise VersionConflictError(min(_versions(expected_version)), connection.version)
             return connection
 
         return self._save_decision(load, decide, retry=expected_version is None)

@@ -210,6 +210,8 @@ def _decode_cursor(query: ChannelsQuery) -> tuple[str, UUID] | None:
         sort, order, value, connection_id = orjson.loads(base64.urlsafe_b64decode(query.cursor))
         if (sort, order) != (query.sort, query.order) or not isinstance(value, str):
             raise InvalidCursorError
+        if "\x00" in value or not isinstance(connection_id, str):
+            raise InvalidCursorError  # PostgreSQL text holds no NUL: refused here
         return value, UUID(connection_id)
     except (ValueError, TypeError) as error:
         raise InvalidCursorError from error

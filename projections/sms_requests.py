@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -116,6 +117,19 @@ class SmsRequestsProjection(Projection):
         )
 
 
+def decode_cursor(value: str) -> tuple[datetime, UUID]:
+    """The (created_at, request_id) a cursor names, every value checked before it can reach
+    PostgreSQL: ValueError or TypeError for anything a tampered cursor could hold (a number,
+    a NUL, a date without a zone or out of range, another shape)."""
+    created_at, request_id = orjson.loads(base64.urlsafe_b64decode(value))
+    if not isinstance(created_at, str) or not isinstance(request_id, str):
+        raise TypeError(value)
+    at = datetime.fromisoformat(created_at)
+    if at.tzinfo is None:
+        raise ValueError(value)
+    return at, UUID(request_id)
+
+
 def list_requests(
     cursor: Cursor[Any],
     account_id: str,
@@ -144,9 +158,9 @@ def list_requests(
         conditions.append(sql.SQL("status = %(status)s"))
         params["status"] = status
     if after is not None:
-        created_at, request_id = orjson.loads(base64.urlsafe_b64decode(after))
+        created_at, request_id = decode_cursor(after)
         conditions.append(sql.SQL("(created_at, request_id) < (%(at)s, %(id)s)"))
-        params.update(at=created_at, id=UUID(request_id))
+        params.update(at=created_at, id=request_id)
     statement = sql.SQL(
         "SELECT * FROM {} WHERE {} ORDER BY created_at DESC, request_id DESC LIMIT %(limit)s"
     ).format(sql.Identifier(REQUESTS_TABLE), sql.SQL(" AND ").join(conditions))

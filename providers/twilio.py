@@ -61,7 +61,6 @@ log = structlog.get_logger("providers.twilio")
 
 PROVIDER_NAME = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
-IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 # FriendlyName of what this service buys: the prefix tells our numbers from the account's
 # others; the rest is the connection id (Twilio allows 64 characters).
 REFERENCE_PREFIX = "sms-channels:"
@@ -386,24 +385,51 @@ def _held(item: Mapping[str, Any]) -> HeldNumber:
 # --- webhooks -----------------------------------------------------------------------------
 
 
-def compute_signature(auth_token: str, url: str, params: Sequence[tuple[str, str]]) -> str:
-    """Twilio's ``X-Twilio-Signature``: base64(HMAC-SHA1(auth token, URL + each parameter
-    name followed by its value, names sorted, a repeated name's values sorted))."""
+# Twilio's signing schemes: the legacy Auth Token one (HMAC-SHA1), and the SharedKey one
+# whose ``X-Twilio-Webhooks-Signature-Settings`` header names the algorithm.
+HMAC_SHA1 = "HMAC_SHA1"
+HMAC_SHA256 = "HMAC_SHA256"
+_HASHES = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+
+def compute_signature(
+    auth_token: str, url: str, params: Sequence[tuple[str, str]], algorithm: str = HMAC_SHA1
+) -> str:
+    """Twilio's ``X-Twilio-Signature``: base64(HMAC(key, URL + each parameter name followed
+    by its value, names sorted, a repeated name's values sorted)), HMAC-SHA1 or -SHA256."""
     grouped: dict[str, set[str]] = {}
     for name, value in params:
         grouped.setdefault(name, set()).add(value)
     signed = url + "".join(
         name + value for name in sorted(grouped) for value in sorted(grouped[name])
     )
-    digest = hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+    digest = hmac.new(auth_token.encode(), signed.encode(), _HASHES[algorithm]).digest()
     return base64.b64encode(digest).decode()
 
 
+def signature_algorithm(settings_header: str | None) -> str | None:
+    """The algorithm ``X-Twilio-Webhooks-Signature-Settings`` names (``key=…,algorithm=…``);
+    HMAC_SHA1 when absent or silent on it (as twilio's own validator reads it); None when
+    it names one this service does not know (the request is then refused)."""
+    for part in (settings_header or "").split(","):
+        name, separator, value = part.partition("=")
+        if separator and name.strip() == "algorithm" and value.strip():
+            return value.strip().upper() if value.strip().upper() in _HASHES else None
+    return HMAC_SHA1
+
+
 def signature_is_valid(
-    auth_token: str, url: str, params: Sequence[tuple[str, str]], signature: str, body: bytes = b""
+    auth_token: str,
+    url: str,
+    params: Sequence[tuple[str, str]],
+    signature: str,
+    body: bytes = b"",
+    algorithm: str = HMAC_SHA1,
 ) -> bool:
     """True if ``signature`` is Twilio's for this request. Like Twilio's own validators, the
-    URL is tried with and without its default port (proxies differ on it). A JSON body is
+    URL is tried as received, with its port (the scheme's default when it has none) and
+    without any port, a non-default one included (proxies differ on it). A JSON body is
     signed through the ``bodySHA256`` query parameter instead of form parameters."""
     body_hash = parse_qs(urlsplit(url).query).get("bodySHA256")
     if body_hash is not None:
@@ -415,32 +441,48 @@ def signature_is_valid(
     return any(
         # Bytes, not str: compare_digest refuses non-ASCII str (a TypeError, not a 403).
         hmac.compare_digest(
-            compute_signature(auth_token, candidate, params).encode(), signature.encode()
+            compute_signature(auth_token, candidate, params, algorithm).encode(),
+            signature.encode(),
         )
         for candidate in _url_variants(url)
     )
 
 
 def _url_variants(url: str) -> list[str]:
+    """``url``, with its port (the default one added when it has none), and without it."""
+    return list(dict.fromkeys([url, *_port_forms(url)]))
+
+
+def _port_forms(url: str) -> tuple[str, str]:
+    """(``url`` with a port, ``url`` without any), as twilio's validator makes them."""
     parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    host = parts.hostname or ""
-    with_port = parts._replace(netloc=f"{host}:{parts.port or default}") if default else parts
-    without_port = parts._replace(netloc=host) if parts.port in (None, default) else parts
-    return list(dict.fromkeys([url, urlunsplit(with_port), urlunsplit(without_port)]))
+    default = {"https": 443, "http": 80}.get(parts.scheme, 80)
+    host, colon, port = parts.netloc.rpartition(":")
+    has_port = bool(colon) and port.isdigit()
+    with_port = parts.netloc if has_port else f"{parts.netloc}:{default}"
+    bare = host if has_port else parts.netloc
+    return (
+        urlunsplit(parts._replace(netloc=with_port)),
+        urlunsplit(parts._replace(netloc=bare)),
+    )
 
 
 class TwilioWebhookVerifier:
     """Verifies ``X-Twilio-Signature`` and reads hosted-number-order status callbacks.
 
-    Twilio's scheme has no timestamp: replays are stopped by the delivery ids (Twilio's
-    ``I-Twilio-Idempotency-Token``, else a hash of the signed request), which the service
-    keeps forever. Other correctly signed callbacks are acknowledged and ignored."""
+    Both of Twilio's schemes: the Auth Token's HMAC-SHA1, and a SharedKey's (its secret,
+    ``shared_key``) with the algorithm ``X-Twilio-Webhooks-Signature-Settings`` names,
+    HMAC-SHA1 or HMAC-SHA256. Twilio's scheme has no timestamp: replays are stopped by the
+    delivery id, a hash of the signed content (URL and parameters or body), which the
+    service keeps forever. Twilio's ``I-Twilio-Idempotency-Token`` is not signed, so a
+    replay with a fresh one is still the same delivery. Other correctly signed callbacks
+    are acknowledged and ignored."""
 
     provider = PROVIDER_NAME
 
-    def __init__(self, auth_token: str | None) -> None:
+    def __init__(self, auth_token: str | None, shared_key: str | None = None) -> None:
         self._auth_token = auth_token
+        self._shared_key = shared_key
 
     def verify(self, request: WebhookRequest) -> ProviderEvent:
         if not self._auth_token:
@@ -448,11 +490,15 @@ class TwilioWebhookVerifier:
         signature = request.headers.get(SIGNATURE_HEADER.lower())
         if not signature:
             raise WebhookRejectedError(f"The {SIGNATURE_HEADER} header is missing.")
+        settings = request.headers.get(SIGNATURE_SETTINGS_HEADER.lower())
+        algorithm = signature_algorithm(settings)
+        key = self._shared_key if settings and self._shared_key else self._auth_token
         form = _form(request)
-        if not signature_is_valid(self._auth_token, request.url, form, signature, request.body):
+        if algorithm is None or not signature_is_valid(
+            key, request.url, form, signature, request.body, algorithm
+        ):
             raise WebhookRejectedError()
-        event_id = request.headers.get(IDEMPOTENCY_HEADER.lower()) or _request_hash(request, form)
-        return ProviderEvent(PROVIDER_NAME, event_id, _fact(dict(form)))
+        return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), _fact(dict(form)))
 
 
 def _form(request: WebhookRequest) -> list[tuple[str, str]]:
@@ -463,7 +509,10 @@ def _form(request: WebhookRequest) -> list[tuple[str, str]]:
 
 
 def _request_hash(request: WebhookRequest, form: list[tuple[str, str]]) -> str:
-    signed = request.url + "".join(f"{k}={v}&" for k, v in sorted(form)) + request.body.hex()
+    """The delivery id: a hash of what the signature covers (the URL without a port, as
+    the variants are all valid, the sorted parameters, the body)."""
+    url = _port_forms(request.url)[1]
+    signed = url + "".join(f"{k}={v}&" for k, v in sorted(form)) + request.body.hex()
     return "sha256:" + hashlib.sha256(signed.encode()).hexdigest()
 
 

@@ -66,7 +66,11 @@ def build_webhook_verifier(settings: Settings) -> WebhookVerifier:
     refuses every webhook (fail closed)."""
     if settings.sms_provider == "twilio":
         token = settings.twilio_auth_token
-        return TwilioWebhookVerifier(token.get_secret_value() if token else None)
+        shared = settings.twilio_webhook_shared_key
+        return TwilioWebhookVerifier(
+            token.get_secret_value() if token else None,
+            shared.get_secret_value() if shared else None,
+        )
     secret = settings.sandbox_webhook_secret
     return SandboxWebhookVerifier(
         secret.get_secret_value() if secret else None,

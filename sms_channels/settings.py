@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     sandbox_webhook_secret: SecretStr | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
+    # The secret of a Twilio webhook SharedKey: webhooks carrying
+    # X-Twilio-Webhooks-Signature-Settings are verified with it (HMAC-SHA1 or -SHA256).
+    twilio_webhook_shared_key: SecretStr | None = None
     twilio_base_url: str = "https://api.twilio.com"
     twilio_numbers_base_url: str = "https://numbers.twilio.com"
     twilio_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
@@ -100,6 +103,8 @@ class Settings(BaseSettings):
     # Per-account token buckets on the routes that cost money at the provider (0 = off).
     rate_limit_search_per_minute: int = Field(default=60, ge=0)
     rate_limit_connect_per_minute: int = Field(default=10, ge=0)
+    # Provider webhooks, per source address (they carry no token to key on).
+    rate_limit_webhooks_per_minute: int = Field(default=600, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_query_bytes: int = Field(default=8 * 1024, ge=256)
     max_header_bytes: int = Field(default=32 * 1024, ge=1024)
@@ -154,5 +159,9 @@ class Settings(BaseSettings):
             self.twilio_account_sid and self.twilio_auth_token
         ):
             missing.append("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        if self.sms_provider == "twilio" and not self.public_base_url:
+            # Twilio signs the public URL it calls: behind a proxy this service cannot know
+            # it, and every webhook would be refused.
+            missing.append("PUBLIC_BASE_URL")
         if missing:
             raise InsecureSettingsError("serve refuses to start without: " + ", ".join(missing))

@@ -153,7 +153,11 @@ def get_history(
     ] = None,
     as_of: Annotated[
         str | None,
-        Query(alias="asOf", description="RFC 3339 time with zone, e.g. 2025-01-31T09:30:00Z."),
+        Query(
+            alias="asOf",
+            description="RFC 3339 time with zone, e.g. 2025-01-31T09:30:00Z.",
+            json_schema_extra={"format": "date-time"},
+        ),
     ] = None,
 ) -> ComplianceHistoryOut:
     """Every compliance version replayed from the event store, oldest first (deleted

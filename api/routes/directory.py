@@ -12,9 +12,11 @@ from api.deps import (
     ApplicationDep,
     ChannelsReader,
     DirectoryWriter,
+    IfMatchHeader,
     ReadModelsDep,
     workspace_forbidden,
 )
+from api.preconditions import etag, parse_if_match, precondition_failed
 from api.problems import ProblemError
 from api.routes.channels_table import Cursor, Limit, bad_cursor, read_your_writes, visible
 from api.schemas.read_models import (
@@ -24,7 +26,13 @@ from api.schemas.read_models import (
     directory_agent_row,
 )
 from api.schemas.text import ID_REGEX, text_validator
-from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
+from domain.agent_directory import (
+    AgentInfo,
+    agent_version,
+    find_agent,
+    remove_agent,
+    upsert_agent,
+)
 from domain.application import SmsChannels
 from domain.text import ID_MAX_LENGTH, check_id
 from projections.agent_directory import list_agents
@@ -44,16 +52,34 @@ def _outside_workspaces(application: SmsChannels, principal: Principal, agent_id
     return current is not None and not principal.sees(current.workspace_id)
 
 
-@router.put("/directory/agents/{agent_id}")
+def _check_if_match(
+    application: SmsChannels, principal: Principal, agent_id: str, if_match: str | None
+) -> None:
+    """412 (with the current ``ETag``) when ``If-Match`` is given and the entry is not at a
+    version it names (``*``: exists). Checked before the write: concurrent writers of one
+    agent still end last-write-wins, as on the agents topic."""
+    condition = parse_if_match(if_match)
+    if condition is None or _outside_workspaces(application, principal, agent_id):
+        return  # an entry the token does not cover answers as without If-Match: no oracle
+    current = agent_version(application, principal.account_id, agent_id)
+    if not condition.admits(current):
+        raise precondition_failed(current)
+
+
+@router.put("/directory/agents/{agent_id}", responses={412: {"description": "version_conflict"}})
 def put_agent(
     agent_id: AgentId,
     body: DirectoryAgentIn,
     principal: DirectoryWriter,
     application: ApplicationDep,
+    response: Response,
+    if_match: IfMatchHeader = None,
 ) -> DirectoryAgentOut:
-    """Record the agent's workspace, name and knowledge base (idempotent)."""
+    """Record the agent's workspace, name and knowledge base (idempotent). ``If-Match``
+    (the ``ETag`` a previous PUT answered, or ``*``) makes the write conditional."""
     if not principal.sees(body.workspace_id):
         raise workspace_forbidden()
+    _check_if_match(application, principal, agent_id, if_match)
     if _outside_workspaces(application, principal, agent_id):
         # Agent ids are unique per account, so this id cannot be given to the caller's
         # workspace. The refusal tells that the id is in use elsewhere in the account (and
@@ -69,15 +95,27 @@ def put_agent(
     position = upsert_agent(application, principal.account_id, agent_id, info)
     # Unchanged details record nothing; the current position is still a valid waitFor.
     position = position or application.current_position()
+    version = agent_version(application, principal.account_id, agent_id)
+    if version is not None:
+        response.headers["ETag"] = etag(version)
     return DirectoryAgentOut(agent_id=agent_id, position=position, **body.model_dump())
 
 
-@router.delete("/directory/agents/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/directory/agents/{agent_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={412: {"description": "version_conflict"}},
+)
 def delete_agent(
-    agent_id: AgentId, principal: DirectoryWriter, application: ApplicationDep
+    agent_id: AgentId,
+    principal: DirectoryWriter,
+    application: ApplicationDep,
+    if_match: IfMatchHeader = None,
 ) -> Response:
-    """Record that the agent was deleted (idempotent). An agent of a workspace the token
-    does not cover is left alone with the same answer as an unknown one: no oracle."""
+    """Record that the agent was deleted (idempotent; conditional with ``If-Match``). An
+    agent of a workspace the token does not cover is left alone with the same answer as an
+    unknown one: no oracle."""
+    _check_if_match(application, principal, agent_id, if_match)
     if not _outside_workspaces(application, principal, agent_id):
         remove_agent(application, principal.account_id, agent_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -28,7 +28,13 @@ def search_numbers(
     _principal: ChannelsConnector,
     application: ApplicationDep,
     country_code: Annotated[
-        str, Query(alias="countryCode", max_length=2, description="ISO 3166 alpha-2, e.g. US.")
+        str,
+        Query(
+            alias="countryCode",
+            max_length=2,
+            description="ISO 3166 alpha-2, e.g. US.",
+            json_schema_extra={"pattern": "^[A-Z]{2}$"},
+        ),
     ],
     area_code: Annotated[
         str | None, Query(alias="areaCode", max_length=5, description="2 to 5 digits.")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from api.deps import ApplicationDep
+from api.rate_limits import TokenBucket
 from api.schemas.numbers import WebhookAck
 from domain.providers import UnknownProviderError, WebhookRequest, WebhookVerifier
 from sms_channels.bootstrap import build_webhook_verifier
@@ -18,7 +19,15 @@ _PROBLEMS = {
     400: {"description": "Correctly signed, but not the provider's documented shape."},
     403: {"description": "Signature missing or wrong, or timestamp outside the window."},
     404: {"description": "This deployment takes no webhooks from that provider."},
+    429: {"description": "Too many webhook requests from this source address; Retry-After."},
 }
+
+
+def _per_source(request: Request) -> None:
+    """Rate limit by source address (a webhook has no token to key on). Behind a proxy, run
+    the server so that it reports the client's address (uvicorn ``--forwarded-allow-ips``)."""
+    bucket: TokenBucket = request.app.state.rate_limits["webhooks"]
+    bucket.take(request.client.host if request.client else "unknown")
 
 
 def _verifier(request: Request) -> WebhookVerifier:
@@ -41,7 +50,11 @@ async def _received(request: Request) -> WebhookRequest:
     return WebhookRequest(url=url, headers=headers, body=await request.body())
 
 
-@router.post("/providers/{provider}/webhooks", responses=_PROBLEMS)  # type: ignore[arg-type]
+@router.post(
+    "/providers/{provider}/webhooks",
+    responses=_PROBLEMS,  # type: ignore[arg-type]
+    dependencies=[Depends(_per_source)],
+)
 def receive_webhook(
     provider: str,
     received: Annotated[WebhookRequest, Depends(_received)],

@@ -395,7 +395,13 @@ def test_scripts_of_the_channels_ui_can_read_etag_location_and_lag(service: Serv
     )
     assert created.headers["Access-Control-Allow-Origin"] == ORIGIN
     exposed = created.headers["Access-Control-Expose-Headers"].lower().replace(" ", "")
-    assert set(exposed.split(",")) == {"etag", "location", "retry-after", "x-projection-lag"}
+    assert set(exposed.split(",")) == {
+        "etag",
+        "location",
+        "retry-after",
+        "x-projection-lag",
+        "idempotent-replayed",
+    }
 
 
 def test_another_origin_gets_no_cors_headers(service: Service) -> None:

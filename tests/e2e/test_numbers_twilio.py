@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import psycopg
 import pytest
 from pydantic import SecretStr
 
@@ -31,7 +33,7 @@ def fake() -> Iterator[FakeTwilio]:
 
 
 @contextmanager
-def twilio_service(database_url: str, fake: FakeTwilio) -> Iterator[httpx.Client]:
+def twilio_service(database_url: str, fake: FakeTwilio, **overrides: Any) -> Iterator[httpx.Client]:
     settings = Settings(
         database_url=database_url,
         jwt_secret=JWT_SECRET,
@@ -45,6 +47,7 @@ def twilio_service(database_url: str, fake: FakeTwilio) -> Iterator[httpx.Client
         twilio_hosting_email="owner@example.com",
         twilio_hosting_contact_phone="+12344444444",
         public_base_url=PUBLIC,
+        **overrides,
     )
     with live_server(create_app(settings)) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield client
@@ -154,3 +157,38 @@ def test_byon_completes_with_a_signed_hosted_number_order_callback(
 def test_a_callback_signed_with_another_token_is_403(http: httpx.Client) -> None:
     response = twilio_callback(http, [("Sid", "HR" + "0" * 32), ("Status", "completed")], "x")
     assert (response.status_code, response.json()["code"]) == (403, "webhook_signature_invalid")
+
+
+def _log_size(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute("SELECT count(*) FROM smschannels_events").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_replay_with_a_fresh_idempotency_token_does_not_grow_the_log(
+    http: httpx.Client, database_url: str
+) -> None:
+    form = [("Sid", "HR" + "7" * 32), ("Status", "in-review"), ("PhoneNumber", OFFERED[2])]
+    signature = compute_signature(AUTH_TOKEN, PUBLIC + WEBHOOK_PATH, form)
+
+    def deliver(token: str) -> httpx.Response:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+            "I-Twilio-Idempotency-Token": token,
+        }
+        return http.post(WEBHOOK_PATH, content=urlencode(form), headers=headers)
+
+    assert deliver("tok-first").status_code == 200
+    before = _log_size(database_url)
+    replay = deliver("tok-fresh")
+    assert (replay.status_code, replay.json()["outcome"]) == (200, "duplicate")
+    assert _log_size(database_url) == before
+
+
+def test_webhooks_are_rate_limited_per_source(database_url: str, fake: FakeTwilio) -> None:
+    with twilio_service(database_url, fake, rate_limit_webhooks_per_minute=2) as client:
+        answers = [twilio_callback(client, [("Sid", f"SM{i}")]).status_code for i in range(3)]
+    assert answers[:2] == [200, 200]
+    assert answers[2] == 429

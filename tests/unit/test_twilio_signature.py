@@ -10,7 +10,12 @@ import pytest
 
 from domain.providers import HostingCompleted, HostingFailed, Unrecognised, WebhookRejectedError
 from domain.providers import WebhookRequest as Request
-from providers.twilio import TwilioWebhookVerifier, compute_signature, signature_is_valid
+from providers.twilio import (
+    HMAC_SHA256,
+    TwilioWebhookVerifier,
+    compute_signature,
+    signature_is_valid,
+)
 
 # Twilio's published vector (the request-validation docs and the twilio-python/-php/-csharp
 # RequestValidator tests): auth token 12345, this URL and these POST parameters.
@@ -110,9 +115,36 @@ def test_other_signed_callbacks_are_unrecognised() -> None:
     assert isinstance(event.fact, Unrecognised)
 
 
-def test_twilios_idempotency_token_is_the_event_id() -> None:
-    request = signed(COMPLETED, {"i-twilio-idempotency-token": "tok-1"})
-    assert TwilioWebhookVerifier(TOKEN).verify(request).event_id == "tok-1"
+def test_a_fresh_idempotency_token_does_not_make_a_new_delivery() -> None:
+    # The token is not signed: a replay may carry any. The delivery id is the signed content.
+    verifier = TwilioWebhookVerifier(TOKEN)
+    first = verifier.verify(signed(COMPLETED, {"i-twilio-idempotency-token": "tok-1"}))
+    replay = verifier.verify(signed(COMPLETED, {"i-twilio-idempotency-token": "tok-2"}))
+    assert first.event_id == replay.event_id
+
+
+def test_the_same_request_through_another_port_form_is_the_same_delivery() -> None:
+    verifier = TwilioWebhookVerifier(TOKEN)
+    request = signed(COMPLETED)
+    with_port = Request(request.url.replace(".com/", ".com:443/"), request.headers, request.body)
+    assert verifier.verify(request).event_id == verifier.verify(with_port).event_id
+
+
+def test_the_hmac_sha256_scheme_of_a_shared_key_is_verified() -> None:
+    shared = "shared-key-secret"
+    signature = compute_signature(shared, WEBHOOK_URL, COMPLETED, HMAC_SHA256)
+    headers = {
+        "x-twilio-signature": signature,
+        "content-type": FORM,
+        "x-twilio-webhooks-signature-settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256",
+    }
+    request = Request(WEBHOOK_URL, headers, urlencode(COMPLETED).encode())
+    assert isinstance(TwilioWebhookVerifier(TOKEN, shared).verify(request).fact, HostingCompleted)
+    with pytest.raises(WebhookRejectedError):  # not with the Auth Token
+        TwilioWebhookVerifier(TOKEN).verify(request)
+    unknown = {**headers, "x-twilio-webhooks-signature-settings": "algorithm=HMAC_MD5"}
+    with pytest.raises(WebhookRejectedError):
+        TwilioWebhookVerifier(TOKEN, shared).verify(Request(WEBHOOK_URL, unknown, request.body))
 
 
 def test_without_a_token_the_same_request_gets_the_same_event_id() -> None:
