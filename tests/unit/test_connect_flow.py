@@ -24,6 +24,7 @@ from domain.providers import (
     HostingCompleted,
     HostingFailed,
     NumberLost,
+    NumberUnavailableError,
     ProviderEvent,
     ProviderFact,
     ProviderUnavailableError,
@@ -436,3 +437,38 @@ def test_a_number_claimed_again_cannot_be_connected_twice(app: SmsChannels) -> N
     app.connect(command(key="k-1"))
     with pytest.raises(NumberAlreadyConnectedError):
         app.connect(command(key="k-2"))
+
+
+def test_a_second_purchase_recorded_after_another_connect_of_the_request_is_given_back() -> None:
+    # While this request buys its number, an earlier attempt of it is confirmed under
+    # another provider reference: the second purchase must go back to the provider.
+    class RacingProvider(FailingProvider):
+        app: SmsChannels
+
+        def purchase(self, country: str, phone_number: str, *, reference: str) -> ProvisionedNumber:
+            self.app.record_number_connected(UUID(reference), "sandbox", "PN-earlier")
+            return super().purchase(country, phone_number, reference=reference)
+
+    provider = RacingProvider()
+    app = provider.app = application(provider)
+    with pytest.raises(InvalidTransitionError):
+        app.connect(command())
+    (bought,) = provider.released
+    assert bought != "PN-earlier"
+    connection = app.get_connection("acc", connection_id_for("acc", "k-1"))
+    assert (connection.status, connection.provider_ref) == ("connected", "PN-earlier")
+
+
+def test_deleting_a_failed_connection_leaves_the_claim_of_the_one_that_took_the_number(
+    app: SmsChannels, provider: FailingProvider
+) -> None:
+    # A fails; B takes the number; deleting A must not free B's claim.
+    provider.error = NumberUnavailableError()
+    with pytest.raises(NumberUnavailableError):
+        app.connect(command(key="k-a"))
+    provider.error = None
+    second = app.connect(command(key="k-b"))
+    app.delete("acc", connection_id_for("acc", "k-a"), by="u")
+    assert claim_holder(app) == second.connection.id
+    with pytest.raises(NumberAlreadyConnectedError):
+        app.connect(command(key="k-c"))
