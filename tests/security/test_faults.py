@@ -134,6 +134,11 @@ def test_postgres_restarted_under_load_gives_503_then_recovers_with_nothing_half
         for thread in threads:
             thread.join(timeout=60)
 
+        # Every client ran to the end, and every request it sent got an answer it counted:
+        # a connect per attempt, and a read per connect that answered 201.
+        assert not any(thread.is_alive() for thread in threads)
+        for load in loads:
+            assert sum(load.statuses.values()) == len(load.attempts) + len(load.connected)
         assert [bad for load in loads for bad in load.bad] == []
         assert total(500) == 0
         for load in loads:

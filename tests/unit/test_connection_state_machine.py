@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -399,3 +400,8 @@ class NumberClaims(RuleBasedStateMachine):
 
 
 test_claims_of_one_number_match_the_model = NumberClaims.TestCase
+
+# Examples come from the Hypothesis profile (more in CI); no deadline: the in-memory store's
+# first save is slow to warm up.
+ConnectionLifecycle.TestCase.settings = settings(deadline=None)
+NumberClaims.TestCase.settings = settings(deadline=None)
