@@ -190,7 +190,7 @@ def test_deleting_a_pending_byon_connection_cancels_its_hosting_order(
     assert provider.hosting_status(requested.hosting_order_ref or "").state == "failed"
 
 
-# --- search -----------------------------------------------------------------------------------
+# --- search -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -218,7 +218,7 @@ def test_search_passes_a_valid_query_to_the_provider(app: SmsChannels) -> None:
     ]
 
 
-# --- provider events (webhooks) -------------------------------------------------------------
+# --- provider events (webhooks) -----------------------------------------------------------
 
 
 def test_a_verified_hosting_order_connects_the_byon_connection(
@@ -325,7 +325,7 @@ def test_an_event_that_fits_no_connection_is_ignored_but_remembered(
     assert (first.outcome, again.outcome) == ("ignored", "duplicate")
 
 
-# --- the reconcile commands ----------------------------------------------------------------------
+# --- the reconcile commands ---------------------------------------------------------------
 
 
 def test_an_interrupted_purchase_the_provider_made_is_finished() -> None:

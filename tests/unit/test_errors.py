@@ -4,6 +4,7 @@ value. A change here is a client-visible change: update the OpenAPI document and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -14,174 +15,176 @@ from domain import providers as p
 PROBLEM = e.FieldProblem("brand.city", "too_long", "too long")
 CONNECTION = UUID("00000000-0000-0000-0000-0000000000c1")
 
-CONTRACTS: list[tuple[e.DomainError, str, str | None, str]] = [
+# Factories, not instances: each test builds its error (the mutation run swaps the code
+# under test after the test modules were imported).
+CONTRACTS: list[tuple[Callable[[], e.DomainError], str, str | None, str]] = [
     (
-        e.AgentRequiredError(),
+        e.AgentRequiredError,
         "agent_required",
         "agentId",
         "An agent is required for an SMS connection.",
     ),
     (
-        e.AreaCodeNotApplicableError("GB"),
+        lambda: e.AreaCodeNotApplicableError("GB"),
         "invalid_area_code",
         "areaCode",
         "Area-code search does not apply in GB; leave the area code out.",
     ),
     (
-        e.ComplianceInvalidError([PROBLEM]),
+        lambda: e.ComplianceInvalidError([PROBLEM]),
         "validation_error",
         None,
         "The compliance payload is not valid.",
     ),
     (
-        e.ConnectionDeletedError(CONNECTION),
+        lambda: e.ConnectionDeletedError(CONNECTION),
         "connection_deleted",
         None,
         "Connection 00000000-0000-0000-0000-0000000000c1 was deleted; it accepts no commands.",
     ),
     (
-        e.ConnectionNotFoundError(CONNECTION),
+        lambda: e.ConnectionNotFoundError(CONNECTION),
         "connection_not_found",
         None,
         "Connection 00000000-0000-0000-0000-0000000000c1 was not found.",
     ),
     (
-        e.IdempotencyKeyReusedError(),
+        e.IdempotencyKeyReusedError,
         "idempotency_key_reused",
         "Idempotency-Key",
         "This Idempotency-Key was already used for a different request.",
     ),
     (
-        e.InvalidAreaCodeError(),
+        e.InvalidAreaCodeError,
         "invalid_area_code",
         "areaCode",
         "The area code must be 2 to 5 digits.",
     ),
     (
-        e.InvalidCountryError(),
+        e.InvalidCountryError,
         "invalid_country",
         "countryCode",
         "The country must be an ISO 3166 alpha-2 code, e.g. US.",
     ),
     (
-        e.InvalidNumberSearchError("limit", "limit must be between 1 and 100."),
+        lambda: e.InvalidNumberSearchError("limit", "limit must be between 1 and 100."),
         "invalid_number_search",
         "limit",
         "limit must be between 1 and 100.",
     ),
     (
-        e.InvalidPhoneNumberError(),
+        e.InvalidPhoneNumberError,
         "invalid_phone_number",
         "phoneNumber",
         "The phone number must be a valid number in E.164 form, e.g. +14155550123.",
     ),
     (
-        e.InvalidPhoneNumberError("brand.contactPhone"),
+        lambda: e.InvalidPhoneNumberError("brand.contactPhone"),
         "invalid_phone_number",
         "brand.contactPhone",
         "The phone number must be a valid number in E.164 form, e.g. +14155550123.",
     ),
     (
-        e.InvalidPointInTimeError("asOf", "asOf is not a time."),
+        lambda: e.InvalidPointInTimeError("asOf", "asOf is not a time."),
         "invalid_point_in_time",
         "asOf",
         "asOf is not a time.",
     ),
     (
-        e.InvalidRegistrationStatusError(),
+        e.InvalidRegistrationStatusError,
         "invalid_registration_status",
         "status",
         "Unknown registration status.",
     ),
     (
-        e.InvalidTransitionError("connect", "failed"),
+        lambda: e.InvalidTransitionError("connect", "failed"),
         "invalid_transition",
         None,
         "Cannot connect a connection that is failed.",
     ),
     (
-        e.NotConnectedError("reclaimed"),
+        lambda: e.NotConnectedError("reclaimed"),
         "not_connected",
         None,
         "Only a connected number can be activated; this connection is reclaimed.",
     ),
     (
-        e.NumberAlreadyConnectedError(),
+        e.NumberAlreadyConnectedError,
         "number_already_connected",
         "phoneNumber",
         "This number is already connected. Pick another number or delete the existing"
         " connection first.",
     ),
     (
-        e.PhoneNumberCountryMismatchError("US"),
+        lambda: e.PhoneNumberCountryMismatchError("US"),
         "phone_number_country_mismatch",
         "phoneNumber",
         "The phone number does not belong to the chosen country (US).",
     ),
     (
-        e.ProvisioningFailedError("provisioning_interrupted"),
+        lambda: e.ProvisioningFailedError("provisioning_interrupted"),
         "provisioning_failed",
         None,
         "This request failed (provisioning_interrupted); start again with a new request.",
     ),
     (
-        e.UnsupportedCountryError("ZZ"),
+        lambda: e.UnsupportedCountryError("ZZ"),
         "unsupported_country",
         "countryCode",
         "SMS numbers in ZZ are not supported; GET /channels/sms/countries lists the"
         " supported countries.",
     ),
     (
-        e.VersionConflictError(3, 4),
+        lambda: e.VersionConflictError(3, 4),
         "version_conflict",
         None,
         "The connection was changed since you read it: reload it and apply your change again.",
     ),
     (
-        p.BadAreaCodeError(),
+        p.BadAreaCodeError,
         "invalid_area_code",
         "areaCode",
         "The provider does not offer numbers by this area code in this country.",
     ),
     (
-        p.ComplianceRestrictedError("an address is needed"),
+        lambda: p.ComplianceRestrictedError("an address is needed"),
         "compliance_restricted",
         "countryCode",
         "The provider restricts numbers here: an address is needed",
     ),
     (
-        p.NumberUnavailableError(),
+        p.NumberUnavailableError,
         "number_unavailable",
         "phoneNumber",
         "This number is no longer available at the provider: search again and pick another.",
     ),
     (
-        p.ProviderRejectedError("21422"),
+        lambda: p.ProviderRejectedError("21422"),
         "provider_rejected",
         None,
         "The SMS provider refused the request (provider code 21422).",
     ),
     (
-        p.ProviderUnavailableError(0),
+        lambda: p.ProviderUnavailableError(0),
         "provider_unavailable",
         None,
         "The SMS provider is unavailable; try again shortly.",
     ),
     (
-        p.UnknownProviderError(),
+        p.UnknownProviderError,
         "unknown_provider",
         None,
         "This deployment takes no webhooks from that provider.",
     ),
-    (p.WebhookPayloadError("bad body"), "webhook_payload_invalid", None, "bad body"),
+    (lambda: p.WebhookPayloadError("bad body"), "webhook_payload_invalid", None, "bad body"),
     (
-        p.WebhookRejectedError(),
+        p.WebhookRejectedError,
         "webhook_signature_invalid",
         None,
         "The webhook signature is missing or wrong.",
     ),
     (
-        p.WebhookStaleError(300),
+        lambda: p.WebhookStaleError(300),
         "webhook_timestamp_out_of_window",
         None,
         "The webhook timestamp is more than 300 seconds from now.",
@@ -190,11 +193,12 @@ CONTRACTS: list[tuple[e.DomainError, str, str | None, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("error", "code", "field", "message"), CONTRACTS, ids=[type(c[0]).__name__ for c in CONTRACTS]
+    ("make", "code", "field", "message"), CONTRACTS, ids=[type(c[0]()).__name__ for c in CONTRACTS]
 )
 def test_each_error_has_its_code_field_and_message(
-    error: e.DomainError, code: str, field: str | None, message: str
+    make: Callable[[], e.DomainError], code: str, field: str | None, message: str
 ) -> None:
+    error = make()
     assert (error.code, error.field, error.message, str(error)) == (code, field, message, message)
 
 

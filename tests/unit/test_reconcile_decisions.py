@@ -55,7 +55,7 @@ def byon(provider: FailingProvider | None = None) -> tuple[SmsChannels, FailingP
     return app, provider
 
 
-# --- settle_interrupted_request ---------------------------------------------------------------
+# --- settle_interrupted_request -----------------------------------------------------------
 
 
 def test_an_interrupted_hosting_request_opens_its_order_again() -> None:
@@ -112,7 +112,7 @@ def test_an_interrupted_purchase_never_made_says_why_it_failed() -> None:
     )
 
 
-# --- poll_hosting ---------------------------------------------------------------------------------
+# --- poll_hosting -------------------------------------------------------------------------
 
 
 def test_a_completed_order_connects_with_the_hosted_numbers_ref() -> None:
@@ -174,7 +174,7 @@ def test_only_a_requested_hosting_connection_is_polled() -> None:
     assert app.poll_hosting(connection_id_for("acc", "unknown")) is None
 
 
-# --- release_orphan ---------------------------------------------------------------------------
+# --- release_orphan -----------------------------------------------------------------------
 
 
 def test_a_number_held_for_a_reclaimed_connection_is_released_and_logged() -> None:
@@ -202,7 +202,7 @@ def test_a_number_held_for_a_request_still_being_provisioned_is_kept() -> None:
     assert provider.released == []
 
 
-# --- registration facts --------------------------------------------------------------------------
+# --- registration facts -------------------------------------------------------------------
 
 
 def test_a_registration_fact_is_recorded_with_every_detail() -> None:
