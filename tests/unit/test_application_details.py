@@ -399,6 +399,7 @@ def test_an_applied_event_is_marked_with_its_kind_outcome_and_connection(
     assert result.position == app.current_position()
     mark = app.repository.get(provider_delivery_id("sandbox", "evt-9"))
     assert isinstance(mark, ProviderDelivery)
+    assert (mark.provider, mark.event_id) == ("sandbox", "evt-9")
     assert (mark.kind, mark.outcome, mark.connection_id) == ("NumberLost", "applied", CONNECTION)
     again = app.record_provider_event(
         ProviderEvent("sandbox", "evt-9", NumberLost(NUMBER, held.ref, "released"))
