@@ -5,10 +5,12 @@ wording is a visible change and is made here on purpose, never by accident."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from domain.preflight import preflight
-from tests.compliance_payloads import good_with
+from tests.compliance_payloads import DELETE, GOOD, good_with
 from tests.unit.test_preflight import FIRES
 
 MESSAGES: dict[str, list[tuple[str, str, str]]] = {
@@ -200,3 +202,107 @@ def test_each_rule_says_what_to_fix_in_its_own_words(rule: str) -> None:
 
 def test_every_rule_has_its_words_here() -> None:
     assert set(MESSAGES) == set(FIRES)
+
+
+# Each minimum length, the yes/no questions, the declared-but-missing link and the keyword
+# fields, with the words the operator reads (examples beyond test_preflight.FIRES).
+MORE: list[tuple[dict[str, Any], str, str, str]] = [
+    (
+        {"campaign_messageFlow": "Too short."},
+        "campaign.messageFlow",
+        "text.min_length",
+        "Likely to be refused: shorter than 40 characters. Describe step by step how subscribers opt in.",
+    ),
+    (
+        {"campaign_optInMessage": "Short."},
+        "campaign.optInMessage",
+        "text.min_length",
+        "Likely to be refused: shorter than 20 characters. Write the full confirmation message.",
+    ),
+    (
+        {"campaign_optOutMessage": "Short."},
+        "campaign.optOutMessage",
+        "text.min_length",
+        "Likely to be refused: shorter than 20 characters. Write the full opt-out confirmation.",
+    ),
+    (
+        {"campaign_helpMessage": "Short."},
+        "campaign.helpMessage",
+        "text.min_length",
+        "Likely to be refused: shorter than 20 characters. Write the full help reply.",
+    ),
+    (
+        {"campaign_numberPooling": DELETE},
+        "campaign.numberPooling",
+        "field.required",
+        "Answer this yes/no question: registration needs an explicit answer.",
+    ),
+    (
+        {"campaign_embeddedLink": True},
+        "campaign.embeddedLink",
+        "sample.embedded_link",
+        "Embedded link is yes but no message sample shows a link: add a sample with the link as it will be sent, or set embedded link to no.",
+    ),
+    (
+        {"campaign_optInKeywords": "join,start"},
+        "campaign.optInKeywords",
+        "keywords.format",
+        "Write keywords as capital letters and digits separated by commas (e.g. STOP,QUIT).",
+    ),
+    (
+        {"campaign_helpKeywords": "help,info"},
+        "campaign.helpKeywords",
+        "keywords.format",
+        "Write keywords as capital letters and digits separated by commas (e.g. STOP,QUIT).",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule", "message"), MORE, ids=[f"{m[2]}:{m[1]}" for m in MORE]
+)
+def test_each_field_of_a_rule_gets_its_own_words(
+    changes: dict[str, Any], field: str, rule: str, message: str
+) -> None:
+    findings = preflight(good_with(**changes)).findings
+    assert (field, message) in [(f.field, f.message) for f in findings if f.rule == rule]
+
+
+def test_a_region_that_never_permits_replies_says_so_as_a_warning() -> None:
+    report = preflight(GOOD, country="FR")
+    assert report.ready is True
+    assert [(f.field, f.rule, f.severity, f.message) for f in report.findings] == [
+        (
+            "countryCode",
+            "region.a2p_not_permitted",
+            "warning",
+            "Carriers in this country block application-to-person messages from these numbers: agent replies cannot be sent, whatever the registration.",
+        )
+    ]
+
+
+def test_findings_follow_the_form_with_sample_slots_in_order() -> None:
+    samples = GOOD["campaign"]["messageSamples"]
+    payload = good_with(
+        brand_contactEmail="x",
+        campaign_campaignDescription="short",
+        campaign_messageSamples=[
+            samples[0],
+            "Too short",
+            samples[1],
+            "https://bit.ly/x Acme Dental",
+        ],
+        campaign_optInMessage="Short.",
+    )
+    assert [(f.field, f.rule) for f in preflight(payload).findings] == [
+        ("brand.contactEmail", "format.email"),
+        ("campaign.campaignDescription", "text.min_length"),
+        ("campaign.messageSamples.1", "text.min_length"),
+        ("campaign.messageSamples.1", "sample.names_brand"),
+        ("campaign.messageSamples.3", "sample.url_shortener"),
+        ("campaign.optInMessage", "text.min_length"),
+        ("campaign.optInMessage", "opt_in.names_brand"),
+        ("campaign.optInMessage", "opt_in.message_frequency"),
+        ("campaign.optInMessage", "opt_in.data_rates"),
+        ("campaign.embeddedLink", "sample.embedded_link"),
+    ]
