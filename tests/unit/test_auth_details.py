@@ -60,6 +60,7 @@ def assert_401(error: ProblemError, detail: str) -> None:
         (token(sub=None), "The token is not valid."),
         (token(secret="x" * 40), "The token is not valid."),
         (token(acc=""), "The token lacks the sub or acc claim."),
+        (token(sub=""), "The token lacks the sub or acc claim."),
         (token(sub=7), "The token is not valid."),
         (
             token(permissions="sms.manage"),
@@ -82,6 +83,7 @@ def assert_401(error: ProblemError, detail: str) -> None:
         "no-sub",
         "other-key",
         "empty-acc",
+        "empty-sub",
         "sub-not-text",
         "permissions-text",
         "permissions-mixed",

@@ -157,3 +157,48 @@ def test_each_connection_has_its_own_request_id() -> None:
     first, second = uuid4(), uuid4()
     assert sms_request_id(first) == sms_request_id(first)
     assert sms_request_id(first) != sms_request_id(second)
+
+
+# --- audit history ------------------------------------------------------------------------------
+
+
+def test_the_history_names_its_connection_and_the_version_it_was_read_at() -> None:
+    from domain.application import SmsChannels  # noqa: PLC0415
+    from domain.audit import compliance_history, version_as_of  # noqa: PLC0415
+    from domain.errors import ConnectionNotFoundError  # noqa: PLC0415
+    from providers.sandbox import SandboxProvider  # noqa: PLC0415
+    from tests.compliance_payloads import connect  # noqa: PLC0415
+
+    app = SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    connection_id = connect(app, "acc")
+    saved = app.update_compliance("acc", connection_id, {"brand": {"city": "SF"}}, by="u")
+    app.update_settings("acc", connection_id, by="u", active=True)
+    history = compliance_history(app, connection_id, account_id="acc")
+    assert (history.connection_id, history.read_at_version) == (
+        connection_id,
+        saved.connection.version + 1,
+    )
+    exact = version_as_of(history, PointInTime(version=saved.connection.version))
+    assert exact is not None
+    assert exact.version == saved.connection.version
+    for account, unknown in (("other", connection_id), ("acc", uuid4())):
+        with pytest.raises(ConnectionNotFoundError) as missing:
+            compliance_history(app, unknown, account_id=account)
+        assert missing.value.connection_id == unknown
+
+
+def test_a_malformed_number_is_refused_for_phone_number_by_default() -> None:
+    with pytest.raises(InvalidPhoneNumberError) as refused:
+        check_e164("+1415", "US")
+    assert refused.value.field == "phoneNumber"
+
+
+def test_a_field_of_the_wrong_type_is_named_with_pydantics_generic_words() -> None:
+    with pytest.raises(ComplianceInvalidError) as refused:
+        check_compliance({"brand": {"city": 5}})
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.code, problem.message) == (
+        "brand.city",
+        "string_type",
+        "Input should be a valid string",
+    )

@@ -13,6 +13,9 @@ from domain.preflight import preflight
 from tests.compliance_payloads import DELETE, GOOD, good_with
 from tests.unit.test_preflight import FIRES
 
+SAMPLES = GOOD["campaign"]["messageSamples"]
+SAMPLE = SAMPLES[0]
+
 MESSAGES: dict[str, list[tuple[str, str, str]]] = {
     "field.required": [
         ("brand.companyName", "error", "Fill in this field: registration needs it.")
@@ -306,3 +309,61 @@ def test_findings_follow_the_form_with_sample_slots_in_order() -> None:
         ("campaign.optInMessage", "opt_in.data_rates"),
         ("campaign.embeddedLink", "sample.embedded_link"),
     ]
+
+
+def test_a_sample_problem_comes_after_the_samples_as_a_whole_and_says_what_to_fix() -> None:
+    payload = good_with(campaign_messageSamples=["Too short", " too short", None])
+    findings = preflight(payload).findings
+    assert [(f.field, f.rule) for f in findings] == [
+        ("campaign.messageSamples", "samples.min_distinct"),
+        ("campaign.messageSamples.0", "text.min_length"),
+        ("campaign.messageSamples.0", "sample.names_brand"),
+        ("campaign.messageSamples.1", "text.min_length"),
+        ("campaign.messageSamples.1", "sample.names_brand"),
+    ]
+    assert findings[1].message == (
+        "Likely to be refused: a sample shorter than 20 characters. Write it as a complete"
+        " message a subscriber would receive."
+    )
+    # Empty sample slots are the samples rule's business, never "required field" findings.
+    assert [f for f in findings if f.rule == "field.required"] == []
+
+
+def test_one_filled_sample_is_reported_by_the_samples_rule_not_as_required_fields() -> None:
+    payload = good_with(campaign_messageSamples=[SAMPLE])
+    assert [f for f in preflight(payload).findings if f.rule == "field.required"] == []
+
+
+def findings_of(payload: dict[str, Any], rule: str) -> list[str]:
+    return [f.field for f in preflight(payload).findings if f.rule == rule]
+
+
+def test_a_help_reply_giving_only_a_phone_number_is_enough() -> None:
+    payload = good_with(campaign_helpMessage="Acme Dental: questions? Call (415) 555-2671.")
+    assert findings_of(payload, "help.mentions_help_or_contact") == []
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "Acme Dental: book your visit at bit.ly/3xYz today",  # no scheme
+        "Acme Dental: book your visit at https://m.bit.ly/3xYz",  # a shortener's subdomain
+        "Acme Dental: all the details are at bit.ly.",  # the link ends the sentence
+    ],
+    ids=["no-scheme", "subdomain", "sentence-end"],
+)
+def test_a_shortened_link_is_recognised_however_it_is_written(sample: str) -> None:
+    payload = good_with(campaign_messageSamples=[sample, SAMPLES[1]], campaign_embeddedLink=True)
+    assert findings_of(payload, "sample.url_shortener") == ["campaign.messageSamples.0"]
+
+
+@pytest.mark.parametrize(
+    "website", ["https://localhost/privacy", "https://example./privacy", "https:///privacy"]
+)
+def test_a_website_without_a_dotted_host_is_not_an_https_url(website: str) -> None:
+    assert findings_of(good_with(brand_website=website), "format.https_url") == ["brand.website"]
+
+
+def test_a_contact_phone_with_spaces_is_not_e164() -> None:
+    payload = good_with(brand_contactPhone="+1 415 555 2671")
+    assert findings_of(payload, "format.e164") == ["brand.contactPhone"]
