@@ -25,7 +25,7 @@ def token(secret: str = SECRET, algorithm: str = "HS256", **overrides: Any) -> s
         "sub": "u1",
         "acc": "acc",
         "permissions": ["channels.read", "sms.manage"],
-        "exp": int(time.time()) + 60,
+        "exp": int(time.time()) + 3600,  # built at collection: valid for the whole session
         **overrides,
     }
     return jwt.encode({k: v for k, v in body.items() if v is not None}, secret, algorithm=algorithm)
@@ -56,7 +56,7 @@ def assert_401(error: ProblemError, detail: str) -> None:
     [
         ("not.a.token", "The token is not valid."),
         (token(exp=int(time.time()) - 120), "The token has expired."),
-        (token(nbf=int(time.time()) + 600), "The token is not valid yet."),
+        (token(nbf=int(time.time()) + 3600), "The token is not valid yet."),
         (token(sub=None), "The token is not valid."),
         (token(secret="x" * 40), "The token is not valid."),
         (token(acc=""), "The token lacks the sub or acc claim."),
