@@ -230,3 +230,47 @@ def connect(
         )
     )
     return result.connection.id
+
+
+# An oracle for progress and preflight: the fields each accordion section needs, as the
+# design lists them (registration's required fields), written without the domain's helpers.
+REQUIRED_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "brand_identity": (
+        "brand.entity",
+        "brand.vertical",
+        "brand.displayName",
+        "brand.companyName",
+        "brand.registrationNumber",
+        "brand.brandType",
+    ),
+    "brand_contact": tuple(
+        f"brand.{name}"
+        for name in (
+            "contactPhone",
+            "contactEmail",
+            "website",
+            "address",
+            "city",
+            "state",
+            "zipCode",
+            "country",
+        )
+    ),
+    "campaign_details": (
+        "campaign.campaignDescription",
+        "campaign.privacyPolicyUrl",
+        "campaign.useCaseType",
+    ),
+    "opt_in": ("campaign.messageFlow", "campaign.optInMessage"),
+    "opt_out": ("campaign.optOutKeywords", "campaign.optOutMessage"),
+    "help": ("campaign.helpKeywords", "campaign.helpMessage"),
+}
+
+
+def value_at(payload: dict[str, Any], dotted: str) -> Any:
+    section, name = dotted.split(".")
+    return (payload.get(section) or {}).get(name)
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")

@@ -3,14 +3,20 @@
 PostgreSQL: the machine's server (TEST_DATABASE_ADMIN_URL, default 127.0.0.1:5432) when it
 answers, else an embedded one under a temporary directory. Each session gets its own
 database, dropped at the end; tests use unique ids instead of wiping tables.
+
+Hypothesis: the ``ci`` profile (CI=true, as .ci/run runs) tries more examples than the
+``dev`` one (Hypothesis' defaults). Every run draws a fresh seed, prints it in the header,
+and replays with ``pytest --hypothesis-seed=N`` (or HYPOTHESIS_SEED=N).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -24,6 +30,31 @@ from sms_channels.settings import Settings
 from tests.support import JWT_SECRET, fresh_database
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+hypothesis.settings.register_profile("dev", print_blob=True)
+hypothesis.settings.register_profile("ci", max_examples=300, print_blob=True)
+hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Force one Hypothesis seed for the run (the given one, else a fresh one) so that any
+    failure, also of tests that keep no example database (the fuzz suite), can be replayed."""
+    seed = config.getoption("hypothesis_seed") or os.environ.get("HYPOTHESIS_SEED")
+    hypothesis.core.global_force_seed = int(seed) if seed else secrets.randbelow(2**32)
+
+
+@pytest.fixture
+def run_seed() -> int:
+    """The run's seed (printed in the header), for tests that draw random numbers."""
+    seed: int = hypothesis.core.global_force_seed
+    print(f"run seed: {seed} (replay: pytest --hypothesis-seed={seed})")
+    return seed
+
+
+def pytest_report_header() -> str:
+    seed = hypothesis.core.global_force_seed
+    profile = hypothesis.settings.get_current_profile_name()
+    return f"hypothesis seed: {seed} (profile {profile}; replay: pytest --hypothesis-seed={seed})"
 
 
 def _admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:

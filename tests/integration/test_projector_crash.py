@@ -44,7 +44,7 @@ def start_worker(url: str) -> subprocess.Popen[bytes]:
 
 
 def test_sigkill_during_catch_up_then_restart_equals_a_fresh_rebuild(
-    isolated_database_url: str,
+    isolated_database_url: str, run_seed: int
 ) -> None:
     url = isolated_database_url
     app = build_application(Settings(database_url=url), SandboxProvider())
@@ -52,8 +52,9 @@ def test_sigkill_during_catch_up_then_restart_equals_a_fresh_rebuild(
     head = app.current_position()
     assert written >= 20_000
 
-    # Kill the worker at random points of the catch-up, three times.
-    rng = random.Random()
+    # Kill the worker at random points of the catch-up, three times (the points follow the
+    # run's seed, printed, so that a failure can be replayed).
+    rng = random.Random(run_seed)
     for _ in range(3):
         target = min(positions(url).values(), default=0) + rng.randrange(500, 4_000)
         worker = start_worker(url)

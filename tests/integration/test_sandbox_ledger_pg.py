@@ -47,6 +47,7 @@ def race(count: int, action: Callable[[int], str]) -> list[str]:
         thread.start()
     for thread in threads:
         thread.join()
+    assert len(outcomes) == count  # every racer finished with an outcome: none died
     return outcomes
 
 

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from tests.e2e.provider_support import Service, running_service
-from tests.support import ALL_PERMISSIONS, JWT_SECRET
+from tests.support import ALL_PERMISSIONS, JWT_SECRET, fresh_database
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,18 @@ def service(database_url: str) -> Iterator[Service]:
     with running_service(
         database_url, rate_limit_search_per_minute=0, rate_limit_connect_per_minute=0
     ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def listing(admin_url: str) -> Iterator[Service]:
+    """A service with its projections on a database of its own, so that no other test's
+    events can hold the read models back (for the list endpoints)."""
+    with (
+        fresh_database(admin_url) as url,
+        running_service(url) as running,
+        projections_running(url),
+    ):
         yield running
 
 

@@ -123,17 +123,24 @@ def test_postgres_restarted_under_load_gives_503_then_recovers_with_nothing_half
         for thread in threads:
             thread.start()
         total = lambda code: sum(load.statuses[code] for load in loads)  # noqa: E731
-        wait_for(lambda: total(201) >= 5, timeout=30)
-        private_postgres.stop()  # fault injected: the database goes away under load
-        wait_for(lambda: total(503) >= 3, timeout=60)
-        private_postgres.start()
-        served = total(201)
-        wait_for(lambda: total(201) >= served + 5, timeout=60)  # recovered, same process
-        for load in loads:
-            load.stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
+        try:
+            wait_for(lambda: total(201) >= 5, timeout=30)
+            private_postgres.stop()  # fault injected: the database goes away under load
+            wait_for(lambda: total(503) >= 3, timeout=60)
+            private_postgres.start()
+            served = total(201)
+            wait_for(lambda: total(201) >= served + 5, timeout=60)  # recovered, same process
+        finally:  # the clients stop with the test, also when it fails
+            for load in loads:
+                load.stop.set()
+            for thread in threads:
+                thread.join(timeout=60)
 
+        # Every client ran to the end, and every request it sent got an answer it counted:
+        # a connect per attempt, and a read per connect that answered 201.
+        assert not any(thread.is_alive() for thread in threads)
+        for load in loads:
+            assert sum(load.statuses.values()) == len(load.attempts) + len(load.connected)
         assert [bad for load in loads for bad in load.bad] == []
         assert total(500) == 0
         for load in loads:

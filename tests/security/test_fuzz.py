@@ -1,8 +1,10 @@
 """Schemathesis over the served OpenAPI document, with a valid token holding every
 permission: 0 server errors and 0 responses outside the documented schema, status codes
 and content types, for valid and invalid (negative) generated requests. Bounded here
-(FUZZ_CASES, default 1 200 in all, reproducible); run longer, randomised, with
-``FUZZ_CASES=20000 make fuzz``."""
+(FUZZ_CASES, default 1 200 in all); run longer with ``FUZZ_CASES=20000 make fuzz``.
+Randomised in every run, so that each explores new cases: the run's Hypothesis seed is in
+the pytest header, and ``pytest --hypothesis-seed=N tests/security/test_fuzz.py`` replays
+a failure (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import base64
 import os
 from collections import Counter
 
+import hypothesis
 import orjson
 import pytest
 import schemathesis
@@ -91,7 +94,6 @@ def test_generated_requests_get_documented_answers(
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
-        derandomize="FUZZ_CASES" not in os.environ,
     )
     def run(case: schemathesis.Case) -> None:
         generated[f"{method} {path}"] += 1
@@ -112,6 +114,7 @@ def test_the_fuzz_run_covered_every_operation_with_enough_cases() -> None:
         f"fuzz: {sum(generated.values())} cases over {len(generated)} operations;"
         f" {with_body[COMPLIANCE_PUT]} compliance PUT bodies"
     )
+    print(f"fuzz seed: {hypothesis.core.global_force_seed}")
 
 
 # Cursors are opaque strings to the schema: schemathesis cannot generate what they decode
@@ -140,7 +143,6 @@ def test_tampered_cursors_are_never_a_server_error(service: Service, path: str) 
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
-        derandomize="FUZZ_CASES" not in os.environ,
     )
     def run(payload: bytes) -> None:
         cursor = base64.urlsafe_b64encode(payload).decode()

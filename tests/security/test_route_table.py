@@ -160,11 +160,20 @@ def test_another_accounts_connection_is_404_on_every_operation(
     assert response.json()["code"] == "connection_not_found"
 
 
-def test_list_endpoints_show_no_other_accounts_rows(
-    service: Service, foreign_connection: str
-) -> None:
-    headers = bearer(unique_account(), ALL_PERMISSIONS)
-    for path in ("/channels/sms/connections", "/settings/sms-requests"):
-        response = service.http.get(path, headers=headers)
+def test_list_endpoints_show_no_other_accounts_rows(listing: Service) -> None:
+    # Both accounts have a connection and the read models have caught up with both
+    # (waitFor), so the list holding exactly our row is the account filter's doing.
+    ours, theirs = unique_account(), unique_account()
+    mine = listing.connect(ours, unique_us_number())
+    other = listing.connect(theirs, unique_us_number())
+    assert (mine.status_code, other.status_code) == (201, 201), other.text
+    wait = {"waitFor": other.json()["position"]}
+    headers = bearer(ours, ALL_PERMISSIONS)
+    for path, key in (
+        ("/channels/sms/connections", "id"),
+        ("/settings/sms-requests", "connectionId"),
+    ):
+        response = listing.http.get(path, params=wait, headers=headers)
         assert response.status_code == 200, response.text
-        assert response.json()["items"] == []
+        assert "X-Projection-Lag" not in response.headers
+        assert [row[key] for row in response.json()["items"]] == [mine.json()["id"]]

@@ -4,14 +4,12 @@ read or write of a connection in another workspace is 404, as for another accoun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from domain.agent_directory import find_agent
-from tests.e2e.provider_support import Service, running_service
-from tests.security.conftest import bearer, projections_running
-from tests.support import fresh_database, unique_account, unique_us_number
+from tests.e2e.provider_support import Service
+from tests.security.conftest import bearer
+from tests.support import unique_account, unique_us_number
 
 
 @pytest.fixture
@@ -83,18 +81,6 @@ def test_connecting_into_another_workspace_is_403_and_records_nothing(
     assert response.json()["code"] == "workspace_forbidden"
     # The number is still free: an unrestricted token can connect it.
     assert service.connect(account, number, workspaceId="ws_b").status_code == 201
-
-
-@pytest.fixture(scope="module")
-def listing(admin_url: str) -> Iterator[Service]:
-    """A service with its projections on a database of its own, so that no other test's
-    events can hold the read models back."""
-    with (
-        fresh_database(admin_url) as url,
-        running_service(url) as running,
-        projections_running(url),
-    ):
-        yield running
 
 
 def test_the_list_shows_only_the_tokens_workspace(listing: Service, account: str) -> None:

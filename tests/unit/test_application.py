@@ -9,6 +9,7 @@ from domain.errors import (
     ConnectionDeletedError,
     ConnectionNotFoundError,
     IdempotencyKeyReusedError,
+    NotConnectedError,
     NumberAlreadyConnectedError,
     VersionConflictError,
 )
@@ -165,9 +166,12 @@ def test_a_stale_expected_version_is_refused(app: SmsChannels) -> None:
 
 def test_agent_and_activation_are_one_write(app: SmsChannels) -> None:
     result = app.connect(connect(mode="byon"))  # requested: activation must fail
-    with pytest.raises(Exception, match="connected"):
+    with pytest.raises(NotConnectedError) as refused:
         app.update_settings("acc", result.connection.id, by="u", agent_id="agent-2", active=True)
-    assert app.get_connection("acc", result.connection.id).agent_id == "agent"
+    assert refused.value.status == "requested"
+    # Neither half was recorded: the agent assignment went down with the refused activation.
+    unchanged = app.get_connection("acc", result.connection.id)
+    assert (unchanged.agent_id, unchanged.version) == ("agent", result.connection.version)
 
 
 def test_commands_return_the_position_of_their_events(app: SmsChannels) -> None:

@@ -11,9 +11,12 @@ from domain.compliance_progress import SECTION_NAMES, compliance_progress
 from tests.compliance_payloads import (
     DELETE,
     GOOD,
+    REQUIRED_TEXT_FIELDS,
+    blank,
     compliance_payloads,
     good_with,
     marked_payload,
+    value_at,
 )
 
 SECTIONS = (
@@ -50,11 +53,49 @@ def test_a_complete_payload_completes_every_section() -> None:
     assert all(s.missing == [] for s in progress.sections)
 
 
+FLAGS = ("numberPooling", "directLending", "embeddedLink", "embeddedPhone", "ageGatedContent")
+
+
+def expected_missing(payload: dict[str, Any]) -> dict[str, list[str]]:
+    """Section → its blank required fields, in form order."""
+    missing = {
+        name: [f for f in fields if blank(value_at(payload, f))]
+        for name, fields in REQUIRED_TEXT_FIELDS.items()
+    }
+    if value_at(payload, "brand.entity") == "SOLE_PROPRIETOR":  # registers without a tax id
+        missing["brand_identity"] = [
+            f for f in missing["brand_identity"] if f != "brand.registrationNumber"
+        ]
+    samples = value_at(payload, "campaign.messageSamples") or []
+    empty = [i for i in range(5) if i >= len(samples) or blank(samples[i])]
+    still_needed = max(0, 2 - (5 - len(empty)))  # two samples, in the first empty slots
+    missing["message_samples"] = [f"campaign.messageSamples.{i}" for i in empty[:still_needed]]
+    unanswered = [
+        f"campaign.{flag}"
+        for flag in FLAGS
+        if not isinstance(value_at(payload, f"campaign.{flag}"), bool)
+    ]
+    if value_at(payload, "campaign.termsAndConditions") is not True:
+        unanswered.append("campaign.termsAndConditions")
+    missing["campaign_attributes"] = unanswered
+    return missing
+
+
 @given(compliance_payloads)
-def test_the_total_is_the_same_for_every_payload(payload: dict[str, Any]) -> None:
+def test_every_section_lists_exactly_the_required_fields_left_blank(
+    payload: dict[str, Any],
+) -> None:
     progress = compliance_progress(payload)
-    assert progress.total_sections == len(SECTIONS)
-    assert progress.complete_sections == sum(s.complete for s in progress.sections)
+    expected = expected_missing(payload)
+    assert {s.name: s.missing for s in progress.sections} == expected
+    assert [s.complete for s in progress.sections] == [not expected[n] for n in SECTIONS]
+    assert progress.complete_sections == sum(1 for fields in expected.values() if not fields)
+    assert progress.total_sections == 8
+
+
+def test_a_filled_first_sample_slot_is_not_reported_missing() -> None:
+    payload = good_with(campaign_messageSamples=["Acme Dental: your visit is tomorrow at 9am."])
+    assert section(payload, "message_samples") == (False, ["campaign.messageSamples.1"])
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from domain.providers import (
     HostingCompleted,
     HostingFailed,
     NumberLost,
+    NumberUnavailableError,
     ProviderEvent,
     ProviderFact,
     ProviderUnavailableError,
@@ -189,7 +190,7 @@ def test_deleting_a_pending_byon_connection_cancels_its_hosting_order(
     assert provider.hosting_status(requested.hosting_order_ref or "").state == "failed"
 
 
-# --- search -----------------------------------------------------------------------------------
+# --- search -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -217,7 +218,7 @@ def test_search_passes_a_valid_query_to_the_provider(app: SmsChannels) -> None:
     ]
 
 
-# --- provider events (webhooks) -------------------------------------------------------------
+# --- provider events (webhooks) -----------------------------------------------------------
 
 
 def test_a_verified_hosting_order_connects_the_byon_connection(
@@ -324,7 +325,7 @@ def test_an_event_that_fits_no_connection_is_ignored_but_remembered(
     assert (first.outcome, again.outcome) == ("ignored", "duplicate")
 
 
-# --- the reconcile commands ----------------------------------------------------------------------
+# --- the reconcile commands ---------------------------------------------------------------
 
 
 def test_an_interrupted_purchase_the_provider_made_is_finished() -> None:
@@ -444,3 +445,38 @@ def test_a_number_claimed_again_cannot_be_connected_twice(app: SmsChannels) -> N
     app.connect(command(key="k-1"))
     with pytest.raises(NumberAlreadyConnectedError):
         app.connect(command(key="k-2"))
+
+
+def test_a_second_purchase_recorded_after_another_connect_of_the_request_is_given_back() -> None:
+    # While this request buys its number, an earlier attempt of it is confirmed under
+    # another provider reference: the second purchase must go back to the provider.
+    class RacingProvider(FailingProvider):
+        app: SmsChannels
+
+        def purchase(self, country: str, phone_number: str, *, reference: str) -> ProvisionedNumber:
+            self.app.record_number_connected(UUID(reference), "sandbox", "PN-earlier")
+            return super().purchase(country, phone_number, reference=reference)
+
+    provider = RacingProvider()
+    app = provider.app = application(provider)
+    with pytest.raises(InvalidTransitionError):
+        app.connect(command())
+    (bought,) = provider.released
+    assert bought != "PN-earlier"
+    connection = app.get_connection("acc", connection_id_for("acc", "ws", "k-1"))
+    assert (connection.status, connection.provider_ref) == ("connected", "PN-earlier")
+
+
+def test_deleting_a_failed_connection_leaves_the_claim_of_the_one_that_took_the_number(
+    app: SmsChannels, provider: FailingProvider
+) -> None:
+    # A fails; B takes the number; deleting A must not free B's claim.
+    provider.error = NumberUnavailableError()
+    with pytest.raises(NumberUnavailableError):
+        app.connect(command(key="k-a"))
+    provider.error = None
+    second = app.connect(command(key="k-b"))
+    app.delete("acc", connection_id_for("acc", "ws", "k-a"), by="u")
+    assert claim_holder(app) == second.connection.id
+    with pytest.raises(NumberAlreadyConnectedError):
+        app.connect(command(key="k-c"))

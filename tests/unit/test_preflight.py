@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.preflight import RULE_IDS, RULES, preflight
-from tests.compliance_payloads import DELETE, GOOD, compliance_payloads, good_with, marked_payload
+from tests.compliance_payloads import (
+    DELETE,
+    GOOD,
+    REQUIRED_TEXT_FIELDS,
+    blank,
+    compliance_payloads,
+    good_with,
+    marked_payload,
+    value_at,
+)
 
 SAMPLES = GOOD["campaign"]["messageSamples"]
 SAMPLE_0 = SAMPLES[0]
@@ -565,9 +574,18 @@ def test_no_rule_message_speaks_of_approval() -> None:
 
 
 @given(compliance_payloads)
-def test_any_draft_gets_a_report_without_error(payload: dict[str, Any]) -> None:
+def test_any_draft_with_a_blank_required_field_is_not_ready_and_names_it(
+    payload: dict[str, Any],
+) -> None:
+    # Oracle: the design's list of required fields, read from the payload by the test.
+    required = [f for fields in REQUIRED_TEXT_FIELDS.values() for f in fields]
+    if value_at(payload, "brand.entity") == "SOLE_PROPRIETOR":
+        required.remove("brand.registrationNumber")
+    left_blank = {f for f in required if blank(value_at(payload, f))}
     report = preflight(payload)
-    assert report.ready == (not any(f.severity == "error" for f in report.findings))
+    assert left_blank <= {f.field for f in report.findings if f.rule == "field.required"}
+    if left_blank or value_at(payload, "campaign.termsAndConditions") is not True:
+        assert report.ready is False
 
 
 @given(compliance_payloads, st.lists(st.one_of(st.none(), compliance_payloads), max_size=3))
@@ -577,3 +595,42 @@ def test_any_drafts_across_connections_get_findings_with_their_rules_codes(
     rules = {rule.id: rule for rule in RULES}
     report = preflight(payload, others=others)
     assert all(f.provider_codes == rules[f.rule].codes_for(f.field) for f in report.findings)
+
+
+def test_two_distinct_samples_are_enough_and_one_is_not() -> None:
+    two = good_with(campaign_messageSamples=[SAMPLE_0, SAMPLES[1]])
+    one = good_with(campaign_messageSamples=[SAMPLE_0, None, "  "])
+    assert findings_of(two, "samples.min_distinct") == []
+    assert findings_of(one, "samples.min_distinct") == [("campaign.messageSamples", "error")]
+
+
+def test_a_sample_of_exactly_the_minimum_length_passes_and_a_shorter_one_fires() -> None:
+    exact = "Acme Dental: hi 1234"  # 20 characters
+    assert len(exact) == 20
+    assert findings_of(good_with(campaign_messageSamples=samples(exact)), "text.min_length") == []
+    shorter = good_with(campaign_messageSamples=samples(exact[:-1]))
+    assert findings_of(shorter, "text.min_length") == [("campaign.messageSamples.0", "error")]
+
+
+def test_a_public_company_email_on_the_parent_domain_of_its_website_passes() -> None:
+    # The website is a subdomain (shop.) of the email's domain: the same company.
+    payload = good_with(
+        brand_entity="PUBLIC_PROFIT",
+        brand_website="https://shop.acmedental.com",
+        brand_contactEmail="ir@acmedental.com",
+    )
+    assert findings_of(payload, "brand.public_profit_email_domain") == []
+    elsewhere = good_with(
+        brand_entity="PUBLIC_PROFIT",
+        brand_website="https://shop.acmedental.com",
+        brand_contactEmail="ir@dental.com",
+    )
+    assert findings_of(elsewhere, "brand.public_profit_email_domain") == [
+        ("brand.contactEmail", "error")
+    ]
+
+
+def test_the_public_company_rule_leaves_a_malformed_website_to_the_format_rule() -> None:
+    payload = good_with(brand_entity="PUBLIC_PROFIT", brand_website="http://acmedental.com")
+    assert findings_of(payload, "brand.public_profit_email_domain") == []
+    assert findings_of(payload, "format.https_url") == [("brand.website", "error")]

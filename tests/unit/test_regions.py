@@ -37,7 +37,7 @@ source = "https://example.org/{iso}"
 """
 
 
-# --- the packaged data ------------------------------------------------------------------------
+# --- the packaged data --------------------------------------------------------------------
 
 
 def test_the_table_starts_with_us_canada_and_the_united_kingdom() -> None:
@@ -76,7 +76,7 @@ def test_an_inconsistent_table_is_refused_when_loaded(document: str) -> None:
         parse_regions(document)
 
 
-# --- a country is checked everywhere one is taken --------------------------------------------
+# --- a country is checked everywhere one is taken -----------------------------------------
 
 
 def connect(country: str, number: str, area_code: str | None = None) -> ConnectNumber:
@@ -115,7 +115,7 @@ def test_a_supported_country_still_gets_the_phone_plan_checks(memory_app: SmsCha
     assert result.connection.country == "US"
 
 
-# --- the preflight by region ------------------------------------------------------------------
+# --- the preflight by region --------------------------------------------------------------
 
 
 def test_us_numbers_get_the_10dlc_rules() -> None:

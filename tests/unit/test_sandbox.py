@@ -181,7 +181,7 @@ def test_the_outage_ends_when_cleared(sandbox: SandboxProvider) -> None:
     assert sandbox.search("US", None, None, 1) != []
 
 
-# --- hosting (bring your own number) -------------------------------------------------------
+# --- hosting (bring your own number) ------------------------------------------------------
 
 
 def test_start_hosting_opens_one_order_per_number(sandbox: SandboxProvider) -> None:

@@ -203,7 +203,7 @@ def test_wrong_credentials_are_refused_not_retried(
     provider.close()
 
 
-# --- retries, backoff, outage ---------------------------------------------------------------
+# --- retries, backoff, outage -------------------------------------------------------------
 
 
 def test_a_5xx_is_retried_with_exponential_backoff_then_succeeds(
@@ -310,7 +310,7 @@ def test_a_success_clears_the_outage(
     twilio.check_available()
 
 
-# --- release, status lookup, sweep ------------------------------------------------------------
+# --- release, status lookup, sweep --------------------------------------------------------
 
 
 def test_release_deletes_the_number_and_is_idempotent(
@@ -349,7 +349,7 @@ def test_held_numbers_follows_every_page(twilio: TwilioProvider, fake: FakeTwili
     assert len(fake.requests_to("GET", "/IncomingPhoneNumbers.json")) == 3
 
 
-# --- bring your own number ----------------------------------------------------------------------
+# --- bring your own number ----------------------------------------------------------------
 
 
 def test_start_hosting_creates_an_order_with_the_documented_fields(

@@ -1,0 +1,88 @@
+"""The agent directory as recorded input, in memory: upsert, change, remove, find."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID, uuid5
+
+import pytest
+
+from domain.agent_directory import (
+    AGENTS_NAMESPACE,
+    AgentInfo,
+    DirectoryAgent,
+    directory_agent_id,
+    find_agent,
+    remove_agent,
+    upsert_agent,
+)
+from domain.application import SmsChannels
+from domain.ids import ACCOUNTS_NAMESPACE
+from providers.sandbox import SandboxProvider
+
+INFO = AgentInfo("ws_1", "Support", "Ava", "kb_1", "Help centre")
+RENAMED = AgentInfo("ws_1", "Support", "Ava 2", "kb_2", "FAQ")
+
+
+@pytest.fixture
+def app() -> Iterator[SmsChannels]:
+    application = SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    yield application
+    application.close()
+
+
+def test_the_id_is_derived_from_account_and_agent() -> None:
+    account_key = uuid5(ACCOUNTS_NAMESPACE, "acc")
+    expected = uuid5(uuid5(AGENTS_NAMESPACE, str(account_key)), "agent_1")
+    assert directory_agent_id("acc", "agent_1") == expected
+    assert directory_agent_id("other", "agent_1") != expected
+
+
+def test_an_upserted_agent_is_found_with_its_details(app: SmsChannels) -> None:
+    position = upsert_agent(app, "acc", "agent_1", INFO)
+    assert position == app.current_position() == 1
+    assert find_agent(app, "acc", "agent_1") == INFO
+    assert find_agent(app, "other", "agent_1") is None
+
+
+def test_the_same_details_again_record_nothing(app: SmsChannels) -> None:
+    upsert_agent(app, "acc", "agent_1", INFO)
+    assert upsert_agent(app, "acc", "agent_1", INFO) is None
+    assert app.current_position() == 1
+
+
+def test_changed_details_are_recorded_and_found(app: SmsChannels) -> None:
+    upsert_agent(app, "acc", "agent_1", INFO)
+    assert upsert_agent(app, "acc", "agent_1", RENAMED) == 2
+    assert find_agent(app, "acc", "agent_1") == RENAMED
+
+
+def test_a_removed_agent_is_not_found_and_removing_again_records_nothing(
+    app: SmsChannels,
+) -> None:
+    upsert_agent(app, "acc", "agent_1", INFO)
+    assert remove_agent(app, "acc", "agent_1") == 2
+    assert find_agent(app, "acc", "agent_1") is None
+    assert remove_agent(app, "acc", "agent_1") is None
+    assert remove_agent(app, "acc", "never_seen") is None
+    assert app.current_position() == 2
+
+
+def test_an_agent_reported_again_after_removal_comes_back_even_unchanged(
+    app: SmsChannels,
+) -> None:
+    upsert_agent(app, "acc", "agent_1", INFO)
+    remove_agent(app, "acc", "agent_1")
+    assert upsert_agent(app, "acc", "agent_1", INFO) == 3
+    assert find_agent(app, "acc", "agent_1") == INFO
+
+
+def test_every_event_names_the_account_and_the_agent() -> None:
+    agent = DirectoryAgent.create("acc", "agent_1", INFO)
+    agent.update(RENAMED)
+    agent.remove()
+    events = agent.collect_events()
+    assert [(e.account_id, e.agent_id) for e in events] == [("acc", "agent_1")] * 3
+    assert agent.id == directory_agent_id("acc", "agent_1")
+    assert (events[1].name, events[1].knowledge_base_id) == ("Ava 2", "kb_2")
+    assert isinstance(agent.id, UUID)
