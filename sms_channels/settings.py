@@ -118,6 +118,17 @@ class Settings(BaseSettings):
                 raise ValueError(msg)
         return value
 
+    @field_validator("inbound_sms_webhook_url")
+    @classmethod
+    def _inbound_is_an_http_url(cls, value: str | None) -> str | None:
+        """Empty is unset (docker-compose passes ``${INBOUND_SMS_WEBHOOK_URL:-}``)."""
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+            msg = "INBOUND_SMS_WEBHOOK_URL must be an http(s) URL"
+            raise ValueError(msg)
+        return value
+
     @property
     def cors_origins(self) -> list[str]:
         """``CORS_ALLOW_ORIGINS`` as a list (empty: CORS off)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -26,3 +27,9 @@ def test_readiness_has_no_note_once_the_inbound_url_is_set() -> None:
         response = client.get("/readyz")
     assert response.status_code == 200
     assert "notes" not in response.json()
+
+
+def test_an_empty_inbound_url_is_unset_and_a_non_url_is_refused() -> None:
+    assert Settings(inbound_sms_webhook_url="").inbound_sms_webhook_url is None
+    with pytest.raises(ValueError, match="INBOUND_SMS_WEBHOOK_URL"):
+        Settings(inbound_sms_webhook_url="ftp://x")
