@@ -19,6 +19,7 @@ import jsonschema_rs
 import orjson
 import psycopg
 import pytest
+from kafka.admin import KafkaAdminClient
 
 from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import ConnectNumber, SmsChannels
@@ -364,3 +365,26 @@ def test_replay_republishes_the_same_event_ids_and_the_rebuild_every_served_numb
     assert value.key == kept.phone_number.encode()
     assert orjson.loads(value.value)["ingestionEnabled"] is True
     check_schemas([*messages, value])
+
+
+def test_migrate_creates_the_published_topics_and_leaves_existing_ones_alone(
+    isolated_database_url: str, kafka_broker: EmbeddedBroker
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "DATABASE_URL": isolated_database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers,
+        "ANALYTICS_TOPIC": f"connected.{suffix}",
+        "CHANNEL_EVENTS_TOPIC": f"events.{suffix}",
+        "ROUTING_TOPIC": f"routing.{suffix}",
+    }
+    migrate = [sys.executable, "-m", "sms_channels.cli", "migrate"]
+    for _ in range(2):  # the second run finds them all
+        subprocess.run(migrate, env=env, check=True, capture_output=True)
+    admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap_servers)
+    try:
+        listed = set(admin.list_topics())
+    finally:
+        admin.close()
+    assert {f"connected.{suffix}", f"events.{suffix}", f"routing.{suffix}"} <= listed
