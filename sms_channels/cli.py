@@ -35,7 +35,7 @@ app.add_typer(preflight_app, name="preflight")
 
 TOUR = """
 SMS channels service on http://{host}:{port}  (OpenAPI UI: http://{host}:{port}/docs)
-Database: {database}    Kafka: {kafka} (topic channel.connected)
+Database: {database}    Kafka: {kafka} (topics {topics})
 
 A development token (Workspace Admin of account acc_demo, valid 24 h):
 
@@ -121,6 +121,7 @@ def run() -> None:
                 token=token,
                 database="embedded" if "database_url" in update else "DATABASE_URL",
                 kafka=kafka,
+                topics=", ".join(topic_names(settings).all()),
             )
         )
         _serve(settings)

@@ -31,6 +31,9 @@ class TopicNames:
     channel_events: str
     routing: str
 
+    def all(self) -> tuple[str, str, str]:
+        return self.analytics, self.channel_events, self.routing
+
     def new_topics(self) -> list[NewTopic]:
         """What to create: the routing feed compacted, the others with the defaults."""
         return [
