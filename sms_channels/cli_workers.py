@@ -6,6 +6,7 @@ import signal
 import threading
 from typing import Annotated, Any
 
+import structlog
 import typer
 
 from sms_channels.bootstrap import build_application
@@ -14,6 +15,9 @@ from sms_channels.logs import configure_logging
 from sms_channels.relays import relays
 from sms_channels.settings import Settings
 from workers.directory_consumer import DirectoryConsumer
+from workers.log_relay import LogRelay
+
+log = structlog.get_logger("sms_channels.cli_workers")
 
 worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
 
@@ -103,7 +107,8 @@ def relay() -> None:
     stop = _stop_on_signals()
     application = build_application(settings)
     workers = relays(application, settings, servers)
-    threads = [threading.Thread(target=w.run, args=(stop,)) for w in workers]
+    failed: list[BaseException] = []
+    threads = [threading.Thread(target=_until_one_fails, args=(w, stop, failed)) for w in workers]
     try:
         for thread in threads:
             thread.start()
@@ -115,6 +120,18 @@ def relay() -> None:
         for worker in workers:
             worker.close()
         application.close()
+    if failed:
+        raise typer.Exit(code=1)  # the orchestrator restarts the process
+
+
+def _until_one_fails(worker: LogRelay, stop: threading.Event, failed: list[BaseException]) -> None:
+    """Run ``worker``; an error it does not wait out stops every relay of the process."""
+    try:
+        worker.run(stop)
+    except BaseException as error:
+        failed.append(error)
+        log.exception("relay_failed", relay=worker.name)
+        stop.set()
 
 
 @worker_app.command("directory")
