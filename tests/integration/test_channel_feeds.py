@@ -125,6 +125,13 @@ def last_is(key: str, expected: Any) -> Any:
     return holds
 
 
+def served(routing: Reader, connection: Any) -> None:
+    """Wait until the number's live value is on the feed. (A relay that catches up only
+    after the number stopped being served publishes nothing for it: no value, so no
+    tombstone either.)"""
+    routing.wait_for(last_is(connection.phone_number, lambda v: v and v["ingestionEnabled"]))
+
+
 def check_schemas(messages: list[Any]) -> None:
     for message in messages:
         if message.value is None:
@@ -189,6 +196,7 @@ def test_deleting_a_channel_tombstones_its_number(
 ) -> None:
     account = unique_account()
     connection = live_channel(isolated_app, account)
+    served(routing, connection)
     isolated_app.delete(account, connection.id, by="u")
     routing.wait_for(last_is(connection.phone_number, lambda v: v is None))
     messages = events.wait_for(lambda ms: "channel.disconnected" in event_types(ms, connection.id))
@@ -206,6 +214,7 @@ def test_a_reclaimed_number_is_tombstoned_and_its_channel_disconnected_as_reclai
 ) -> None:
     account = unique_account()
     connection = live_channel(isolated_app, account)
+    served(routing, connection)
     isolated_app.record_reclaimed(connection.id, "reclaimed")
     routing.wait_for(last_is(connection.phone_number, lambda v: v is None))
     messages = events.wait_for(lambda ms: "channel.disconnected" in event_types(ms, connection.id))
@@ -230,6 +239,7 @@ def test_no_compliance_value_reaches_kafka_and_no_phone_number_the_lifecycle_eve
     isolated_app.update_compliance(
         account, connection.id, {"brand": {"displayName": canary + "2"}}, by="u"
     )
+    served(routing, connection)
     isolated_app.delete(account, connection.id, by="u")
     lifecycle = events.wait_for(lambda ms: "channel.disconnected" in event_types(ms, connection.id))
     values = routing.wait_for(last_is(connection.phone_number, lambda v: v is None))
