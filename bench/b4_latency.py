@@ -1,8 +1,10 @@
-"""B4: command → visible in the channels table, and command → ``channel.connected``
-consumed from Kafka, p50/p99 at a steady 100 connect commands/s, with the API, the
+"""B4: command → visible in the channels table, command → ``channel.connected``
+consumed from Kafka, and command → the number's routing value consumed from the routing
+feed, p50/p99 at a steady 100 connect commands/s, with the API, the
 projections worker and the relay as separate processes. Baseline: one PostgreSQL commit
 (an insert of one event-sized row), measured in the same run. Also B6's worker side: RSS
-of the worker processes before and after. Targets: projection p99 ≤ 50 ms, Kafka p99 ≤ 250 ms.
+of the worker processes before and after. Targets: projection p99 ≤ 50 ms, Kafka p99 ≤
+250 ms, routing value p99 ≤ 100 ms.
 
     .venv/bin/python -m bench.b4_latency [--quick]
 """
@@ -30,6 +32,7 @@ from tests.support import unique_us_number
 
 RATE = 100  # commands per second
 TOPIC = "channel.connected"
+ROUTING_TOPIC = "sms.routing"
 
 
 CIPHER_KEY = AESCipher.create_key(32)
@@ -84,11 +87,12 @@ class ProjectionWatcher(threading.Thread):
 
 
 class KafkaWatcher(threading.Thread):
-    """Records when each channelId's message is consumed."""
+    """Records when each channelId's first message on ``topic`` is consumed (tombstones,
+    which carry no channelId, are skipped)."""
 
-    def __init__(self, servers: str) -> None:
+    def __init__(self, servers: str, topic: str = TOPIC) -> None:
         super().__init__(daemon=True)
-        self.servers, self.stop = servers, threading.Event()
+        self.servers, self.topic, self.stop = servers, topic, threading.Event()
         self.received: dict[str, float] = {}
 
     def run(self) -> None:
@@ -101,14 +105,15 @@ class KafkaWatcher(threading.Thread):
         partitions = None
         while not partitions and not self.stop.is_set():
             consumer.topics()  # refresh metadata until the relay has created the topic
-            partitions = consumer.partitions_for_topic(TOPIC)
+            partitions = consumer.partitions_for_topic(self.topic)
             time.sleep(0.05)
-        consumer.assign([TopicPartition(TOPIC, p) for p in partitions or ()])
+        consumer.assign([TopicPartition(self.topic, p) for p in partitions or ()])
         while not self.stop.is_set():
             for batch in consumer.poll(timeout_ms=50).values():
                 now = time.perf_counter()
                 for message in batch:
-                    self.received.setdefault(orjson.loads(message.value)["channelId"], now)
+                    if message.value is not None:
+                        self.received.setdefault(orjson.loads(message.value)["channelId"], now)
         consumer.close()
 
 
@@ -139,8 +144,10 @@ def main() -> None:
 def measure(url: str, servers: str, workers: list[Any], seconds: int) -> dict[str, Any]:
     token = mint_token(JWT_SECRET, account_id="acc_b4", user_id="u")
     projection, kafka = ProjectionWatcher(url), KafkaWatcher(servers)
+    routing = KafkaWatcher(servers, ROUTING_TOPIC)
     projection.start()
     kafka.start()
+    routing.start()
     sent: list[tuple[float, int, str]] = []
     lock = threading.Lock()
     with api_process(url, CIPHER_KEY=CIPHER_KEY) as (base, _):
@@ -185,22 +192,27 @@ def measure(url: str, servers: str, workers: list[Any], seconds: int) -> dict[st
         deadline = time.perf_counter() + 30
         while time.perf_counter() < deadline and (
             len(kafka.received) < len(sent)
+            or len(routing.received) < len(sent)
             or projection.visible_at(max(p for _, p, _ in sent)) is None
         ):
             time.sleep(0.05)
         rss_after = {p.pid: rss_kib(p.pid) for p in workers}
     projection.stop.set()
     kafka.stop.set()
+    routing.stop.set()
+    to_routing = [max(0.0, routing.received.get(c, float("inf")) - t) for t, _, c in sent]
     to_row = [max(0.0, (projection.visible_at(p) or float("inf")) - t) for t, p, _ in sent]
     to_kafka = [max(0.0, kafka.received.get(c, float("inf")) - t) for t, _, c in sent]
-    row, message = summary_ms(to_row), summary_ms(to_kafka)
+    row, message, value = summary_ms(to_row), summary_ms(to_kafka), summary_ms(to_routing)
     return {
         "commands": len(sent),
         "rate_per_s": RATE,
         "command_to_row": row,
         "command_to_kafka": message,
+        "command_to_routing_value": value,
         "projection_target_met": row["p99_ms"] <= 50,
         "kafka_target_met": message["p99_ms"] <= 250,
+        "routing_target_met": value["p99_ms"] <= 100,
         "B6_worker_rss_kib": {"before": rss_before, "after": rss_after},
     }
 

@@ -51,11 +51,14 @@ class HeldNumber:
 
     ``reference`` is what the service asked the provider to keep with the number when it
     bought or hosted it (the connection id); None for numbers this service did not acquire.
+    ``inbound_url`` is where the provider sends the number's inbound messages, when the
+    service pointed it somewhere (``INBOUND_SMS_WEBHOOK_URL``); None: as the provider set it.
     """
 
     phone_number: str
     ref: str
     reference: str | None
+    inbound_url: str | None = None
 
 
 HostingState = Literal["pending", "completed", "failed"]

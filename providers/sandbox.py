@@ -291,6 +291,8 @@ _SCHEMA: tuple[LiteralString, ...] = (
         country text NOT NULL,
         acquired_at timestamptz NOT NULL DEFAULT now()
     )""",
+    # Where the number's inbound messages go (INBOUND_SMS_WEBHOOK_URL when it was acquired).
+    "ALTER TABLE sandbox_numbers ADD COLUMN IF NOT EXISTS inbound_url text",
     """
     CREATE TABLE IF NOT EXISTS sandbox_hosting_orders (
         ref text PRIMARY KEY,
@@ -367,10 +369,10 @@ class PostgresLedger:
     def acquire(self, number: HeldNumber, country: str) -> bool:
         with self._pool.connection() as connection:
             row = connection.execute(
-                "INSERT INTO sandbox_numbers (phone_number, ref, reference, country)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (phone_number) DO NOTHING"
+                "INSERT INTO sandbox_numbers (phone_number, ref, reference, country, inbound_url)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (phone_number) DO NOTHING"
                 " RETURNING 1",
-                (number.phone_number, number.ref, number.reference, country),
+                (number.phone_number, number.ref, number.reference, country, number.inbound_url),
             ).fetchone()
         return row is not None
 
@@ -378,10 +380,10 @@ class PostgresLedger:
         with self._pool.connection() as connection:
             row = connection.execute(
                 "DELETE FROM sandbox_numbers WHERE phone_number = %s"
-                " RETURNING phone_number, ref, reference",
+                " RETURNING phone_number, ref, reference, inbound_url",
                 (phone_number,),
             ).fetchone()
-        return HeldNumber(row[0], row[1], row[2]) if row else None
+        return HeldNumber(*row) if row else None
 
     def drop_ref(self, ref: str) -> None:
         with self._pool.connection() as connection:
@@ -390,10 +392,11 @@ class PostgresLedger:
     def holding(self, phone_number: str) -> HeldNumber | None:
         with self._pool.connection() as connection:
             row = connection.execute(
-                "SELECT phone_number, ref, reference FROM sandbox_numbers WHERE phone_number = %s",
+                "SELECT phone_number, ref, reference, inbound_url FROM sandbox_numbers"
+                " WHERE phone_number = %s",
                 (phone_number,),
             ).fetchone()
-        return HeldNumber(row[0], row[1], row[2]) if row else None
+        return HeldNumber(*row) if row else None
 
     def held_among(self, phone_numbers: list[str]) -> set[str]:
         with self._pool.connection() as connection:
@@ -406,9 +409,10 @@ class PostgresLedger:
     def held(self) -> list[HeldNumber]:
         with self._pool.connection() as connection:
             rows = connection.execute(
-                "SELECT phone_number, ref, reference FROM sandbox_numbers ORDER BY phone_number"
+                "SELECT phone_number, ref, reference, inbound_url FROM sandbox_numbers"
+                " ORDER BY phone_number"
             ).fetchall()
-        return [HeldNumber(r[0], r[1], r[2]) for r in rows]
+        return [HeldNumber(*r) for r in rows]
 
     def open_order(self, order: SandboxOrder) -> SandboxOrder:
         with self._pool.connection() as connection:
@@ -448,10 +452,17 @@ class PostgresLedger:
                 return False
             if number is not None:
                 inserted = connection.execute(
-                    "INSERT INTO sandbox_numbers (phone_number, ref, reference, country)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (phone_number) DO NOTHING"
+                    "INSERT INTO sandbox_numbers"
+                    " (phone_number, ref, reference, country, inbound_url)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (phone_number) DO NOTHING"
                     " RETURNING 1",
-                    (number.phone_number, number.ref, number.reference, order[0]),
+                    (
+                        number.phone_number,
+                        number.ref,
+                        number.reference,
+                        order[0],
+                        number.inbound_url,
+                    ),
                 ).fetchone()
                 if inserted is None:
                     return False
@@ -504,13 +515,17 @@ class SandboxProvider:
         *,
         registrations: RegistrationLedger | None = None,
         auto_approve_after: float | None = None,
+        inbound_url: str | None = None,
     ) -> None:
+        """``inbound_url``: where every number it sells or hosts is pointed for inbound
+        messages (``INBOUND_SMS_WEBHOOK_URL``), recorded on the number in the ledger."""
         self.ledger: SandboxLedger = ledger or MemoryLedger()
         self.failures = failures or SandboxFailures()
         if registrations is None and isinstance(self.ledger, PostgresLedger):
             registrations = PostgresRegistrations(self.ledger.pool)
         self.registrations: RegistrationLedger = registrations or MemoryRegistrations()
         self.auto_approve_after = auto_approve_after
+        self.inbound_url = inbound_url
 
     # --- the port ------------------------------------------------------------------------
 
@@ -545,7 +560,7 @@ class SandboxProvider:
         self._check_unrestricted(country)
         if not _valid_for(phone_number, country) or self._sold_out(phone_number, country):
             raise NumberUnavailableError()
-        number = HeldNumber(phone_number, _new_ref("PN"), reference)
+        number = HeldNumber(phone_number, _new_ref("PN"), reference, self.inbound_url)
         if not self.ledger.acquire(number, country):
             raise NumberUnavailableError()
         return ProvisionedNumber(self.name, number.ref)
@@ -683,7 +698,7 @@ class SandboxProvider:
         """The pending hosting order of ``phone_number`` is verified: the number joins the
         account. Returns the ``hosted_number.verified`` event."""
         order = self._pending(phone_number)
-        number = HeldNumber(phone_number, _new_ref("PN"), order.reference)
+        number = HeldNumber(phone_number, _new_ref("PN"), order.reference, self.inbound_url)
         if not self.ledger.finish_order(order.ref, "completed", number):
             raise SandboxError("the order is no longer pending or the number is held already")
         return SandboxWebhook.new(

@@ -18,13 +18,18 @@ def build_provider(settings: Settings) -> NumberProvider:
     in memory otherwise. With ``create_tables`` (``sms-channels migrate``) its tables are
     created here, once."""
     if settings.sms_provider == "twilio":
+        # INBOUND_SMS_WEBHOOK_URL (the number's SmsUrl) is wired in the Twilio issue (13):
+        # the adapter takes it like the sandbox does below.
         return TwilioProvider(twilio_config(settings))
     auto = auto_approve_after(settings)
+    inbound = settings.inbound_sms_webhook_url
     if settings.persistence == "postgres" and settings.database_url:
         if settings.create_tables:
             PostgresLedger.create_tables(settings.database_url)
-        return SandboxProvider(PostgresLedger(settings.database_url), auto_approve_after=auto)
-    return SandboxProvider(auto_approve_after=auto)
+        return SandboxProvider(
+            PostgresLedger(settings.database_url), auto_approve_after=auto, inbound_url=inbound
+        )
+    return SandboxProvider(auto_approve_after=auto, inbound_url=inbound)
 
 
 def auto_approve_after(settings: Settings) -> float | None:

@@ -14,24 +14,28 @@ from sms_channels.bootstrap import build_application
 from sms_channels.cli_audit import audit_app
 from sms_channels.cli_preflight import preflight_app
 from sms_channels.cli_projections import projections_app
+from sms_channels.cli_relay import relay_app
 from sms_channels.cli_sandbox import sandbox_app
 from sms_channels.cli_workers import worker_app
 from sms_channels.embedded_stack import background_workers
 from sms_channels.logs import configure_logging
+from sms_channels.relays import topic_names
 from sms_channels.settings import InsecureSettingsError, Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
 from workers.projector import create_schema
+from workers.topics import ensure_topics
 
 app = typer.Typer(help="SMS channels service.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(worker_app, name="worker")
+app.add_typer(relay_app, name="relay")
 app.add_typer(audit_app, name="audit")
 app.add_typer(preflight_app, name="preflight")
 
 TOUR = """
 SMS channels service on http://{host}:{port}  (OpenAPI UI: http://{host}:{port}/docs)
-Database: {database}    Kafka: {kafka} (topic channel.connected)
+Database: {database}    Kafka: {kafka} (topics {topics})
 
 A development token (Workspace Admin of account acc_demo, valid 24 h):
 
@@ -74,6 +78,8 @@ def _migrate(settings: Settings) -> None:
     build_application(settings.model_copy(update={"create_tables": True})).close()
     if settings.database_url:
         create_schema(settings.database_url)
+    if settings.kafka_bootstrap_servers:
+        ensure_topics(settings.kafka_bootstrap_servers, topic_names(settings))
 
 
 @app.command()
@@ -115,6 +121,7 @@ def run() -> None:
                 token=token,
                 database="embedded" if "database_url" in update else "DATABASE_URL",
                 kafka=kafka,
+                topics=", ".join(topic_names(settings).all()),
             )
         )
         _serve(settings)

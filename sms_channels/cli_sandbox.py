@@ -46,7 +46,10 @@ def _sandbox() -> Iterator[tuple[SandboxProvider, Settings]]:
     if settings.database_url is None:
         typer.echo("The sandbox CLI needs the service's database (DATABASE_URL).", err=True)
         raise typer.Exit(code=2)
-    provider = SandboxProvider(PostgresLedger(settings.database_url, max_size=1))
+    provider = SandboxProvider(
+        PostgresLedger(settings.database_url, max_size=1),
+        inbound_url=settings.inbound_sms_webhook_url,
+    )
     try:
         yield provider, settings
     finally:
@@ -162,3 +165,12 @@ def registration(
         )
 
     _act(decide, url=url, times=times, deliver=webhook)
+
+
+@sandbox_app.command("numbers")
+def numbers() -> None:
+    """The numbers the sandbox account holds: number, reference, and where its inbound
+    messages go (INBOUND_SMS_WEBHOOK_URL when it was bought or hosted; '-': unset)."""
+    with _sandbox() as (provider, _):
+        for held in provider.held_numbers():
+            typer.echo(f"{held.phone_number} {held.ref} {held.inbound_url or '-'}")

@@ -6,14 +6,18 @@ import signal
 import threading
 from typing import Annotated, Any
 
+import structlog
 import typer
 
 from sms_channels.bootstrap import build_application, registration_poll_seconds
 from sms_channels.cli_projections import run_projection_workers
 from sms_channels.logs import configure_logging
+from sms_channels.relays import relays
 from sms_channels.settings import Settings
-from workers.analytics_relay import AnalyticsRelay
 from workers.directory_consumer import DirectoryConsumer
+from workers.log_relay import LogRelay
+
+log = structlog.get_logger("sms_channels.cli_workers")
 
 worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
 
@@ -109,20 +113,41 @@ def projections(
 
 @worker_app.command("relay")
 def relay() -> None:
-    """Publish channel.connected to Kafka from the event log (at least once)."""
+    """Publish to Kafka from the event log (at least once): channel.connected on
+    ANALYTICS_TOPIC, the lifecycle events on CHANNEL_EVENTS_TOPIC and the routing feed on
+    ROUTING_TOPIC (two relays, one thread each, each with its own position and lock)."""
     settings = with_local_defaults(Settings())
     configure_logging(settings.log_level, settings.log_format)
-    url = _required(settings.database_url, "DATABASE_URL")
+    _required(settings.database_url, "DATABASE_URL")
     servers = _required(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS")
     stop = _stop_on_signals()
     application = build_application(settings)
-    worker = AnalyticsRelay(application, url, servers, settings.analytics_topic,
-                            batch_size=settings.relay_batch_size)  # fmt: skip
+    workers = relays(application, settings, servers)
+    failed: list[BaseException] = []
+    threads = [threading.Thread(target=_until_one_fails, args=(w, stop, failed)) for w in workers]
+    try:
+        for thread in threads:
+            thread.start()
+        stop.wait()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        for worker in workers:
+            worker.close()
+        application.close()
+    if failed:
+        raise typer.Exit(code=1)  # the orchestrator restarts the process
+
+
+def _until_one_fails(worker: LogRelay, stop: threading.Event, failed: list[BaseException]) -> None:
+    """Run ``worker``; an error it does not wait out stops every relay of the process."""
     try:
         worker.run(stop)
-    finally:
-        worker.close()
-        application.close()
+    except BaseException as error:
+        failed.append(error)
+        log.exception("relay_failed", relay=worker.name)
+        stop.set()
 
 
 @worker_app.command("directory")

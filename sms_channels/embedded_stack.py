@@ -1,7 +1,7 @@
 """The workers that ``sms-channels run`` starts beside the API in one process: the
-projections, the analytics relay, the agents-topic consumer, the provider reconcile and the
-registration worker,
-on the configured Kafka or, when KAFKA_BOOTSTRAP_SERVERS is unset, on an embedded tansu
+projections, the relays (analytics, channel feeds), the agents-topic consumer, the provider
+reconcile and the registration worker, on the configured Kafka (topics created as
+``migrate`` creates them) or, when KAFKA_BOOTSTRAP_SERVERS is unset, on an embedded tansu
 broker. Production runs each as its own ``sms-channels worker …`` process instead."""
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from datetime import timedelta
 
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application, registration_poll_seconds
+from sms_channels.relays import relays, topic_names
 from sms_channels.settings import Settings
-from workers.analytics_relay import AnalyticsRelay
 from workers.directory_consumer import DirectoryConsumer
+from workers.log_relay import LogRelay
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
 from workers.registration import RegistrationWorker
+from workers.topics import ensure_topics
 
 
 @contextmanager
@@ -42,13 +44,14 @@ def background_workers(settings: Settings) -> Iterator[str]:
                 "session_timeout_ms": 3000,
                 "heartbeat_interval_ms": 1000,
             }
+        ensure_topics(servers, topic_names(settings))
         application = build_application(settings)
         stack.callback(application.close)
         projections = ProjectionThreads(application, url, list(PROJECTIONS), stop).start()
         stack.callback(projections.join)
-        relay = AnalyticsRelay(application, url, servers, settings.analytics_topic)
         consumer = DirectoryConsumer(application, servers, settings.agents_topic, **group_options)
-        for worker in (relay, consumer):
+        workers: list[LogRelay | DirectoryConsumer] = [*relays(application, settings, servers)]
+        for worker in (*workers, consumer):
             stack.callback(worker.close)
             thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
             thread.start()

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     sms_provider: Literal["sandbox", "twilio"] = "sandbox"
     kafka_bootstrap_servers: str | None = None
     analytics_topic: str = "channel.connected"
+    # Lifecycle events for analytics, and the compacted routing feed for ingestion.
+    channel_events_topic: str = "channel.events"
+    routing_topic: str = "sms.routing"
+    # Where the provider sends inbound messages of the numbers this service buys or hosts
+    # (unset: numbers are left as the provider set them, and /readyz says so).
+    inbound_sms_webhook_url: str | None = None
     agents_topic: str = "agents"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -121,6 +127,17 @@ class Settings(BaseSettings):
             if not _ORIGIN.fullmatch(origin):
                 msg = f"CORS_ALLOW_ORIGINS: {origin!r} is not an origin (scheme://host[:port])"
                 raise ValueError(msg)
+        return value
+
+    @field_validator("inbound_sms_webhook_url")
+    @classmethod
+    def _inbound_is_an_http_url(cls, value: str | None) -> str | None:
+        """Empty is unset (docker-compose passes ``${INBOUND_SMS_WEBHOOK_URL:-}``)."""
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+            msg = "INBOUND_SMS_WEBHOOK_URL must be an http(s) URL"
+            raise ValueError(msg)
         return value
 
     @property

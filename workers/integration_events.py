@@ -29,7 +29,12 @@ class ChannelConnectedV1(BaseModel):
 
     # Unknown fields are ignored: that is what lets version 1 grow (see the class doc).
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore"
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="ignore",
+        # Every field is always sent: the schema says so in ``required``.
+        json_schema_serialization_defaults_required=True,
     )
 
     event_id: UUID = Field(description="Stable across redeliveries: dedupe on it.")
@@ -63,7 +68,7 @@ class ChannelConnectedV1(BaseModel):
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of version 1 (committed at ``SCHEMA_FILE``; a test keeps them equal)."""
-    schema = ChannelConnectedV1.model_json_schema(by_alias=True)
+    schema = ChannelConnectedV1.model_json_schema(by_alias=True, mode="serialization")
     schema["$id"] = "urn:sms-channels:schema:channel.connected:v1"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -42,7 +42,7 @@ def _readiness(request: Request) -> dict[str, object]:
         raise _not_ready("The event store is not reachable.") from error
     read_models: ReadModels | None = request.app.state.read_models
     if read_models is None:
-        return {"status": "ready", "position": position}
+        return {"status": "ready", "position": position, **_notes(request)}
     max_lag = request.app.state.settings.projection_max_lag
     try:
         head, states = read_models.tracking_states()
@@ -63,7 +63,19 @@ def _readiness(request: Request) -> dict[str, object]:
             problems.append(f"{name}: {head - state.position} events behind")
     if problems:
         raise _not_ready("; ".join(problems))
-    return {"status": "ready", "position": position}
+    return {"status": "ready", "position": position, **_notes(request)}
+
+
+INBOUND_UNSET = (
+    "INBOUND_SMS_WEBHOOK_URL is unset: numbers bought or hosted are left as the provider"
+    " set them (inbound messages do not reach the conversation system through us)."
+)
+
+
+def _notes(request: Request) -> dict[str, object]:
+    """What a ready service still wants an operator to know (absent when nothing)."""
+    settings = request.app.state.settings
+    return {} if settings.inbound_sms_webhook_url else {"notes": [INBOUND_UNSET]}
 
 
 def _not_ready(detail: str) -> ProblemError:

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
-from kafka import KafkaConsumer
 
 from domain.application import ConnectNumber, SmsChannels
 from sms_channels.kafka_broker import EmbeddedBroker
+from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
 from workers.analytics_relay import AnalyticsRelay
 from workers.integration_events import ChannelConnectedV1
@@ -62,38 +62,6 @@ def connect(app: SmsChannels, account: str, **compliance: Any) -> Any:
         compliance=compliance or None,
     )  # type: ignore[arg-type]
     return app.connect(command).connection
-
-
-class Reader:
-    """Reads a topic from the beginning (manual assignment: no group join to wait for)."""
-
-    def __init__(self, broker: EmbeddedBroker, topic: str) -> None:
-        self.broker, self.topic = broker, topic
-        self.messages: list[Any] = []
-        self._consumer: KafkaConsumer | None = None
-
-    def read_until(self, count: int, timeout: float = 30) -> list[Any]:
-        def enough() -> bool:
-            if self._consumer is None:
-                self._consumer = KafkaConsumer(
-                    self.topic,
-                    bootstrap_servers=self.broker.bootstrap_servers,
-                    auto_offset_reset="earliest",
-                    enable_auto_commit=False,
-                    max_poll_interval_ms=3000,
-                    session_timeout_ms=3000,
-                    heartbeat_interval_ms=1000,
-                )
-            for batch in self._consumer.poll(timeout_ms=200).values():
-                self.messages += batch
-            return len(self.messages) >= count
-
-        wait_for(enough, timeout=timeout)
-        return self.messages
-
-    def close(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
 
 
 def test_a_connection_is_published_with_the_documented_key_headers_and_fields(

@@ -4,6 +4,9 @@ deliveries of one webhook event apply it once."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
@@ -134,3 +137,30 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(database_url: str) -> 
     reader = build_application(Settings(database_url=database_url), provider)
     assert reader.get_connection(account, connected.id).version == connected.version + 1
     reader.close()
+
+
+INBOUND = "https://ingest.example.test/sms/inbound"
+
+
+def test_numbers_bought_or_hosted_are_pointed_at_the_inbound_url_and_the_cli_shows_it(
+    database_url: str,
+) -> None:
+    sandbox = SandboxProvider(PostgresLedger(database_url, max_size=1), inbound_url=INBOUND)
+    bought, hosted, elsewhere = unique_us_number(), unique_us_number(), unique_us_number()
+    try:
+        sandbox.purchase("US", bought, reference=REF)
+        sandbox.start_hosting("US", hosted, reference=REF)
+        sandbox.verify_hosting(hosted)
+        SandboxProvider(PostgresLedger(database_url, max_size=1)).purchase(
+            "US", elsewhere, reference=REF
+        )
+        listed = subprocess.run(
+            [sys.executable, "-m", "sms_channels.cli", "sandbox", "numbers"],
+            env={**os.environ, "DATABASE_URL": database_url},
+            capture_output=True, text=True, check=True,
+        ).stdout.splitlines()  # fmt: skip
+    finally:
+        sandbox.close()
+    by_number = {line.split()[0]: line.split()[2] for line in listed}
+    assert by_number[bought] == by_number[hosted] == INBOUND
+    assert by_number[elsewhere] == "-"

@@ -50,3 +50,11 @@ def test_every_variable_our_image_gets_is_a_known_setting() -> None:
 
 def test_the_cli_check_would_catch_a_missing_command() -> None:
     assert not resolves(["worker", "no-such-worker"])
+
+
+def test_migrate_waits_for_kafka_and_knows_the_published_topics() -> None:
+    migrate = our_services()["migrate"]
+    assert "kafka" in migrate["depends_on"]
+    assert {"KAFKA_BOOTSTRAP_SERVERS", "CHANNEL_EVENTS_TOPIC", "ROUTING_TOPIC"} <= set(
+        migrate["environment"]
+    )

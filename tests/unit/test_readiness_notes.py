@@ -1,0 +1,35 @@
+"""/readyz says when INBOUND_SMS_WEBHOOK_URL is unset, and stays ready."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.routes.ops import INBOUND_UNSET
+from sms_channels.settings import Settings
+from tests.support import JWT_SECRET
+
+
+def ready(**settings: str) -> TestClient:
+    return TestClient(create_app(Settings(persistence="memory", jwt_secret=JWT_SECRET, **settings)))  # type: ignore[arg-type]
+
+
+def test_readiness_notes_that_the_inbound_url_is_unset() -> None:
+    with ready() as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["notes"] == [INBOUND_UNSET]
+
+
+def test_readiness_has_no_note_once_the_inbound_url_is_set() -> None:
+    with ready(inbound_sms_webhook_url="https://ingest.example.test/sms") as client:
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert "notes" not in response.json()
+
+
+def test_an_empty_inbound_url_is_unset_and_a_non_url_is_refused() -> None:
+    assert Settings(inbound_sms_webhook_url="").inbound_sms_webhook_url is None
+    with pytest.raises(ValueError, match="INBOUND_SMS_WEBHOOK_URL"):
+        Settings(inbound_sms_webhook_url="ftp://x")

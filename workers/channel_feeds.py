@@ -1,0 +1,220 @@
+"""The channel-feeds relay: from the event log to the lifecycle events for analytics
+(``CHANNEL_EVENTS_TOPIC``, keyed by connection id) and the compacted routing feed
+(``ROUTING_TOPIC``, keyed by the E.164 number), with the relay's guarantees
+(``workers.log_relay``: position saved after the broker's ack, one active relay,
+idempotent producer, in log order per key).
+
+Per fact of the log, in order: its lifecycle events (a connection's fact compares the
+connection before and after it; a directory fact compares the agent's entry before and
+after it, for every number served with that agent), then the routing values it changes
+(the current state of each connection it touches; a value only when its content changed,
+a tombstone when the number stops being served by the connection that held it).
+Lifecycle events are built from the stored facts, so a replay republishes the same
+``eventId``; capabilities read the agent directory as it is now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Notification
+
+from domain.agent_directory import DirectoryAgent
+from domain.application import SmsChannels
+from domain.serving import Serving, assess, facts_of_connection
+from domain.sms_connections import SmsConnection
+from workers.analytics_relay import channel_connected, connected_message
+from workers.channel_values import (
+    CONNECTED,
+    DirectoryEntry,
+    changes_between,
+    digest,
+    directory_entry,
+    disconnected,
+    is_served,
+    registration_changed,
+    routing_value,
+    updated,
+)
+from workers.integration_events import ChannelConnectedV1
+from workers.lifecycle_events import LifecycleEvent, RoutingValueV1, headers_of
+from workers.log_relay import LogRelay, Outgoing
+from workers.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
+
+FEEDS_RELAY_NAME = "channel_feeds_relay"
+CONNECTION_PREFIX = "SmsConnection."
+DIRECTORY_PREFIX = "DirectoryAgent."
+
+
+def originator(notification: Notification) -> UUID:
+    """The notification's aggregate id (the store's ids are UUIDs)."""
+    return UUID(str(notification.originator_id))
+
+
+def kind_of(notification: Notification) -> str:
+    """``SmsConnection.NumberConnected`` from the notification's topic."""
+    return notification.topic.rsplit(":", 1)[-1]
+
+
+class FeedBuilder:
+    """Builds one batch's messages; ``state`` remembers the routing feed."""
+
+    def __init__(
+        self,
+        application: SmsChannels,
+        state: RoutingState,
+        events_topic: str | None,
+        routing_topic: str | None,
+    ) -> None:
+        self.application = application
+        self.state = state
+        self.events_topic = events_topic
+        self.routing_topic = routing_topic
+
+    def messages(self, notifications: Iterable[Notification]) -> list[Outgoing]:
+        out: list[Outgoing] = []
+        for notification in notifications:
+            kind = kind_of(notification)
+            touched: list[UUID] = []
+            if kind.startswith(CONNECTION_PREFIX):
+                out += self._connection_events(kind, notification)
+                touched = [originator(notification)]
+            elif kind.startswith(DIRECTORY_PREFIX):
+                touched = self._directory_touches(notification)
+                out += self._directory_events(notification, touched)
+            if self.routing_topic is not None:
+                out += self._routing(touched, notification.id)
+        return out
+
+    # --- lifecycle events ------------------------------------------------------------------
+
+    def _connection_events(self, kind: str, notification: Notification) -> list[Outgoing]:
+        if self.events_topic is None:
+            return []
+        cid, version = originator(notification), notification.originator_version
+        position = notification.id
+        if kind == CONNECTED:
+            event = channel_connected(self.application, cid, version)
+            return [connected_message(self.events_topic, event)]
+        after: SmsConnection = self.application.repository.get(cid, version=version)
+        gone = disconnected(kind, after, position)
+        if gone is not None or version == 1:
+            return self._published([gone] if gone else [])
+        before: SmsConnection = self.application.repository.get(cid, version=version - 1)
+        was, now = self._serving(before), self._serving(after)
+        events: list[LifecycleEvent | None] = [registration_changed(before, after, position)]
+        changes = changes_between(before, after, was, now)
+        if changes:
+            events.insert(0, updated(after, changes, now, position))
+        return self._published([e for e in events if e is not None])
+
+    def _directory_touches(self, notification: Notification) -> list[UUID]:
+        agent: DirectoryAgent = self.application.repository.get(
+            originator(notification), version=notification.originator_version
+        )
+        return self.state.channels_using(agent.account_id, agent.agent_id)
+
+    def _directory_events(self, notification: Notification, touched: list[UUID]) -> list[Outgoing]:
+        if self.events_topic is None or not touched:
+            return []
+        version = notification.originator_version
+        after = self._agent_at(originator(notification), version)
+        before = self._agent_at(originator(notification), version - 1)
+        events = []
+        for channel_id in touched:
+            connection = self.current(channel_id)
+            facts = facts_of_connection(connection)
+            was, now = assess(facts, before.info), assess(facts, after.info)
+            if changes_between(connection, connection, was, now):
+                events.append(updated(connection, ["capabilities"], now, notification.id))
+        return self._published(events)
+
+    def _agent_at(self, agent_id: UUID, version: int) -> DirectoryEntry:
+        if version < 1:
+            return DirectoryEntry(None, None)
+        agent: DirectoryAgent = self.application.repository.get(agent_id, version=version)
+        return DirectoryEntry(None if agent.deleted else agent.info, agent.modified_on)
+
+    def _serving(self, connection: SmsConnection) -> Serving:
+        entry = directory_entry(self.application, connection.account_id, connection.agent_id)
+        return assess(facts_of_connection(connection), entry.info)
+
+    def _published(self, events: Sequence[LifecycleEvent | ChannelConnectedV1]) -> list[Outgoing]:
+        assert self.events_topic is not None
+        return [
+            Outgoing(self.events_topic, str(e.channel_id).encode(), e.value(),
+                     headers_of(e.event_type))
+            for e in events
+        ]  # fmt: skip
+
+    # --- routing feed ----------------------------------------------------------------------
+
+    def current(self, channel_id: UUID) -> SmsConnection:
+        connection: SmsConnection = self.application.repository.get(channel_id)
+        return connection
+
+    def _routing(self, touched: list[UUID], position: int) -> list[Outgoing]:
+        out = []
+        for channel_id in touched:
+            message = self.routing_change(self.current(channel_id), position)
+            if message is not None:
+                out.append(message)
+        return out
+
+    def routing_change(self, connection: SmsConnection, position: int) -> Outgoing | None:
+        """The message (if any) that brings the feed to ``connection``'s current state."""
+        assert self.routing_topic is not None
+        phone, held = connection.phone_number, self.state.get(connection.phone_number)
+        if not is_served(connection):
+            if held is None or held.channel_id != connection.id:
+                return None  # never published, or the number is another connection's now
+            self.state.set(phone, None)
+            return Outgoing(self.routing_topic, phone.encode(), None, headers_of("sms.routing"))
+        entry = directory_entry(self.application, connection.account_id, connection.agent_id)
+        value = routing_value(connection, entry, position)
+        served = Served(connection.id, connection.account_id, connection.agent_id, digest(value))
+        if held == served:
+            return None
+        self.state.set(phone, served)
+        return routing_message(self.routing_topic, value)
+
+
+def routing_message(topic: str, value: RoutingValueV1) -> Outgoing:
+    return Outgoing(topic, value.phone_number.encode(), value.value(), headers_of("sms.routing"))
+
+
+class ChannelFeedsRelay(LogRelay):
+    """Publishes the lifecycle events and the routing feed from the event log."""
+
+    name = FEEDS_RELAY_NAME
+
+    def __init__(
+        self,
+        application: SmsChannels,
+        conninfo: str,
+        bootstrap_servers: str,
+        *,
+        events_topic: str,
+        routing_topic: str,
+        batch_size: int = 500,
+    ) -> None:
+        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size)
+        self.events_topic = events_topic
+        self.routing_topic = routing_topic
+        self._state: RoutingState | None = None
+
+    def prepare(self, connection: psycopg.Connection[Any]) -> None:
+        connection.execute(CREATE_ROUTING_STATE)
+
+    def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
+        self._state = RoutingState(self._connection())
+        builder = FeedBuilder(self.application, self._state, self.events_topic, self.routing_topic)
+        return builder.messages(notifications)
+
+    def record_state(self) -> None:
+        if self._state is not None:
+            self._state.save()
+            self._state = None

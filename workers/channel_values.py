@@ -1,0 +1,160 @@
+"""What the channel feeds say about one connection: its routing value and its lifecycle
+events. Every decision about serving comes from ``domain.serving.assess`` (the rule the
+API and the channels table use): nothing here decides capabilities again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.agent_directory import AgentInfo, DirectoryAgent, directory_agent_id
+from domain.application import SmsChannels
+from domain.serving import Serving, assess, facts_of_connection
+from domain.sms_connections import HOLDING_STATES, SmsConnection
+from workers.lifecycle_events import (
+    ChannelDisconnectedV1,
+    ChannelRegistrationChangedV1,
+    ChannelUpdatedV1,
+    LifecycleEnvelope,
+    RoutingValueV1,
+)
+
+DISCONNECTING: Final = {
+    "SmsConnection.ConnectionDeleted": "deleted",
+    "SmsConnection.ProvisioningFailed": "failed",
+    "SmsConnection.Replaced": "replaced",
+}
+RECLAIMED: Final = "SmsConnection.NumberReclaimed"
+CONNECTED: Final = "SmsConnection.NumberConnected"
+
+
+def registration_status_of(connection: SmsConnection) -> str:
+    """The connection's registration status as the feeds publish it (the one place that
+    reads it: how it is derived may change without touching the feeds)."""
+    return connection.registration_status
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """The directory's current entry for an agent (``info`` None: unknown or deleted)."""
+
+    info: AgentInfo | None
+    modified_on: datetime | None
+
+
+def directory_entry(application: SmsChannels, account_id: str, agent_id: str) -> DirectoryEntry:
+    try:
+        agent: DirectoryAgent = application.repository.get(directory_agent_id(account_id, agent_id))
+    except AggregateNotFoundError:
+        return DirectoryEntry(None, None)
+    return DirectoryEntry(None if agent.deleted else agent.info, agent.modified_on)
+
+
+def is_served(connection: SmsConnection) -> bool:
+    """A number is served (has a routing value) while its connection holds it."""
+    return connection.status in HOLDING_STATES
+
+
+def routing_value(
+    connection: SmsConnection, entry: DirectoryEntry, position: int
+) -> RoutingValueV1:
+    """The routing value of a served ``connection`` whose agent's entry is ``entry``, as of
+    the log's ``position``."""
+    serving = assess(facts_of_connection(connection), entry.info)
+    times = [connection.modified_on, *([entry.modified_on] if entry.modified_on else [])]
+    return RoutingValueV1(
+        phone_number=connection.phone_number,
+        account_id=connection.account_id,
+        workspace_id=connection.workspace_id,
+        channel_id=connection.id,
+        agent_id=connection.agent_id,
+        knowledge_base_id=serving.names.knowledge_base_id,
+        active=connection.active,
+        ingestion_enabled=serving.capabilities.ingestion.allowed,
+        outbound_permitted=serving.capabilities.outbound_replies.allowed,
+        registration_status=registration_status_of(connection),
+        version=position,
+        updated_at=max(times),
+    )
+
+
+def digest(value: RoutingValueV1) -> str:
+    """What identifies a value's content (not its ``version`` nor ``updatedAt``)."""
+    content = value.model_dump_json(by_alias=True, exclude={"version", "updated_at"})
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _envelope(event_type: str, connection: SmsConnection, position: int) -> dict[str, object]:
+    return {
+        "event_id": LifecycleEnvelope.event_id_for(event_type, connection.id, position),
+        "occurred_at": connection.modified_on,
+        "account_id": connection.account_id,
+        "workspace_id": connection.workspace_id,
+        "channel_id": connection.id,
+    }
+
+
+def disconnected(
+    kind: str, connection: SmsConnection, position: int
+) -> ChannelDisconnectedV1 | None:
+    """``channel.disconnected`` for a fact of ``kind`` (None: the fact disconnects nothing)."""
+    reason = connection.reclaim_reason if kind == RECLAIMED else DISCONNECTING.get(kind)
+    if reason is None:
+        return None
+    return ChannelDisconnectedV1(
+        **_envelope("channel.disconnected", connection, position),
+        reason=reason,
+    )
+
+
+def changes_between(
+    before: SmsConnection, after: SmsConnection, was: Serving, now: Serving
+) -> list[str]:
+    """What ``channel.updated`` reports of a change from ``before`` to ``after``."""
+    changes = []
+    if before.active != after.active:
+        changes.append("active")
+    if before.agent_id != after.agent_id:
+        changes.append("agent")
+    if before.workspace_id != after.workspace_id:
+        changes.append("workspace")
+    if allowed(was) != allowed(now):
+        changes.append("capabilities")
+    return changes
+
+
+def allowed(serving: Serving) -> tuple[bool, bool]:
+    """(ingestion enabled, outbound replies permitted)."""
+    return serving.capabilities.ingestion.allowed, serving.capabilities.outbound_replies.allowed
+
+
+def updated(
+    connection: SmsConnection, changes: list[str], serving: Serving, position: int
+) -> ChannelUpdatedV1:
+    ingestion, outbound = allowed(serving)
+    return ChannelUpdatedV1(
+        **_envelope("channel.updated", connection, position),
+        changes=changes,
+        active=connection.active,
+        agent_id=connection.agent_id,
+        ingestion_enabled=ingestion,
+        outbound_permitted=outbound,
+    )
+
+
+def registration_changed(
+    before: SmsConnection, after: SmsConnection, position: int
+) -> ChannelRegistrationChangedV1 | None:
+    previous, current = registration_status_of(before), registration_status_of(after)
+    if previous == current:
+        return None
+    return ChannelRegistrationChangedV1(
+        **_envelope("channel.registration_changed", after, position),
+        registration_status=current,
+        previous_registration_status=previous,
+    )
