@@ -231,7 +231,9 @@ def decode_cursor(query: TrailQuery) -> tuple[datetime, UUID, int] | None:
         return None
     try:
         order, at, connection_id, version = orjson.loads(base64.urlsafe_b64decode(query.cursor))
-        if order != query.order or not isinstance(version, int) or isinstance(version, bool):
+        if order != query.order or not (isinstance(at, str) and isinstance(connection_id, str)):
+            raise InvalidTrailCursorError
+        if not isinstance(version, int) or isinstance(version, bool):
             raise InvalidTrailCursorError
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None or not -(2**31) <= version < 2**31:

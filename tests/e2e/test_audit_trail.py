@@ -3,6 +3,7 @@ running, on a database of this module's own (the projector reads the whole log).
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import os
@@ -249,3 +250,23 @@ def test_a_registration_submission_is_in_the_trail_with_its_submitter(service: S
     )
     items = trail(service, account, type="registration.submitted")["items"]
     assert [(i["connectionId"], i["actor"]) for i in items] == [(created["id"], "u1")]
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["desc", "2026-01-01T00:00:00+00:00", 5, 1],  # a number where the id goes
+        ["desc", 17, "00000000-0000-0000-0000-000000000000", 1],  # a number for the time
+        ["desc", "2026-01-01T00:00:00+00:00", "not-a-uuid", 1],
+        ["desc", "2026-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000", True],
+        ["asc", "2026-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000", 1],
+    ],
+)
+def test_a_cursor_with_values_of_the_wrong_kind_is_422(
+    service: Service, history: dict[str, Any], position: list[Any]
+) -> None:
+    cursor = base64.urlsafe_b64encode(orjson.dumps(position)).decode()
+    answer = service.http.get(
+        "/audit/events", params={"cursor": cursor}, headers=auth(history["account"])
+    )
+    assert answer.status_code == 422, answer.text

@@ -51,7 +51,12 @@ generated: Counter[str] = Counter()
 # never generated while its schema held unresolved references).
 with_body: Counter[str] = Counter()
 COMPLIANCE_PUT = "PUT /channels/sms/connections/{connection_id}/compliance"
-LIST_ROUTES = ("/settings/sms-requests", "/channels/sms/connections", "/directory/agents")
+LIST_ROUTES = (
+    "/settings/sms-requests",
+    "/channels/sms/connections",
+    "/directory/agents",
+    "/audit/events",
+)
 
 
 def operation_labels() -> list[tuple[str, str, bool]]:
