@@ -54,10 +54,11 @@ def _if_match(if_match: IfMatchHeader = None) -> int | frozenset[int] | None:
 
 
 def _required_if_match(if_match: IfMatchHeader = None) -> int | frozenset[int] | None:
-    """The version ``If-Match`` names; 428 ``precondition_required`` without one (the
-    long compliance form is edited by several admins: no blind overwrite)."""
+    """The version ``If-Match`` names; 428 ``precondition_required`` without one, or with
+    ``*`` (the long compliance form is edited by several admins: "whatever is there" would
+    be the blind overwrite the precondition exists to prevent)."""
     version = expected_version(if_match)
-    if if_match is None:
+    if if_match is None or version is None:
         raise ProblemError(
             428,
             "precondition_required",

@@ -129,8 +129,9 @@ class PostgresResponseStore:
 
 
 def fingerprint(scope: Scope, body: bytes, principal: Principal) -> str:
-    """SHA-256 of the request (method, path, query string, body) and of who sent it (user,
-    permissions, workspaces): a replay never answers a caller the route would refuse."""
+    """SHA-256 of the request (method, path, query string, ``If-Match``, body) and of who
+    sent it (user, permissions, workspaces): a replay never answers a caller the route would
+    refuse, nor a request whose precondition differs (a stale one must get its 412)."""
     who = orjson.dumps(
         [
             principal.user_id,
@@ -139,7 +140,9 @@ def fingerprint(scope: Scope, body: bytes, principal: Principal) -> str:
         ]
     )
     digest = hashlib.sha256()
-    parts = (scope["method"].encode(), scope["path"].encode(), scope["query_string"], body, who)
+    if_match = b"\n".join(value for name, value in scope["headers"] if name == b"if-match")
+    method, path = scope["method"].encode(), scope["path"].encode()
+    parts = (method, path, scope["query_string"], if_match, body, who)
     for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()

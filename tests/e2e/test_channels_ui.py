@@ -448,3 +448,15 @@ def test_a_nul_in_the_workspace_filter_is_4xx(service: Service) -> None:
     params = {"workspaceId": "ws\x00"}
     response = service.http.get("/directory/agents", params=params, headers=auth(unique_account()))
     assert 400 <= response.status_code < 500, response.text
+
+
+def test_a_compliance_put_with_if_match_any_is_428_too(service: Service) -> None:
+    # "*" would overwrite whatever is there: the blind write the precondition prevents.
+    account = unique_account()
+    location = connect(service, account).headers["Location"]
+    body = {"brand": {"displayName": "Acme"}}
+    response = service.http.put(
+        location + "/compliance", json=body, headers={**auth(account), "If-Match": "*"}
+    )
+    assert (response.status_code, response.json()["code"]) == (428, "precondition_required")
+    assert service.http.get(location, headers=auth(account)).json()["version"] == 2

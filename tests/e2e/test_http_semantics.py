@@ -289,3 +289,14 @@ def test_a_replay_never_answers_a_caller_the_route_would_refuse(http: httpx.Clie
     refused = http.post("/channels/sms/connect", json=body, headers=restricted)
     assert refused.status_code == 403
     assert "Idempotent-Replayed" not in refused.headers
+
+
+def test_a_keyed_write_with_another_precondition_is_not_replayed(http: httpx.Client) -> None:
+    account = unique_account()
+    url = _connect_keyed(http, account, connect_body(unique_us_number())).headers["Location"]
+    keyed = {**auth(account), "Idempotency-Key": "patch-1"}
+    first = http.patch(url, json={"active": True}, headers={**keyed, "If-Match": '"2"'})
+    assert first.status_code == 200, first.text
+    stale = http.patch(url, json={"active": True}, headers={**keyed, "If-Match": '"1"'})
+    assert stale.status_code == 412, stale.text
+    assert "Idempotent-Replayed" not in stale.headers
