@@ -31,7 +31,6 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from domain.application import SmsChannels
-from domain.errors import DomainError
 from domain.providers import ProviderError
 from domain.sms_connections import SmsConnection
 
@@ -152,14 +151,23 @@ class RegistrationWorker:
             self._back_off(connection_id, tracked, error)
             report.provider_errors += 1
             return
-        except DomainError as error:
-            log.info("registration_skipped", connection_id=str(connection_id), code=error.code)
+        except Exception as error:  # one connection's trouble never blocks the others
+            # A domain refusal or an unexpected error: logged by type (never its text, which
+            # could hold provider data), retried later with the same backoff.
+            log.warning(
+                "registration_step_failed",
+                connection_id=str(connection_id),
+                error_type=type(error).__name__,
+                code=getattr(error, "code", None),
+            )
+            self._back_off(connection_id, tracked, error)
+            return
         tracked.failures = 0
         if self.application.registration_settled(connection_id):
             self.tracked.pop(connection_id, None)
             report.settled.append(connection_id)
 
-    def _back_off(self, connection_id: UUID, tracked: Tracked, error: ProviderError) -> None:
+    def _back_off(self, connection_id: UUID, tracked: Tracked, error: Exception) -> None:
         tracked.failures += 1
         delay = min(BACKOFF_BASE_SECONDS * 2 ** (tracked.failures - 1), BACKOFF_MAX_SECONDS)
         retry_after = getattr(error, "retry_after_seconds", 0)
@@ -167,7 +175,7 @@ class RegistrationWorker:
         log.warning(
             "registration_step_deferred",
             connection_id=str(connection_id),
-            code=error.code,
+            code=getattr(error, "code", type(error).__name__),
             failures=tracked.failures,
         )
 

@@ -116,3 +116,23 @@ def test_a_step_failing_three_times_is_retried_with_backoff_then_recorded_once(
         assert provider.registrations.count("brand") == 1
     finally:
         app.close()
+
+
+def test_an_unexpected_error_on_one_connection_does_not_hold_up_the_others(
+    pg_settings: Settings,
+) -> None:
+    # The first brand the provider is asked for blows up with an error no one planned for.
+    provider = FlakyRegistrationProvider(failures=1, error=RuntimeError("bug"))  # type: ignore[arg-type]
+    app = build_application(pg_settings, provider)
+    now = [0.0]
+    worker = RegistrationWorker(app, clock=lambda: now[0])
+    first_account, second_account = unique_account(), unique_account()
+    try:
+        first = submitted_connection(app, first_account, GOOD)
+        second = submitted_connection(app, second_account, GOOD)
+        worker.run_once()
+        assert app.get_connection(first_account, first).level("brand").provider_ref is None
+        assert worker.tracked[first].retry_at > now[0]  # backed off, not forgotten
+        assert app.get_connection(second_account, second).level("brand").provider_ref is not None
+    finally:
+        app.close()
