@@ -130,18 +130,28 @@ def checked_info(info: AgentInfo) -> AgentInfo:
     )
 
 
+# A write's precondition: does it admit the entry's current version (None: no entry)?
+Admits = Callable[[int | None], bool]
+
+
 def upsert_agent(
-    application: Application[UUID], account_id: str, agent_id: str, info: AgentInfo
+    application: Application[UUID],
+    account_id: str,
+    agent_id: str,
+    info: AgentInfo,
+    admits: Admits | None = None,
 ) -> int | None:
     """Record an agent's details; returns the log position, or None if nothing changed.
     A concurrent writer of the same agent is retried on fresh state (the last write wins,
-    as on the agents topic); VersionConflictError only if it keeps losing."""
+    as on the agents topic); VersionConflictError only if it keeps losing. With ``admits``
+    (an ``If-Match``), the precondition is checked on the state that is saved, so a
+    concurrent write between the check and the save is refused, never overwritten."""
     check_id(account_id, "acc")
     check_id(agent_id, "agentId")
     info = checked_info(info)
 
     def decide() -> DirectoryAgent:
-        agent = _find(application, account_id, agent_id)
+        agent = _admitted(_find(application, account_id, agent_id), admits)
         if agent is None:
             return DirectoryAgent.create(account_id, agent_id, info)
         agent.update(info)
@@ -150,19 +160,29 @@ def upsert_agent(
     return _save_retrying(application, decide)
 
 
-def remove_agent(application: Application[UUID], account_id: str, agent_id: str) -> int | None:
+def remove_agent(
+    application: Application[UUID], account_id: str, agent_id: str, admits: Admits | None = None
+) -> int | None:
     """Record that an agent was deleted; returns the log position, or None if unknown or
-    already deleted. Retried like ``upsert_agent``."""
+    already deleted. Retried and conditional like ``upsert_agent``."""
     check_id(account_id, "acc")
     check_id(agent_id, "agentId")
 
     def decide() -> DirectoryAgent | None:
-        agent = _find(application, account_id, agent_id)
+        agent = _admitted(_find(application, account_id, agent_id), admits)
         if agent is not None:
             agent.remove()
         return agent
 
     return _save_retrying(application, decide)
+
+
+def _admitted(agent: DirectoryAgent | None, admits: Admits | None) -> DirectoryAgent | None:
+    """``agent``, if the precondition admits its version; VersionConflictError otherwise."""
+    current = None if agent is None or agent.deleted else agent.version
+    if admits is not None and not admits(current):
+        raise VersionConflictError(None, current)
+    return agent
 
 
 def _save_retrying(

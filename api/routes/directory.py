@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -27,6 +29,7 @@ from api.schemas.read_models import (
 )
 from api.schemas.text import ID_REGEX, text_validator
 from domain.agent_directory import (
+    Admits,
     AgentInfo,
     agent_version,
     find_agent,
@@ -34,6 +37,7 @@ from domain.agent_directory import (
     upsert_agent,
 )
 from domain.application import SmsChannels
+from domain.errors import VersionConflictError
 from domain.text import ID_MAX_LENGTH, check_id
 from projections.agent_directory import list_agents
 
@@ -52,18 +56,27 @@ def _outside_workspaces(application: SmsChannels, principal: Principal, agent_id
     return current is not None and not principal.sees(current.workspace_id)
 
 
-def _check_if_match(
+def _precondition(
     application: SmsChannels, principal: Principal, agent_id: str, if_match: str | None
-) -> None:
-    """412 (with the current ``ETag``) when ``If-Match`` is given and the entry is not at a
-    version it names (``*``: exists). Checked before the write: concurrent writers of one
-    agent still end last-write-wins, as on the agents topic."""
+) -> Admits | None:
+    """What ``If-Match`` admits (``*``: an entry exists), checked by the directory on the
+    state it saves. An entry the token does not cover answers as without If-Match (no
+    oracle)."""
     condition = parse_if_match(if_match)
     if condition is None or _outside_workspaces(application, principal, agent_id):
-        return  # an entry the token does not cover answers as without If-Match: no oracle
-    current = agent_version(application, principal.account_id, agent_id)
-    if not condition.admits(current):
-        raise precondition_failed(current)
+        return None
+    return condition.admits
+
+
+@contextmanager
+def _precondition_failed_as_412(admits: Admits | None) -> Iterator[None]:
+    """A refused precondition answers 412 with the entry's current ``ETag``."""
+    try:
+        yield
+    except VersionConflictError as conflict:
+        if admits is None:
+            raise
+        raise precondition_failed(conflict.actual) from None
 
 
 @router.put("/directory/agents/{agent_id}", responses={412: {"description": "version_conflict"}})
@@ -79,7 +92,7 @@ def put_agent(
     (the ``ETag`` a previous PUT answered, or ``*``) makes the write conditional."""
     if not principal.sees(body.workspace_id):
         raise workspace_forbidden()
-    _check_if_match(application, principal, agent_id, if_match)
+    admits = _precondition(application, principal, agent_id, if_match)
     if _outside_workspaces(application, principal, agent_id):
         # Agent ids are unique per account, so this id cannot be given to the caller's
         # workspace. The refusal tells that the id is in use elsewhere in the account (and
@@ -92,7 +105,8 @@ def put_agent(
         body.knowledge_base_id,
         body.knowledge_base_name,
     )
-    position = upsert_agent(application, principal.account_id, agent_id, info)
+    with _precondition_failed_as_412(admits):
+        position = upsert_agent(application, principal.account_id, agent_id, info, admits)
     # Unchanged details record nothing; the current position is still a valid waitFor.
     position = position or application.current_position()
     version = agent_version(application, principal.account_id, agent_id)
@@ -115,9 +129,10 @@ def delete_agent(
     """Record that the agent was deleted (idempotent; conditional with ``If-Match``). An
     agent of a workspace the token does not cover is left alone with the same answer as an
     unknown one: no oracle."""
-    _check_if_match(application, principal, agent_id, if_match)
+    admits = _precondition(application, principal, agent_id, if_match)
     if not _outside_workspaces(application, principal, agent_id):
-        remove_agent(application, principal.account_id, agent_id)
+        with _precondition_failed_as_412(admits):
+            remove_agent(application, principal.account_id, agent_id, admits)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from uuid import UUID, uuid5
 
 import pytest
@@ -11,12 +12,14 @@ from domain.agent_directory import (
     AGENTS_NAMESPACE,
     AgentInfo,
     DirectoryAgent,
+    agent_version,
     directory_agent_id,
     find_agent,
     remove_agent,
     upsert_agent,
 )
 from domain.application import SmsChannels
+from domain.errors import VersionConflictError
 from domain.ids import ACCOUNTS_NAMESPACE
 from providers.sandbox import SandboxProvider
 
@@ -86,3 +89,19 @@ def test_every_event_names_the_account_and_the_agent() -> None:
     assert agent.id == directory_agent_id("acc", "agent_1")
     assert (events[1].name, events[1].knowledge_base_id) == ("Ava 2", "kb_2")
     assert isinstance(agent.id, UUID)
+
+
+def test_a_directory_write_whose_precondition_no_longer_holds_is_refused_and_records_nothing(
+    memory_app: SmsChannels,
+) -> None:
+    info = AgentInfo("ws_1", "Support", "Ava", None, None)
+    upsert_agent(memory_app, "acc_1", "agent_1", info)  # version 1
+    read = agent_version(memory_app, "acc_1", "agent_1")
+    upsert_agent(memory_app, "acc_1", "agent_1", replace(info, name="Ava B"))  # someone else
+    head = memory_app.current_position()
+    with pytest.raises(VersionConflictError) as refused:
+        upsert_agent(memory_app, "acc_1", "agent_1", replace(info, name="Ava C"), read.__eq__)
+    assert refused.value.actual == 2
+    with pytest.raises(VersionConflictError):
+        remove_agent(memory_app, "acc_1", "agent_1", read.__eq__)
+    assert memory_app.current_position() == head
