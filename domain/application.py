@@ -415,7 +415,10 @@ class SmsChannels(RegistrationCommands):
             if self._exists(delivery_id):
                 return ProviderEventResult("duplicate", None, self.current_position())
             connection, others = self._decide_on_fact(event.provider, event.fact)
-            outcome: DeliveryOutcome = "applied" if connection is not None else "ignored"
+            # Applied when anything changed: a connection, or only a shared registration
+            # (whose status the next connection of that brand or campaign must see).
+            applied = connection is not None or bool(others)
+            outcome: DeliveryOutcome = "applied" if applied else "ignored"
             delivery = ProviderDelivery.receive(
                 provider=event.provider,
                 event_id=event.event_id,
@@ -423,7 +426,7 @@ class SmsChannels(RegistrationCommands):
                 outcome=outcome,
                 connection_id=connection.id if connection is not None else None,
             )
-            changed = [connection, *others] if connection is not None else []
+            changed = [*([connection] if connection is not None else []), *others]
             try:
                 recordings = self.save(delivery, *changed)
             except RecordConflictError:
@@ -847,10 +850,9 @@ class SmsChannels(RegistrationCommands):
 
 
 def _primary(changed: list[Aggregate]) -> tuple[SmsConnection | None, list[Aggregate]]:
-    """The first changed connection (the delivery names it) and everything else changed."""
+    """The first changed connection (the delivery names it; None when the fact changed a
+    shared brand or campaign registration but no connection) and everything else changed."""
     connection = next((a for a in changed if isinstance(a, SmsConnection)), None)
-    if connection is None:
-        return None, []
     return connection, [a for a in changed if a is not connection]
 
 

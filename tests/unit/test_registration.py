@@ -399,3 +399,20 @@ def test_a_concurrent_write_of_the_shared_brand_is_decided_again(
     assert one is not None
     assert two is not None
     assert one.brand_registration_id == two.brand_registration_id
+
+
+def test_a_report_about_a_shared_brand_no_live_connection_follows_is_still_recorded(
+    app: SmsChannels,
+) -> None:
+    account = unique_account()
+    first = connected(app, account)
+    submit(app, account, first)
+    run_steps(app, first)
+    brand_ref = app.get_connection(account, first).level("brand").provider_ref
+    assert brand_ref is not None
+    brand_id = app.get_connection(account, first).submission.brand_registration_id  # type: ignore[union-attr]
+    app.delete(account, first, by="u1")
+    # The brand's approval arrives when no connection of it is live: the shared brand
+    # registration still records it (the account's next connection of that brand sees it).
+    assert report(app, "brand", brand_ref, "approved", "evt-late-brand") == "applied"
+    assert app.repository.get(brand_id).state.status == "approved"
