@@ -200,8 +200,14 @@ class RegistrationCommands(Application[UUID]):
             fact.identity_status,
         )
         if isinstance(target, SmsConnection):
+            if target.level("number").provider_ref != fact.ref:
+                return []  # about a number registration this connection has since replaced
             return _changed([target], lambda: target.record_level("number", _cleaned(state)))
         registration = cast(LevelRegistration, target)
+        if registration.state.provider_ref != fact.ref:
+            # About an earlier attempt (a resubmission has a reference of its own), or ahead
+            # of the reference being recorded: the poll of levels in flight reads it then.
+            return []
         before = registration.version
         registration.record_status(
             state.status,

@@ -416,3 +416,21 @@ def test_a_report_about_a_shared_brand_no_live_connection_follows_is_still_recor
     # registration still records it (the account's next connection of that brand sees it).
     assert report(app, "brand", brand_ref, "approved", "evt-late-brand") == "applied"
     assert app.repository.get(brand_id).state.status == "approved"
+
+
+def test_a_late_report_about_an_earlier_attempt_changes_nothing(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    first_ref = app.get_connection(account, connection_id).level("brand").provider_ref
+    assert first_ref is not None
+    assert report(app, "brand", first_ref, "rejected", "evt-brand-1") == "applied"
+    # The operator fixes the brand and submits again: a new attempt of the same brand.
+    fixed = copy.deepcopy(GOOD)
+    fixed["brand"]["city"] = "Oakland"
+    app.update_compliance(account, connection_id, fixed, by="u1")
+    submit(app, account, connection_id)
+    # The provider's late word about the first attempt: acknowledged, applied to nothing.
+    assert report(app, "brand", first_ref, "approved", "evt-brand-2") == "ignored"
+    assert app.get_connection(account, connection_id).registration_status != "approved"
