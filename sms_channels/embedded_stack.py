@@ -7,9 +7,12 @@ broker. Production runs each as its own ``sms-channels worker …`` process inst
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
+from typing import Any
+
+import structlog
 
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application, registration_poll_seconds
@@ -21,6 +24,8 @@ from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
 from workers.registration import RegistrationWorker
 from workers.topics import ensure_topics
+
+log = structlog.get_logger("sms_channels.embedded_stack")
 
 
 @contextmanager
@@ -53,14 +58,14 @@ def background_workers(settings: Settings) -> Iterator[str]:
         workers: list[LogRelay | DirectoryConsumer] = [*relays(application, settings, servers)]
         for worker in (*workers, consumer):
             stack.callback(worker.close)
-            thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+            thread = threading.Thread(target=_loudly(worker.run), args=(stop,), daemon=True)
             thread.start()
             stack.callback(thread.join, 10)
         reconciler = Reconciler(
             application, pending_after=timedelta(seconds=settings.reconcile_pending_after_seconds)
         )
         thread = threading.Thread(
-            target=reconciler.run_forever,
+            target=_loudly(reconciler.run_forever),
             args=(stop, settings.reconcile_interval_seconds),
             daemon=True,
         )
@@ -70,7 +75,7 @@ def background_workers(settings: Settings) -> Iterator[str]:
             application, poll_interval_seconds=registration_poll_seconds(settings)
         )
         thread = threading.Thread(
-            target=registrations.run_forever,
+            target=_loudly(registrations.run_forever),
             args=(stop, settings.registration_interval_seconds),
             daemon=True,
         )
@@ -78,3 +83,18 @@ def background_workers(settings: Settings) -> Iterator[str]:
         stack.callback(thread.join, 10)
         stack.callback(stop.set)
         yield servers
+
+
+def _loudly(run: Callable[..., None]) -> Callable[..., None]:
+    """``run`` in a worker thread: an error it does not wait out is logged with its type and
+    stops the other workers (as ``ProjectionThreads`` and ``worker relay`` do), instead of
+    ending one thread in silence while the API keeps answering."""
+
+    def guarded(stop: threading.Event, *args: Any) -> None:
+        try:
+            run(stop, *args)
+        except Exception:
+            log.exception("embedded_worker_failed", worker=getattr(run, "__qualname__", "?"))
+            stop.set()
+
+    return guarded
