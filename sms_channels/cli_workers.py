@@ -12,10 +12,11 @@ import typer
 from sms_channels.bootstrap import build_application, registration_poll_seconds
 from sms_channels.cli_projections import run_projection_workers
 from sms_channels.logs import configure_logging
-from sms_channels.relays import relays
+from sms_channels.relays import relays, topic_names
 from sms_channels.settings import Settings
 from workers.directory_consumer import DirectoryConsumer
 from workers.log_relay import LogRelay
+from workers.topics import ensure_topics
 
 log = structlog.get_logger("sms_channels.cli_workers")
 
@@ -121,6 +122,8 @@ def relay() -> None:
     _required(settings.database_url, "DATABASE_URL")
     servers = _required(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS")
     stop = _stop_on_signals()
+    # Before the first send: a topic the broker created on its own would not be compacted.
+    ensure_topics(servers, topic_names(settings))
     application = build_application(settings)
     workers = relays(application, settings, servers)
     failed: list[BaseException] = []
