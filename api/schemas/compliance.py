@@ -116,10 +116,14 @@ def progress_out(payload: dict[str, Any] | None) -> ComplianceProgressOut:
 
 
 def registration_out(connection: SmsConnection) -> Registration:
+    """The summary beside the form. Once a submission was made here the status is derived
+    from its levels, whose raw statuses and reasons ``GET …/registration`` lists; the
+    whole-connection report's would contradict it, so they are not shown then."""
+    whole = connection.submission is None
     return Registration(
         status=connection.registration_status,
-        raw_status=connection.registration_raw_status,
-        reason=connection.registration_reason,
+        raw_status=connection.registration_raw_status if whole else None,
+        reason=connection.registration_reason if whole else None,
         changed_since_submission=connection.changed_since_submission,
     )
 
