@@ -4,7 +4,7 @@ event store's NOTIFY (or a one-second safety poll) says there may be more."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -67,3 +67,32 @@ def follow(
     finally:
         if listener is not None:
             listener.close()
+
+
+def read_topics(
+    recorder: Any, after: int | None, topics: Sequence[str], batch_size: int
+) -> Iterator[Any]:
+    """Every notification of ``topics`` after position ``after``, in log order, read in
+    batches of ``batch_size`` (for the polling workers that keep their own position)."""
+    start = after
+    while True:
+        notifications = recorder.select_notifications(
+            start=start, limit=batch_size, topics=list(topics), inclusive_of_start=False
+        )
+        yield from notifications
+        if len(notifications) < batch_size:
+            return
+        start = notifications[-1].id
+
+
+def run_passes(
+    run_once: Callable[[], Any], stop: threading.Event, interval_seconds: float, name: str
+) -> None:
+    """``run_once`` every ``interval_seconds`` until ``stop``; a failing pass is logged by
+    type only (messages may hold data) and the next pass tries again."""
+    while not stop.is_set():
+        try:
+            run_once()
+        except Exception as error:
+            log.error(f"{name}_pass_failed", error_type=type(error).__name__)
+        stop.wait(interval_seconds)

@@ -38,6 +38,7 @@ from domain.application import CommandResult, SmsChannels
 from domain.errors import DomainError
 from domain.providers import HeldNumber, ProviderUnavailableError
 from domain.sms_connections import SmsConnection
+from workers.following import read_topics, run_passes
 
 log = structlog.get_logger("workers.reconcile")
 
@@ -114,31 +115,16 @@ class Reconciler:
         return report
 
     def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
-        """Passes every ``interval_seconds`` until ``stop`` is set. A failing pass is
-        logged (type only: messages may hold data) and the next one tries again."""
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception as error:
-                log.error("reconcile_pass_failed", error_type=type(error).__name__)
-            stop.wait(interval_seconds)
+        """Passes every ``interval_seconds`` until ``stop`` is set (see ``run_passes``)."""
+        run_passes(self.run_once, stop, interval_seconds, "reconcile")
 
     # --- 1. the log -------------------------------------------------------------------------
 
     def _catch_up(self) -> None:
         recorder = self.application.recorder
-        while True:
-            notifications = recorder.select_notifications(
-                start=self._position,
-                limit=self._batch_size,
-                topics=TOPICS,
-                inclusive_of_start=False,
-            )
-            for notification in notifications:
-                self._track(notification)
-                self._position = notification.id
-            if len(notifications) < self._batch_size:
-                return
+        for notification in read_topics(recorder, self._position, TOPICS, self._batch_size):
+            self._track(notification)
+            self._position = notification.id
 
     def _track(self, notification: Notification) -> None:
         topic = notification.topic
