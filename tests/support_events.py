@@ -4,10 +4,15 @@ over time."""
 
 from __future__ import annotations
 
-from uuid import uuid4
+import json
+from pathlib import Path
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import StoredEvent
 
 from domain.agent_directory import AgentInfo, DirectoryAgent
 from domain.application import SmsChannels
+from domain.providers import NumberProvider
 from domain.sms_connections import SmsConnection
 
 
@@ -42,3 +47,22 @@ def write_connection_history(
                 aggregates.append(DirectoryAgent.create(account, agent, info))
         written += len(application.save(*aggregates))
     return written
+
+
+def application_with_stored_events(provider: NumberProvider, stored: Path) -> SmsChannels:
+    """An in-memory application whose log holds exactly the events in ``stored`` (a JSON
+    list of records captured from a previous version of the code)."""
+    application = SmsChannels(provider, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    records = json.loads(stored.read_text())
+    application.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=UUID(r["originator_id"]),
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=r["state"].encode(),
+            )
+            for r in records
+        ]
+    )
+    return application

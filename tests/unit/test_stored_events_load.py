@@ -5,17 +5,16 @@ them, and the old connection accepts the new commands."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from api.schemas.connections import connection_out
 from domain.agent_directory import find_agent
 from domain.application import NewNumber, SmsChannels
 from tests.fakes import FailingProvider
+from tests.support_events import application_with_stored_events
 from tests.unit.test_one_truth import MemoryChannelsTable, listed
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_replace_number.json"
@@ -28,20 +27,7 @@ def app() -> SmsChannels:
     """An application whose log holds exactly what the previous code wrote: a connection
     requested, connected, switched on, given a compliance draft, then reclaimed (expired),
     and its agent's directory entry without a knowledge base."""
-    application = SmsChannels(FailingProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    records = json.loads(STORED.read_text())
-    application.recorder.insert_events(
-        [
-            StoredEvent(
-                originator_id=UUID(r["originator_id"]),
-                originator_version=r["originator_version"],
-                topic=r["topic"],
-                state=r["state"].encode(),
-            )
-            for r in records
-        ]
-    )
-    return application
+    return application_with_stored_events(FailingProvider(), STORED)
 
 
 def test_an_old_connection_loads_with_no_replacement(app: SmsChannels) -> None:

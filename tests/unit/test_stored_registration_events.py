@@ -5,16 +5,15 @@ registration read all say what the old events said, and the old connection can s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import StoredEvent
 
 from domain.application import SmsChannels
 from domain.audit import registration_view
 from providers.sandbox import SandboxProvider
+from tests.support_events import application_with_stored_events
 from tests.unit.test_one_truth import MemoryChannelsTable
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_registration.json"
@@ -26,20 +25,7 @@ CONNECTION = UUID("b88ec922-d24e-50f5-9e1e-4c83d8d47c48")
 def app() -> SmsChannels:
     """The log the previous code wrote: a connection connected, given a complete compliance
     payload, then reported pending (IN_REVIEW) and approved (VERIFIED) by the provider."""
-    application = SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    records = json.loads(STORED.read_text())
-    application.recorder.insert_events(
-        [
-            StoredEvent(
-                originator_id=UUID(r["originator_id"]),
-                originator_version=r["originator_version"],
-                topic=r["topic"],
-                state=r["state"].encode(),
-            )
-            for r in records
-        ]
-    )
-    return application
+    return application_with_stored_events(SandboxProvider(), STORED)
 
 
 def test_an_old_reported_status_loads_as_the_connections_status(app: SmsChannels) -> None:
