@@ -1,11 +1,16 @@
 """The Twilio adapter of the provider port, over httpx, and Twilio's webhook signature.
 
-Endpoints (Twilio's public OpenAPI, ``api_v2010`` and ``numbers_v2``):
+Numbers (Twilio's public OpenAPI, ``api_v2010`` and ``numbers_v2``):
 ``GET /2010-04-01/Accounts/{sid}/AvailablePhoneNumbers/{ISO}/Local.json`` (search),
 ``POST …/IncomingPhoneNumbers.json`` (purchase), ``GET …/IncomingPhoneNumbers.json`` (status
 lookup and the reconcile sweep), ``DELETE …/IncomingPhoneNumbers/{PN sid}.json`` (release),
 ``POST/GET/DELETE https://numbers.twilio.com/v2/HostedNumber/Orders[/{HR sid}]`` (bring your
-own number).
+own number). A number bought or hosted while ``INBOUND_SMS_WEBHOOK_URL`` is set gets it as
+its ``SmsUrl`` (until it joins a Messaging Service, whose ``InboundRequestUrl`` applies).
+
+Registration (US A2P 10DLC: TrustHub, BrandRegistrations, Messaging Services and their
+``Compliance/Usa2p`` campaign) is delegated to ``providers.twilio_registrations``; the HTTP
+mechanics to ``providers.twilio_http``; statuses and callbacks to ``providers.twilio_statuses``.
 
 Failures: timeouts, transport errors, 5xx and 429 are retried with exponential backoff
 (honouring ``Retry-After``), then raised as ProviderUnavailableError; the adapter then
@@ -21,11 +26,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
 
@@ -35,27 +38,26 @@ import structlog
 
 from domain.providers import (
     AvailableNumber,
-    BadAreaCodeError,
     ComplianceRestrictedError,
     HeldNumber,
     HostingCompleted,
     HostingFailed,
     HostingOrder,
     HostingStatus,
-    NumberUnavailableError,
-    ProviderError,
     ProviderEvent,
     ProviderFact,
-    ProviderRejectedError,
-    ProviderUnavailableError,
     ProvisionedNumber,
     RegistrationAnswer,
-    RegistrationUnsupportedError,
     Unrecognised,
     WebhookRejectedError,
     WebhookRequest,
 )
 from domain.registration_levels import Level
+from providers.twilio_http import TwilioConfig as TwilioConfig  # noqa: PLC0414 (re-export)
+from providers.twilio_http import TwilioHttp, raise_for_error
+from providers.twilio_registrations import TwilioRegistrations
+from providers.twilio_statuses import event_stream_fact
+from providers.twilio_statuses import hosting_status as order_status
 
 log = structlog.get_logger("providers.twilio")
 
@@ -64,35 +66,6 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 # FriendlyName of what this service buys: the prefix tells our numbers from the account's
 # others; the rest is the connection id (Twilio allows 64 characters).
 REFERENCE_PREFIX = "sms-channels:"
-
-UNAVAILABLE = 21422
-BAD_AREA_CODES = frozenset({21451, 21457})
-RESTRICTIONS = {
-    21631: "an address is required on the account for numbers in this country",
-    21649: "a regulatory bundle is required on the account for numbers in this country",
-}
-
-
-@dataclass(frozen=True)
-class TwilioConfig:
-    """Credentials, endpoints, and the retry policy.
-
-    ``hosting_*``: who signs the letter of authorisation for bring-your-own numbers
-    (Twilio requires an address, an email and a contact number per hosting order).
-    """
-
-    account_sid: str
-    auth_token: str
-    base_url: str = "https://api.twilio.com"
-    numbers_base_url: str = "https://numbers.twilio.com"
-    timeout_seconds: float = 10.0
-    max_attempts: int = 3
-    backoff_seconds: float = 0.25
-    max_backoff_seconds: float = 4.0
-    default_retry_after_seconds: int = 5
-    hosting_address_sid: str | None = None
-    hosting_email: str | None = None
-    hosting_contact_phone: str | None = None
 
 
 class TwilioProvider:
@@ -110,27 +83,23 @@ class TwilioProvider:
         jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),  # noqa: S311
     ) -> None:
         self._config = config
-        self._client = client or httpx.Client(
-            auth=(config.account_sid, config.auth_token),
-            timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
-            headers={"Accept": "application/json"},
-        )
-        self._sleep = sleep
-        self._clock = clock
-        self._jitter = jitter
-        self._unavailable_until = 0.0
+        self._http = TwilioHttp(config, client=client, sleep=sleep, clock=clock, jitter=jitter)
         account = quote(config.account_sid, safe="")
         self._account_url = f"{config.base_url.rstrip('/')}/2010-04-01/Accounts/{account}"
         self._orders_url = f"{config.numbers_base_url.rstrip('/')}/v2/HostedNumber/Orders"
+        self._registrations = TwilioRegistrations(self._http, self._account_url)
 
     # --- the port ----------------------------------------------------------------------
 
     def check_available(self) -> None:
         """ProviderUnavailableError while the last call's outage has not yet passed its
         Retry-After (no network call)."""
-        remaining = self._unavailable_until - self._clock()
-        if remaining > 0:
-            raise ProviderUnavailableError(math.ceil(remaining))
+        self._http.check_available()
+
+    @property
+    def credentials_refused(self) -> bool:
+        """True while Twilio refuses the account SID / auth token (for /readyz)."""
+        return self._http.credentials_refused
 
     def search(
         self, country: str, area_code: str | None, contains: str | None, limit: int
@@ -152,7 +121,11 @@ class TwilioProvider:
         response = self._call(
             "POST",
             f"{self._account_url}/IncomingPhoneNumbers.json",
-            data={"PhoneNumber": phone_number, "FriendlyName": REFERENCE_PREFIX + reference},
+            data={
+                "PhoneNumber": phone_number,
+                "FriendlyName": REFERENCE_PREFIX + reference,
+                "SmsUrl": self._config.inbound_url,
+            },
             retry_ambiguous=True,
         )
         self._raise_for_error(response)
@@ -182,6 +155,7 @@ class TwilioProvider:
                 "AddressSid": config.hosting_address_sid,
                 "Email": config.hosting_email,
                 "ContactPhoneNumber": config.hosting_contact_phone,
+                "SmsUrl": config.inbound_url,
             },
         )
         self._raise_for_error(response)
@@ -229,25 +203,19 @@ class TwilioProvider:
         if response.status_code == 404:
             return HostingStatus("failed", reason="Twilio has no such hosting order.")
         self._raise_for_error(response)
-        order = response.json()
-        status = order.get("status")
-        if status == "completed" and order.get("incoming_phone_number_sid"):
-            return HostingStatus("completed", number_ref=str(order["incoming_phone_number_sid"]))
-        if status == "failed":
-            return HostingStatus("failed", reason=order.get("failure_reason") or "Hosting failed.")
-        return HostingStatus("pending")
+        return order_status(response.json())
 
-    # --- registration (US A2P 10DLC): TrustHub and A2P calls come with issue 13 ----------
-    # Until then each call raises RegistrationUnsupportedError: the registration worker
-    # leaves the submission pending (never a 500, never a false "approved").
+    # --- registration (US A2P 10DLC): providers/twilio_brands.py, twilio_campaigns.py ----
 
     def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
-        raise RegistrationUnsupportedError(self.name)
+        return self._registrations.create_brand(brand, reference=reference)
 
     def create_campaign(
         self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
     ) -> RegistrationAnswer:
-        raise RegistrationUnsupportedError(self.name)
+        return self._registrations.create_campaign(
+            campaign, brand_ref=brand_ref, reference=reference
+        )
 
     def register_number(
         self,
@@ -258,13 +226,15 @@ class TwilioProvider:
         service_ref: str | None,
         reference: str,
     ) -> RegistrationAnswer:
-        raise RegistrationUnsupportedError(self.name)
+        return self._registrations.register_number(
+            number_ref, service_ref=service_ref or campaign_ref
+        )
 
     def registration_status(self, level: Level, ref: str) -> RegistrationAnswer:
-        raise RegistrationUnsupportedError(self.name)
+        return self._registrations.status(level, ref)
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     # --- mechanics -----------------------------------------------------------------------
 
@@ -287,69 +257,13 @@ class TwilioProvider:
         data: Mapping[str, str | None] | None = None,
         retry_ambiguous: bool = False,
     ) -> httpx.Response:
-        """Send with retries. Returns any response below 500 other than 429; raises
-        ProviderUnavailableError once the attempts are spent. GETs and DELETEs are always
-        retried; other methods only when the request surely did not take effect (it was
-        never sent, or 429), unless ``retry_ambiguous``."""
-        safe = method in ("GET", "DELETE") or retry_ambiguous
-        retry_after: int | None = None
-        for attempt in range(1, self._config.max_attempts + 1):
-            outcome = "unreachable"
-            try:
-                response = self._client.request(method, url, params=params, data=data)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-                sent = False
-            except httpx.TransportError as error:  # read timeouts, dropped connections
-                sent, outcome = True, type(error).__name__
-            else:
-                if response.status_code != 429 and response.status_code < 500:
-                    self._unavailable_until = 0.0
-                    return response
-                sent, outcome = response.status_code != 429, f"http_{response.status_code}"
-                retry_after = _retry_after(response)
-            log.warning("twilio_call_failed", method=method, attempt=attempt, outcome=outcome)
-            if attempt == self._config.max_attempts or (sent and not safe):
-                break
-            delay = self._config.backoff_seconds * 2 ** (attempt - 1) * self._jitter()
-            if retry_after is not None:
-                if retry_after > self._config.max_backoff_seconds:
-                    break  # longer than a caller should wait: tell them when instead
-                delay = max(delay, retry_after)
-            self._sleep(min(delay, self._config.max_backoff_seconds))
-        wait = retry_after or self._config.default_retry_after_seconds
-        self._unavailable_until = self._clock() + wait
-        raise ProviderUnavailableError(wait)
+        return self._http.call(
+            method, url, params=params, data=data, retry_ambiguous=retry_ambiguous
+        )
 
     @staticmethod
     def _raise_for_error(response: httpx.Response) -> None:
-        """Map Twilio's error body (``{"code", "message", "more_info", "status"}``)."""
-        if response.status_code < 400:
-            return
-        code = _error_code(response)
-        log.warning("twilio_refused", status=response.status_code, twilio_code=code)
-        error: ProviderError
-        if code == UNAVAILABLE:
-            error = NumberUnavailableError()
-        elif code in BAD_AREA_CODES:
-            error = BadAreaCodeError()
-        elif code in RESTRICTIONS:
-            error = ComplianceRestrictedError(f"{RESTRICTIONS[code]} (Twilio {code})")
-        else:
-            error = ProviderRejectedError(str(code or response.status_code))
-        raise error
-
-
-def _error_code(response: httpx.Response) -> int | None:
-    try:
-        code = response.json().get("code")
-    except (ValueError, AttributeError):
-        return None
-    return code if isinstance(code, int) else None
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
+        raise_for_error(response)
 
 
 def _available(offer: Mapping[str, Any], country: str) -> AvailableNumber:
@@ -379,7 +293,8 @@ def _held(item: Mapping[str, Any]) -> HeldNumber:
     reference = (
         friendly.removeprefix(REFERENCE_PREFIX) if friendly.startswith(REFERENCE_PREFIX) else None
     )
-    return HeldNumber(str(item["phone_number"]), str(item["sid"]), reference)
+    inbound = str(item.get("sms_url") or "") or None
+    return HeldNumber(str(item["phone_number"]), str(item["sid"]), reference, inbound)
 
 
 # --- webhooks -----------------------------------------------------------------------------
@@ -468,7 +383,9 @@ def _port_forms(url: str) -> tuple[str, str]:
 
 
 class TwilioWebhookVerifier:
-    """Verifies ``X-Twilio-Signature`` and reads hosted-number-order status callbacks.
+    """Verifies ``X-Twilio-Signature`` and reads hosted-number-order status callbacks (form
+    bodies) and Event Streams' A2P brand and campaign events (JSON bodies, signed through
+    ``bodySHA256``; see ``providers.twilio_statuses.event_stream_fact``).
 
     Both of Twilio's schemes: the Auth Token's HMAC-SHA1, and a SharedKey's (its secret,
     ``shared_key``) with the algorithm ``X-Twilio-Webhooks-Signature-Settings`` names,
@@ -498,7 +415,9 @@ class TwilioWebhookVerifier:
             key, request.url, form, signature, request.body, algorithm
         ):
             raise WebhookRejectedError()
-        return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), _fact(dict(form)))
+        content_type = request.headers.get("content-type", "")
+        fact = event_stream_fact(request.body) if "json" in content_type else _fact(dict(form))
+        return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), fact)
 
 
 def _form(request: WebhookRequest) -> list[tuple[str, str]]:

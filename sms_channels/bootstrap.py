@@ -18,8 +18,6 @@ def build_provider(settings: Settings) -> NumberProvider:
     in memory otherwise. With ``create_tables`` (``sms-channels migrate``) its tables are
     created here, once."""
     if settings.sms_provider == "twilio":
-        # INBOUND_SMS_WEBHOOK_URL (the number's SmsUrl) is wired in the Twilio issue (13):
-        # the adapter takes it like the sandbox does below.
         return TwilioProvider(twilio_config(settings))
     auto = auto_approve_after(settings)
     inbound = settings.inbound_sms_webhook_url
@@ -63,6 +61,12 @@ def twilio_config(settings: Settings) -> TwilioConfig:
         hosting_address_sid=settings.twilio_hosting_address_sid,
         hosting_email=settings.twilio_hosting_email,
         hosting_contact_phone=settings.twilio_hosting_contact_phone,
+        messaging_base_url=settings.twilio_messaging_base_url,
+        trusthub_base_url=settings.twilio_trusthub_base_url,
+        inbound_url=settings.inbound_sms_webhook_url,
+        a2p_mock=settings.twilio_a2p_mock,
+        profile_email=settings.twilio_profile_email,
+        primary_profile_sid=settings.twilio_primary_profile_sid,
     )
 
 

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     twilio_hosting_address_sid: str | None = None
     twilio_hosting_email: str | None = None
     twilio_hosting_contact_phone: str | None = None
+    # US A2P 10DLC at Twilio: the Messaging and TrustHub hosts, test brands (``Mock``: no
+    # fees, no carrier review), the email Twilio writes to about each business's TrustHub
+    # profiles (unset: the brand's contact email), and the ISV's own approved primary
+    # customer profile (assigned to each secondary profile when set).
+    twilio_messaging_base_url: str = "https://messaging.twilio.com"
+    twilio_trusthub_base_url: str = "https://trusthub.twilio.com"
+    twilio_a2p_mock: bool = False
+    twilio_profile_email: str | None = None
+    twilio_primary_profile_sid: str | None = None
     # The public URL the provider calls (Twilio signs the URL it called): set it behind a
     # proxy that rewrites the scheme or host. Unset → the URL of the request as received.
     public_base_url: str | None = None

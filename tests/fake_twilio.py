@@ -1,11 +1,13 @@
 """A fake Twilio on 127.0.0.1 that answers with the documented JSON shapes (Twilio's public
 OpenAPI, ``api_v2010`` numbers and ``numbers_v2`` hosted-number orders, in
-/work/shared/reference). Never the internet.
+/work/shared/reference; the A2P 10DLC and TrustHub half is ``tests.fake_twilio_a2p``). Never
+the internet.
 
 It keeps an inventory per country, the account's incoming numbers and hosting orders;
 checks HTTP Basic auth; records every request; and can be told to answer the next requests
 with a given status and body (Twilio error codes, 5xx, 429) or to hang past the client's
-timeout.
+timeout, either before or after doing what was asked (``Scripted(hang=True,
+after=True)``: the object is stored, the answer never comes).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_twilio_a2p import ROUTES as A2P_ROUTES
+from tests.fake_twilio_a2p import A2PState
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-twilio-auth-token"
@@ -43,6 +48,7 @@ class Scripted:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
+    after: bool = False  # with hang: do what was asked first (the answer is what is lost)
     method: str | None = None
     path_contains: str | None = None
 
@@ -66,9 +72,9 @@ def available(phone_number: str, locality: str = "Hilo", region: str = "HI") -> 
         "friendly_name": phone_number,
         "iso_country": "US",
         "lata": "834",
-        "latitude": "19.720000",
+        "latitude": 19.72,
         "locality": locality,
-        "longitude": "-155.090000",
+        "longitude": -155.09,
         "phone_number": phone_number,
         "postal_code": "96720",
         "rate_center": "HILO",
@@ -85,6 +91,10 @@ class FakeTwilio:
         self.numbers: dict[str, dict[str, Any]] = {}  # sid → incoming_phone_number
         self.orders: dict[str, dict[str, Any]] = {}  # sid → hosted_number_order
         self.requests: list[Recorded] = []
+        # (method, path, status, body) of every answer the fake's routes gave.
+        self.responses: list[tuple[str, str, int, dict[str, Any] | None]] = []
+        self.a2p = A2PState()
+        self.a2p.held = self._held_number
         self.script: list[Scripted] = []
         self.page_size_cap = 1000
         self.release_hang = threading.Event()
@@ -106,6 +116,10 @@ class FakeTwilio:
         with self.lock:
             self.numbers[sid] = _incoming(sid, phone_number, friendly)
         return sid
+
+    def _held_number(self, sid: str) -> str | None:
+        number = self.numbers.get(sid)
+        return str(number["phone_number"]) if number else None
 
     def requests_to(self, method: str, path_contains: str) -> list[Recorded]:
         with self.lock:
@@ -208,6 +222,8 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 fake.requests.append(recorded)
                 scripted = self._scripted(method, parts.path)
             if scripted is not None:
+                if scripted.hang and scripted.after:
+                    route(fake, method, parts.path, *_flat(query, form), form)
                 if scripted.hang:
                     fake.release_hang.wait(10)
                     return
@@ -216,9 +232,9 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             if recorded.authorization != expected_auth:
                 self._send(401, twilio_error(20003, 401, "Authenticate"))
                 return
-            flat_query = {k: v[0] for k, v in query.items()}
-            flat_form = {k: v[0] for k, v in form.items()}
-            status, body = route(fake, method, parts.path, flat_query, flat_form)
+            status, body = route(fake, method, parts.path, *_flat(query, form), form)
+            with fake.lock:
+                fake.responses.append((method, parts.path, status, body))
             self._send(status, body)
 
         def _scripted(self, method: str, path: str) -> Scripted | None:
@@ -257,15 +273,31 @@ Answer = tuple[int, dict[str, Any] | None]
 Endpoint = Callable[[FakeTwilio, "re.Match[str]", dict[str, str], dict[str, str]], Answer]
 
 
+def _flat(
+    query: dict[str, list[str]], form: dict[str, list[str]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    return {k: v[0] for k, v in query.items()}, {k: v[0] for k, v in form.items()}
+
+
 def route(
-    fake: FakeTwilio, method: str, path: str, query: dict[str, str], form: dict[str, str]
+    fake: FakeTwilio,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    form: dict[str, str],
+    repeated: dict[str, list[str]] | None = None,
 ) -> Answer:
-    """The fake's behaviour per documented endpoint (404 in Twilio's shape otherwise)."""
+    """The fake's behaviour per documented endpoint (404 in Twilio's shape otherwise).
+    ``repeated``: the form with its repeated parameters, for the A2P endpoints."""
     with fake.lock:
         for verb, pattern, handler in _ROUTES:
             match = pattern.fullmatch(path)
             if verb == method and match:
                 return handler(fake, match, query, form)
+        for verb, pattern, a2p_handler in A2P_ROUTES:
+            match = pattern.fullmatch(path)
+            if verb == method and match:
+                return a2p_handler(fake.a2p, match, query, repeated or {})
     return 404, _not_found()
 
 
@@ -333,6 +365,7 @@ def _purchase(
         return 400, twilio_error(21422, 400, "PhoneNumber is not available")
     sid = "PN" + uuid.uuid4().hex
     fake.numbers[sid] = _incoming(sid, phone_number, form.get("FriendlyName") or phone_number)
+    fake.numbers[sid]["sms_url"] = form.get("SmsUrl") or ""
     return 201, fake.numbers[sid]
 
 

@@ -1,0 +1,237 @@
+"""Twilio's REST API as the adapter calls it: one httpx client for every Twilio host, the
+retry policy, the outage memory, the credentials alarm, and Twilio's error bodies in the
+port's terms.
+
+Failures: timeouts, transport errors, 5xx and 429 are retried with exponential backoff
+(honouring ``Retry-After``), then raised as ProviderUnavailableError; the adapter then
+reports itself unavailable (``check_available``) until the Retry-After has passed. A create
+(POST) whose request may have reached Twilio is *not* retried here unless the caller says
+it is safe (``retry_ambiguous``): the registration steps look their object up by its
+reference before creating it, so the next attempt finds what a timed-out one made.
+
+Twilio's 4xx bodies (``{"code", "message", "more_info", "status"}``) become the port's
+errors with Twilio's code kept (``ProviderRejectedError.provider_code``). A 401 (Twilio
+20003: the account SID or auth token is wrong) is logged as ``twilio_credentials_refused``
+at most once a minute, without the token, and ``credentials_refused`` says so to /readyz.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+
+from domain.providers import (
+    BadAreaCodeError,
+    ComplianceRestrictedError,
+    NumberUnavailableError,
+    ProviderError,
+    ProviderRejectedError,
+    ProviderUnavailableError,
+)
+
+log = structlog.get_logger("providers.twilio")
+
+UNAVAILABLE = 21422
+BAD_AREA_CODES = frozenset({21451, 21457})
+RESTRICTIONS = {
+    21631: "an address is required on the account for numbers in this country",
+    21649: "a regulatory bundle is required on the account for numbers in this country",
+}
+CREDENTIALS_REFUSED = 20003
+CREDENTIALS_LOG_SECONDS = 60.0
+
+Form = Mapping[str, str | list[str] | None]
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    """Credentials, endpoints, and the retry policy.
+
+    ``hosting_*``: who signs the letter of authorisation for bring-your-own numbers
+    (Twilio requires an address, an email and a contact number per hosting order).
+    ``inbound_url``: every number bought or hosted gets it as its ``SmsUrl``, and every
+    Messaging Service as its ``InboundRequestUrl`` (``INBOUND_SMS_WEBHOOK_URL``).
+    ``a2p_mock``: brands are created with ``Mock=true`` (test brands, no fees, no carrier
+    review). ``profile_email``: the email Twilio writes to about the TrustHub profiles
+    (default: the brand's contact email). ``primary_profile_sid``: the ISV's own approved
+    customer profile, assigned to each secondary profile when set. ``status_callback``:
+    where TrustHub reports the profiles' status changes.
+    """
+
+    account_sid: str
+    auth_token: str
+    base_url: str = "https://api.twilio.com"
+    numbers_base_url: str = "https://numbers.twilio.com"
+    messaging_base_url: str = "https://messaging.twilio.com"
+    trusthub_base_url: str = "https://trusthub.twilio.com"
+    timeout_seconds: float = 10.0
+    max_attempts: int = 3
+    backoff_seconds: float = 0.25
+    max_backoff_seconds: float = 4.0
+    default_retry_after_seconds: int = 5
+    hosting_address_sid: str | None = None
+    hosting_email: str | None = None
+    hosting_contact_phone: str | None = None
+    inbound_url: str | None = None
+    a2p_mock: bool = False
+    profile_email: str | None = None
+    primary_profile_sid: str | None = None
+    status_callback: str | None = None
+
+
+class TwilioHttp:
+    """Sends requests to Twilio with the retry policy; remembers outages and refusals of
+    the credentials. Thread-safe (httpx.Client is; the memories are single assignments)."""
+
+    def __init__(
+        self,
+        config: TwilioConfig,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),  # noqa: S311
+    ) -> None:
+        self.config = config
+        self.client = client or httpx.Client(
+            auth=(config.account_sid, config.auth_token),
+            timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
+            headers={"Accept": "application/json"},
+        )
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        self.unavailable_until = 0.0
+        self.credentials_refused_at: float | None = None
+        self._credentials_logged_at: float | None = None
+
+    def check_available(self) -> None:
+        remaining = self.unavailable_until - self._clock()
+        if remaining > 0:
+            raise ProviderUnavailableError(math.ceil(remaining))
+
+    @property
+    def credentials_refused(self) -> bool:
+        """True when Twilio's last answer refused the credentials (until one accepts them)."""
+        return self.credentials_refused_at is not None
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Form | None = None,
+        retry_ambiguous: bool = False,
+    ) -> httpx.Response:
+        """Send with retries. Returns any response below 500 other than 429; raises
+        ProviderUnavailableError once the attempts are spent. GETs and DELETEs are always
+        retried; other methods only when the request surely did not take effect (it was
+        never sent, or 429), unless ``retry_ambiguous``."""
+        safe = method in ("GET", "DELETE") or retry_ambiguous
+        retry_after: int | None = None
+        form = {k: v for k, v in (data or {}).items() if v is not None} if data else None
+        for attempt in range(1, self.config.max_attempts + 1):
+            outcome = "unreachable"
+            try:
+                response = self.client.request(method, url, params=params, data=form)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+                sent = False
+            except httpx.TransportError as error:  # read timeouts, dropped connections
+                sent, outcome = True, type(error).__name__
+            else:
+                if response.status_code != 429 and response.status_code < 500:
+                    self.unavailable_until = 0.0
+                    self._note_credentials(response)
+                    return response
+                sent, outcome = response.status_code != 429, f"http_{response.status_code}"
+                retry_after = _retry_after(response)
+            log.warning("twilio_call_failed", method=method, attempt=attempt, outcome=outcome)
+            if attempt == self.config.max_attempts or (sent and not safe):
+                break
+            delay = self.config.backoff_seconds * 2 ** (attempt - 1) * self._jitter()
+            if retry_after is not None:
+                if retry_after > self.config.max_backoff_seconds:
+                    break  # longer than a caller should wait: tell them when instead
+                delay = max(delay, retry_after)
+            self._sleep(min(delay, self.config.max_backoff_seconds))
+        wait = retry_after or self.config.default_retry_after_seconds
+        self.unavailable_until = self._clock() + wait
+        raise ProviderUnavailableError(wait)
+
+    def json(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: Form | None = None,
+        missing_ok: bool = False,
+    ) -> dict[str, Any] | None:
+        """``call``, then the JSON body of a success; None for a 404 when ``missing_ok``;
+        the mapped error otherwise."""
+        response = self.call(method, url, params=params, data=data)
+        if missing_ok and response.status_code == 404:
+            return None
+        raise_for_error(response)
+        if not response.content:
+            return {}
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _note_credentials(self, response: httpx.Response) -> None:
+        if response.status_code != 401:
+            self.credentials_refused_at = None
+            return
+        now = self._clock()
+        self.credentials_refused_at = now
+        last = self._credentials_logged_at
+        if last is None or now - last >= CREDENTIALS_LOG_SECONDS:
+            self._credentials_logged_at = now
+            # The account SID is not a secret; the token never appears.
+            log.error(
+                "twilio_credentials_refused",
+                account_sid=self.config.account_sid,
+                twilio_code=error_code(response),
+            )
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """Map Twilio's error body (``{"code", "message", "more_info", "status"}``)."""
+    if response.status_code < 400:
+        return
+    code = error_code(response)
+    log.warning("twilio_refused", status=response.status_code, twilio_code=code)
+    error: ProviderError
+    if code == UNAVAILABLE:
+        error = NumberUnavailableError()
+    elif code in BAD_AREA_CODES:
+        error = BadAreaCodeError()
+    elif code in RESTRICTIONS:
+        error = ComplianceRestrictedError(f"{RESTRICTIONS[code]} (Twilio {code})")
+    else:
+        error = ProviderRejectedError(str(code or response.status_code))
+    raise error
+
+
+def error_code(response: httpx.Response) -> int | None:
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
+def _retry_after(response: httpx.Response) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else None

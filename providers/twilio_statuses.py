@@ -1,0 +1,258 @@
+"""What Twilio reports, in the domain's words: the statuses of brand registrations, campaigns
+(``Compliance/Usa2p``), numbers in a Messaging Service and hosted-number orders; Twilio's
+``errors[]`` as coded reasons; and the A2P events of Event Streams
+(``com.twilio.messaging.compliance.brand-registration.*``, ``campaign-registration.*``).
+
+Every status of the reference enums is mapped (``BRAND_STATUSES``, ``CAMPAIGN_STATUSES``,
+``HOSTING_STATUSES``); a status Twilio adds later is recorded as ``pending`` beside its raw
+value (``domain.registration_levels.provider_status``), never guessed.
+
+Pure functions of Twilio's JSON: the adapter and the webhook verifier call them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from domain.providers import (
+    HostingStatus,
+    ProviderFact,
+    RegistrationAnswer,
+    RegistrationReported,
+    Unrecognised,
+)
+
+# BrandRegistrations ``status`` (brand_registrations_enum_status).
+BRAND_STATUSES: dict[str, str] = {
+    "PENDING": "pending",
+    "IN_REVIEW": "pending",
+    "APPROVED": "approved",
+    "FAILED": "rejected",
+    "SUSPENDED": "suspended",
+    # Twilio is deleting the brand (asked by the account or by TCR): no longer usable.
+    "DELETION_PENDING": "expired",
+    "DELETION_FAILED": "expired",
+}
+# ``Compliance/Usa2p`` ``campaign_status`` (the reference's examples, and TCR's others).
+CAMPAIGN_STATUSES: dict[str, str] = {
+    "PENDING": "pending",
+    "IN_PROGRESS": "pending",
+    "VERIFIED": "approved",
+    "FAILED": "rejected",
+    "SUSPENDED": "suspended",
+    "EXPIRED": "expired",
+}
+# Hosted-number orders (hosted_number_order_enum_status): what a pending order waits for.
+HOSTING_STATUSES: dict[str, str] = {
+    "received": "Twilio received the hosting order.",
+    "twilio-processing": "Twilio is processing the hosting order.",
+    "pending-verification": "Waiting for the number's ownership to be verified.",
+    "verified": "Ownership verified; the letter of authorization comes next.",
+    "pending-loa": "Waiting for the letter of authorization to be signed.",
+    "carrier-processing": "The carrier is moving the number's messaging to Twilio.",
+    "testing": "Twilio is testing the hosted number.",
+    "action-required": "Twilio needs action on the hosting order (see the Twilio Console).",
+    "completed": "The number is hosted.",
+    "failed": "Hosting failed.",
+}
+# Event Streams A2P event types (the suffix after the product prefix) → raw status.
+BRAND_EVENTS: dict[str, str] = {
+    "brand-registered": "APPROVED",
+    "brand-failure": "FAILED",
+    "brand-unverified": "PENDING",
+    "brand-suspended": "SUSPENDED",
+    "brand-deleted": "DELETION_PENDING",
+    "brand-secondary-vetting-failure": "FAILED",
+}
+CAMPAIGN_EVENTS: dict[str, str] = {
+    "campaign-submitted": "IN_PROGRESS",
+    "campaign-approved": "VERIFIED",
+    "campaign-failure": "FAILED",
+    "campaign-suspended": "SUSPENDED",
+    "campaign-deleted": "EXPIRED",
+}
+EVENT_PREFIX = "com.twilio.messaging.compliance."
+SOLE_PROPRIETOR = "SOLE_PROPRIETOR"
+OTP_REASON: Mapping[str, Any] = {
+    "code": "otp_required",
+    "description": "The sole proprietor must confirm the one-time password Twilio sent by SMS"
+    " to the contact phone (Twilio resends it on POST …/BrandRegistrations/{sid}/SmsOtp).",
+    "fields": ["brand.contactPhone"],
+}
+# Twilio's names of registration fields → the compliance form's (reasons name fields only).
+FIELDS: dict[str, str] = {
+    "brand_contact_email": "brand.contactEmail",
+    "business_name": "brand.companyName",
+    "business_registration_number": "brand.registrationNumber",
+    "website_url": "brand.website",
+    "phone_number": "brand.contactPhone",
+    "email": "brand.contactEmail",
+    "stock_ticker": "brand.stockSymbol",
+    "stock_exchange": "brand.stockExchange",
+    "description": "campaign.campaignDescription",
+    "message_flow": "campaign.messageFlow",
+    "message_samples": "campaign.messageSamples",
+    "opt_in_message": "campaign.optInMessage",
+    "opt_out_message": "campaign.optOutMessage",
+    "help_message": "campaign.helpMessage",
+    "privacy_policy_url": "campaign.privacyPolicyUrl",
+    "us_app_to_person_usecase": "campaign.useCaseType",
+}
+
+
+def reasons(errors: object) -> tuple[Mapping[str, Any], ...]:
+    """Twilio's ``errors[]`` (``code``/``error_code``, ``description``/``message``,
+    ``fields``) as the port's reasons, each with its Twilio code."""
+    found: list[Mapping[str, Any]] = []
+    for item in errors if isinstance(errors, list) else []:
+        if isinstance(item, int | str):
+            found.append({"code": str(item), "description": "", "fields": []})
+            continue
+        if not isinstance(item, Mapping):
+            continue
+        code = item.get("code", item.get("error_code", item.get("registrationerrorcode")))
+        description = (
+            item.get("description")
+            or item.get("message")
+            or item.get("registrationerrordescription")
+            or ""
+        )
+        names = item.get("fields") or item.get("registrationerrorfields") or []
+        fields = [FIELDS[n] for n in names if isinstance(n, str) and n in FIELDS]
+        found.append({"code": str(code or ""), "description": str(description), "fields": fields})
+    return tuple(found)
+
+
+def brand_answer(brand: Mapping[str, Any]) -> RegistrationAnswer:
+    """A BrandRegistrations resource. A sole proprietor's ``PENDING`` brand waits for the
+    OTP the owner must confirm: ``action_required`` with that reason."""
+    raw = str(brand.get("status") or "") or None
+    status = BRAND_STATUSES.get(raw or "")
+    found = reasons(brand.get("errors"))
+    if raw == "PENDING" and brand.get("brand_type") == SOLE_PROPRIETOR:
+        status, found = "action_required", (OTP_REASON, *found)
+    if not found and raw == "FAILED" and brand.get("failure_reason"):
+        found = ({"code": "", "description": str(brand["failure_reason"]), "fields": []},)
+    return RegistrationAnswer(
+        ref=str(brand["sid"]),
+        status=status,
+        raw_status=raw,
+        reasons=found,
+        identity_status=brand.get("identity_status"),
+    )
+
+
+def campaign_answer(service_sid: str, campaign: Mapping[str, Any]) -> RegistrationAnswer:
+    """A ``Compliance/Usa2p`` resource; its reference is the Messaging Service's sid (one
+    campaign per service: the service is what Event Streams and the numbers name)."""
+    raw = str(campaign.get("campaign_status") or "") or None
+    return RegistrationAnswer(
+        ref=service_sid,
+        status=CAMPAIGN_STATUSES.get(raw or ""),
+        raw_status=raw,
+        reasons=reasons(campaign.get("errors")),
+        service_ref=service_sid,
+    )
+
+
+def number_answer(
+    service_sid: str, number_sid: str, campaign: Mapping[str, Any] | None
+) -> RegistrationAnswer:
+    """A number in a campaign's Messaging Service: registered with the campaign once the
+    campaign is verified (Twilio registers a service's numbers to its campaign)."""
+    raw_campaign = str((campaign or {}).get("campaign_status") or "")
+    status = CAMPAIGN_STATUSES.get(raw_campaign, "pending")
+    raw = {"approved": "REGISTERED"}.get(status, raw_campaign or "PENDING")
+    return RegistrationAnswer(
+        ref=f"{service_sid}/{number_sid}",
+        status=status,
+        raw_status=raw,
+        reasons=reasons((campaign or {}).get("errors")) if status == "rejected" else (),
+    )
+
+
+def number_gone(service_sid: str, number_sid: str) -> RegistrationAnswer:
+    """The number is no longer in the campaign's Messaging Service."""
+    return RegistrationAnswer(
+        ref=f"{service_sid}/{number_sid}",
+        status="expired",
+        raw_status="REMOVED",
+        reasons=(
+            {
+                "code": "20404",
+                "description": "The number is no longer in the campaign's Messaging Service.",
+                "fields": [],
+            },
+        ),
+    )
+
+
+def hosting_status(order: Mapping[str, Any]) -> HostingStatus:
+    """A hosted-number order: ``completed`` with its number, ``failed`` with Twilio's
+    reason, any other of the ten statuses ``pending`` with what it waits for."""
+    status = str(order.get("status") or "")
+    if status == "completed" and order.get("incoming_phone_number_sid"):
+        return HostingStatus("completed", number_ref=str(order["incoming_phone_number_sid"]))
+    if status == "failed":
+        return HostingStatus("failed", reason=order.get("failure_reason") or "Hosting failed.")
+    reason = HOSTING_STATUSES.get(status, f"Twilio reports the order as {status or 'unknown'}.")
+    if status == "action-required" and order.get("failure_reason"):
+        reason = f"{reason} {order['failure_reason']}"
+    return HostingStatus("pending", reason=reason)
+
+
+# --- Event Streams ---------------------------------------------------------------------
+
+
+def event_stream_fact(body: bytes) -> ProviderFact:
+    """An Event Streams delivery (a CloudEvent, or a JSON array of them, as a webhook
+    sink sends): the first A2P brand or campaign event as a RegistrationReported; anything
+    else Unrecognised."""
+    try:
+        parsed = json.loads(body or b"null")
+    except ValueError:
+        return Unrecognised("twilio_event_stream")
+    events: Iterable[Any] = parsed if isinstance(parsed, list) else [parsed]
+    for event in events:
+        if isinstance(event, Mapping):
+            fact = _a2p_fact(event)
+            if fact is not None:
+                return fact
+    return Unrecognised("twilio_event_stream")
+
+
+def _a2p_fact(event: Mapping[str, Any]) -> ProviderFact | None:
+    kind = str(event.get("type") or "")
+    data = event.get("data")
+    if not kind.startswith(EVENT_PREFIX) or not isinstance(data, Mapping):
+        return None
+    product, _, name = kind.removeprefix(EVENT_PREFIX).partition(".")
+    if product == "brand-registration" and name in BRAND_EVENTS and data.get("brandsid"):
+        raw = BRAND_EVENTS[name]
+        found = reasons(data.get("brandregistrationerrors"))
+        return RegistrationReported(
+            "brand",
+            str(data["brandsid"]),
+            BRAND_STATUSES[raw],
+            raw,
+            found,
+            data.get("identitystatus"),
+        )
+    if (
+        product == "campaign-registration"
+        and name in CAMPAIGN_EVENTS
+        and data.get("messagingservicesid")
+    ):
+        raw = CAMPAIGN_EVENTS[name]
+        code = data.get("errorcode")
+        found = (
+            ({"code": str(code), "description": "", "fields": []},)
+            if code and raw in ("FAILED", "SUSPENDED")
+            else ()
+        )
+        return RegistrationReported(
+            "campaign", str(data["messagingservicesid"]), CAMPAIGN_STATUSES[raw], raw, found
+        )
+    return Unrecognised(f"twilio_event.{product}.{name}")
