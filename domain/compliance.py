@@ -49,6 +49,38 @@ Vertical = Literal[
     "TRANSPORTATION",
 ]
 BrandType = Literal["", "STANDARD", "LOW_VOLUME_STANDARD", "SOLE_PROPRIETOR"]
+# The authorized representative's position (TrustHub's ``job_position`` values).
+JobPosition = Literal["", "Director", "GM", "VP", "CEO", "CFO", "General Counsel", "Other"]
+# Where a public company's stock is listed (TCR's list, as Twilio takes it).
+StockExchange = Literal[
+    "",
+    "NONE",
+    "NASDAQ",
+    "NYSE",
+    "AMEX",
+    "AMX",
+    "ASX",
+    "B3",
+    "BME",
+    "BSE",
+    "FRA",
+    "ICEX",
+    "JPX",
+    "JSE",
+    "KRX",
+    "LON",
+    "NSE",
+    "OMX",
+    "SEHK",
+    "SSE",
+    "STO",
+    "SWX",
+    "SZSE",
+    "TSX",
+    "TWSE",
+    "VSE",
+    "OTHER",
+]
 UseCaseType = Literal[
     "",
     "2FA",
@@ -111,6 +143,16 @@ class BrandDraft(_Section):
     state: Text100 | None = None
     zipCode: Text20 | None = None
     country: Text100 | None = None
+    # Beyond the seed's list, for providers that need them (Twilio's TrustHub): the person
+    # who may act for the business, and a public company's stock listing. All optional.
+    authorizedRepFirstName: Text100 | None = None
+    authorizedRepLastName: Text100 | None = None
+    authorizedRepEmail: Text100 | None = None
+    authorizedRepPhone: Text20 | None = None
+    authorizedRepTitle: Text100 | None = None
+    authorizedRepJobPosition: JobPosition | None = None
+    stockSymbol: Text20 | None = None
+    stockExchange: StockExchange | None = None
 
 
 class CampaignDraft(_Section):

@@ -69,7 +69,33 @@ def _brand_identity(payload: dict[str, Any] | None) -> list[str]:
     # A sole proprietor registers without a tax id (TCR refuses one for that entity).
     if brand.get("entity") == "SOLE_PROPRIETOR":
         required.remove("registrationNumber")
+    # A public company is registered with its stock listing.
+    if brand.get("entity") == "PUBLIC_PROFIT":
+        required += ["stockSymbol", "stockExchange"]
     return [f"brand.{name}" for name in required if _blank(brand.get(name))]
+
+
+REPRESENTATIVE = (
+    "authorizedRepFirstName",
+    "authorizedRepLastName",
+    "authorizedRepEmail",
+    "authorizedRepPhone",
+    "authorizedRepTitle",
+    "authorizedRepJobPosition",
+)
+
+
+def _brand_contact(payload: dict[str, Any] | None) -> list[str]:
+    """The contact fields; the authorized representative is optional, but once one of
+    its fields is filled, all of them are needed (a provider takes a whole person)."""
+    missing = _missing_text(
+        "brand", "contactPhone", "contactEmail", "website", "address", "city", "state",
+        "zipCode", "country",
+    )(payload)  # fmt: skip
+    brand = _section(payload, "brand")
+    if any(not _blank(brand.get(name)) for name in REPRESENTATIVE):
+        missing += [f"brand.{name}" for name in REPRESENTATIVE if _blank(brand.get(name))]
+    return missing
 
 
 def _message_samples(payload: dict[str, Any] | None) -> list[str]:
@@ -97,20 +123,7 @@ def _campaign_attributes(payload: dict[str, Any] | None) -> list[str]:
 # optional (consent is often collected on a web form), so they never count as missing.
 SECTIONS: tuple[tuple[str, Callable[[dict[str, Any] | None], list[str]]], ...] = (
     ("brand_identity", _brand_identity),
-    (
-        "brand_contact",
-        _missing_text(
-            "brand",
-            "contactPhone",
-            "contactEmail",
-            "website",
-            "address",
-            "city",
-            "state",
-            "zipCode",
-            "country",
-        ),
-    ),
+    ("brand_contact", _brand_contact),
     (
         "campaign_details",
         _missing_text("campaign", "campaignDescription", "privacyPolicyUrl", "useCaseType"),

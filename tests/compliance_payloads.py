@@ -104,6 +104,13 @@ BRAND_TEXT_CAPS = {
     "state": 100,
     "zipCode": 20,
     "country": 100,
+    # Beyond the seed's list (optional; Twilio's TrustHub needs them).
+    "authorizedRepFirstName": 100,
+    "authorizedRepLastName": 100,
+    "authorizedRepEmail": 100,
+    "authorizedRepPhone": 20,
+    "authorizedRepTitle": 100,
+    "stockSymbol": 20,
 }
 CAMPAIGN_TEXT_CAPS = {
     "campaignDescription": 4096,
@@ -189,6 +196,8 @@ def marked_payload(tag: str | None = None) -> tuple[dict[str, Any], list[str]]:
             "entity": "PUBLIC_PROFIT",
             "vertical": "RETAIL",
             "brandType": "STANDARD",
+            "authorizedRepJobPosition": "CEO",
+            "stockExchange": "NASDAQ",
             **{name: marker() for name in BRAND_TEXT_CAPS},
         },
         "campaign": {

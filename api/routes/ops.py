@@ -72,10 +72,20 @@ INBOUND_UNSET = (
 )
 
 
+CREDENTIALS_REFUSED = (
+    "The SMS provider refuses this service's credentials (TWILIO_ACCOUNT_SID /"
+    " TWILIO_AUTH_TOKEN): calls to it fail until they are corrected."
+)
+
+
 def _notes(request: Request) -> dict[str, object]:
     """What a ready service still wants an operator to know (absent when nothing)."""
     settings = request.app.state.settings
-    return {} if settings.inbound_sms_webhook_url else {"notes": [INBOUND_UNSET]}
+    notes = [] if settings.inbound_sms_webhook_url else [INBOUND_UNSET]
+    application = getattr(request.app.state, "application", None)
+    if getattr(getattr(application, "provider", None), "credentials_refused", False) is True:
+        notes.append(CREDENTIALS_REFUSED)
+    return {"notes": notes} if notes else {}
 
 
 def _not_ready(detail: str) -> ProblemError:

@@ -53,6 +53,7 @@ def test_a_complete_payload_completes_every_section() -> None:
     assert all(s.missing == [] for s in progress.sections)
 
 
+REPRESENTATIVE = ("FirstName", "LastName", "Email", "Phone", "Title", "JobPosition")
 FLAGS = ("numberPooling", "directLending", "embeddedLink", "embeddedPhone", "ageGatedContent")
 
 
@@ -66,6 +67,13 @@ def expected_missing(payload: dict[str, Any]) -> dict[str, list[str]]:
         missing["brand_identity"] = [
             f for f in missing["brand_identity"] if f != "brand.registrationNumber"
         ]
+    if value_at(payload, "brand.entity") == "PUBLIC_PROFIT":  # registers its stock listing
+        missing["brand_identity"] += [
+            f for f in ("brand.stockSymbol", "brand.stockExchange") if blank(value_at(payload, f))
+        ]
+    representative = [f"brand.authorizedRep{n}" for n in REPRESENTATIVE]
+    if any(not blank(value_at(payload, f)) for f in representative):  # started: all of it
+        missing["brand_contact"] += [f for f in representative if blank(value_at(payload, f))]
     samples = value_at(payload, "campaign.messageSamples") or []
     empty = [i for i in range(5) if i >= len(samples) or blank(samples[i])]
     still_needed = max(0, 2 - (5 - len(empty)))  # two samples, in the first empty slots
@@ -91,6 +99,25 @@ def test_every_section_lists_exactly_the_required_fields_left_blank(
     assert [s.complete for s in progress.sections] == [not expected[n] for n in SECTIONS]
     assert progress.complete_sections == sum(1 for fields in expected.values() if not fields)
     assert progress.total_sections == 8
+
+
+def test_a_public_company_needs_its_stock_listing() -> None:
+    public = good_with(brand_entity="PUBLIC_PROFIT")
+    assert section(public, "brand_identity") == (
+        False,
+        ["brand.stockSymbol", "brand.stockExchange"],
+    )
+    listed = good_with(brand_entity="PUBLIC_PROFIT", brand_stockSymbol="ACME")
+    assert section({**listed, "brand": {**listed["brand"], "stockExchange": "NASDAQ"}},
+                   "brand_identity") == (True, [])  # fmt: skip
+
+
+def test_the_authorized_representative_is_optional_but_whole_once_started() -> None:
+    assert section(GOOD, "brand_contact") == (True, [])
+    started = good_with(brand_authorizedRepFirstName="Ada")
+    assert section(started, "brand_contact")[1] == [
+        f"brand.authorizedRep{n}" for n in REPRESENTATIVE[1:]
+    ]
 
 
 def test_a_filled_first_sample_slot_is_not_reported_missing() -> None:

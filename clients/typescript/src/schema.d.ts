@@ -1234,6 +1234,22 @@ export interface components {
             zipCode?: string | null;
             /** Country */
             country?: string | null;
+            /** Authorizedrepfirstname */
+            authorizedRepFirstName?: string | null;
+            /** Authorizedreplastname */
+            authorizedRepLastName?: string | null;
+            /** Authorizedrepemail */
+            authorizedRepEmail?: string | null;
+            /** Authorizedrepphone */
+            authorizedRepPhone?: string | null;
+            /** Authorizedreptitle */
+            authorizedRepTitle?: string | null;
+            /** Authorizedrepjobposition */
+            authorizedRepJobPosition?: ("" | "Director" | "GM" | "VP" | "CEO" | "CFO" | "General Counsel" | "Other") | null;
+            /** Stocksymbol */
+            stockSymbol?: string | null;
+            /** Stockexchange */
+            stockExchange?: ("" | "NONE" | "NASDAQ" | "NYSE" | "AMEX" | "AMX" | "ASX" | "B3" | "BME" | "BSE" | "FRA" | "ICEX" | "JPX" | "JSE" | "KRX" | "LON" | "NSE" | "OMX" | "SEHK" | "SSE" | "STO" | "SWX" | "SZSE" | "TSX" | "TWSE" | "VSE" | "OTHER") | null;
         };
         /**
          * CampaignDraft
