@@ -17,7 +17,9 @@ looks its object up before creating it; the brand registration is found by its c
 profile bundle. A step that timed out after Twilio made its object therefore finds it on
 the next attempt instead of making a second one.
 
-An evaluation that Twilio finds noncompliant stops the brand before any fee is incurred:
+Twilio refusing a part of the brand (a 4xx about its content, after the customer profile
+exists) is the answer ``rejected`` with Twilio's code on the profile (``BU…``). An
+evaluation that Twilio finds noncompliant stops the brand before any fee is incurred:
 the answer is the customer profile (``BU…``), ``action_required``, with Twilio's
 evaluation failures as reasons (codes kept); a resubmission with a changed brand starts a
 new attempt (a new reference, new objects).
@@ -30,9 +32,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from domain.providers import RegistrationAnswer
+from domain.providers import ProviderRejectedError, RegistrationAnswer
 from providers.twilio_http import Form, TwilioHttp
-from providers.twilio_statuses import brand_answer
+from providers.twilio_statuses import brand_answer, refused
 
 PREFIX = "sms-channels:"
 # Twilio's published TrustHub policies for A2P 10DLC.
@@ -41,6 +43,8 @@ A2P_PROFILE_POLICY = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
 STARTER_PROFILE_POLICY = "RN806dd6cd175f314e1f96a9727ee271f4"
 SOLE_PROPRIETOR_PROFILE_POLICY = "RN670d5d2e282a6130ae063b234b6019c8"
 SUBMITTED = "pending-review"
+# Refusals that say nothing about the brand: credentials (20003), rate (20429), not found.
+NOT_ABOUT_THE_BRAND = frozenset({"20003", "20429", "20404", "401", "403", "404"})
 
 # The form's entity → Twilio's business type and A2P company type.
 COMPANY_TYPES = {
@@ -87,11 +91,28 @@ class TwilioBrands:
             STARTER_PROFILE_POLICY if sole else SECONDARY_PROFILE_POLICY,
         )
         profile_sid = str(profile["sid"])
+        try:
+            return self._complete(brand, name, email, profile, sole)
+        except ProviderRejectedError as error:
+            if error.provider_code in NOT_ABOUT_THE_BRAND:
+                raise
+            return refused(profile_sid, "brand", error.provider_code)
+
+    def _complete(
+        self,
+        brand: Mapping[str, Any],
+        name: str,
+        email: str,
+        profile: Mapping[str, Any],
+        sole: bool,
+    ) -> RegistrationAnswer:
+        """The brand's objects after its customer profile ``profile``."""
+        profile_sid = str(profile["sid"])
         if profile.get("status") == "draft":
             objects = self._profile_objects(brand, name, sole)
-            refused = self._assemble("CustomerProfiles", profile, objects)
-            if refused is not None:
-                return refused
+            stopped = self._assemble("CustomerProfiles", profile, objects)
+            if stopped is not None:
+                return stopped
         product = self._bundle(
             "TrustProducts",
             name + "/m",
@@ -100,9 +121,9 @@ class TwilioBrands:
         )
         if product.get("status") == "draft":
             messaging = self._end_user(name + "/p", _messaging_type(sole), _messaging(brand, sole))
-            refused = self._assemble("TrustProducts", product, [messaging, profile_sid])
-            if refused is not None:
-                return refused
+            stopped = self._assemble("TrustProducts", product, [messaging, profile_sid])
+            if stopped is not None:
+                return stopped
         return brand_answer(self._registration(profile_sid, str(product["sid"]), brand, sole))
 
     def status(self, ref: str) -> RegistrationAnswer:

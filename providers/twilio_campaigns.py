@@ -12,7 +12,8 @@ Idempotency: the service carries the registration's reference in its ``FriendlyN
 is looked up (through every page of ``GET /v1/Services``) before one is made; the campaign
 is looked up in its service; a number already in the service is not added again. A
 campaign waits for an approved brand: ``RegistrationNotReadyError`` until Twilio says
-``APPROVED``.
+``APPROVED``. Twilio refusing the campaign itself (a 4xx about its content) is the answer
+``rejected`` with Twilio's code, not an error the worker would retry forever.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from urllib.parse import quote
 from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
 from providers.twilio_brands import PREFIX
 from providers.twilio_http import Form, TwilioHttp
-from providers.twilio_statuses import campaign_answer, number_answer, number_gone
+from providers.twilio_statuses import campaign_answer, number_answer, number_gone, refused
 
 ALREADY_IN_SERVICE = "21710"
+# Refusals that say nothing about the payload: credentials (20003), rate (20429), not found.
+NOT_ABOUT_THE_CAMPAIGN = frozenset({"20003", "20429", "20404", "401", "403", "404"})
 
 
 class TwilioCampaigns:
@@ -49,7 +52,12 @@ class TwilioCampaigns:
         existing = self._campaign(service_sid)
         if existing is None:
             form = _campaign_form(campaign, str(brand["sid"]))
-            existing = self._http.json("POST", self._usa2p(service_sid), data=form) or {}
+            try:
+                existing = self._http.json("POST", self._usa2p(service_sid), data=form) or {}
+            except ProviderRejectedError as error:
+                if error.provider_code in NOT_ABOUT_THE_CAMPAIGN:
+                    raise
+                return refused(service_sid, "campaign", error.provider_code)
         return campaign_answer(service_sid, existing)
 
     def register_number(self, number_sid: str, *, service_sid: str) -> RegistrationAnswer:

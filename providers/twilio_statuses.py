@@ -173,6 +173,19 @@ def number_answer(
     )
 
 
+def refused(ref: str, what: str, code: str) -> RegistrationAnswer:
+    """Twilio refused to create ``what`` (a 4xx with ``code``): rejected, the code kept, so
+    that the operator sees it and a changed resubmission starts a new attempt."""
+    return RegistrationAnswer(
+        ref=ref,
+        status="rejected",
+        raw_status="REFUSED",
+        reasons=(
+            {"code": code, "description": f"Twilio refused to create the {what}.", "fields": []},
+        ),
+    )
+
+
 def number_gone(service_sid: str, number_sid: str) -> RegistrationAnswer:
     """The number is no longer in the campaign's Messaging Service."""
     return RegistrationAnswer(

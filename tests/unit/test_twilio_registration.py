@@ -309,6 +309,39 @@ def test_a_twilio_4xx_keeps_its_code(twilio: TwilioProvider, fake: FakeTwilio) -
     assert refused.value.provider_code == "21604"
 
 
+def test_twilio_refusing_the_brand_registration_is_rejected_with_its_code(
+    twilio: TwilioProvider, fake: FakeTwilio
+) -> None:
+    path = "/v1/a2p/BrandRegistrations"
+    fake.answer_next(Scripted(400, twilio_error(21601, 400), method="POST", path_contains=path))
+    answer = twilio.create_brand(GOOD["brand"], reference=BRAND_REF)
+    assert answer.ref.startswith("BU")
+    assert (answer.status, answer.raw_status) == ("rejected", "REFUSED")
+    assert [r["code"] for r in answer.reasons] == ["21601"]
+
+
+def test_twilio_refusing_the_campaign_is_rejected_with_its_code(
+    twilio: TwilioProvider, fake: FakeTwilio
+) -> None:
+    brand = approved_brand(twilio, fake)
+    path = "/Compliance/Usa2p"
+    fake.answer_next(Scripted(400, twilio_error(21604, 400), method="POST", path_contains=path))
+    answer = twilio.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference=CAMPAIGN_REF)
+    assert answer.ref.startswith("MG")
+    assert (answer.status, answer.raw_status) == ("rejected", "REFUSED")
+    assert [r["code"] for r in answer.reasons] == ["21604"]
+
+
+def test_refused_credentials_mid_brand_stay_an_error(
+    twilio: TwilioProvider, fake: FakeTwilio
+) -> None:
+    path = "/v1/TrustProducts"
+    fake.answer_next(Scripted(401, twilio_error(20003, 401), method="POST", path_contains=path))
+    with pytest.raises(ProviderRejectedError) as refused:
+        twilio.create_brand(GOOD["brand"], reference=BRAND_REF)
+    assert refused.value.provider_code == "20003"
+
+
 def test_5xx_and_429_are_retried_then_unavailable(twilio: TwilioProvider, fake: FakeTwilio) -> None:
     fake.answer_next(Scripted(503, None, method="GET", path_contains="/CustomerProfiles"))
     fake.answer_next(Scripted(429, None, method="GET", path_contains="/CustomerProfiles"))
