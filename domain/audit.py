@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from domain.application import SmsChannels
@@ -21,7 +21,6 @@ from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
 
-_COMPLIANCE_UPDATED: type = SmsConnection.ComplianceUpdated  # type: ignore[attr-defined]
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
@@ -104,7 +103,7 @@ def compliance_history(
     events = list(application.events.get(connection_id))
     connection = _connection(events, connection_id, account_id)
     versions = [
-        _version(cast(Any, event)) for event in events if isinstance(event, _COMPLIANCE_UPDATED)
+        _version(event) for event in events if isinstance(event, SmsConnection.ComplianceUpdated)
     ]
     return ComplianceHistory(
         connection_id=connection_id,
@@ -140,7 +139,7 @@ def _connection(events: list[Any], connection_id: UUID, account_id: str | None) 
     return aggregate
 
 
-def _version(event: Any) -> ComplianceVersion:
+def _version(event: SmsConnection.ComplianceUpdated) -> ComplianceVersion:
     return ComplianceVersion(
         version=event.originator_version,
         recorded_at=event.timestamp,

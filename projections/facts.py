@@ -1,43 +1,40 @@
 """Shared reducers: how connection and directory events change a projection's rows in
 memory. Pure functions of (row, event), so every read model that needs the same facts
 derives them the same way, and a rebuild reproduces the rows exactly (times come from the
-events, never from the clock)."""
+events, never from the clock). Events are recognised by their classes (``isinstance``,
+``functools.singledispatch``), so a renamed event fails the type check instead of silently
+leaving a projection behind."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import singledispatch
 from typing import Any
 from uuid import UUID
 
-from domain.agent_directory import AgentInfo
+from domain.agent_directory import AgentInfo, DirectoryAgent
 from domain.capabilities import ConnectionFacts
 from domain.compliance_progress import compliance_progress
+from domain.operator_decisions import ProjectionSkip
+from domain.sms_connections import SmsConnection
 
 Row = dict[str, Any]
 AgentKey = tuple[str, str]  # (account id, agent id)
 
-CONNECTION_TOPIC_PREFIX = "SmsConnection."
-DIRECTORY_TOPIC_PREFIX = "DirectoryAgent."
-SKIP_DECISION = "ProjectionSkip.Decided"
+# The connection events that name the agent (and so may need its directory entry).
+_NAMING_AGENT = (
+    SmsConnection.NumberRequested,
+    SmsConnection.AgentAssigned,
+    SmsConnection.WorkspaceChanged,
+)
 
 
-def event_kind(event: Any) -> str:
-    """``SmsConnection.NumberRequested`` → ``SmsConnection.NumberRequested`` (qualified
-    name of the nested event class, stable across modules)."""
-    return type(event).__qualname__
+def is_connection_event(event: object) -> bool:
+    return isinstance(event, SmsConnection.Event)
 
 
-def is_connection_event(event: Any) -> bool:
-    return event_kind(event).startswith(CONNECTION_TOPIC_PREFIX)
-
-
-def is_directory_event(event: Any) -> bool:
-    return event_kind(event).startswith(DIRECTORY_TOPIC_PREFIX)
-
-
-def is_skip_decision(event: Any) -> bool:
-    """An operator's decision that a projection goes on without one event."""
-    return event_kind(event) == SKIP_DECISION
+def is_directory_event(event: object) -> bool:
+    return isinstance(event, DirectoryAgent.Event)
 
 
 def connection_ids(events: Sequence[Any]) -> list[UUID]:
@@ -47,7 +44,7 @@ def connection_ids(events: Sequence[Any]) -> list[UUID]:
     for event in events:
         if is_connection_event(event):
             found.append(event.originator_id)
-        elif is_skip_decision(event) and event.event_id is not None:
+        elif isinstance(event, ProjectionSkip.Decided) and event.event_id is not None:
             found.append(event.event_id)
     return list(dict.fromkeys(found))
 
@@ -63,83 +60,121 @@ def agents_needed(events: Sequence[Any], rows: dict[UUID, Row]) -> list[AgentKey
     accounts = {cid: row["account_id"] for cid, row in rows.items()}
     keys = [*agent_keys(events), *((r["account_id"], r["agent_id"]) for r in rows.values())]
     for event in events:
-        if not is_connection_event(event):
-            continue
-        if hasattr(event, "account_id"):
+        if isinstance(event, SmsConnection.NumberRequested):
             accounts[event.originator_id] = event.account_id
-        if hasattr(event, "agent_id") and event.originator_id in accounts:
+        if isinstance(event, _NAMING_AGENT) and event.originator_id in accounts:
             keys.append((accounts[event.originator_id], event.agent_id))
     return keys
 
 
 def apply_connection_event(row: Row | None, event: Any) -> Row | None:
-    """The connection's facts after ``event``; None once it is deleted."""
-    name = event_kind(event).removeprefix(CONNECTION_TOPIC_PREFIX)
-    if name == "NumberRequested":
-        row = {
-            "connection_id": event.originator_id,
-            "request_id": event.request_id,
-            "account_id": event.account_id,
-            "workspace_id": event.workspace_id,
-            "agent_id": event.agent_id,
-            "phone_number": event.phone_number,
-            "country": event.country,
-            "area_code": event.area_code,
-            "mode": event.mode,
-            "status": "requested",
-            "active": False,
-            "registration_status": "not_submitted",
-            "failure_code": None,
-            "reclaim_reason": None,
-            "replaced_by": None,
-            "compliance_complete": 0,
-            "compliance_total": compliance_progress(None).total_sections,
-            "attention": False,
-            "created_at": event.timestamp,
-        }
+    """The connection's facts after ``event`` (a connection event); None once deleted."""
+    if isinstance(event, SmsConnection.NumberRequested):
+        row = _requested(event)
     elif row is None:
-        msg = f"{name} for a connection this projection has no row of"
+        msg = f"{type(event).__name__} for a connection this projection has no row of"
         raise LookupError(msg)
-    elif name == "ConnectionDeleted":
+    elif isinstance(event, SmsConnection.ConnectionDeleted):
         return None
     else:
-        _apply_change(row, name, event)
+        _change(event, row)
     row["version"] = event.originator_version
     row["updated_at"] = event.timestamp
     return row
 
 
-def _apply_change(row: Row, name: str, event: Any) -> None:
-    if name == "NumberConnected":
-        row["status"] = "connected"
-    elif name == "ProvisioningFailed":
-        row["status"], row["failure_code"] = "failed", event.code
-    elif name == "NumberReclaimed":
-        row["status"], row["active"], row["reclaim_reason"] = "reclaimed", False, event.reason
-    elif name == "AgentAssigned":
-        row["agent_id"] = event.agent_id
-    elif name == "WorkspaceChanged":
-        row["workspace_id"], row["agent_id"] = event.workspace_id, event.agent_id
-    elif name == "ActiveChanged":
-        row["active"] = event.active
-    elif name == "ComplianceUpdated":
-        # Only the counts: a read model never holds a compliance value.
-        progress = compliance_progress(event.compliance)
-        row["compliance_complete"] = progress.complete_sections
-        row["compliance_total"] = progress.total_sections
-    elif name == "RegistrationStatusChanged":
-        row["registration_status"] = event.status
-    elif name in ("RegistrationSubmitted", "RegistrationLevelChanged"):
-        # Derived from the three levels by the aggregate (one rule), stored on the event.
-        row["registration_status"] = event.registration_status
-    elif name == "Replaced":
-        row["replaced_by"] = event.replacement_id
+def _requested(event: SmsConnection.NumberRequested) -> Row:
+    return {
+        "connection_id": event.originator_id,
+        "request_id": event.request_id,
+        "account_id": event.account_id,
+        "workspace_id": event.workspace_id,
+        "agent_id": event.agent_id,
+        "phone_number": event.phone_number,
+        "country": event.country,
+        "area_code": event.area_code,
+        "mode": event.mode,
+        "status": "requested",
+        "active": False,
+        "registration_status": "not_submitted",
+        "failure_code": None,
+        "reclaim_reason": None,
+        "replaced_by": None,
+        "compliance_complete": 0,
+        "compliance_total": compliance_progress(None).total_sections,
+        "attention": False,
+        "created_at": event.timestamp,
+    }
+
+
+@singledispatch
+def _change(event: object, row: Row) -> None:
+    """A connection event that changes none of the row's facts (e.g. HostingStarted)."""
+
+
+@_change.register
+def _(_event: SmsConnection.NumberConnected, row: Row) -> None:
+    row["status"] = "connected"
+
+
+@_change.register
+def _(event: SmsConnection.ProvisioningFailed, row: Row) -> None:
+    row["status"], row["failure_code"] = "failed", event.code
+
+
+@_change.register
+def _(event: SmsConnection.NumberReclaimed, row: Row) -> None:
+    row["status"], row["active"], row["reclaim_reason"] = "reclaimed", False, event.reason
+
+
+@_change.register
+def _(event: SmsConnection.AgentAssigned, row: Row) -> None:
+    row["agent_id"] = event.agent_id
+
+
+@_change.register
+def _(event: SmsConnection.WorkspaceChanged, row: Row) -> None:
+    row["workspace_id"], row["agent_id"] = event.workspace_id, event.agent_id
+
+
+@_change.register
+def _(event: SmsConnection.ActiveChanged, row: Row) -> None:
+    row["active"] = event.active
+
+
+@_change.register
+def _(event: SmsConnection.ComplianceUpdated, row: Row) -> None:
+    # Only the counts: a read model never holds a compliance value.
+    progress = compliance_progress(event.compliance)
+    row["compliance_complete"] = progress.complete_sections
+    row["compliance_total"] = progress.total_sections
+
+
+@_change.register
+def _(event: SmsConnection.RegistrationStatusChanged, row: Row) -> None:
+    row["registration_status"] = event.status
+
+
+@_change.register
+def _(event: SmsConnection.RegistrationSubmitted, row: Row) -> None:
+    # Derived from the three levels by the aggregate (one rule), stored on the event.
+    row["registration_status"] = event.registration_status
+
+
+@_change.register
+def _(event: SmsConnection.RegistrationLevelChanged, row: Row) -> None:
+    row["registration_status"] = event.registration_status
+
+
+@_change.register
+def _(event: SmsConnection.Replaced, row: Row) -> None:
+    row["replaced_by"] = event.replacement_id
 
 
 def apply_directory_event(event: Any) -> tuple[AgentKey, AgentInfo | None]:
     """The agent a directory event is about, and its details (None once removed)."""
     key: AgentKey = (event.account_id, event.agent_id)
-    if event_kind(event) == DIRECTORY_TOPIC_PREFIX + "Removed":
+    if isinstance(event, DirectoryAgent.Removed):
         return key, None
     info = AgentInfo(
         workspace_id=event.workspace_id,

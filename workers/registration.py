@@ -37,8 +37,8 @@ from workers.following import read_topics, run_passes
 
 log = structlog.get_logger("workers.registration")
 
-_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)  # type: ignore[attr-defined]
-_DELETED = get_topic(SmsConnection.ConnectionDeleted)  # type: ignore[attr-defined]
+_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)
+_DELETED = get_topic(SmsConnection.ConnectionDeleted)
 TOPICS = (_SUBMITTED, _DELETED)
 MAX_STEPS_PER_PASS = 3  # brand, campaign, number
 BACKOFF_BASE_SECONDS = 2.0
