@@ -33,7 +33,7 @@ from api.routes import (
     webhooks,
 )
 from domain.application import SmsChannels
-from sms_channels.bootstrap import build_application
+from sms_channels.bootstrap import build_application, build_webhook_verifier
 from sms_channels.settings import Settings
 
 DOCS_ASSETS = "/docs-assets"
@@ -98,6 +98,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     if read_models is not None:
         metrics.add_projections(read_models.tracking_states)
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.webhook_verifier = build_webhook_verifier(settings)
     app.state.rate_limits = {
         "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
         "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),

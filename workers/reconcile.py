@@ -22,12 +22,10 @@ wasteful). A provider outage ends the pass early; the next pass tries again.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from uuid import UUID
 
 import structlog
@@ -243,29 +241,3 @@ class Reconciler:
             report.reclaimed += 1
         elif status == "requested":
             report.hosting_started += 1
-
-
-def main(
-    application: SmsChannels,
-    *,
-    interval_seconds: float,
-    pending_after_seconds: float,
-    once: bool = False,
-) -> None:
-    """Run the worker until SIGTERM/SIGINT (or one pass with ``once``); closes the
-    application at the end."""
-    reconciler = Reconciler(application, pending_after=timedelta(seconds=pending_after_seconds))
-    stop = threading.Event()
-
-    def on_signal(_: int, __: FrameType | None) -> None:
-        stop.set()
-
-    try:
-        if once:
-            reconciler.run_once()
-            return
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        reconciler.run_forever(stop, interval_seconds)
-    finally:
-        application.close()

@@ -18,12 +18,10 @@ recorded), if wasteful.
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 from uuid import UUID
 
 import structlog
@@ -164,19 +162,3 @@ class RegistrationWorker:
             code=getattr(error, "code", type(error).__name__),
             failures=tracked.failures,
         )
-
-
-def main(application: SmsChannels, *, interval_seconds: float, poll_seconds: float) -> None:
-    """Run the worker until SIGTERM/SIGINT; closes the application at the end."""
-    worker = RegistrationWorker(application, poll_interval_seconds=poll_seconds)
-    stop = threading.Event()
-
-    def on_signal(_: int, __: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        worker.run_forever(stop, interval_seconds)
-    finally:
-        application.close()

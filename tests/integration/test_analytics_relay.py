@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from domain.application import ConnectNumber, SmsChannels
-from sms_channels.kafka_broker import EmbeddedBroker
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
 from workers.analytics_relay import AnalyticsRelay

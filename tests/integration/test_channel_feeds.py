@@ -23,7 +23,7 @@ from kafka.admin import KafkaAdminClient
 
 from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import ConnectNumber, SmsChannels
-from sms_channels.kafka_broker import EmbeddedBroker
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
 from workers.channel_feeds import FEEDS_RELAY_NAME, ChannelFeedsRelay

@@ -15,7 +15,7 @@ import structlog
 from eventsourcing.cipher import AESCipher
 from psycopg import sql
 
-log = structlog.get_logger("sms_channels.embedded")
+log = structlog.get_logger("sms_channels.cli.embedded")
 
 DATABASE_NAME = "sms_channels"
 
