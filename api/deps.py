@@ -10,8 +10,8 @@ from fastapi import Depends, Header, Request
 from api.auth import Principal, RequirePermission
 from api.preconditions import IF_MATCH_PATTERN, expected_version, idempotency_key
 from api.problems import ProblemError
+from api.query_pool import ReadModels
 from api.rate_limits import TokenBucket
-from api.readmodels import ReadModels
 from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError
 

@@ -18,11 +18,10 @@ from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, Postgres
 from api.metrics import Metrics
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
 from api.problems import problem_openapi
+from api.query_pool import ReadModels
 from api.rate_limits import TokenBucket
-from api.readmodels import ReadModels
 from api.routes import (
     audit,
-    channels_table,
     compliance,
     connections,
     countries,
@@ -30,6 +29,7 @@ from api.routes import (
     numbers,
     ops,
     registration,
+    sms_requests,
     webhooks,
 )
 from domain.application import SmsChannels
@@ -110,7 +110,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     for module in (
         audit,
         connections,
-        channels_table,
+        sms_requests,
         compliance,
         registration,
         countries,

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 from domain.agent_directory import DirectoryAgent
 from projections.agent_copies import AGENT_COLUMNS, AgentCopy
 from projections.base import Projection
-from projections.facts import Row, agent_keys, apply_directory_event
+from projections.reducers import Row, agent_keys, apply_directory_event
 
 DIRECTORY_TABLE = "agent_directory"
 

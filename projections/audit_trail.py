@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 
 from domain.sms_connections import SmsConnection
 from projections.base import Projection
-from projections.facts import Row
+from projections.reducers import Row
 from projections.rows import load_rows, upsert_rows
 
 TRAIL_TABLE = "sms_audit_trail"

@@ -18,7 +18,7 @@ from domain.operator_decisions import ProjectionSkip
 from domain.sms_connections import SmsConnection
 from projections.agent_copies import AgentCopy
 from projections.base import Projection
-from projections.facts import (
+from projections.reducers import (
     AgentKey,
     Row,
     agent_keys,

@@ -19,7 +19,7 @@ from domain.ids import sms_request_id
 from domain.sms_connections import SmsConnection
 from projections.base import Projection
 from projections.channels_table import ROWS_TABLE
-from projections.facts import Row, connection_ids
+from projections.reducers import Row, connection_ids
 from projections.rows import load_rows, upsert_rows
 
 REQUESTS_TABLE = "sms_requests"
@@ -133,17 +133,24 @@ class SmsRequestsProjection(Projection):
         )
 
 
+class InvalidRequestsCursorError(ValueError):
+    """Raised when a page cursor of the SMS requests is malformed (or was tampered with)."""
+
+
 def decode_cursor(value: str) -> tuple[datetime, UUID]:
     """The (created_at, request_id) a cursor names, every value checked before it can reach
-    PostgreSQL: ValueError or TypeError for anything a tampered cursor could hold (a number,
-    a NUL, a date without a zone or out of range, another shape)."""
-    created_at, request_id = orjson.loads(base64.urlsafe_b64decode(value))
-    if not isinstance(created_at, str) or not isinstance(request_id, str):
-        raise TypeError(value)
-    at = datetime.fromisoformat(created_at)
-    if at.tzinfo is None:
-        raise ValueError(value)
-    return at, UUID(request_id)
+    PostgreSQL: InvalidRequestsCursorError for anything a tampered cursor could hold (a
+    number, a NUL, a date without a zone or out of range, another shape)."""
+    try:
+        created_at, request_id = orjson.loads(base64.urlsafe_b64decode(value))
+        if not isinstance(created_at, str) or not isinstance(request_id, str):
+            raise InvalidRequestsCursorError(value)
+        at = datetime.fromisoformat(created_at)
+        if at.tzinfo is None:
+            raise InvalidRequestsCursorError(value)
+        return at, UUID(request_id)
+    except (ValueError, TypeError) as error:  # what decoding the untrusted text can raise
+        raise InvalidRequestsCursorError(value) from error
 
 
 def list_requests(
@@ -155,10 +162,11 @@ def list_requests(
     *,
     workspaces: list[str] | None = None,
 ) -> tuple[list[Row], str | None]:
-    """Newest first, keyset-paginated on (created_at, request_id). ``workspaces`` (a
-    restricted token's) filters in SQL, before the limit, on the request's workspace: no
-    cursor ever points at another workspace's request. (Rows projected before the column
-    existed have none: for them the channels table says where the connection is.)"""
+    """Newest first, keyset-paginated on (created_at, request_id); a malformed ``after``
+    raises InvalidRequestsCursorError. ``workspaces`` (a restricted token's) filters in
+    SQL, before the limit, on the request's workspace: no cursor ever points at another
+    workspace's request. (Rows projected before the column existed have none: for them the
+    channels table says where the connection is.)"""
     conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
     params: dict[str, Any] = {"account": account_id, "limit": limit + 1}
     if workspaces is not None:

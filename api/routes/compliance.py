@@ -17,7 +17,7 @@ from api.deps import (
     check_workspace,
 )
 from api.preconditions import etag
-from api.readmodels import ReadModels
+from api.query_pool import ReadModels
 from api.schemas.compliance import (
     ComplianceHistoryOut,
     ComplianceOut,

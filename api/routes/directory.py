@@ -18,9 +18,9 @@ from api.deps import (
     ReadModelsDep,
     workspace_forbidden,
 )
+from api.listing import Cursor, Limit, bad_cursor, read_your_writes, visible
 from api.preconditions import etag, parse_if_match, precondition_failed
 from api.problems import ProblemError
-from api.routes.channels_table import Cursor, Limit, bad_cursor, read_your_writes, visible
 from api.schemas.read_models import (
     DirectoryAgentIn,
     DirectoryAgentOut,
