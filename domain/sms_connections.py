@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.compliance import changed_fields, check_compliance
+from domain.compliance.shape import changed_fields, check_compliance
 from domain.errors import (
     AgentRequiredError,
     ConnectionDeletedError,

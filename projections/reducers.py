@@ -14,7 +14,7 @@ from uuid import UUID
 
 from domain.agent_directory import AgentInfo, DirectoryAgent
 from domain.capabilities import ConnectionFacts
-from domain.compliance_progress import compliance_progress
+from domain.compliance.progress import compliance_progress
 from domain.operator_decisions import ProjectionSkip
 from domain.sms_connections import SmsConnection
 

@@ -27,10 +27,10 @@ from api.schemas.compliance import (
     preflight_out,
 )
 from domain.application import SmsChannels
-from domain.audit import PointInTime, compliance_history, parse_as_of, version_as_of
-from domain.compliance import ComplianceDraft
+from domain.compliance.audit import PointInTime, compliance_history, parse_as_of, version_as_of
+from domain.compliance.preflight import preflight
+from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
-from domain.preflight import preflight
 from projections.channels_table import account_connection_ids
 
 router = APIRouter(tags=["compliance"])

@@ -35,7 +35,7 @@ from api.schemas.connections import (
 from api.schemas.read_models import ChannelsPage, channel_row
 from domain.agent_directory import find_agent
 from domain.application import CommandResult, ConnectNumber, NewNumber, SmsChannels
-from domain.compliance import empty_compliance
+from domain.compliance.shape import empty_compliance
 from domain.serving import Spell
 from domain.sms_connections import SmsConnection
 from projections.channels_table import (

@@ -23,7 +23,7 @@ from api.schemas.registration import (
     SubmitRegistrationOut,
     registration_document,
 )
-from domain.audit import registration_view
+from domain.compliance.audit import registration_view
 
 router = APIRouter(tags=["registration"])
 BASE = "/channels/sms/connections/{connection_id}/registration"

@@ -21,7 +21,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from api.schemas.audit import CSV_HEADER, csv_values, trail_entry
 from api.schemas.compliance import history_out, version_document
-from domain.audit import (
+from domain.compliance.audit import (
     ComplianceHistory,
     ComplianceVersion,
     PointInTime,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from domain.preflight import RULES, rules_markdown
+from domain.compliance.preflight import RULES, rules_markdown
 from sms_channels.cli import app
 from sms_channels.cli.preflight import END, START, with_rules_table
 

@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 from domain.agent_directory import DirectoryAgent
 from domain.application import SmsChannels
-from domain.audit import compliance_history
+from domain.compliance.audit import compliance_history
 from domain.number_claims import NumberClaim
 from domain.operator_decisions import ProjectionSkip, skip_decisions
 from domain.provider_deliveries import ProviderDelivery
