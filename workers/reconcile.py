@@ -32,7 +32,8 @@ import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.application import CommandResult, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import CommandResult
 from domain.errors import DomainError
 from domain.providers import HeldNumber, ProviderUnavailableError
 from domain.sms_connections import SmsConnection

@@ -27,7 +27,7 @@ from api.schemas.compliance import (
     preflight_out,
 )
 from domain.application import SmsChannels
-from domain.compliance.audit import PointInTime, compliance_history, parse_as_of, version_as_of
+from domain.compliance.audit import PointInTime, parse_as_of, version_as_of
 from domain.compliance.preflight import preflight
 from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
@@ -165,7 +165,7 @@ def get_history(
     then, or none if nothing had been saved yet."""
     check_workspace(application, principal, connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
-    history = compliance_history(application, connection_id, account_id=principal.account_id)
+    history = application.compliance_history(connection_id, account_id=principal.account_id)
     response.headers["Cache-Control"] = NO_STORE
     if not point.given:
         return history_out(history)

@@ -33,8 +33,8 @@ from api.schemas.connections import (
     connection_out,
 )
 from api.schemas.read_models import ChannelsPage, channel_row
-from domain.agent_directory import find_agent
-from domain.application import CommandResult, ConnectNumber, NewNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import CommandResult, ConnectNumber, NewNumber
 from domain.compliance.shape import empty_compliance
 from domain.serving import Spell
 from domain.sms_connections import SmsConnection
@@ -67,7 +67,7 @@ def _out(
 ) -> ConnectionOut:
     """The connection as ``domain.serving`` sees it, with its agent's directory entry."""
     application: SmsChannels = request.app.state.application
-    agent = find_agent(application, connection.account_id, connection.agent_id)
+    agent = application.find_agent(connection.account_id, connection.agent_id)
     spell = _spell(request, connection)
     return connection_out(connection, agent, spell=spell, position=position, compliance=compliance)
 

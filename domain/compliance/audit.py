@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.application import SmsChannels
+from eventsourcing.application import Application
+
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
@@ -90,7 +91,7 @@ def parse_as_of(value: str) -> datetime:
 
 
 def compliance_history(
-    application: SmsChannels, connection_id: UUID, *, account_id: str | None
+    application: Application[UUID], connection_id: UUID, *, account_id: str | None
 ) -> ComplianceHistory:
     """Replay the connection's events into its compliance versions, oldest first.
 
@@ -150,7 +151,7 @@ def _version(event: SmsConnection.ComplianceUpdated) -> ComplianceVersion:
 
 
 def registration_view(
-    application: SmsChannels, connection_id: UUID, *, account_id: str
+    application: Application[UUID], connection_id: UUID, *, account_id: str
 ) -> tuple[SmsConnection, list[RegistrationFact]]:
     """The live connection of ``account_id`` and its registration facts, from one read of
     its events (so both describe the same moment). ConnectionNotFoundError when unknown,

@@ -22,7 +22,8 @@ import pytest
 from kafka.admin import KafkaAdminClient
 
 from domain.agent_directory import AgentInfo, upsert_agent
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for

@@ -8,7 +8,8 @@ import phonenumbers
 import pytest
 from pydantic import ValidationError
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.compliance.preflight import RULESET, preflight
 from domain.errors import AreaCodeNotApplicableError, InvalidCountryError, UnsupportedCountryError
 from domain.regions import Region, load_regions, parse_regions

@@ -13,7 +13,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.compliance.preflight import preflight
 from domain.errors import (
     InvalidTransitionError,
