@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, Response
 from api.deps import (
     ApplicationDep,
     ComplianceAuditor,
+    ManagedConnection,
     OptionalReadModelsDep,
     RequiredVersion,
     SmsManager,
@@ -82,13 +83,9 @@ def put_compliance(
 
 
 @router.get(BASE)
-def get_compliance(
-    connection_id: UUID, principal: SmsManager, application: ApplicationDep, response: Response
-) -> ComplianceOut:
+def get_compliance(connection: ManagedConnection, response: Response) -> ComplianceOut:
     """The current payload as entered (empty defaults when none was ever saved), with the
     section progress and the registration status as the provider reported it."""
-    connection = application.get_connection(principal.account_id, connection_id)
-    check_workspace(application, principal, connection_id)
     response.headers["ETag"] = etag(connection.version)
     response.headers["Cache-Control"] = NO_STORE
     return compliance_out(connection)
@@ -96,7 +93,7 @@ def get_compliance(
 
 @router.get(BASE + "/preflight")
 def get_preflight(
-    connection_id: UUID,
+    connection: ManagedConnection,
     principal: SmsManager,
     application: ApplicationDep,
     read_models: OptionalReadModelsDep,
@@ -109,9 +106,7 @@ def get_preflight(
     with those of the account's other live connections (as the channels table lists them;
     none without read models). ``ready`` only means no error was found: it never implies
     carrier or registry approval."""
-    connection = application.get_connection(principal.account_id, connection_id)
-    check_workspace(application, principal, connection_id)
-    others = other_payloads(application, read_models, principal.account_id, connection_id)
+    others = other_payloads(application, read_models, principal.account_id, connection.id)
     response.headers["ETag"] = etag(connection.version)
     return preflight_out(
         preflight(connection.compliance, country=connection.country, others=others)

@@ -18,6 +18,7 @@ from api.deps import (
     NumberReplacer,
     ReadModelsDep,
     ReplaceRateLimit,
+    ScopedConnection,
     SmsManager,
     check_workspace,
     workspace_forbidden,
@@ -137,15 +138,12 @@ def connect(
 
 @router.get(BASE + "/{connection_id}")
 def get_connection(
-    connection_id: UUID,
+    connection: ScopedConnection,
     principal: ChannelsReader,
-    application: ApplicationDep,
     request: Request,
     response: Response,
 ) -> ConnectionOut:
     """One connection; ``smsCompliance`` only for callers holding ``sms.manage``."""
-    connection = application.get_connection(principal.account_id, connection_id)
-    check_workspace(application, principal, connection_id)
     compliance = None
     if principal.may("sms.manage"):
         compliance = connection.compliance or empty_compliance()
