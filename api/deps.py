@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
@@ -10,10 +10,11 @@ from fastapi import Depends, Header, Request
 from api.auth import Principal, RequirePermission
 from api.preconditions import IF_MATCH_PATTERN, expected_version, idempotency_key
 from api.problems import ProblemError
+from api.query_pool import ReadModels
 from api.rate_limits import TokenBucket
-from api.readmodels import ReadModels
 from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError
+from domain.sms_connections import SmsConnection
 
 
 def _application(request: Request) -> SmsChannels:
@@ -121,6 +122,30 @@ SmsManager = Annotated[Principal, Depends(RequirePermission("sms.manage"))]
 ComplianceAuditor = Annotated[Principal, Depends(RequirePermission("compliance.audit"))]
 DirectoryWriter = Annotated[Principal, Depends(RequirePermission("directory.write"))]
 NumberReplacer = Annotated[Principal, Depends(_REPLACE)]
+
+
+def scoped_connection(reader: Any) -> Any:
+    """A dependency: the live connection the path's ``connection_id`` names, loaded once,
+    when it is of the token's account and (for a workspace-restricted token) of one of its
+    workspaces; ConnectionNotFoundError (404) otherwise, as for an unknown one. ``reader``
+    is the route's own permission alias (its dependency runs once per request)."""
+    permission = get_args(reader)[1]  # the Depends(...) inside the Annotated alias
+
+    def load(
+        connection_id: UUID, application: ApplicationDep, principal: Principal = permission
+    ) -> SmsConnection:
+        connection = application.get_connection(principal.account_id, connection_id)
+        if not principal.sees(connection.workspace_id):
+            raise ConnectionNotFoundError(connection_id)
+        return connection
+
+    return Depends(load)
+
+
+# The connection a read names, in the caller's scope (reads: the commands check the scope
+# with ``check_workspace`` after the body is validated, and load inside their retry loop).
+ScopedConnection = Annotated[SmsConnection, scoped_connection(ChannelsReader)]
+ManagedConnection = Annotated[SmsConnection, scoped_connection(SmsManager)]
 
 
 def _rate_limit(name: str, requirement: Any) -> Any:

@@ -35,7 +35,7 @@ from api.auth import Principal, TokenVerifier
 from api.errors import DATABASE_UNAVAILABLE, database_unavailable
 from api.preconditions import idempotency_key
 from api.problems import ProblemError, problem_response
-from api.readmodels import ReadModels
+from api.query_pool import ReadModels
 
 log = structlog.get_logger("api.idempotency")
 

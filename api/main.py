@@ -18,11 +18,10 @@ from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, Postgres
 from api.metrics import Metrics
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
 from api.problems import problem_openapi
+from api.query_pool import ReadModels
 from api.rate_limits import TokenBucket
-from api.readmodels import ReadModels
 from api.routes import (
     audit,
-    channels_table,
     compliance,
     connections,
     countries,
@@ -30,10 +29,11 @@ from api.routes import (
     numbers,
     ops,
     registration,
+    sms_requests,
     webhooks,
 )
 from domain.application import SmsChannels
-from sms_channels.bootstrap import build_application
+from sms_channels.bootstrap import build_application, build_webhook_verifier
 from sms_channels.settings import Settings
 
 DOCS_ASSETS = "/docs-assets"
@@ -98,6 +98,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     if read_models is not None:
         metrics.add_projections(read_models.tracking_states)
     app.state.token_verifier = TokenVerifier(settings)
+    app.state.webhook_verifier = build_webhook_verifier(settings)
     app.state.rate_limits = {
         "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
         "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),
@@ -109,7 +110,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     for module in (
         audit,
         connections,
-        channels_table,
+        sms_requests,
         compliance,
         registration,
         countries,

@@ -26,7 +26,7 @@ from eventsourcing.cipher import AESCipher
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import JWT_SECRET, api_process, fresh_database, rss_kib, summary_ms, write_result
-from sms_channels.kafka_broker import EmbeddedBroker
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.tokens import mint_token
 from tests.support import unique_us_number
 

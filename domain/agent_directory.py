@@ -11,7 +11,7 @@ agent without any connection event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -47,17 +47,39 @@ class DirectoryAgent(Aggregate):
     """One agent of one account, as last reported by the agents source. Every event names
     the account and agent, so projections need no lookup to place it."""
 
+    class Upserted(Aggregate.Created):
+        account_id: str
+        agent_id: str
+        workspace_id: str
+        workspace_name: str
+        name: str
+        knowledge_base_id: str | None
+        knowledge_base_name: str | None
+
+    class Changed(Aggregate.Event):
+        account_id: str
+        agent_id: str
+        workspace_id: str
+        workspace_name: str
+        name: str
+        knowledge_base_id: str | None
+        knowledge_base_name: str | None
+
+    class Removed(Aggregate.Event):
+        account_id: str
+        agent_id: str
+
     @classmethod
     def create(cls, account_id: str, agent_id: str, info: AgentInfo) -> DirectoryAgent:
         return cls._create(
-            cls.Upserted,  # type: ignore[attr-defined]  # made by @event below
+            cls.Upserted,
             id=directory_agent_id(account_id, agent_id),
             account_id=account_id,
             agent_id=agent_id,
-            **info.__dict__,
+            **asdict(info),
         )
 
-    @event("Upserted")
+    @event(Upserted)
     def __init__(
         self,
         account_id: str,
@@ -88,9 +110,9 @@ class DirectoryAgent(Aggregate):
     def update(self, info: AgentInfo) -> None:
         """Record new details; nothing when they are the same (repeated messages are normal)."""
         if self.deleted or info != self.info:
-            self._changed(account_id=self.account_id, agent_id=self.agent_id, **info.__dict__)
+            self._changed(account_id=self.account_id, agent_id=self.agent_id, **asdict(info))
 
-    @event("Changed")
+    @event(Changed)
     def _changed(
         self,
         account_id: str,
@@ -109,7 +131,7 @@ class DirectoryAgent(Aggregate):
         if not self.deleted:
             self._removed(account_id=self.account_id, agent_id=self.agent_id)
 
-    @event("Removed")
+    @event(Removed)
     def _removed(self, account_id: str, agent_id: str) -> None:
         self.deleted = True
 

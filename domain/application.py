@@ -23,26 +23,39 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError, Recording
+from eventsourcing.persistence import RecordConflictError
 
-from domain.agent_directory import find_agent
+from domain.agent_directory import (
+    Admits,
+    AgentInfo,
+    agent_version,
+    find_agent,
+    remove_agent,
+    upsert_agent,
+)
+from domain.commands import (
+    CommandResult,
+    ConnectNumber,
+    Expected,
+    NewNumber,
+    ProviderEventResult,
+    versions_of,
+)
+from domain.compliance.audit import ComplianceHistory, compliance_history, registration_view
+from domain.connection_store import MAX_ATTEMPTS, ConnectionStore
 from domain.errors import (
     AgentRequiredError,
-    ConnectionDeletedError,
     ConnectionNotFoundError,
     DomainError,
     IdempotencyKeyReusedError,
     InvalidNumberSearchError,
     NumberAlreadyConnectedError,
-    ProvisioningFailedError,
     UnknownAgentError,
     VersionConflictError,
 )
@@ -56,33 +69,32 @@ from domain.provider_deliveries import (
 )
 from domain.providers import (
     AvailableNumber,
-    BadAreaCodeError,
-    ComplianceRestrictedError,
     HeldNumber,
-    HostingCompleted,
-    HostingFailed,
-    NumberLost,
     NumberProvider,
     NumberUnavailableError,
     ProviderError,
     ProviderEvent,
-    ProviderFact,
     ProviderUnavailableError,
     ProvisionedNumber,
     ProvisioningInterruptedError,
-    RegistrationChanged,
-    RegistrationReported,
-    Unrecognised,
+)
+from domain.provisioning import (
+    HOSTING_FAILED,
+    INTERRUPTED,
+    as_uuid,
+    awaits_provider,
+    failure_error,
+    interrupted,
+    mark_connected,
+    mark_hosting,
+    only_connection,
+    position_of,
 )
 from domain.regions import require_region
-from domain.registration_commands import RegistrationCommands
-from domain.sms_connections import Mode, ReclaimReason, SmsConnection
+from domain.registration_history import RegistrationFact
+from domain.sms_connections import ReclaimReason, SmsConnection
 
 log = structlog.get_logger("domain.application")
-
-# Commands without an expected version are retried this often when a concurrent writer
-# saved the same aggregate version first (the caller asked for "apply to the latest").
-MAX_ATTEMPTS = 3
 
 # Number search bounds (the wizard shows one page; Twilio's own maximum is 1000).
 MAX_SEARCH_LIMIT = 100
@@ -90,68 +102,8 @@ MAX_SEARCH_LIMIT = 100
 # ``*`` matching any one digit. Anything else is refused rather than passed on.
 _CONTAINS = re.compile(r"[0-9A-Za-z*]{2,16}")
 
-# Failure codes the service records itself (the provider's own refusals use their codes).
-INTERRUPTED = "provisioning_interrupted"
-HOSTING_FAILED = "hosting_failed"
 
-
-# A write's expected version (If-Match): one version, any of several (a list of entity
-# tags), or None (no precondition).
-Expected = int | frozenset[int] | None
-
-
-def _versions(expected: int | frozenset[int]) -> frozenset[int]:
-    return expected if isinstance(expected, frozenset) else frozenset({expected})
-
-
-@dataclass(frozen=True)
-class ConnectNumber:
-    """The connect command (wizard step Connect + Destination)."""
-
-    account_id: str
-    workspace_id: str
-    agent_id: str
-    mode: Mode
-    country: str
-    area_code: str | None
-    phone_number: str
-    requested_by: str
-    idempotency_key: str | None = None
-    compliance: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class NewNumber:
-    """The replace-number command: the number that takes a reclaimed or failed one's place."""
-
-    mode: Mode
-    country: str
-    area_code: str | None
-    phone_number: str
-    requested_by: str
-    idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """The connection after a command, and the log position that includes the change."""
-
-    connection: SmsConnection
-    position: int
-    created: bool = False
-
-
-@dataclass(frozen=True)
-class ProviderEventResult:
-    """What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
-    (nothing to change), or ``duplicate`` (this event id was handled before)."""
-
-    outcome: DeliveryOutcome | Literal["duplicate"]
-    connection_id: UUID | None
-    position: int
-
-
-class SmsChannels(RegistrationCommands):
+class SmsChannels(ConnectionStore):
     """The SMS channels write model (tables ``smschannels_*`` on PostgreSQL)."""
 
     name = "SmsChannels"
@@ -181,9 +133,38 @@ class SmsChannels(RegistrationCommands):
         """The connection in any state, deleted included (audit keeps deleted ones)."""
         return self._load(account_id, connection_id)
 
-    def current_position(self) -> int:
-        """The newest notification id in the log (0 when the log is empty)."""
-        return self.recorder.max_notification_id() or 0
+    def compliance_history(
+        self, connection_id: UUID, *, account_id: str | None
+    ) -> ComplianceHistory:
+        """Every compliance version of the connection, replayed from its events
+        (``domain.compliance.audit``); ``account_id`` None: the operator's scope."""
+        return compliance_history(self, connection_id, account_id=account_id)
+
+    def registration_view(
+        self, connection_id: UUID, *, account_id: str
+    ) -> tuple[SmsConnection, list[RegistrationFact]]:
+        """The live connection and its registration facts, from one read of its events."""
+        return registration_view(self, connection_id, account_id=account_id)
+
+    def find_agent(self, account_id: str, agent_id: str) -> AgentInfo | None:
+        """The directory's entry for an agent of the account (None: unknown or removed)."""
+        return find_agent(self, account_id, agent_id)
+
+    def agent_version(self, account_id: str, agent_id: str) -> int | None:
+        """The version of the agent's directory entry (its ETag), None when unknown."""
+        return agent_version(self, account_id, agent_id)
+
+    def upsert_agent(
+        self, account_id: str, agent_id: str, info: AgentInfo, admits: Admits | None = None
+    ) -> int | None:
+        """Record an agent's details (``domain.agent_directory.upsert_agent``)."""
+        return upsert_agent(self, account_id, agent_id, info, admits)
+
+    def remove_agent(
+        self, account_id: str, agent_id: str, admits: Admits | None = None
+    ) -> int | None:
+        """Record that an agent was deleted (``domain.agent_directory.remove_agent``)."""
+        return remove_agent(self, account_id, agent_id, admits)
 
     # --- numbers at the provider -----------------------------------------------------------
 
@@ -314,7 +295,7 @@ class SmsChannels(RegistrationCommands):
                 # A shared brand or campaign registration was written concurrently (another
                 # connection submitted): decide again, unless this connection itself moved.
                 current = self._load(account_id, connection_id).version
-                if expected_version is not None and current not in _versions(expected_version):
+                if expected_version is not None and current not in versions_of(expected_version):
                     raise
         return self._change(account_id, connection_id, expected_version, decide)
 
@@ -432,7 +413,7 @@ class SmsChannels(RegistrationCommands):
             except RecordConflictError:
                 continue  # a concurrent delivery or command: decide again on fresh state
             return ProviderEventResult(
-                outcome, connection.id if connection else None, _position(recordings)
+                outcome, connection.id if connection else None, position_of(recordings)
             )
         raise VersionConflictError(None, None)
 
@@ -452,7 +433,7 @@ class SmsChannels(RegistrationCommands):
         the number rather than a second one.
         """
         connection = self._find(connection_id)
-        if connection is None or not _interrupted(connection, requested_before):
+        if connection is None or not interrupted(connection, requested_before):
             return None
         if connection.mode == "new":
             held = self.provider.holding(connection.phone_number)
@@ -471,7 +452,9 @@ class SmsChannels(RegistrationCommands):
             raise  # try again on the next pass
         except ProviderError as error:
             return self.record_provisioning_failed(connection.id, error.code, error.message)
-        return self._provider_change(connection.id, _only(_mark_hosting(order.provider, order.ref)))
+        return self._provider_change(
+            connection.id, only_connection(mark_hosting(order.provider, order.ref))
+        )
 
     def poll_hosting(self, connection_id: UUID) -> CommandResult | None:
         """Record the outcome of a ``byon`` connection's hosting order if the provider says
@@ -508,7 +491,7 @@ class SmsChannels(RegistrationCommands):
         that connection no longer holds it (deleted, failed, or reclaimed and bought again
         elsewhere); True if released. Numbers with no reference, or whose reference is not
         a connection of this store, are never touched: they are not ours to give back."""
-        connection_id = _as_uuid(held.reference)
+        connection_id = as_uuid(held.reference)
         if connection_id is None:
             return False
         connection = self._find(connection_id)
@@ -577,7 +560,7 @@ class SmsChannels(RegistrationCommands):
         """The connection holding the number's claim when it is this very request cut short
         by a provider outage (same account, workspace, agent and mode; no provider outcome)."""
         holder = self._holder(command.phone_number)
-        if holder is None or not _awaits_provider(holder):
+        if holder is None or not awaits_provider(holder):
             return None
         asked = (command.account_id, command.workspace_id, command.agent_id, command.mode)
         held = (holder.account_id, holder.workspace_id, holder.agent_id, holder.mode)
@@ -600,12 +583,12 @@ class SmsChannels(RegistrationCommands):
             if connection.mode == "new":
                 number = self._buy(connection)
                 bought = number.ref
-                decide = _mark_connected(number)
+                decide = mark_connected(number)
             else:
                 order = self.provider.start_hosting(
                     connection.country, connection.phone_number, reference=str(connection.id)
                 )
-                decide = _mark_hosting(order.provider, order.ref)
+                decide = mark_hosting(order.provider, order.ref)
         except ProviderUnavailableError as error:
             # The call may have taken effect: keep the claim and the request pending. A
             # replay resumes it; the reconcile worker settles it after its bound.
@@ -642,11 +625,11 @@ class SmsChannels(RegistrationCommands):
         what was just bought: nothing may stay held without a live connection."""
         decide(connection)
         try:
-            return CommandResult(connection, _position(self.save(connection)), created=True)
+            return CommandResult(connection, position_of(self.save(connection)), created=True)
         except RecordConflictError:
             pass
         try:
-            result = self._provider_change(connection.id, _only(decide))
+            result = self._provider_change(connection.id, only_connection(decide))
         except DomainError:
             if bought is not None:
                 self._release_quietly(bought, connection.id)
@@ -694,232 +677,11 @@ class SmsChannels(RegistrationCommands):
         if (existing.phone_number, existing.mode) != (command.phone_number, command.mode):
             raise IdempotencyKeyReusedError()
         if existing.status == "failed":
-            raise _failure_error(existing)
-        if _awaits_provider(existing):
+            raise failure_error(existing)
+        if awaits_provider(existing):
             # The first attempt was cut short (provider outage, crash): resume it. The
             # claim is still this connection's, so nobody else can be buying the number.
             self.provider.check_available()
             claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
             return self._provision(existing, claim)
         return CommandResult(existing, self.current_position(), created=False)
-
-    # --- mechanics: provider events -----------------------------------------------------------
-
-    def _decide_on_fact(
-        self, provider: str, fact: ProviderFact
-    ) -> tuple[SmsConnection | None, list[Aggregate]]:
-        """The connection the fact changes (with the other aggregates to save), or None
-        when it changes nothing."""
-        if isinstance(fact, Unrecognised):
-            return None, []
-        if isinstance(fact, RegistrationReported):
-            return _primary(self.report_decision(fact))
-        connection = self._holder(fact.phone_number)
-        if connection is None:
-            return None, []
-        version = connection.version
-        try:
-            others = self._apply_fact(connection, provider, fact)
-        except DomainError as error:
-            log.info("provider_event_ignored", connection_id=str(connection.id), code=error.code)
-            return None, []
-        if connection.version == version:
-            return None, []  # already so (e.g. the reconcile poll recorded it first)
-        return connection, others
-
-    def _apply_fact(
-        self, connection: SmsConnection, provider: str, fact: ProviderFact
-    ) -> list[Aggregate]:
-        if isinstance(fact, HostingCompleted):
-            if connection.hosting_order_ref == fact.order_ref:
-                connection.mark_connected(provider, fact.number_ref)
-            return []
-        if isinstance(fact, HostingFailed):
-            if connection.hosting_order_ref == fact.order_ref and connection.status == "requested":
-                connection.mark_failed(HOSTING_FAILED, fact.reason)
-                return self._released_claim(connection)
-            return []
-        if isinstance(fact, NumberLost):
-            same_holding = fact.ref is None or fact.ref == connection.provider_ref
-            if same_holding and connection.status == "connected":
-                connection.reclaim(fact.reason)
-                return self._released_claim(connection)
-            return []
-        if isinstance(fact, RegistrationChanged) and connection.submission is None:
-            # A status for the whole connection (a registration made outside this service);
-            # once submitted here, only the levels' reports count.
-            connection.change_registration_status(
-                fact.status,
-                raw_status=fact.raw_status,
-                reason=fact.reason,
-                provider_ref=fact.registration_ref,
-            )
-        return []
-
-    def _holder(self, phone_number: str) -> SmsConnection | None:
-        """The live connection holding ``phone_number``'s claim, if any."""
-        try:
-            claim: NumberClaim = self.repository.get(number_claim_id(phone_number))
-        except AggregateNotFoundError:
-            return None
-        return self._find(claim.holder) if claim.holder is not None else None
-
-    # --- mechanics: loading and saving -----------------------------------------------------
-
-    def _claim(self, phone_number: str, connection_id: UUID) -> NumberClaim:
-        try:
-            claim: NumberClaim = self.repository.get(number_claim_id(phone_number))
-        except AggregateNotFoundError:
-            return NumberClaim.take_new(phone_number, connection_id)
-        claim.take(connection_id)
-        return claim
-
-    def _released_claim(self, connection: SmsConnection) -> list[Aggregate]:
-        claim: NumberClaim = self.repository.get(number_claim_id(connection.phone_number))
-        claim.release(connection.id)
-        return [claim]
-
-    def _exists(self, aggregate_id: UUID) -> bool:
-        try:
-            self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return False
-        return True
-
-    def _find(self, connection_id: UUID) -> SmsConnection | None:
-        try:
-            connection: Aggregate = self.repository.get(connection_id)
-        except AggregateNotFoundError:
-            return None
-        return connection if isinstance(connection, SmsConnection) else None
-
-    def _load(self, account_id: str, connection_id: UUID) -> SmsConnection:
-        connection = self._find(connection_id)
-        if connection is None or connection.account_id != account_id:
-            raise ConnectionNotFoundError(connection_id)
-        return connection
-
-    def _change(
-        self,
-        account_id: str,
-        connection_id: UUID,
-        expected_version: Expected,
-        decide: Callable[[SmsConnection], list[Aggregate]],
-    ) -> CommandResult:
-        def load() -> SmsConnection:
-            connection = self._load(account_id, connection_id)
-            if connection.is_deleted:
-                raise ConnectionDeletedError(connection_id)
-            if expected_version is not None and connection.version not in _versions(
-                expected_version
-            ):
-                raise VersionConflictError(min(_versions(expected_version)), connection.version)
-            return connection
-
-        return self._save_decision(load, decide, retry=expected_version is None)
-
-    def _provider_change(
-        self, connection_id: UUID, decide: Callable[[SmsConnection], list[Aggregate]]
-    ) -> CommandResult:
-        def load() -> SmsConnection:
-            connection = self._find(connection_id)
-            if connection is None:
-                raise ConnectionNotFoundError(connection_id)
-            return connection
-
-        return self._save_decision(load, decide, retry=True)
-
-    def _save_decision(
-        self,
-        load: Callable[[], SmsConnection],
-        decide: Callable[[SmsConnection], list[Aggregate]],
-        *,
-        retry: bool,
-    ) -> CommandResult:
-        for _ in range(MAX_ATTEMPTS if retry else 1):
-            connection = load()
-            version_read = connection.version
-            others = decide(connection)
-            try:
-                recordings = self.save(connection, *others)
-            except RecordConflictError:
-                continue
-            position = _position(recordings) if recordings else self.current_position()
-            return CommandResult(connection, position)
-        raise VersionConflictError(None if retry else version_read, None)
-
-
-def _primary(changed: list[Aggregate]) -> tuple[SmsConnection | None, list[Aggregate]]:
-    """The first changed connection (the delivery names it; None when the fact changed a
-    shared brand or campaign registration but no connection) and everything else changed."""
-    connection = next((a for a in changed if isinstance(a, SmsConnection)), None)
-    return connection, [a for a in changed if a is not connection]
-
-
-def _position(recordings: list[Recording[UUID]]) -> int:
-    return max(recording.notification.id for recording in recordings)
-
-
-def _mark_connected(number: ProvisionedNumber) -> Callable[[SmsConnection], None]:
-    def decide(connection: SmsConnection) -> None:
-        connection.mark_connected(number.provider, number.ref)
-
-    return decide
-
-
-def _mark_hosting(provider: str, order_ref: str) -> Callable[[SmsConnection], None]:
-    def decide(connection: SmsConnection) -> None:
-        connection.record_hosting_started(provider, order_ref)
-
-    return decide
-
-
-def _only(decide: Callable[[SmsConnection], None]) -> Callable[[SmsConnection], list[Aggregate]]:
-    """Adapts a decision that changes only the connection to ``_provider_change``."""
-
-    def decision(connection: SmsConnection) -> list[Aggregate]:
-        decide(connection)
-        return []
-
-    return decision
-
-
-def _awaits_provider(connection: SmsConnection) -> bool:
-    """True for a ``requested`` connection that has no provider outcome yet: a purchase
-    never recorded, or a hosting order never opened."""
-    if connection.status != "requested":
-        return False
-    if connection.mode == "new":
-        return connection.provider_ref is None
-    return connection.hosting_order_ref is None
-
-
-def _interrupted(connection: SmsConnection, requested_before: datetime) -> bool:
-    return _awaits_provider(connection) and connection.created_on < requested_before
-
-
-def _as_uuid(value: str | None) -> UUID | None:
-    if value is None:
-        return None
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
-
-
-def _failure_error(connection: SmsConnection) -> DomainError:
-    """The error the first attempt of a connect answered with, for an idempotent replay."""
-    code = connection.failure_code or ""
-    if code == NumberUnavailableError.code:
-        return NumberUnavailableError()
-    if code == ComplianceRestrictedError.code:
-        return ComplianceRestrictedError(_restriction_reason(connection.failure_reason or ""))
-    if code == BadAreaCodeError.code:
-        return BadAreaCodeError()
-    return ProvisioningFailedError(code)
-
-
-def _restriction_reason(recorded_message: str) -> str:
-    """The provider's reason inside the recorded message "The provider restricts numbers
-    here: <reason>" (the failure record keeps the whole message)."""
-    return recorded_message.removeprefix("The provider restricts numbers here: ")

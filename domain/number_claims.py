@@ -18,6 +18,16 @@ from domain.ids import number_claim_id
 class NumberClaim(Aggregate):
     """Who holds one phone number: a connection id, or nobody."""
 
+    class Created(Aggregate.Created):
+        phone_number: str
+        connection_id: UUID
+
+    class Taken(Aggregate.Event):
+        connection_id: UUID
+
+    class Released(Aggregate.Event):
+        connection_id: UUID
+
     @classmethod
     def take_new(cls, phone_number: str, connection_id: UUID) -> NumberClaim:
         """The first claim ever of ``phone_number``."""
@@ -28,7 +38,7 @@ class NumberClaim(Aggregate):
             connection_id=connection_id,
         )
 
-    @event("Created")
+    @event(Created)
     def __init__(self, phone_number: str, connection_id: UUID) -> None:
         self.phone_number = phone_number
         self.holder: UUID | None = connection_id
@@ -41,7 +51,7 @@ class NumberClaim(Aggregate):
             raise NumberAlreadyConnectedError()
         self._taken(connection_id=connection_id)
 
-    @event("Taken")
+    @event(Taken)
     def _taken(self, connection_id: UUID) -> None:
         self.holder = connection_id
 
@@ -50,6 +60,6 @@ class NumberClaim(Aggregate):
         if self.holder == connection_id:
             self._released(connection_id=connection_id)
 
-    @event("Released")
+    @event(Released)
     def _released(self, connection_id: UUID) -> None:
         self.holder = None

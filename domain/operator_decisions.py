@@ -33,6 +33,14 @@ def projection_skip_id(projection: str, position: int) -> UUID:
 class ProjectionSkip(Aggregate):
     """The decision that ``projection`` goes on without the event at ``position``."""
 
+    class Decided(Aggregate.Created):
+        projection: str
+        position: int
+        event_id: UUID | None
+        topic: str | None
+        reason: str
+        decided_by: str
+
     @classmethod
     def decide(
         cls,
@@ -48,7 +56,7 @@ class ProjectionSkip(Aggregate):
         check_id(decided_by, "by")
         check_free_text(reason, "reason", max_length=REASON_MAX_LENGTH)
         return cls._create(
-            cls.Decided,  # type: ignore[attr-defined]  # made by @event below
+            cls.Decided,
             id=projection_skip_id(projection, position),
             projection=projection,
             position=position,
@@ -58,7 +66,7 @@ class ProjectionSkip(Aggregate):
             decided_by=decided_by,
         )
 
-    @event("Decided")
+    @event(Decided)
     def __init__(
         self,
         projection: str,
@@ -78,7 +86,7 @@ class ProjectionSkip(Aggregate):
 
 def skip_decisions(application: Application[UUID], page: int = 500) -> Iterator[Any]:
     """Every skip decision in the log, oldest first (the ``Decided`` events themselves)."""
-    topic = get_topic(ProjectionSkip.Decided)  # type: ignore[attr-defined]  # made by @event
+    topic = get_topic(ProjectionSkip.Decided)
     start = None
     while True:
         found = application.recorder.select_notifications(

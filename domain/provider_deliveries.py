@@ -29,6 +29,13 @@ class ProviderDelivery(Aggregate):
     connection changed) or ``ignored`` (nothing to change: unknown number, stale ref, a
     fact already recorded by the reconcile poll)."""
 
+    class Received(Aggregate.Created):
+        provider: str
+        event_id: str
+        kind: str
+        outcome: DeliveryOutcome
+        connection_id: UUID | None
+
     @classmethod
     def receive(
         cls,
@@ -41,7 +48,7 @@ class ProviderDelivery(Aggregate):
     ) -> ProviderDelivery:
         """Mark ``event_id`` of ``provider`` as handled, with its outcome."""
         return cls._create(
-            cls.Received,  # type: ignore[attr-defined]  # made by @event below
+            cls.Received,
             id=provider_delivery_id(provider, event_id),
             provider=provider,
             event_id=event_id,
@@ -50,7 +57,7 @@ class ProviderDelivery(Aggregate):
             connection_id=connection_id,
         )
 
-    @event("Received")
+    @event(Received)
     def __init__(
         self,
         provider: str,

@@ -26,6 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
+from domain.compliance.preflight import preflight
 from domain.errors import (
     ConnectionNotFoundError,
     FieldProblem,
@@ -35,7 +36,6 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.ids import registration_ref_id
-from domain.preflight import preflight
 from domain.providers import NumberProvider, RegistrationAnswer, RegistrationReported
 from domain.regions import load_regions
 from domain.registration_levels import (

@@ -16,9 +16,6 @@ from domain.registration_levels import Reason, reasons_of
 from domain.sms_connections import SmsConnection
 
 FactType = Literal["registration.submitted", "registration.changed"]
-_SUBMITTED: Any = SmsConnection.RegistrationSubmitted  # type: ignore[attr-defined]
-_LEVEL_CHANGED: Any = SmsConnection.RegistrationLevelChanged  # type: ignore[attr-defined]
-_REPORTED: Any = SmsConnection.RegistrationStatusChanged  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -44,35 +41,54 @@ def registration_facts(events: Iterable[Any]) -> list[RegistrationFact]:
     """The registration facts among a connection's events, oldest first."""
     facts: list[RegistrationFact] = []
     submitted: int | None = None
-    event: Any
     for event in events:
-        if isinstance(event, _SUBMITTED):
+        if isinstance(event, SmsConnection.RegistrationSubmitted):
             submitted = event.compliance_version
-            facts.append(_fact(event, "registration.submitted", "submission", submitted))
-        elif isinstance(event, _LEVEL_CHANGED):
-            facts.append(_fact(event, "registration.changed", event.level, submitted))
-        elif isinstance(event, _REPORTED):
+            facts.append(_submitted(event, submitted))
+        elif isinstance(event, SmsConnection.RegistrationLevelChanged):
+            facts.append(_level_changed(event, submitted))
+        elif isinstance(event, SmsConnection.RegistrationStatusChanged):
             facts.append(_reported(event, submitted))
     return facts
 
 
-def _fact(event: Any, kind: FactType, level: str, submitted: int | None) -> RegistrationFact:
-    is_submission = kind == "registration.submitted"
+def _submitted(
+    event: SmsConnection.RegistrationSubmitted, submitted: int | None
+) -> RegistrationFact:
     return RegistrationFact(
         version=event.originator_version,
         at=event.timestamp,
-        actor=event.submitted_by if is_submission else "provider",
-        type=kind,
-        level=level,
-        status="submitted" if is_submission else event.status,
-        raw_status=None if is_submission else event.raw_status,
-        reasons=() if is_submission else reasons_of(event.reasons),
+        actor=event.submitted_by,
+        type="registration.submitted",
+        level="submission",
+        status="submitted",
+        raw_status=None,
+        reasons=(),
         submitted_version=submitted,
         registration_status=event.registration_status,
     )
 
 
-def _reported(event: Any, submitted: int | None) -> RegistrationFact:
+def _level_changed(
+    event: SmsConnection.RegistrationLevelChanged, submitted: int | None
+) -> RegistrationFact:
+    return RegistrationFact(
+        version=event.originator_version,
+        at=event.timestamp,
+        actor="provider",
+        type="registration.changed",
+        level=event.level,
+        status=event.status,
+        raw_status=event.raw_status,
+        reasons=reasons_of(event.reasons),
+        submitted_version=submitted,
+        registration_status=event.registration_status,
+    )
+
+
+def _reported(
+    event: SmsConnection.RegistrationStatusChanged, submitted: int | None
+) -> RegistrationFact:
     reasons = (Reason("", event.reason),) if event.reason else ()
     return RegistrationFact(
         version=event.originator_version,

@@ -39,6 +39,32 @@ class LevelRegistration(Aggregate):
     to it. Invariants: the provider reference, once recorded, stays until a resubmission;
     statuses change only on provider facts."""
 
+    class Opened(Aggregate.Created):
+        level: SharedLevel
+        account_id: str
+        digest: str
+
+    class ConnectionLinked(Aggregate.Event):
+        connection_id: UUID
+
+    class Resubmitted(Aggregate.Event):
+        digest: str
+        attempt: int
+
+    class ProviderRefRecorded(Aggregate.Event):
+        provider: str
+        ref: str
+        service_ref: str | None
+        status: LevelStatus
+        raw_status: str | None
+        identity_status: str | None
+
+    class StatusChanged(Aggregate.Event):
+        status: LevelStatus
+        raw_status: str | None
+        reasons: list[dict[str, Any]]
+        identity_status: str | None
+
     @classmethod
     def open(
         cls, *, registration_id: UUID, level: SharedLevel, account_id: str, digest: str
@@ -46,14 +72,14 @@ class LevelRegistration(Aggregate):
         """A new registration (status ``submitted``) of a payload whose digest is ``digest``."""
         check_id(account_id, "acc")
         return cls._create(
-            cls.Opened,  # type: ignore[attr-defined]  # made by @event below
+            cls.Opened,
             id=registration_id,
             level=level,
             account_id=account_id,
             digest=digest,
         )
 
-    @event("Opened")
+    @event(Opened)
     def __init__(self, level: SharedLevel, account_id: str, digest: str) -> None:
         self.level = level
         self.account_id = account_id
@@ -80,7 +106,7 @@ class LevelRegistration(Aggregate):
         if connection_id not in self.connection_ids:
             self._linked(connection_id=connection_id)
 
-    @event("ConnectionLinked")
+    @event(ConnectionLinked)
     def _linked(self, connection_id: UUID) -> None:
         self.connection_ids = [*self.connection_ids, connection_id]
 
@@ -90,7 +116,7 @@ class LevelRegistration(Aggregate):
         if digest != self.digest and self.state.status in RESUBMITTABLE:
             self._resubmitted(digest=digest, attempt=self.attempt + 1)
 
-    @event("Resubmitted")
+    @event(Resubmitted)
     def _resubmitted(self, digest: str, attempt: int) -> None:
         self.digest = digest
         self.attempt = attempt
@@ -119,7 +145,7 @@ class LevelRegistration(Aggregate):
             identity_status=_cleaned(identity_status),
         )
 
-    @event("ProviderRefRecorded")
+    @event(ProviderRefRecorded)
     def _created(
         self,
         provider: str,
@@ -153,7 +179,7 @@ class LevelRegistration(Aggregate):
             identity_status=identity,
         )
 
-    @event("StatusChanged")
+    @event(StatusChanged)
     def _status_changed(
         self,
         status: LevelStatus,
@@ -170,15 +196,18 @@ class RegistrationRef(Aggregate):
     """Finds what a provider reference of one level belongs to: a brand or campaign
     registration, or (number level) a connection. Keyed by provider, level and ref."""
 
+    class Indexed(Aggregate.Created):
+        target_id: UUID
+
     @classmethod
     def index(cls, provider: str, level: str, ref: str, target_id: UUID) -> RegistrationRef:
         return cls._create(
-            cls.Indexed,  # type: ignore[attr-defined]  # made by @event below
+            cls.Indexed,
             id=registration_ref_id(provider, level, ref),
             target_id=target_id,
         )
 
-    @event("Indexed")
+    @event(Indexed)
     def __init__(self, target_id: UUID) -> None:
         self.target_id = target_id
 

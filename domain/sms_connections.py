@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.compliance import changed_fields, check_compliance
+from domain.compliance.shape import changed_fields, check_compliance
 from domain.errors import (
     AgentRequiredError,
     ConnectionDeletedError,
@@ -59,6 +59,89 @@ class SmsConnection(Aggregate):
     accepts no command; the registration status changes only on provider facts.
     """
 
+    # --- events (explicit classes: a renamed event fails the type check; the names are
+    # part of the stored topics, ``domain.sms_connections:SmsConnection.<Name>``) ---------
+
+    class NumberRequested(Aggregate.Created):
+        account_id: str
+        workspace_id: str
+        agent_id: str
+        mode: Mode
+        country: str
+        area_code: str | None
+        phone_number: str
+        request_id: UUID
+        requested_by: str
+
+    class HostingStarted(Aggregate.Event):
+        provider: str
+        order_ref: str
+
+    class NumberConnected(Aggregate.Event):
+        provider: str
+        provider_ref: str
+
+    class ProvisioningFailed(Aggregate.Event):
+        code: str
+        reason: str
+
+    class NumberReclaimed(Aggregate.Event):
+        reason: ReclaimReason
+
+    class RegistrationStatusChanged(Aggregate.Event):
+        status: RegistrationStatus
+        raw_status: str | None
+        reason: str | None
+        provider_ref: str | None
+
+    class RegistrationSubmitted(Aggregate.Event):
+        number: int
+        compliance_version: int
+        submitted_by: str
+        submitted_at: datetime
+        digest: str
+        brand_registration_id: UUID
+        campaign_registration_id: UUID
+        brand: dict[str, Any]
+        campaign: dict[str, Any]
+        registration_status: RegistrationStatus
+
+    class RegistrationLevelChanged(Aggregate.Event):
+        level: Level
+        status: LevelStatus
+        raw_status: str | None
+        provider_ref: str | None
+        reasons: list[dict[str, Any]]
+        identity_status: str | None
+        registration_status: RegistrationStatus
+
+    class AgentAssigned(Aggregate.Event):
+        agent_id: str
+        assigned_by: str
+
+    class WorkspaceChanged(Aggregate.Event):
+        workspace_id: str
+        agent_id: str
+        changed_by: str
+
+    class ActiveChanged(Aggregate.Event):
+        active: bool
+        changed_by: str
+
+    class ComplianceUpdated(Aggregate.Event):
+        compliance: dict[str, Any]
+        changed_fields: list[str]
+        updated_by: str
+
+    class Replaced(Aggregate.Event):
+        replacement_id: UUID
+        replaced_by: str
+
+    class ConnectionDeleted(Aggregate.Event):
+        deleted_by: str
+
+    # --- commands --------------------------------------------------------------------------
+
     @classmethod
     def request(
         cls,
@@ -83,7 +166,7 @@ class SmsConnection(Aggregate):
         check_area_code(area_code)
         check_e164(phone_number, country)
         return cls._create(
-            cls.NumberRequested,  # type: ignore[attr-defined]  # made by @event below
+            cls.NumberRequested,
             id=connection_id,
             account_id=account_id,
             workspace_id=workspace_id,
@@ -96,7 +179,7 @@ class SmsConnection(Aggregate):
             requested_by=requested_by,
         )
 
-    @event("NumberRequested")
+    @event(NumberRequested)
     def __init__(
         self,
         account_id: str,
@@ -186,7 +269,7 @@ class SmsConnection(Aggregate):
         check_id(order_ref, "orderRef", max_length=REF_MAX_LENGTH)
         self._hosting_started(provider=provider, order_ref=order_ref)
 
-    @event("HostingStarted")
+    @event(HostingStarted)
     def _hosting_started(self, provider: str, order_ref: str) -> None:
         self.provider = provider
         self.hosting_order_ref = order_ref
@@ -202,7 +285,7 @@ class SmsConnection(Aggregate):
         check_id(provider_ref, "providerRef", max_length=REF_MAX_LENGTH)
         self._connected(provider=provider, provider_ref=provider_ref)
 
-    @event("NumberConnected")
+    @event(NumberConnected)
     def _connected(self, provider: str, provider_ref: str) -> None:
         self.status = "connected"
         self.provider = provider
@@ -219,7 +302,7 @@ class SmsConnection(Aggregate):
             code=clean_provider_text(code, max_length=64), reason=clean_provider_text(reason)
         )
 
-    @event("ProvisioningFailed")
+    @event(ProvisioningFailed)
     def _failed(self, code: str, reason: str) -> None:
         self.status = "failed"
         self.failure_code = code
@@ -234,7 +317,7 @@ class SmsConnection(Aggregate):
             raise InvalidTransitionError("reclaim", self.status)
         self._reclaimed(reason=reason)
 
-    @event("NumberReclaimed")
+    @event(NumberReclaimed)
     def _reclaimed(self, reason: ReclaimReason) -> None:
         self.status = "reclaimed"
         self.reclaim_reason = reason
@@ -263,7 +346,7 @@ class SmsConnection(Aggregate):
             provider_ref=_cleaned(provider_ref),
         )
 
-    @event("RegistrationStatusChanged")
+    @event(RegistrationStatusChanged)
     def _registration_status_changed(
         self,
         status: RegistrationStatus,
@@ -314,7 +397,7 @@ class SmsConnection(Aggregate):
             registration_status=derive_status(brand, campaign, SUBMITTED),
         )
 
-    @event("RegistrationSubmitted")
+    @event(RegistrationSubmitted)
     def _registration_submitted(
         self,
         number: int,
@@ -355,7 +438,7 @@ class SmsConnection(Aggregate):
         derived = derive_status(levels["brand"], levels["campaign"], levels["number"])
         self._level_changed(level=level, **_level_dict(state), registration_status=derived)
 
-    @event("RegistrationLevelChanged")
+    @event(RegistrationLevelChanged)
     def _level_changed(
         self,
         level: Level,
@@ -387,7 +470,7 @@ class SmsConnection(Aggregate):
             return
         self._agent_assigned(agent_id=agent_id, assigned_by=by)
 
-    @event("AgentAssigned")
+    @event(AgentAssigned)
     def _agent_assigned(self, agent_id: str, assigned_by: str) -> None:
         self.agent_id = agent_id
 
@@ -402,7 +485,7 @@ class SmsConnection(Aggregate):
             return
         self._workspace_changed(workspace_id=workspace_id, agent_id=agent_id, changed_by=by)
 
-    @event("WorkspaceChanged")
+    @event(WorkspaceChanged)
     def _workspace_changed(self, workspace_id: str, agent_id: str, changed_by: str) -> None:
         self.workspace_id = workspace_id
         self.agent_id = agent_id
@@ -425,7 +508,7 @@ class SmsConnection(Aggregate):
         if self.active:
             self._active_changed(active=False, changed_by=by)
 
-    @event("ActiveChanged")
+    @event(ActiveChanged)
     def _active_changed(self, active: bool, changed_by: str) -> None:
         self.active = active
 
@@ -440,7 +523,7 @@ class SmsConnection(Aggregate):
             return
         self._compliance_updated(compliance=checked, changed_fields=changed, updated_by=by)
 
-    @event("ComplianceUpdated")
+    @event(ComplianceUpdated)
     def _compliance_updated(
         self, compliance: dict[str, Any], changed_fields: list[str], updated_by: str
     ) -> None:
@@ -458,7 +541,7 @@ class SmsConnection(Aggregate):
             raise InvalidTransitionError("replace the number of", "replaced")
         self._replaced(replacement_id=replacement_id, replaced_by=by)
 
-    @event("Replaced")
+    @event(Replaced)
     def _replaced(self, replacement_id: UUID, replaced_by: str) -> None:
         self.replaced_by = replacement_id
 
@@ -468,7 +551,7 @@ class SmsConnection(Aggregate):
         check_id(by, "sub")
         self._deleted(deleted_by=by)
 
-    @event("ConnectionDeleted")
+    @event(ConnectionDeleted)
     def _deleted(self, deleted_by: str) -> None:
         self.status = "deleted"
         self.active = False

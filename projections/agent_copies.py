@@ -5,12 +5,13 @@ others."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import astuple
 from typing import Any
 
 from psycopg import Cursor, sql
 
 from domain.agent_directory import AgentInfo
-from projections.facts import AgentKey
+from projections.reducers import AgentKey
 
 AGENT_COLUMNS = (
     "account_id text NOT NULL, agent_id text NOT NULL, workspace_id text NOT NULL,"
@@ -69,6 +70,6 @@ class AgentCopy:
                     " workspace_name = EXCLUDED.workspace_name, name = EXCLUDED.name,"
                     " kb_id = EXCLUDED.kb_id, kb_name = EXCLUDED.kb_name"
                 ).format(self.table),
-                [(*key, *info.__dict__.values()) for key, info in kept if info is not None],
+                [(*key, *astuple(info)) for key, info in kept if info is not None],
             )
         self.changed.clear()

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from functools import singledispatchmethod
 from typing import Any, ClassVar
 
 import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
+from domain.agent_directory import DirectoryAgent
 from projections.agent_copies import AGENT_COLUMNS, AgentCopy
 from projections.base import Projection
-from projections.facts import Row, agent_keys, apply_directory_event, is_directory_event
+from projections.reducers import Row, agent_keys, apply_directory_event
 
 DIRECTORY_TABLE = "agent_directory"
 
@@ -32,9 +34,13 @@ class AgentDirectoryProjection(Projection):
         self.agents = AgentCopy(self.table(DIRECTORY_TABLE))
         self.agents.load(cursor, agent_keys(events))
 
-    def handle(self, event: Any) -> None:
-        if is_directory_event(event):
-            self.agents.set(*apply_directory_event(event))
+    @singledispatchmethod
+    def handle(self, event: object) -> None:
+        """Other events change no agent."""
+
+    @handle.register
+    def _directory(self, event: DirectoryAgent.Event) -> None:
+        self.agents.set(*apply_directory_event(event))
 
     def flush(self, cursor: Cursor[Any]) -> None:
         self.agents.flush(cursor)

@@ -20,8 +20,9 @@ import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
+from domain.sms_connections import SmsConnection
 from projections.base import Projection
-from projections.facts import Row, event_kind, is_connection_event
+from projections.reducers import Row
 from projections.rows import load_rows, upsert_rows
 
 TRAIL_TABLE = "sms_audit_trail"
@@ -39,21 +40,21 @@ COLUMNS = (
 PROVIDER = "provider"  # the actor of facts the provider reported
 
 # Connection event → (trail type, attribute naming the actor; None: a provider fact).
-TYPES: dict[str, tuple[str, str | None]] = {
-    "NumberRequested": ("connection.requested", "requested_by"),
-    "HostingStarted": ("hosting.started", None),
-    "NumberConnected": ("connection.connected", None),
-    "ProvisioningFailed": ("connection.failed", None),
-    "AgentAssigned": ("agent.assigned", "assigned_by"),
-    "WorkspaceChanged": ("workspace.changed", "changed_by"),
-    "ActiveChanged": ("active.changed", "changed_by"),
-    "ComplianceUpdated": ("compliance.updated", "updated_by"),
-    "RegistrationStatusChanged": ("registration.changed", None),
-    "RegistrationSubmitted": ("registration.submitted", "submitted_by"),
-    "RegistrationLevelChanged": ("registration.changed", None),
-    "NumberReclaimed": ("number.reclaimed", None),
-    "Replaced": ("connection.replaced", "replaced_by"),
-    "ConnectionDeleted": ("connection.deleted", "deleted_by"),
+TYPES: dict[type[Any], tuple[str, str | None]] = {
+    SmsConnection.NumberRequested: ("connection.requested", "requested_by"),
+    SmsConnection.HostingStarted: ("hosting.started", None),
+    SmsConnection.NumberConnected: ("connection.connected", None),
+    SmsConnection.ProvisioningFailed: ("connection.failed", None),
+    SmsConnection.AgentAssigned: ("agent.assigned", "assigned_by"),
+    SmsConnection.WorkspaceChanged: ("workspace.changed", "changed_by"),
+    SmsConnection.ActiveChanged: ("active.changed", "changed_by"),
+    SmsConnection.ComplianceUpdated: ("compliance.updated", "updated_by"),
+    SmsConnection.RegistrationStatusChanged: ("registration.changed", None),
+    SmsConnection.RegistrationSubmitted: ("registration.submitted", "submitted_by"),
+    SmsConnection.RegistrationLevelChanged: ("registration.changed", None),
+    SmsConnection.NumberReclaimed: ("number.reclaimed", None),
+    SmsConnection.Replaced: ("connection.replaced", "replaced_by"),
+    SmsConnection.ConnectionDeleted: ("connection.deleted", "deleted_by"),
 }
 TRAIL_TYPES = tuple(sorted({kind for kind, _ in TYPES.values()}))
 
@@ -77,19 +78,19 @@ class AuditTrailProjection(Projection):
     )
 
     def load(self, cursor: Cursor[Any], events: Sequence[Any]) -> None:
-        ids = list(dict.fromkeys(e.originator_id for e in events if is_connection_event(e)))
+        ids = list(dict.fromkeys(e.originator_id for e in events if type(e) in TYPES))
         self.places = load_rows(cursor, self.table(PLACES_TABLE), "connection_id", ids)
         self.moved: set[UUID] = set()
         self.entries: list[Row] = []
 
     def handle(self, event: Any) -> None:
-        name = event_kind(event).removeprefix("SmsConnection.")
-        if not is_connection_event(event) or name not in TYPES:
+        trail = TYPES.get(type(event))
+        if trail is None:
             return
-        if name in {"NumberRequested", "WorkspaceChanged"}:
+        if isinstance(event, (SmsConnection.NumberRequested, SmsConnection.WorkspaceChanged)):
             self._place(event)
         place = self.places[event.originator_id]
-        kind, actor = TYPES[name]
+        kind, actor = trail
         self.entries.append(
             {
                 "connection_id": event.originator_id,

@@ -5,6 +5,15 @@ Contract: ``apply`` is called inside the worker's transaction with a batch of ev
 log order; it writes rows through the given cursor and nothing else (no network calls).
 The worker writes the tracking position in the same transaction, so rows and position
 commit together: a crash loses nothing and applies nothing twice.
+
+Why the runner is the service's own (``workers.projector``) and not the eventsourcing
+library's ``ProjectionRunner``: batching. The library's runner hands a projection one event
+at a time and commits one event (rows + tracking) per transaction; a catch-up of tens of
+thousands of events then costs as many transactions and per-event row reads. Here one
+transaction covers a batch of ``PROJECTION_BATCH_SIZE`` events: ``load`` reads the rows the
+batch touches in one query per table, ``handle`` changes them in memory, ``flush`` writes
+them in a few statements. The contract is the library's otherwise (a view and a
+projection; rows and tracking commit together; a restart resumes from the position).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from psycopg.rows import dict_row
 from domain.serving import Spell, assess, degraded_since
 from projections.agent_copies import AGENT_COLUMNS
 from projections.connection_rows import ConnectionRowsProjection
-from projections.facts import Row, facts_of
+from projections.reducers import Row, facts_of
 
 ROWS_TABLE = "sms_channels_rows"
 AGENTS_TABLE = "sms_channels_agents"

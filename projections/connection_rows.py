@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
 from psycopg import Cursor
 
+from domain.agent_directory import DirectoryAgent
+from domain.operator_decisions import ProjectionSkip
+from domain.sms_connections import SmsConnection
 from projections.agent_copies import AgentCopy
 from projections.base import Projection
-from projections.facts import (
+from projections.reducers import (
     AgentKey,
     Row,
     agent_keys,
@@ -22,9 +26,6 @@ from projections.facts import (
     apply_connection_event,
     apply_directory_event,
     connection_ids,
-    is_connection_event,
-    is_directory_event,
-    is_skip_decision,
 )
 from projections.rows import delete_rows, load_rows, upsert_rows
 
@@ -44,28 +45,38 @@ class ConnectionRowsProjection(Projection):
         self.dirty: set[UUID] = set()
         self.deleted: set[UUID] = set()
 
-    def handle(self, event: Any) -> None:
-        if is_connection_event(event):
-            row = apply_connection_event(self.rows.get(event.originator_id), event)
-            if row is None:
-                self.rows.pop(event.originator_id, None)
-                self.deleted.add(event.originator_id)
-                self.dirty.discard(event.originator_id)
-                return
-            self.rows[event.originator_id] = row
-            self._changed(row, event.timestamp)
-        elif is_directory_event(event):
-            key, info = apply_directory_event(event)
-            self.agents.set(key, info)
-            for row in self.rows.values():
-                if (row["account_id"], row["agent_id"]) == key:
-                    self._changed(row, event.timestamp)
-        elif is_skip_decision(event) and event.projection == self.name:
-            # An event of this connection was skipped here: its row may be incomplete.
-            row = self.rows.get(event.event_id)
-            if row is not None:
-                row["attention"] = True
-                self.dirty.add(row["connection_id"])
+    @singledispatchmethod
+    def handle(self, event: object) -> None:
+        """Other events (claims, registrations, deliveries) change no row."""
+
+    @handle.register
+    def _connection(self, event: SmsConnection.Event) -> None:
+        row = apply_connection_event(self.rows.get(event.originator_id), event)
+        if row is None:
+            self.rows.pop(event.originator_id, None)
+            self.deleted.add(event.originator_id)
+            self.dirty.discard(event.originator_id)
+            return
+        self.rows[event.originator_id] = row
+        self._changed(row, event.timestamp)
+
+    @handle.register
+    def _directory(self, event: DirectoryAgent.Event) -> None:
+        key, info = apply_directory_event(event)
+        self.agents.set(key, info)
+        for row in self.rows.values():
+            if (row["account_id"], row["agent_id"]) == key:
+                self._changed(row, event.timestamp)
+
+    @handle.register
+    def _skip(self, event: ProjectionSkip.Decided) -> None:
+        if event.projection != self.name or event.event_id is None:
+            return
+        # An event of this connection was skipped here: its row may be incomplete.
+        row = self.rows.get(event.event_id)
+        if row is not None:
+            row["attention"] = True
+            self.dirty.add(row["connection_id"])
 
     def _changed(self, row: Row, at: datetime) -> None:
         self.changed(row, at)

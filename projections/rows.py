@@ -9,7 +9,7 @@ from uuid import UUID
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
-from projections.facts import AgentKey, Row
+from projections.reducers import AgentKey, Row
 
 
 def load_rows(

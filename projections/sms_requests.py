@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import datetime
+from functools import singledispatchmethod
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -15,9 +16,10 @@ from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.ids import sms_request_id
+from domain.sms_connections import SmsConnection
 from projections.base import Projection
 from projections.channels_table import ROWS_TABLE
-from projections.facts import Row, connection_ids, event_kind, is_connection_event
+from projections.reducers import Row, connection_ids
 from projections.rows import load_rows, upsert_rows
 
 REQUESTS_TABLE = "sms_requests"
@@ -34,13 +36,6 @@ COLUMNS = (
     "updated_at",
     "workspace_id",
 )
-
-# Connection event → (request status, reason attribute of the event or None).
-_TRANSITIONS = {
-    "SmsConnection.NumberConnected": ("fulfilled", None),
-    "SmsConnection.ProvisioningFailed": ("failed", "code"),
-    "SmsConnection.NumberReclaimed": ("reclaimed", "reason"),
-}
 
 
 class SmsRequestsProjection(Projection):
@@ -72,39 +67,60 @@ class SmsRequestsProjection(Projection):
         self.rows = load_rows(cursor, self.table(REQUESTS_TABLE), "request_id", ids)
         self.dirty: set[UUID] = set()
 
-    def handle(self, event: Any) -> None:
-        if not is_connection_event(event):
-            return
-        kind, request_id = event_kind(event), sms_request_id(event.originator_id)
-        if kind == "SmsConnection.NumberRequested":
-            self.rows[request_id] = {
-                "request_id": request_id,
-                "connection_id": event.originator_id,
-                "account_id": event.account_id,
-                "mode": event.mode,
-                "phone_number": event.phone_number,
-                "country": event.country,
-                "status": "pending",
-                "reason": None,
-                "created_at": event.timestamp,
-                "workspace_id": event.workspace_id,
-            }
-        elif kind == "SmsConnection.WorkspaceChanged":
-            # Where the request is listed, not a change of the request: updated_at stays.
-            self.rows[request_id]["workspace_id"] = event.workspace_id
-            self.dirty.add(request_id)
-            return
-        elif kind in _TRANSITIONS:
-            status, reason = _TRANSITIONS[kind]
-            row = self.rows[request_id]
-            row.update(status=status, reason=getattr(event, reason) if reason else None)
-        elif kind == "SmsConnection.ConnectionDeleted" and self.rows[request_id]["status"] == (
-            "pending"
-        ):
+    @singledispatchmethod
+    def handle(self, event: object) -> None:
+        """Other events change no request."""
+
+    @handle.register
+    def _requested(self, event: SmsConnection.NumberRequested) -> None:
+        request_id = sms_request_id(event.originator_id)
+        self.rows[request_id] = {
+            "request_id": request_id,
+            "connection_id": event.originator_id,
+            "account_id": event.account_id,
+            "mode": event.mode,
+            "phone_number": event.phone_number,
+            "country": event.country,
+            "status": "pending",
+            "reason": None,
+            "created_at": event.timestamp,
+            "workspace_id": event.workspace_id,
+        }
+        self._touched(request_id, event.timestamp)
+
+    @handle.register
+    def _moved(self, event: SmsConnection.WorkspaceChanged) -> None:
+        # Where the request is listed, not a change of the request: updated_at stays.
+        request_id = sms_request_id(event.originator_id)
+        self.rows[request_id]["workspace_id"] = event.workspace_id
+        self.dirty.add(request_id)
+
+    @handle.register
+    def _connected(self, event: SmsConnection.NumberConnected) -> None:
+        self._settled(event, "fulfilled", None)
+
+    @handle.register
+    def _failed(self, event: SmsConnection.ProvisioningFailed) -> None:
+        self._settled(event, "failed", event.code)
+
+    @handle.register
+    def _reclaimed(self, event: SmsConnection.NumberReclaimed) -> None:
+        self._settled(event, "reclaimed", event.reason)
+
+    @handle.register
+    def _deleted(self, event: SmsConnection.ConnectionDeleted) -> None:
+        request_id = sms_request_id(event.originator_id)
+        if self.rows[request_id]["status"] == "pending":
             self.rows[request_id]["status"] = "cancelled"
-        else:
-            return
-        self.rows[request_id]["updated_at"] = event.timestamp
+            self._touched(request_id, event.timestamp)
+
+    def _settled(self, event: SmsConnection.Event, status: str, reason: str | None) -> None:
+        request_id = sms_request_id(event.originator_id)
+        self.rows[request_id].update(status=status, reason=reason)
+        self._touched(request_id, event.timestamp)
+
+    def _touched(self, request_id: UUID, at: datetime) -> None:
+        self.rows[request_id]["updated_at"] = at
         self.dirty.add(request_id)
 
     def flush(self, cursor: Cursor[Any]) -> None:
@@ -117,17 +133,24 @@ class SmsRequestsProjection(Projection):
         )
 
 
+class InvalidRequestsCursorError(ValueError):
+    """Raised when a page cursor of the SMS requests is malformed (or was tampered with)."""
+
+
 def decode_cursor(value: str) -> tuple[datetime, UUID]:
     """The (created_at, request_id) a cursor names, every value checked before it can reach
-    PostgreSQL: ValueError or TypeError for anything a tampered cursor could hold (a number,
-    a NUL, a date without a zone or out of range, another shape)."""
-    created_at, request_id = orjson.loads(base64.urlsafe_b64decode(value))
-    if not isinstance(created_at, str) or not isinstance(request_id, str):
-        raise TypeError(value)
-    at = datetime.fromisoformat(created_at)
-    if at.tzinfo is None:
-        raise ValueError(value)
-    return at, UUID(request_id)
+    PostgreSQL: InvalidRequestsCursorError for anything a tampered cursor could hold (a
+    number, a NUL, a date without a zone or out of range, another shape)."""
+    try:
+        created_at, request_id = orjson.loads(base64.urlsafe_b64decode(value))
+        if not isinstance(created_at, str) or not isinstance(request_id, str):
+            raise InvalidRequestsCursorError(value)
+        at = datetime.fromisoformat(created_at)
+        if at.tzinfo is None:
+            raise InvalidRequestsCursorError(value)
+        return at, UUID(request_id)
+    except (ValueError, TypeError) as error:  # what decoding the untrusted text can raise
+        raise InvalidRequestsCursorError(value) from error
 
 
 def list_requests(
@@ -139,10 +162,11 @@ def list_requests(
     *,
     workspaces: list[str] | None = None,
 ) -> tuple[list[Row], str | None]:
-    """Newest first, keyset-paginated on (created_at, request_id). ``workspaces`` (a
-    restricted token's) filters in SQL, before the limit, on the request's workspace: no
-    cursor ever points at another workspace's request. (Rows projected before the column
-    existed have none: for them the channels table says where the connection is.)"""
+    """Newest first, keyset-paginated on (created_at, request_id); a malformed ``after``
+    raises InvalidRequestsCursorError. ``workspaces`` (a restricted token's) filters in
+    SQL, before the limit, on the request's workspace: no cursor ever points at another
+    workspace's request. (Rows projected before the column existed have none: for them the
+    channels table says where the connection is.)"""
     conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
     params: dict[str, Any] = {"account": account_id, "limit": limit + 1}
     if workspaces is not None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import Cursor
+from psycopg import Cursor, sql
 
 TRACKING_TABLE = "sms_projection_tracking"
 REBUILD_SUFFIX = "__rebuild"  # projections.base.REBUILD (not imported: base imports nothing)
@@ -22,19 +22,22 @@ PROGRESS_CHANNEL = "sms_projection_progress"
 
 SKIPS_TABLE = "sms_projection_skips"
 
+_TRACKING = sql.Identifier(TRACKING_TABLE)
+_SKIPS = sql.Identifier(SKIPS_TABLE)
+
 # Idempotent (``sms-channels migrate`` runs it every time): the columns added after the
 # first release are added to an older table.
-CREATE_TRACKING = (
-    "CREATE TABLE IF NOT EXISTS sms_projection_tracking (name text PRIMARY KEY,"
+CREATE_TRACKING = sql.SQL(
+    "CREATE TABLE IF NOT EXISTS {tracking} (name text PRIMARY KEY,"
     " position bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now(),"
     " error text, error_position bigint);"
-    " ALTER TABLE sms_projection_tracking ADD COLUMN IF NOT EXISTS error_event_id uuid,"
+    " ALTER TABLE {tracking} ADD COLUMN IF NOT EXISTS error_event_id uuid,"
     " ADD COLUMN IF NOT EXISTS error_topic text;"
     # The events operators decided a projection goes on without (see domain/operator_decisions).
-    " CREATE TABLE IF NOT EXISTS sms_projection_skips (name text NOT NULL,"
+    " CREATE TABLE IF NOT EXISTS {skips} (name text NOT NULL,"
     " position bigint NOT NULL, decision_id uuid NOT NULL, reason text NOT NULL,"
     " decided_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, position))"
-)
+).format(tracking=_TRACKING, skips=_SKIPS)
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,13 @@ def lock_and_read(cursor: Cursor[Any], name: str) -> int:
     """Take the projection's transaction lock; return its committed position."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))
     cursor.execute(
-        "INSERT INTO sms_projection_tracking (name) VALUES (%s) ON CONFLICT (name) DO NOTHING",
+        sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT (name) DO NOTHING").format(
+            _TRACKING
+        ),
         (name,),
     )
     row = cursor.execute(
-        "SELECT position FROM sms_projection_tracking WHERE name = %s", (name,)
+        sql.SQL("SELECT position FROM {} WHERE name = %s").format(_TRACKING), (name,)
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -77,8 +82,10 @@ def lock_and_read(cursor: Cursor[Any], name: str) -> int:
 def advance(cursor: Cursor[Any], name: str, position: int) -> None:
     """Record ``position`` (in the batch's transaction) and tell listeners at commit."""
     cursor.execute(
-        "UPDATE sms_projection_tracking SET position = %s, updated_at = now(), error = NULL,"
-        " error_position = NULL, error_event_id = NULL, error_topic = NULL WHERE name = %s",
+        sql.SQL(
+            "UPDATE {} SET position = %s, updated_at = now(), error = NULL,"
+            " error_position = NULL, error_event_id = NULL, error_topic = NULL WHERE name = %s"
+        ).format(_TRACKING),
         (position, name),
     )
     cursor.execute("SELECT pg_notify(%s, %s)", (PROGRESS_CHANNEL, f"{name}:{position}"))
@@ -98,11 +105,14 @@ class StoppedAt:
 def record_error(cursor: Cursor[Any], name: str, stopped: StoppedAt) -> None:
     """Mark the projection stopped: readiness fails until a batch succeeds again."""
     cursor.execute(
-        "INSERT INTO sms_projection_tracking"
-        " (name, error, error_position, error_event_id, error_topic) VALUES (%s, %s, %s, %s, %s)"
-        " ON CONFLICT (name) DO UPDATE SET error = EXCLUDED.error,"
-        " error_position = EXCLUDED.error_position, error_event_id = EXCLUDED.error_event_id,"
-        " error_topic = EXCLUDED.error_topic",
+        sql.SQL(
+            "INSERT INTO {}"
+            " (name, error, error_position, error_event_id, error_topic)"
+            " VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET error = EXCLUDED.error,"
+            " error_position = EXCLUDED.error_position, error_event_id = EXCLUDED.error_event_id,"
+            " error_topic = EXCLUDED.error_topic"
+        ).format(_TRACKING),
         (name, stopped.error, stopped.position, stopped.event_id, stopped.topic),
     )
 
@@ -110,7 +120,9 @@ def record_error(cursor: Cursor[Any], name: str, stopped: StoppedAt) -> None:
 def skipped_positions(cursor: Cursor[Any], name: str, first: int, last: int) -> set[int]:
     """The positions in [first, last] that operators decided ``name`` goes on without."""
     rows = cursor.execute(
-        "SELECT position FROM sms_projection_skips WHERE name = %s AND position BETWEEN %s AND %s",
+        sql.SQL("SELECT position FROM {} WHERE name = %s AND position BETWEEN %s AND %s").format(
+            _SKIPS
+        ),
         (name, first, last),
     ).fetchall()
     return {int(position) for (position,) in rows}
@@ -119,24 +131,35 @@ def skipped_positions(cursor: Cursor[Any], name: str, first: int, last: int) -> 
 def add_skip(cursor: Cursor[Any], name: str, position: int, decision_id: UUID, reason: str) -> None:
     """Let ``name`` (and its rebuilds) go on without the event at ``position``."""
     cursor.execute(
-        "INSERT INTO sms_projection_skips (name, position, decision_id, reason)"
-        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        sql.SQL(
+            "INSERT INTO {} (name, position, decision_id, reason)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        ).format(_SKIPS),
         (name, position, decision_id, reason),
     )
 
 
 def reset(cursor: Cursor[Any], name: str, position: int = 0) -> None:
     cursor.execute(
-        "INSERT INTO sms_projection_tracking (name, position) VALUES (%s, %s)"
-        " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now(),"
-        " error = NULL, error_position = NULL, error_event_id = NULL, error_topic = NULL",
+        sql.SQL(
+            "INSERT INTO {} (name, position) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now(),"
+            " error = NULL, error_position = NULL, error_event_id = NULL, error_topic = NULL"
+        ).format(_TRACKING),
         (name, position),
     )
 
 
+def forget(cursor: Cursor[Any], name: str) -> None:
+    """Delete ``name``'s tracking row (a retired read model, a finished rebuild)."""
+    cursor.execute(sql.SQL("DELETE FROM {} WHERE name = %s").format(_TRACKING), (name,))
+
+
 def all_states(cursor: Cursor[Any]) -> list[TrackingState]:
     rows = cursor.execute(
-        "SELECT name, position, updated_at, error, error_position, error_event_id, error_topic"
-        " FROM sms_projection_tracking ORDER BY name"
+        sql.SQL(
+            "SELECT name, position, updated_at, error, error_position, error_event_id, error_topic"
+            " FROM {} ORDER BY name"
+        ).format(_TRACKING)
     ).fetchall()
     return [TrackingState(*row) for row in rows]

@@ -36,7 +36,7 @@ import psycopg
 import structlog
 from pydantic import BaseModel
 
-from domain.compliance import BRAND_FIELDS, CAMPAIGN_FIELDS
+from domain.compliance.shape import BRAND_FIELDS, CAMPAIGN_FIELDS
 from domain.errors import DomainError
 
 REDACTED = "[redacted]"

@@ -11,7 +11,8 @@ from uuid import UUID
 
 from hypothesis import strategies as st
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from tests.support import unique_us_number
 
 GOOD: dict[str, Any] = {

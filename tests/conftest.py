@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
-from sms_channels.kafka_broker import EmbeddedBroker
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
 from tests.support import JWT_SECRET, fresh_database
 
@@ -63,7 +63,7 @@ def _admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         with psycopg.connect(url, connect_timeout=3):
             return url
     except psycopg.OperationalError:
-        from sms_channels.embedded import start_embedded_postgres  # noqa: PLC0415
+        from sms_channels.cli.embedded import start_embedded_postgres  # noqa: PLC0415
 
         embedded = start_embedded_postgres(tmp_path_factory.mktemp("pg"))
         return embedded.replace("/sms_channels?", "/postgres?")

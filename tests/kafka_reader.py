@@ -7,7 +7,7 @@ from typing import Any
 
 from kafka import KafkaConsumer
 
-from sms_channels.kafka_broker import EmbeddedBroker
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.support import wait_for
 
 

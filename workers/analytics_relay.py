@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from domain.application import SmsChannels
 from domain.sms_connections import SmsConnection
@@ -28,7 +29,7 @@ __all__ = ["RELAY_NAME", "AnalyticsRelay", "RelayStandbyError", "channel_connect
 log = structlog.get_logger("workers.analytics_relay")
 
 RELAY_NAME = "analytics_relay"
-CONNECTED_TOPIC_SUFFIX = "SmsConnection.NumberConnected"
+CONNECTED_TOPIC = get_topic(SmsConnection.NumberConnected)
 
 
 def channel_connected(
@@ -71,7 +72,7 @@ class AnalyticsRelay(LogRelay):
             connected_message(self.topic, channel_connected(self.application, n.originator_id,
                                                             n.originator_version))
             for n in notifications
-            if n.topic.endswith(CONNECTED_TOPIC_SUFFIX)
+            if n.topic == CONNECTED_TOPIC
         ]  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 
 from domain.agent_directory import DirectoryAgent
 from domain.application import SmsChannels
@@ -28,7 +29,6 @@ from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import SmsConnection
 from workers.analytics_relay import channel_connected, connected_message
 from workers.channel_values import (
-    CONNECTED,
     DirectoryEntry,
     changes_between,
     digest,
@@ -45,8 +45,6 @@ from workers.log_relay import LogRelay, Outgoing
 from workers.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
 
 FEEDS_RELAY_NAME = "channel_feeds_relay"
-CONNECTION_PREFIX = "SmsConnection."
-DIRECTORY_PREFIX = "DirectoryAgent."
 
 
 def originator(notification: Notification) -> UUID:
@@ -54,9 +52,11 @@ def originator(notification: Notification) -> UUID:
     return UUID(str(notification.originator_id))
 
 
-def kind_of(notification: Notification) -> str:
-    """``SmsConnection.NumberConnected`` from the notification's topic."""
-    return notification.topic.rsplit(":", 1)[-1]
+def kind_of(notification: Notification) -> type[Any]:
+    """The class of the notification's event (``SmsConnection.NumberConnected``), from its
+    topic: the event itself is not decoded."""
+    kind: type[Any] = resolve_topic(notification.topic)
+    return kind
 
 
 class FeedBuilder:
@@ -79,10 +79,10 @@ class FeedBuilder:
         for notification in notifications:
             kind = kind_of(notification)
             touched: list[UUID] = []
-            if kind.startswith(CONNECTION_PREFIX):
+            if issubclass(kind, SmsConnection.Event):
                 out += self._connection_events(kind, notification)
                 touched = [originator(notification)]
-            elif kind.startswith(DIRECTORY_PREFIX):
+            elif issubclass(kind, DirectoryAgent.Event):
                 touched = self._directory_touches(notification)
                 out += self._directory_events(notification, touched)
             if self.routing_topic is not None:
@@ -91,12 +91,12 @@ class FeedBuilder:
 
     # --- lifecycle events ------------------------------------------------------------------
 
-    def _connection_events(self, kind: str, notification: Notification) -> list[Outgoing]:
+    def _connection_events(self, kind: type[Any], notification: Notification) -> list[Outgoing]:
         if self.events_topic is None:
             return []
         cid, version = originator(notification), notification.originator_version
         position = notification.id
-        if kind == CONNECTED:
+        if kind is SmsConnection.NumberConnected:
             event = channel_connected(self.application, cid, version)
             return [connected_message(self.events_topic, event)]
         after: SmsConnection = self.application.repository.get(cid, version=version)

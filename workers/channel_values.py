@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -24,13 +24,12 @@ from workers.lifecycle_events import (
     RoutingValueV1,
 )
 
-DISCONNECTING: Final = {
-    "SmsConnection.ConnectionDeleted": "deleted",
-    "SmsConnection.ProvisioningFailed": "failed",
-    "SmsConnection.Replaced": "replaced",
+# Connection event → the reason a fact of it disconnects the channel (a reclaim: its own).
+DISCONNECTING: Final[dict[type[Any], str]] = {
+    SmsConnection.ConnectionDeleted: "deleted",
+    SmsConnection.ProvisioningFailed: "failed",
+    SmsConnection.Replaced: "replaced",
 }
-RECLAIMED: Final = "SmsConnection.NumberReclaimed"
-CONNECTED: Final = "SmsConnection.NumberConnected"
 
 
 def registration_status_of(connection: SmsConnection) -> str:
@@ -100,10 +99,12 @@ def _envelope(event_type: str, connection: SmsConnection, position: int) -> dict
 
 
 def disconnected(
-    kind: str, connection: SmsConnection, position: int
+    kind: type[Any], connection: SmsConnection, position: int
 ) -> ChannelDisconnectedV1 | None:
-    """``channel.disconnected`` for a fact of ``kind`` (None: the fact disconnects nothing)."""
-    reason = connection.reclaim_reason if kind == RECLAIMED else DISCONNECTING.get(kind)
+    """``channel.disconnected`` for a fact of event class ``kind`` (None: the fact
+    disconnects nothing)."""
+    reclaimed = kind is SmsConnection.NumberReclaimed
+    reason = connection.reclaim_reason if reclaimed else DISCONNECTING.get(kind)
     if reason is None:
         return None
     return ChannelDisconnectedV1(

@@ -28,7 +28,7 @@ from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartitio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import InvalidTextError
 
@@ -74,7 +74,7 @@ def apply_message(application: SmsChannels, value: bytes) -> int | None:
         raise ValueError(str(error)) from None
     try:
         if isinstance(message, AgentDeleted):
-            return remove_agent(application, message.account_id, message.agent_id)
+            return application.remove_agent(message.account_id, message.agent_id)
         info = AgentInfo(
             message.workspace_id,
             message.workspace_name,
@@ -82,7 +82,7 @@ def apply_message(application: SmsChannels, value: bytes) -> int | None:
             message.knowledge_base_id,
             message.knowledge_base_name,
         )
-        return upsert_agent(application, message.account_id, message.agent_id, info)
+        return application.upsert_agent(message.account_id, message.agent_id, info)
     except InvalidTextError as error:
         # The text rule: a NUL, control character or look-alike id is the message's fault.
         raise ValueError(f"{error.field}: {error.rule}") from None

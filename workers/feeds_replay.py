@@ -21,13 +21,13 @@ from eventsourcing.utils import get_topic
 from domain.application import SmsChannels
 from domain.sms_connections import SmsConnection
 from projections.tracking import lock_key
-from workers.analytics_relay import CONNECTED_TOPIC_SUFFIX, channel_connected, connected_message
+from workers.analytics_relay import CONNECTED_TOPIC, channel_connected, connected_message
 from workers.channel_feeds import FEEDS_RELAY_NAME, FeedBuilder, originator
 from workers.log_relay import Outgoing, RelayStandbyError, producer_for, send_acked
 from workers.routing_state import CREATE_ROUTING_STATE, RoutingState
 from workers.topics import TopicNames
 
-REQUESTED = get_topic(SmsConnection.NumberRequested)  # type: ignore[attr-defined]
+REQUESTED = get_topic(SmsConnection.NumberRequested)
 BATCH = 500
 
 
@@ -81,7 +81,7 @@ def _analytics(
         connected_message(topic, channel_connected(application, originator(n),
                                                    n.originator_version))
         for n in batch
-        if n.topic.endswith(CONNECTED_TOPIC_SUFFIX)
+        if n.topic == CONNECTED_TOPIC
     ]  # fmt: skip
 
 

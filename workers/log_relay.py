@@ -22,12 +22,14 @@ import structlog
 from eventsourcing.persistence import Notification
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from psycopg import sql
 
 from domain.application import SmsChannels
-from projections.tracking import StoppedAt, lock_key, record_error
+from projections.tracking import TRACKING_TABLE, StoppedAt, lock_key, record_error
 from workers.following import follow
 
 log = structlog.get_logger("workers.log_relay")
+_TRACKING = sql.Identifier(TRACKING_TABLE)
 
 ACK_TIMEOUT_SECONDS = 30
 # A broker back from an outage is found within this many seconds.
@@ -113,7 +115,9 @@ class LogRelay:
                 connection.close()
                 raise RelayStandbyError
             connection.execute(
-                "INSERT INTO sms_projection_tracking (name) VALUES (%s) ON CONFLICT DO NOTHING",
+                sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT DO NOTHING").format(
+                    _TRACKING
+                ),
                 (self.name,),
             )
             self.prepare(connection)
@@ -129,7 +133,7 @@ class LogRelay:
         """Publish the next batch; returns how many notifications it covered."""
         connection = self._connection()
         row = connection.execute(
-            "SELECT position FROM sms_projection_tracking WHERE name = %s", (self.name,)
+            sql.SQL("SELECT position FROM {} WHERE name = %s").format(_TRACKING), (self.name,)
         ).fetchone()
         position = int(row[0]) if row else 0
         notifications = self.application.recorder.select_notifications(
@@ -143,8 +147,10 @@ class LogRelay:
         with connection.transaction():
             self.record_state()
             connection.execute(
-                "UPDATE sms_projection_tracking SET position = %s, updated_at = now(),"
-                " error = NULL, error_position = NULL WHERE name = %s",
+                sql.SQL(
+                    "UPDATE {} SET position = %s, updated_at = now(),"
+                    " error = NULL, error_position = NULL WHERE name = %s"
+                ).format(_TRACKING),
                 (notifications[-1].id, self.name),
             )
         return len(notifications)

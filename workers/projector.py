@@ -39,6 +39,7 @@ from projections.tracking import (
     add_skip,
     advance,
     all_states,
+    forget,
     lock_and_read,
     record_error,
     reset,
@@ -76,7 +77,7 @@ def drop_retired(cursor: Cursor[Any]) -> None:
                 cursor.execute(
                     sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table + suffix))
                 )
-        cursor.execute("DELETE FROM sms_projection_tracking WHERE name = %s", (name,))
+        forget(cursor, name)
 
 
 def apply_next_batch(
@@ -332,7 +333,7 @@ def rebuild(
                 )
                 cursor.execute(sql.SQL("DROP TABLE {}").format(old))
             reset(cursor, name, position)
-            cursor.execute("DELETE FROM sms_projection_tracking WHERE name = %s", (staging,))
+            forget(cursor, staging)
     log.info("projection_rebuilt", projection=name, position=position)
     return position
 

@@ -22,19 +22,18 @@ wasteful). A provider outage ends the pass early; the next pass tries again.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.application import CommandResult, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import CommandResult
 from domain.errors import DomainError
 from domain.providers import HeldNumber, ProviderUnavailableError
 from domain.sms_connections import SmsConnection
@@ -42,19 +41,20 @@ from workers.following import read_topics, run_passes
 
 log = structlog.get_logger("workers.reconcile")
 
-_REQUESTED = get_topic(SmsConnection.NumberRequested)  # type: ignore[attr-defined]
-_HOSTING = get_topic(SmsConnection.HostingStarted)  # type: ignore[attr-defined]
-_CONNECTED = get_topic(SmsConnection.NumberConnected)  # type: ignore[attr-defined]
-_ENDED = frozenset(
-    get_topic(cls)
-    for cls in (
-        SmsConnection.ProvisioningFailed,  # type: ignore[attr-defined]
-        SmsConnection.NumberReclaimed,  # type: ignore[attr-defined]
-        SmsConnection.ConnectionDeleted,  # type: ignore[attr-defined]
-    )
+# The connection events the worker follows (the log is read by their topics).
+_ENDED = (
+    SmsConnection.ProvisioningFailed,
+    SmsConnection.NumberReclaimed,
+    SmsConnection.ConnectionDeleted,
 )
-_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)  # type: ignore[attr-defined]
-TOPICS = (_REQUESTED, _HOSTING, _CONNECTED, _SUBMITTED, *sorted(_ENDED))
+_FOLLOWED = (
+    SmsConnection.NumberRequested,
+    SmsConnection.HostingStarted,
+    SmsConnection.NumberConnected,
+    SmsConnection.RegistrationSubmitted,
+    *_ENDED,
+)
+TOPICS = tuple(get_topic(cls) for cls in _FOLLOWED)
 
 
 @dataclass
@@ -127,31 +127,24 @@ class Reconciler:
             self._position = notification.id
 
     def _track(self, notification: Notification) -> None:
-        topic = notification.topic
+        event = self.application.mapper.to_domain_event(notification)
         connection_id = UUID(str(notification.originator_id))
-        if topic in _ENDED:
+        if isinstance(event, _ENDED):
             self._tracked.pop(connection_id, None)
             self._registering.discard(connection_id)
-            return
-        if topic == _SUBMITTED:
+        elif isinstance(event, SmsConnection.RegistrationSubmitted):
             self._registering.add(connection_id)
-            return
-        event = self.application.mapper.to_domain_event(notification)
-        if topic == _REQUESTED:
+        elif isinstance(event, SmsConnection.NumberRequested):
             self._tracked[connection_id] = Tracked(
-                phone_number=event.phone_number,  # type: ignore[attr-defined]
-                mode=event.mode,  # type: ignore[attr-defined]
-                requested_at=event.timestamp,  # type: ignore[attr-defined]
+                phone_number=event.phone_number, mode=event.mode, requested_at=event.timestamp
             )
+        elif (tracked := self._tracked.get(connection_id)) is None:
             return
-        tracked = self._tracked.get(connection_id)
-        if tracked is None:
-            return
-        if topic == _HOSTING:
-            tracked.order_ref = event.order_ref  # type: ignore[attr-defined]
-        elif topic == _CONNECTED:
+        elif isinstance(event, SmsConnection.HostingStarted):
+            tracked.order_ref = event.order_ref
+        elif isinstance(event, SmsConnection.NumberConnected):
             tracked.status = "connected"
-            tracked.provider_ref = event.provider_ref  # type: ignore[attr-defined]
+            tracked.provider_ref = event.provider_ref
 
     # --- 2. pending requests --------------------------------------------------------------
 
@@ -249,29 +242,3 @@ class Reconciler:
             report.reclaimed += 1
         elif status == "requested":
             report.hosting_started += 1
-
-
-def main(
-    application: SmsChannels,
-    *,
-    interval_seconds: float,
-    pending_after_seconds: float,
-    once: bool = False,
-) -> None:
-    """Run the worker until SIGTERM/SIGINT (or one pass with ``once``); closes the
-    application at the end."""
-    reconciler = Reconciler(application, pending_after=timedelta(seconds=pending_after_seconds))
-    stop = threading.Event()
-
-    def on_signal(_: int, __: FrameType | None) -> None:
-        stop.set()
-
-    try:
-        if once:
-            reconciler.run_once()
-            return
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        reconciler.run_forever(stop, interval_seconds)
-    finally:
-        application.close()

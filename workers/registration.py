@@ -18,12 +18,10 @@ recorded), if wasteful.
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 from uuid import UUID
 
 import structlog
@@ -37,8 +35,8 @@ from workers.following import read_topics, run_passes
 
 log = structlog.get_logger("workers.registration")
 
-_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)  # type: ignore[attr-defined]
-_DELETED = get_topic(SmsConnection.ConnectionDeleted)  # type: ignore[attr-defined]
+_SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)
+_DELETED = get_topic(SmsConnection.ConnectionDeleted)
 TOPICS = (_SUBMITTED, _DELETED)
 MAX_STEPS_PER_PASS = 3  # brand, campaign, number
 BACKOFF_BASE_SECONDS = 2.0
@@ -164,19 +162,3 @@ class RegistrationWorker:
             code=getattr(error, "code", type(error).__name__),
             failures=tracked.failures,
         )
-
-
-def main(application: SmsChannels, *, interval_seconds: float, poll_seconds: float) -> None:
-    """Run the worker until SIGTERM/SIGINT; closes the application at the end."""
-    worker = RegistrationWorker(application, poll_interval_seconds=poll_seconds)
-    stop = threading.Event()
-
-    def on_signal(_: int, __: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        worker.run_forever(stop, interval_seconds)
-    finally:
-        application.close()

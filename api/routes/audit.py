@@ -18,9 +18,9 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import Principal
 from api.deps import ComplianceAuditor, ReadModelsDep
+from api.listing import Cursor, Limit, bad_cursor, read_your_writes
 from api.problems import ProblemError
-from api.readmodels import ReadModels
-from api.routes.channels_table import Cursor, Limit, bad_cursor, read_your_writes
+from api.query_pool import ReadModels
 from api.schemas.audit import CSV_HEADER, TrailEntry, TrailPage, csv_values, trail_entry
 from api.schemas.text import IdText
 from projections.audit_trail import (

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Body, Query, Response
 from api.deps import (
     ApplicationDep,
     ComplianceAuditor,
+    ManagedConnection,
     OptionalReadModelsDep,
     RequiredVersion,
     SmsManager,
     check_workspace,
 )
 from api.preconditions import etag
-from api.readmodels import ReadModels
+from api.query_pool import ReadModels
 from api.schemas.compliance import (
     ComplianceHistoryOut,
     ComplianceOut,
@@ -27,10 +28,10 @@ from api.schemas.compliance import (
     preflight_out,
 )
 from domain.application import SmsChannels
-from domain.audit import PointInTime, compliance_history, parse_as_of, version_as_of
-from domain.compliance import ComplianceDraft
+from domain.compliance.audit import PointInTime, parse_as_of, version_as_of
+from domain.compliance.preflight import preflight
+from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
-from domain.preflight import preflight
 from projections.channels_table import account_connection_ids
 
 router = APIRouter(tags=["compliance"])
@@ -82,13 +83,9 @@ def put_compliance(
 
 
 @router.get(BASE)
-def get_compliance(
-    connection_id: UUID, principal: SmsManager, application: ApplicationDep, response: Response
-) -> ComplianceOut:
+def get_compliance(connection: ManagedConnection, response: Response) -> ComplianceOut:
     """The current payload as entered (empty defaults when none was ever saved), with the
     section progress and the registration status as the provider reported it."""
-    connection = application.get_connection(principal.account_id, connection_id)
-    check_workspace(application, principal, connection_id)
     response.headers["ETag"] = etag(connection.version)
     response.headers["Cache-Control"] = NO_STORE
     return compliance_out(connection)
@@ -96,7 +93,7 @@ def get_compliance(
 
 @router.get(BASE + "/preflight")
 def get_preflight(
-    connection_id: UUID,
+    connection: ManagedConnection,
     principal: SmsManager,
     application: ApplicationDep,
     read_models: OptionalReadModelsDep,
@@ -109,9 +106,7 @@ def get_preflight(
     with those of the account's other live connections (as the channels table lists them;
     none without read models). ``ready`` only means no error was found: it never implies
     carrier or registry approval."""
-    connection = application.get_connection(principal.account_id, connection_id)
-    check_workspace(application, principal, connection_id)
-    others = other_payloads(application, read_models, principal.account_id, connection_id)
+    others = other_payloads(application, read_models, principal.account_id, connection.id)
     response.headers["ETag"] = etag(connection.version)
     return preflight_out(
         preflight(connection.compliance, country=connection.country, others=others)
@@ -165,7 +160,7 @@ def get_history(
     then, or none if nothing had been saved yet."""
     check_workspace(application, principal, connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
-    history = compliance_history(application, connection_id, account_id=principal.account_id)
+    history = application.compliance_history(connection_id, account_id=principal.account_id)
     response.headers["Cache-Control"] = NO_STORE
     if not point.given:
         return history_out(history)

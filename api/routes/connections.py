@@ -1,11 +1,12 @@
-"""Connections: connect a number, read, change settings, delete."""
+"""Connections: connect a number, read, change settings, delete; the channels table (the
+SMS tab's list, from the read model)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
     ApplicationDep,
@@ -15,13 +16,16 @@ from api.deps import (
     ExpectedVersion,
     IdempotencyKey,
     NumberReplacer,
+    ReadModelsDep,
     ReplaceRateLimit,
+    ScopedConnection,
     SmsManager,
     check_workspace,
     workspace_forbidden,
 )
+from api.listing import Cursor, Limit, bad_cursor, read_your_writes, visible
 from api.preconditions import etag
-from api.readmodels import ReadModels
+from api.query_pool import ReadModels
 from api.schemas.connections import (
     ConnectionOut,
     ConnectRequest,
@@ -29,12 +33,18 @@ from api.schemas.connections import (
     UpdateConnectionRequest,
     connection_out,
 )
-from domain.agent_directory import find_agent
-from domain.application import CommandResult, ConnectNumber, NewNumber, SmsChannels
-from domain.compliance import empty_compliance
+from api.schemas.read_models import ChannelsPage, channel_row
+from domain.application import SmsChannels
+from domain.commands import CommandResult, ConnectNumber, NewNumber
+from domain.compliance.shape import empty_compliance
 from domain.serving import Spell
 from domain.sms_connections import SmsConnection
-from projections.channels_table import degraded_spell
+from projections.channels_table import (
+    ChannelsQuery,
+    InvalidCursorError,
+    degraded_spell,
+    list_rows,
+)
 
 router = APIRouter(tags=["connections"])
 BASE = "/channels/sms/connections"
@@ -58,7 +68,7 @@ def _out(
 ) -> ConnectionOut:
     """The connection as ``domain.serving`` sees it, with its agent's directory entry."""
     application: SmsChannels = request.app.state.application
-    agent = find_agent(application, connection.account_id, connection.agent_id)
+    agent = application.find_agent(connection.account_id, connection.agent_id)
     spell = _spell(request, connection)
     return connection_out(connection, agent, spell=spell, position=position, compliance=compliance)
 
@@ -128,15 +138,12 @@ def connect(
 
 @router.get(BASE + "/{connection_id}")
 def get_connection(
-    connection_id: UUID,
+    connection: ScopedConnection,
     principal: ChannelsReader,
-    application: ApplicationDep,
     request: Request,
     response: Response,
 ) -> ConnectionOut:
     """One connection; ``smsCompliance`` only for callers holding ``sms.manage``."""
-    connection = application.get_connection(principal.account_id, connection_id)
-    check_workspace(application, principal, connection_id)
     compliance = None
     if principal.may("sms.manage"):
         compliance = connection.compliance or empty_compliance()
@@ -232,3 +239,46 @@ def delete_connection(
         principal.account_id, connection_id, by=principal.user_id, expected_version=version
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(BASE, dependencies=[read_your_writes("channels_table")])
+def list_connections(
+    principal: ChannelsReader,
+    read_models: ReadModelsDep,
+    workspace_id: Annotated[str | None, Query(alias="workspaceId", max_length=128)] = None,
+    status: Literal["requested", "connected", "failed", "reclaimed"] | None = None,
+    degraded: bool | None = None,
+    ingestion: Annotated[
+        bool | None, Query(description="Only rows whose ingestion is (not) enabled.")
+    ] = None,
+    outbound: Annotated[
+        bool | None, Query(description="Only rows whose outbound replies are (not) permitted.")
+    ] = None,
+    sort: Literal["phoneNumber", "workspace", "knowledgeBase"] = "phoneNumber",
+    order: Literal["asc", "desc"] = "asc",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ChannelsPage:
+    """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``).
+    A workspace-restricted token lists only its workspaces."""
+    workspace_id, empty = visible(principal, workspace_id)
+    if empty:
+        return ChannelsPage(items=[], next_cursor=None)
+    query = ChannelsQuery(
+        account_id=principal.account_id,
+        workspace_id=workspace_id,
+        status=status,
+        degraded=degraded,
+        ingestion=ingestion,
+        outbound=outbound,
+        sort=sort,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+    )
+    try:
+        with read_models.cursor() as db:
+            rows, next_cursor = list_rows(db, query)
+    except InvalidCursorError:
+        raise bad_cursor() from None
+    return ChannelsPage(items=[channel_row(r) for r in rows], next_cursor=next_cursor)

@@ -18,9 +18,9 @@ from api.deps import (
     ReadModelsDep,
     workspace_forbidden,
 )
+from api.listing import Cursor, Limit, bad_cursor, read_your_writes, visible
 from api.preconditions import etag, parse_if_match, precondition_failed
 from api.problems import ProblemError
-from api.routes.channels_table import Cursor, Limit, bad_cursor, read_your_writes, visible
 from api.schemas.read_models import (
     DirectoryAgentIn,
     DirectoryAgentOut,
@@ -31,10 +31,6 @@ from api.schemas.text import ID_REGEX, text_validator
 from domain.agent_directory import (
     Admits,
     AgentInfo,
-    agent_version,
-    find_agent,
-    remove_agent,
-    upsert_agent,
 )
 from domain.application import SmsChannels
 from domain.errors import VersionConflictError
@@ -52,7 +48,7 @@ def _outside_workspaces(application: SmsChannels, principal: Principal, agent_id
     not cover (an unknown agent is not: PUT creates it, DELETE is idempotent)."""
     if principal.workspaces is None:
         return False
-    current = find_agent(application, principal.account_id, agent_id)
+    current = application.find_agent(principal.account_id, agent_id)
     return current is not None and not principal.sees(current.workspace_id)
 
 
@@ -106,10 +102,10 @@ def put_agent(
         body.knowledge_base_name,
     )
     with _precondition_failed_as_412(admits):
-        position = upsert_agent(application, principal.account_id, agent_id, info, admits)
+        position = application.upsert_agent(principal.account_id, agent_id, info, admits)
     # Unchanged details record nothing; the current position is still a valid waitFor.
     position = position or application.current_position()
-    version = agent_version(application, principal.account_id, agent_id)
+    version = application.agent_version(principal.account_id, agent_id)
     if version is not None:
         response.headers["ETag"] = etag(version)
     return DirectoryAgentOut(agent_id=agent_id, position=position, **body.model_dump())
@@ -132,7 +128,7 @@ def delete_agent(
     admits = _precondition(application, principal, agent_id, if_match)
     if not _outside_workspaces(application, principal, agent_id):
         with _precondition_failed_as_412(admits):
-            remove_agent(application, principal.account_id, agent_id, admits)
+            application.remove_agent(principal.account_id, agent_id, admits)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -12,7 +12,7 @@ from domain.application import MAX_SEARCH_LIMIT
 
 router = APIRouter(tags=["numbers"])
 
-_PROBLEMS = {
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "A parameter is malformed; ``errors[].field`` names it."},
     429: {"description": "Too many searches for this account; see ``Retry-After``."},
     503: {"description": "The provider is unavailable; see ``Retry-After``."},
@@ -21,7 +21,7 @@ _PROBLEMS = {
 
 @router.get(
     "/channels/sms/numbers",
-    responses=_PROBLEMS,  # type: ignore[arg-type]
+    responses=_PROBLEMS,
     dependencies=[SearchRateLimit],
 )
 def search_numbers(

@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.metrics import Metrics
 from api.problems import ProblemError
-from api.readmodels import ReadModels
+from api.query_pool import ReadModels
 from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
 

@@ -23,7 +23,6 @@ from api.schemas.registration import (
     SubmitRegistrationOut,
     registration_document,
 )
-from domain.audit import registration_view
 
 router = APIRouter(tags=["registration"])
 BASE = "/channels/sms/connections/{connection_id}/registration"
@@ -67,8 +66,8 @@ def submit_registration(
         expected_version=version,
         others=others,
     )
-    connection, facts = registration_view(
-        application, connection_id, account_id=principal.account_id
+    connection, facts = application.registration_view(
+        connection_id, account_id=principal.account_id
     )
     response.headers["ETag"] = etag(result.connection.version)
     return SubmitRegistrationOut(
@@ -85,8 +84,8 @@ def get_registration(
     """Where the registration stands: ``status`` (the connection's ``registrationStatus``,
     derived from the three levels), each level with the provider's reference, raw status
     and coded reasons, and the timeline oldest first."""
-    connection, facts = registration_view(
-        application, connection_id, account_id=principal.account_id
+    connection, facts = application.registration_view(
+        connection_id, account_id=principal.account_id
     )
     check_workspace(application, principal, connection_id)
     response.headers["ETag"] = etag(connection.version)

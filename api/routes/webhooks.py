@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
@@ -10,12 +10,11 @@ from api.deps import ApplicationDep
 from api.rate_limits import TokenBucket
 from api.schemas.numbers import WebhookAck
 from domain.providers import UnknownProviderError, WebhookRequest, WebhookVerifier
-from sms_channels.bootstrap import build_webhook_verifier
 from sms_channels.settings import Settings
 
 router = APIRouter(tags=["provider webhooks"])
 
-_PROBLEMS = {
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Correctly signed, but not the provider's documented shape."},
     403: {"description": "Signature missing or wrong, or timestamp outside the window."},
     404: {"description": "This deployment takes no webhooks from that provider."},
@@ -31,11 +30,8 @@ def _per_source(request: Request) -> None:
 
 
 def _verifier(request: Request) -> WebhookVerifier:
-    verifier: WebhookVerifier | None = getattr(request.app.state, "webhook_verifier", None)
-    if verifier is None:  # built on first use from the app's settings: no secret at import
-        settings: Settings = request.app.state.settings
-        verifier = build_webhook_verifier(settings)
-        request.app.state.webhook_verifier = verifier
+    """The configured provider's signature check (built by ``create_app``)."""
+    verifier: WebhookVerifier = request.app.state.webhook_verifier
     return verifier
 
 
@@ -52,7 +48,7 @@ async def _received(request: Request) -> WebhookRequest:
 
 @router.post(
     "/providers/{provider}/webhooks",
-    responses=_PROBLEMS,  # type: ignore[arg-type]
+    responses=_PROBLEMS,
     dependencies=[Depends(_per_source)],
 )
 def receive_webhook(

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.schemas.registration import RegistrationFactOut, fact_out
-from domain.audit import ComplianceHistory, ComplianceVersion
-from domain.compliance import empty_compliance
-from domain.compliance_progress import compliance_progress
-from domain.preflight import PreflightReport
+from domain.compliance.audit import ComplianceHistory, ComplianceVersion
+from domain.compliance.preflight import PreflightReport
+from domain.compliance.progress import compliance_progress
+from domain.compliance.shape import empty_compliance
 from domain.registration_history import RegistrationFact
 from domain.sms_connections import SmsConnection
 

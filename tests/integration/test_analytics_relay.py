@@ -17,8 +17,9 @@ import orjson
 import psycopg
 import pytest
 
-from domain.application import ConnectNumber, SmsChannels
-from sms_channels.kafka_broker import EmbeddedBroker
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
 from workers.analytics_relay import AnalyticsRelay

@@ -12,7 +12,12 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.audit import ComplianceHistory, PointInTime, compliance_history, version_as_of
+from domain.compliance.audit import (
+    ComplianceHistory,
+    PointInTime,
+    compliance_history,
+    version_as_of,
+)
 from domain.errors import ConnectionNotFoundError
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

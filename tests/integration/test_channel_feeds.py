@@ -22,8 +22,9 @@ import pytest
 from kafka.admin import KafkaAdminClient
 
 from domain.agent_directory import AgentInfo, upsert_agent
-from domain.application import ConnectNumber, SmsChannels
-from sms_channels.kafka_broker import EmbeddedBroker
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
 from workers.channel_feeds import FEEDS_RELAY_NAME, ChannelFeedsRelay

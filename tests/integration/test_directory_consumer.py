@@ -13,8 +13,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from domain.agent_directory import AgentInfo, find_agent
 from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
+from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.database import eventsourcing_env
-from sms_channels.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
 from tests.support import unique_account, wait_for
 from workers.directory_consumer import GROUP_ID, DirectoryConsumer

@@ -12,7 +12,8 @@ import pytest
 from eventsourcing.cipher import AESCipher
 from pydantic import SecretStr
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.errors import DomainError, VersionConflictError
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

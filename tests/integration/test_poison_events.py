@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.operator_decisions import skip_decisions
 from projections.channels_table import ChannelsTableProjection
 from providers.sandbox import SandboxProvider

@@ -17,7 +17,8 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.ids import connection_id_for, number_claim_id
 from domain.number_claims import NumberClaim
 from domain.providers import HostingCompleted, NumberLost, ProviderEvent

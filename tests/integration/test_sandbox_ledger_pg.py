@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from domain.application import ConnectNumber, ProviderEventResult
+from domain.commands import ConnectNumber, ProviderEventResult
 from domain.errors import DomainError
 from domain.providers import NumberLost, NumberUnavailableError, ProviderEvent
 from providers.sandbox import PostgresLedger, SandboxProvider

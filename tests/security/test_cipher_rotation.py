@@ -11,7 +11,8 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import MapperDeserialisationError
 from pydantic import SecretStr
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

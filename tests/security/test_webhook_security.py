@@ -106,7 +106,7 @@ def test_the_sandbox_compares_signatures_in_constant_time(monkeypatch: pytest.Mo
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr("providers.sandbox.hmac.compare_digest", spy)
+    monkeypatch.setattr("providers.sandbox.webhooks.hmac.compare_digest", spy)
     body = b'{"id": "e1", "type": "t", "data": {}}'
     now = int(time.time())
     verifier = SandboxWebhookVerifier(WEBHOOK_SECRET, tolerance_seconds=300)

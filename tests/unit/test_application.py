@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.errors import (
     ConnectionDeletedError,
     ConnectionNotFoundError,

@@ -43,9 +43,9 @@ def copy_of(connection: SmsConnection) -> SmsConnection:
 @pytest.mark.parametrize(
     ("act", "kind", "reason"),
     [
-        (lambda c: c.delete("u"), "SmsConnection.ConnectionDeleted", "deleted"),
-        (lambda c: c.reclaim("expired"), "SmsConnection.NumberReclaimed", "expired"),
-        (lambda c: c.reclaim("released"), "SmsConnection.NumberReclaimed", "released"),
+        (lambda c: c.delete("u"), SmsConnection.ConnectionDeleted, "deleted"),
+        (lambda c: c.reclaim("expired"), SmsConnection.NumberReclaimed, "expired"),
+        (lambda c: c.reclaim("released"), SmsConnection.NumberReclaimed, "released"),
     ],
 )
 def test_a_disconnection_names_its_reason(act, kind, reason) -> None:  # type: ignore[no-untyped-def]
@@ -58,15 +58,15 @@ def test_a_disconnection_names_its_reason(act, kind, reason) -> None:  # type: i
 
 
 def test_a_fact_that_disconnects_nothing_makes_no_disconnection() -> None:
-    assert disconnected("SmsConnection.ActiveChanged", live(), 7) is None
+    assert disconnected(SmsConnection.ActiveChanged, live(), 7) is None
 
 
 def test_the_event_id_is_the_same_for_the_same_fact() -> None:
     connection = live()
     connection.delete("u")
-    first = disconnected("SmsConnection.ConnectionDeleted", connection, 9)
-    again = disconnected("SmsConnection.ConnectionDeleted", connection, 9)
-    later = disconnected("SmsConnection.ConnectionDeleted", connection, 10)
+    first = disconnected(SmsConnection.ConnectionDeleted, connection, 9)
+    again = disconnected(SmsConnection.ConnectionDeleted, connection, 9)
+    later = disconnected(SmsConnection.ConnectionDeleted, connection, 10)
     assert first is not None and again is not None and later is not None  # noqa: PT018
     assert first.event_id == again.event_id != later.event_id
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from domain.application import SmsChannels
-from domain.audit import PointInTime, compliance_history, parse_as_of, version_as_of
+from domain.compliance.audit import PointInTime, compliance_history, parse_as_of, version_as_of
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.ids import number_claim_id
 from tests.compliance_payloads import connect, edit_sequences, expected_changed_fields

@@ -11,7 +11,7 @@ from uuid import uuid4
 import pytest
 import structlog
 
-from domain.compliance import ComplianceDraft, check_compliance
+from domain.compliance.shape import ComplianceDraft, check_compliance
 from domain.errors import ComplianceInvalidError, ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
 from sms_channels.logs import configure_logging, reset_logging

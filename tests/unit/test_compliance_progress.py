@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from domain.compliance_progress import SECTION_NAMES, compliance_progress
+from domain.compliance.progress import SECTION_NAMES, compliance_progress
 from tests.compliance_payloads import (
     DELETE,
     GOOD,

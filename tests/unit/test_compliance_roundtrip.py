@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from domain.application import SmsChannels
-from domain.compliance import check_compliance
+from domain.compliance.shape import check_compliance
 from domain.errors import ComplianceInvalidError
 from tests.compliance_payloads import compliance_payloads, connect
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from domain.compliance import changed_fields, check_compliance, empty_compliance
+from domain.compliance.shape import changed_fields, check_compliance, empty_compliance
 from domain.errors import ComplianceInvalidError
 
 CANARY = "CANARY-7f3a-secret"

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.errors import (
     InvalidAreaCodeError,
     InvalidCountryError,

@@ -28,7 +28,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
 from domain.errors import (
     AgentRequiredError,
     ComplianceInvalidError,

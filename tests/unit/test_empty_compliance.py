@@ -3,8 +3,8 @@ yes/no questions are unanswered (null), so saving it untouched answers nothing."
 
 from __future__ import annotations
 
-from domain.compliance import check_compliance, empty_compliance
-from domain.compliance_progress import compliance_progress
+from domain.compliance.progress import compliance_progress
+from domain.compliance.shape import check_compliance, empty_compliance
 
 YES_NO = ("numberPooling", "directLending", "embeddedLink", "embeddedPhone", "ageGatedContent")
 

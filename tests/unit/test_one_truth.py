@@ -20,7 +20,8 @@ from psycopg import sql
 from api.schemas.connections import connection_out
 from api.schemas.read_models import channel_row
 from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
-from domain.application import ConnectNumber, NewNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber, NewNumber
 from domain.errors import DomainError
 from domain.ids import connection_id_for
 from domain.providers import (

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.preflight import RULE_IDS, RULES, preflight
+from domain.compliance.preflight import RULE_IDS, RULES, preflight
 from tests.compliance_payloads import (
     DELETE,
     GOOD,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.main import create_app
 from api.schemas.compliance import preflight_out
-from domain.preflight import preflight
+from domain.compliance.preflight import preflight
 from sms_channels.settings import Settings
 from tests.compliance_payloads import good_with
 from tests.support import JWT_SECRET

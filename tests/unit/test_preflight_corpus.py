@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from domain.compliance import check_compliance
-from domain.preflight import preflight
+from domain.compliance.preflight import preflight
+from domain.compliance.shape import check_compliance
 
 CORPUS = Path(__file__).parent.parent / "data" / "preflight"
 MIN_RECALL = 0.9

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from domain.preflight import preflight
+from domain.compliance.preflight import preflight
 from tests.compliance_payloads import DELETE, GOOD, good_with
 from tests.unit.test_preflight import FIRES, example
 

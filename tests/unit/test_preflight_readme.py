@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from domain.preflight import RULES, rules_markdown
+from domain.compliance.preflight import RULES, rules_markdown
 from sms_channels.cli import app
-from sms_channels.cli_preflight import END, START, with_rules_table
+from sms_channels.cli.preflight import END, START, with_rules_table
 
 README = Path(__file__).parent.parent.parent / "README.md"
 

@@ -8,9 +8,10 @@ import phonenumbers
 import pytest
 from pydantic import ValidationError
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
+from domain.compliance.preflight import RULESET, preflight
 from domain.errors import AreaCodeNotApplicableError, InvalidCountryError, UnsupportedCountryError
-from domain.preflight import RULESET, preflight
 from domain.regions import Region, load_regions, parse_regions
 from tests.compliance_payloads import GOOD
 from tests.support import unique_account, unique_us_number

@@ -13,7 +13,9 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber
+from domain.compliance.preflight import preflight
 from domain.errors import (
     InvalidTransitionError,
     PreflightFailedError,
@@ -21,7 +23,6 @@ from domain.errors import (
     RegistrationNotRequiredError,
     RegistrationUnchangedError,
 )
-from domain.preflight import preflight
 from domain.providers import ProviderEvent, RegistrationReported
 from domain.registration_levels import LEVEL_STATUSES, LevelState, derive_status
 from domain.registrations import LevelRegistration

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from domain.agent_directory import AgentInfo, upsert_agent
-from domain.application import ConnectNumber, NewNumber, SmsChannels
+from domain.application import SmsChannels
+from domain.commands import ConnectNumber, NewNumber
 from domain.errors import InvalidTransitionError, NumberAlreadyConnectedError, UnknownAgentError
 from domain.providers import (
     NumberUnavailableError,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from domain.preflight import rules_markdown
+from domain.compliance.preflight import rules_markdown
 
 preflight_app = typer.Typer(help="The compliance preflight's rules.", no_args_is_help=True)
 

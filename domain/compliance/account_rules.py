@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from domain.preflight_rules import Hit, Payload, RuleBook, twilio_error
+from domain.compliance.rules import Hit, Payload, RuleBook, twilio_error
 
 book = RuleBook()
 

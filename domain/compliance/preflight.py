@@ -9,10 +9,10 @@ value. ``ready`` means "no error found by these rules", nothing more: the prefli
 and does not say that a carrier or The Campaign Registry will approve anything.
 
 The rules live with their checks, each declared once with its id, severity, codes and
-public source (``domain.preflight_rules``): the first version's rules of form and wording
-(``domain.preflight_form``), the published rejection reasons that need only the form
-(``domain.preflight_content``) and those across the account's connections
-(``domain.preflight_account``). ``rules_markdown`` renders them for README.
+public source (``domain.compliance.rules``): the first version's rules of form and wording
+(``domain.compliance.form_rules``), the published rejection reasons that need only the form
+(``domain.compliance.content_rules``) and those across the account's connections
+(``domain.compliance.account_rules``). ``rules_markdown`` renders them for README.
 
 The rules are those of US 10DLC (A2P messaging on US local numbers), and apply only where the
 regional rules (``domain/regions.toml``) name ``us_10dlc`` as the registration outbound
@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain import preflight_account, preflight_content, preflight_form
-from domain.compliance import BRAND_FIELDS, CAMPAIGN_FIELDS
-from domain.preflight_rules import Payload, Rule, Severity
+from domain.compliance import account_rules, content_rules, form_rules
+from domain.compliance.rules import Payload, Rule, Severity
+from domain.compliance.shape import BRAND_FIELDS, CAMPAIGN_FIELDS
 from domain.regions import Registration, load_regions
 
 RULESET = "us_10dlc"
@@ -62,9 +62,9 @@ class PreflightReport:
 
 
 RULES: tuple[Rule, ...] = (
-    *preflight_form.book.rules,
-    *preflight_content.book.rules,
-    *preflight_account.book.rules,
+    *form_rules.book.rules,
+    *content_rules.book.rules,
+    *account_rules.book.rules,
 )
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
 

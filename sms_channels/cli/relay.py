@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from sms_channels.bootstrap import build_application
-from sms_channels.cli_workers import with_local_defaults
+from sms_channels.cli.workers import with_local_defaults
 from sms_channels.logs import configure_logging
-from sms_channels.relays import topic_names
 from sms_channels.settings import Settings
+from sms_channels.worker_set import topic_names
 from workers.feeds_replay import rebuild_routing, replay_events
 from workers.log_relay import RelayStandbyError
 

@@ -13,18 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from domain.preflight_rules import (
-    AWS_OPT_IN_CHECKLIST,
-    TELNYX_CAMPAIGN,
-    TELNYX_TROUBLESHOOTING,
-    TWILIO_FORBIDDEN,
-    Check,
-    Hit,
-    Payload,
-    RuleBook,
-    twilio_error,
-)
-from domain.preflight_text import (
+from domain.compliance.recognisers import (
     AGE_GATED,
     COMPANY_SUFFIX,
     CONSENT,
@@ -47,6 +36,17 @@ from domain.preflight_text import (
     phone_numbers_in,
     placeholder_in,
     without_links,
+)
+from domain.compliance.rules import (
+    AWS_OPT_IN_CHECKLIST,
+    TELNYX_CAMPAIGN,
+    TELNYX_TROUBLESHOOTING,
+    TWILIO_FORBIDDEN,
+    Check,
+    Hit,
+    Payload,
+    RuleBook,
+    twilio_error,
 )
 
 book = RuleBook()

@@ -24,7 +24,7 @@ from providers.sandbox import (
     SandboxWebhook,
     SandboxWebhookSender,
 )
-from sms_channels.cli_workers import with_local_defaults
+from sms_channels.cli.workers import with_local_defaults
 from sms_channels.settings import Settings
 
 sandbox_app = typer.Typer(

@@ -24,9 +24,9 @@ import structlog
 from psycopg import Cursor, sql
 from psycopg_pool import ConnectionPool
 
-from projections.tracking import PROGRESS_CHANNEL, TrackingState, all_states
+from projections.tracking import PROGRESS_CHANNEL, TRACKING_TABLE, TrackingState, all_states
 
-log = structlog.get_logger("api.readmodels")
+log = structlog.get_logger("api.query_pool")
 
 
 class ReadModels:
@@ -152,7 +152,7 @@ class ReadModels:
         try:
             with self.cursor() as cursor:
                 rows = cursor.execute(
-                    "SELECT name, position FROM sms_projection_tracking"
+                    sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(TRACKING_TABLE))
                 ).fetchall()
         except psycopg.Error:
             log.warning("tracking_unreadable")

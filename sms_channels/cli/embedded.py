@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
@@ -15,7 +15,7 @@ import structlog
 from eventsourcing.cipher import AESCipher
 from psycopg import sql
 
-log = structlog.get_logger("sms_channels.embedded")
+log = structlog.get_logger("sms_channels.cli.embedded")
 
 DATABASE_NAME = "sms_channels"
 
@@ -42,7 +42,7 @@ def load_or_create_secrets(data_dir: Path) -> DevSecrets:
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
-        json.dump(created.__dict__, file)
+        json.dump(asdict(created), file)
     return created
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from domain.application import SmsChannels
+from eventsourcing.application import Application
+
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
 
-_COMPLIANCE_UPDATED: type = SmsConnection.ComplianceUpdated  # type: ignore[attr-defined]
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
@@ -91,7 +91,7 @@ def parse_as_of(value: str) -> datetime:
 
 
 def compliance_history(
-    application: SmsChannels, connection_id: UUID, *, account_id: str | None
+    application: Application[UUID], connection_id: UUID, *, account_id: str | None
 ) -> ComplianceHistory:
     """Replay the connection's events into its compliance versions, oldest first.
 
@@ -104,7 +104,7 @@ def compliance_history(
     events = list(application.events.get(connection_id))
     connection = _connection(events, connection_id, account_id)
     versions = [
-        _version(cast(Any, event)) for event in events if isinstance(event, _COMPLIANCE_UPDATED)
+        _version(event) for event in events if isinstance(event, SmsConnection.ComplianceUpdated)
     ]
     return ComplianceHistory(
         connection_id=connection_id,
@@ -140,7 +140,7 @@ def _connection(events: list[Any], connection_id: UUID, account_id: str | None) 
     return aggregate
 
 
-def _version(event: Any) -> ComplianceVersion:
+def _version(event: SmsConnection.ComplianceUpdated) -> ComplianceVersion:
     return ComplianceVersion(
         version=event.originator_version,
         recorded_at=event.timestamp,
@@ -151,7 +151,7 @@ def _version(event: Any) -> ComplianceVersion:
 
 
 def registration_view(
-    application: SmsChannels, connection_id: UUID, *, account_id: str
+    application: Application[UUID], connection_id: UUID, *, account_id: str
 ) -> tuple[SmsConnection, list[RegistrationFact]]:
     """The live connection of ``account_id`` and its registration facts, from one read of
     its events (so both describe the same moment). ConnectionNotFoundError when unknown,

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 from typing import Annotated, Any
 
 import structlog
 import typer
 
-from sms_channels.bootstrap import build_application, registration_poll_seconds
-from sms_channels.cli_projections import run_projection_workers
+from sms_channels.cli.projections import run_projection_workers
+from sms_channels.cli.signals import stop_on_signals
 from sms_channels.logs import configure_logging
-from sms_channels.relays import relays, topic_names
 from sms_channels.settings import Settings
-from workers.directory_consumer import DirectoryConsumer
+from sms_channels.worker_set import build_workers, topic_names
 from workers.log_relay import LogRelay
 from workers.topics import ensure_topics
 
-log = structlog.get_logger("sms_channels.cli_workers")
+log = structlog.get_logger("sms_channels.cli.workers")
 
 worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
 
@@ -34,7 +32,7 @@ def with_local_defaults(
     update: dict[str, Any] = {}
     embedded = settings.persistence == "postgres" and settings.database_url is None
     if embedded:
-        from sms_channels.embedded import start_embedded_postgres  # noqa: PLC0415
+        from sms_channels.cli.embedded import start_embedded_postgres  # noqa: PLC0415
 
         update["database_url"] = start_embedded_postgres(settings.data_dir)
     # The generated cipher key belongs to the embedded database: with a configured
@@ -42,7 +40,7 @@ def with_local_defaults(
     wants_cipher = cipher and embedded and settings.cipher_key is None
     wants_secret = webhook_secret and settings.sandbox_webhook_secret is None
     if wants_cipher or wants_secret:
-        from sms_channels.embedded import load_or_create_secrets  # noqa: PLC0415
+        from sms_channels.cli.embedded import load_or_create_secrets  # noqa: PLC0415
 
         dev = load_or_create_secrets(settings.data_dir)
         if wants_cipher:
@@ -62,16 +60,18 @@ def reconcile(
     """Poll the SMS provider: finish or fail requests left pending past
     RECONCILE_PENDING_AFTER_SECONDS, connect or fail finished hosting orders, record
     numbers the provider took back, release numbers no live connection holds."""
-    from workers.reconcile import main  # noqa: PLC0415 (keeps `--help` fast)
-
     settings = with_local_defaults(Settings())
     configure_logging(settings.log_level, settings.log_format)
-    main(
-        build_application(settings),
-        interval_seconds=interval or settings.reconcile_interval_seconds,
-        pending_after_seconds=settings.reconcile_pending_after_seconds,
-        once=once,
-    )
+    workers = build_workers(settings)
+    try:
+        reconciler = workers.reconciler()
+        if once:
+            reconciler.run_once()
+            return
+        interval_seconds = interval or settings.reconcile_interval_seconds
+        reconciler.run_forever(stop_on_signals(), interval_seconds)
+    finally:
+        workers.close()
 
 
 @worker_app.command("registration")
@@ -79,22 +79,14 @@ def registration() -> None:
     """Carry submitted 10DLC registrations to the provider (brand → campaign → number),
     each step recorded before the next; poll levels in flight. SIGTERM: stop after the
     current step."""
-    from workers.registration import main  # noqa: PLC0415 (keeps `--help` fast)
-
     settings = with_local_defaults(Settings())
     configure_logging(settings.log_level, settings.log_format)
-    main(
-        build_application(settings),
-        interval_seconds=settings.registration_interval_seconds,
-        poll_seconds=registration_poll_seconds(settings),
-    )
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
+    workers = build_workers(settings)
+    stop = stop_on_signals()
+    try:
+        workers.registration().run_forever(stop, settings.registration_interval_seconds)
+    finally:
+        workers.close()
 
 
 def _required(value: str | None, name: str) -> str:
@@ -121,13 +113,13 @@ def relay() -> None:
     configure_logging(settings.log_level, settings.log_format)
     _required(settings.database_url, "DATABASE_URL")
     servers = _required(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS")
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     # Before the first send: a topic the broker created on its own would not be compacted.
     ensure_topics(servers, topic_names(settings))
-    application = build_application(settings)
-    workers = relays(application, settings, servers)
+    workers = build_workers(settings, servers=servers)
+    relays = workers.relays()
     failed: list[BaseException] = []
-    threads = [threading.Thread(target=_until_one_fails, args=(w, stop, failed)) for w in workers]
+    threads = [threading.Thread(target=_until_one_fails, args=(r, stop, failed)) for r in relays]
     try:
         for thread in threads:
             thread.start()
@@ -136,9 +128,9 @@ def relay() -> None:
         stop.set()
         for thread in threads:
             thread.join()
-        for worker in workers:
-            worker.close()
-        application.close()
+        for relay_worker in relays:
+            relay_worker.close()
+        workers.close()
     if failed:
         raise typer.Exit(code=1)  # the orchestrator restarts the process
 
@@ -159,11 +151,11 @@ def directory() -> None:
     settings = with_local_defaults(Settings())
     configure_logging(settings.log_level, settings.log_format)
     servers = _required(settings.kafka_bootstrap_servers, "KAFKA_BOOTSTRAP_SERVERS")
-    stop = _stop_on_signals()
-    application = build_application(settings)
-    consumer = DirectoryConsumer(application, servers, settings.agents_topic)
+    stop = stop_on_signals()
+    workers = build_workers(settings, servers=servers)
+    consumer = workers.directory()
     try:
         consumer.run(stop)
     finally:
         consumer.close()
-        application.close()
+        workers.close()

@@ -1,7 +1,7 @@
 """The preflight's rules of form and wording (those of its first version; ids unchanged).
 
 Each rule is declared with its check: id, severity, summary, the provider reason codes a
-finding predicts, and the public source it follows (``domain.preflight_rules``).
+finding predicts, and the public source it follows (``domain.compliance.rules``).
 """
 
 from __future__ import annotations
@@ -11,19 +11,8 @@ from collections.abc import Iterator
 
 import phonenumbers
 
-from domain.compliance_progress import required_fields
-from domain.preflight_rules import (
-    AWS_OPT_IN_CHECKLIST,
-    TCR_DESIGN,
-    TELNYX_CAMPAIGN,
-    TWILIO_BEST_PRACTICES,
-    TWILIO_BRAND_INFO,
-    Hit,
-    Payload,
-    RuleBook,
-    twilio_error,
-)
-from domain.preflight_text import (
+from domain.compliance.progress import required_fields
+from domain.compliance.recognisers import (
     CONSENT,
     DATA_RATES,
     FREQUENCY,
@@ -37,6 +26,17 @@ from domain.preflight_text import (
     shortened,
     urls_in,
     valid_e164,
+)
+from domain.compliance.rules import (
+    AWS_OPT_IN_CHECKLIST,
+    TCR_DESIGN,
+    TELNYX_CAMPAIGN,
+    TWILIO_BEST_PRACTICES,
+    TWILIO_BRAND_INFO,
+    Hit,
+    Payload,
+    RuleBook,
+    twilio_error,
 )
 
 MIN_DESCRIPTION = 40

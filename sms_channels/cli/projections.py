@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -14,9 +12,11 @@ from domain.application import SmsChannels
 from domain.errors import DomainError
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
+from sms_channels.cli.signals import stop_on_signals
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
-from workers.projector import ProjectionThreads, rebuild, skip_event
+from sms_channels.worker_set import build_workers
+from workers.projector import rebuild, skip_event
 
 projections_app = typer.Typer(help="Read models: rebuild and inspect.", no_args_is_help=True)
 
@@ -89,17 +89,14 @@ def run_projection_workers(name: str | None, settings: Settings) -> None:
     """Run the named projection (default: all) until SIGTERM/SIGINT; each finishes its
     current batch. Exits non-zero when a projection stopped on an error."""
     configure_logging(settings.log_level, settings.log_format)
-    url = _database_url(settings)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    application = build_application(settings)
-    threads = ProjectionThreads(
-        application, url, _names(name), stop, settings.projection_batch_size
-    ).start()
+    _database_url(settings)
+    names = _names(name)
+    stop = stop_on_signals()
+    workers = build_workers(settings)
+    threads = workers.projections(stop, names).start()
     while not stop.wait(1.0):
         pass
     threads.join()
-    application.close()
+    workers.close()
     if threads.errors:
         raise typer.Exit(code=1)

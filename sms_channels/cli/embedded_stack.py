@@ -2,42 +2,48 @@
 projections, the relays (analytics, channel feeds), the agents-topic consumer, the provider
 reconcile and the registration worker, on the configured Kafka (topics created as
 ``migrate`` creates them) or, when KAFKA_BOOTSTRAP_SERVERS is unset, on an embedded tansu
-broker. Production runs each as its own ``sms-channels worker …`` process instead."""
+broker. They are built by ``build_workers`` as the ``worker …`` commands build them (the
+same settings honoured); production runs each as its own ``sms-channels worker …`` process
+instead."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from projections.registry import PROJECTIONS
-from sms_channels.bootstrap import build_application, registration_poll_seconds
-from sms_channels.relays import relays, topic_names
 from sms_channels.settings import Settings
+from sms_channels.worker_set import build_workers, topic_names
 from workers.directory_consumer import DirectoryConsumer
 from workers.log_relay import LogRelay
 from workers.projector import ProjectionThreads
-from workers.reconcile import Reconciler
-from workers.registration import RegistrationWorker
 from workers.topics import ensure_topics
 
-log = structlog.get_logger("sms_channels.embedded_stack")
+log = structlog.get_logger("sms_channels.cli.embedded_stack")
+
+
+@dataclass(frozen=True)
+class EmbeddedWorkers:
+    """The running stack: the Kafka bootstrap address, and the workers (for inspection)."""
+
+    servers: str
+    projections: ProjectionThreads
+    relays: list[LogRelay]
 
 
 @contextmanager
-def background_workers(settings: Settings) -> Iterator[str]:
-    """Start the workers; yield the Kafka bootstrap address; stop them all on exit."""
-    url = settings.database_url or ""
+def background_workers(settings: Settings) -> Iterator[EmbeddedWorkers]:
+    """Start the workers; yield what runs; stop them all on exit."""
     stop = threading.Event()
     with ExitStack() as stack:
         servers = settings.kafka_bootstrap_servers
         group_options: dict[str, int] = {}
         if servers is None:
-            from sms_channels.kafka_broker import EmbeddedBroker  # noqa: PLC0415
+            from sms_channels.cli.kafka_broker import EmbeddedBroker  # noqa: PLC0415
 
             broker = EmbeddedBroker().start()
             stack.callback(broker.stop)
@@ -50,39 +56,31 @@ def background_workers(settings: Settings) -> Iterator[str]:
                 "heartbeat_interval_ms": 1000,
             }
         ensure_topics(servers, topic_names(settings))
-        application = build_application(settings)
-        stack.callback(application.close)
-        projections = ProjectionThreads(application, url, list(PROJECTIONS), stop).start()
+        workers = build_workers(settings, servers=servers, consumer_options=group_options)
+        stack.callback(workers.close)
+        projections = workers.projections(stop).start()
         stack.callback(projections.join)
-        consumer = DirectoryConsumer(application, servers, settings.agents_topic, **group_options)
-        workers: list[LogRelay | DirectoryConsumer] = [*relays(application, settings, servers)]
-        for worker in (*workers, consumer):
+        relays = workers.relays()
+        consumers: list[LogRelay | DirectoryConsumer] = [*relays, workers.directory()]
+        for worker in consumers:
             stack.callback(worker.close)
-            thread = threading.Thread(target=_loudly(worker.run), args=(stop,), daemon=True)
-            thread.start()
-            stack.callback(thread.join, 10)
-        reconciler = Reconciler(
-            application, pending_after=timedelta(seconds=settings.reconcile_pending_after_seconds)
+            _start(stack, worker.run, stop)
+        _start(stack, workers.reconciler().run_forever, stop, settings.reconcile_interval_seconds)
+        _start(
+            stack,
+            workers.registration().run_forever,
+            stop,
+            settings.registration_interval_seconds,
         )
-        thread = threading.Thread(
-            target=_loudly(reconciler.run_forever),
-            args=(stop, settings.reconcile_interval_seconds),
-            daemon=True,
-        )
-        thread.start()
-        stack.callback(thread.join, 10)
-        registrations = RegistrationWorker(
-            application, poll_interval_seconds=registration_poll_seconds(settings)
-        )
-        thread = threading.Thread(
-            target=_loudly(registrations.run_forever),
-            args=(stop, settings.registration_interval_seconds),
-            daemon=True,
-        )
-        thread.start()
-        stack.callback(thread.join, 10)
         stack.callback(stop.set)
-        yield servers
+        yield EmbeddedWorkers(servers, projections, relays)
+
+
+def _start(stack: ExitStack, run: Callable[..., None], stop: threading.Event, *args: Any) -> None:
+    """``run(stop, *args)`` in a daemon thread, joined (up to 10 s) when the stack closes."""
+    thread = threading.Thread(target=_loudly(run), args=(stop, *args), daemon=True)
+    thread.start()
+    stack.callback(thread.join, 10)
 
 
 def _loudly(run: Callable[..., None]) -> Callable[..., None]:

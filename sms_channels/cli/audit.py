@@ -21,11 +21,10 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from api.schemas.audit import CSV_HEADER, csv_values, trail_entry
 from api.schemas.compliance import history_out, version_document
-from domain.audit import (
+from domain.compliance.audit import (
     ComplianceHistory,
     ComplianceVersion,
     PointInTime,
-    compliance_history,
     parse_as_of,
     version_as_of,
 )
@@ -159,7 +158,7 @@ def _read(settings: Settings, connection_id: UUID, account: str | None) -> Compl
     except ValueError as error:  # e.g. DATABASE_URL missing: a configuration message
         _fail(str(error), code=2)
     try:
-        return compliance_history(application, connection_id, account_id=account)
+        return application.compliance_history(connection_id, account_id=account)
     except ConnectionNotFoundError:
         _fail(f"Connection {connection_id} was not found.", code=1)
     except MapperDeserialisationError:

@@ -11,17 +11,17 @@ import typer
 import uvicorn
 
 from sms_channels.bootstrap import build_application
-from sms_channels.cli_audit import audit_app
-from sms_channels.cli_preflight import preflight_app
-from sms_channels.cli_projections import projections_app
-from sms_channels.cli_relay import relay_app
-from sms_channels.cli_sandbox import sandbox_app
-from sms_channels.cli_workers import worker_app
-from sms_channels.embedded_stack import background_workers
+from sms_channels.cli.audit import audit_app
+from sms_channels.cli.embedded_stack import background_workers
+from sms_channels.cli.preflight import preflight_app
+from sms_channels.cli.projections import projections_app
+from sms_channels.cli.relay import relay_app
+from sms_channels.cli.sandbox import sandbox_app
+from sms_channels.cli.workers import worker_app
 from sms_channels.logs import configure_logging
-from sms_channels.relays import topic_names
 from sms_channels.settings import InsecureSettingsError, Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
+from sms_channels.worker_set import topic_names
 from workers.projector import create_schema
 from workers.topics import ensure_topics
 
@@ -86,7 +86,7 @@ def _migrate(settings: Settings) -> None:
 def run() -> None:
     """Run the service on the embedded default: PostgreSQL under DATA_DIR (unless
     DATABASE_URL is set), generated secrets, the sandbox provider. Prints a token."""
-    from sms_channels.embedded import (  # noqa: PLC0415
+    from sms_channels.cli.embedded import (  # noqa: PLC0415
         load_or_create_secrets,
         start_embedded_postgres,
     )
@@ -113,14 +113,14 @@ def run() -> None:
         else "<mint one with your identity provider>"
     )
     # The workers run beside the API in this process (production runs them separately).
-    with background_workers(settings) as kafka:
+    with background_workers(settings) as running:
         typer.echo(
             TOUR.format(
                 host=settings.host,
                 port=settings.port,
                 token=token,
                 database="embedded" if "database_url" in update else "DATABASE_URL",
-                kafka=kafka,
+                kafka=running.servers,
                 topics=", ".join(topic_names(settings).all()),
             )
         )
@@ -164,7 +164,7 @@ def token(
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
     else:
-        from sms_channels.embedded import load_or_create_secrets  # noqa: PLC0415
+        from sms_channels.cli.embedded import load_or_create_secrets  # noqa: PLC0415
 
         secret = load_or_create_secrets(settings.data_dir).jwt_secret
     typer.echo(
