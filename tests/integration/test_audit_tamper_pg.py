@@ -26,10 +26,12 @@ from pydantic import SecretStr
 from api.main import create_app
 from domain.application import SmsChannels
 from domain.audit_verify import state_decoder, verify_connection
+from domain.errors import ConnectionNotFoundError
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import connect
+from tests.security.conftest import bearer
 from tests.support import JWT_SECRET, auth, fresh_database, live_server, unique_account
 
 CONFIG_VARS = ("DATABASE_URL", "JWT_SECRET", "JWT_PUBLIC_KEY", "CIPHER_KEY", "DATA_DIR")
@@ -194,13 +196,30 @@ def test_the_api_answers_damage_with_200_and_where_it_is(
         assert body["reason"]
 
 
-def test_the_api_hides_another_accounts_connection_and_needs_the_audit_permission(
+def test_the_api_hides_another_accounts_or_workspaces_connection_and_needs_the_permission(
     damaged: Store, base_url: str
 ) -> None:
     url = base_url + URL.format(damaged.connections["intact"])
     assert httpx.get(url, headers=auth(unique_account())).status_code == 404
+    elsewhere = bearer(damaged.account, ("compliance.audit",), workspaces=["ws_other"])
+    assert httpx.get(url, headers=elsewhere).status_code == 404
+    inside = bearer(damaged.account, ("compliance.audit",), workspaces=["ws"])
+    assert httpx.get(url, headers=inside).status_code == 200
     reader = auth(damaged.account, ("channels.read",))
     assert httpx.get(url, headers=reader).status_code == 403
+
+
+def test_the_history_shows_each_versions_chain_ending_at_the_verified_head(
+    damaged: Store, base_url: str
+) -> None:
+    connection = damaged.connections["intact"]
+    history_url = base_url + f"/channels/sms/connections/{connection}/compliance/history"
+    versions = httpx.get(history_url, headers=auth(damaged.account)).json()["versions"]
+    chains = [v["chain"] for v in versions]
+    assert len(set(chains)) == len(chains) == 1 + EDITS
+    assert all(len(chain) == 64 for chain in chains)
+    head = httpx.get(history_url + "/verify", headers=auth(damaged.account)).json()["head"]
+    assert chains[-1] == head  # the newest fact is the last edit
 
 
 def cli(url: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -325,3 +344,37 @@ def test_a_checkpoint_edited_after_signing_is_refused(store: Store, tmp_path: Pa
     )
     assert result.returncode == 1
     assert "signature does not verify" in result.stderr
+
+
+def test_a_record_too_damaged_to_name_its_owner_is_scoped_by_the_lookup(store: Store) -> None:
+    """Version 1 (which names the account) deleted: the tenant's answer comes from the owner
+    lookup (the audit trail's read model in the API); without one it is not found."""
+    app = build_application(store.settings, SandboxProvider())
+    try:
+        account = unique_account()
+        connection_id = connect(app, account, {})
+        with psycopg.connect(store.url) as db:
+            db.execute(
+                f"DELETE FROM {EVENTS} WHERE originator_id = %s AND originator_version = 1",
+                (connection_id,),
+            )
+        with pytest.raises(ConnectionNotFoundError):
+            verify_connection(app.recorder, app.mapper, connection_id, account_id=account)
+        found = verify_connection(
+            app.recorder,
+            app.mapper,
+            connection_id,
+            account_id=account,
+            owner=lambda _: (account, "ws"),
+        )
+        assert (found.verified, found.broken_at, found.code) == (False, 1, "missing_version")
+        with pytest.raises(ConnectionNotFoundError):
+            verify_connection(
+                app.recorder,
+                app.mapper,
+                connection_id,
+                account_id=account,
+                owner=lambda _: ("acc_someone_else", "ws"),
+            )
+    finally:
+        app.close()
