@@ -225,7 +225,7 @@ def test_a_pass_over_the_store_verifies_each_connection_once_and_filters_by_acco
 def test_the_chain_never_enters_an_events_fields() -> None:
     """``chain`` is stored with the state but is not a dataclass field: events compare and
     upcast as before, and events without it load."""
-    event_class = SmsConnection.NumberConnected  # type: ignore[attr-defined]
+    event_class = SmsConnection.NumberConnected
     assert "chain" not in {f.name for f in dataclasses.fields(event_class)}
-    event: Any = object.__new__(SmsConnection.NumberConnected)  # type: ignore[attr-defined]
+    event: Any = object.__new__(SmsConnection.NumberConnected)
     assert event.chain is None
