@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -66,6 +67,7 @@ def api_process(url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[by
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    profiler = _sampling_profiler(process.pid)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -80,8 +82,25 @@ def api_process(url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[by
     try:
         yield base, process
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its samples and exits
+            profiler.wait(timeout=60)
         process.terminate()
         process.wait(timeout=30)
+
+
+def _sampling_profiler(pid: int) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PROFILE_OUT set (``python -m bench.profile_hotspots``), py-spy samples
+    the API process for as long as it serves, into that file (raw collapsed stacks)."""
+    out = os.environ.get("BENCH_PROFILE_OUT")
+    if not out:
+        return None
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--output", out]
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / command[0]), *command[1:]],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -1,4 +1,4 @@
-"""Runs every benchmark (B1 to B6) and prints one table: the service's figure, the baseline's
+"""Runs every benchmark (B1 to B7) and prints one table: the service's figure, the baseline's
 figure from the same run, their ratio, and whether the target is met. Each benchmark also
 writes its JSON under bench/results/.
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 BENCHMARKS = ("b1_commands", "b2_projection_catchup", "b3_channels_query", "b4_latency",
-              "b5_audit_replay")  # fmt: skip
+              "b5_audit_replay", "b7_audit_trail")  # fmt: skip
 
 
 def latest(prefix: str, since: float) -> dict[str, object]:
@@ -35,7 +35,7 @@ def main() -> None:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     b1, b2 = latest("B1-commands", started), latest("B2-projection-catch-up", started)
     b3, b4 = latest("B3-channels-query", started), latest("B4-latency", started)
-    b5 = latest("B5-audit-replay", started)
+    b5, b7 = latest("B5-audit-replay", started), latest("B7-audit-trail", started)
     rows = [
         ("B1 commands/s, N=4 (HTTP vs raw SQL)", b1["N=4"]["service_commands_per_s"],  # type: ignore[index]
          b1["N=4"]["raw_commands_per_s"], b1["N=4"]["ratio"], "≥ 0.5", b1["target_met_at_N=4"]),  # type: ignore[index]
@@ -53,6 +53,11 @@ def main() -> None:
          b4["baseline_commit"]["p99_ms"], None, "≤ 250 ms", b4["kafka_target_met"]),  # type: ignore[index]
         ("B5 audit history p50 ms (vs raw SQL)", b5["service_full_history"]["p50_ms"],  # type: ignore[index]
          b5["baseline_sql"]["p50_ms"], b5["ratio_full_p50"], "≤ 3x", b5["target_met"]),  # type: ignore[index]
+        ("B5 verify p50 ms (vs reading the history)", b5["service_verify"]["p50_ms"],  # type: ignore[index]
+         b5["service_full_history"]["p50_ms"], b5["ratio_verify_to_history_p50"], "≤ 2x",  # type: ignore[index]
+         b5["verify_target_met"]),
+        ("B7 trail first page p99 ms (HTTP vs SQL)", b7["service_http"]["p99_ms"],  # type: ignore[index]
+         b7["baseline_sql"]["p99_ms"], b7["ratio_p99"], "≤ 2x + 2 ms", b7["target_met"]),  # type: ignore[index]
     ]  # fmt: skip
     print(f"{'benchmark':52} {'service':>10} {'baseline':>10} {'ratio':>7}  target")
     for label, service, baseline, ratio, target, met in rows:

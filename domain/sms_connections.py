@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast, get_args
+from typing import Any, ClassVar, Literal, cast, get_args
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
+from domain.audit_chain import CHAIN, GENESIS, link
 from domain.compliance.shape import changed_fields, check_compliance
 from domain.errors import (
     AgentRequiredError,
@@ -57,12 +59,51 @@ class SmsConnection(Aggregate):
 
     Invariants: an agent is always assigned; active implies connected; a deleted connection
     accepts no command; the registration status changes only on provider facts.
+
+    Every fact is sealed into the connection's hash chain when it is triggered (``_seal``):
+    its ``chain`` attribute is stored with it; replay keeps the head in ``_chain_head``.
     """
+
+    _chain_head: str | None = None  # the newest fact's chain (None: none chained yet)
+
+    class Event(Aggregate.Event):
+        """Every fact of a connection. ``chain`` is not a dataclass field (so events recorded
+        before chains existed load unchanged): it is set by ``_seal`` and stored with the
+        event's state."""
+
+        chain: ClassVar[str | None] = None
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            if self.chain is not None:
+                aggregate._chain_head = self.chain
+            return aggregate
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        super().trigger_event(event_class, **kwargs)
+        self._seal(self.pending_events[-1])
+
+    def _seal(self, fact: Any) -> None:
+        """Link a new fact to the chain: its hash over the previous head and the fact's state
+        as the mapper will store it."""
+        state = dict(vars(fact))
+        chain = link(
+            self._chain_head or GENESIS,
+            connection_id=self.id,
+            version=fact.originator_version,
+            topic=get_topic(type(fact)),
+            state=state,
+        )
+        object.__setattr__(fact, CHAIN, chain)
+        self._chain_head = chain
 
     # --- events (explicit classes: a renamed event fails the type check; the names are
     # part of the stored topics, ``domain.sms_connections:SmsConnection.<Name>``) ---------
 
-    class NumberRequested(Aggregate.Created):
+    class NumberRequested(Created):
         account_id: str
         workspace_id: str
         agent_id: str
@@ -73,28 +114,28 @@ class SmsConnection(Aggregate):
         request_id: UUID
         requested_by: str
 
-    class HostingStarted(Aggregate.Event):
+    class HostingStarted(Event):
         provider: str
         order_ref: str
 
-    class NumberConnected(Aggregate.Event):
+    class NumberConnected(Event):
         provider: str
         provider_ref: str
 
-    class ProvisioningFailed(Aggregate.Event):
+    class ProvisioningFailed(Event):
         code: str
         reason: str
 
-    class NumberReclaimed(Aggregate.Event):
+    class NumberReclaimed(Event):
         reason: ReclaimReason
 
-    class RegistrationStatusChanged(Aggregate.Event):
+    class RegistrationStatusChanged(Event):
         status: RegistrationStatus
         raw_status: str | None
         reason: str | None
         provider_ref: str | None
 
-    class RegistrationSubmitted(Aggregate.Event):
+    class RegistrationSubmitted(Event):
         number: int
         compliance_version: int
         submitted_by: str
@@ -106,7 +147,7 @@ class SmsConnection(Aggregate):
         campaign: dict[str, Any]
         registration_status: RegistrationStatus
 
-    class RegistrationLevelChanged(Aggregate.Event):
+    class RegistrationLevelChanged(Event):
         level: Level
         status: LevelStatus
         raw_status: str | None
@@ -115,29 +156,29 @@ class SmsConnection(Aggregate):
         identity_status: str | None
         registration_status: RegistrationStatus
 
-    class AgentAssigned(Aggregate.Event):
+    class AgentAssigned(Event):
         agent_id: str
         assigned_by: str
 
-    class WorkspaceChanged(Aggregate.Event):
+    class WorkspaceChanged(Event):
         workspace_id: str
         agent_id: str
         changed_by: str
 
-    class ActiveChanged(Aggregate.Event):
+    class ActiveChanged(Event):
         active: bool
         changed_by: str
 
-    class ComplianceUpdated(Aggregate.Event):
+    class ComplianceUpdated(Event):
         compliance: dict[str, Any]
         changed_fields: list[str]
         updated_by: str
 
-    class Replaced(Aggregate.Event):
+    class Replaced(Event):
         replacement_id: UUID
         replaced_by: str
 
-    class ConnectionDeleted(Aggregate.Event):
+    class ConnectionDeleted(Event):
         deleted_by: str
 
     # --- commands --------------------------------------------------------------------------
@@ -165,7 +206,7 @@ class SmsConnection(Aggregate):
         check_id(requested_by, "sub")
         check_area_code(area_code)
         check_e164(phone_number, country)
-        return cls._create(
+        connection = cls._create(
             cls.NumberRequested,
             id=connection_id,
             account_id=account_id,
@@ -178,6 +219,8 @@ class SmsConnection(Aggregate):
             request_id=sms_request_id(connection_id),
             requested_by=requested_by,
         )
+        connection._seal(connection.pending_events[-1])
+        return connection
 
     @event(NumberRequested)
     def __init__(

@@ -242,3 +242,15 @@ def decode_cursor(query: TrailQuery) -> tuple[datetime, UUID, int] | None:
         return moment, UUID(connection_id), version
     except (ValueError, TypeError) as error:
         raise InvalidTrailCursorError from error
+
+
+def connection_place(cursor: Cursor[Any], connection_id: UUID) -> tuple[str, str] | None:
+    """The account and workspace the trail last saw ``connection_id`` in (None: unknown).
+    Used to scope a tenant's verification of a record too damaged to name its owner."""
+    found = cursor.execute(
+        sql.SQL("SELECT account_id, workspace_id FROM {} WHERE connection_id = %s").format(
+            sql.Identifier(PLACES_TABLE)
+        ),
+        (connection_id,),
+    ).fetchone()
+    return (found[0], found[1]) if found is not None else None

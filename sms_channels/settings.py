@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = None
     # Rotation: keys that still decrypt older events (JSON list); CIPHER_KEY encrypts.
     cipher_previous_keys: list[SecretStr] = Field(default_factory=list)
+    # Signs `audit checkpoint` documents (Ed25519 private key: base64 of 32 random bytes).
+    audit_signing_key: SecretStr | None = None
     sms_provider: Literal["sandbox", "twilio"] = "sandbox"
     kafka_bootstrap_servers: str | None = None
     analytics_topic: str = "channel.connected"

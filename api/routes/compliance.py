@@ -20,18 +20,22 @@ from api.deps import (
 from api.preconditions import etag
 from api.query_pool import ReadModels
 from api.schemas.compliance import (
+    ChainVerificationOut,
     ComplianceHistoryOut,
     ComplianceOut,
     PreflightOut,
     compliance_out,
     history_out,
     preflight_out,
+    verification_out,
 )
 from domain.application import SmsChannels
+from domain.audit_verify import verify_connection
 from domain.compliance.audit import PointInTime, parse_as_of, version_as_of
 from domain.compliance.preflight import preflight
 from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
+from projections.audit_trail import connection_place
 from projections.channels_table import account_connection_ids
 
 router = APIRouter(tags=["compliance"])
@@ -172,3 +176,32 @@ def get_history(
         and (point.at is None or f.at <= point.at)
     ]
     return history_out(history, [in_effect] if in_effect is not None else [], facts)
+
+
+@router.get(BASE + "/history/verify")
+def verify_history(
+    connection_id: UUID,
+    principal: ComplianceAuditor,
+    application: ApplicationDep,
+    read_models: OptionalReadModelsDep,
+) -> ChainVerificationOut:
+    """Recompute the connection's hash chain from the stored facts. Damage is the answer
+    (200 with ``verified: false``, the first broken version and why), never an error: a
+    deleted, altered, undecodable, reordered or transplanted fact. A record too damaged to
+    name its owner is scoped by the audit trail's read model."""
+
+    def owner(connection: UUID) -> tuple[str, str] | None:
+        if read_models is None:
+            return None
+        with read_models.cursor() as cursor:
+            return connection_place(cursor, connection)
+
+    verification = verify_connection(
+        application.recorder,
+        application.mapper,
+        connection_id,
+        account_id=principal.account_id,
+        sees=principal.sees,
+        owner=owner,
+    )
+    return verification_out(verification)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.schemas.registration import RegistrationFactOut, fact_out
+from domain.audit_chain import Verification
 from domain.compliance.audit import ComplianceHistory, ComplianceVersion
 from domain.compliance.preflight import PreflightReport
 from domain.compliance.progress import compliance_progress
@@ -86,6 +87,47 @@ class ComplianceVersionOut(_Out):
     actor: str
     changed_fields: list[str]
     sms_compliance: dict[str, Any]
+    chain: str | None = Field(
+        default=None,
+        description="Hex SHA-256 linking this fact to the previous fact of the connection "
+        "(null for facts recorded before chains existed); see …/compliance/history/verify.",
+    )
+
+
+class ChainVerificationOut(_Out):
+    """Whether the connection's stored facts still form the chain they were recorded with."""
+
+    connection_id: UUID
+    verified: bool
+    facts: int = Field(description="Stored facts read (up to the first broken one).")
+    head: str | None = Field(
+        default=None, description="The chain of the newest fact (when verified)."
+    )
+    head_version: int = Field(description="The version of the newest fact read.")
+    chain_starts_at: int | None = Field(
+        description="The first chained version: facts recorded before chains existed are "
+        "not covered (null when no fact is chained yet)."
+    )
+    broken_at: int | None = Field(default=None, description="The first broken version.")
+    code: Literal["missing_version", "undecodable", "chain_mismatch", "unchained_fact"] | None = (
+        Field(default=None, description="Why it is broken, as a stable code.")
+    )
+    reason: str | None = Field(default=None, description="Why it is broken, in words.")
+
+
+def verification_out(verification: Verification) -> ChainVerificationOut:
+    v = verification
+    return ChainVerificationOut(
+        connection_id=v.connection_id,
+        verified=v.verified,
+        facts=v.facts,
+        head=v.head if v.verified else None,
+        head_version=v.head_version,
+        chain_starts_at=v.chain_starts_at,
+        broken_at=v.broken_at,
+        code=v.code,
+        reason=v.reason,
+    )
 
 
 class ComplianceHistoryOut(_Out):
@@ -162,6 +204,7 @@ def _version_out(version: ComplianceVersion) -> ComplianceVersionOut:
         actor=version.actor,
         changed_fields=version.changed_fields,
         sms_compliance=version.compliance,
+        chain=version.chain,
     )
 
 

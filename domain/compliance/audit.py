@@ -37,6 +37,7 @@ class ComplianceVersion:
     actor: str  # who saved it (the token's subject)
     changed_fields: list[str]  # dotted names, sorted
     compliance: dict[str, Any]  # the whole payload as entered
+    chain: str | None = None  # the fact's link in the connection's hash chain
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _version(event: SmsConnection.ComplianceUpdated) -> ComplianceVersion:
         actor=event.updated_by,
         changed_fields=list(event.changed_fields),
         compliance=event.compliance,
+        chain=event.chain,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import sys
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 import orjson
@@ -32,10 +32,13 @@ from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.operator_decisions import skip_decisions
 from projections.audit_trail import TrailQuery, stream_entries
 from sms_channels.bootstrap import build_application
+from sms_channels.cli.audit_chain import checkpoint_command, verify
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
 
 audit_app = typer.Typer(help="Audit compliance history (read-only).", no_args_is_help=True)
+audit_app.command("verify")(verify)
+audit_app.command("checkpoint")(checkpoint_command)
 
 
 class OutputFormat(StrEnum):
@@ -130,7 +133,7 @@ def history(
         typer.Option(
             "--format",
             help="json: the API's document; jsonl: one version per line; "
-            "table: an overview without the payload.",
+            "table: per version, the changed fields with their values before → after.",
         ),
     ] = OutputFormat.json,
 ) -> None:
@@ -176,11 +179,36 @@ def _print(found: ComplianceHistory, versions: list[ComplianceVersion], output: 
     else:
         typer.echo(f"connection {found.connection_id} ({found.status})")
         typer.echo(f"{'VERSION':>7}  {'RECORDED AT':<32}  {'ACTOR':<24}  CHANGED FIELDS")
+        before = _previous_payloads(found)
         for v in versions:
             changed = ", ".join(v.changed_fields) or "-"
             typer.echo(f"{v.version:>7}  {v.recorded_at.isoformat():<32}  {v.actor:<24}  {changed}")
+            for name in v.changed_fields:
+                old, new = _value(before.get(v.version), name), _value(v.compliance, name)
+                typer.echo(f"{'':>9}{name}: {_shown(old)} → {_shown(new)}")
         if not versions:
             typer.echo("(no compliance version)")
+
+
+def _previous_payloads(found: ComplianceHistory) -> dict[int, dict[str, Any] | None]:
+    """Each version's predecessor payload (None before the first), by version: the
+    "before" of its changed fields, also when only one version is shown (``--as-of``)."""
+    previous: dict[str, Any] | None = None
+    before: dict[int, dict[str, Any] | None] = {}
+    for version in found.versions:
+        before[version.version] = previous
+        previous = version.compliance
+    return before
+
+
+def _value(payload: dict[str, Any] | None, dotted: str) -> Any:
+    section, _, key = dotted.partition(".")
+    return ((payload or {}).get(section) or {}).get(key)
+
+
+def _shown(value: Any) -> str:
+    """A value on one line: JSON, with absent/null shown as ∅."""
+    return "∅" if value is None else orjson.dumps(value).decode()
 
 
 def _fail(message: str, *, code: int) -> NoReturn:

@@ -82,12 +82,35 @@ def test_jsonl_prints_one_version_per_line(database_url: str, audited: Audited) 
     assert {"recordedAt", "actor", "changedFields", "smsCompliance"} <= lines[0].keys()
 
 
-def test_table_lists_the_versions_without_the_payload(database_url: str, audited: Audited) -> None:
+def test_table_shows_each_changed_field_before_and_after(
+    database_url: str, audited: Audited
+) -> None:
     result = audit(database_url, str(audited.connection_id), "--format", "table")
     assert result.returncode == 0, result.stderr
     assert "bob" in result.stdout
-    assert "brand.displayName" in result.stdout
-    assert "Acme" not in result.stdout
+    changes = [line.strip() for line in result.stdout.splitlines() if "→" in line]
+    # The first version sets both fields (from nothing); the second changes only the name.
+    assert changes == [
+        'brand.city: ∅ → "SF"',
+        'brand.displayName: ∅ → "Acme"',
+        'brand.displayName: "Acme" → "Acme Dental"',
+    ]
+
+
+def test_table_as_of_a_version_still_shows_what_it_changed_from(
+    database_url: str, audited: Audited
+) -> None:
+    result = audit(
+        database_url,
+        str(audited.connection_id),
+        "--format",
+        "table",
+        "--as-of-version",
+        str(audited.versions[1]),
+    )
+    assert result.returncode == 0, result.stderr
+    changes = [line.strip() for line in result.stdout.splitlines() if "→" in line]
+    assert changes == ['brand.displayName: "Acme" → "Acme Dental"']
 
 
 def test_as_of_version_prints_only_the_version_in_effect(

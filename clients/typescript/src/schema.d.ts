@@ -218,6 +218,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/channels/sms/connections/{connection_id}/compliance/history/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify History
+         * @description Recompute the connection's hash chain from the stored facts. Damage is the answer
+         *     (200 with ``verified: false``, the first broken version and why), never an error: a
+         *     deleted, altered, undecodable, reordered or transplanted fact. A record too damaged to
+         *     name its owner is scoped by the audit trail's read model.
+         */
+        get: operations["verify_history_channels_sms_connections__connection_id__compliance_history_verify_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/channels/sms/connections/{connection_id}/registration": {
         parameters: {
             query?: never;
@@ -472,6 +495,54 @@ export interface components {
             outboundReplies: components["schemas"]["OutboundRepliesOut"];
         };
         /**
+         * ChainVerificationOut
+         * @description Whether the connection's stored facts still form the chain they were recorded with.
+         */
+        ChainVerificationOut: {
+            /**
+             * Connectionid
+             * Format: uuid
+             */
+            connectionId: string;
+            /** Verified */
+            verified: boolean;
+            /**
+             * Facts
+             * @description Stored facts read (up to the first broken one).
+             */
+            facts: number;
+            /**
+             * Head
+             * @description The chain of the newest fact (when verified).
+             */
+            head?: string | null;
+            /**
+             * Headversion
+             * @description The version of the newest fact read.
+             */
+            headVersion: number;
+            /**
+             * Chainstartsat
+             * @description The first chained version: facts recorded before chains existed are not covered (null when no fact is chained yet).
+             */
+            chainStartsAt: number | null;
+            /**
+             * Brokenat
+             * @description The first broken version.
+             */
+            brokenAt?: number | null;
+            /**
+             * Code
+             * @description Why it is broken, as a stable code.
+             */
+            code?: ("missing_version" | "undecodable" | "chain_mismatch" | "unchained_fact") | null;
+            /**
+             * Reason
+             * @description Why it is broken, in words.
+             */
+            reason?: string | null;
+        };
+        /**
          * ChannelRow
          * @description A row of the SMS tab of the channels table.
          */
@@ -611,6 +682,11 @@ export interface components {
             smsCompliance: {
                 [key: string]: unknown;
             };
+            /**
+             * Chain
+             * @description Hex SHA-256 linking this fact to the previous fact of the connection (null for facts recorded before chains existed); see …/compliance/history/verify.
+             */
+            chain?: string | null;
         };
         /**
          * ConnectRequest
@@ -2289,6 +2365,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ComplianceHistoryOut"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this operation's permission. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body over the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other refusal or failure, as problem details. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_history_channels_sms_connections__connection_id__compliance_history_verify_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainVerificationOut"];
                 };
             };
             /** @description Missing or invalid bearer token. */
