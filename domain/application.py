@@ -458,7 +458,8 @@ class SmsChannels(ConnectionStore):
 
     def poll_hosting(self, connection_id: UUID) -> CommandResult | None:
         """Record the outcome of a ``byon`` connection's hosting order if the provider says
-        it finished (the webhook's safety net). None while it is pending."""
+        it finished (the webhook's safety net), or what it waits for when that changed
+        (``HostingProgressed``). None while nothing changed."""
         connection = self._find(connection_id)
         if connection is None or connection.status != "requested":
             return None
@@ -473,7 +474,18 @@ class SmsChannels(ConnectionStore):
         if status.state == "failed":
             reason = status.reason or "The provider refused to host the number."
             return self.record_provisioning_failed(connection.id, HOSTING_FAILED, reason)
+        if status.reason and status.reason != connection.hosting_reason:
+            return self.record_hosting_progress(connection.id, status.reason)
         return None
+
+    def record_hosting_progress(self, connection_id: UUID, reason: str) -> CommandResult:
+        """What a pending hosting order waits for (the SMS request's reason)."""
+
+        def decide(connection: SmsConnection) -> list[Aggregate]:
+            connection.record_hosting_progress(reason)
+            return []
+
+        return self._provider_change(connection_id, decide)
 
     def confirm_holding(self, connection_id: UUID) -> CommandResult | None:
         """Record ``NumberReclaimed`` if the provider no longer holds a connected number (or

@@ -118,6 +118,9 @@ class SmsConnection(Aggregate):
         provider: str
         order_ref: str
 
+    class HostingProgressed(Event):
+        reason: str  # what the pending hosting order waits for, as the provider says
+
     class NumberConnected(Event):
         provider: str
         provider_ref: str
@@ -249,6 +252,7 @@ class SmsConnection(Aggregate):
         self.provider: str | None = None
         self.provider_ref: str | None = None
         self.hosting_order_ref: str | None = None
+        self.hosting_reason: str | None = None  # what a pending hosting order waits for
         self.failure_code: str | None = None
         self.failure_reason: str | None = None
         self.reclaim_reason: ReclaimReason | None = None
@@ -316,6 +320,20 @@ class SmsConnection(Aggregate):
     def _hosting_started(self, provider: str, order_ref: str) -> None:
         self.provider = provider
         self.hosting_order_ref = order_ref
+
+    def record_hosting_progress(self, reason: str) -> None:
+        """What the pending hosting order waits for now (e.g. the letter of authorization):
+        the SMS request's reason. Recorded only when it changed; still ``requested``."""
+        self._check_live()
+        if self.status != "requested" or not self.hosting_order_ref:
+            raise InvalidTransitionError("record hosting progress for", self.status)
+        cleaned = clean_provider_text(reason)
+        if cleaned != self.hosting_reason:
+            self._hosting_progressed(reason=cleaned)
+
+    @event(HostingProgressed)
+    def _hosting_progressed(self, reason: str) -> None:
+        self.hosting_reason = reason
 
     def mark_connected(self, provider: str, provider_ref: str) -> None:
         """The provider confirmed the number. Idempotent for the same provider reference."""

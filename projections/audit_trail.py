@@ -43,6 +43,7 @@ PROVIDER = "provider"  # the actor of facts the provider reported
 TYPES: dict[type[Any], tuple[str, str | None]] = {
     SmsConnection.NumberRequested: ("connection.requested", "requested_by"),
     SmsConnection.HostingStarted: ("hosting.started", None),
+    SmsConnection.HostingProgressed: ("hosting.progressed", None),
     SmsConnection.NumberConnected: ("connection.connected", None),
     SmsConnection.ProvisioningFailed: ("connection.failed", None),
     SmsConnection.AgentAssigned: ("agent.assigned", "assigned_by"),

@@ -96,6 +96,13 @@ class SmsRequestsProjection(Projection):
         self.dirty.add(request_id)
 
     @handle.register
+    def _progressed(self, event: SmsConnection.HostingProgressed) -> None:
+        request_id = sms_request_id(event.originator_id)
+        if self.rows[request_id]["status"] == "pending":
+            self.rows[request_id]["reason"] = event.reason
+            self._touched(request_id, event.timestamp)
+
+    @handle.register
     def _connected(self, event: SmsConnection.NumberConnected) -> None:
         self._settled(event, "fulfilled", None)
 

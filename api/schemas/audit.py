@@ -19,7 +19,8 @@ class TrailEntry(WireModel):
     recorded_at: datetime
     actor: str = Field(description="The user id who acted, or `provider` for provider facts.")
     type: str = Field(
-        description="connection.requested, hosting.started, connection.connected, "
+        description="connection.requested, hosting.started, hosting.progressed, "
+        "connection.connected, "
         "connection.failed, agent.assigned, workspace.changed, active.changed, "
         "compliance.updated, registration.submitted, registration.changed, number.reclaimed, "
         "connection.replaced, "

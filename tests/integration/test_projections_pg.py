@@ -178,12 +178,15 @@ def test_reclaim_and_failure_are_degraded_reasons(app: SmsChannels, url: str) ->
 
 
 def test_sms_requests_follow_the_number_lifecycle(app: SmsChannels, url: str) -> None:
-    fulfilled, failed, reclaimed, cancelled = (
+    fulfilled, failed, reclaimed, cancelled, waiting = (
         connect(app),
         connect(app, "byon"),
         connect(app),
+        connect(app, "byon"),
         connect(app, "byon"),
     )
+    app.record_hosting_progress(waiting.id, "Waiting for the letter of authorization.")
+    app.record_hosting_progress(failed.id, "Waiting for the ownership to be verified.")
     app.record_provisioning_failed(failed.id, "hosting_failed", "not verified")
     app.record_reclaimed(reclaimed.id, "released")
     app.delete(ACCOUNT, cancelled.id, by="u")
@@ -197,6 +200,7 @@ def test_sms_requests_follow_the_number_lifecycle(app: SmsChannels, url: str) ->
         failed.id: ("failed", "hosting_failed"),
         reclaimed.id: ("reclaimed", "released"),
         cancelled.id: ("cancelled", None),
+        waiting.id: ("pending", "Waiting for the letter of authorization."),
     }
 
 

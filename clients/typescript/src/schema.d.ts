@@ -1381,7 +1381,7 @@ export interface operations {
             query?: {
                 connectionId?: string | null;
                 actor?: string | null;
-                type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
+                type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
                 /** @description Inclusive (RFC 3339). */
                 since?: string | null;
                 /** @description Exclusive (RFC 3339). */
