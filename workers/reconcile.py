@@ -76,6 +76,7 @@ class PassReport:
     connected: int = 0
     failed: int = 0
     hosting_started: int = 0
+    hosting_progressed: int = 0
     reclaimed: int = 0
     released: int = 0
     registration_changes: int = 0
@@ -154,7 +155,11 @@ class Reconciler:
             if tracked.status != "requested":
                 continue
             if tracked.mode == "byon" and tracked.order_ref:
-                self._count(report, self._attempt(self.application.poll_hosting, connection_id))
+                polled = self._attempt(self.application.poll_hosting, connection_id)
+                if polled is not None and polled.connection.status == "requested":
+                    report.hosting_progressed += 1  # still pending: what it waits for changed
+                else:
+                    self._count(report, polled)
             elif tracked.requested_at < cutoff:
                 result = self._attempt(
                     lambda cid: self.application.settle_interrupted_request(
