@@ -416,7 +416,14 @@ class TwilioWebhookVerifier:
         ):
             raise WebhookRejectedError()
         content_type = request.headers.get("content-type", "")
-        fact = event_stream_fact(request.body) if "json" in content_type else _fact(dict(form))
+        if "json" in content_type:
+            # Only the URL is signed then: the body counts only when the URL carries its
+            # hash (bodySHA256), which the signature covers and which was checked above.
+            if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
+                raise WebhookRejectedError("A JSON body must be signed through bodySHA256.")
+            fact = event_stream_fact(request.body)
+        else:
+            fact = _fact(dict(form))
         return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), fact)
 
 

@@ -19,6 +19,7 @@ from sms_channels.settings import Settings
 from workers.analytics_relay import AnalyticsRelay
 from workers.channel_feeds import ChannelFeedsRelay
 from workers.directory_consumer import DirectoryConsumer
+from workers.leadership import SessionLock
 from workers.log_relay import LogRelay
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
@@ -79,8 +80,12 @@ class WorkerSet:
         return Reconciler(self.application, pending_after=pending)
 
     def registration(self) -> RegistrationWorker:
+        url = self.settings.database_url
+        lock = SessionLock(url, "registration") if url else None
         return RegistrationWorker(
-            self.application, poll_interval_seconds=registration_poll_seconds(self.settings)
+            self.application,
+            poll_interval_seconds=registration_poll_seconds(self.settings),
+            leadership=lock.held if lock is not None else lambda: True,
         )
 
     def close(self) -> None:

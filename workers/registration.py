@@ -11,9 +11,10 @@ without a recorded reference and creates nothing twice.
 
 Faults: a provider error in a step (outage, not ready, not supported) leaves the
 submission as it is (``submitted``/``pending``, never an error to the operator) and the
-connection is retried with exponential backoff; other connections go on. Several workers
-at once are safe (each step is idempotent at the provider and re-checked before it is
-recorded), if wasteful.
+connection is retried with exponential backoff; other connections go on. One worker is
+active at a time (``leadership``: a PostgreSQL session lock, ``workers.leadership``): a
+provider step looks its object up before creating it, which is not atomic, so two workers at
+once could both create. The others are standbys and take over when the active one goes.
 """
 
 from __future__ import annotations
@@ -73,8 +74,10 @@ class RegistrationWorker:
         poll_interval_seconds: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         batch_size: int = 1000,
+        leadership: Callable[[], bool] = lambda: True,
     ) -> None:
         self.application = application
+        self._leadership = leadership
         self.poll_interval = poll_interval_seconds
         self._clock = clock
         self._batch_size = batch_size
@@ -85,6 +88,9 @@ class RegistrationWorker:
         """One pass: catch up with the log, then advance and poll each due connection."""
         report = PassReport()
         self._catch_up()
+        if not self._leadership():
+            report.tracked = len(self.tracked)
+            return report  # a standby: another worker is active
         for connection_id, tracked in list(self.tracked.items()):
             if tracked.retry_at <= self._clock():
                 self._work_on(connection_id, tracked, report)

@@ -21,6 +21,7 @@ from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
 from tests.fakes import FlakyRegistrationProvider
 from tests.support import unique_account, unique_us_number, wait_for
+from workers.leadership import SessionLock
 from workers.registration import RegistrationWorker
 
 WORKER = [sys.executable, "-m", "sms_channels.cli", "worker", "registration"]
@@ -136,4 +137,33 @@ def test_an_unexpected_error_on_one_connection_does_not_hold_up_the_others(
         assert worker.tracked[first].retry_at > now[0]  # backed off, not forgotten
         assert app.get_connection(second_account, second).level("brand").provider_ref is not None
     finally:
+        app.close()
+
+
+def test_one_registration_worker_is_active_and_a_standby_takes_over_when_it_goes(
+    pg_settings: Settings,
+) -> None:
+    """Steps look an object up before creating it: two active workers could both create.
+    The session lock lets one act; the other takes no step until the first is gone."""
+    assert pg_settings.database_url is not None
+    name = f"registration-{unique_account()}"  # this test's own lock, apart from others
+    first, second = (
+        SessionLock(pg_settings.database_url, name),
+        SessionLock(pg_settings.database_url, name),
+    )
+    provider = FlakyRegistrationProvider(failures=0)
+    app = build_application(pg_settings, provider)
+    try:
+        assert first.held()
+        standby = RegistrationWorker(app, leadership=second.held)
+        connection_id = submitted_connection(app, unique_account(), GOOD)
+        report = standby.run_once()
+        assert (report.steps, provider.calls) == (0, [])
+        assert connection_id in standby.tracked  # it follows the log all the same
+        first.close()  # the active worker's session ends (exit, crash, lost network)
+        assert standby.run_once().steps == 3
+        assert provider.calls == ["brand", "campaign"]  # (number steps are not counted)
+    finally:
+        first.close()
+        second.close()
         app.close()

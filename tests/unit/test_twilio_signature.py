@@ -175,3 +175,23 @@ def test_a_tampered_body_is_rejected() -> None:
 def test_without_an_auth_token_every_webhook_is_rejected() -> None:
     with pytest.raises(WebhookRejectedError):
         TwilioWebhookVerifier(None).verify(signed(COMPLETED))
+
+
+def test_a_json_body_without_its_hash_in_the_signed_url_is_refused() -> None:
+    """Only the URL would be signed: a forged Event Streams body must not be read."""
+    body = b'[{"type": "com.twilio.messaging.compliance.brand-registration.brand-registered"}]'
+    verifier = TwilioWebhookVerifier(TOKEN)
+    headers = {"x-twilio-signature": compute_signature(TOKEN, WEBHOOK_URL, [])}
+    unsigned_body = Request(WEBHOOK_URL, {**headers, "content-type": "application/json"}, body)
+    with pytest.raises(WebhookRejectedError, match="bodySHA256"):
+        verifier.verify(unsigned_body)
+    url = WEBHOOK_URL + "?bodySHA256=" + hashlib.sha256(body).hexdigest()
+    signed_body = Request(
+        url,
+        {
+            "x-twilio-signature": compute_signature(TOKEN, url, []),
+            "content-type": "application/json",
+        },
+        body,
+    )
+    assert verifier.verify(signed_body).event_id
