@@ -141,7 +141,7 @@ def test_an_unexpected_error_on_one_connection_does_not_hold_up_the_others(
 
 
 def test_one_registration_worker_is_active_and_a_standby_takes_over_when_it_goes(
-    pg_settings: Settings,
+    isolated_database_url: str,
 ) -> None:
     """Steps look an object up before creating it: two active workers could both create.
     The session lock lets one act; the other takes no step until the first is gone."""
