@@ -145,14 +145,10 @@ def test_one_registration_worker_is_active_and_a_standby_takes_over_when_it_goes
 ) -> None:
     """Steps look an object up before creating it: two active workers could both create.
     The session lock lets one act; the other takes no step until the first is gone."""
-    assert pg_settings.database_url is not None
-    name = f"registration-{unique_account()}"  # this test's own lock, apart from others
-    first, second = (
-        SessionLock(pg_settings.database_url, name),
-        SessionLock(pg_settings.database_url, name),
-    )
+    url = isolated_database_url  # the log holds this test's submission alone
+    first, second = SessionLock(url, "registration"), SessionLock(url, "registration")
     provider = FlakyRegistrationProvider(failures=0)
-    app = build_application(pg_settings, provider)
+    app = build_application(Settings(database_url=url), provider)
     try:
         assert first.held()
         standby = RegistrationWorker(app, leadership=second.held)
