@@ -14,7 +14,7 @@ model), and is "not found" without one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -103,27 +103,49 @@ def verify_connection(
     owner: OwnerLookup | None = None,
 ) -> Verification:
     """Verify one connection. ``account_id``/``sees`` scope a tenant's read (another
-    account's connection, or one in a workspace the caller does not see, is not found, as is
-    an unknown one); ``None`` is the operator's scope."""
+    account's connection, one in a workspace the caller does not see, an unknown id, or the
+    id of something that is not a connection, is not found); ``None`` is the operator's
+    scope."""
     stored = recorder.select_events(connection_id)
-    if not stored:
+    if not stored or stored[0].topic not in connection_topics():
         raise ConnectionNotFoundError(connection_id)
-    verifier = Watched(connection_id, state_decoder(mapper))
+    decode = state_decoder(mapper)
+    verifier = Watched(connection_id, decode)
     for fact in stored:
         verifier.feed(fact)
         if verifier.broken:
             break
     if account_id is not None:
-        found = _owner(verifier, connection_id, owner)
+        found = _owner(verifier, stored, decode, owner)
         if found is None or found[0] != account_id or not sees(found[1]):
             raise ConnectionNotFoundError(connection_id)
     return verifier.result()
 
 
-def _owner(verifier: Watched, connection_id: UUID, lookup: OwnerLookup | None) -> Owner | None:
-    if verifier.account_id is not None and verifier.workspace_id is not None:
+def _owner(
+    verifier: Watched,
+    stored: Sequence[Any],
+    decode: Callable[[bytes], dict[str, Any]],
+    lookup: OwnerLookup | None,
+) -> Owner | None:
+    """Where the connection is now. Unbroken: from its facts. Broken: the read model's
+    place when there is one (the facts after the break are not trusted), else the facts
+    that can still be read, to the newest."""
+    if not verifier.broken:
+        if verifier.account_id is None or verifier.workspace_id is None:
+            return None
         return verifier.account_id, verifier.workspace_id
-    return lookup(connection_id) if lookup is not None else None
+    if lookup is not None and (place := lookup(verifier.connection_id)) is not None:
+        return place
+    readable = Watched(verifier.connection_id, decode)
+    for fact in stored:
+        try:
+            readable._observe(decode(fact.state))
+        except Exception:  # noqa: S112  # damage: skip what cannot be read
+            continue
+    if readable.account_id is None or readable.workspace_id is None:
+        return None
+    return readable.account_id, readable.workspace_id
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from api.main import create_app
 from domain.application import SmsChannels
+from domain.audit_chain import Verification
 from domain.audit_verify import state_decoder, verify_connection
 from domain.errors import ConnectionNotFoundError
 from providers.sandbox import SandboxProvider
@@ -376,5 +377,54 @@ def test_a_record_too_damaged_to_name_its_owner_is_scoped_by_the_lookup(store: S
                 account_id=account,
                 owner=lambda _: ("acc_someone_else", "ws"),
             )
+    finally:
+        app.close()
+
+
+def test_a_broken_record_is_scoped_by_where_the_connection_is_now(store: Store) -> None:
+    """Moved from ws to ws_b after the damaged fact: a ws_b-only reviewer sees the damage, a
+    ws-only one does not (the facts after the break still say where it went)."""
+    app = build_application(store.settings, SandboxProvider())
+    try:
+        account = unique_account()
+        connection_id = connect(app, account, {})
+        _edit(app, account, connection_id)
+        mapper = app.mapper
+        assert mapper.cipher is not None
+        decoded = state_decoder(mapper)(_rows(store.url, connection_id)[4][1])
+        decoded["updated_by"] = "someone_else"  # altered with the key: a chain mismatch
+        altered = mapper.cipher.encrypt(mapper.transcoder.encode(decoded))
+        _set_state(store.url, connection_id, 4, altered)
+        connection = app.repository.get(connection_id)
+        connection.move("ws_b", "agent", by="u")  # recorded after the damaged fact
+        app.save(connection)
+
+        def verify(*workspaces: str) -> Verification:
+            return verify_connection(
+                app.recorder,
+                app.mapper,
+                connection_id,
+                account_id=account,
+                sees=lambda ws: ws in workspaces,
+            )
+
+        assert verify("ws_b").broken_at == 4
+        with pytest.raises(ConnectionNotFoundError):
+            verify("ws")
+    finally:
+        app.close()
+
+
+def test_an_id_that_is_not_a_connection_is_not_found(store: Store) -> None:
+    app = build_application(store.settings, SandboxProvider())
+    try:
+        number_claims = [
+            n.originator_id
+            for n in app.recorder.select_notifications(0, 500)
+            if "NumberClaim" in n.topic
+        ]
+        assert number_claims  # a claim's events are stored like a connection's
+        with pytest.raises(ConnectionNotFoundError):
+            verify_connection(app.recorder, app.mapper, number_claims[0], account_id=None)
     finally:
         app.close()
