@@ -428,3 +428,36 @@ def test_an_id_that_is_not_a_connection_is_not_found(store: Store) -> None:
             verify_connection(app.recorder, app.mapper, number_claims[0], account_id=None)
     finally:
         app.close()
+
+
+def test_one_accounts_check_against_a_checkpoint_of_every_account_judges_that_account_only(
+    store: Store, admin_url: str, tmp_path: Path
+) -> None:
+    with fresh_database(admin_url) as url:
+        settings = store.settings.model_copy(update={"database_url": url})
+        app = build_application(settings, SandboxProvider())
+        account, other = unique_account(), unique_account()
+        try:
+            mine = connect(app, account, {})
+            theirs = connect(app, other, {})
+        finally:
+            app.close()
+        checkpoint = tmp_path / "everyone.json"
+        made = cli(url, "checkpoint", "--out", str(checkpoint), **_cipher(store))
+        assert made.returncode == 0, made.stderr
+        heads = {h["connectionId"] for h in json.loads(checkpoint.read_text())["heads"]}
+        assert heads == {str(mine), str(theirs)}
+        with psycopg.connect(url) as db:  # the other account's record is cut short
+            db.execute(
+                f"DELETE FROM {EVENTS} WHERE originator_id = %s AND originator_version = 3",
+                (theirs,),
+            )
+        result = cli(
+            url, "verify", "--all", "--account", account, "--against", str(checkpoint),
+            **_cipher(store),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        summary = json.loads(result.stdout.splitlines()[-1])
+        assert (summary["connections"], summary["findings"]) == (1, 0)
+        everyone = cli(url, "verify", "--all", "--against", str(checkpoint), **_cipher(store))
+        assert everyone.returncode == 1  # checked for every account, the cut is found
