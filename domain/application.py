@@ -93,6 +93,7 @@ from domain.provisioning import (
 from domain.regions import require_region
 from domain.registration_history import RegistrationFact
 from domain.sms_connections import ReclaimReason, SmsConnection
+from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.application")
 
@@ -474,7 +475,7 @@ class SmsChannels(ConnectionStore):
         if status.state == "failed":
             reason = status.reason or "The provider refused to host the number."
             return self.record_provisioning_failed(connection.id, HOSTING_FAILED, reason)
-        if status.reason and status.reason != connection.hosting_reason:
+        if status.reason and clean_provider_text(status.reason) != connection.hosting_reason:
             return self.record_hosting_progress(connection.id, status.reason)
         return None
 

@@ -84,14 +84,15 @@ class TwilioBrands:
             "SOLE_PROPRIETOR"
         )
         email = self._http.config.profile_email or str(brand.get("contactEmail") or "")
-        profile = self._bundle(
-            "CustomerProfiles",
-            name,
-            email,
-            STARTER_PROFILE_POLICY if sole else SECONDARY_PROFILE_POLICY,
-        )
-        profile_sid = str(profile["sid"])
+        profile_sid = name  # until Twilio gave the profile its sid: our reference
         try:
+            profile = self._bundle(
+                "CustomerProfiles",
+                name,
+                email,
+                STARTER_PROFILE_POLICY if sole else SECONDARY_PROFILE_POLICY,
+            )
+            profile_sid = str(profile["sid"])
             return self._complete(brand, name, email, profile, sole)
         except ProviderRejectedError as error:
             if error.provider_code in NOT_ABOUT_THE_BRAND:
@@ -134,11 +135,15 @@ class TwilioBrands:
                 self._http.json(
                     "GET", f"{self._trusthub}/CustomerProfiles/{_q(ref)}", missing_ok=True
                 )
-                or self._http.json("GET", f"{self._trusthub}/TrustProducts/{_q(ref)}")
+                or self._http.json(
+                    "GET", f"{self._trusthub}/TrustProducts/{_q(ref)}", missing_ok=True
+                )
                 or {}
             )
             raw = str(bundle.get("status") or "draft")
-            status = {"twilio-rejected": "rejected", "twilio-approved": "approved"}.get(
+            # An approved profile is not an approved brand: no brand registration exists
+            # yet (the brand step makes it on the next submission), so it reads pending.
+            status = {"twilio-rejected": "rejected", "twilio-approved": "pending"}.get(
                 raw, "action_required"
             )
             return RegistrationAnswer(ref=ref, status=status, raw_status=raw)
@@ -348,7 +353,10 @@ def _messaging(brand: Mapping[str, Any], sole: bool) -> dict[str, str]:
     if sole:
         return _person(brand, representative=False)
     company = COMPANY_TYPES.get(str(brand.get("entity") or ""), "private")
-    attributes = {"company_type": company, "brand_contact_email": str(brand.get("contactEmail"))}
+    attributes = {
+        "company_type": company,
+        "brand_contact_email": str(brand.get("contactEmail") or ""),
+    }
     if company == "public":
         attributes["stock_exchange"] = str(brand.get("stockExchange") or "")
         attributes["stock_ticker"] = str(brand.get("stockSymbol") or "")

@@ -21,7 +21,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -66,7 +66,7 @@ class TwilioConfig:
     """
 
     account_sid: str
-    auth_token: str
+    auth_token: str = field(repr=False)
     base_url: str = "https://api.twilio.com"
     numbers_base_url: str = "https://numbers.twilio.com"
     messaging_base_url: str = "https://messaging.twilio.com"
