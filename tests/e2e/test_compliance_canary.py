@@ -121,6 +121,7 @@ def drive_api(http: httpx.Client, sinks: Sinks, payloads: list[dict[str, Any]]) 
     as_of = {"asOfVersion": read.json()["version"]}
     as_of_version = http.get(url + "/compliance/history", params=as_of, headers=headers)
     sinks.keep("history as of version", as_of_version, allowed=True)
+    sinks.keep("history verify", http.get(url + "/compliance/history/verify", headers=headers))
     drive_failures(http, sinks, url, payloads, version, headers, reader)
     sinks.keep("delete", http.delete(url, headers=headers))
     deleted = http.get(url + "/compliance/history", headers=headers)
@@ -183,7 +184,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 def drive_processes(settings: Settings, connection_id: str, sinks: Sinks) -> None:
     """The read-model rebuilds, then the audit CLI in every format and failing: stdout of
-    json/jsonl is a compliance response; every other output must stay clean."""
+    json/jsonl and of the table (values before → after, for the reviewer) is a compliance
+    response; every other output (verify, checkpoint, errors, logs) must stay clean."""
     env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     env.update(DATABASE_URL=settings.database_url or "", LOG_LEVEL="debug")
     env["CIPHER_KEY"] = settings.cipher_key.get_secret_value() if settings.cipher_key else ""
@@ -196,7 +198,10 @@ def drive_processes(settings: Settings, connection_id: str, sinks: Sinks) -> Non
     audits = {  # label: (process, expected exit code, stdout is a compliance response)
         "json": (run_cli(history, env), 0, True),
         "jsonl": (run_cli([*history, "--format", "jsonl"], env), 0, True),
-        "table": (run_cli([*history, "--format", "table"], env), 0, False),
+        "table": (run_cli([*history, "--format", "table"], env), 0, True),
+        "verify": (run_cli(["audit", "verify", connection_id], env), 0, False),
+        "verify all": (run_cli(["audit", "verify", "--all"], env), 0, False),
+        "checkpoint": (run_cli(["audit", "checkpoint"], env), 0, False),
         "other account": (run_cli([*history, "--account", unique_account()], env), 1, False),
         "bad as-of": (run_cli([*history, "--as-of", "yesterday"], env), 2, False),
     }
