@@ -5,6 +5,7 @@ text rule, and the keys a submission is shared by."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -109,9 +110,7 @@ def test_a_status_report_records_status_raw_status_and_reasons_under_the_same_re
     registration = created(identity_status="UNVERIFIED")
     registration.record_status("rejected", raw_status="FAILED", reasons=(REASON,))
     assert registration.state == LevelState("rejected", "FAILED", "BN1", (REASON,), "UNVERIFIED")
-    registration.record_status(
-        "approved", raw_status="OK", reasons=(), identity_status="VERIFIED"
-    )
+    registration.record_status("approved", raw_status="OK", reasons=(), identity_status="VERIFIED")
     assert registration.state == LevelState("approved", "OK", "BN1", (), "VERIFIED")
     replayed: Any = None
     for event in registration.collect_events():
@@ -171,12 +170,10 @@ def test_a_refused_registration_with_the_same_payload_is_not_sent_again() -> Non
 
 
 def test_the_resubmittable_statuses_are_rejected_action_required_and_expired() -> None:
-    assert RESUBMITTABLE == {"rejected", "action_required", "expired"}
+    assert {"rejected", "action_required", "expired"} == RESUBMITTABLE
 
 
 def test_the_digest_is_the_sha256_of_sorted_compact_json_with_unicode_kept() -> None:
-    import hashlib
-
     payload = {"b": 1, "a": ["é", None]}
     text = '{"a":["é",null],"b":1}'
     assert canonical(payload) == text

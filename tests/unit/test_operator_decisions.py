@@ -29,7 +29,9 @@ class Other(Aggregate):
     """An aggregate of another kind: its events are in the log, not decisions."""
 
 
-def decision(projection: str = "channels_table", position: int = 7, **more: object) -> ProjectionSkip:
+def decision(
+    projection: str = "channels_table", position: int = 7, **more: object
+) -> ProjectionSkip:
     given: dict[str, object] = {
         "projection": projection,
         "position": position,
@@ -42,7 +44,7 @@ def decision(projection: str = "channels_table", position: int = 7, **more: obje
 
 
 def test_the_id_is_the_uuid5_of_projection_and_position_in_the_fixed_namespace() -> None:
-    assert PROJECTION_SKIPS_NAMESPACE == UUID("8d1f2a64-0c3b-4e59-b7a1-5f2e9c6d4b17")
+    assert UUID("8d1f2a64-0c3b-4e59-b7a1-5f2e9c6d4b17") == PROJECTION_SKIPS_NAMESPACE
     assert projection_skip_id("channels_table", 7) == uuid.uuid5(
         PROJECTION_SKIPS_NAMESPACE, "channels_table:7"
     )

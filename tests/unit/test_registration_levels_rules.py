@@ -26,9 +26,8 @@ from domain.registration_levels import (
 
 
 def test_the_provider_statuses_are_the_level_statuses_the_service_does_not_set_itself() -> None:
-    assert PROVIDER_STATUSES == {
-        "pending", "action_required", "approved", "rejected", "suspended", "expired",
-    }  # fmt: skip
+    expected = {"pending", "action_required", "approved", "rejected", "suspended", "expired"}
+    assert expected == PROVIDER_STATUSES
 
 
 @pytest.mark.parametrize("status", sorted(PROVIDER_STATUSES))
