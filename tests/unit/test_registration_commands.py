@@ -456,3 +456,13 @@ def test_a_poll_that_keeps_losing_the_race_is_a_version_conflict(
         app.poll_registration(connection_id)
     assert (lost.value.expected, lost.value.actual) == (None, None)
     assert len(races) == 3
+
+
+def test_a_reports_delivery_names_the_connection_it_changed(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    ref = str(app.get_connection(account, connection_id).level("number").provider_ref)
+    fact = RegistrationReported("number", ref, "approved", None)
+    result = app.record_provider_event(ProviderEvent("sandbox", uuid.uuid4().hex, fact))
+    assert (result.outcome, result.connection_id) == ("applied", connection_id)
+    assert result.position == app.recorder.max_notification_id()

@@ -108,3 +108,22 @@ def test_a_retry_for_another_workspace_does_not_take_over_a_pending_request(
     provider.error = None
     with pytest.raises(NumberAlreadyConnectedError):
         app.connect(connect(workspace="ws_other"))
+
+
+def test_a_replacement_gets_the_new_numbers_area_code_and_a_replay_answers_it_again(
+    app: SmsChannels,
+) -> None:
+    old = app.connect(connect()).connection
+    app.record_reclaimed(old.id, "released")
+    number = NewNumber("new", "US", "212", "+12125550124", "u2", "replace-key-1")
+    first = app.replace_number(ACCOUNT, old.id, number).connection
+    assert (first.area_code, first.phone_number) == ("212", "+12125550124")
+    again = app.replace_number(ACCOUNT, old.id, number).connection  # the same Idempotency-Key
+    assert again.id == first.id
+
+
+def test_a_move_to_a_workspace_without_the_agent_names_that_workspace(app: SmsChannels) -> None:
+    connection = app.connect(connect()).connection
+    with pytest.raises(UnknownAgentError) as refused:
+        app.update_settings(ACCOUNT, connection.id, by="u", workspace_id="ws_2", agent_id="a_2")
+    assert refused.value.message == "The agent is not in the directory of workspace 'ws_2'."
