@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
-from domain.errors import InvalidTransitionError
-from domain.registration_levels import LevelState
+from domain.errors import (
+    InvalidTextError,
+    InvalidTransitionError,
+    RegistrationInProgressError,
+    RegistrationUnchangedError,
+)
+from domain.registration_levels import LevelState, Reason
 from domain.sms_connections import SmsConnection
 
 
@@ -115,3 +120,99 @@ def test_the_same_level_state_again_records_nothing() -> None:
     assert [type(e).__name__ for e in new_events(connection)] == ["RegistrationLevelChanged"]
     connection.record_level("campaign", LevelState("submitted"))  # as it already stands
     assert new_events(connection) == []
+
+
+# --- actors and ids ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda c: c.activate("u 1"),
+        lambda c: c.deactivate("u 1"),
+        lambda c: c.assign_agent("agent_2", "u 1"),
+        lambda c: c.update_compliance({"brand": {"city": "Oakland"}}, "u 1"),
+        lambda c: c.submit_registration(
+            by="u 1",
+            at=datetime.now(UTC),
+            digest="d",
+            brand_registration_id=uuid.uuid4(),
+            campaign_registration_id=uuid.uuid4(),
+            brand=LevelState("submitted"),
+            campaign=LevelState("submitted"),
+        ),
+    ],
+    ids=["activate", "deactivate", "assign_agent", "update_compliance", "submit_registration"],
+)
+def test_every_command_checks_its_actor_as_the_sub_claim(command: Any) -> None:
+    with pytest.raises(InvalidTextError) as refused:
+        command(connected())
+    assert refused.value.field == "sub"
+
+
+def test_an_assigned_agent_id_is_checked_under_its_field() -> None:
+    with pytest.raises(InvalidTextError) as refused:
+        connected().assign_agent("agent 2", "u1")
+    assert refused.value.field == "agentId"
+
+
+# --- submissions ---------------------------------------------------------------------------
+
+
+def submit(connection: SmsConnection, digest: str = "d1", **levels: LevelState) -> None:
+    connection.submit_registration(
+        by="u1",
+        at=AT,
+        digest=digest,
+        brand_registration_id=uuid.uuid4(),
+        campaign_registration_id=uuid.uuid4(),
+        brand=levels.get("brand", LevelState("submitted")),
+        campaign=levels.get("campaign", LevelState("submitted")),
+    )
+
+
+AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_a_submission_records_when_and_the_shared_levels_as_they_stand() -> None:
+    connection = connected()
+    brand = LevelState("approved", "APPROVED", "BN1", (Reason("1", "ok", ("a.b",)),), "VERIFIED")
+    campaign = LevelState("rejected", "FAILED", "CM1", (Reason("2", "no"),))
+    submit(connection, brand=brand, campaign=campaign)
+    assert connection.submission is not None
+    assert connection.submission.submitted_at == AT
+    assert (connection.level("brand"), connection.level("campaign")) == (brand, campaign)
+    replayed: Any = None
+    for event in connection.collect_events():
+        replayed = event.mutate(replayed)
+    assert (replayed.level("brand"), replayed.level("campaign")) == (brand, campaign)
+
+
+def test_only_a_connected_number_submits_and_the_refusal_says_so() -> None:
+    with pytest.raises(InvalidTransitionError) as refused:
+        submit(requested())
+    assert refused.value.message == (
+        "Cannot submit the registration of a connection that is requested."
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        ("submitted", RegistrationInProgressError),
+        ("pending", RegistrationInProgressError),
+        ("action_required", RegistrationInProgressError),
+        ("approved", RegistrationUnchangedError),
+        ("rejected", RegistrationUnchangedError),
+    ],
+)
+def test_an_unchanged_payload_is_refused_in_flight_or_once_decided(
+    status: Any, error: type[Exception]
+) -> None:
+    connection = connected()
+    submit(connection)
+    for level in ("brand", "campaign", "number"):
+        connection.record_level(level, LevelState(status, None, f"{level}_ref"))  # type: ignore[arg-type]
+    assert connection.registration_status == status
+    with pytest.raises(error):
+        submit(connection)

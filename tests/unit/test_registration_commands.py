@@ -6,6 +6,7 @@ concurrent write. In memory."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,8 +15,8 @@ from uuid import UUID
 import pytest
 from structlog.testing import capture_logs
 
-from domain.application import SmsChannels
-from domain.errors import ConnectionDeletedError, VersionConflictError
+from domain.application import MAX_ATTEMPTS, SmsChannels
+from domain.errors import ConnectionDeletedError, PreflightFailedError, VersionConflictError
 from domain.providers import ProviderEvent, RegistrationAnswer, RegistrationReported
 from domain.registrations import LevelRegistration
 from providers.sandbox import SandboxProvider
@@ -469,3 +470,64 @@ def test_a_reports_delivery_names_the_connection_it_changed(app: SmsChannels) ->
     result = app.record_provider_event(ProviderEvent("sandbox", uuid.uuid4().hex, fact))
     assert (result.outcome, result.connection_id) == ("applied", connection_id)
     assert result.position == app.recorder.max_notification_id()
+
+
+# --- the submit command ----------------------------------------------------------------------
+
+
+def test_a_submit_with_a_stale_expected_version_is_refused_and_submits_nothing(
+    app: SmsChannels,
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    stale = app.get_connection(account, connection_id).version - 1
+    with pytest.raises(VersionConflictError):
+        app.submit_registration(account, connection_id, by="u1", expected_version=stale)
+    assert app.get_connection(account, connection_id).submission is None
+
+
+def test_a_submit_reads_the_accounts_other_payloads_for_the_rules_across_connections(
+    app: SmsChannels,
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    other = copy.deepcopy(GOOD)
+    other["brand"]["companyName"] = "Another Name Inc"  # the same tax id
+    version = app.get_connection(account, connection_id).version
+    with pytest.raises(PreflightFailedError) as refused:
+        app.submit_registration(
+            account, connection_id, by="u1", expected_version=version, others=[other]
+        )
+    assert [p.code for p in refused.value.problems] == ["account.ein_company_mismatch"]
+
+
+@pytest.mark.parametrize(
+    ("expected", "decisions"), [("current", MAX_ATTEMPTS), (None, MAX_ATTEMPTS * MAX_ATTEMPTS)]
+)
+def test_a_submit_whose_shared_brand_keeps_being_written_gives_up_after_its_attempts(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch, expected: Any, decisions: int
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    others = iter([connected(app, account) for _ in range(decisions + 2)])
+    decide = app.submit_decision
+    made: list[int] = []
+
+    def racing(connection: Any, **kwargs: Any) -> Any:
+        decided = decide(connection, **kwargs)
+        if connection.id == connection_id:
+            made.append(1)
+            submit(app, account, next(others))  # another connection links the same brand
+        return decided
+
+    monkeypatch.setattr(app, "submit_decision", racing)
+    version = app.get_connection(account, connection_id).version
+    with pytest.raises(VersionConflictError):
+        app.submit_registration(
+            account,
+            connection_id,
+            by="u1",
+            expected_version=version if expected == "current" else None,
+        )
+    assert len(made) == decisions
+    assert app.get_connection(account, connection_id).submission is None
