@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from domain.errors import InvalidTextError
+from domain.ids import REGISTRATIONS_NAMESPACE, brand_registration_id, campaign_registration_id
 from domain.registration_levels import LevelState, Reason
 from domain.registrations import (
     RESUBMITTABLE,
@@ -19,6 +21,7 @@ from domain.registrations import (
     brand_identity,
     canonical,
     digest,
+    registration_ids,
 )
 
 REASON = Reason("30794", "Mismatch", ("brand.ein",))
@@ -198,3 +201,20 @@ def test_a_sole_proprietor_is_identified_by_the_persons_own_fields(key: str) -> 
     }
     assert brand_identity(brand) == "sole|ada lovelace|+14155550100|ada@example.com"
     assert brand_identity({key: "SOLE_PROPRIETOR"}) == "sole|||"
+
+
+def test_registration_ids_are_derived_from_account_brand_identity_and_campaign_content() -> None:
+    # Part of the stored data: the derivation is written out here, not called.
+    namespace = UUID("3c1d9a47-5e2b-4f61-9b8a-7d0e4c2f1a66")
+    assert namespace == REGISTRATIONS_NAMESPACE
+    brand = uuid.uuid5(uuid.uuid5(namespace, "acc_1"), "brand|ein|US|123456789")
+    assert brand_registration_id("acc_1", "ein|US|123456789") == brand
+    assert campaign_registration_id(brand, '{"a":1}') == uuid.uuid5(brand, 'campaign|{"a":1}')
+    payload = {"brand": {"registrationNumber": "12-3456789"}, "campaign": {"a": 1}}
+    assert registration_ids("acc_1", payload) == (brand, uuid.uuid5(brand, 'campaign|{"a":1}'))
+
+
+def test_brands_of_other_eins_get_other_registrations() -> None:
+    first = registration_ids("acc_1", {"brand": {"registrationNumber": "12-3456789"}})
+    second = registration_ids("acc_1", {"brand": {"registrationNumber": "98-7654321"}})
+    assert first[0] != second[0]

@@ -9,19 +9,28 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
 from structlog.testing import capture_logs
 
-from domain.application import MAX_ATTEMPTS, SmsChannels
-from domain.errors import ConnectionDeletedError, PreflightFailedError, VersionConflictError
+from domain.application import MAX_ATTEMPTS, ConnectNumber, SmsChannels
+from domain.errors import (
+    ConnectionDeletedError,
+    InvalidTransitionError,
+    PreflightFailedError,
+    RegistrationNotRequiredError,
+    VersionConflictError,
+)
+from domain.preflight import preflight
 from domain.providers import ProviderEvent, RegistrationAnswer, RegistrationReported
+from domain.registration_commands import StepResult
 from domain.registrations import LevelRegistration
 from providers.sandbox import SandboxProvider
 from tests.compliance_payloads import GOOD
-from tests.support import unique_account
+from tests.support import unique_account, unique_us_number
 from tests.unit.test_registration import POPO, connected, edited, submit
 
 
@@ -531,3 +540,115 @@ def test_a_submit_whose_shared_brand_keeps_being_written_gives_up_after_its_atte
         )
     assert len(made) == decisions
     assert app.get_connection(account, connection_id).submission is None
+
+
+def test_each_step_names_what_the_step_before_recorded(
+    app: SmsChannels, provider: Scripted
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    connection = app.get_connection(account, connection_id)
+    brand = brand_of(app, account, connection_id)
+    ((_, _, brand_reference), (_, _, brand_ref, _), number_call) = [
+        c for c in provider.calls if c[0] in ("brand", "campaign", "number")
+    ]
+    assert brand_reference == f"{brand.id}.1"
+    assert brand_ref == connection.level("brand").provider_ref
+    assert number_call == (
+        "number",
+        connection.phone_number,
+        connection.level("campaign").provider_ref,
+        f"MG{_tail(str(connection.submission.campaign_registration_id) + '.1')}",  # type: ignore[union-attr]
+        f"{connection_id}.1",
+    )
+
+
+def test_a_step_with_nothing_to_do_answers_the_log_head(app: SmsChannels) -> None:
+    assert app.advance_registration(uuid.uuid4()).position == 0  # an empty log
+    account = unique_account()
+    connection_id = registered(app, account)
+    head = app.recorder.max_notification_id()
+    assert head
+    assert app.advance_registration(connection_id) == StepResult(None, head)
+    assert app.advance_registration(uuid.uuid4()) == StepResult(None, head)
+
+
+def test_a_submission_is_dated_now_in_utc(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    before = datetime.now(UTC)
+    submit(app, account, connection_id)
+    submission = app.get_connection(account, connection_id).submission
+    assert submission is not None
+    assert submission.submitted_at.tzinfo is not None
+    assert before <= submission.submitted_at <= datetime.now(UTC)
+
+
+def test_refusals_of_a_submit_name_the_state_and_the_country(app: SmsChannels) -> None:
+    account = unique_account()
+    requested = app.connect(
+        ConnectNumber(account, "ws_1", "agent_1", "byon", "US", "415", unique_us_number(), "u1")
+    ).connection
+    with pytest.raises(InvalidTransitionError) as not_connected:
+        submit(app, account, requested.id)
+    assert not_connected.value.message == (
+        "Cannot submit the registration of a connection that is requested."
+    )
+    british = connected(app, account, country="GB", phone_number="+442079460150")
+    with pytest.raises(RegistrationNotRequiredError) as not_required:
+        submit(app, account, british)
+    assert not_required.value.message.startswith("Numbers of GB need no 10DLC registration")
+
+
+def test_a_preflight_refusal_carries_each_findings_rule_and_words(app: SmsChannels) -> None:
+    account = unique_account()
+    connection_id = connected(app, account, edited(messageSamples=["hi", None, "", "", ""]))
+    with pytest.raises(PreflightFailedError) as refused:
+        submit(app, account, connection_id)
+    report = preflight(app.get_connection(account, connection_id).compliance)
+    assert [(p.field, p.code, p.message) for p in refused.value.problems] == [
+        ("smsCompliance." + f.field, f.rule, f.message)
+        for f in report.findings
+        if f.severity == "error"
+    ]
+
+
+def rejected_then_edited(
+    app: SmsChannels, level: str, edit: Callable[[dict[str, Any]], None]
+) -> Any:
+    account = unique_account()
+    connection_id = registered(app, account)
+    ref = str(app.get_connection(account, connection_id).level(level).provider_ref)  # type: ignore[arg-type]
+    assert report(app, RegistrationReported(level, ref, "rejected", None)) == "applied"  # type: ignore[arg-type]
+    payload = copy.deepcopy(GOOD)
+    edit(payload)
+    app.update_compliance(account, connection_id, payload, by="u1")
+    submit(app, account, connection_id)
+    return app.get_connection(account, connection_id)
+
+
+def test_a_rejected_brand_is_sent_again_when_its_part_changed(app: SmsChannels) -> None:
+    connection = rejected_then_edited(app, "brand", lambda p: p["brand"].update(city="Oakland"))
+    brand: LevelRegistration = app.repository.get(connection.submission.brand_registration_id)
+    assert (brand.attempt, brand.state.status) == (2, "submitted")
+    assert connection.level("brand").status == "submitted"
+
+
+def test_a_rejected_brand_is_not_sent_again_when_only_the_campaign_changed(
+    app: SmsChannels,
+) -> None:
+    connection = rejected_then_edited(
+        app, "brand", lambda p: p["campaign"].update(optInKeywords="START,GO")
+    )
+    brand: LevelRegistration = app.repository.get(connection.submission.brand_registration_id)
+    assert (brand.attempt, brand.state.status) == (1, "rejected")
+    assert connection.registration_status == "rejected"
+
+
+def test_a_rejected_campaign_is_sent_again_when_the_brand_part_changed(
+    app: SmsChannels,
+) -> None:
+    # The campaign's digest covers the whole payload: it is registered under that brand.
+    connection = rejected_then_edited(app, "campaign", lambda p: p["brand"].update(city="Oakland"))
+    campaign: LevelRegistration = app.repository.get(connection.submission.campaign_registration_id)
+    assert (campaign.attempt, campaign.state.status) == (2, "submitted")
