@@ -17,7 +17,7 @@ from domain.errors import (
     RegistrationUnchangedError,
 )
 from domain.registration_levels import LevelState, Reason
-from domain.sms_connections import SmsConnection
+from domain.sms_connections import REF_MAX_LENGTH, SmsConnection
 
 
 def requested() -> SmsConnection:
@@ -216,3 +216,51 @@ def test_an_unchanged_payload_is_refused_in_flight_or_once_decided(
     assert connection.registration_status == status
     with pytest.raises(error):
         submit(connection)
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"account_id": "acc 1"}, "acc"),
+        ({"workspace_id": "ws 1"}, "workspaceId"),
+        ({"agent_id": "agent 1"}, "agentId"),
+        ({"requested_by": "u 1"}, "sub"),
+    ],
+)
+def test_a_request_checks_each_id_under_its_field(bad: dict[str, str], field: str) -> None:
+    given: dict[str, Any] = {
+        "connection_id": uuid.uuid4(), "account_id": "acc_1", "workspace_id": "ws_1",
+        "agent_id": "agent_1", "mode": "new", "country": "US", "area_code": "415",
+        "phone_number": "+14155550100", "requested_by": "u1",
+    }  # fmt: skip
+    with pytest.raises(InvalidTextError) as refused:
+        SmsConnection.request(**{**given, **bad})
+    assert refused.value.field == field
+
+
+def test_a_delete_checks_its_actor_as_the_sub_claim() -> None:
+    with pytest.raises(InvalidTextError) as refused:
+        connected().delete("u 1")
+    assert refused.value.field == "sub"
+
+
+def test_provider_references_are_ids_up_to_their_own_cap() -> None:
+    long_ref = "P" * REF_MAX_LENGTH
+    connection = requested()
+    connection.record_hosting_started("sandbox", long_ref)
+    assert connection.hosting_order_ref == long_ref
+    with pytest.raises(InvalidTextError) as order:
+        requested().record_hosting_started("sandbox", "P" * (REF_MAX_LENGTH + 1))
+    assert (order.value.field, order.value.rule) == ("orderRef", "too_long")
+    connection = requested()
+    connection.mark_connected("sandbox", long_ref)
+    assert connection.provider_ref == long_ref
+    with pytest.raises(InvalidTextError) as number:
+        requested().mark_connected("sandbox", "P" * (REF_MAX_LENGTH + 1))
+    assert (number.value.field, number.value.rule) == ("providerRef", "too_long")
+
+
+def test_a_failures_code_is_cut_at_64_characters() -> None:
+    connection = requested()
+    connection.mark_failed("c" * 100, "refused")
+    assert connection.failure_code == "c" * 64

@@ -255,18 +255,21 @@ def test_errors_keep_the_facts_callers_read() -> None:
     assert (conflict.expected, conflict.actual) == (3, 4)
     assert p.ProviderRejectedError("21422").provider_code == "21422"
     assert e.PreflightFailedError([PROBLEM]).problems == [PROBLEM]
-    interrupted = p.ProvisioningInterruptedError(CONNECTION)
-    assert (interrupted.connection_id, interrupted.retry_after_seconds) == (CONNECTION, 5)
-    assert (interrupted.code, interrupted.field, interrupted.message) == (
-        "provider_unavailable",
-        None,
-        "The SMS provider became unavailable during the request; the connection is pending:"
-        " retry to resume it, or read it at Location.",
-    )
-    assert p.ProvisioningInterruptedError(CONNECTION, 9).retry_after_seconds == 9
 
 
 def test_retry_after_is_at_least_one_second() -> None:
     assert p.ProviderUnavailableError(0).retry_after_seconds == 1
     assert p.ProviderUnavailableError(7).retry_after_seconds == 7
     assert p.ProviderUnavailableError().retry_after_seconds == 5
+
+
+def test_an_interrupted_provisioning_says_the_connection_is_pending() -> None:
+    interrupted = p.ProvisioningInterruptedError(CONNECTION)
+    assert (interrupted.connection_id, interrupted.retry_after_seconds) == (CONNECTION, 5)
+    assert p.ProvisioningInterruptedError(CONNECTION, 9).retry_after_seconds == 9
+    assert (interrupted.code, interrupted.field, interrupted.message) == (
+        "provider_unavailable",
+        None,
+        "The SMS provider became unavailable during the request; the connection is pending:"
+        " retry to resume it, or read it at Location.",
+    )

@@ -652,3 +652,13 @@ def test_a_rejected_campaign_is_sent_again_when_the_brand_part_changed(
     connection = rejected_then_edited(app, "campaign", lambda p: p["brand"].update(city="Oakland"))
     campaign: LevelRegistration = app.repository.get(connection.submission.campaign_registration_id)
     assert (campaign.attempt, campaign.state.status) == (2, "submitted")
+
+
+def test_a_created_objects_status_is_recorded_as_the_provider_answered_it(
+    app: SmsChannels, provider: Scripted
+) -> None:
+    provider.answers["brand"] = lambda ref: RegistrationAnswer("BN9", "action_required", "HOLD")
+    account = unique_account()
+    connection_id = registered(app, account)
+    assert brand_of(app, account, connection_id).state.status == "action_required"
+    assert app.get_connection(account, connection_id).registration_status == "action_required"

@@ -12,7 +12,7 @@ from domain.agent_directory import AgentInfo, checked_info, remove_agent, upsert
 from domain.application import SmsChannels
 from domain.compliance import check_compliance
 from domain.errors import ComplianceInvalidError, FieldProblem, InvalidTextError
-from domain.text import NAME_MAX_LENGTH, check_name
+from domain.text import NAME_MAX_LENGTH, check_free_text, check_id, check_name
 from providers.sandbox import SandboxProvider
 
 
@@ -100,3 +100,21 @@ def test_each_text_of_a_payload_breaking_the_text_rule_is_named_with_its_rule() 
 def test_line_breaks_in_a_payloads_texts_are_allowed() -> None:
     payload = {"campaign": {"messageFlow": "Line one\nline two\r\n\tend"}}
     assert check_compliance(payload) == payload
+
+
+def test_each_refusal_of_the_text_rule_says_why_in_its_own_words() -> None:
+    cases = [
+        (lambda: check_name("a\ud800b", "name"), "invalid_unicode",
+         "Text may not contain lone surrogates."),
+        (lambda: check_free_text("a\u202eb", "reason"), "control_character",
+         "Text may not contain control, format or unassigned characters here."),
+        (lambda: check_free_text("x" * 5, "reason", max_length=4), "too_long",
+         "This text is at most 4 characters."),
+        (lambda: check_id("", "acc"), "empty", "This id may not be empty."),
+        (lambda: check_id("a" * 5, "acc", max_length=4), "too_long",
+         "Ids are at most 4 characters."),
+    ]  # fmt: skip
+    for check, rule, message in cases:
+        error = refused(check)
+        assert (error.rule, error.message) == (rule, message)
+    assert refused(lambda: check_free_text("\ud800", "reason")).field == "reason"
