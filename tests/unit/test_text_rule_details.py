@@ -118,3 +118,13 @@ def test_each_refusal_of_the_text_rule_says_why_in_its_own_words() -> None:
         error = refused(check)
         assert (error.rule, error.message) == (rule, message)
     assert refused(lambda: check_free_text("\ud800", "reason")).field == "reason"
+
+
+def test_an_id_outside_its_alphabet_names_the_alphabet_and_an_empty_one_its_field() -> None:
+    error = refused(lambda: check_id("-leading", "agentId"))
+    assert (error.field, error.rule, error.message) == (
+        "agentId",
+        "invalid_id",
+        "Ids use ASCII letters, digits and _ . : @ / + = | - (from a letter or digit).",
+    )
+    assert refused(lambda: check_id("", "workspaceId")).field == "workspaceId"
