@@ -311,8 +311,8 @@ class RegistrationCommands(Application[UUID]):
 
     def _save_with_retry(self, decide: Callable[[], list[Aggregate]]) -> int:
         """Decide on fresh state and save; decide again on a concurrent write
-        (VersionConflictError when it keeps losing). The log position, or the head when
-        nothing changed."""
+        (VersionConflictError when it keeps losing). The log position after the write; 0
+        when ``decide`` changed nothing (``poll_registration`` counts on it)."""
         for _ in range(SAVE_ATTEMPTS):
             changed: list[Aggregate] = decide()
             if not changed:

@@ -10,6 +10,7 @@ import pytest
 
 from domain.agent_directory import (
     AGENTS_NAMESPACE,
+    SAVE_ATTEMPTS,
     AgentInfo,
     DirectoryAgent,
     agent_version,
@@ -19,7 +20,7 @@ from domain.agent_directory import (
     upsert_agent,
 )
 from domain.application import SmsChannels
-from domain.errors import VersionConflictError
+from domain.errors import InvalidTextError, VersionConflictError
 from domain.ids import ACCOUNTS_NAMESPACE
 from providers.sandbox import SandboxProvider
 
@@ -105,3 +106,56 @@ def test_a_directory_write_whose_precondition_no_longer_holds_is_refused_and_rec
     with pytest.raises(VersionConflictError):
         remove_agent(memory_app, "acc_1", "agent_1", read.__eq__)
     assert memory_app.current_position() == head
+
+
+def test_the_agents_version_is_none_unless_it_is_listed(app: SmsChannels) -> None:
+    assert agent_version(app, "acc", "agent_1") is None
+    upsert_agent(app, "acc", "agent_1", INFO)
+    upsert_agent(app, "acc", "agent_1", RENAMED)
+    assert agent_version(app, "acc", "agent_1") == 2
+    remove_agent(app, "acc", "agent_1")
+    assert agent_version(app, "acc", "agent_1") is None
+
+
+@pytest.mark.parametrize(
+    ("account", "agent", "field"), [("acc 1", "agent_1", "acc"), ("acc", "agent\n1", "agentId")]
+)
+def test_removing_an_agent_checks_both_ids_and_names_the_field(
+    app: SmsChannels, account: str, agent: str, field: str
+) -> None:
+    with pytest.raises(InvalidTextError) as refused:
+        remove_agent(app, account, agent)
+    assert refused.value.field == field
+
+
+def test_a_write_that_loses_a_race_is_decided_again_on_fresh_state(app: SmsChannels) -> None:
+    upsert_agent(app, "acc", "agent_1", INFO)
+    races: list[int | None] = []
+
+    def admits(current: int | None) -> bool:
+        # Another writer saves this agent between this write's read and its save, once.
+        if not races:
+            races.append(current)
+            upsert_agent(app, "acc", "agent_1", replace(INFO, name="Ava B"))
+        return True
+
+    assert upsert_agent(app, "acc", "agent_1", RENAMED, admits) == 3
+    assert races == [1]
+    assert find_agent(app, "acc", "agent_1") == RENAMED
+
+
+def test_a_write_that_keeps_losing_the_race_is_a_version_conflict(app: SmsChannels) -> None:
+    upsert_agent(app, "acc", "agent_1", INFO)
+    names = iter(f"Ava {n}" for n in range(10))
+    races: list[int | None] = []
+
+    def admits(current: int | None) -> bool:
+        races.append(current)
+        upsert_agent(app, "acc", "agent_1", replace(INFO, name=next(names)))
+        return True
+
+    with pytest.raises(VersionConflictError) as lost:
+        remove_agent(app, "acc", "agent_1", admits)
+    assert (lost.value.expected, lost.value.actual) == (None, None)
+    assert races == list(range(1, SAVE_ATTEMPTS + 1))  # decided on each fresh version
+    assert find_agent(app, "acc", "agent_1") is not None

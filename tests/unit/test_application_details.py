@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 from structlog.testing import capture_logs
 
+from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import SmsChannels
 from domain.errors import (
     AreaCodeNotApplicableError,
@@ -600,3 +601,27 @@ def test_a_provider_event_losing_every_retry_is_a_conflict() -> None:
     with pytest.raises(VersionConflictError) as refused:
         app.record_provider_event(lost)
     assert (refused.value.expected, refused.value.actual) == (None, None)
+
+
+def test_an_expected_version_given_as_several_versions_admits_any_of_them(
+    app: SmsChannels,
+) -> None:
+    app.connect(command())
+    app.update_compliance("acc", CONNECTION, {"brand": {"city": "SF"}}, by="u")  # version 3
+    with pytest.raises(VersionConflictError) as refused:
+        app.update_settings(
+            "acc", CONNECTION, by="u", active=True, expected_version=frozenset({1, 2})
+        )
+    assert (refused.value.expected, refused.value.actual) == (1, 3)
+    result = app.update_settings(
+        "acc", CONNECTION, by="u", active=True, expected_version=frozenset({2, 3})
+    )
+    assert result.connection.active
+
+
+def test_a_move_records_who_moved_the_connection(app: SmsChannels) -> None:
+    app.connect(command())
+    upsert_agent(app, "acc", "agent_9", AgentInfo("ws_9", "Nine", "Nia", None, None))
+    app.update_settings("acc", CONNECTION, by="mover", workspace_id="ws_9", agent_id="agent_9")
+    moved = list(app.events.get(CONNECTION))[-1]
+    assert (type(moved).__name__, moved.changed_by) == ("WorkspaceChanged", "mover")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import SecretStr
 
-from api.auth import Principal, RequirePermission, TokenVerifier
+from api.auth import LEEWAY_SECONDS, Principal, RequirePermission, TokenVerifier
 from api.problems import ProblemError
 from sms_channels.settings import Settings
 
@@ -167,4 +167,26 @@ def test_the_dependency_refuses_a_token_without_the_permission() -> None:
         "forbidden",
         "Forbidden",
         "This action needs the compliance.audit permission.",
+    )
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"sub": "u1", "acc": "acc one"}, {"sub": "u\u202e1", "acc": "acc"}],
+    ids=["acc", "sub"],
+)
+def test_a_sub_or_acc_outside_the_id_rule_is_refused(claims: dict[str, str]) -> None:
+    assert_401(
+        refusal(lambda: verifier().verify(token(**claims))),
+        "The token's sub or acc claim is not a valid id.",
+    )
+
+
+def test_the_lifetime_may_reach_the_maximum_plus_the_leeway_and_no_further() -> None:
+    limited = verifier(jwt_max_lifetime_seconds=600)
+    iat = int(time.time()) - 300
+    assert limited.verify(token(iat=iat, exp=iat + 600 + LEEWAY_SECONDS)).user_id == "u1"
+    assert_401(
+        refusal(lambda: limited.verify(token(iat=iat, exp=iat + 601 + LEEWAY_SECONDS))),
+        "The token is valid for longer than this service accepts.",
     )

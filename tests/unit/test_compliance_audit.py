@@ -10,10 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from domain.application import SmsChannels
-from domain.compliance.audit import PointInTime, compliance_history, parse_as_of, version_as_of
+from domain.compliance.audit import (
+    PointInTime,
+    compliance_history,
+    parse_as_of,
+    registration_view,
+    version_as_of,
+)
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.ids import number_claim_id
-from tests.compliance_payloads import connect, edit_sequences, expected_changed_fields
+from tests.compliance_payloads import GOOD, connect, edit_sequences, expected_changed_fields
 from tests.support import unique_account
 
 ACC = "acc_audit"
@@ -190,3 +196,44 @@ def test_any_sequence_of_edits_replays_to_the_same_history(
         history.versions[-1].compliance == memory_app.get_connection(ACC, connection_id).compliance
     )
     assert history_of(memory_app, connection_id) == history
+
+
+# --- registration facts beside the versions --------------------------------------------------
+
+
+def submitted(app: SmsChannels, account: str) -> Any:
+    connection_id = connect(app, account, GOOD)
+    version = app.get_connection(account, connection_id).version
+    app.submit_registration(account, connection_id, by="u_sub", expected_version=version)
+    return connection_id
+
+
+def test_the_history_lists_the_registration_facts_beside_the_versions(
+    memory_app: SmsChannels,
+) -> None:
+    connection_id = submitted(memory_app, ACC)
+    submitted_at = memory_app.get_connection(ACC, connection_id).version - 1
+    history = history_of(memory_app, connection_id)
+    assert [(f.type, f.actor, f.submitted_version) for f in history.registration] == [
+        ("registration.submitted", "u_sub", submitted_at),  # the version it submitted
+    ]
+
+
+def test_the_registration_view_is_the_live_connection_of_its_account_and_its_facts(
+    memory_app: SmsChannels,
+) -> None:
+    connection_id = submitted(memory_app, ACC)
+    connection, facts = registration_view(memory_app, connection_id, account_id=ACC)
+    assert (connection.id, connection.account_id) == (connection_id, ACC)
+    assert [f.type for f in facts] == ["registration.submitted"]
+    with pytest.raises(ConnectionNotFoundError) as other:
+        registration_view(memory_app, connection_id, account_id=unique_account())
+    assert other.value.connection_id == connection_id
+    memory_app.delete(ACC, connection_id, by="u")
+    with pytest.raises(ConnectionNotFoundError) as deleted:
+        registration_view(memory_app, connection_id, account_id=ACC)
+    assert deleted.value.connection_id == connection_id
+    unknown = number_claim_id("+14155550123")
+    with pytest.raises(ConnectionNotFoundError) as missing:
+        registration_view(memory_app, unknown, account_id=ACC)
+    assert missing.value.connection_id == unknown

@@ -141,6 +141,48 @@ CONTRACTS: list[tuple[Callable[[], e.DomainError], str, str | None, str]] = [
         "The connection was changed since you read it: reload it and apply your change again.",
     ),
     (
+        lambda: e.UnknownAgentError("ws_7"),
+        "unknown_agent",
+        "agentId",
+        "The agent is not in the directory of workspace 'ws_7'.",
+    ),
+    (
+        lambda: e.RegistrationNotRequiredError("GB"),
+        "registration_not_required",
+        "countryCode",
+        "Numbers of GB need no 10DLC registration: there is nothing to submit.",
+    ),
+    (
+        e.RegistrationInProgressError,
+        "registration_in_progress",
+        None,
+        "This payload is already being registered; wait for the provider's decision.",
+    ),
+    (
+        e.RegistrationUnchangedError,
+        "registration_unchanged",
+        None,
+        "The provider already decided on this payload: change it before submitting again.",
+    ),
+    (
+        lambda: e.PreflightFailedError([PROBLEM]),
+        "preflight_failed",
+        None,
+        "The compliance payload would likely be refused: fix the listed fields first.",
+    ),
+    (
+        lambda: p.RegistrationUnsupportedError("twilio"),
+        "registration_not_supported",
+        None,
+        "The twilio adapter cannot register 10DLC brands and campaigns yet.",
+    ),
+    (
+        lambda: p.RegistrationNotReadyError("The brand is not approved yet."),
+        "registration_not_ready",
+        None,
+        "The brand is not approved yet.",
+    ),
+    (
         p.BadAreaCodeError,
         "invalid_area_code",
         "areaCode",
@@ -212,9 +254,22 @@ def test_errors_keep_the_facts_callers_read() -> None:
     conflict = e.VersionConflictError(3, 4)
     assert (conflict.expected, conflict.actual) == (3, 4)
     assert p.ProviderRejectedError("21422").provider_code == "21422"
+    assert e.PreflightFailedError([PROBLEM]).problems == [PROBLEM]
 
 
 def test_retry_after_is_at_least_one_second() -> None:
     assert p.ProviderUnavailableError(0).retry_after_seconds == 1
     assert p.ProviderUnavailableError(7).retry_after_seconds == 7
     assert p.ProviderUnavailableError().retry_after_seconds == 5
+
+
+def test_an_interrupted_provisioning_says_the_connection_is_pending() -> None:
+    interrupted = p.ProvisioningInterruptedError(CONNECTION)
+    assert (interrupted.connection_id, interrupted.retry_after_seconds) == (CONNECTION, 5)
+    assert p.ProvisioningInterruptedError(CONNECTION, 9).retry_after_seconds == 9
+    assert (interrupted.code, interrupted.field, interrupted.message) == (
+        "provider_unavailable",
+        None,
+        "The SMS provider became unavailable during the request; the connection is pending:"
+        " retry to resume it, or read it at Location.",
+    )

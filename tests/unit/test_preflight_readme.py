@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from domain.compliance import preflight
 from domain.compliance.preflight import RULES, rules_markdown
 from sms_channels.cli import app
 from sms_channels.cli.preflight import END, START, with_rules_table
@@ -51,3 +53,13 @@ def test_the_command_rewrites_a_readme(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["preflight", "rules", "--readme", str(readme)])
     assert result.exit_code == 0
     assert readme.read_text() == f"intro\n{START}\n{rules_markdown()}{END}\n"
+
+
+def test_a_pipe_in_a_rules_summary_is_escaped_so_the_row_keeps_its_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    piped = dataclasses.replace(RULES[0], summary="Help | info reply is missing.", codes=())
+    monkeypatch.setattr(preflight, "RULES", (piped,))
+    row = rules_markdown().splitlines()[2]
+    assert f"| `{piped.id}` | {piped.severity} | — | Help \\| info reply is missing. |" in row
+    assert row.count(" | ") == 4

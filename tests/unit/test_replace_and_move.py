@@ -3,17 +3,21 @@ resumable interrupted connect."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber, NewNumber
 from domain.errors import InvalidTransitionError, NumberAlreadyConnectedError, UnknownAgentError
+from domain.ids import legacy_connection_id
 from domain.providers import (
     NumberUnavailableError,
     ProviderUnavailableError,
     ProvisioningInterruptedError,
 )
+from domain.sms_connections import SmsConnection
 from tests.fakes import FailingProvider
 
 ACCOUNT = "acc"
@@ -109,3 +113,59 @@ def test_a_retry_for_another_workspace_does_not_take_over_a_pending_request(
     provider.error = None
     with pytest.raises(NumberAlreadyConnectedError):
         app.connect(connect(workspace="ws_other"))
+
+
+def test_a_replacement_gets_the_new_numbers_area_code_and_a_replay_answers_it_again(
+    app: SmsChannels,
+) -> None:
+    old = app.connect(connect()).connection
+    app.record_reclaimed(old.id, "released")
+    number = NewNumber("new", "US", "212", "+12125550124", "u2", "replace-key-1")
+    first = app.replace_number(ACCOUNT, old.id, number).connection
+    assert (first.area_code, first.phone_number) == ("212", "+12125550124")
+    again = app.replace_number(ACCOUNT, old.id, number).connection  # the same Idempotency-Key
+    assert again.id == first.id
+
+
+def test_a_move_to_a_workspace_without_the_agent_names_that_workspace(app: SmsChannels) -> None:
+    connection = app.connect(connect()).connection
+    with pytest.raises(UnknownAgentError) as refused:
+        app.update_settings(ACCOUNT, connection.id, by="u", workspace_id="ws_2", agent_id="a_2")
+    assert refused.value.message == "The agent is not in the directory of workspace 'ws_2'."
+
+
+def test_the_replaced_connection_records_who_replaced_it(app: SmsChannels) -> None:
+    old = app.connect(connect()).connection
+    app.record_reclaimed(old.id, "released")
+    new = app.replace_number(ACCOUNT, old.id, new_number("r1")).connection
+    replaced = list(app.events.get(old.id))[-1]
+    assert (type(replaced).__name__, replaced.replacement_id, replaced.replaced_by) == (
+        "Replaced", new.id, "u2",
+    )  # fmt: skip
+
+
+def legacy_connection(app: SmsChannels, key: str, workspace: str) -> UUID:
+    """A connection made by a release that derived its id from (account, key) only."""
+    legacy = SmsConnection.request(
+        connection_id=legacy_connection_id(ACCOUNT, key), account_id=ACCOUNT,
+        workspace_id=workspace, agent_id="agent", mode="new", country="US", area_code="415",
+        phone_number="+14155550123", requested_by="u",
+    )  # fmt: skip
+    legacy.mark_connected("sandbox", "PNlegacy")
+    app.save(legacy)
+    return legacy.id
+
+
+def test_a_replay_of_a_key_used_before_workspaces_finds_the_legacy_connection(
+    app: SmsChannels,
+) -> None:
+    legacy_id = legacy_connection(app, "old-key", "ws")
+    replay = app.connect(connect(key="old-key"))
+    assert (replay.connection.id, replay.created) == (legacy_id, False)
+
+
+def test_a_legacy_connection_of_another_workspace_is_not_a_replay(app: SmsChannels) -> None:
+    legacy_id = legacy_connection(app, "old-key", "ws_other")
+    result = app.connect(connect(number="+14155550124", key="old-key"))
+    assert result.connection.id != legacy_id
+    assert result.created

@@ -3,13 +3,23 @@ a degraded spell, for a connection's facts and its agent's directory entry."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.agent_directory import AgentInfo
 from domain.capabilities import ConnectionFacts
-from domain.serving import Names, Spell, assess, connection_since, degraded_since
+from domain.regions import parse_regions
+from domain.serving import (
+    Names,
+    Spell,
+    assess,
+    connection_since,
+    degraded_since,
+    facts_of_connection,
+)
+from domain.sms_connections import SmsConnection
 
 WORKSPACE = "ws_1"
 WITH_KB = AgentInfo(WORKSPACE, "Support", "Ava", "kb_1", "Help center")
@@ -124,3 +134,56 @@ def test_an_answer_continues_the_spell_the_table_recorded() -> None:
 def test_an_answer_ahead_of_a_healthy_row_dates_the_spell_by_its_last_change() -> None:
     since = connection_since(_Connection(), ("number_reclaimed",), Spell((), None))  # type: ignore[arg-type]
     assert since == _Connection.modified_on
+
+
+def test_the_rule_decides_capabilities_under_the_regions_it_is_given() -> None:
+    # Canada needs no registration in the packaged table; here it needs an approval.
+    regions = parse_regions(
+        """
+        [registrations.approval]
+        name = "Approval"
+        description = "An approved campaign."
+        permitted_statuses = ["approved"]
+        source = "https://example.org/rule"
+
+        [[countries]]
+        iso_code = "CA"
+        name = "Canada"
+        dial_code = "+1"
+        area_code_search = true
+        registration = "approval"
+        notes = ""
+        source = "https://example.org/ca"
+        """
+    )
+    pending_in_canada = facts(country="CA", registration_status="pending")
+    assert assess(pending_in_canada, WITH_KB).capabilities.outbound_replies.allowed
+    outbound = assess(pending_in_canada, WITH_KB, regions).capabilities.outbound_replies
+    assert (outbound.allowed, outbound.reason) == (False, "campaign_pending")
+
+
+def test_the_facts_of_a_connection_are_read_from_the_write_model() -> None:
+    connection = SmsConnection.request(
+        connection_id=uuid.uuid4(),
+        account_id="acc_1",
+        workspace_id="ws_9",
+        agent_id="agent_9",
+        mode="new",
+        country="CA",
+        area_code="416",
+        phone_number="+14165550100",
+        requested_by="u1",
+    )
+    connection.mark_connected("sandbox", "PN1")
+    connection.change_registration_status(
+        "rejected", raw_status=None, reason=None, provider_ref=None
+    )
+    assert facts_of_connection(connection) == ConnectionFacts(
+        status="connected",
+        active=False,
+        workspace_id="ws_9",
+        agent_id="agent_9",
+        country="CA",
+        registration_status="rejected",
+        replaced=False,
+    )
