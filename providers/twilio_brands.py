@@ -28,12 +28,11 @@ new attempt (a new reference, new objects).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer
-from providers.twilio_http import Form, TwilioHttp
+from providers.twilio_http import Form, TwilioHttp, path_part
 from providers.twilio_statuses import brand_answer, refused
 
 PREFIX = "sms-channels:"
@@ -133,10 +132,10 @@ class TwilioBrands:
         if ref.startswith("BU"):
             bundle = (
                 self._http.json(
-                    "GET", f"{self._trusthub}/CustomerProfiles/{_q(ref)}", missing_ok=True
+                    "GET", f"{self._trusthub}/CustomerProfiles/{path_part(ref)}", missing_ok=True
                 )
                 or self._http.json(
-                    "GET", f"{self._trusthub}/TrustProducts/{_q(ref)}", missing_ok=True
+                    "GET", f"{self._trusthub}/TrustProducts/{path_part(ref)}", missing_ok=True
                 )
                 or {}
             )
@@ -147,14 +146,14 @@ class TwilioBrands:
                 raw, "action_required"
             )
             return RegistrationAnswer(ref=ref, status=status, raw_status=raw)
-        found = self._http.json("GET", f"{self._a2p}/{_q(ref)}", missing_ok=True)
+        found = self._http.json("GET", f"{self._a2p}/{path_part(ref)}", missing_ok=True)
         if found is None:
             return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
         return brand_answer(found)
 
     def fetch(self, ref: str) -> Mapping[str, Any] | None:
         """The brand registration ``ref`` (None if Twilio has none)."""
-        return self._http.json("GET", f"{self._a2p}/{_q(ref)}", missing_ok=True)
+        return self._http.json("GET", f"{self._a2p}/{path_part(ref)}", missing_ok=True)
 
     # --- TrustHub ---------------------------------------------------------------------------
 
@@ -193,9 +192,11 @@ class TwilioBrands:
     ) -> RegistrationAnswer | None:
         """Assign ``objects`` to the bundle (those not yet assigned), evaluate it, and
         submit it when compliant. The action_required answer when it is not."""
-        sid = _q(str(bundle["sid"]))
+        sid = path_part(str(bundle["sid"]))
         url = f"{self._trusthub}/{kind}/{sid}"
-        assigned = {str(a.get("object_sid")) for a in self._list(f"{url}/EntityAssignments")}
+        assigned = {
+            str(a.get("object_sid")) for a in self._http.list_items(f"{url}/EntityAssignments")
+        }
         for object_sid in objects:
             if object_sid not in assigned:
                 self._http.json("POST", f"{url}/EntityAssignments", data={"ObjectSid": object_sid})
@@ -213,7 +214,7 @@ class TwilioBrands:
         return None
 
     def _end_user(self, name: str, kind: str, attributes: Mapping[str, Any]) -> str:
-        for item in self._list(f"{self._trusthub}/EndUsers"):
+        for item in self._http.list_items(f"{self._trusthub}/EndUsers"):
             if item.get("friendly_name") == name:
                 return str(item["sid"])
         form = {"FriendlyName": name, "Type": kind, "Attributes": json.dumps(attributes)}
@@ -222,7 +223,7 @@ class TwilioBrands:
     def _address_document(self, brand: Mapping[str, Any], name: str) -> str:
         """A supporting document (``customer_profile_address``) over the business's
         Address (api_v2010 ``Addresses.json``, outside the reference subset)."""
-        for item in self._list(f"{self._trusthub}/SupportingDocuments"):
+        for item in self._http.list_items(f"{self._trusthub}/SupportingDocuments"):
             if item.get("friendly_name") == name:
                 return str(item["sid"])
         address_sid = self._address(brand, name)
@@ -255,7 +256,7 @@ class TwilioBrands:
     def _registration(
         self, profile_sid: str, product_sid: str, brand: Mapping[str, Any], sole: bool
     ) -> Mapping[str, Any]:
-        for item in self._list(self._a2p, key="data"):
+        for item in self._http.list_items(self._a2p, key="data"):
             if item.get("customer_profile_bundle_sid") == profile_sid:
                 return item
         low_volume = brand.get("brandType") == "LOW_VOLUME_STANDARD"
@@ -267,20 +268,6 @@ class TwilioBrands:
             "SkipAutomaticSecVet": "true" if low_volume else None,
         }
         return self._http.json("POST", self._a2p, data=form) or {}
-
-    def _list(self, url: str, key: str = "results") -> Iterator[Mapping[str, Any]]:
-        """Every item of a v1 list, page by page (``meta.next_page_url``)."""
-        next_url: str | None = url
-        params: dict[str, str | int] | None = {"PageSize": 1000}
-        while next_url:
-            page = self._http.json("GET", next_url, params=params) or {}
-            yield from page.get(key) or []
-            next_url = (page.get("meta") or {}).get("next_page_url")
-            params = None
-
-
-def _q(sid: str) -> str:
-    return quote(sid, safe="")
 
 
 def _evaluation_reasons(evaluation: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:

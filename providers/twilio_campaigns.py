@@ -18,13 +18,12 @@ campaign waits for an approved brand: ``RegistrationNotReadyError`` until Twilio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
 from providers.twilio_brands import PREFIX
-from providers.twilio_http import Form, TwilioHttp
+from providers.twilio_http import Form, TwilioHttp, path_part
 from providers.twilio_statuses import campaign_answer, number_answer, number_gone, refused
 
 ALREADY_IN_SERVICE = "21710"
@@ -61,8 +60,8 @@ class TwilioCampaigns:
         return campaign_answer(service_sid, existing)
 
     def register_number(self, number_sid: str, *, service_sid: str) -> RegistrationAnswer:
-        url = f"{self._services}/{_q(service_sid)}/PhoneNumbers"
-        if self._http.json("GET", f"{url}/{_q(number_sid)}", missing_ok=True) is None:
+        url = f"{self._services}/{path_part(service_sid)}/PhoneNumbers"
+        if self._http.json("GET", f"{url}/{path_part(number_sid)}", missing_ok=True) is None:
             try:
                 self._http.json("POST", url, data={"PhoneNumberSid": number_sid})
             except ProviderRejectedError as error:
@@ -78,7 +77,7 @@ class TwilioCampaigns:
 
     def number_status(self, ref: str) -> RegistrationAnswer:
         service_sid, _, number_sid = ref.partition("/")
-        url = f"{self._services}/{_q(service_sid)}/PhoneNumbers/{_q(number_sid)}"
+        url = f"{self._services}/{path_part(service_sid)}/PhoneNumbers/{path_part(number_sid)}"
         if self._http.json("GET", url, missing_ok=True) is None:
             return number_gone(service_sid, number_sid)
         return number_answer(service_sid, number_sid, self._campaign(service_sid))
@@ -86,7 +85,7 @@ class TwilioCampaigns:
     # --- mechanics -----------------------------------------------------------------------
 
     def _service(self, name: str) -> str:
-        for item in self._list(self._services, "services"):
+        for item in self._http.list_items(self._services, "services"):
             if item.get("friendly_name") == name:
                 return str(item["sid"])
         inbound = self._http.config.inbound_url
@@ -105,20 +104,7 @@ class TwilioCampaigns:
         return campaigns[0] if campaigns else None
 
     def _usa2p(self, service_sid: str) -> str:
-        return f"{self._services}/{_q(service_sid)}/Compliance/Usa2p"
-
-    def _list(self, url: str, key: str) -> Iterator[Mapping[str, Any]]:
-        next_url: str | None = url
-        params: dict[str, str | int] | None = {"PageSize": 1000}
-        while next_url:
-            page = self._http.json("GET", next_url, params=params) or {}
-            yield from page.get(key) or []
-            next_url = (page.get("meta") or {}).get("next_page_url")
-            params = None
-
-
-def _q(sid: str) -> str:
-    return quote(sid, safe="")
+        return f"{self._services}/{path_part(service_sid)}/Compliance/Usa2p"
 
 
 def _flag(value: object) -> str | None:

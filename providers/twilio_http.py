@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -166,6 +167,16 @@ class TwilioHttp:
         self.unavailable_until = self._clock() + wait
         raise ProviderUnavailableError(wait)
 
+    def list_items(self, url: str, key: str = "results") -> Iterator[Mapping[str, Any]]:
+        """Every item of a v1 list, page by page (``meta.next_page_url``)."""
+        next_url: str | None = url
+        params: dict[str, str | int] | None = {"PageSize": 1000}
+        while next_url:
+            page = self.json("GET", next_url, params=params) or {}
+            yield from page.get(key) or []
+            next_url = (page.get("meta") or {}).get("next_page_url")
+            params = None
+
     def json(
         self,
         method: str,
@@ -235,3 +246,8 @@ def error_code(response: httpx.Response) -> int | None:
 def _retry_after(response: httpx.Response) -> int | None:
     value = response.headers.get("Retry-After", "")
     return int(value) if value.isdigit() else None
+
+
+def path_part(sid: str) -> str:
+    """A sid (or any value) as one URL path segment."""
+    return quote(sid, safe="")
