@@ -1,4 +1,8 @@
-"""Loading and writing a projection's rows in batches (one query each way per batch)."""
+"""Loading and writing a projection's rows in batches (one query each way per batch).
+
+Writing a batch is a ``COPY`` into a temporary table shaped like the target (emptied at each
+commit), then one ``INSERT … SELECT … ON CONFLICT DO UPDATE``: the rows cross in one
+stream instead of one statement each, which is what a rebuild spends its time on (B2)."""
 
 from __future__ import annotations
 
@@ -39,22 +43,37 @@ def load_rows(
 def upsert_rows(
     cursor: Cursor[Any], table: sql.Identifier, key: str, columns: Sequence[str], rows: list[Row]
 ) -> None:
-    """Insert or replace ``rows`` (only ``columns`` are written)."""
+    """Insert or replace ``rows`` (only ``columns`` are written; one row per ``key``)."""
     if not rows:
         return
-    statement = sql.SQL(
-        "INSERT INTO {table} ({columns}) VALUES ({values})"
-        " ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    ).format(
-        table=table,
-        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
-        key=sql.Identifier(key),
-        updates=sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != key
-        ),
+    staging = sql.Identifier("staging_" + table.as_string(cursor).strip('"'))
+    cursor.execute(
+        sql.SQL(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS"
+        ).format(staging=staging, table=table)
     )
-    cursor.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with cursor.copy(
+        sql.SQL("COPY {staging} ({columns}) FROM STDIN").format(staging=staging, columns=names)
+    ) as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in columns))
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"
+            " ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        ).format(
+            table=table,
+            columns=names,
+            staging=staging,
+            key=sql.Identifier(key),
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != key
+            ),
+        )
+    )
+    # Emptied now too (a caller may flush twice in one transaction); the commit truncates it.
+    cursor.execute(sql.SQL("DELETE FROM {}").format(staging))
 
 
 def delete_rows(cursor: Cursor[Any], table: sql.Identifier, key: str, ids: Sequence[UUID]) -> None:
