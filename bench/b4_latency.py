@@ -3,7 +3,8 @@ consumed from Kafka, and command → the number's routing value consumed from th
 feed, p50/p99 at a steady 100 connect commands/s, with the API, the
 projections worker and the relay as separate processes. Baseline: one PostgreSQL commit
 (an insert of one event-sized row), measured in the same run. Also B6's worker side: RSS
-of the worker processes before and after. Targets (raised by issue 19): projection p99 ≤
+of the worker processes (projections with the audit trail, relay with the routing feed,
+registration) before and after. Targets (raised by issue 19): projection p99 ≤
 20 ms, Kafka p99 ≤ 100 ms, routing value p99 ≤ 100 ms.
 
     .venv/bin/python -m bench.b4_latency [--quick]
@@ -128,6 +129,8 @@ def main() -> None:
             workers = [
                 worker("projections", url, broker.bootstrap_servers),
                 worker("relay", url, broker.bootstrap_servers),
+                # Idle at this load (no registration is submitted): B6 measures its RSS.
+                worker("registration", url, broker.bootstrap_servers),
             ]
             try:
                 result = measure(url, broker.bootstrap_servers, workers, seconds)
