@@ -1,10 +1,12 @@
 """What the read-model list endpoints share: read-your-writes (``?waitFor=``), the page
-parameters, the invalid-cursor problem, and which workspace a restricted token lists."""
+parameters, the invalid-cursor problem, which workspace a restricted token lists, and a
+page answered as JSON bytes made by orjson from plain values (no model per row)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
+import orjson
 from fastapi import Depends, Query, Response
 
 from api.auth import Principal
@@ -72,3 +74,18 @@ def visible(principal: Principal, asked: str | None) -> tuple[str | None, bool]:
     """The workspace filter of a list query, and whether the token sees nothing at all."""
     workspace_id = _workspace_filter(principal, asked)
     return workspace_id, principal.workspaces is not None and workspace_id is None
+
+
+def json_page(
+    headers_from: Response, items: list[dict[str, Any]], next_cursor: str | None
+) -> Response:
+    """A page as ``{"items": …, "nextCursor": …}`` serialised by orjson (datetimes as
+    pydantic writes them: UTC as ``Z``), carrying the headers the route's dependencies set
+    on ``headers_from`` (``X-Projection-Lag``). The route still declares its response model,
+    so the OpenAPI document is unchanged."""
+    body = orjson.dumps({"items": items, "nextCursor": next_cursor}, option=orjson.OPT_UTC_Z)
+    page = Response(body, media_type="application/json")
+    for name, value in headers_from.headers.items():
+        if name != "content-length":
+            page.headers[name] = value
+    return page

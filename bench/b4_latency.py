@@ -3,8 +3,9 @@ consumed from Kafka, and command → the number's routing value consumed from th
 feed, p50/p99 at a steady 100 connect commands/s, with the API, the
 projections worker and the relay as separate processes. Baseline: one PostgreSQL commit
 (an insert of one event-sized row), measured in the same run. Also B6's worker side: RSS
-of the worker processes before and after. Targets: projection p99 ≤ 50 ms, Kafka p99 ≤
-250 ms, routing value p99 ≤ 100 ms.
+of the worker processes (projections with the audit trail, relay with the routing feed,
+registration) before and after. Targets (raised by issue 19): projection p99 ≤
+20 ms, Kafka p99 ≤ 100 ms, routing value p99 ≤ 100 ms.
 
     .venv/bin/python -m bench.b4_latency [--quick]
 """
@@ -128,6 +129,8 @@ def main() -> None:
             workers = [
                 worker("projections", url, broker.bootstrap_servers),
                 worker("relay", url, broker.bootstrap_servers),
+                # Idle at this load (no registration is submitted): B6 measures its RSS.
+                worker("registration", url, broker.bootstrap_servers),
             ]
             try:
                 result = measure(url, broker.bootstrap_servers, workers, seconds)
@@ -210,8 +213,8 @@ def measure(url: str, servers: str, workers: list[Any], seconds: int) -> dict[st
         "command_to_row": row,
         "command_to_kafka": message,
         "command_to_routing_value": value,
-        "projection_target_met": row["p99_ms"] <= 50,
-        "kafka_target_met": message["p99_ms"] <= 250,
+        "projection_target_met": row["p99_ms"] <= 20,
+        "kafka_target_met": message["p99_ms"] <= 100,
         "routing_target_met": value["p99_ms"] <= 100,
         "B6_worker_rss_kib": {"before": rss_before, "after": rss_after},
     }

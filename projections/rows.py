@@ -1,4 +1,10 @@
-"""Loading and writing a projection's rows in batches (one query each way per batch)."""
+"""Loading and writing a projection's rows in batches (one query each way per batch).
+
+Writing a large batch (a rebuild, a catch-up) is a ``COPY`` into a temporary table shaped
+like the target (emptied at each commit), then one ``INSERT … SELECT … ON CONFLICT DO
+UPDATE``: the rows cross in one stream instead of one statement each, which is what a
+rebuild spends its time on (B2). A small batch (a live worker following the log) keeps the
+pipelined statement per row: fewer round trips, which is what its latency is made of (B4)."""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
 from projections.reducers import AgentKey, Row
+
+# From this many rows a batch is written by COPY.
+COPY_FROM_ROWS = 64
 
 
 def load_rows(
@@ -39,9 +48,45 @@ def load_rows(
 def upsert_rows(
     cursor: Cursor[Any], table: sql.Identifier, key: str, columns: Sequence[str], rows: list[Row]
 ) -> None:
-    """Insert or replace ``rows`` (only ``columns`` are written)."""
+    """Insert or replace ``rows`` (only ``columns`` are written; one row per ``key``)."""
     if not rows:
         return
+    if len(rows) < COPY_FROM_ROWS:
+        _upsert_each(cursor, table, key, columns, rows)
+        return
+    staging = sql.Identifier("staging_" + table.as_string(cursor).strip('"'))
+    cursor.execute(
+        sql.SQL(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS"
+        ).format(staging=staging, table=table)
+    )
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    with cursor.copy(
+        sql.SQL("COPY {staging} ({columns}) FROM STDIN").format(staging=staging, columns=names)
+    ) as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in columns))
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"
+            " ON CONFLICT ({key}) DO UPDATE SET {updates}"
+        ).format(
+            table=table,
+            columns=names,
+            staging=staging,
+            key=sql.Identifier(key),
+            updates=sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != key
+            ),
+        )
+    )
+    # Emptied now too (a caller may flush twice in one transaction); the commit truncates it.
+    cursor.execute(sql.SQL("DELETE FROM {}").format(staging))
+
+
+def _upsert_each(
+    cursor: Cursor[Any], table: sql.Identifier, key: str, columns: Sequence[str], rows: list[Row]
+) -> None:
     statement = sql.SQL(
         "INSERT INTO {table} ({columns}) VALUES ({values})"
         " ON CONFLICT ({key}) DO UPDATE SET {updates}"

@@ -13,15 +13,15 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api.auth import Principal
 from api.deps import ComplianceAuditor, ReadModelsDep
-from api.listing import Cursor, Limit, bad_cursor, read_your_writes
+from api.listing import Cursor, Limit, bad_cursor, json_page, read_your_writes
 from api.problems import ProblemError
 from api.query_pool import ReadModels
-from api.schemas.audit import CSV_HEADER, TrailEntry, TrailPage, csv_values, trail_entry
+from api.schemas.audit import CSV_HEADER, TrailEntry, csv_values, trail_entry, trail_entry_wire
 from api.schemas.text import IdText
 from projections.audit_trail import (
     TRAIL_TYPES,
@@ -52,6 +52,7 @@ TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's
 def account_trail(
     principal: ComplianceAuditor,
     read_models: ReadModelsDep,
+    response: Response,
     connection_id: Annotated[UUID | None, Query(alias="connectionId")] = None,
     actor: IdText | None = None,
     type: TrailType | None = None,
@@ -83,7 +84,8 @@ def account_trail(
             rows, next_cursor = list_entries(db, query)
     except InvalidTrailCursorError:
         raise bad_cursor() from None
-    return TrailPage(items=[trail_entry(r) for r in rows], next_cursor=next_cursor)
+    # Plain values serialised by orjson: no model per entry (B7); same shape as TrailPage.
+    return json_page(response, [trail_entry_wire(r) for r in rows], next_cursor)
 
 
 def _workspaces(principal: Principal) -> tuple[str, ...] | None:

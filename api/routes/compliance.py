@@ -25,7 +25,7 @@ from api.schemas.compliance import (
     ComplianceOut,
     PreflightOut,
     compliance_out,
-    history_out,
+    history_json,
     preflight_out,
     verification_out,
 )
@@ -140,12 +140,11 @@ def other_payloads(
     return payloads
 
 
-@router.get(BASE + "/history")
+@router.get(BASE + "/history", response_model=ComplianceHistoryOut)
 def get_history(
     connection_id: UUID,
     principal: ComplianceAuditor,
     application: ApplicationDep,
-    response: Response,
     as_of_version: Annotated[
         int | None,
         Query(alias="asOfVersion", ge=1, description="Aggregate version to look back to."),
@@ -158,16 +157,15 @@ def get_history(
             json_schema_extra={"format": "date-time"},
         ),
     ] = None,
-) -> ComplianceHistoryOut:
+) -> Response:
     """Every compliance version replayed from the event store, oldest first (deleted
     connections included). With ``asOfVersion`` or ``asOf``: only the version in effect
     then, or none if nothing had been saved yet."""
     check_workspace(application, principal, connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
     history = application.compliance_history(connection_id, account_id=principal.account_id)
-    response.headers["Cache-Control"] = NO_STORE
     if not point.given:
-        return history_out(history)
+        return _history_response(history_json(history))
     in_effect = version_as_of(history, point)
     facts = [
         f
@@ -175,7 +173,14 @@ def get_history(
         if (point.version is None or f.version <= point.version)
         and (point.at is None or f.at <= point.at)
     ]
-    return history_out(history, [in_effect] if in_effect is not None else [], facts)
+    versions = [in_effect] if in_effect is not None else []
+    return _history_response(history_json(history, versions, facts))
+
+
+def _history_response(body: bytes) -> Response:
+    """The history document (``ComplianceHistoryOut``, serialised without a model per
+    version: B5), never cached."""
+    return Response(body, media_type="application/json", headers={"Cache-Control": NO_STORE})
 
 
 @router.get(BASE + "/history/verify")

@@ -23,7 +23,7 @@ from api.deps import (
     check_workspace,
     workspace_forbidden,
 )
-from api.listing import Cursor, Limit, bad_cursor, read_your_writes, visible
+from api.listing import Cursor, Limit, bad_cursor, json_page, read_your_writes, visible
 from api.preconditions import etag
 from api.query_pool import ReadModels
 from api.schemas.connections import (
@@ -33,7 +33,7 @@ from api.schemas.connections import (
     UpdateConnectionRequest,
     connection_out,
 )
-from api.schemas.read_models import ChannelsPage, channel_row
+from api.schemas.read_models import ChannelsPage, channel_row_wire
 from domain.application import SmsChannels
 from domain.commands import CommandResult, ConnectNumber, NewNumber
 from domain.compliance.shape import empty_compliance
@@ -241,10 +241,11 @@ def delete_connection(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(BASE, dependencies=[read_your_writes("channels_table")])
+@router.get(BASE, response_model=ChannelsPage, dependencies=[read_your_writes("channels_table")])
 def list_connections(
     principal: ChannelsReader,
     read_models: ReadModelsDep,
+    response: Response,
     workspace_id: Annotated[str | None, Query(alias="workspaceId", max_length=128)] = None,
     status: Literal["requested", "connected", "failed", "reclaimed"] | None = None,
     degraded: bool | None = None,
@@ -258,12 +259,12 @@ def list_connections(
     order: Literal["asc", "desc"] = "asc",
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> ChannelsPage:
+) -> Response:
     """A page of the account's SMS connections (keyset pagination: pass ``nextCursor``).
     A workspace-restricted token lists only its workspaces."""
     workspace_id, empty = visible(principal, workspace_id)
     if empty:
-        return ChannelsPage(items=[], next_cursor=None)
+        return json_page(response, [], None)
     query = ChannelsQuery(
         account_id=principal.account_id,
         workspace_id=workspace_id,
@@ -281,4 +282,5 @@ def list_connections(
             rows, next_cursor = list_rows(db, query)
     except InvalidCursorError:
         raise bad_cursor() from None
-    return ChannelsPage(items=[channel_row(r) for r in rows], next_cursor=next_cursor)
+    # Plain values serialised by orjson: no model per row (B3); same shape as ChannelRow.
+    return json_page(response, [channel_row_wire(r) for r in rows], next_cursor)

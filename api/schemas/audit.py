@@ -37,14 +37,21 @@ class TrailPage(WireModel):
 
 
 def trail_entry(row: dict[str, Any]) -> TrailEntry:
-    return TrailEntry(
-        connection_id=row["connection_id"],
-        version=row["version"],
-        recorded_at=row["recorded_at"],
-        actor=row["actor"] or "provider",
-        type=row["type"],
-        changed_fields=list(row["changed_fields"]),
-    )
+    return TrailEntry.model_validate(trail_entry_wire(row))
+
+
+def trail_entry_wire(row: dict[str, Any]) -> dict[str, Any]:
+    """An ``audit_trail`` row in its wire form as plain values, for ``orjson.dumps``: the
+    JSON page is serialised without a model per entry (B7). Same shape as ``TrailEntry``
+    (tests compare the two)."""
+    return {
+        "connectionId": row["connection_id"],
+        "version": row["version"],
+        "recordedAt": row["recorded_at"],
+        "actor": row["actor"] or "provider",
+        "type": row["type"],
+        "changedFields": list(row["changed_fields"]),
+    }
 
 
 CSV_HEADER = ("connectionId", "version", "recordedAt", "actor", "type", "changedFields")
