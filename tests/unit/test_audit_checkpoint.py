@@ -1,0 +1,131 @@
+"""Head checkpoints in memory: the document lists verified heads only, its Ed25519 signature
+covers every other member, a changed or re-keyed file is refused, and ``check`` names each
+connection that was truncated, rewritten or broke since."""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import orjson
+import pytest
+
+from domain.audit_chain import Verification
+from domain.audit_checkpoint import (
+    FORMAT,
+    CheckpointError,
+    Head,
+    check,
+    checkpoint,
+    read_checkpoint,
+    signing_key,
+)
+from domain.audit_verify import Verified
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def verified(
+    version: int, chain: str | None, *, ok: bool = True, at: int | None = None
+) -> Verified:
+    connection_id = uuid4()
+    result = Verification(
+        connection_id=connection_id,
+        verified=ok,
+        facts=version,
+        head=chain if ok else None,
+        head_version=version,
+        chain_starts_at=1 if chain else None,
+        broken_at=None if ok else 2,
+        code=None if ok else "chain_mismatch",
+    )
+    return Verified(result, "acc", {at: chain} if at is not None else {})
+
+
+def key_text() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def test_the_document_lists_only_verified_heads_with_their_version_and_chain() -> None:
+    good, legacy, broken = verified(5, "a" * 64), verified(3, None), verified(4, "b" * 64, ok=False)
+    document = checkpoint([good, legacy, broken], created_at=NOW, account_id="acc", key=None)
+    assert document == {
+        "format": FORMAT,
+        "createdAt": "2026-12-01T12:00:00+00:00",
+        "account": "acc",
+        "heads": [
+            {"connectionId": str(good.verification.connection_id), "version": 5, "chain": "a" * 64},
+            {"connectionId": str(legacy.verification.connection_id), "version": 3, "chain": None},
+        ],
+    }
+
+
+def test_a_signed_checkpoint_verifies_with_its_signers_key_and_not_another() -> None:
+    key = signing_key(key_text())
+    document = checkpoint([verified(2, "c" * 64)], created_at=NOW, account_id=None, key=key)
+    data = orjson.dumps(document)
+    public = document["signature"]["publicKey"]
+    heads, state = read_checkpoint(data, public_key=public)
+    assert (len(heads), heads[0].version, state) == (1, 2, "verified")
+    assert read_checkpoint(data, public_key=None)[1] == "self-signed"
+    other = checkpoint([], created_at=NOW, account_id=None, key=signing_key(key_text()))
+    with pytest.raises(CheckpointError, match="does not verify"):
+        read_checkpoint(data, public_key=other["signature"]["publicKey"])
+
+
+@pytest.mark.parametrize("member", ["createdAt", "account", "heads"])
+def test_any_changed_member_breaks_the_signature(member: str) -> None:
+    key = signing_key(key_text())
+    document = checkpoint([verified(2, "c" * 64)], created_at=NOW, account_id="acc", key=key)
+    document[member] = {"createdAt": "2020-01-01", "account": "acc_x", "heads": []}[member]
+    with pytest.raises(CheckpointError, match="does not verify"):
+        read_checkpoint(orjson.dumps(document), public_key=document["signature"]["publicKey"])
+
+
+def test_an_unsigned_checkpoint_is_refused_when_a_signers_key_is_given() -> None:
+    data = orjson.dumps(checkpoint([], created_at=NOW, account_id=None, key=None))
+    assert read_checkpoint(data, public_key=None) == ([], "unsigned")
+    with pytest.raises(CheckpointError, match="not signed"):
+        read_checkpoint(data, public_key=key_text())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not json", b"[]", b'{"format": "other"}', orjson.dumps({"format": FORMAT, "heads": [{}]})],
+)
+def test_what_is_not_a_checkpoint_is_refused(data: bytes) -> None:
+    with pytest.raises(CheckpointError, match="Not a checkpoint"):
+        read_checkpoint(data, public_key=None)
+
+
+@pytest.mark.parametrize("text", ["%%%", base64.b64encode(b"short").decode()])
+def test_a_signing_key_must_be_base64_of_32_bytes(text: str) -> None:
+    with pytest.raises(CheckpointError, match="AUDIT_SIGNING_KEY"):
+        signing_key(text)
+
+
+def test_check_names_truncation_rewriting_and_breaks_and_passes_the_rest() -> None:
+    same = verified(6, "d" * 64, at=4)
+    grown = verified(9, "e" * 64, at=4)
+    rewritten = verified(6, "f" * 64, at=4)
+    shorter = verified(3, "g" * 64)
+    broken = verified(6, "h" * 64, ok=False)
+    gone = uuid4()
+    heads = [
+        Head(same.verification.connection_id, 4, "d" * 64),
+        Head(grown.verification.connection_id, 4, "e" * 64),
+        Head(rewritten.verification.connection_id, 4, "0" * 64),
+        Head(shorter.verification.connection_id, 4, "g" * 64),
+        Head(broken.verification.connection_id, 4, "h" * 64),
+        Head(gone, 2, "i" * 64),
+    ]
+    now = {v.verification.connection_id: v for v in (same, grown, rewritten, shorter, broken)}
+    found = {f.connection_id: f.reason.split(":")[0] for f in check(heads, now)}
+    assert found == {
+        rewritten.verification.connection_id: "rewritten",
+        shorter.verification.connection_id: "truncated",
+        broken.verification.connection_id: "broken at version 2",
+        gone: "truncated",
+    }
