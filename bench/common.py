@@ -118,6 +118,21 @@ def summary_ms(values: list[float]) -> dict[str, float]:
     }
 
 
+def p99_figures(service: list[float], baseline: list[float]) -> dict[str, Any]:
+    """A page benchmark's figures: both summaries, the p99 ratio, and the target (service
+    p99 within 2x the baseline's + 2 ms) with whether it is met."""
+    service_ms, baseline_ms = summary_ms(service), summary_ms(baseline)
+    target = 2 * baseline_ms["p99_ms"] + 2
+    return {
+        "requests": len(service),
+        "service_http": service_ms,
+        "baseline_sql": baseline_ms,
+        "ratio_p99": round(service_ms["p99_ms"] / baseline_ms["p99_ms"], 2),
+        "target_p99_ms": round(target, 2),
+        "target_met": service_ms["p99_ms"] <= target,
+    }
+
+
 def rss_kib(pid: int) -> int:
     """Resident set size of a process (Linux /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
