@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -31,8 +32,10 @@ OwnerLookup = Callable[[UUID], Owner | None]
 PAGE = 500  # notifications read per query in a whole-store pass
 
 
+@cache
 def connection_topics() -> tuple[str, ...]:
-    """The stored topics of every fact of a connection."""
+    """The stored topics of every fact of a connection (the classes do not change while the
+    process runs: worked out once)."""
     return tuple(
         sorted(
             get_topic(value)
