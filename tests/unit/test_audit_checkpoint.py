@@ -12,13 +12,14 @@ from uuid import uuid4
 import orjson
 import pytest
 
-from domain.audit_chain import Verification
+from domain.audit_chain import REASONS, Verification
 from domain.audit_checkpoint import (
     FORMAT,
     CheckpointError,
     Head,
     check,
     checkpoint,
+    public_key_text,
     read_checkpoint,
     signing_key,
 )
@@ -129,3 +130,103 @@ def test_check_names_truncation_rewriting_and_breaks_and_passes_the_rest() -> No
         broken.verification.connection_id: "broken at version 2",
         gone: "truncated",
     }
+
+
+def test_a_url_safe_signing_key_without_padding_is_read_as_the_same_key() -> None:
+    raw = os.urandom(32)
+    standard = signing_key(base64.b64encode(raw).decode())
+    url_safe = signing_key(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    assert public_key_text(standard.public_key()) == public_key_text(url_safe.public_key())
+
+
+@pytest.mark.parametrize("size", [31, 33, 64])
+def test_a_signing_key_of_any_other_length_is_refused_with_its_reason(size: int) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        signing_key(base64.b64encode(os.urandom(size)).decode())
+    assert str(refused.value) == "AUDIT_SIGNING_KEY must be 32 bytes (base64 of 32 random bytes)."
+
+
+def test_each_refusal_says_exactly_why() -> None:
+    key = signing_key(key_text())
+    signed = checkpoint([], created_at=NOW, account_id=None, key=key)
+    unsigned = orjson.dumps(checkpoint([], created_at=NOW, account_id=None, key=None))
+    cases: list[tuple[bytes, str | None, str]] = [
+        (b"[]", None, f"Not a checkpoint (expected format {FORMAT})."),
+        (b"not json", None, "Not a checkpoint: the file cannot be read."),
+        (unsigned, key_text(), "The checkpoint is not signed, and a public key was given."),
+        (orjson.dumps(signed), "%%%", "The public key is not a base64 Ed25519 key."),
+        (
+            orjson.dumps({**signed, "signature": {"value": "AAAA"}}),
+            None,
+            "The checkpoint's signature does not verify.",
+        ),
+    ]
+    for data, public_key, message in cases:
+        with pytest.raises(CheckpointError) as refused:
+            read_checkpoint(data, public_key=public_key)
+        assert str(refused.value) == message
+
+
+def test_a_public_key_with_characters_outside_base64_is_refused() -> None:
+    key = signing_key(key_text())
+    document = checkpoint([], created_at=NOW, account_id=None, key=key)
+    public = document["signature"]["publicKey"]
+    with pytest.raises(CheckpointError, match="not a base64 Ed25519 key"):
+        read_checkpoint(orjson.dumps(document), public_key=public[:-4] + "!" + public[-3:])
+    assert read_checkpoint(orjson.dumps(document), public_key=public) == ([], "verified")
+
+
+def test_the_signature_block_names_its_algorithm_and_signers_key() -> None:
+    key = signing_key(key_text())
+    document = checkpoint([], created_at=NOW, account_id="acc", key=key)
+    assert set(document["signature"]) == {"algorithm", "publicKey", "value"}
+    assert document["signature"]["algorithm"] == "Ed25519"
+    assert document["signature"]["publicKey"] == public_key_text(key.public_key())
+    signed = {k: v for k, v in document.items() if k != "signature"}
+    key.public_key().verify(
+        base64.b64decode(document["signature"]["value"]),
+        orjson.dumps(signed, option=orjson.OPT_SORT_KEYS),
+    )
+
+
+def test_a_checkpoints_heads_are_read_back_as_written() -> None:
+    good, legacy = verified(5, "a" * 64), verified(3, None)
+    data = orjson.dumps(checkpoint([good, legacy], created_at=NOW, account_id=None, key=None))
+    heads, state = read_checkpoint(data, public_key=None)
+    assert state == "unsigned"
+    assert heads == [
+        Head(good.verification.connection_id, 5, "a" * 64),
+        Head(legacy.verification.connection_id, 3, None),
+    ]
+
+
+def test_check_explains_each_finding_in_full() -> None:
+    shorter = verified(3, "g" * 64)
+    rewritten = verified(6, "f" * 64, at=4)
+    broken = verified(6, "h" * 64, ok=False)
+    gone = uuid4()
+    heads = [
+        Head(shorter.verification.connection_id, 4, "g" * 64),
+        Head(rewritten.verification.connection_id, 4, "0" * 64),
+        Head(broken.verification.connection_id, 4, "h" * 64),
+        Head(gone, 2, "i" * 64),
+    ]
+    now = {v.verification.connection_id: v for v in (shorter, rewritten, broken)}
+    assert [(f.connection_id, f.reason) for f in check(heads, now)] == [
+        (
+            shorter.verification.connection_id,
+            "truncated: the checkpoint saw version 4, the record now ends at 3",
+        ),
+        (
+            rewritten.verification.connection_id,
+            "rewritten: version 4 no longer has the checkpoint's chain",
+        ),
+        (broken.verification.connection_id, f"broken at version 2: {REASONS['chain_mismatch']}"),
+        (gone, "truncated: no fact is left"),
+    ]
+
+
+def test_a_head_at_exactly_the_checkpoints_version_with_its_chain_passes() -> None:
+    same = verified(4, "d" * 64, at=4)
+    head = Head(same.verification.connection_id, 4, "d" * 64)
+    assert check([head], {same.verification.connection_id: same}) == []
