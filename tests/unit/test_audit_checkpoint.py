@@ -230,3 +230,37 @@ def test_a_head_at_exactly_the_checkpoints_version_with_its_chain_passes() -> No
     same = verified(4, "d" * 64, at=4)
     head = Head(same.verification.connection_id, 4, "d" * 64)
     assert check([head], {same.verification.connection_id: same}) == []
+
+
+def test_a_public_key_with_a_stray_character_is_refused_not_cleaned() -> None:
+    key = signing_key(key_text())
+    document = checkpoint([], created_at=NOW, account_id=None, key=key)
+    public = document["signature"]["publicKey"]
+    with pytest.raises(CheckpointError, match="not a base64 Ed25519 key"):
+        read_checkpoint(orjson.dumps(document), public_key=public[:10] + "!" + public[10:])
+
+
+def test_a_url_safe_signing_key_uses_the_url_alphabet() -> None:
+    raw = b"\xfb\xff\xbf" * 10 + b"\xfb\xff"  # base64 of these bytes is full of + and /
+    url_safe = base64.urlsafe_b64encode(raw).decode()
+    assert "-" in url_safe
+    assert "_" in url_safe
+    standard = signing_key(base64.b64encode(raw).decode())
+    assert public_key_text(signing_key(url_safe).public_key()) == public_key_text(
+        standard.public_key()
+    )
+
+
+@pytest.mark.parametrize("text", ["A", "é" * 44])
+def test_a_signing_key_that_cannot_be_decoded_is_refused_as_not_base64(text: str) -> None:
+    with pytest.raises(CheckpointError) as refused:
+        signing_key(text)
+    assert str(refused.value) == "AUDIT_SIGNING_KEY is not base64."
+
+
+def test_check_goes_on_past_a_connection_with_no_fact_left() -> None:
+    gone = uuid4()
+    shorter = verified(3, "g" * 64)
+    heads = [Head(gone, 2, "i" * 64), Head(shorter.verification.connection_id, 4, "g" * 64)]
+    found = check(heads, {shorter.verification.connection_id: shorter})
+    assert [f.connection_id for f in found] == [gone, shorter.verification.connection_id]

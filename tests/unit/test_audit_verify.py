@@ -246,3 +246,59 @@ def test_a_whole_store_pass_remembers_the_chain_at_each_watched_version() -> Non
     assert dict(seen[watched].chains_at) == {2: chains[2]}
     assert dict(seen[unwatched].chains_at) == {}
     assert dict(seen[broken].chains_at) == {}  # a broken chain vouches for nothing after it
+
+
+class PagedRecorder(POPOApplicationRecorder):
+    """The in-memory recorder, remembering the limit of every page asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limits: list[int | None] = []
+
+    def select_notifications(self, start: Any, limit: Any, *args: Any, **kwargs: Any) -> Any:
+        self.limits.append(limit)
+        return super().select_notifications(start, limit, *args, **kwargs)
+
+
+def test_a_whole_store_pass_asks_for_pages_of_a_bounded_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = memory_app()
+    for n in range(3):
+        connected(app, number=f"+1415555{n:04d}")
+    paged = PagedRecorder()
+    everything = app.recorder.select_notifications(0, 1000)
+    paged.insert_events(
+        [
+            app.recorder.select_events(n.originator_id, gt=n.originator_version - 1, limit=1)[0]
+            for n in everything
+        ]
+    )
+    monkeypatch.setattr(audit_verify, "PAGE", 2)
+    assert len(list(verify_all(paged, app.mapper))) == 3
+    assert paged.limits
+    assert set(paged.limits) == {2}
+
+
+def test_a_not_found_answer_names_the_connection_asked_for() -> None:
+    app = memory_app()
+    connection_id = connected(app)
+    unknown = uuid4()
+    with pytest.raises(ConnectionNotFoundError) as missing:
+        verify_connection(app.recorder, app.mapper, unknown, account_id=None)
+    assert missing.value.connection_id == unknown
+    with pytest.raises(ConnectionNotFoundError) as other:
+        verify_connection(app.recorder, app.mapper, connection_id, account_id="acc_other")
+    assert other.value.connection_id == connection_id
+
+
+def test_a_broken_records_owner_is_read_past_an_unreadable_fact_to_the_newest_workspace() -> None:
+    app = memory_app()
+    app.upsert_agent("acc", "agent_2", AgentInfo("ws_2", "Second", "Agent 2", None, None))
+    connection_id = connected(app)
+    app.update_settings("acc", connection_id, by="u", workspace_id="ws_2", agent_id="agent_2")
+    damage(app, connection_id, 2, b"\x00damaged")  # between the request and the move
+    found = verify_connection(
+        app.recorder, app.mapper, connection_id, account_id="acc", sees=lambda ws: ws == "ws_2"
+    )
+    assert (found.verified, found.broken_at) == (False, 2)
