@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import itertools
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.application import ConnectNumber, SmsChannels
-from domain.audit_chain import GENESIS, verify_facts
+from domain.audit_chain import GENESIS, canonical, verify_facts
 from domain.audit_verify import state_decoder, verify_all, verify_connection
 from domain.compliance.audit import compliance_history
 from domain.errors import ConnectionNotFoundError
@@ -229,3 +230,17 @@ def test_the_chain_never_enters_an_events_fields() -> None:
     assert "chain" not in {f.name for f in dataclasses.fields(event_class)}
     event: Any = object.__new__(SmsConnection.NumberConnected)
     assert event.chain is None
+
+
+def test_a_set_is_hashed_as_a_list_sorted_by_its_members_written_form() -> None:
+    body = canonical(connection_id=OLD_CONNECTION, version=1, topic="t", state={"s": {9, 10, "a"}})
+    assert b'"s":["a",10,9]' in body  # repr order: "'a'" < "10" < "9"
+
+
+def test_a_decimal_is_hashed_as_its_text_and_an_unknown_value_is_refused() -> None:
+    body = canonical(
+        connection_id=OLD_CONNECTION, version=1, topic="t", state={"d": Decimal("1.10")}
+    )
+    assert b'"d":"1.10"' in body
+    with pytest.raises(TypeError):  # orjson words the refusal itself
+        canonical(connection_id=OLD_CONNECTION, version=1, topic="t", state={"o": object()})

@@ -98,3 +98,14 @@ def test_progress_is_refused_once_the_connection_left_requested(app: SmsChannels
     connection.mark_connected("sandbox", "PN1")
     with pytest.raises(InvalidTransitionError):
         connection.record_hosting_progress("Waiting.")
+
+
+def test_a_refused_progress_names_the_action_and_the_status_it_met(app: SmsChannels) -> None:
+    connection_id = byon(app)
+    connection = app.get_connection("acc", connection_id)
+    connection.mark_connected("sandbox", "PN1")
+    with pytest.raises(InvalidTransitionError) as refused:
+        connection.record_hosting_progress("Waiting.")
+    assert (
+        str(refused.value) == "Cannot record hosting progress for a connection that is connected."
+    )

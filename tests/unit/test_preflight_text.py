@@ -65,3 +65,8 @@ def test_links_and_template_fields_count_no_letters() -> None:
 def test_a_sample_that_is_only_a_template_field_and_test_is_a_placeholder() -> None:
     assert placeholder_in("[First name] test")
     assert not placeholder_in("[First name], your appointment is at 3pm.")
+
+
+def test_letters_without_a_unicode_name_count_as_non_latin() -> None:
+    tangut = "\U00017000\U00017001\U00017002" * 10  # alphabetic, unnamed in unicodedata
+    assert mostly_non_latin(tangut)

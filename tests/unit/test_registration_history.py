@@ -136,3 +136,15 @@ def test_a_report_before_any_submission_has_no_submitted_version_and_later_ones_
         ("connection", None, None),
         ("submission", 4, None),
     ]
+
+
+def test_a_stored_report_after_a_submission_names_the_version_it_submitted() -> None:
+    """Code before 766a841 recorded a whole-connection report after a submission (now such
+    a report records nothing); records written then still read with their submission."""
+    connection = connected()
+    submit(connection)
+    connection._registration_status_changed(
+        status="approved", raw_status="APPROVED", reason=None, provider_ref=None
+    )
+    found = facts(connection)
+    assert [(f.level, f.submitted_version) for f in found][-1] == ("connection", 3)
