@@ -49,7 +49,11 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
             "CREATE_TABLE": "y" if settings.create_tables else "n",
             # Answer 503 within about two connect timeouts while the database is away.
-            "APPLICATION_RECORDER_TOPIC": "sms_channels.fail_fast_recorder:FailFastRecorder",
+            "APPLICATION_RECORDER_TOPIC": (
+                "sms_channels.group_commit:GroupCommitRecorder"
+                if settings.event_store_group_commit
+                else "sms_channels.fail_fast_recorder:FailFastRecorder"
+            ),
         }
     )
     return env

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # twice (sms_channels/fail_fast_recorder.py), so while PostgreSQL is down a request
     # answers 503 after about twice this; a healthy server connects in milliseconds.
     postgres_connect_timeout: int = Field(default=1, ge=1, le=30)
+    # Group commit: saves that arrive while another is being written are written together,
+    # in one transaction (sms_channels/group_commit.py). Off: one transaction per save.
+    event_store_group_commit: bool = True
     # Read-your-writes: how long a query with ?waitFor= waits for its projection, and how
     # many such waits one account may hold at once (more answer at once, without waiting).
     read_wait_seconds: float = Field(default=2.0, ge=0, le=30)
