@@ -38,6 +38,11 @@ def channel_connected(
     """The integration event for a connection's ``NumberConnected`` at ``version``, built
     from the aggregate as it stood then (so a replay builds the same message)."""
     connection: SmsConnection = application.repository.get(originator_id, version=version)
+    return connected_event(connection, version)
+
+
+def connected_event(connection: SmsConnection, version: int) -> ChannelConnectedV1:
+    """The integration event of ``connection`` as it stood at ``version`` (its connect)."""
     return ChannelConnectedV1(
         event_id=ChannelConnectedV1.event_id_for(connection.id, version),
         occurred_at=connection.modified_on,

@@ -27,7 +27,7 @@ from domain.agent_directory import DirectoryAgent
 from domain.application import SmsChannels
 from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import SmsConnection
-from workers.analytics_relay import channel_connected, connected_message
+from workers.analytics_relay import connected_event, connected_message
 from workers.channel_values import (
     DirectoryEntry,
     changes_between,
@@ -45,6 +45,7 @@ from workers.log_relay import LogRelay, Outgoing
 from workers.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
 
 FEEDS_RELAY_NAME = "channel_feeds_relay"
+REMEMBERED = 2048  # aggregates one builder keeps at most (see FeedBuilder)
 
 
 def originator(notification: Notification) -> UUID:
@@ -60,7 +61,14 @@ def kind_of(notification: Notification) -> type[Any]:
 
 
 class FeedBuilder:
-    """Builds one batch's messages; ``state`` remembers the routing feed."""
+    """Builds one batch's messages; ``state`` remembers the routing feed.
+
+    One builder serves one batch, and reads each thing at most once in it: an aggregate at
+    a version (a fact of the past never changes: ``remembered`` keeps them from batch to
+    batch), the current state of each connection it touches, and each agent's directory
+    entry (read again after a directory fact of the batch). Before, every fact loaded its
+    connection three times (as it was, as it became, as it is), four for a connect, and the
+    agent's entry up to three times."""
 
     def __init__(
         self,
@@ -68,11 +76,36 @@ class FeedBuilder:
         state: RoutingState,
         events_topic: str | None,
         routing_topic: str | None,
+        remembered: dict[tuple[UUID, int], Any] | None = None,
     ) -> None:
         self.application = application
         self.state = state
         self.events_topic = events_topic
         self.routing_topic = routing_topic
+        self._at: dict[tuple[UUID, int], Any] = {} if remembered is None else remembered
+        self._now: dict[UUID, SmsConnection] = {}
+        self._entries: dict[tuple[str, str], DirectoryEntry] = {}
+
+    def _get(self, aggregate_id: UUID, version: int) -> Any:
+        """The aggregate as it stood at ``version`` (read once per batch)."""
+        key = (aggregate_id, version)
+        if key not in self._at:
+            self._bound()
+            self._at[key] = self.application.repository.get(aggregate_id, version=version)
+        return self._at[key]
+
+    def _bound(self) -> None:
+        """Forget what was read once a batch (or a whole replay, which uses one builder)
+        has read ``REMEMBERED`` aggregates: memory stays bounded."""
+        if len(self._at) + len(self._now) >= REMEMBERED:
+            self._at.clear()
+            self._now.clear()
+
+    def _entry(self, account_id: str, agent_id: str) -> DirectoryEntry:
+        key = (account_id, agent_id)
+        if key not in self._entries:
+            self._entries[key] = directory_entry(self.application, account_id, agent_id)
+        return self._entries[key]
 
     def messages(self, notifications: Iterable[Notification]) -> list[Outgoing]:
         out: list[Outgoing] = []
@@ -80,9 +113,12 @@ class FeedBuilder:
             kind = kind_of(notification)
             touched: list[UUID] = []
             if issubclass(kind, SmsConnection.Event):
+                if self.routing_topic is not None:
+                    self.current(originator(notification))  # often the fact's own version
                 out += self._connection_events(kind, notification)
                 touched = [originator(notification)]
             elif issubclass(kind, DirectoryAgent.Event):
+                self._entries.clear()  # an agent changed: read the entries again
                 touched = self._directory_touches(notification)
                 out += self._directory_events(notification, touched)
             if self.routing_topic is not None:
@@ -97,13 +133,13 @@ class FeedBuilder:
         cid, version = originator(notification), notification.originator_version
         position = notification.id
         if kind is SmsConnection.NumberConnected:
-            event = channel_connected(self.application, cid, version)
+            event = connected_event(self._get(cid, version), version)
             return [connected_message(self.events_topic, event)]
-        after: SmsConnection = self.application.repository.get(cid, version=version)
+        after: SmsConnection = self._get(cid, version)
         gone = disconnected(kind, after, position)
         if gone is not None or version == 1:
             return self._published([gone] if gone else [])
-        before: SmsConnection = self.application.repository.get(cid, version=version - 1)
+        before: SmsConnection = self._get(cid, version - 1)
         was, now = self._serving(before), self._serving(after)
         events: list[LifecycleEvent | None] = [registration_changed(before, after, position)]
         changes = changes_between(before, after, was, now)
@@ -112,9 +148,7 @@ class FeedBuilder:
         return self._published([e for e in events if e is not None])
 
     def _directory_touches(self, notification: Notification) -> list[UUID]:
-        agent: DirectoryAgent = self.application.repository.get(
-            originator(notification), version=notification.originator_version
-        )
+        agent: DirectoryAgent = self._get(originator(notification), notification.originator_version)
         return self.state.channels_using(agent.account_id, agent.agent_id)
 
     def _directory_events(self, notification: Notification, touched: list[UUID]) -> list[Outgoing]:
@@ -135,11 +169,11 @@ class FeedBuilder:
     def _agent_at(self, agent_id: UUID, version: int) -> DirectoryEntry:
         if version < 1:
             return DirectoryEntry(None, None)
-        agent: DirectoryAgent = self.application.repository.get(agent_id, version=version)
+        agent: DirectoryAgent = self._get(agent_id, version)
         return DirectoryEntry(None if agent.deleted else agent.info, agent.modified_on)
 
     def _serving(self, connection: SmsConnection) -> Serving:
-        entry = directory_entry(self.application, connection.account_id, connection.agent_id)
+        entry = self._entry(connection.account_id, connection.agent_id)
         return assess(facts_of_connection(connection), entry.info)
 
     def _published(self, events: Sequence[LifecycleEvent | ChannelConnectedV1]) -> list[Outgoing]:
@@ -153,8 +187,14 @@ class FeedBuilder:
     # --- routing feed ----------------------------------------------------------------------
 
     def current(self, channel_id: UUID) -> SmsConnection:
-        connection: SmsConnection = self.application.repository.get(channel_id)
-        return connection
+        """The connection as it is now (read once per batch; also kept as it stood at its
+        version, which the batch's later facts of it may ask for)."""
+        if channel_id not in self._now:
+            self._bound()
+            connection: SmsConnection = self.application.repository.get(channel_id)
+            self._now[channel_id] = connection
+            self._at.setdefault((channel_id, connection.version), connection)
+        return self._now[channel_id]
 
     def _routing(self, touched: list[UUID], position: int) -> list[Outgoing]:
         out = []
@@ -173,7 +213,7 @@ class FeedBuilder:
                 return None  # never published, or the number is another connection's now
             self.state.set(phone, None)
             return Outgoing(self.routing_topic, phone.encode(), None, headers_of("sms.routing"))
-        entry = directory_entry(self.application, connection.account_id, connection.agent_id)
+        entry = self._entry(connection.account_id, connection.agent_id)
         value = routing_value(connection, entry, position)
         served = Served(connection.id, connection.account_id, connection.agent_id, digest(value))
         if held == served:
@@ -205,13 +245,22 @@ class ChannelFeedsRelay(LogRelay):
         self.events_topic = events_topic
         self.routing_topic = routing_topic
         self._state: RoutingState | None = None
+        # Connections as they stood at a version, kept from batch to batch (a fact of the
+        # past never changes): the next fact of a connection finds its "before" here.
+        self._remembered: dict[tuple[UUID, int], Any] = {}
 
     def prepare(self, connection: psycopg.Connection[Any]) -> None:
         connection.execute(CREATE_ROUTING_STATE)
 
     def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
         self._state = RoutingState(self._connection())
-        builder = FeedBuilder(self.application, self._state, self.events_topic, self.routing_topic)
+        builder = FeedBuilder(
+            self.application,
+            self._state,
+            self.events_topic,
+            self.routing_topic,
+            remembered=self._remembered,
+        )
         return builder.messages(notifications)
 
     def record_state(self) -> None:
