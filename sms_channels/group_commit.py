@@ -12,9 +12,12 @@ Guarantees kept: a save is answered only after its events are committed; each sa
 own notification ids; a save whose version is stale (or that otherwise cannot be written)
 fails alone. When the group's ``INSERT`` is refused (a unique violation, or bad data), the
 group is rolled back whole and every save of it is written again in its own transaction, as
-without grouping, so only the saves that fail on their own fail. A lost connection fails the
-whole group's attempt, and each save is tried again as the fail-fast recorder tries any
-write. Only plain saves are grouped; a call with a tracking record is written on its own.
+without grouping, so only the saves that fail on their own fail. A lost database: the
+group's write is tried as the fail-fast recorder tries any write, then every save of the
+group fails with that error (a 503). A save that queued behind that group makes its own
+attempt next, so while the database is away a save can take up to twice the usual time to
+fail (a command reads before it saves, and usually fails on that read first). Only plain
+saves are grouped; a call with a tracking record is written on its own.
 """
 
 from __future__ import annotations
