@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from psycopg import sql
 
+from domain.commands import ConnectNumber
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
@@ -43,6 +44,22 @@ _US_AREA_CODES = (
     "917",
     "972",
 )
+
+
+def new_number(
+    account: str = "acc", number: str = "+14155550123", workspace: str = "ws"
+) -> ConnectNumber:
+    """The command connecting a new US ``number`` with ``agent`` in ``workspace``."""
+    return ConnectNumber(
+        account_id=account,
+        workspace_id=workspace,
+        agent_id="agent",
+        mode="new",
+        country="US",
+        area_code=None,
+        phone_number=number,
+        requested_by="u",
+    )
 
 
 def unique_account() -> str:

@@ -21,7 +21,7 @@ from sms_channels.bootstrap import build_application
 from sms_channels.fail_fast_recorder import FailFastRecorder
 from sms_channels.group_commit import GroupCommitRecorder, _Save
 from sms_channels.settings import Settings
-from tests.support import unique_us_number
+from tests.support import new_number, unique_us_number
 
 TOPIC = "tests.integration.test_group_commit:Probe"
 
@@ -123,16 +123,7 @@ def test_two_saves_of_one_version_in_one_group_the_first_lands_and_the_second_fa
 
 
 def connect(number: str) -> ConnectNumber:
-    return ConnectNumber(
-        account_id="acc_group",
-        workspace_id="ws",
-        agent_id="agent",
-        mode="new",
-        country="US",
-        area_code=None,
-        phone_number=number,
-        requested_by="u",
-    )
+    return new_number("acc_group", number)
 
 
 def test_concurrent_commands_are_grouped_and_every_one_lands(app: SmsChannels) -> None:

@@ -9,9 +9,10 @@ from uuid import UUID
 import pytest
 
 from domain.agent_directory import AgentInfo
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError, VersionConflictError
 from providers.sandbox import SandboxProvider
+from tests.support import new_number
 
 MAIN = AgentInfo("ws", "Main", "Agent", "kb_1", "KB")
 RENAMED = AgentInfo("ws", "Main", "Agent renamed", "kb_1", "KB")
@@ -22,18 +23,7 @@ def memory_app() -> SmsChannels:
 
 
 def connected(app: SmsChannels) -> UUID:
-    return app.connect(
-        ConnectNumber(
-            account_id="acc",
-            workspace_id="ws",
-            agent_id="agent",
-            mode="new",
-            country="US",
-            area_code=None,
-            phone_number="+14155550123",
-            requested_by="u",
-        )
-    ).connection.id
+    return app.connect(new_number()).connection.id
 
 
 def test_an_agent_recorded_through_the_application_is_found_with_its_version() -> None:

@@ -20,7 +20,7 @@ from eventsourcing.popo import POPOApplicationRecorder
 
 from domain import audit_verify
 from domain.agent_directory import AgentInfo
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
 from domain.audit_verify import (
     connection_topics,
     state_decoder,
@@ -30,6 +30,7 @@ from domain.audit_verify import (
 from domain.errors import ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
+from tests.support import new_number
 
 
 def memory_app(**env: str) -> SmsChannels:
@@ -39,19 +40,7 @@ def memory_app(**env: str) -> SmsChannels:
 def connected(
     app: SmsChannels, account: str = "acc", number: str = "+14155550123", workspace: str = "ws"
 ) -> UUID:
-    result = app.connect(
-        ConnectNumber(
-            account_id=account,
-            workspace_id=workspace,
-            agent_id="agent",
-            mode="new",
-            country="US",
-            area_code=None,
-            phone_number=number,
-            requested_by="u",
-        )
-    )
-    return result.connection.id
+    return app.connect(new_number(account, number, workspace)).connection.id
 
 
 def damage(app: SmsChannels, connection_id: UUID, version: int, state: bytes) -> None:

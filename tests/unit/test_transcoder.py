@@ -17,11 +17,12 @@ from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredEr
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
 from sms_channels.database import eventsourcing_env
 from sms_channels.settings import Settings
 from sms_channels.transcoder import OrjsonDecodingTranscoder
+from tests.support import new_number
 
 
 def transcoders() -> tuple[JSONTranscoder, OrjsonDecodingTranscoder]:
@@ -126,18 +127,7 @@ def test_an_unknown_typed_value_is_refused_as_the_library_refuses_it() -> None:
 def test_a_stored_fact_is_read_without_the_librarys_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     app = SmsChannels(SandboxProvider(), env=eventsourcing_env(Settings(persistence="memory")))
     assert isinstance(app.mapper.transcoder, OrjsonDecodingTranscoder)
-    result = app.connect(
-        ConnectNumber(
-            account_id="acc",
-            workspace_id="ws",
-            agent_id="agent",
-            mode="new",
-            country="US",
-            area_code=None,
-            phone_number="+14155550123",
-            requested_by="u",
-        )
-    )
+    result = app.connect(new_number())
     app.update_compliance("acc", result.connection.id, {"brand": {"displayName": "Acme"}}, by="u")
     stored = app.recorder.select_events(result.connection.id)
     expected = [LIBRARY.decode(fact.state) for fact in stored]
