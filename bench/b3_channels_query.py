@@ -11,6 +11,7 @@ import argparse
 import threading
 import time
 from collections.abc import Callable
+from typing import Literal
 
 import httpx
 import psycopg
@@ -21,7 +22,11 @@ from projections.channels_table import ChannelsQuery, list_rows
 from sms_channels.tokens import mint_token
 
 ACCOUNT = "acc_b3"
-SORTS = ("phoneNumber", "workspace", "knowledgeBase")
+SORTS: tuple[Literal["phoneNumber", "workspace", "knowledgeBase"], ...] = (
+    "phoneNumber",
+    "workspace",
+    "knowledgeBase",
+)
 
 
 def seed(url: str, rows: int) -> None:
@@ -63,6 +68,32 @@ def run_clients(clients: int, requests: int, one: Callable[[int], None]) -> list
     return latencies
 
 
+class Readers:
+    """The benchmark's HTTP readers: each thread keeps its own client to the API."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        self.base, self.headers = base, headers
+        self._local = threading.local()
+
+    def get(self, path: str, params: dict[str, str | int] | None = None) -> httpx.Response:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(
+                base_url=self.base, headers=self.headers, timeout=30
+            )
+        answer = client.get(path, params=params)
+        answer.raise_for_status()
+        return answer
+
+    def floor(self, clients: int, requests: int) -> list[float]:
+        """The same readers asking for ``/healthz``: what HTTP alone costs here."""
+
+        def healthz(_i: int) -> None:
+            self.get("/healthz")
+
+        return run_clients(clients, requests, healthz)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -81,14 +112,14 @@ def main() -> None:
             for sort in SORTS:
                 _, cursors[sort] = list_rows(
                     connection.cursor(), ChannelsQuery(ACCOUNT, sort=sort, limit=rows // 2)
-                )  # type: ignore[arg-type]
+                )
 
         def raw(i: int) -> None:
             sort = SORTS[i % 3]
             query = ChannelsQuery(
                 ACCOUNT,
                 sort=sort,
-                limit=50,  # type: ignore[arg-type]
+                limit=50,
                 cursor=cursors[sort] if i % 2 else None,
             )
             with pool.connection() as connection:
@@ -97,26 +128,18 @@ def main() -> None:
         raw(0)
         raw_latencies = run_clients(clients, requests, raw)
         with api_process(url) as (base, _):
-            local = threading.local()
+            readers = Readers(base, headers)
 
             def http(i: int) -> None:
-                if not hasattr(local, "client"):
-                    local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
                 sort = SORTS[i % 3]
-                params = {"sort": sort, "limit": 50}
-                if i % 2 and cursors[sort]:
-                    params["cursor"] = cursors[sort]  # type: ignore[assignment]
-                local.client.get("/channels/sms/connections", params=params).raise_for_status()
+                params: dict[str, str | int] = {"sort": sort, "limit": 50}
+                if i % 2 and (cursor := cursors[sort]):
+                    params["cursor"] = cursor
+                readers.get("/channels/sms/connections", params)
 
             http(0)
             http_latencies = run_clients(clients, requests, http)
-
-            def floor(_i: int) -> None:
-                if not hasattr(local, "client"):
-                    local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
-                local.client.get("/healthz").raise_for_status()
-
-            floor_latencies = run_clients(clients, requests, floor)
+            floor_latencies = readers.floor(clients, requests)
         pool.close()
     write_result(
         "B3-channels-query",

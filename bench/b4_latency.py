@@ -71,7 +71,7 @@ class ProjectionWatcher(threading.Thread):
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
-        self.url, self.seen, self.stop = url, [], threading.Event()
+        self.url, self.stop = url, threading.Event()
         self.seen: list[tuple[float, int]] = []
 
     def run(self) -> None:

@@ -9,13 +9,11 @@ requests filter by actor. Target: HTTP p99 ≤ 2x raw p99 + 2 ms.
 from __future__ import annotations
 
 import argparse
-import threading
 
-import httpx
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from bench.b3_channels_query import run_clients
+from bench.b3_channels_query import Readers, run_clients
 from bench.common import JWT_SECRET, api_process, fresh_database, p99_figures, write_result
 from projections.audit_trail import TrailQuery, list_entries
 from sms_channels.tokens import mint_token
@@ -64,25 +62,15 @@ def main() -> None:
         raw(0)
         raw_latencies = run_clients(clients, requests, raw)
         with api_process(url) as (base, _):
-            local = threading.local()
+            readers = Readers(base, headers)
 
             def http(i: int) -> None:
-                if not hasattr(local, "client"):
-                    local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
-                params = {"actor": f"user_{i % 7}"} if i % 2 else {}
-                answer = local.client.get("/audit/events", params=params)
-                answer.raise_for_status()
-                assert len(answer.json()["items"]) == 50
+                params: dict[str, str | int] = {"actor": f"user_{i % 7}"} if i % 2 else {}
+                assert len(readers.get("/audit/events", params).json()["items"]) == 50
 
             http(0)
             http_latencies = run_clients(clients, requests, http)
-
-            def floor(_i: int) -> None:
-                if not hasattr(local, "client"):
-                    local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
-                local.client.get("/healthz").raise_for_status()
-
-            floor_latencies = run_clients(clients, requests, floor)
+            floor_latencies = readers.floor(clients, requests)
         pool.close()
     write_result(
         "B7-audit-trail",
