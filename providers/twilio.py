@@ -26,11 +26,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 import httpx
 import phonenumbers
@@ -53,8 +51,8 @@ from domain.providers import (
     WebhookRequest,
 )
 from domain.registration_levels import Level
+from providers.twilio_http import REFERENCE_PREFIX, TwilioHttp, path_part, raise_for_error
 from providers.twilio_http import TwilioConfig as TwilioConfig  # noqa: PLC0414 (re-export)
-from providers.twilio_http import TwilioHttp, raise_for_error
 from providers.twilio_registrations import TwilioRegistrations
 from providers.twilio_statuses import event_stream_fact
 from providers.twilio_statuses import hosting_status as order_status
@@ -63,9 +61,6 @@ log = structlog.get_logger("providers.twilio")
 
 PROVIDER_NAME = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
-# FriendlyName of what this service buys: the prefix tells our numbers from the account's
-# others; the rest is the connection id (Twilio allows 64 characters).
-REFERENCE_PREFIX = "sms-channels:"
 
 
 class TwilioProvider:
@@ -78,13 +73,13 @@ class TwilioProvider:
         config: TwilioConfig,
         *,
         client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),  # noqa: S311
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        jitter: Callable[[], float] | None = None,
     ) -> None:
         self._config = config
         self._http = TwilioHttp(config, client=client, sleep=sleep, clock=clock, jitter=jitter)
-        account = quote(config.account_sid, safe="")
+        account = path_part(config.account_sid)
         self._account_url = f"{config.base_url.rstrip('/')}/2010-04-01/Accounts/{account}"
         self._orders_url = f"{config.numbers_base_url.rstrip('/')}/v2/HostedNumber/Orders"
         self._registrations = TwilioRegistrations(self._http, self._account_url)
@@ -109,7 +104,7 @@ class TwilioProvider:
             params["AreaCode"] = area_code
         if contains:
             params["Contains"] = contains
-        url = f"{self._account_url}/AvailablePhoneNumbers/{quote(country, safe='')}/Local.json"
+        url = f"{self._account_url}/AvailablePhoneNumbers/{path_part(country)}/Local.json"
         response = self._call("GET", url, params=params)
         if response.status_code == 404:
             return []  # Twilio has no inventory in that country
@@ -164,9 +159,9 @@ class TwilioProvider:
     def release(self, ref: str) -> None:
         """DELETE the number (``PN…``) or the hosting order (``HR…``); 404 is success."""
         if ref.startswith("HR"):
-            url = f"{self._orders_url}/{quote(ref, safe='')}"
+            url = f"{self._orders_url}/{path_part(ref)}"
         else:
-            url = f"{self._account_url}/IncomingPhoneNumbers/{quote(ref, safe='')}.json"
+            url = f"{self._account_url}/IncomingPhoneNumbers/{path_part(ref)}.json"
         response = self._call("DELETE", url, retry_ambiguous=True)
         if response.status_code != 404:
             self._raise_for_error(response)
@@ -199,7 +194,7 @@ class TwilioProvider:
             params = None  # the next page's URI carries its own query
 
     def hosting_status(self, order_ref: str) -> HostingStatus:
-        response = self._call("GET", f"{self._orders_url}/{quote(order_ref, safe='')}")
+        response = self._call("GET", f"{self._orders_url}/{path_part(order_ref)}")
         if response.status_code == 404:
             return HostingStatus("failed", reason="Twilio has no such hosting order.")
         self._raise_for_error(response)

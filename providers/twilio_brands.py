@@ -32,18 +32,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer
-from providers.twilio_http import Form, TwilioHttp, path_part
+from providers.twilio_http import (
+    NOT_ABOUT_THE_PAYLOAD,
+    REFERENCE_PREFIX,
+    Form,
+    TwilioHttp,
+    path_part,
+)
 from providers.twilio_statuses import brand_answer, refused
 
-PREFIX = "sms-channels:"
 # Twilio's published TrustHub policies for A2P 10DLC.
 SECONDARY_PROFILE_POLICY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
 A2P_PROFILE_POLICY = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
 STARTER_PROFILE_POLICY = "RN806dd6cd175f314e1f96a9727ee271f4"
 SOLE_PROPRIETOR_PROFILE_POLICY = "RN670d5d2e282a6130ae063b234b6019c8"
 SUBMITTED = "pending-review"
-# Refusals that say nothing about the brand: credentials (20003), rate (20429), not found.
-NOT_ABOUT_THE_BRAND = frozenset({"20003", "20429", "20404", "401", "403", "404"})
 
 # The form's entity → Twilio's business type and A2P company type.
 COMPANY_TYPES = {
@@ -78,7 +81,7 @@ class TwilioBrands:
     # --- the brand step ---------------------------------------------------------------------
 
     def create(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
-        name = PREFIX + reference
+        name = REFERENCE_PREFIX + reference
         sole = brand.get("entity") == "SOLE_PROPRIETOR" or brand.get("brandType") == (
             "SOLE_PROPRIETOR"
         )
@@ -94,7 +97,7 @@ class TwilioBrands:
             profile_sid = str(profile["sid"])
             return self._complete(brand, name, email, profile, sole)
         except ProviderRejectedError as error:
-            if error.provider_code in NOT_ABOUT_THE_BRAND:
+            if error.provider_code in NOT_ABOUT_THE_PAYLOAD:
                 raise
             return refused(profile_sid, "brand", error.provider_code)
 
@@ -146,7 +149,7 @@ class TwilioBrands:
                 raw, "action_required"
             )
             return RegistrationAnswer(ref=ref, status=status, raw_status=raw)
-        found = self._http.json("GET", f"{self._a2p}/{path_part(ref)}", missing_ok=True)
+        found = self.fetch(ref)
         if found is None:
             return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
         return brand_answer(found)

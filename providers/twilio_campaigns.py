@@ -22,13 +22,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
-from providers.twilio_brands import PREFIX
-from providers.twilio_http import Form, TwilioHttp, path_part
+from providers.twilio_http import (
+    NOT_ABOUT_THE_PAYLOAD,
+    REFERENCE_PREFIX,
+    Form,
+    TwilioHttp,
+    path_part,
+)
 from providers.twilio_statuses import campaign_answer, number_answer, number_gone, refused
 
 ALREADY_IN_SERVICE = "21710"
-# Refusals that say nothing about the payload: credentials (20003), rate (20429), not found.
-NOT_ABOUT_THE_CAMPAIGN = frozenset({"20003", "20429", "20404", "401", "403", "404"})
 
 
 class TwilioCampaigns:
@@ -47,14 +50,14 @@ class TwilioCampaigns:
             raise RegistrationNotReadyError(
                 f"Twilio registers the campaign once the brand is approved (brand: {status})."
             )
-        service_sid = self._service(PREFIX + reference)
+        service_sid = self._service(REFERENCE_PREFIX + reference)
         existing = self._campaign(service_sid)
         if existing is None:
             form = _campaign_form(campaign, str(brand["sid"]))
             try:
                 existing = self._http.json("POST", self._usa2p(service_sid), data=form) or {}
             except ProviderRejectedError as error:
-                if error.provider_code in NOT_ABOUT_THE_CAMPAIGN:
+                if error.provider_code in NOT_ABOUT_THE_PAYLOAD:
                     raise
                 return refused(service_sid, "campaign", error.provider_code)
         return campaign_answer(service_sid, existing)

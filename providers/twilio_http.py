@@ -47,6 +47,12 @@ RESTRICTIONS = {
 }
 CREDENTIALS_REFUSED = 20003
 CREDENTIALS_LOG_SECONDS = 60.0
+# FriendlyName of what this service creates at Twilio: the prefix tells ours from the
+# account's others; the rest is our reference (Twilio allows 64 characters).
+REFERENCE_PREFIX = "sms-channels:"
+# Refusals that say nothing about the payload sent: the credentials (20003) or a missing
+# object, as Twilio's code or the HTTP status (a 429 is an outage, never a refusal).
+NOT_ABOUT_THE_PAYLOAD = frozenset({"20003", "20404", "401", "403", "404"})
 
 Form = Mapping[str, str | list[str] | None]
 
@@ -78,11 +84,12 @@ class TwilioConfig:
     max_backoff_seconds: float = 4.0
     default_retry_after_seconds: int = 5
     hosting_address_sid: str | None = None
-    hosting_email: str | None = None
-    hosting_contact_phone: str | None = None
+    # Contact details of the account holder: kept out of reprs (and so out of logs).
+    hosting_email: str | None = field(default=None, repr=False)
+    hosting_contact_phone: str | None = field(default=None, repr=False)
     inbound_url: str | None = None
     a2p_mock: bool = False
-    profile_email: str | None = None
+    profile_email: str | None = field(default=None, repr=False)
     primary_profile_sid: str | None = None
     status_callback: str | None = None
 
@@ -96,19 +103,22 @@ class TwilioHttp:
         config: TwilioConfig,
         *,
         client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = lambda: random.uniform(0.5, 1.0),  # noqa: S311
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        jitter: Callable[[], float] | None = None,
     ) -> None:
+        """``sleep``, ``clock`` and ``jitter`` (for tests): the waits between attempts, the
+        time, and the random share of a backoff (``time.sleep``, ``time.monotonic`` and a
+        uniform 0.5 to 1.0 by default)."""
         self.config = config
         self.client = client or httpx.Client(
             auth=(config.account_sid, config.auth_token),
             timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
             headers={"Accept": "application/json"},
         )
-        self._sleep = sleep
-        self._clock = clock
-        self._jitter = jitter
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.monotonic
+        self._jitter = jitter or (lambda: random.uniform(0.5, 1.0))  # noqa: S311
         self.unavailable_until = 0.0
         self.credentials_refused_at: float | None = None
         self._credentials_logged_at: float | None = None
