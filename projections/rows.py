@@ -55,9 +55,11 @@ def upsert_rows(
         _upsert_each(cursor, table, key, columns, rows)
         return
     staging = sql.Identifier("staging_" + table.as_string(cursor).strip('"'))
+    # Made in each transaction (and dropped by its commit), so it always has the target's
+    # columns as they are now: a migration that adds one while the worker runs is seen.
     cursor.execute(
         sql.SQL(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS"
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DROP"
         ).format(staging=staging, table=table)
     )
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
@@ -68,38 +70,35 @@ def upsert_rows(
             copy.write_row(tuple(row[c] for c in columns))
     cursor.execute(
         sql.SQL(
-            "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"
-            " ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} {on_conflict}"
         ).format(
-            table=table,
-            columns=names,
-            staging=staging,
-            key=sql.Identifier(key),
-            updates=sql.SQL(", ").join(
-                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != key
-            ),
+            table=table, columns=names, staging=staging, on_conflict=_on_conflict(key, columns)
         )
     )
-    # Emptied now too (a caller may flush twice in one transaction); the commit truncates it.
+    # Emptied now (a caller may flush twice in one transaction); the commit drops it.
     cursor.execute(sql.SQL("DELETE FROM {}").format(staging))
 
 
 def _upsert_each(
     cursor: Cursor[Any], table: sql.Identifier, key: str, columns: Sequence[str], rows: list[Row]
 ) -> None:
-    statement = sql.SQL(
-        "INSERT INTO {table} ({columns}) VALUES ({values})"
-        " ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    ).format(
+    statement = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}) {on_conflict}").format(
         table=table,
         columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
         values=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        on_conflict=_on_conflict(key, columns),
+    )
+    cursor.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
+
+
+def _on_conflict(key: str, columns: Sequence[str]) -> sql.Composed:
+    """``ON CONFLICT (key) DO UPDATE`` of every column but the key."""
+    return sql.SQL("ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
         key=sql.Identifier(key),
         updates=sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns if c != key
         ),
     )
-    cursor.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
 
 
 def delete_rows(cursor: Cursor[Any], table: sql.Identifier, key: str, ids: Sequence[UUID]) -> None:

@@ -64,13 +64,44 @@ def test_small_and_large_batches_leave_the_same_rows(
             for key in random.sample(KEYS, size):
                 batch[key] = {**template, "id": key, "version": random.randrange(1000)}
             with connection.transaction():
-                half = list(batch.values())
-                upsert_rows(cursor, TABLE, "id", COLUMNS, half)
-                upsert_rows(cursor, TABLE, "id", COLUMNS, half[:1])  # a second flush
-            expected.update(batch)
+                first = list(batch.values())
+                again = [{**row, "version": row["version"] + 1} for row in first]
+                upsert_rows(cursor, TABLE, "id", COLUMNS, first)
+                upsert_rows(cursor, TABLE, "id", COLUMNS, again)  # a second flush, same size
+            expected.update({row["id"]: row for row in again})
         stored = cursor.execute(
             sql.SQL("SELECT id, name, tags, version, at, flag FROM {}").format(TABLE)
         ).fetchall()
         cursor.execute(sql.SQL("DROP TABLE {}").format(TABLE))
         connection.commit()
     assert {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in stored} == expected
+
+
+def test_a_column_added_while_the_session_stays_open_is_written_by_the_next_large_flush(
+    database_url: str,
+) -> None:
+    table = sql.Identifier("rows_upsert_migrated")
+    keys = KEYS[:COPY_FROM_ROWS]
+    with psycopg.connect(database_url) as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+        cursor.execute(sql.SQL("CREATE TABLE {} (id uuid PRIMARY KEY, name text)").format(table))
+        connection.commit()
+        with connection.transaction():
+            upsert_rows(cursor, table, "id", ("id", "name"), [{"id": k, "name": "a"} for k in keys])
+        cursor.execute(sql.SQL("ALTER TABLE {} ADD COLUMN note text").format(table))
+        connection.commit()
+        with connection.transaction():
+            upsert_rows(
+                cursor,
+                table,
+                "id",
+                ("id", "name", "note"),
+                [{"id": k, "name": "b", "note": "new"} for k in keys],
+            )
+        stored = cursor.execute(
+            sql.SQL("SELECT DISTINCT name, note FROM {}").format(table)
+        ).fetchall()
+        cursor.execute(sql.SQL("DROP TABLE {}").format(table))
+        connection.commit()
+    assert stored == [("b", "new")]
