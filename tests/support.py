@@ -17,7 +17,9 @@ import uvicorn
 from fastapi import FastAPI
 from psycopg import sql
 
+from domain.application import SmsChannels
 from domain.commands import ConnectNumber
+from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
@@ -60,6 +62,17 @@ def new_number(
         phone_number=number,
         requested_by="u",
     )
+
+
+def popo_app(**env: str) -> SmsChannels:
+    """The application on the library's in-memory store and the sandbox provider (a factory,
+    for tests that need several, or one inside a Hypothesis example)."""
+    return SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo", **env})
+
+
+def connected_id(app: SmsChannels, account: str = "acc", number: str = "+14155550123") -> uuid.UUID:
+    """The id of a new number connected with ``new_number``."""
+    return app.connect(new_number(account, number)).connection.id
 
 
 def unique_account() -> str:

@@ -78,12 +78,14 @@ def test_a_later_batch_finds_a_past_state_read_by_an_earlier_one(
     upsert_agent(pg_app, account, "agent_1", WITH_KB)
     command = ConnectNumber(account, "ws_1", "agent_1", "new", "US", None, unique_us_number(), "u")
     connection_id = pg_app.connect(command).connection.id
+    pg_app.update_settings(account, connection_id, by="u", active=True)  # version 3
     facts = list(pg_app.recorder.select_events(connection_id))
     first = [n for n in pg_app.recorder.select_notifications(0, 100_000)
              if str(n.originator_id) == str(connection_id)]  # fmt: skip
     assert [n.originator_version for n in first] == [f.originator_version for f in facts]
     remembered: dict[tuple[UUID, int], Any] = {}
-    FeedBuilder(pg_app, state, "events", None, remembered=remembered).messages(first[:1])
+    FeedBuilder(pg_app, state, "events", None, remembered=remembered).messages(first[:2])
     reads = counted_reads(pg_app, monkeypatch)
-    FeedBuilder(pg_app, state, "events", None, remembered=remembered).messages(first[1:2])
-    assert reads[(connection_id, 1)] == 0  # the state before the connect: kept from batch 1
+    FeedBuilder(pg_app, state, "events", None, remembered=remembered).messages(first[2:3])
+    assert reads[(connection_id, 3)] == 1  # the switch-on's own state: read now
+    assert reads[(connection_id, 2)] == 0  # the state before it: kept from batch 1

@@ -143,7 +143,8 @@ def test_concurrent_commands_are_grouped_and_every_one_lands(app: SmsChannels) -
     for thread in pool:
         thread.start()
     for thread in pool:
-        thread.join()
+        thread.join(timeout=60)
+        assert not thread.is_alive()  # a save never waits forever for its group
     assert len(set(connected)) == threads * per_thread
     assert recorder_of(app).groups_written > 0
     for connection_id in connected:
@@ -182,12 +183,15 @@ def test_concurrent_edits_of_one_version_land_once_and_the_rest_are_refused(
     for thread in pool:
         thread.start()
     for thread in pool:
-        thread.join()
+        thread.join(timeout=60)
+        assert not thread.is_alive()  # a save never waits forever for its group
     assert sorted(outcomes) == ["saved"] + ["stale"] * (threads - 1)
     assert app.get_connection("acc_group", connection_id).version == version + 1
 
 
-def test_switched_off_each_save_is_its_own_transaction(isolated_database_url: str) -> None:
+def test_switched_off_the_plain_fail_fast_recorder_writes_each_save(
+    isolated_database_url: str,
+) -> None:
     settings = Settings(database_url=isolated_database_url, event_store_group_commit=False)
     application = build_application(settings, SandboxProvider())
     try:

@@ -4,30 +4,18 @@ have their own tests; these check the application's methods reach them whole).""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import pytest
 
 from domain.agent_directory import AgentInfo
-from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError, VersionConflictError
-from providers.sandbox import SandboxProvider
-from tests.support import new_number
+from tests.support import connected_id, popo_app
 
 MAIN = AgentInfo("ws", "Main", "Agent", "kb_1", "KB")
 RENAMED = AgentInfo("ws", "Main", "Agent renamed", "kb_1", "KB")
 
 
-def memory_app() -> SmsChannels:
-    return SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-def connected(app: SmsChannels) -> UUID:
-    return app.connect(new_number()).connection.id
-
-
 def test_an_agent_recorded_through_the_application_is_found_with_its_version() -> None:
-    app = memory_app()
+    app = popo_app()
     assert app.upsert_agent("acc", "agent_1", MAIN) is not None
     assert app.find_agent("acc", "agent_1") == MAIN
     assert app.find_agent("acc_other", "agent_1") is None
@@ -38,7 +26,7 @@ def test_an_agent_recorded_through_the_application_is_found_with_its_version() -
 
 
 def test_the_applications_directory_writes_honour_their_precondition() -> None:
-    app = memory_app()
+    app = popo_app()
     app.upsert_agent("acc", "agent_1", MAIN)
     with pytest.raises(VersionConflictError):
         app.upsert_agent("acc", "agent_1", RENAMED, admits=lambda version: version == 7)
@@ -54,8 +42,8 @@ def test_the_applications_directory_writes_honour_their_precondition() -> None:
 
 
 def test_the_applications_audit_reads_are_scoped_to_the_account_asked_for() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     app.update_compliance("acc", connection_id, {"brand": {"displayName": "Acme"}}, by="u")
     history = app.compliance_history(connection_id, account_id="acc")
     assert (history.connection_id, len(history.versions)) == (connection_id, 1)

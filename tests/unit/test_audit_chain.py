@@ -21,38 +21,19 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.application import ConnectNumber, SmsChannels
+from domain.application import SmsChannels
 from domain.audit_chain import GENESIS, canonical, verify_facts
 from domain.audit_verify import state_decoder, verify_all, verify_connection
 from domain.compliance.audit import compliance_history
 from domain.errors import ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
+from tests.support import connected_id, popo_app
 from tests.support_events import application_with_stored_events
 
 OLD_EVENTS = Path(__file__).parent.parent / "data" / "events_before_registration.json"
 OLD_CONNECTION = UUID("b88ec922-d24e-50f5-9e1e-4c83d8d47c48")
 _edits = itertools.count()
-
-
-def memory_app() -> SmsChannels:
-    return SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-def connected(app: SmsChannels, account: str = "acc", number: str = "+14155550123") -> UUID:
-    result = app.connect(
-        ConnectNumber(
-            account_id=account,
-            workspace_id="ws",
-            agent_id="agent",
-            mode="new",
-            country="US",
-            area_code=None,
-            phone_number=number,
-            requested_by="u",
-        )
-    )
-    return result.connection.id
 
 
 def edited(app: SmsChannels, connection_id: UUID, edits: int) -> list[StoredEvent]:
@@ -85,8 +66,8 @@ def independent_chain(connection_id: UUID, facts: list[StoredEvent], app: SmsCha
 
 
 def test_every_fact_is_sealed_when_recorded_and_the_head_matches_the_definition() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     facts = edited(app, connection_id, 4)
     found = verify_connection(app.recorder, app.mapper, connection_id, account_id="acc")
     assert found.verified
@@ -95,8 +76,8 @@ def test_every_fact_is_sealed_when_recorded_and_the_head_matches_the_definition(
 
 
 def test_the_aggregate_keeps_its_head_across_a_reload_and_links_the_next_fact() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     edited(app, connection_id, 2)
     reloaded = app.repository.get(connection_id)
     head_before = verify_connection(app.recorder, app.mapper, connection_id, account_id=None).head
@@ -108,8 +89,8 @@ def test_the_aggregate_keeps_its_head_across_a_reload_and_links_the_next_fact() 
 
 
 def test_the_history_shows_each_versions_chain() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     facts = edited(app, connection_id, 3)
     decode = state_decoder(app.mapper)
     chains = {f.originator_version: decode(f.state)["chain"] for f in facts}
@@ -127,9 +108,9 @@ Damage = st.sampled_from(["delete", "alter", "swap", "transplant"])
 def test_any_single_damage_is_found_at_the_version_where_it_was_made(
     damage: str, at: int, edits: int
 ) -> None:
-    app = memory_app()
-    connection_id = connected(app)
-    other = connected(app, number="+14155550199")
+    app = popo_app()
+    connection_id = connected_id(app)
+    other = connected_id(app, number="+14155550199")
     facts = edited(app, connection_id, edits)
     edited(app, other, edits)
     others = {f.originator_version: f for f in app.recorder.select_events(other)}
@@ -160,8 +141,8 @@ def test_any_single_damage_is_found_at_the_version_where_it_was_made(
 
 
 def test_an_undecodable_fact_is_named_not_raised() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     facts = edited(app, connection_id, 2)
     facts[1] = replace(facts[1], state=b"\x00not json")
     found = verify_facts(connection_id, facts, state_decoder(app.mapper))
@@ -170,8 +151,8 @@ def test_an_undecodable_fact_is_named_not_raised() -> None:
 
 
 def test_an_unchained_fact_after_the_chain_began_is_named() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     facts = edited(app, connection_id, 2)
     decode = state_decoder(app.mapper)
     state = decode(facts[2].state)
@@ -197,8 +178,8 @@ def test_events_recorded_before_chains_load_and_the_chain_starts_at_the_first_ne
 
 
 def test_another_accounts_connection_is_not_found_and_the_operator_sees_every_one() -> None:
-    app = memory_app()
-    connection_id = connected(app)
+    app = popo_app()
+    connection_id = connected_id(app)
     with pytest.raises(ConnectionNotFoundError):
         verify_connection(app.recorder, app.mapper, connection_id, account_id="acc_other")
     with pytest.raises(ConnectionNotFoundError):
@@ -211,9 +192,9 @@ def test_another_accounts_connection_is_not_found_and_the_operator_sees_every_on
 
 
 def test_a_pass_over_the_store_verifies_each_connection_once_and_filters_by_account() -> None:
-    app = memory_app()
-    mine = [connected(app, number=n) for n in ("+14155550123", "+14155550124")]
-    theirs = connected(app, account="acc_b", number="+14155550125")
+    app = popo_app()
+    mine = [connected_id(app, number=n) for n in ("+14155550123", "+14155550124")]
+    theirs = connected_id(app, account="acc_b", number="+14155550125")
     every = {v.verification.connection_id: v for v in verify_all(app.recorder, app.mapper)}
     assert set(every) == {*mine, theirs}
     assert all(v.verification.verified for v in every.values())

@@ -29,12 +29,7 @@ from domain.audit_verify import (
 )
 from domain.errors import ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
-from providers.sandbox import SandboxProvider
-from tests.support import new_number
-
-
-def memory_app(**env: str) -> SmsChannels:
-    return SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo", **env})
+from tests.support import new_number, popo_app
 
 
 def connected(
@@ -57,7 +52,7 @@ def stored_versions(app: SmsChannels, connection_id: UUID) -> int:
 
 
 def test_the_decoder_reads_facts_written_with_a_cipher_and_a_compressor() -> None:
-    app = memory_app(
+    app = popo_app(
         CIPHER_TOPIC="eventsourcing.cryptography:AESCipher",
         CIPHER_KEY=AESCipher.create_key(32),
         COMPRESSOR_TOPIC="eventsourcing.compressor:ZlibCompressor",
@@ -73,7 +68,7 @@ def test_the_decoder_reads_facts_written_with_a_cipher_and_a_compressor() -> Non
 
 
 def test_the_decoder_reads_plain_facts_when_there_is_no_cipher_or_compressor() -> None:
-    app = memory_app()
+    app = popo_app()
     assert (app.mapper.cipher, app.mapper.compressor) == (None, None)
     connection_id = connected(app)
     state = state_decoder(app.mapper)(app.recorder.select_events(connection_id)[0].state)
@@ -82,7 +77,7 @@ def test_the_decoder_reads_plain_facts_when_there_is_no_cipher_or_compressor() -
 
 def test_a_stored_state_that_is_not_an_object_is_refused_by_the_decoder() -> None:
     with pytest.raises(TypeError, match=r"^a stored fact is an object$"):
-        state_decoder(memory_app().mapper)(b"[1, 2]")
+        state_decoder(popo_app().mapper)(b"[1, 2]")
 
 
 def test_connection_topics_are_every_fact_class_of_a_connection_but_the_bases() -> None:
@@ -102,7 +97,7 @@ def test_connection_topics_are_every_fact_class_of_a_connection_but_the_bases() 
 
 
 def test_the_owner_is_the_first_facts_account_and_the_newest_facts_workspace() -> None:
-    app = memory_app()
+    app = popo_app()
     app.upsert_agent("acc", "agent_2", AgentInfo("ws_2", "Second", "Agent 2", None, None))
     connection_id = connected(app)
     app.update_settings("acc", connection_id, by="u", workspace_id="ws_2", agent_id="agent_2")
@@ -123,7 +118,7 @@ def test_the_owner_is_the_first_facts_account_and_the_newest_facts_workspace() -
 
 
 def test_an_id_that_is_not_a_connection_is_not_found_even_for_the_operator() -> None:
-    app = memory_app()
+    app = popo_app()
     app.upsert_agent("acc", "agent_2", AgentInfo("ws", "Main", "Agent 2", None, None))
     connected(app)
     others = {
@@ -138,7 +133,7 @@ def test_an_id_that_is_not_a_connection_is_not_found_even_for_the_operator() -> 
 
 
 def test_a_tenants_verify_finds_its_broken_record_through_the_read_models_place() -> None:
-    app = memory_app()
+    app = popo_app()
     connection_id = connected(app)
     damage(app, connection_id, 1, b"\x00damaged")
     places = {connection_id: ("acc", "ws")}
@@ -159,7 +154,7 @@ def test_a_tenants_verify_finds_its_broken_record_through_the_read_models_place(
 
 
 def test_a_broken_record_without_a_read_model_place_is_owned_by_its_readable_facts() -> None:
-    app = memory_app()
+    app = popo_app()
     connection_id = connected(app)
     last = stored_versions(app, connection_id)
     damage(app, connection_id, last, b"\x00damaged")  # the first fact still names the owner
@@ -173,7 +168,7 @@ def test_a_broken_record_without_a_read_model_place_is_owned_by_its_readable_fac
 
 
 def test_a_broken_record_whose_owner_cannot_be_read_is_not_found_for_a_tenant() -> None:
-    app = memory_app()
+    app = popo_app()
     connection_id = connected(app)
     damage(app, connection_id, 1, b"\x00damaged")  # the only fact naming the account
     with pytest.raises(ConnectionNotFoundError):
@@ -183,7 +178,7 @@ def test_a_broken_record_whose_owner_cannot_be_read_is_not_found_for_a_tenant() 
 
 
 def test_a_whole_store_pass_keeps_a_record_whose_owner_cannot_be_read_in_an_accounts_pass() -> None:
-    app = memory_app()
+    app = popo_app()
     damaged = connected(app)
     theirs = connected(app, account="acc_b", number="+14155550124")
     damage(app, damaged, 1, b"\x00damaged")
@@ -202,7 +197,7 @@ def test_a_whole_store_pass_keeps_a_record_whose_owner_cannot_be_read_in_an_acco
 
 
 def test_a_whole_store_pass_reads_every_page_of_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = memory_app()
+    app = popo_app()
     ids = [connected(app, number=f"+1415555{n:04d}") for n in range(5)]
     total = len(app.recorder.select_notifications(0, 1000, topics=connection_topics()))
     assert total > 6
@@ -217,7 +212,7 @@ def test_a_whole_store_pass_reads_every_page_of_the_log(monkeypatch: pytest.Monk
 
 
 def test_a_whole_store_pass_remembers_the_chain_at_each_watched_version() -> None:
-    app = memory_app()
+    app = popo_app()
     watched, unwatched, broken = (
         connected(app, number=n) for n in ("+14155550123", "+14155550124", "+14155550125")
     )
@@ -252,7 +247,7 @@ class PagedRecorder(POPOApplicationRecorder):
 def test_a_whole_store_pass_asks_for_pages_of_a_bounded_size(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = memory_app()
+    app = popo_app()
     for n in range(3):
         connected(app, number=f"+1415555{n:04d}")
     paged = PagedRecorder()
@@ -270,7 +265,7 @@ def test_a_whole_store_pass_asks_for_pages_of_a_bounded_size(
 
 
 def test_a_not_found_answer_names_the_connection_asked_for() -> None:
-    app = memory_app()
+    app = popo_app()
     connection_id = connected(app)
     unknown = uuid4()
     with pytest.raises(ConnectionNotFoundError) as missing:
@@ -282,7 +277,7 @@ def test_a_not_found_answer_names_the_connection_asked_for() -> None:
 
 
 def test_a_broken_records_owner_is_read_past_an_unreadable_fact_to_the_newest_workspace() -> None:
-    app = memory_app()
+    app = popo_app()
     app.upsert_agent("acc", "agent_2", AgentInfo("ws_2", "Second", "Agent 2", None, None))
     connection_id = connected(app)
     app.update_settings("acc", connection_id, by="u", workspace_id="ws_2", agent_id="agent_2")

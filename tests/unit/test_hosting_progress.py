@@ -86,6 +86,7 @@ def test_a_completed_order_still_connects_after_progress(
     connection_id = byon(app)
     provider.waiting_for = "Twilio is testing the hosted number."
     app.poll_hosting(connection_id)
+    assert progress(app, connection_id) == ["Twilio is testing the hosted number."]
     provider.verify_hosting(NUMBER)
     result = app.poll_hosting(connection_id)
     assert result is not None

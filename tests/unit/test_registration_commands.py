@@ -31,7 +31,7 @@ from domain.registrations import LevelRegistration
 from providers.sandbox import SandboxProvider
 from tests.compliance_payloads import GOOD
 from tests.support import unique_account, unique_us_number
-from tests.unit.test_registration import POPO, connected, edited, submit
+from tests.unit.test_registration import POPO, connected, edited, run_steps, submit
 
 
 class Scripted(SandboxProvider):
@@ -95,20 +95,10 @@ def app(provider: Scripted) -> SmsChannels:
     return SmsChannels(provider, env=POPO)
 
 
-def steps(app: SmsChannels, connection_id: UUID) -> list[str | None]:
-    done = []
-    for _ in range(4):  # three steps at most, then nothing left: never loop forever
-        step = app.advance_registration(connection_id).step
-        if step is None:
-            return done
-        done.append(step)
-    raise AssertionError(f"the worker kept taking steps: {done}")
-
-
 def registered(app: SmsChannels, account: str, compliance: Any = GOOD) -> UUID:
     connection_id = connected(app, account, compliance)
     submit(app, account, connection_id)
-    steps(app, connection_id)
+    run_steps(app, connection_id)
     return connection_id
 
 
@@ -193,7 +183,7 @@ def test_the_worker_sends_the_payload_as_submitted_not_as_edited_since(
     later = edited(optInKeywords="START,GO")
     later["brand"]["city"] = "Oakland"
     app.update_compliance(account, connection_id, later, by="u1")
-    steps(app, connection_id)
+    run_steps(app, connection_id)
     (brand_call, campaign_call) = [c for c in provider.calls if c[0] in ("brand", "campaign")]
     assert brand_call[1] == GOOD["brand"]
     assert campaign_call[1] == GOOD["campaign"]
@@ -237,7 +227,7 @@ def test_a_resubmission_the_provider_answers_with_the_same_references_is_recorde
     assert report(app, RegistrationReported("campaign", "CMsame", "rejected", None)) == "applied"
     app.update_compliance(account, connection_id, edited(optInKeywords="START,GO"), by="u1")
     submit(app, account, connection_id)
-    assert steps(app, connection_id) == ["campaign", "number"]
+    assert run_steps(app, connection_id) == ["campaign", "number"]
     connection = app.get_connection(account, connection_id)
     assert connection.level("campaign").provider_ref == "CMsame"
     assert connection.level("number").provider_ref == "QEsame"
@@ -255,7 +245,7 @@ def test_a_poll_asks_only_about_levels_in_flight_that_have_a_reference(
     connection_id = connected(app, account)
     submit(app, account, connection_id)
     assert app.poll_registration(connection_id) == 0  # nothing has a reference yet
-    steps(app, connection_id)
+    run_steps(app, connection_id)
     connection = app.get_connection(account, connection_id)
     brand, campaign, number = (
         connection.level(level).provider_ref for level in ("brand", "campaign", "number")
@@ -308,7 +298,7 @@ def test_a_submission_is_settled_only_when_every_step_is_done_and_nothing_is_in_
     assert app.registration_settled(connection_id)  # nothing submitted
     submit(app, account, connection_id)
     assert not app.registration_settled(connection_id)
-    steps(app, connection_id)
+    run_steps(app, connection_id)
     assert not app.registration_settled(connection_id)  # pending at the provider
     connection = app.get_connection(account, connection_id)
     for level in ("brand", "campaign", "number"):
