@@ -225,3 +225,22 @@ def test_a_decimal_is_hashed_as_its_text_and_an_unknown_value_is_refused() -> No
     assert b'"d":"1.10"' in body
     with pytest.raises(TypeError):  # orjson words the refusal itself
         canonical(connection_id=OLD_CONNECTION, version=1, topic="t", state={"o": object()})
+
+
+CHAINED_EVENTS = Path(__file__).parent.parent / "data" / "events_with_chain.json"
+CHAINED_CONNECTION = UUID("6f1d3c1e-8a7b-5c2d-9e4f-0a1b2c3d4e5f")
+# The head recorded by the code that wrote the file (2026-12-01): a change to how facts are
+# encoded or hashed would break every chain already stored, and this with them.
+RECORDED_HEAD = "3dfbf2375fa1c30babfdedf28636a4e65869fe45f556c3b2546afe23dd1a8b3a"
+
+
+def test_a_chain_recorded_by_earlier_code_still_verifies_and_the_next_fact_links_to_it() -> None:
+    app = application_with_stored_events(SandboxProvider(), CHAINED_EVENTS)
+    found = verify_connection(app.recorder, app.mapper, CHAINED_CONNECTION, account_id="acc_chain")
+    assert (found.verified, found.chain_starts_at, found.head_version) == (True, 1, 4)
+    assert found.head == RECORDED_HEAD
+    app.update_compliance("acc_chain", CHAINED_CONNECTION, {}, by="u3")
+    after = verify_connection(app.recorder, app.mapper, CHAINED_CONNECTION, account_id=None)
+    assert (after.verified, after.head_version) == (True, 5)
+    facts = list(app.recorder.select_events(CHAINED_CONNECTION))
+    assert independent_chain(CHAINED_CONNECTION, facts, app) == after.head
