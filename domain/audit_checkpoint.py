@@ -51,7 +51,8 @@ def public_key_text(key: Ed25519PublicKey) -> str:
     return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
 
 
-def _public_key(text: str) -> Ed25519PublicKey:
+def parse_public_key(text: str) -> Ed25519PublicKey:
+    """A signer's public key given as base64 (``--public-key``); CheckpointError otherwise."""
     try:
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
     except (binascii.Error, ValueError):
@@ -129,18 +130,23 @@ def read_checkpoint(data: bytes, *, public_key: str | None) -> tuple[list[Head],
             raise CheckpointError("The checkpoint is not signed, and a public key was given.")
         return heads, "unsigned"
     try:
-        key = _public_key(public_key or signature["publicKey"])
+        key = parse_public_key(public_key or signature["publicKey"])
         key.verify(base64.b64decode(signature["value"]), _signed_bytes(document))
     except (InvalidSignature, KeyError, TypeError, binascii.Error):
         raise CheckpointError("The checkpoint's signature does not verify.") from None
     return heads, "verified" if public_key is not None else "self-signed"
 
 
+FindingCode = Literal["truncated", "rewritten", "broken"]
+
+
 @dataclass(frozen=True)
 class Finding:
-    """A connection that does not stand where the checkpoint saw it."""
+    """A connection that does not stand where the checkpoint saw it: ``code`` (stable) and a
+    sentence."""
 
     connection_id: UUID
+    code: FindingCode
     reason: str
 
 
@@ -151,17 +157,20 @@ def check(heads: Iterable[Head], verified: Mapping[UUID, Verified]) -> list[Find
     for head in heads:
         now = verified.get(head.connection_id)
         if now is None:
-            findings.append(Finding(head.connection_id, "truncated: no fact is left"))
+            findings.append(Finding(head.connection_id, "truncated", "truncated: no fact is left"))
             continue
         v = now.verification
         if not v.verified:
             findings.append(
-                Finding(head.connection_id, f"broken at version {v.broken_at}: {v.reason}")
+                Finding(
+                    head.connection_id, "broken", f"broken at version {v.broken_at}: {v.reason}"
+                )
             )
         elif v.head_version < head.version:
             findings.append(
                 Finding(
                     head.connection_id,
+                    "truncated",
                     f"truncated: the checkpoint saw version {head.version}, "
                     f"the record now ends at {v.head_version}",
                 )
@@ -170,6 +179,7 @@ def check(heads: Iterable[Head], verified: Mapping[UUID, Verified]) -> list[Find
             findings.append(
                 Finding(
                     head.connection_id,
+                    "rewritten",
                     f"rewritten: version {head.version} no longer has the checkpoint's chain",
                 )
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import sys
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from uuid import UUID
 
 import orjson
@@ -32,7 +32,7 @@ from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.operator_decisions import skip_decisions
 from projections.audit_trail import TrailQuery, stream_entries
 from sms_channels.bootstrap import build_application
-from sms_channels.cli.audit_chain import checkpoint_command, verify
+from sms_channels.cli.audit_chain import checkpoint_command, fail, opened, verify
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
 
@@ -146,7 +146,7 @@ def history(
             version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None
         )
     except InvalidPointInTimeError as error:
-        _fail(error.message, code=2)
+        fail(error.message, code=2)
     found = _read(settings, connection_id, account)
     versions = found.versions
     if point.given:
@@ -156,18 +156,13 @@ def history(
 
 
 def _read(settings: Settings, connection_id: UUID, account: str | None) -> ComplianceHistory:
-    try:
-        application = build_application(settings)
-    except ValueError as error:  # e.g. DATABASE_URL missing: a configuration message
-        _fail(str(error), code=2)
-    try:
-        return application.compliance_history(connection_id, account_id=account)
-    except ConnectionNotFoundError:
-        _fail(f"Connection {connection_id} was not found.", code=1)
-    except MapperDeserialisationError:
-        _fail("The events cannot be read: check CIPHER_KEY.", code=1)
-    finally:
-        application.close()
+    with opened(settings) as application:
+        try:
+            return application.compliance_history(connection_id, account_id=account)
+        except ConnectionNotFoundError:
+            fail(f"Connection {connection_id} was not found.", code=1)
+        except MapperDeserialisationError:
+            fail("The events cannot be read: check CIPHER_KEY.", code=1)
 
 
 def _print(found: ComplianceHistory, versions: list[ComplianceVersion], output: str) -> None:
@@ -209,8 +204,3 @@ def _value(payload: dict[str, Any] | None, dotted: str) -> Any:
 def _shown(value: Any) -> str:
     """A value on one line: JSON, with absent/null shown as ∅."""
     return "∅" if value is None else orjson.dumps(value).decode()
-
-
-def _fail(message: str, *, code: int) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code=code)

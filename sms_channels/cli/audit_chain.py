@@ -22,6 +22,7 @@ from uuid import UUID
 import orjson
 import typer
 
+from api.schemas.compliance import verification_out
 from domain.application import SmsChannels
 from domain.audit_chain import Verification
 from domain.audit_checkpoint import (
@@ -29,6 +30,7 @@ from domain.audit_checkpoint import (
     Head,
     check,
     checkpoint,
+    parse_public_key,
     read_checkpoint,
     signing_key,
 )
@@ -59,11 +61,11 @@ def verify(
     """Recompute hash chains; print one JSON line per connection verified (only the broken
     ones with --all, then a summary); exit 1 when anything is broken."""
     if connection_id is not None and (every or against is not None):
-        _fail("Give a connection id, or --all / --against, not both.", code=2)
+        fail("Give a connection id, or --all / --against, not both.", code=2)
     if connection_id is None and not every and against is None:
-        _fail("Give a connection id, or --all.", code=2)
+        fail("Give a connection id, or --all.", code=2)
     settings = _settings()
-    with _application(settings) as application:
+    with opened(settings) as application:
         if connection_id is not None:
             _verify_one(application, connection_id, account)
         else:
@@ -76,7 +78,7 @@ def _verify_one(application: SmsChannels, connection_id: UUID, account: str | No
             application.recorder, application.mapper, connection_id, account_id=account
         )
     except ConnectionNotFoundError:
-        _fail(f"Connection {connection_id} was not found.", code=1)
+        fail(f"Connection {connection_id} was not found.", code=1)
     _line(_document(found))
     if not found.verified:
         raise typer.Exit(code=1)
@@ -87,13 +89,18 @@ def _verify_every(
 ) -> None:
     heads: list[Head] = []
     signature: str | None = None
+    if public_key is not None:
+        try:
+            parse_public_key(public_key)
+        except CheckpointError as error:
+            fail(str(error), code=2)  # a bad argument, checked before anything is read
     if against is not None:
         try:
             heads, signature = read_checkpoint(against.read_bytes(), public_key=public_key)
         except OSError as error:
-            _fail(f"The checkpoint cannot be read: {error.strerror}.", code=2)
+            fail(f"The checkpoint cannot be read: {error.strerror}.", code=2)
         except CheckpointError as error:
-            _fail(str(error), code=1)
+            fail(str(error), code=1)
     watch = {head.connection_id: head.version for head in heads}
     verified: dict[UUID, Verified] = {}
     others: set[UUID] = set()  # another account's (a checkpoint of every account, --account)
@@ -112,6 +119,7 @@ def _verify_every(
             {
                 "connectionId": str(finding.connection_id),
                 "verified": False,
+                "code": finding.code,
                 "reason": finding.reason,
             }
         )
@@ -138,8 +146,8 @@ def checkpoint_command(
         try:
             key = signing_key(settings.audit_signing_key.get_secret_value())
         except CheckpointError as error:
-            _fail(str(error), code=2)
-    with _application(settings) as application:
+            fail(str(error), code=2)
+    with opened(settings) as application:
         verified = list(verify_all(application.recorder, application.mapper, account_id=account))
     broken = [v.verification for v in verified if not v.verification.verified]
     document = checkpoint(verified, created_at=datetime.now(UTC), account_id=account, key=key)
@@ -155,18 +163,8 @@ def checkpoint_command(
 
 
 def _document(v: Verification) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "connectionId": str(v.connection_id),
-        "verified": v.verified,
-        "facts": v.facts,
-        "headVersion": v.head_version,
-        "chainStartsAt": v.chain_starts_at,
-    }
-    if v.verified:
-        document["head"] = v.head
-    else:
-        document |= {"brokenAt": v.broken_at, "code": v.code, "reason": v.reason}
-    return document
+    """The verification as the API's ``…/history/verify`` answers it (same keys, nulls)."""
+    return verification_out(v).model_dump(mode="json", by_alias=True)
 
 
 def _settings() -> Settings:
@@ -176,11 +174,13 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _application(settings: Settings) -> Iterator[SmsChannels]:
+def opened(settings: Settings) -> Iterator[SmsChannels]:
+    """The application on the configured store, closed afterwards (exit 2 when the
+    configuration is incomplete)."""
     try:
         application = build_application(settings)
     except ValueError as error:  # e.g. DATABASE_URL missing: a configuration message
-        _fail(str(error), code=2)
+        fail(str(error), code=2)
     try:
         yield application
     finally:
@@ -191,6 +191,8 @@ def _line(document: dict[str, Any]) -> None:
     sys.stdout.write(orjson.dumps(document).decode() + "\n")
 
 
-def _fail(message: str, *, code: int) -> NoReturn:
+def fail(message: str, *, code: int) -> NoReturn:
+    """Print ``message`` on stderr and exit with ``code`` (1: found damage or not found; 2: a
+    bad argument or configuration)."""
     typer.echo(message, err=True)
     raise typer.Exit(code=code)

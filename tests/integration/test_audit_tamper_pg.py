@@ -254,7 +254,14 @@ def test_audit_verify_of_one_intact_connection_exits_0(damaged: Store) -> None:
     connection_id = str(damaged.connections["intact"])
     result = cli(damaged.url, "verify", connection_id, **_cipher(damaged))
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["verified"] is True
+    document = json.loads(result.stdout)
+    assert document["verified"] is True
+    # The same document as the API's …/history/verify: every key, null where it does not apply.
+    assert set(document) == {
+        "connectionId", "verified", "facts", "head", "headVersion", "chainStartsAt",
+        "brokenAt", "code", "reason",
+    }  # fmt: skip
+    assert (document["brokenAt"], document["code"], document["reason"]) == (None, None, None)
 
 
 def _key() -> str:
@@ -316,9 +323,18 @@ def test_a_signed_checkpoint_finds_the_truncated_connection(store: Store, tmp_pa
     )
     assert found.returncode == 1
     lines = [json.loads(line) for line in found.stdout.splitlines()]
-    assert [(line["connectionId"], line["reason"].split(":")[0]) for line in lines[:-1]] == [
+    assert [(line["connectionId"], line["code"]) for line in lines[:-1]] == [
         (str(cut), "truncated")
     ]
+
+
+def test_a_public_key_that_is_not_a_key_is_a_bad_argument(store: Store, tmp_path: Path) -> None:
+    result = cli(
+        store.url, "verify", "--all", "--against", str(tmp_path / "absent.json"),
+        "--public-key", "%%%", **_cipher(store),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "not a base64 Ed25519 key" in result.stderr
 
 
 def test_a_checkpoint_edited_after_signing_is_refused(store: Store, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from domain.audit_checkpoint import (
     Head,
     check,
     checkpoint,
+    parse_public_key,
     public_key_text,
     read_checkpoint,
     signing_key,
@@ -264,3 +265,25 @@ def test_check_goes_on_past_a_connection_with_no_fact_left() -> None:
     heads = [Head(gone, 2, "i" * 64), Head(shorter.verification.connection_id, 4, "g" * 64)]
     found = check(heads, {shorter.verification.connection_id: shorter})
     assert [f.connection_id for f in found] == [gone, shorter.verification.connection_id]
+
+
+def test_each_finding_names_its_stable_code() -> None:
+    shorter, rewritten = verified(3, "g" * 64), verified(6, "f" * 64, at=4)
+    broken, gone = verified(6, "h" * 64, ok=False), uuid4()
+    heads = [
+        Head(shorter.verification.connection_id, 4, "g" * 64),
+        Head(rewritten.verification.connection_id, 4, "0" * 64),
+        Head(broken.verification.connection_id, 4, "h" * 64),
+        Head(gone, 2, "i" * 64),
+    ]
+    now = {v.verification.connection_id: v for v in (shorter, rewritten, broken)}
+    assert [f.code for f in check(heads, now)] == ["truncated", "rewritten", "broken", "truncated"]
+
+
+def test_a_public_key_is_parsed_from_base64_or_refused() -> None:
+    key = signing_key(key_text())
+    text = public_key_text(key.public_key())
+    assert public_key_text(parse_public_key(text)) == text
+    with pytest.raises(CheckpointError) as refused:
+        parse_public_key("%%%")
+    assert str(refused.value) == "The public key is not a base64 Ed25519 key."
