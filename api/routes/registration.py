@@ -23,6 +23,7 @@ from api.schemas.registration import (
     SubmitRegistrationOut,
     registration_document,
 )
+from domain.errors import ConnectionNotFoundError
 
 router = APIRouter(tags=["registration"])
 BASE = "/channels/sms/connections/{connection_id}/registration"
@@ -87,6 +88,7 @@ def get_registration(
     connection, facts = application.registration_view(
         connection_id, account_id=principal.account_id
     )
-    check_workspace(application, principal, connection_id)
+    if not principal.sees(connection.workspace_id):  # loaded already: no second read
+        raise ConnectionNotFoundError(connection_id)
     response.headers["ETag"] = etag(connection.version)
     return registration_document(connection, facts)

@@ -113,12 +113,6 @@ def directory_agent_row(row: dict[str, Any]) -> DirectoryAgentRow:
     )
 
 
-def channel_row(row: dict[str, Any]) -> ChannelRow:
-    """The wire form of a ``sms_channels_rows`` row as a model (``channel_row_wire``
-    validated: one construction, so the model and the listed JSON cannot drift apart)."""
-    return ChannelRow.model_validate(channel_row_wire(row))
-
-
 def channel_row_wire(row: dict[str, Any]) -> dict[str, Any]:
     """The wire form of a ``sms_channels_rows`` row (what ``domain.serving`` decided when
     the row was projected) as plain camelCase values, ready for ``orjson.dumps``: the list

@@ -48,6 +48,9 @@ def test_a_restricted_token_reads_a_connection_of_its_workspace(
         ("PUT", "/compliance", {"brand": {}, "campaign": {}}),
         ("GET", "/compliance/preflight", None),
         ("GET", "/compliance/history", None),
+        ("GET", "/compliance/history/verify", None),
+        ("GET", "/registration", None),
+        ("POST", "/registration", None),
     ],
 )
 def test_a_connection_in_another_workspace_is_404(

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from api.schemas.connections import connection_out
-from api.schemas.read_models import channel_row
+from api.schemas.read_models import ChannelRow, channel_row_wire
 from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber, NewNumber
@@ -226,7 +226,7 @@ ONLY_ROW = frozenset({"attention"})
 
 
 def listed(row: dict[str, Any]) -> dict[str, Any]:
-    out = channel_row(row).model_dump(mode="json", by_alias=True)
+    out = ChannelRow.model_validate(channel_row_wire(row)).model_dump(mode="json", by_alias=True)
     out["completeSections"] = out.pop("complianceProgress")["completeSections"]
     return {k: v for k, v in out.items() if k not in ONLY_ROW}
 
