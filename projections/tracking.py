@@ -63,6 +63,13 @@ def lock_key(name: str) -> int:
     return zlib.crc32(f"sms-projection:{name}".encode())
 
 
+def try_session_lock(connection: Any, key: int) -> bool:
+    """Take the session advisory lock ``key`` on ``connection`` if it is free (held until the
+    session ends): whether this session holds it now."""
+    row = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    return bool(row and row[0])
+
+
 def lock_and_read(cursor: Cursor[Any], name: str) -> int:
     """Take the projection's transaction lock; return its committed position."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(name),))

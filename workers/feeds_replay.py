@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from domain.application import SmsChannels
 from domain.sms_connections import SmsConnection
-from projections.tracking import lock_key
+from projections.tracking import lock_key, try_session_lock
 from workers.analytics_relay import CONNECTED_TOPIC, channel_connected, connected_message
 from workers.channel_feeds import FEEDS_RELAY_NAME, FeedBuilder, originator
 from workers.log_relay import Outgoing, RelayStandbyError, producer_for, send_acked
@@ -110,8 +110,5 @@ def rebuild_routing(application: SmsChannels, conninfo: str, servers: str, topic
 
 
 def _lock(connection: psycopg.Connection[Any]) -> None:
-    locked = connection.execute(
-        "SELECT pg_try_advisory_lock(%s)", (lock_key(FEEDS_RELAY_NAME),)
-    ).fetchone()
-    if not (locked and locked[0]):
+    if not try_session_lock(connection, lock_key(FEEDS_RELAY_NAME)):
         raise RelayStandbyError

@@ -14,6 +14,8 @@ import zlib
 import psycopg
 import structlog
 
+from projections.tracking import try_session_lock
+
 log = structlog.get_logger("workers.leadership")
 
 
@@ -41,10 +43,7 @@ class SessionLock:
             connection = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
         except psycopg.Error:
             return False
-        row = connection.execute(
-            "SELECT pg_try_advisory_lock(%s)", (leader_key(self._name),)
-        ).fetchone()
-        if row is not None and row[0]:
+        if try_session_lock(connection, leader_key(self._name)):
             self._connection = connection
             log.info("worker_leader", worker=self._name)
             return True

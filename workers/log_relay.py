@@ -25,7 +25,13 @@ from kafka.errors import KafkaError
 from psycopg import sql
 
 from domain.application import SmsChannels
-from projections.tracking import TRACKING_TABLE, StoppedAt, lock_key, record_error
+from projections.tracking import (
+    TRACKING_TABLE,
+    StoppedAt,
+    lock_key,
+    record_error,
+    try_session_lock,
+)
 from workers.following import follow
 
 log = structlog.get_logger("workers.log_relay")
@@ -108,10 +114,7 @@ class LogRelay:
         """The relay's session; it holds the advisory lock that makes it the active relay."""
         if self._lock_connection is None or self._lock_connection.closed:
             connection = psycopg.connect(self.conninfo, autocommit=True)
-            locked = connection.execute(
-                "SELECT pg_try_advisory_lock(%s)", (lock_key(self.name),)
-            ).fetchone()
-            if not (locked and locked[0]):
+            if not try_session_lock(connection, lock_key(self.name)):
                 connection.close()
                 raise RelayStandbyError
             connection.execute(
