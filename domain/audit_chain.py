@@ -45,9 +45,8 @@ REASONS: dict[BrokenReason, str] = {
 
 
 def _default(value: object) -> object:
-    """What orjson does not encode natively: sets (sorted), decimals (as text)."""
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
+    """What orjson does not encode natively: decimals (as text). (No fact holds a set: the
+    event store's transcoder could not write one.)"""
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"{type(value).__name__} has no canonical form")
@@ -158,13 +157,12 @@ class ChainVerifier:
         self._previous = chain
 
     def result(self) -> Verification:
-        head = self._previous if self._starts_at is not None else None
         broken_at, code = self._broken if self._broken is not None else (None, None)
         return Verification(
             connection_id=self.connection_id,
             verified=self._broken is None,
             facts=self._facts,
-            head=head,
+            head=self._previous,  # None until the chain starts
             head_version=self._expected - 1,
             chain_starts_at=self._starts_at,
             broken_at=broken_at,

@@ -90,6 +90,13 @@ class Watched(ChainVerifier):
         if isinstance(state.get("workspace_id"), str):
             self.workspace_id = state["workspace_id"]
 
+    @property
+    def owner(self) -> Owner | None:
+        """(account, workspace) as the facts seen name them; None unless both are known."""
+        if self.account_id is None or self.workspace_id is None:
+            return None
+        return self.account_id, self.workspace_id
+
     def feed(self, fact: StoredFact) -> None:
         super().feed(fact)
         if fact.originator_version in self.watch and not self.broken:
@@ -115,9 +122,7 @@ def verify_connection(
     decode = state_decoder(mapper)
     verifier = Watched(connection_id, decode)
     for fact in stored:
-        verifier.feed(fact)
-        if verifier.broken:
-            break
+        verifier.feed(fact)  # nothing more is read once it is broken
     if account_id is not None:
         found = _owner(verifier, stored, decode, owner)
         if found is None or found[0] != account_id or not sees(found[1]):
@@ -135,9 +140,7 @@ def _owner(
     place when there is one (the facts after the break are not trusted), else the facts
     that can still be read, to the newest."""
     if not verifier.broken:
-        if verifier.account_id is None or verifier.workspace_id is None:
-            return None
-        return verifier.account_id, verifier.workspace_id
+        return verifier.owner
     if lookup is not None and (place := lookup(verifier.connection_id)) is not None:
         return place
     readable = Watched(verifier.connection_id, decode)
@@ -146,9 +149,7 @@ def _owner(
             readable._observe(decode(fact.state))
         except Exception:  # noqa: S112  # damage: skip what cannot be read
             continue
-    if readable.account_id is None or readable.workspace_id is None:
-        return None
-    return readable.account_id, readable.workspace_id
+    return readable.owner
 
 
 @dataclass(frozen=True)

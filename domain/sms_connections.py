@@ -89,13 +89,12 @@ class SmsConnection(Aggregate):
     def _seal(self, fact: Any) -> None:
         """Link a new fact to the chain: its hash over the previous head and the fact's state
         as the mapper will store it."""
-        state = dict(vars(fact))
         chain = link(
             self._chain_head or GENESIS,
             connection_id=self.id,
             version=fact.originator_version,
             topic=get_topic(type(fact)),
-            state=state,
+            state=vars(fact),  # read, not kept: ``canonical`` copies what it hashes
         )
         object.__setattr__(fact, CHAIN, chain)
         self._chain_head = chain
