@@ -111,8 +111,10 @@ class TwilioBrands:
     ) -> RegistrationAnswer:
         """The brand's objects after its customer profile ``profile``."""
         profile_sid = str(profile["sid"])
+        end_users: dict[str, str] | None = None  # FriendlyName → sid, listed once if needed
         if profile.get("status") == "draft":
-            objects = self._profile_objects(brand, name, sole)
+            end_users = self._end_users()
+            objects = self._profile_objects(brand, name, sole, end_users)
             stopped = self._assemble("CustomerProfiles", profile, objects)
             if stopped is not None:
                 return stopped
@@ -123,7 +125,10 @@ class TwilioBrands:
             SOLE_PROPRIETOR_PROFILE_POLICY if sole else A2P_PROFILE_POLICY,
         )
         if product.get("status") == "draft":
-            messaging = self._end_user(name + "/p", _messaging_type(sole), _messaging(brand, sole))
+            end_users = self._end_users() if end_users is None else end_users
+            messaging = self._end_user(
+                name + "/p", _messaging_type(sole), _messaging(brand, sole), end_users
+            )
             stopped = self._assemble("TrustProducts", product, [messaging, profile_sid])
             if stopped is not None:
                 return stopped
@@ -176,14 +181,24 @@ class TwilioBrands:
         }
         return self._http.json("POST", f"{self._trusthub}/{kind}", data=form) or {}
 
-    def _profile_objects(self, brand: Mapping[str, Any], name: str, sole: bool) -> list[str]:
+    def _profile_objects(
+        self, brand: Mapping[str, Any], name: str, sole: bool, end_users: dict[str, str]
+    ) -> list[str]:
         """The sids to assign to the customer profile (made if missing)."""
         if sole:
             person = _person(brand, representative=False)
-            return [self._end_user(name + "/s", "starter_customer_profile_information", person)]
+            return [
+                self._end_user(
+                    name + "/s", "starter_customer_profile_information", person, end_users
+                )
+            ]
         objects = [
-            self._end_user(name + "/b", "customer_profile_business_information", _business(brand)),
-            self._end_user(name + "/r", "authorized_representative_1", _representative(brand)),
+            self._end_user(
+                name + "/b", "customer_profile_business_information", _business(brand), end_users
+            ),
+            self._end_user(
+                name + "/r", "authorized_representative_1", _representative(brand), end_users
+            ),
             self._address_document(brand, name + "/a"),
         ]
         if self._http.config.primary_profile_sid:
@@ -216,12 +231,23 @@ class TwilioBrands:
         self._http.json("POST", url, data={"Status": SUBMITTED})
         return None
 
-    def _end_user(self, name: str, kind: str, attributes: Mapping[str, Any]) -> str:
-        for item in self._http.list_items(f"{self._trusthub}/EndUsers"):
-            if item.get("friendly_name") == name:
-                return str(item["sid"])
-        form = {"FriendlyName": name, "Type": kind, "Attributes": json.dumps(attributes)}
-        return str((self._http.json("POST", f"{self._trusthub}/EndUsers", data=form) or {})["sid"])
+    def _end_users(self) -> dict[str, str]:
+        """The account's end users by FriendlyName (one listing for a whole brand step)."""
+        return {
+            str(item.get("friendly_name")): str(item["sid"])
+            for item in self._http.list_items(f"{self._trusthub}/EndUsers")
+        }
+
+    def _end_user(
+        self, name: str, kind: str, attributes: Mapping[str, Any], known: dict[str, str]
+    ) -> str:
+        """The end user named ``name`` in ``known`` (``_end_users``), made if missing (and
+        then added to ``known``)."""
+        if name not in known:
+            form = {"FriendlyName": name, "Type": kind, "Attributes": json.dumps(attributes)}
+            created = self._http.json("POST", f"{self._trusthub}/EndUsers", data=form) or {}
+            known[name] = str(created["sid"])
+        return known[name]
 
     def _address_document(self, brand: Mapping[str, Any], name: str) -> str:
         """A supporting document (``customer_profile_address``) over the business's

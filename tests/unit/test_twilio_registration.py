@@ -116,6 +116,14 @@ def test_a_brand_builds_the_trusthub_profiles_then_registers_a_mock_brand(
     assert form_of(fake, "POST", "/v1/a2p/BrandRegistrations")["BrandType"] == ["STANDARD"]
 
 
+def test_a_standard_brand_step_lists_the_accounts_end_users_once(
+    twilio: TwilioProvider, fake: FakeTwilio
+) -> None:
+    twilio.create_brand(GOOD["brand"], reference=BRAND_REF)
+    assert len(fake.requests_to("GET", "/v1/EndUsers")) == 1  # not once per end user made
+    assert len(fake.requests_to("POST", "/v1/EndUsers")) == 3  # business, representative, A2P
+
+
 def test_asking_again_with_the_same_reference_creates_nothing_new(
     twilio: TwilioProvider, fake: FakeTwilio
 ) -> None:
