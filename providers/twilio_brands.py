@@ -177,7 +177,6 @@ class TwilioBrands:
             "FriendlyName": name,
             "Email": email,
             "PolicySid": policy,
-            "StatusCallback": self._http.config.status_callback,
         }
         return self._http.json("POST", f"{self._trusthub}/{kind}", data=form) or {}
 

@@ -68,8 +68,7 @@ class TwilioConfig:
     ``a2p_mock``: brands are created with ``Mock=true`` (test brands, no fees, no carrier
     review). ``profile_email``: the email Twilio writes to about the TrustHub profiles
     (default: the brand's contact email). ``primary_profile_sid``: the ISV's own approved
-    customer profile, assigned to each secondary profile when set. ``status_callback``:
-    where TrustHub reports the profiles' status changes.
+    customer profile, assigned to each secondary profile when set.
     """
 
     account_sid: str
@@ -91,7 +90,6 @@ class TwilioConfig:
     a2p_mock: bool = False
     profile_email: str | None = field(default=None, repr=False)
     primary_profile_sid: str | None = None
-    status_callback: str | None = None
 
 
 class TwilioHttp:
@@ -120,7 +118,7 @@ class TwilioHttp:
         self._clock = clock or time.monotonic
         self._jitter = jitter or (lambda: random.uniform(0.5, 1.0))  # noqa: S311
         self.unavailable_until = 0.0
-        self.credentials_refused_at: float | None = None
+        self._credentials_refused = False
         self._credentials_logged_at: float | None = None
 
     def check_available(self) -> None:
@@ -131,7 +129,7 @@ class TwilioHttp:
     @property
     def credentials_refused(self) -> bool:
         """True when Twilio's last answer refused the credentials (until one accepts them)."""
-        return self.credentials_refused_at is not None
+        return self._credentials_refused
 
     def call(
         self,
@@ -212,10 +210,10 @@ class TwilioHttp:
 
     def _note_credentials(self, response: httpx.Response) -> None:
         if response.status_code != 401:
-            self.credentials_refused_at = None
+            self._credentials_refused = False
             return
         now = self._clock()
-        self.credentials_refused_at = now
+        self._credentials_refused = True
         last = self._credentials_logged_at
         if last is None or now - last >= CREDENTIALS_LOG_SECONDS:
             self._credentials_logged_at = now
