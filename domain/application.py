@@ -394,7 +394,7 @@ class SmsChannels(ConnectionStore):
         """
         delivery_id = provider_delivery_id(event.provider, event.event_id)
         for _ in range(MAX_ATTEMPTS):
-            if self._exists(delivery_id):
+            if self._find_any(delivery_id) is not None:
                 return ProviderEventResult("duplicate", None, self.current_position())
             connection, others = self._decide_on_fact(event.provider, event.fact)
             # Applied when anything changed: a connection, or only a shared registration

@@ -45,10 +45,6 @@ MAX_ATTEMPTS = 3
 class ConnectionStore(RegistrationCommands):
     """Loading, deciding and saving connections (the base of ``SmsChannels``)."""
 
-    def current_position(self) -> int:
-        """The newest notification id in the log (0 when the log is empty)."""
-        return self.recorder.max_notification_id() or 0
-
     # --- mechanics: provider events -----------------------------------------------------------
 
     def _decide_on_fact(
@@ -124,13 +120,6 @@ class ConnectionStore(RegistrationCommands):
         claim: NumberClaim = self.repository.get(number_claim_id(connection.phone_number))
         claim.release(connection.id)
         return [claim]
-
-    def _exists(self, aggregate_id: UUID) -> bool:
-        try:
-            self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return False
-        return True
 
     def _find(self, connection_id: UUID) -> SmsConnection | None:
         try:

@@ -37,6 +37,7 @@ from domain.errors import (
 )
 from domain.ids import registration_ref_id
 from domain.providers import NumberProvider, RegistrationAnswer, RegistrationReported
+from domain.provisioning import position_of
 from domain.regions import load_regions
 from domain.registration_levels import (
     LEVELS,
@@ -123,7 +124,7 @@ class RegistrationCommands(Application[UUID]):
         its outcome. ProviderError subclasses propagate (the worker retries later)."""
         connection = self._registering(connection_id)
         if connection is None or connection.submission is None:
-            return StepResult(None, self._head())
+            return StepResult(None, self.current_position())
         submission = connection.submission
         brand = self._registration(submission.brand_registration_id)
         payload = self._submitted_payload(connection)
@@ -149,7 +150,7 @@ class RegistrationCommands(Application[UUID]):
                 reference=f"{connection.id}.{submission.number}",
             )
             return StepResult("number", self._record_number(connection.id, answer))
-        return StepResult(None, self._head())
+        return StepResult(None, self.current_position())
 
     def poll_registration(self, connection_id: UUID) -> int:
         """Ask the provider where each level of the connection's submission still in
@@ -321,7 +322,7 @@ class RegistrationCommands(Application[UUID]):
                 recordings = self.save(*changed)
             except RecordConflictError:
                 continue
-            return max(r.notification.id for r in recordings) if recordings else self._head()
+            return position_of(recordings) if recordings else self.current_position()
         raise VersionConflictError(None, None)
 
     def _submitted_payload(self, connection: SmsConnection) -> dict[str, Any]:
@@ -354,7 +355,8 @@ class RegistrationCommands(Application[UUID]):
             return None
         return found
 
-    def _head(self) -> int:
+    def current_position(self) -> int:
+        """The newest notification id in the log (0 when the log is empty)."""
         return self.recorder.max_notification_id() or 0
 
 
