@@ -111,6 +111,13 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
         "webhooks": TokenBucket(
             "webhook", settings.rate_limit_webhooks_per_minute, subject="source address"
         ),
+        # Refused (unsigned, badly signed) webhooks: a bucket of their own, so that they
+        # never spend what the provider's signed deliveries need.
+        "webhooks_refused": TokenBucket(
+            "refused webhook",
+            settings.rate_limit_refused_webhooks_per_minute,
+            subject="source address",
+        ),
     }
     install_error_handlers(app)
     for module in (

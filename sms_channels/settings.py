@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     rate_limit_connect_per_minute: int = Field(default=10, ge=0)
     # Provider webhooks, per source address (they carry no token to key on).
     rate_limit_webhooks_per_minute: int = Field(default=600, ge=0)
+    # Webhooks refused for their signature, per source address: their own bucket, checked
+    # after the signature, so that they never spend the signed deliveries' tokens.
+    rate_limit_refused_webhooks_per_minute: int = Field(default=60, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_query_bytes: int = Field(default=8 * 1024, ge=256)
     max_header_bytes: int = Field(default=32 * 1024, ge=1024)

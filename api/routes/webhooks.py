@@ -9,7 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from api.deps import ApplicationDep
 from api.rate_limits import TokenBucket
 from api.schemas.numbers import WebhookAck
-from domain.providers import UnknownProviderError, WebhookRequest, WebhookVerifier
+from domain.providers import (
+    UnknownProviderError,
+    WebhookRejectedError,
+    WebhookRequest,
+    WebhookVerifier,
+)
 from sms_channels.settings import Settings
 
 router = APIRouter(tags=["provider webhooks"])
@@ -22,10 +27,11 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _per_source(request: Request) -> None:
-    """Rate limit by source address (a webhook has no token to key on). Behind a proxy, run
-    the server so that it reports the client's address (uvicorn ``--forwarded-allow-ips``)."""
-    bucket: TokenBucket = request.app.state.rate_limits["webhooks"]
+def _take(request: Request, bucket_name: str) -> None:
+    """Spend a token of the source address's bucket ``bucket_name`` (a webhook has no token
+    to key on). Behind a proxy, run the server so that it reports the client's address
+    (uvicorn ``--forwarded-allow-ips``)."""
+    bucket: TokenBucket = request.app.state.rate_limits[bucket_name]
     bucket.take(request.client.host if request.client else "unknown")
 
 
@@ -46,23 +52,30 @@ async def _received(request: Request) -> WebhookRequest:
     return WebhookRequest(url=url, headers=headers, body=await request.body())
 
 
-@router.post(
-    "/providers/{provider}/webhooks",
-    responses=_PROBLEMS,
-    dependencies=[Depends(_per_source)],
-)
+@router.post("/providers/{provider}/webhooks", responses=_PROBLEMS)
 def receive_webhook(
     provider: str,
+    request: Request,
     received: Annotated[WebhookRequest, Depends(_received)],
     verifier: Annotated[WebhookVerifier, Depends(_verifier)],
     application: ApplicationDep,
 ) -> WebhookAck:
     """Apply a provider event once. Unsigned or badly signed → 403; a redelivered event id
     → 200 ``duplicate``, nothing changes; an event that fits no connection → 200
-    ``ignored`` (acknowledged so that the provider stops redelivering it)."""
+    ``ignored`` (acknowledged so that the provider stops redelivering it).
+
+    The signature is checked before the rate limit: a refused request spends a token of
+    its own small bucket (``webhooks_refused``), never one of the bucket the provider's
+    signed deliveries need, so a flood of unsigned requests cannot get the provider 429."""
     if provider != verifier.provider:
+        _take(request, "webhooks_refused")
         raise UnknownProviderError()
-    event = verifier.verify(received)
+    try:
+        event = verifier.verify(received)
+    except WebhookRejectedError:
+        _take(request, "webhooks_refused")
+        raise
+    _take(request, "webhooks")
     result = application.record_provider_event(event)
     return WebhookAck(
         outcome=result.outcome,

@@ -192,3 +192,21 @@ def test_webhooks_are_rate_limited_per_source(database_url: str, fake: FakeTwili
         answers = [twilio_callback(client, [("Sid", f"SM{i}")]).status_code for i in range(3)]
     assert answers[:2] == [200, 200]
     assert answers[2] == 429
+
+
+def test_unsigned_webhooks_do_not_spend_the_signed_deliveries_bucket(
+    database_url: str, fake: FakeTwilio
+) -> None:
+    with twilio_service(
+        database_url,
+        fake,
+        rate_limit_webhooks_per_minute=2,
+        rate_limit_refused_webhooks_per_minute=3,
+    ) as client:
+        forged = [
+            twilio_callback(client, [("Sid", f"SM{i}")], token="wrong").status_code
+            for i in range(5)
+        ]
+        signed = [twilio_callback(client, [("Sid", f"SN{i}")]).status_code for i in range(2)]
+    assert forged == [403, 403, 403, 429, 429]  # their own small bucket
+    assert signed == [200, 200]  # the provider's two tokens untouched
