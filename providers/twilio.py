@@ -308,14 +308,21 @@ def compute_signature(
 ) -> str:
     """Twilio's ``X-Twilio-Signature``: base64(HMAC(key, URL + each parameter name followed
     by its value, names sorted, a repeated name's values sorted)), HMAC-SHA1 or -SHA256."""
+    signed = signed_content(url, params)
+    digest = hmac.new(auth_token.encode(), signed.encode(), _HASHES[algorithm]).digest()
+    return base64.b64encode(digest).decode()
+
+
+def signed_content(url: str, params: Sequence[tuple[str, str]]) -> str:
+    """What Twilio's signature covers: URL + each parameter name followed by its value,
+    names sorted, a repeated name's distinct values sorted (as twilio's validator builds it:
+    a duplicated pair counts once, an empty value adds only its name)."""
     grouped: dict[str, set[str]] = {}
     for name, value in params:
         grouped.setdefault(name, set()).add(value)
-    signed = url + "".join(
+    return url + "".join(
         name + value for name in sorted(grouped) for value in sorted(grouped[name])
     )
-    digest = hmac.new(auth_token.encode(), signed.encode(), _HASHES[algorithm]).digest()
-    return base64.b64encode(digest).decode()
 
 
 def signature_algorithm(settings_header: str | None) -> str | None:
@@ -430,10 +437,13 @@ def _form(request: WebhookRequest) -> list[tuple[str, str]]:
 
 
 def _request_hash(request: WebhookRequest, form: list[tuple[str, str]]) -> str:
-    """The delivery id: a hash of what the signature covers (the URL without a port, as
-    the variants are all valid, the sorted parameters, the body)."""
-    url = _port_forms(request.url)[1]
-    signed = url + "".join(f"{k}={v}&" for k, v in sorted(form)) + request.body.hex()
+    """The delivery id: a hash of exactly what the signature covers (the URL without a
+    port, as the variants are all valid, and the parameters as ``signed_content`` joins
+    them; a JSON body is covered through the URL's ``bodySHA256``). So a replay that keeps
+    the signature valid (a pair repeated, an empty pair added, the pairs reordered) is
+    the same delivery: a duplicate, nothing written."""
+    body_signed = "bodySHA256" in parse_qs(urlsplit(request.url).query)
+    signed = signed_content(_port_forms(request.url)[1], () if body_signed else form)
     return "sha256:" + hashlib.sha256(signed.encode()).hexdigest()
 
 

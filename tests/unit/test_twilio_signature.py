@@ -130,6 +130,25 @@ def test_the_same_request_through_another_port_form_is_the_same_delivery() -> No
     assert verifier.verify(request).event_id == verifier.verify(with_port).event_id
 
 
+@pytest.mark.parametrize(
+    "replayed_body",
+    [
+        urlencode([*COMPLETED, COMPLETED[1]]),  # a pair repeated
+        urlencode(COMPLETED) + "&=",  # an empty pair added
+        urlencode(COMPLETED) + "&&",  # empty separators
+        urlencode(list(reversed(COMPLETED))),  # the pairs reordered
+    ],
+)
+def test_a_replay_that_keeps_the_signature_valid_is_the_same_delivery(
+    replayed_body: str,
+) -> None:
+    verifier = TwilioWebhookVerifier(TOKEN)
+    original = signed(COMPLETED)
+    replay = Request(original.url, original.headers, replayed_body.encode())
+    assert replay.body != original.body
+    assert verifier.verify(replay).event_id == verifier.verify(original).event_id
+
+
 def test_the_hmac_sha256_scheme_of_a_shared_key_is_verified() -> None:
     shared = "shared-key-secret"
     signature = compute_signature(shared, WEBHOOK_URL, COMPLETED, HMAC_SHA256)
