@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidTextError
 from domain.registration_levels import Level
 from domain.sms_connections import ReclaimReason
+from domain.text import check_id
 
 # --- what the provider answers ----------------------------------------------------------
 
@@ -363,6 +364,32 @@ class ProviderEvent:
     event_id: str
     fact: ProviderFact
     occurred_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """The text rule at the door: the id is an id (``check_id``: the key of its delivery
+        mark), and no text of the fact holds what UTF-8 cannot encode (a lone surrogate
+        from a JSON escape would fail the id derivations and the store: a 500). Refused as
+        a malformed webhook (400), naming the field."""
+        try:
+            check_id(self.event_id, "id")
+        except InvalidTextError as error:
+            raise WebhookPayloadError(f"The event id is not valid: {error.message}") from None
+        for name, value in vars(self.fact).items():
+            if not _encodable(value):
+                raise WebhookPayloadError(
+                    f"The event's {name} holds text that is not valid Unicode."
+                )
+
+
+def _encodable(value: object) -> bool:
+    """True if every string in ``value`` (nested in tuples, lists and mappings) is UTF-8."""
+    if isinstance(value, str):
+        return not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, Mapping):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return all(_encodable(item) for item in value)
+    return True
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,34 @@ def test_a_hostile_signature_header_is_403(service: Service, header: str) -> Non
     assert response.status_code == 403, response.text
 
 
+HOSTED = {"phoneNumber": "+12125550100", "orderRef": "HO1", "numberRef": "PN1"}
+
+
+@pytest.mark.parametrize(
+    ("event_id", "data"),
+    [
+        ("evt_\\ud800", HOSTED),  # a lone surrogate in the id
+        ("evt_\\udfff\\ud800", HOSTED),
+        ("evt_ok", {**HOSTED, "phoneNumber": "+1212555\\udc00"}),  # … in the fact
+    ],
+)
+def test_a_signed_webhook_with_text_outside_the_rule_is_400_not_500(
+    service: Service, event_id: str, data: dict[str, str]
+) -> None:
+    fields = ",".join(f'"{k}":"{v}"' for k, v in data.items())
+    body = (
+        f'{{"id":"{event_id}","type":"hosted_number.verified",'
+        f'"createdAt":"2026-01-01T00:00:00+00:00","data":{{{fields}}}}}'
+    ).encode()
+    # Without a JSON Content-Type the body reaches the verifier as sent (the middleware's
+    # JSON check answers 422 for a JSON one).
+    signature = sign(WEBHOOK_SECRET, body, int(time.time()))
+    response = service.http.post(WEBHOOKS, content=body, headers={SIGNATURE_HEADER: signature})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "webhook_payload_invalid"
+
+
 def test_a_bearer_token_is_no_substitute_for_the_signature(service: Service) -> None:
     response = service.http.post(
         WEBHOOKS,
