@@ -52,16 +52,11 @@ def _outside_workspaces(application: SmsChannels, principal: Principal, agent_id
     return current is not None and not principal.sees(current.workspace_id)
 
 
-def _precondition(
-    application: SmsChannels, principal: Principal, agent_id: str, if_match: str | None
-) -> Admits | None:
+def _precondition(if_match: str | None) -> Admits | None:
     """What ``If-Match`` admits (``*``: an entry exists), checked by the directory on the
-    state it saves. An entry the token does not cover answers as without If-Match (no
-    oracle)."""
+    state it saves."""
     condition = parse_if_match(if_match)
-    if condition is None or _outside_workspaces(application, principal, agent_id):
-        return None
-    return condition.admits
+    return None if condition is None else condition.admits
 
 
 @contextmanager
@@ -88,7 +83,7 @@ def put_agent(
     (the ``ETag`` a previous PUT answered, or ``*``) makes the write conditional."""
     if not principal.sees(body.workspace_id):
         raise workspace_forbidden()
-    admits = _precondition(application, principal, agent_id, if_match)
+    admits = _precondition(if_match)
     if _outside_workspaces(application, principal, agent_id):
         # Agent ids are unique per account, so this id cannot be given to the caller's
         # workspace. The refusal tells that the id is in use elsewhere in the account (and
@@ -124,11 +119,15 @@ def delete_agent(
 ) -> Response:
     """Record that the agent was deleted (idempotent; conditional with ``If-Match``). An
     agent of a workspace the token does not cover is left alone with the same answer as an
-    unknown one: no oracle."""
-    admits = _precondition(application, principal, agent_id, if_match)
-    if not _outside_workspaces(application, principal, agent_id):
-        with _precondition_failed_as_412(admits):
-            application.remove_agent(principal.account_id, agent_id, admits)
+    unknown one, ``If-Match`` included (judged as for no entry: 412 without an ``ETag``):
+    no oracle."""
+    admits = _precondition(if_match)
+    if _outside_workspaces(application, principal, agent_id):
+        if admits is not None and not admits(None):
+            raise precondition_failed(None)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    with _precondition_failed_as_412(admits):
+        application.remove_agent(principal.account_id, agent_id, admits)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

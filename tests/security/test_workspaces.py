@@ -162,3 +162,25 @@ def test_a_malformed_workspaces_claim_is_401(service: Service, claim: object) ->
         "/channels/sms/connections", headers=bearer(unique_account(), workspaces=claim)
     )
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("if_match", ['"1"', "*", None])
+def test_a_conditional_delete_answers_alike_for_an_unknown_and_a_foreign_agent(
+    service: Service, account: str, if_match: str | None
+) -> None:
+    body = {"workspaceId": "ws_b", "workspaceName": "B", "name": "Theirs"}
+    put = service.http.put("/directory/agents/agent_b", json=body, headers=bearer(account))
+    assert put.status_code == 200, put.text
+    headers = {**bearer(account, workspaces=["ws_a"])}
+    if if_match is not None:
+        headers["If-Match"] = if_match
+    foreign = service.http.delete("/directory/agents/agent_b", headers=headers)
+    unknown = service.http.delete("/directory/agents/agent_none", headers=headers)
+    assert (foreign.status_code, foreign.headers.get("ETag"), foreign.text) == (
+        unknown.status_code,
+        unknown.headers.get("ETag"),
+        unknown.text,
+    )
+    assert foreign.status_code == (204 if if_match is None else 412)
+    # The foreign agent was left alone.
+    assert find_agent(service.application, account, "agent_b") is not None
