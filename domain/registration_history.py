@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from domain.actors import PROVIDER, PROVIDER_ACTOR, USER, ActorType
 from domain.registration_levels import Reason, reasons_of
 from domain.sms_connections import SmsConnection
 
@@ -28,6 +29,7 @@ class RegistrationFact:
     version: int
     at: datetime
     actor: str
+    actor_type: ActorType
     type: FactType
     level: str
     status: str
@@ -59,6 +61,7 @@ def _submitted(
         version=event.originator_version,
         at=event.timestamp,
         actor=event.submitted_by,
+        actor_type=USER,
         type="registration.submitted",
         level="submission",
         status="submitted",
@@ -75,7 +78,8 @@ def _level_changed(
     return RegistrationFact(
         version=event.originator_version,
         at=event.timestamp,
-        actor="provider",
+        actor=PROVIDER_ACTOR,
+        actor_type=PROVIDER,
         type="registration.changed",
         level=event.level,
         status=event.status,
@@ -93,7 +97,8 @@ def _reported(
     return RegistrationFact(
         version=event.originator_version,
         at=event.timestamp,
-        actor="provider",
+        actor=PROVIDER_ACTOR,
+        actor_type=PROVIDER,
         type="registration.changed",
         level="connection",
         status=event.status,

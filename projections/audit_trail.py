@@ -20,6 +20,7 @@ import orjson
 from psycopg import Cursor, sql
 from psycopg.rows import dict_row
 
+from domain.actors import PROVIDER, PROVIDER_ACTOR, USER, ActorType
 from domain.sms_connections import SmsConnection
 from projections.base import Projection
 from projections.reducers import Row
@@ -37,7 +38,6 @@ COLUMNS = (
     "type",
     "changed_fields",
 )
-PROVIDER = "provider"  # the actor of facts the provider reported
 
 # Connection event → (trail type, attribute naming the actor; None: a provider fact).
 TYPES: dict[type[Any], tuple[str, str | None]] = {
@@ -58,6 +58,14 @@ TYPES: dict[type[Any], tuple[str, str | None]] = {
     SmsConnection.ConnectionDeleted: ("connection.deleted", "deleted_by"),
 }
 TRAIL_TYPES = tuple(sorted({kind for kind, _ in TYPES.values()}))
+# The kinds of entry the provider's facts make (no actor attribute): their actorType.
+PROVIDER_TYPES = tuple(sorted({kind for kind, actor in TYPES.values() if actor is None}))
+
+
+def actor_type(kind: str) -> ActorType:
+    """Who recorded an entry of ``kind`` (``domain.actors``): from the kind, never the
+    actor's name."""
+    return PROVIDER if kind in PROVIDER_TYPES else USER
 
 
 class AuditTrailProjection(Projection):
@@ -99,7 +107,7 @@ class AuditTrailProjection(Projection):
                 "account_id": place["account_id"],
                 "workspace_id": place["workspace_id"],
                 "recorded_at": event.timestamp,
-                "actor": getattr(event, actor) if actor else PROVIDER,
+                "actor": getattr(event, actor) if actor else PROVIDER_ACTOR,
                 "type": kind,
                 "changed_fields": list(getattr(event, "changed_fields", ()) or ()),
             }
@@ -146,12 +154,20 @@ class TrailQuery:
     workspaces: tuple[str, ...] | None = None  # a restricted token's; None: all
     connection_id: UUID | None = None
     actor: str | None = None
+    actor_type: ActorType | None = None
     type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     order: Literal["asc", "desc"] = "desc"
     limit: int | None = 50  # None: every matching entry (exports)
     cursor: str | None = None
+
+
+def _kinds_of(kind: ActorType | None) -> list[str] | None:
+    """The entry kinds whose actorType is ``kind`` (None: any)."""
+    if kind is None:
+        return None
+    return [t for t in TRAIL_TYPES if actor_type(t) == kind]
 
 
 def _where(query: TrailQuery) -> tuple[sql.Composable, dict[str, Any]]:
@@ -162,6 +178,7 @@ def _where(query: TrailQuery) -> tuple[sql.Composable, dict[str, Any]]:
         ("connection_id", "connection_id", query.connection_id, "= {}"),
         ("actor", "actor", query.actor, "= {}"),
         ("type", "type", query.type, "= {}"),
+        ("type", "actor_types", _kinds_of(query.actor_type), "= ANY({})"),
         ("recorded_at", "since", query.since, ">= {}"),
         ("recorded_at", "until", query.until, "< {}"),
     ):

@@ -23,6 +23,7 @@ from api.problems import ProblemError
 from api.query_pool import ReadModels
 from api.schemas.audit import CSV_HEADER, TrailEntry, csv_values, trail_entry, trail_entry_wire
 from api.schemas.text import IdText
+from domain.actors import ActorType
 from projections.audit_trail import (
     TRAIL_TYPES,
     InvalidTrailCursorError,
@@ -55,6 +56,10 @@ def account_trail(
     response: Response,
     connection_id: Annotated[UUID | None, Query(alias="connectionId")] = None,
     actor: IdText | None = None,
+    actor_type: Annotated[
+        ActorType | None,
+        Query(alias="actorType", description="Only entries of this actorType."),
+    ] = None,
     type: TrailType | None = None,
     since: Annotated[datetime | None, Query(description="Inclusive (RFC 3339).")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive (RFC 3339).")] = None,
@@ -70,6 +75,7 @@ def account_trail(
         workspaces=_workspaces(principal),
         connection_id=connection_id,
         actor=actor,
+        actor_type=actor_type,
         type=type,
         since=_aware(since, "since"),
         until=_aware(until, "until"),

@@ -9,6 +9,8 @@ from uuid import UUID
 from pydantic import Field
 
 from api.schemas.connections import WireModel
+from domain.actors import PROVIDER_ACTOR, ActorType
+from projections.audit_trail import actor_type
 
 
 class TrailEntry(WireModel):
@@ -18,6 +20,11 @@ class TrailEntry(WireModel):
     version: int
     recorded_at: datetime
     actor: str = Field(description="The user id who acted, or `provider` for provider facts.")
+    actor_type: ActorType = Field(
+        description="`user` (a token's subject: `actor` is its sub) or `provider` (a fact "
+        "the provider reported). Derived from the kind of fact, never from `actor`: a token "
+        "whose sub is `provider` is a `user`."
+    )
     type: str = Field(
         description="connection.requested, hosting.started, hosting.progressed, "
         "connection.connected, "
@@ -48,13 +55,22 @@ def trail_entry_wire(row: dict[str, Any]) -> dict[str, Any]:
         "connectionId": row["connection_id"],
         "version": row["version"],
         "recordedAt": row["recorded_at"],
-        "actor": row["actor"] or "provider",
+        "actor": row["actor"] or PROVIDER_ACTOR,
+        "actorType": actor_type(row["type"]),
         "type": row["type"],
         "changedFields": list(row["changed_fields"]),
     }
 
 
-CSV_HEADER = ("connectionId", "version", "recordedAt", "actor", "type", "changedFields")
+CSV_HEADER = (
+    "connectionId",
+    "version",
+    "recordedAt",
+    "actor",
+    "actorType",
+    "type",
+    "changedFields",
+)
 
 
 def csv_values(entry: dict[str, Any]) -> list[Any]:

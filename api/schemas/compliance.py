@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from api.schemas.registration import RegistrationFactOut, fact_out
+from domain.actors import USER, ActorType
 from domain.audit_chain import Verification
 from domain.compliance.audit import ComplianceHistory, ComplianceVersion
 from domain.compliance.preflight import PreflightReport
@@ -86,6 +87,9 @@ class ComplianceVersionOut(_Out):
     version: int = Field(description="Aggregate version of the edit (If-Match numbering).")
     recorded_at: datetime
     actor: str
+    actor_type: ActorType = Field(
+        default=USER, description="Always `user`: only a token's subject edits compliance."
+    )
     changed_fields: list[str]
     sms_compliance: dict[str, Any]
     chain: str | None = Field(
@@ -240,6 +244,7 @@ def history_json(
                 "version": v.version,
                 "recordedAt": v.recorded_at,
                 "actor": v.actor,
+                "actorType": USER,
                 "changedFields": v.changed_fields,
                 "smsCompliance": v.compliance,
                 "chain": v.chain,

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from domain.actors import ActorType
 from domain.registration_history import RegistrationFact
 from domain.registration_levels import LevelState, Reason
 from domain.sms_connections import SmsConnection
@@ -83,6 +84,10 @@ class RegistrationFactOut(_Out):
     version: int
     recorded_at: datetime
     actor: str
+    actor_type: ActorType = Field(
+        description="`user` (actor: the token's sub) or `provider`; from the kind of fact, "
+        "never from the actor's name."
+    )
     type: str = Field(description="registration.submitted | registration.changed")
     level: str
     status: str
@@ -133,6 +138,7 @@ def fact_out(fact: RegistrationFact) -> RegistrationFactOut:
         version=fact.version,
         recorded_at=fact.at,
         actor=fact.actor,
+        actor_type=fact.actor_type,
         type=fact.type,
         level=fact.level,
         status=fact.status,

@@ -270,3 +270,34 @@ def test_a_cursor_with_values_of_the_wrong_kind_is_422(
         "/audit/events", params={"cursor": cursor}, headers=auth(history["account"])
     )
     assert answer.status_code == 422, answer.text
+
+
+def test_a_user_whose_sub_is_provider_cannot_pose_as_the_provider(service: Service) -> None:
+    account = unique_account()
+    created = connect(service, account)
+    impostor = bearer(account, sub="provider")
+    location = f"/channels/sms/connections/{created['id']}"
+    patched = service.http.patch(location, json={"active": True}, headers=impostor)
+    assert patched.status_code == 200, patched.text
+    position = patched.json()["position"]
+    wait_for(
+        lambda: (
+            "X-Projection-Lag"
+            not in service.http.get(
+                f"/audit/events?waitFor={position}", headers=auth(account)
+            ).headers
+        ),
+        timeout=60,
+    )
+    items = trail(service, account, order="asc")["items"]
+    typed = [(i["type"], i["actor"], i["actorType"]) for i in items]
+    assert typed == [
+        ("connection.requested", "u1", "user"),
+        ("connection.connected", "provider", "provider"),
+        ("active.changed", "provider", "user"),  # the impostor, named but typed as a user
+    ]
+    providers = trail(service, account, actorType="provider")["items"]
+    assert [i["type"] for i in providers] == ["connection.connected"]
+    table = service.http.get("/audit/events", params={"format": "csv"}, headers=auth(account))
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [r["actorType"] for r in rows] == ["user", "provider", "user"]

@@ -312,7 +312,8 @@ export interface paths {
          * Delete Agent
          * @description Record that the agent was deleted (idempotent; conditional with ``If-Match``). An
          *     agent of a workspace the token does not cover is left alone with the same answer as an
-         *     unknown one: no oracle.
+         *     unknown one, ``If-Match`` included (judged as for no entry: 412 without an ``ETag``):
+         *     no oracle.
          */
         delete: operations["delete_agent_directory_agents__agent_id__delete"];
         options?: never;
@@ -377,6 +378,10 @@ export interface paths {
          * @description Apply a provider event once. Unsigned or badly signed → 403; a redelivered event id
          *     → 200 ``duplicate``, nothing changes; an event that fits no connection → 200
          *     ``ignored`` (acknowledged so that the provider stops redelivering it).
+         *
+         *     The signature is checked before the rate limit: a refused request spends a token of
+         *     its own small bucket (``webhooks_refused``), never one of the bucket the provider's
+         *     signed deliveries need, so a flood of unsigned requests cannot get the provider 429.
          */
         post: operations["receive_webhook_providers__provider__webhooks_post"];
         delete?: never;
@@ -676,6 +681,13 @@ export interface components {
             recordedAt: string;
             /** Actor */
             actor: string;
+            /**
+             * Actortype
+             * @description Always `user`: only a token's subject edits compliance.
+             * @default user
+             * @enum {string}
+             */
+            actorType: "user" | "provider";
             /** Changedfields */
             changedFields: string[];
             /** Smscompliance */
@@ -1081,6 +1093,12 @@ export interface components {
             /** Actor */
             actor: string;
             /**
+             * Actortype
+             * @description `user` (actor: the token's sub) or `provider`; from the kind of fact, never from the actor's name.
+             * @enum {string}
+             */
+            actorType: "user" | "provider";
+            /**
              * Type
              * @description registration.submitted | registration.changed
              */
@@ -1381,6 +1399,8 @@ export interface operations {
             query?: {
                 connectionId?: string | null;
                 actor?: string | null;
+                /** @description Only entries of this actorType. */
+                actorType?: ("user" | "provider") | null;
                 type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
                 /** @description Inclusive (RFC 3339). */
                 since?: string | null;
