@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from uuid import UUID, uuid4, uuid5
 
 ACCOUNTS_NAMESPACE = UUID("6f1c8f0e-3a55-4f0e-9d0b-5b7f2f4a1c10")
@@ -42,10 +44,24 @@ REGISTRATION_REFS_NAMESPACE = UUID("d84b2f10-6a3c-4e97-8c15-1f9e0b7a3d22")
 
 
 def brand_registration_id(account_id: str, identity: str) -> UUID:
-    """The brand registration of one business of one account: ``uuid5(account, identity)``
-    (identity: the EIN, or a sole proprietor's own identity fields). Connections with the
-    same brand share it."""
+    """The brand registration of one business of one account as first derived:
+    ``uuid5(account, identity)`` (identity: the EIN, or a sole proprietor's own identity
+    fields). Unkeyed, so anyone who sees the id can recover an EIN by trying the 10⁹ of
+    them: new brands get ``keyed_brand_registration_id``; this one stays what brands
+    recorded before it keep (``RegistrationCommands.brand_registration_id`` finds them)."""
     return uuid5(uuid5(REGISTRATIONS_NAMESPACE, account_id), "brand|" + identity)
+
+
+def keyed_brand_registration_id(key: bytes, account_id: str, identity: str) -> UUID:
+    """The brand registration of one business of one account: HMAC-SHA256 under the
+    deployment's ``REGISTRATION_ID_KEY`` of (account, identity), as a version-8 UUID.
+    Connections with the same brand share it; without the key nothing about the EIN can be
+    learnt from it. The key is part of the stored data's meaning: never change it."""
+    message = f"{len(account_id)}:{account_id}|brand|{identity}".encode()
+    raw = bytearray(hmac.new(key, message, hashlib.sha256).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x80  # version 8: custom
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 9562 variant
+    return UUID(bytes=bytes(raw))
 
 
 def campaign_registration_id(brand_id: UUID, content: str) -> UUID:

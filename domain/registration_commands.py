@@ -72,6 +72,10 @@ class StepResult:
     position: int
 
 
+# The environment key of the brand registration ids' HMAC key (``Settings``).
+REGISTRATION_ID_KEY = "REGISTRATION_ID_KEY"
+
+
 class RegistrationCommands(Application[UUID]):
     """The registration half of the write model (see the module docstring)."""
 
@@ -101,7 +105,7 @@ class RegistrationCommands(Application[UUID]):
             raise RegistrationNotRequiredError(connection.country)
         _check_preflight(connection, others)
         compliance = connection.compliance or {}
-        brand_id, campaign_id = registration_ids(connection.account_id, compliance)
+        brand_id, campaign_id = self._registration_ids(connection.account_id, compliance)
         brand = self._shared(brand_id, "brand", connection, digest(compliance.get("brand")))
         campaign = self._shared(campaign_id, "campaign", connection, digest(compliance))
         connection.submit_registration(
@@ -221,6 +225,19 @@ class RegistrationCommands(Application[UUID]):
         return [registration, *self._told(registration)]
 
     # --- mechanics --------------------------------------------------------------------------
+
+    def _registration_ids(self, account_id: str, compliance: dict[str, Any]) -> tuple[UUID, UUID]:
+        """The brand and campaign registrations a payload goes to: keyed with
+        ``REGISTRATION_ID_KEY`` (``domain.ids.keyed_brand_registration_id``). A brand
+        registered before the key existed keeps its first (``uuid5``) id: while no keyed
+        registration of the business exists, one recorded under the first id is the
+        brand's, so an upgrade never registers a business a second time."""
+        key = (self.env.get(REGISTRATION_ID_KEY) or "").encode()
+        keyed = registration_ids(account_id, compliance, key or None)
+        if not key or self._find_any(keyed[0]) is not None:
+            return keyed
+        first = registration_ids(account_id, compliance)
+        return first if isinstance(self._find_any(first[0]), LevelRegistration) else keyed
 
     def _shared(
         self, registration_id: UUID, level: SharedLevel, connection: SmsConnection, payload: str

@@ -18,7 +18,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.ids import brand_registration_id, campaign_registration_id, registration_ref_id
+from domain.ids import (
+    brand_registration_id,
+    campaign_registration_id,
+    keyed_brand_registration_id,
+    registration_ref_id,
+)
 from domain.registration_levels import (
     SUBMITTED,
     LevelState,
@@ -234,10 +239,23 @@ def brand_identity(brand: dict[str, Any]) -> str:
     return f"ein|{brand.get('country') or 'US'}|{ein}"
 
 
-def registration_ids(account_id: str, compliance: dict[str, Any]) -> tuple[UUID, UUID]:
-    """(brand registration id, campaign registration id) of a compliance payload."""
-    brand_id = brand_registration_id(account_id, brand_identity(compliance.get("brand") or {}))
-    return brand_id, campaign_registration_id(brand_id, canonical(compliance.get("campaign")))
+def registration_ids(
+    account_id: str, compliance: dict[str, Any], key: bytes | None = None
+) -> tuple[UUID, UUID]:
+    """(brand registration id, campaign registration id) of a compliance payload: keyed
+    with ``key`` (``REGISTRATION_ID_KEY``), the first derivation without one."""
+    identity = brand_identity(compliance.get("brand") or {})
+    brand_id = (
+        keyed_brand_registration_id(key, account_id, identity)
+        if key
+        else brand_registration_id(account_id, identity)
+    )
+    return brand_id, campaign_id_of(brand_id, compliance)
+
+
+def campaign_id_of(brand_id: UUID, compliance: dict[str, Any]) -> UUID:
+    """The campaign registration id of a payload under brand registration ``brand_id``."""
+    return campaign_registration_id(brand_id, canonical(compliance.get("campaign")))
 
 
 def _cleaned(text: str | None) -> str | None:

@@ -18,6 +18,10 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "CIPHER_KEY": settings.cipher_key.get_secret_value() if settings.cipher_key else "",
         # The library's JSON transcoder, reading with orjson where that gives the same value.
         "TRANSCODER_TOPIC": "sms_channels.transcoder:OrjsonDecodingTranscoder",
+        # The brand registration ids' HMAC key (domain.registration_commands).
+        "REGISTRATION_ID_KEY": (
+            settings.registration_id_key.get_secret_value() if settings.registration_id_key else ""
+        ),
     }
     if settings.cipher_key and settings.cipher_previous_keys:
         # Rotation: write with the new key, still read events written with the old ones.

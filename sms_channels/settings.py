@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = None
     # Rotation: keys that still decrypt older events (JSON list); CIPHER_KEY encrypts.
     cipher_previous_keys: list[SecretStr] = Field(default_factory=list)
+    # HMAC key of brand registration ids (>= 32 characters; never change it: the ids of
+    # brands registered under it are derived from it). Unset: the first, unkeyed ids.
+    registration_id_key: SecretStr | None = None
     # Signs `audit checkpoint` documents (Ed25519 private key: base64 of 32 random bytes).
     audit_signing_key: SecretStr | None = None
     sms_provider: Literal["sandbox", "twilio"] = "sandbox"
@@ -170,6 +173,14 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("registration_id_key")
+    @classmethod
+    def _registration_key_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
+            msg = f"REGISTRATION_ID_KEY must be at least {MIN_JWT_SECRET_LENGTH} characters"
+            raise ValueError(msg)
+        return value
+
     @field_validator("jwt_previous_secrets")
     @classmethod
     def _previous_secrets_are_long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
@@ -187,6 +198,8 @@ class Settings(BaseSettings):
             missing.append("JWT_SECRET or JWT_PUBLIC_KEY")
         if self.cipher_key is None:
             missing.append("CIPHER_KEY")
+        if self.registration_id_key is None:
+            missing.append("REGISTRATION_ID_KEY")
         if self.persistence != "postgres":
             missing.append("PERSISTENCE=postgres")
         if self.sms_provider == "twilio" and not (

@@ -49,10 +49,14 @@ def write_connection_history(
     return written
 
 
-def application_with_stored_events(provider: NumberProvider, stored: Path) -> SmsChannels:
+def application_with_stored_events(
+    provider: NumberProvider, stored: Path, env: dict[str, str] | None = None
+) -> SmsChannels:
     """An in-memory application whose log holds exactly the events in ``stored`` (a JSON
-    list of records captured from a previous version of the code)."""
-    application = SmsChannels(provider, env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    list of records captured from a previous version of the code); ``env`` adds settings."""
+    application = SmsChannels(
+        provider, env={"PERSISTENCE_MODULE": "eventsourcing.popo", **(env or {})}
+    )
     records = json.loads(stored.read_text())
     application.recorder.insert_events(
         [

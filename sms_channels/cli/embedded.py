@@ -27,18 +27,26 @@ class DevSecrets:
     jwt_secret: str
     cipher_key: str
     sandbox_webhook_secret: str
+    registration_id_key: str
 
 
 def load_or_create_secrets(data_dir: Path) -> DevSecrets:
-    """The development secrets under ``data_dir``, generated on first use."""
+    """The development secrets under ``data_dir``, generated on first use (a secret added
+    by a later version is generated then and kept beside the others)."""
     path = data_dir / "secrets.json"
     if path.exists():
-        return DevSecrets(**json.loads(path.read_text()))
+        stored = json.loads(path.read_text())
+        if "registration_id_key" in stored:
+            return DevSecrets(**stored)
+        upgraded = DevSecrets(**stored, registration_id_key=secrets.token_urlsafe(32))
+        path.write_text(json.dumps(asdict(upgraded)))
+        return upgraded
     data_dir.mkdir(parents=True, exist_ok=True)
     created = DevSecrets(
         jwt_secret=secrets.token_urlsafe(48),
         cipher_key=AESCipher.create_key(32),
         sandbox_webhook_secret=secrets.token_urlsafe(32),
+        registration_id_key=secrets.token_urlsafe(32),
     )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:

@@ -102,6 +102,8 @@ def run() -> None:
         update["jwt_secret"] = dev.jwt_secret
     if settings.cipher_key is None:
         update["cipher_key"] = dev.cipher_key
+    if settings.registration_id_key is None:
+        update["registration_id_key"] = dev.registration_id_key
     if settings.sandbox_webhook_secret is None:
         update["sandbox_webhook_secret"] = dev.sandbox_webhook_secret
     settings = Settings(**{**settings.model_dump(), **update})

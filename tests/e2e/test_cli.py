@@ -19,7 +19,15 @@ from sms_channels.settings import Settings
 from tests.support import JWT_SECRET, auth, unique_account, unique_us_number, wait_for
 
 CLI = [sys.executable, "-m", "sms_channels.cli"]
-CONFIG_VARS = ("DATABASE_URL", "JWT_SECRET", "JWT_PUBLIC_KEY", "CIPHER_KEY", "DATA_DIR", "PORT")
+CONFIG_VARS = (
+    "DATABASE_URL",
+    "JWT_SECRET",
+    "JWT_PUBLIC_KEY",
+    "CIPHER_KEY",
+    "REGISTRATION_ID_KEY",
+    "DATA_DIR",
+    "PORT",
+)
 
 
 def clean_env(**values: str) -> dict[str, str]:
@@ -66,6 +74,7 @@ def test_serve_refuses_to_start_without_its_secrets() -> None:
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "CIPHER_KEY" in result.stderr
+    assert "REGISTRATION_ID_KEY" in result.stderr
 
 
 def test_token_mints_a_jwt_the_api_accepts() -> None:
@@ -91,6 +100,7 @@ def test_migrate_then_serve_answers_on_the_configured_database(
         DATABASE_URL=isolated_database_url,
         JWT_SECRET=JWT_SECRET,
         CIPHER_KEY=AESCipher.create_key(32),
+        REGISTRATION_ID_KEY="r" * 32,
         PORT=str(port),
     )
     subprocess.run([*CLI, "migrate"], env=env, check=True, timeout=60, capture_output=True)

@@ -12,6 +12,7 @@ PRODUCTION = {
     "database_url": "postgresql://localhost/x",
     "jwt_secret": JWT_SECRET,
     "cipher_key": "k" * 44,
+    "registration_id_key": "r" * 32,
     "persistence": "postgres",
     "sms_provider": "twilio",
     "twilio_account_sid": "AC" + "0" * 32,
