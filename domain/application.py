@@ -56,6 +56,7 @@ from domain.errors import (
     IdempotencyKeyReusedError,
     InvalidNumberSearchError,
     NumberAlreadyConnectedError,
+    StaleReportError,
     UnknownAgentError,
     VersionConflictError,
 )
@@ -390,23 +391,32 @@ class SmsChannels(ConnectionStore):
         the number) and must match the event's refs. The delivery mark is saved in the same
         transaction as the change, so a redelivery is ``duplicate`` and changes nothing. An
         event that fits no connection, or that the reconcile poll already recorded, is
-        ``ignored``: acknowledged, so that the provider stops redelivering it.
+        ``ignored``: acknowledged, so that the provider stops redelivering it. A report the
+        provider dated earlier than the latest applied about its reference is ``stale``:
+        recorded (the delivery mark keeps it, with its time), not applied.
         """
         delivery_id = provider_delivery_id(event.provider, event.event_id)
         for _ in range(MAX_ATTEMPTS):
             if self._find_any(delivery_id) is not None:
                 return ProviderEventResult("duplicate", None, self.current_position())
-            connection, others = self._decide_on_fact(event.provider, event.fact)
-            # Applied when anything changed: a connection, or only a shared registration
-            # (whose status the next connection of that brand or campaign must see).
-            applied = connection is not None or bool(others)
-            outcome: DeliveryOutcome = "applied" if applied else "ignored"
+            outcome: DeliveryOutcome
+            try:
+                connection, others = self._decide_on_fact(event)
+            except StaleReportError:
+                # Delivered out of order: recorded (the delivery mark says so), not applied.
+                connection, others, outcome = None, [], "stale"
+            else:
+                # Applied when anything changed: a connection, or only a shared registration
+                # (whose status the next connection of that brand or campaign must see).
+                applied = connection is not None or bool(others)
+                outcome = "applied" if applied else "ignored"
             delivery = ProviderDelivery.receive(
                 provider=event.provider,
                 event_id=event.event_id,
                 kind=type(event.fact).__name__,
                 outcome=outcome,
                 connection_id=connection.id if connection is not None else None,
+                occurred_at=event.occurred_at,
             )
             changed = [*([connection] if connection is not None else []), *others]
             try:

@@ -60,7 +60,8 @@ class CommandResult:
 @dataclass(frozen=True)
 class ProviderEventResult:
     """What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
-    (nothing to change), or ``duplicate`` (this event id was handled before)."""
+    (nothing to change), ``stale`` (a report older than the latest applied: recorded, not
+    applied), or ``duplicate`` (this event id was handled before)."""
 
     outcome: DeliveryOutcome | Literal["duplicate"]
     connection_id: UUID | None

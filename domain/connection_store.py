@@ -26,6 +26,7 @@ from domain.providers import (
     HostingCompleted,
     HostingFailed,
     NumberLost,
+    ProviderEvent,
     ProviderFact,
     RegistrationChanged,
     RegistrationReported,
@@ -47,15 +48,15 @@ class ConnectionStore(RegistrationCommands):
 
     # --- mechanics: provider events -----------------------------------------------------------
 
-    def _decide_on_fact(
-        self, provider: str, fact: ProviderFact
-    ) -> tuple[SmsConnection | None, list[Aggregate]]:
-        """The connection the fact changes (with the other aggregates to save), or None
-        when it changes nothing."""
+    def _decide_on_fact(self, event: ProviderEvent) -> tuple[SmsConnection | None, list[Aggregate]]:
+        """The connection the event's fact changes (with the other aggregates to save), or
+        None when it changes nothing. StaleReportError for a report older than the latest
+        applied about its reference."""
+        provider, fact = event.provider, event.fact
         if isinstance(fact, Unrecognised):
             return None, []
         if isinstance(fact, RegistrationReported):
-            return primary_connection(self.report_decision(fact))
+            return primary_connection(self.report_decision(fact, event.occurred_at))
         connection = self._holder(fact.phone_number)
         if connection is None:
             return None, []

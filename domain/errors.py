@@ -320,3 +320,13 @@ class PreflightFailedError(DomainError):
             "The compliance payload would likely be refused: fix the listed fields first."
         )
         self.problems = problems
+
+
+class StaleReportError(DomainError):
+    """Raised when a provider's report is dated earlier than the latest report applied about
+    the same reference (out-of-order delivery): recorded as ``stale``, not applied."""
+
+    code = "report_stale"
+
+    def __init__(self) -> None:
+        super().__init__("The provider dated this report earlier than the latest one applied.")

@@ -8,7 +8,8 @@ can create the mark (the store refuses the second version 1), so only one applie
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -16,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 # Part of the stored data (the aggregate ids): never change it.
 PROVIDER_DELIVERIES_NAMESPACE = UUID("3c0d7b52-61f4-4d0b-a0f5-1e9a4b7c2d88")
 
-DeliveryOutcome = Literal["applied", "ignored"]
+DeliveryOutcome = Literal["applied", "ignored", "stale"]
 
 
 def provider_delivery_id(provider: str, event_id: str) -> UUID:
@@ -27,14 +28,25 @@ def provider_delivery_id(provider: str, event_id: str) -> UUID:
 class ProviderDelivery(Aggregate):
     """The record that a provider's event was received and what it did: ``applied`` (a
     connection changed) or ``ignored`` (nothing to change: unknown number, stale ref, a
-    fact already recorded by the reconcile poll)."""
+    fact already recorded by the reconcile poll) or ``stale`` (a report the provider dated
+    earlier than the latest one applied about the same reference: delivered out of order,
+    kept here for the audit, not applied); with the provider's time of the event
+    (``occurred_at``, None when the provider gave none)."""
 
     class Received(Aggregate.Created):
+        # 2: ``occurred_at`` (deliveries recorded before it read None).
+        class_version = 2
+
         provider: str
         event_id: str
         kind: str
         outcome: DeliveryOutcome
         connection_id: UUID | None
+        occurred_at: datetime | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["occurred_at"] = None
 
     @classmethod
     def receive(
@@ -45,6 +57,7 @@ class ProviderDelivery(Aggregate):
         kind: str,
         outcome: DeliveryOutcome,
         connection_id: UUID | None,
+        occurred_at: datetime | None = None,
     ) -> ProviderDelivery:
         """Mark ``event_id`` of ``provider`` as handled, with its outcome."""
         return cls._create(
@@ -55,6 +68,7 @@ class ProviderDelivery(Aggregate):
             kind=kind,
             outcome=outcome,
             connection_id=connection_id,
+            occurred_at=occurred_at,
         )
 
     @event(Received)
@@ -65,9 +79,11 @@ class ProviderDelivery(Aggregate):
         kind: str,
         outcome: DeliveryOutcome,
         connection_id: UUID | None,
+        occurred_at: datetime | None,
     ) -> None:
         self.provider = provider
         self.event_id = event_id
         self.kind = kind
         self.outcome = outcome
         self.connection_id = connection_id
+        self.occurred_at = occurred_at

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
@@ -357,8 +357,9 @@ ProviderFact = (
 
 @dataclass(frozen=True)
 class ProviderEvent:
-    """One verified webhook delivery: the provider's id for it (stable across redeliveries)
-    and the fact it reports."""
+    """One verified webhook delivery: the provider's id for it (stable across redeliveries),
+    the fact it reports, and when the provider says it happened (None: not said), which
+    orders registration reports delivered out of order."""
 
     provider: str
     event_id: str
@@ -370,6 +371,9 @@ class ProviderEvent:
         mark), and no text of the fact holds what UTF-8 cannot encode (a lone surrogate
         from a JSON escape would fail the id derivations and the store: a 500). Refused as
         a malformed webhook (400), naming the field."""
+        if self.occurred_at is not None and self.occurred_at.tzinfo is None:
+            # A time without a zone is the provider's UTC (so that times compare).
+            object.__setattr__(self, "occurred_at", self.occurred_at.replace(tzinfo=UTC))
         try:
             check_id(self.event_id, "id")
         except InvalidTextError as error:

@@ -33,6 +33,7 @@ from domain.errors import (
     InvalidTransitionError,
     PreflightFailedError,
     RegistrationNotRequiredError,
+    StaleReportError,
     VersionConflictError,
 )
 from domain.ids import registration_ref_id
@@ -191,12 +192,28 @@ class RegistrationCommands(Application[UUID]):
 
     # --- the provider's reports (webhooks and polls) ----------------------------------------
 
-    def report_decision(self, fact: RegistrationReported) -> list[Aggregate]:
+    def report_decision(
+        self, fact: RegistrationReported, reported_at: datetime | None = None
+    ) -> list[Aggregate]:
         """The aggregates a provider's report changes (empty: nothing to change, or a
-        reference this service does not know: acknowledged and ignored)."""
-        target = self._indexed(fact.level, fact.ref)
-        if target is None:
+        reference this service does not know: acknowledged and ignored). ``reported_at``:
+        the provider's time of the report (None for the polls and for reports without
+        one); StaleReportError when it is earlier than the latest report applied about the
+        reference (an out-of-order delivery: nothing changes). A report with a time moves
+        the reference's clock even when the status it says is already recorded, so that
+        an older report arriving after it cannot undo it."""
+        found = self._indexed(fact.level, fact.ref)
+        if found is None:
             return []
+        entry, target = found
+        if entry.is_stale(reported_at):
+            raise StaleReportError()
+        changed = self._reported(target, fact)
+        clock = entry.version
+        entry.reported(reported_at)
+        return [*changed, entry] if entry.version != clock else changed
+
+    def _reported(self, target: Aggregate, fact: RegistrationReported) -> list[Aggregate]:
         state = LevelState(
             provider_status(fact.status, fact.raw_status),
             fact.raw_status,
@@ -318,14 +335,18 @@ class RegistrationCommands(Application[UUID]):
             return []
         return [RegistrationRef.index(self.provider.name, level, ref, target_id)]
 
-    def _indexed(self, level: str, ref: str) -> Aggregate | None:
+    def _indexed(self, level: str, ref: str) -> tuple[RegistrationRef, Aggregate] | None:
+        """The index entry of ``ref`` and what it finds (None: unknown, or a connection
+        that is deleted or found at a level other than the number's)."""
         entry = self._find_any(registration_ref_id(self.provider.name, level, ref))
         if not isinstance(entry, RegistrationRef):
             return None
         target = self._find_any(entry.target_id)
+        if target is None:
+            return None
         if isinstance(target, SmsConnection) and (target.is_deleted or level != "number"):
             return None
-        return target
+        return entry, target
 
     def _save_with_retry(self, decide: Callable[[], list[Aggregate]]) -> int:
         """Decide on fresh state and save; decide again on a concurrent write

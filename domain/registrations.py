@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any, Literal, cast
 from uuid import UUID
 
@@ -199,10 +200,19 @@ class LevelRegistration(Aggregate):
 
 class RegistrationRef(Aggregate):
     """Finds what a provider reference of one level belongs to: a brand or campaign
-    registration, or (number level) a connection. Keyed by provider, level and ref."""
+    registration, or (number level) a connection. Keyed by provider, level and ref.
+
+    It also keeps the provider's time of the latest report applied about the reference
+    (``reported_at``): providers deliver reports out of order (Twilio and Telnyx both say
+    so), so a report the provider dated earlier than that one is recorded as ``stale`` and
+    not applied (``RegistrationCommands.report_decision``). None until a report that
+    carries a provider time is applied (reports without one, and the polls, leave it)."""
 
     class Indexed(Aggregate.Created):
         target_id: UUID
+
+    class Reported(Aggregate.Event):
+        at: datetime
 
     @classmethod
     def index(cls, provider: str, level: str, ref: str, target_id: UUID) -> RegistrationRef:
@@ -215,6 +225,20 @@ class RegistrationRef(Aggregate):
     @event(Indexed)
     def __init__(self, target_id: UUID) -> None:
         self.target_id = target_id
+        self.reported_at: datetime | None = None
+
+    def is_stale(self, at: datetime | None) -> bool:
+        """True if a report the provider dated ``at`` is older than the latest applied."""
+        return at is not None and self.reported_at is not None and at < self.reported_at
+
+    def reported(self, at: datetime | None) -> None:
+        """A report the provider dated ``at`` was applied: it is the latest, if newer."""
+        if at is not None and (self.reported_at is None or at > self.reported_at):
+            self._reported(at=at)
+
+    @event(Reported)
+    def _reported(self, at: datetime) -> None:
+        self.reported_at = at
 
 
 # --- what a submission is keyed by -------------------------------------------------------

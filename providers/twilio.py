@@ -54,7 +54,7 @@ from domain.registration_levels import Level
 from providers.twilio_http import REFERENCE_PREFIX, TwilioHttp, path_part, raise_for_error
 from providers.twilio_http import TwilioConfig as TwilioConfig  # noqa: PLC0414 (re-export)
 from providers.twilio_registrations import TwilioRegistrations
-from providers.twilio_statuses import event_stream_fact
+from providers.twilio_statuses import event_stream_event
 from providers.twilio_statuses import hosting_status as order_status
 
 log = structlog.get_logger("providers.twilio")
@@ -387,7 +387,7 @@ def _port_forms(url: str) -> tuple[str, str]:
 class TwilioWebhookVerifier:
     """Verifies ``X-Twilio-Signature`` and reads hosted-number-order status callbacks (form
     bodies) and Event Streams' A2P brand and campaign events (JSON bodies, signed through
-    ``bodySHA256``; see ``providers.twilio_statuses.event_stream_fact``).
+    ``bodySHA256``; see ``providers.twilio_statuses.event_stream_event``).
 
     Both of Twilio's schemes: the Auth Token's HMAC-SHA1, and a SharedKey's (its secret,
     ``shared_key``) with the algorithm ``X-Twilio-Webhooks-Signature-Settings`` names,
@@ -423,10 +423,10 @@ class TwilioWebhookVerifier:
             # hash (bodySHA256), which the signature covers and which was checked above.
             if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
                 raise WebhookRejectedError("A JSON body must be signed through bodySHA256.")
-            fact = event_stream_fact(request.body)
+            fact, occurred_at = event_stream_event(request.body)
         else:
-            fact = _fact(dict(form))
-        return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), fact)
+            fact, occurred_at = _fact(dict(form)), None
+        return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), fact, occurred_at)
 
 
 def _form(request: WebhookRequest) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from domain.providers import (
@@ -223,17 +224,34 @@ def event_stream_fact(body: bytes) -> ProviderFact:
     """An Event Streams delivery (a CloudEvent, or a JSON array of them, as a webhook
     sink sends): the first A2P brand or campaign event as a RegistrationReported; anything
     else Unrecognised."""
+    return event_stream_event(body)[0]
+
+
+def event_stream_event(body: bytes) -> tuple[ProviderFact, datetime | None]:
+    """``event_stream_fact`` with the CloudEvent's ``time`` (when Twilio says the change
+    happened; None when absent or unreadable), which orders reports delivered out of
+    order."""
     try:
         parsed = json.loads(body or b"null")
     except ValueError:
-        return Unrecognised("twilio_event_stream")
+        return Unrecognised("twilio_event_stream"), None
     events: Iterable[Any] = parsed if isinstance(parsed, list) else [parsed]
     for event in events:
         if isinstance(event, Mapping):
             fact = _a2p_fact(event)
             if fact is not None:
-                return fact
-    return Unrecognised("twilio_event_stream")
+                return fact, _time(event.get("time"))
+    return Unrecognised("twilio_event_stream"), None
+
+
+def _time(value: object) -> datetime | None:
+    """A CloudEvent ``time`` (RFC 3339), or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _a2p_fact(event: Mapping[str, Any]) -> ProviderFact | None:

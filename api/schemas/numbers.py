@@ -34,9 +34,11 @@ class NumbersOut(WireModel):
 
 class WebhookAck(WireModel):
     """What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
-    (nothing to change), ``duplicate`` (this event id was handled before)."""
+    (nothing to change), ``stale`` (a registration report the provider dated earlier than
+    the latest one applied about the same reference: out-of-order delivery, recorded but
+    not applied), ``duplicate`` (this event id was handled before)."""
 
-    outcome: Literal["applied", "ignored", "duplicate"]
+    outcome: Literal["applied", "ignored", "stale", "duplicate"]
     event_id: str
     connection_id: UUID | None
     position: int

@@ -418,8 +418,8 @@ def test_a_poll_that_loses_a_race_decides_again_on_the_fresh_state(
     decide = app.report_decision
     raced: list[str] = []
 
-    def racing(fact: RegistrationReported) -> Any:
-        decided = decide(fact)
+    def racing(fact: RegistrationReported, reported_at: datetime | None = None) -> Any:
+        decided = decide(fact, reported_at)
         if fact.level == "campaign" and not raced:  # a webhook saved between decide and save
             raced.append(fact.level)
             report(app, RegistrationReported("number", number_ref, "approved", None))
@@ -447,8 +447,8 @@ def test_a_poll_that_keeps_losing_the_race_is_a_version_conflict(
     statuses = iter(["pending", "action_required"] * 3)
     races: list[int] = []
 
-    def racing(fact: RegistrationReported) -> Any:
-        decided = decide(fact)
+    def racing(fact: RegistrationReported, reported_at: datetime | None = None) -> Any:
+        decided = decide(fact, reported_at)
         if fact.level == "campaign":
             races.append(1)
             report(app, RegistrationReported("number", number_ref, next(statuses), "X"))

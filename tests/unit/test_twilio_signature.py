@@ -4,6 +4,8 @@ webhook verifier reading hosted-number-order callbacks."""
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -214,3 +216,20 @@ def test_a_json_body_without_its_hash_in_the_signed_url_is_refused() -> None:
         body,
     )
     assert verifier.verify(signed_body).event_id
+
+
+def test_an_event_streams_report_carries_the_cloudevents_time() -> None:
+    """Provider time orders reports delivered out of order (issue 28)."""
+    event = {
+        "type": "com.twilio.messaging.compliance.brand-registration.brand-registered",
+        "time": "2020-03-01T12:00:00.000Z",
+        "data": {"brandsid": "BN" + "1" * 32},
+    }
+    body = json.dumps([event]).encode()
+    url = WEBHOOK_URL + "?bodySHA256=" + hashlib.sha256(body).hexdigest()
+    headers = {
+        "x-twilio-signature": compute_signature(TOKEN, url, []),
+        "content-type": "application/json",
+    }
+    read = TwilioWebhookVerifier(TOKEN).verify(Request(url, headers, body))
+    assert read.occurred_at == datetime(2020, 3, 1, 12, 0, tzinfo=UTC)

@@ -1258,14 +1258,16 @@ export interface components {
         /**
          * WebhookAck
          * @description What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
-         *     (nothing to change), ``duplicate`` (this event id was handled before).
+         *     (nothing to change), ``stale`` (a registration report the provider dated earlier than
+         *     the latest one applied about the same reference: out-of-order delivery, recorded but
+         *     not applied), ``duplicate`` (this event id was handled before).
          */
         WebhookAck: {
             /**
              * Outcome
              * @enum {string}
              */
-            outcome: "applied" | "ignored" | "duplicate";
+            outcome: "applied" | "ignored" | "stale" | "duplicate";
             /** Eventid */
             eventId: string;
             /** Connectionid */
