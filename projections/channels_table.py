@@ -281,15 +281,26 @@ def degraded_spell(cursor: Cursor[Any], account_id: str, connection_id: UUID) ->
 
 
 def account_connection_ids(
-    cursor: Cursor[Any], account_id: str, *, excluding: UUID, limit: int
+    cursor: Cursor[Any],
+    account_id: str,
+    *,
+    excluding: UUID,
+    limit: int,
+    workspaces: frozenset[str] | None = None,
 ) -> list[UUID]:
     """Ids of the account's live connections other than ``excluding`` (at most ``limit``,
-    in id order): only ids are read, the compliance values stay in the event store."""
+    in id order), of ``workspaces`` only when given (a restricted token's): only ids are
+    read, the compliance values stay in the event store."""
+    in_workspaces = sql.SQL("")
+    params: list[Any] = [account_id, excluding]
+    if workspaces is not None:
+        in_workspaces = sql.SQL(" AND workspace_id = ANY(%s)")
+        params.append(sorted(workspaces))
     found = cursor.execute(
         sql.SQL(
-            "SELECT connection_id FROM {} WHERE account_id = %s AND connection_id <> %s"
+            "SELECT connection_id FROM {} WHERE account_id = %s AND connection_id <> %s{}"
             " ORDER BY connection_id LIMIT %s"
-        ).format(sql.Identifier(ROWS_TABLE)),
-        (account_id, excluding, limit),
+        ).format(sql.Identifier(ROWS_TABLE), in_workspaces),
+        (*params, limit),
     ).fetchall()
     return [row[0] for row in found]

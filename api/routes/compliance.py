@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response
 
+from api.auth import Principal
 from api.deps import (
     ApplicationDep,
     ComplianceAuditor,
@@ -107,10 +108,11 @@ def get_preflight(
     number's region (``ruleset``: ``us_10dlc`` for US numbers; elsewhere the registration
     the region needs, with no 10DLC rule applied), each finding with the provider reason
     codes it predicts (``providerCodes``). The rules across connections compare the payload
-    with those of the account's other live connections (as the channels table lists them;
-    none without read models). ``ready`` only means no error was found: it never implies
+    with those of the account's other live connections the token may see (as the channels
+    table lists them; a workspace-restricted token: of its workspaces only; none without
+    read models). ``ready`` only means no error was found: it never implies
     carrier or registry approval."""
-    others = other_payloads(application, read_models, principal.account_id, connection.id)
+    others = other_payloads(application, read_models, principal, connection.id)
     response.headers["ETag"] = etag(connection.version)
     return preflight_out(
         preflight(connection.compliance, country=connection.country, others=others)
@@ -120,23 +122,33 @@ def get_preflight(
 def other_payloads(
     application: SmsChannels,
     read_models: ReadModels | None,
-    account_id: str,
+    principal: Principal,
     connection_id: UUID,
 ) -> list[dict[str, Any] | None]:
-    """The compliance payloads of the account's other live connections: their ids from the
-    channels table (eventually consistent), each payload from the event store."""
+    """The compliance payloads of the account's other live connections that ``principal``
+    may see: their ids from the channels table (eventually consistent), each payload from
+    the event store. A workspace-restricted token's rules across connections compare with
+    its workspaces only, so that no finding tells it what another workspace's form holds
+    (an EIN, a company name): see docs/preflight.md."""
     if read_models is None:
         return []
+    account_id = principal.account_id
     with read_models.cursor() as cursor:
         ids = account_connection_ids(
-            cursor, account_id, excluding=connection_id, limit=MAX_OTHER_CONNECTIONS
+            cursor,
+            account_id,
+            excluding=connection_id,
+            limit=MAX_OTHER_CONNECTIONS,
+            workspaces=principal.workspaces,
         )
     payloads: list[dict[str, Any] | None] = []
     for other_id in ids:
         try:
-            payloads.append(application.get_connection(account_id, other_id).compliance)
+            other = application.get_connection(account_id, other_id)
         except ConnectionNotFoundError:
             continue  # deleted since the read model listed it
+        if principal.sees(other.workspace_id):  # moved since the read model listed it
+            payloads.append(other.compliance)
     return payloads
 
 

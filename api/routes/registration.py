@@ -59,7 +59,7 @@ def submit_registration(
     provider (brand → campaign → number). After a rejection or an approval only a changed
     payload can be submitted again."""
     check_workspace(application, principal, connection_id)
-    others = other_payloads(application, read_models, principal.account_id, connection_id)
+    others = other_payloads(application, read_models, principal, connection_id)
     result = application.submit_registration(
         principal.account_id,
         connection_id,

@@ -16,6 +16,7 @@ from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD, good_with
+from tests.security.conftest import bearer
 from tests.support import (
     JWT_SECRET,
     auth,
@@ -54,13 +55,15 @@ def projections(own_database_url: str) -> Iterator[ProjectionThreads]:
     assert threads.errors == []
 
 
-def connect(http: httpx.Client, account: str, compliance: dict[str, Any]) -> dict[str, Any]:
+def connect(
+    http: httpx.Client, account: str, compliance: dict[str, Any], workspace: str = "ws"
+) -> dict[str, Any]:
     """Connect a number with ``compliance``; waits until the channels table lists it."""
     body = {
         "mode": "new",
         "countryCode": "US",
         "phoneNumber": unique_us_number(),
-        "workspaceId": "ws",
+        "workspaceId": workspace,
         "agentId": "agent",
         "smsCompliance": compliance,
     }
@@ -76,8 +79,10 @@ def connect(http: httpx.Client, account: str, compliance: dict[str, Any]) -> dic
     return {"url": created.headers["Location"], **created.json()}
 
 
-def preflight(http: httpx.Client, account: str, url: str) -> dict[str, Any]:
-    response = http.get(url + "/compliance/preflight", headers=auth(account))
+def preflight(
+    http: httpx.Client, account: str, url: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    response = http.get(url + "/compliance/preflight", headers=headers or auth(account))
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -120,3 +125,27 @@ def test_a_second_sole_proprietor_campaign_is_named(http: httpx.Client) -> None:
     second = connect(http, account, good_with(**sole, campaign_helpKeywords="HELP,INFO"))
     rules = [f["rule"] for f in preflight(http, account, second["url"])["findings"]]
     assert rules == ["account.second_sole_proprietor"]
+
+
+def test_a_workspace_restricted_manager_is_compared_with_its_workspaces_only(
+    http: httpx.Client,
+) -> None:
+    """Another workspace's form never shows through a finding (issue 28): with a token of
+    ws_a, the same tax id under another name in ws_b is not named, neither in the
+    preflight nor at submit; an account-wide token still sees it."""
+    account = unique_account()
+    connect(http, account, good_with(brand_companyName="Acme Dental Group Inc"), "ws_b")
+    mine = connect(http, account, GOOD, "ws_a")
+    restricted = bearer(account, workspaces=["ws_a"])
+    assert preflight(http, account, mine["url"], restricted)["findings"] == []
+    rules = [f["rule"] for f in preflight(http, account, mine["url"])["findings"]]
+    assert rules == ["account.ein_company_mismatch"]
+    submitted = http.post(
+        mine["url"] + "/registration",
+        headers={**restricted, "If-Match": f'"{mine["version"]}"'},
+    )
+    assert submitted.status_code == 202, submitted.text
+    # Within its workspaces the rule still holds.
+    again = connect(http, account, good_with(brand_companyName="Acme Dental Group Inc"), "ws_a")
+    rules = [f["rule"] for f in preflight(http, account, again["url"], restricted)["findings"]]
+    assert rules == ["account.ein_company_mismatch"]

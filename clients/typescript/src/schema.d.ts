@@ -183,8 +183,9 @@ export interface paths {
          *     number's region (``ruleset``: ``us_10dlc`` for US numbers; elsewhere the registration
          *     the region needs, with no 10DLC rule applied), each finding with the provider reason
          *     codes it predicts (``providerCodes``). The rules across connections compare the payload
-         *     with those of the account's other live connections (as the channels table lists them;
-         *     none without read models). ``ready`` only means no error was found: it never implies
+         *     with those of the account's other live connections the token may see (as the channels
+         *     table lists them; a workspace-restricted token: of its workspaces only; none without
+         *     read models). ``ready`` only means no error was found: it never implies
          *     carrier or registry approval.
          */
         get: operations["get_preflight_channels_sms_connections__connection_id__compliance_preflight_get"];
