@@ -31,6 +31,7 @@ from pydantic.alias_generators import to_camel
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import InvalidTextError
+from workers.outage import Backoff, current_status
 
 log = structlog.get_logger("workers.directory_consumer")
 GROUP_ID = "sms-channels-agent-directory"
@@ -138,19 +139,24 @@ class DirectoryConsumer:
         return handled
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop``; failures other than bad messages are retried with
-        backoff from the message that failed."""
-        backoff = 0.5
+        """Consume until ``stop``; failures other than bad messages (the database or the
+        broker away: ``workers.outage``) are retried with a jittered backoff from the
+        message that failed."""
+        backoff = Backoff(cap=30.0)
+        status = current_status()
         while not stop.is_set():
             try:
                 self.poll_once()
-                backoff = 0.5
             except Exception as error:
+                delay = backoff.next()
                 log.warning(
-                    "agent_message_retry", error_type=type(error).__name__, retry_in=backoff
+                    "agent_message_retry", error_type=type(error).__name__, retry_in=round(delay, 2)
                 )
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                status.retrying(error)
+                stop.wait(delay)
+                continue
+            backoff.reset()
+            status.running()
 
     def close(self) -> None:
         self.consumer.close()
