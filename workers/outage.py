@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,16 +36,11 @@ from psycopg_pool import PoolTimeout
 
 log = structlog.get_logger("workers.outage")
 
-# SQLSTATEs that say "try again": a lock or statement timeout, a serialisation failure or
-# deadlock, the server shutting down or out of resources (and class 08, the connection).
-_TRY_AGAIN = (
-    psycopg.errors.LockNotAvailable,
-    psycopg.errors.QueryCanceled,
-    psycopg.errors.TransactionRollback,
-    psycopg.errors.AdminShutdown,
-    psycopg.errors.CannotConnectNow,
-    psycopg.errors.InsufficientResources,
-)
+# SQLSTATE classes that say "try again": 08 the connection, 40 a serialisation failure or
+# deadlock, 53 the server out of resources (connections, memory, disk), 57 an operator's
+# intervention (shutting down, starting up, a statement timeout); and 55P03 a lock timeout.
+_TRY_AGAIN_CLASSES = ("08", "40", "53", "57")
+_LOCK_NOT_AVAILABLE = "55P03"
 # The pool, the broker or the network away.
 _AWAY = (PoolTimeout, KafkaError, ConnectionError, TimeoutError)
 # Errors without a SQLSTATE that mean the connection itself failed.
@@ -63,12 +59,13 @@ def is_transient(error: BaseException) -> bool:
     cause = error.__cause__
     if isinstance(error, es.PersistenceError) and isinstance(cause, psycopg.Error):
         return is_transient(cause)
-    if isinstance(error, psycopg.errors.ProgramLimitExceeded):
-        return False  # an index key too large, …: an OperationalError to psycopg, permanent
-    if isinstance(error, _TRY_AGAIN + _AWAY):
+    if isinstance(error, _AWAY):
         return True
-    if isinstance(error, psycopg.DatabaseError) and error.sqlstate is not None:
-        return error.sqlstate.startswith("08")  # connection exceptions
+    if isinstance(error, psycopg.Error) and error.sqlstate is not None:
+        # The server said why: its class decides (an index key too large, 54000, is an
+        # OperationalError to psycopg, and permanent).
+        state = error.sqlstate
+        return state[:2] in _TRY_AGAIN_CLASSES or state == _LOCK_NOT_AVAILABLE
     return isinstance(error, _CONNECTION_LOST)
 
 
@@ -193,20 +190,25 @@ def supervise(
     health: WorkerHealth,
     *,
     on_crash: Callable[[], None] = lambda: None,
+    backoff: tuple[float, float] = RESTART_BACKOFF,
 ) -> threading.Thread:
     """Start ``run(stop)`` in a daemon thread named ``name`` and keep it running until
     ``stop``: when it raises, log the error's class, mark it ``restarting``, call
-    ``on_crash`` (e.g. drop its connections), wait a backoff and run it again."""
+    ``on_crash`` (e.g. drop its connections), wait a backoff (``backoff``: the first and
+    the longest wait) and run it again."""
     status = health.status(name)
 
     def supervised() -> None:
         _current.status = status
-        backoff = Backoff(*RESTART_BACKOFF)
+        restarts = Backoff(*backoff)
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 run(stop)
             except Exception as error:
-                delay = backoff.next()
+                if time.monotonic() - started > restarts.cap:
+                    restarts.reset()  # it ran well for a while: a new trouble, a short wait
+                delay = restarts.next()
                 log.exception(
                     "worker_crashed", worker=name, error_type=type(error).__name__, retry_in=delay
                 )
@@ -221,7 +223,7 @@ def supervise(
                 continue
             if not stop.is_set():  # a worker's loop ends only on stop: run it again
                 status.restarting(None)
-                stop.wait(backoff.next())
+                stop.wait(restarts.next())
         status.stopped()
 
     thread = threading.Thread(target=supervised, name=name, daemon=True)
