@@ -17,7 +17,8 @@ from workers.outage import Backoff, current_status, is_transient
 log = structlog.get_logger("workers.following")
 
 SAFETY_POLL_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 30.0
+# A database back from an outage is found within this many seconds (the backoff's cap).
+MAX_BACKOFF_SECONDS = 5.0
 
 
 def listen(conninfo: str, channel: str | None) -> psycopg.Connection[Any]:
