@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -303,7 +303,7 @@ def rebuild(
 class ProjectionThreads:
     """One supervised thread per projection (``workers.outage.supervise``), stopped
     together by ``stop``: a projection that crashes is restarted after a backoff and shown
-    ``restarting`` in ``health``; the others go on."""
+    ``restarting`` in ``health``; the others go on. ``errors`` keeps every crash."""
 
     def __init__(
         self,
@@ -316,6 +316,7 @@ class ProjectionThreads:
     ) -> None:
         self.stop = stop
         self.health = health or WorkerHealth()
+        self.errors: list[BaseException] = []
         self.workers = [
             ProjectorWorker(application, PROJECTIONS[n](), conninfo, batch_size=batch_size)
             for n in names
@@ -327,13 +328,23 @@ class ProjectionThreads:
             self.threads.append(
                 supervise(
                     f"projection:{worker.tracking_name}",
-                    worker.run,
+                    self._recording(worker),
                     self.stop,
                     self.health,
                     on_crash=worker.close,
                 )
             )
         return self
+
+    def _recording(self, worker: ProjectorWorker) -> Callable[[threading.Event], None]:
+        def run(stop: threading.Event) -> None:
+            try:
+                worker.run(stop)
+            except Exception as error:
+                self.errors.append(error)
+                raise
+
+        return run
 
     def join(self, timeout: float = 30) -> None:
         """Wait for every thread to finish its current batch (after ``stop`` is set), then
