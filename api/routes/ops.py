@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.metrics import Metrics
 from api.problems import ProblemError
 from api.query_pool import ReadModels
+from api.schemas.ops import ReadinessOut
 from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
 from workers.outage import RUNNING, WorkerHealth
@@ -27,7 +28,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    response_model_exclude_none=True,
+    responses={
+        503: {
+            "description": "Not ready: ``detail`` names each worker not running, each"
+            " projection stopped or behind, or the database away; ``workers`` lists every"
+            " worker's state as the ready answer does. See ``Retry-After``."
+        }
+    },
+)
 async def readyz(request: Request) -> dict[str, object]:
     """Ready when every worker of this process runs (``sms-channels run``: none retrying
     or restarting), the event store answers and every projection runs within its lag bound
