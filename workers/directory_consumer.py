@@ -35,6 +35,8 @@ from workers.outage import Backoff, current_status
 
 log = structlog.get_logger("workers.directory_consumer")
 GROUP_ID = "sms-channels-agent-directory"
+# A database or broker back from an outage is found within this many seconds.
+MAX_BACKOFF_SECONDS = 5.0
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -142,7 +144,7 @@ class DirectoryConsumer:
         """Consume until ``stop``; failures other than bad messages (the database or the
         broker away: ``workers.outage``) are retried with a jittered backoff from the
         message that failed."""
-        backoff = Backoff(cap=30.0)
+        backoff = Backoff(cap=MAX_BACKOFF_SECONDS)
         status = current_status()
         while not stop.is_set():
             try:

@@ -43,9 +43,10 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> dict[str, object]:
     """Ready when every worker of this process runs (``sms-channels run``: none retrying
     or restarting), the event store answers and every projection runs within its lag bound
-    (503 otherwise, naming the workers that are not running, the projections that are
-    stopped, with the event they stopped at, or behind). Both answers list ``workers`` (name,
-    state, since, last error class) when workers run in this process."""
+    (503 otherwise, naming the workers that are not running — at once, before any database
+    is asked —, else the projections that are stopped, with the event they stopped at, or
+    behind). Both answers list ``workers`` (name, state, since, last error class) when
+    workers run in this process."""
     return await anyio.to_thread.run_sync(_readiness, request, limiter=_HEALTH_THREADS)
 
 
@@ -60,23 +61,22 @@ def _readiness(request: Request) -> dict[str, object]:
         for s in worker_states
         if s.state != RUNNING
     ]
+    if problems:
+        # At once, without asking a database that is likely the reason (no probe piles up).
+        raise _not_ready(problems, workers)
     application: SmsChannels = request.app.state.application
     try:
         position = application.current_position()
     except Exception as error:
-        problems.append("The event store is not reachable.")
-        raise _not_ready(problems, workers) from error
+        raise _not_ready(["The event store is not reachable."], workers) from error
     read_models: ReadModels | None = request.app.state.read_models
     if read_models is None:
-        if problems:
-            raise _not_ready(problems, workers)
         return {"status": "ready", "position": position, **workers, **_notes(request)}
     max_lag = request.app.state.settings.projection_max_lag
     try:
         head, states = read_models.tracking_states()
     except Exception as error:
-        problems.append("The read-model database is not reachable.")
-        raise _not_ready(problems, workers) from error
+        raise _not_ready(["The read-model database is not reachable."], workers) from error
     by_name = {state.name: state for state in states}
     for name in PROJECTIONS:
         state = by_name.get(name)

@@ -416,9 +416,10 @@ export interface paths {
          * Readyz
          * @description Ready when every worker of this process runs (``sms-channels run``: none retrying
          *     or restarting), the event store answers and every projection runs within its lag bound
-         *     (503 otherwise, naming the workers that are not running, the projections that are
-         *     stopped, with the event they stopped at, or behind). Both answers list ``workers`` (name,
-         *     state, since, last error class) when workers run in this process.
+         *     (503 otherwise, naming the workers that are not running — at once, before any database
+         *     is asked —, else the projections that are stopped, with the event they stopped at, or
+         *     behind). Both answers list ``workers`` (name, state, since, last error class) when
+         *     workers run in this process.
          */
         get: operations["readyz_readyz_get"];
         put?: never;
