@@ -31,7 +31,7 @@ from pydantic.alias_generators import to_camel
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import InvalidTextError
-from workers.outage import Backoff, current_status
+from workers.outage import Backoff, current_status, is_transient
 
 log = structlog.get_logger("workers.directory_consumer")
 GROUP_ID = "sms-channels-agent-directory"
@@ -141,15 +141,18 @@ class DirectoryConsumer:
         return handled
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop``; failures other than bad messages (the database or the
-        broker away: ``workers.outage``) are retried with a jittered backoff from the
-        message that failed."""
+        """Consume until ``stop``. The database or the broker away (``workers.outage``) is
+        waited out with a jittered backoff, from the message that failed; any other
+        failure (not the message's: a bug) is raised, and the supervisor restarts the
+        consumer from that message after its own backoff."""
         backoff = Backoff(cap=MAX_BACKOFF_SECONDS)
         status = current_status()
         while not stop.is_set():
             try:
                 self.poll_once()
             except Exception as error:
+                if not is_transient(error):
+                    raise
                 delay = backoff.next()
                 log.warning(
                     "agent_message_retry", error_type=type(error).__name__, retry_in=round(delay, 2)

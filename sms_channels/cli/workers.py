@@ -139,7 +139,7 @@ def directory() -> None:
     workers = build_workers(settings, servers=servers)
     consumer = workers.directory()
     try:
-        consumer.run(stop)
+        supervise("directory", consumer.run, stop, workers.health).join()
     finally:
         consumer.close()
         workers.close()
