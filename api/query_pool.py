@@ -110,12 +110,8 @@ class ReadModels:
             target = min(position, self._head)
             return max(0, target - self._positions.get(projection, 0))
 
-    def head(self) -> int:
-        """The newest notification id of the event log (0 when empty)."""
-        with self.cursor() as cursor:
-            return self._head_of(cursor)
-
     def _head_of(self, cursor: Cursor[Any]) -> int:
+        """The newest notification id of the event log (0 when empty)."""
         row = cursor.execute(
             sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
                 sql.Identifier(self.events_table)
