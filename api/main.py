@@ -35,6 +35,7 @@ from api.routes import (
 from domain.application import SmsChannels
 from sms_channels.bootstrap import build_application, build_webhook_verifier
 from sms_channels.settings import Settings
+from workers.outage import WorkerHealth
 
 DOCS_ASSETS = "/docs-assets"
 # Answers this long or longer are gzip-compressed for clients that accept it.
@@ -60,9 +61,16 @@ CORS_EXPOSED_HEADERS = [
 ]
 
 
-def create_app(settings: Settings, application: SmsChannels | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    application: SmsChannels | None = None,
+    *,
+    worker_health: WorkerHealth | None = None,
+) -> FastAPI:
     """The FastAPI app on ``settings`` (or on a given application, e.g. one with a fake
-    provider in tests). The app closes the application's connections on shutdown."""
+    provider in tests). The app closes the application's connections on shutdown.
+    ``worker_health``: the states of the workers running in this process (``sms-channels
+    run``), which ``/readyz`` reports."""
     application = application or build_application(settings)
     read_models = (
         ReadModels(
@@ -100,6 +108,7 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     app.state.settings = settings
     app.state.application = application
     app.state.read_models = read_models
+    app.state.worker_health = worker_health
     app.state.metrics = metrics = Metrics()
     if read_models is not None:
         metrics.add_projections(read_models.tracking_states)

@@ -1,19 +1,25 @@
 """The API's side of the read models: a connection pool for queries, and read-your-writes
 (``?waitFor=<position>``): a listener that learns each projection's position from the
-projector's NOTIFY, so a query waits exactly as long as its projection needs (bounded).
+projector's NOTIFY, and the log's head from the event store's, so a query waits exactly as
+long as its projection needs (bounded).
 
 Waiting holds no thread: a waiter is a future on the event loop, completed by the listener
-thread. A position past the log's head is not waited for (it cannot be a position this
-service answered), each account holds at most ``max_waits_per_account`` waits at once (more
-answer at once), and the lag reported never exceeds head - projection position, so a huge
-``waitFor`` reveals nothing about the log."""
+thread. Fairness comes first: each account holds at most ``max_waits_per_account`` waits
+at once, checked before anything else (more answer at once, with their lag), so one
+account's flood costs the others nothing. The head is cached (pushed by the event store's
+NOTIFY); a position past the cached head is checked by one shared lookup, on a thread and
+connection of its own, that every request arriving meanwhile joins. A position past the
+log's head is not waited for (it cannot be a position this service answered), and the lag
+reported never exceeds head - projection position, so a huge ``waitFor`` reveals nothing
+about the log. A waiter is registered and the projection's position re-checked under one
+lock, so a projection that passes the target meanwhile can never leave it asleep."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -47,9 +53,16 @@ class ReadModels:
         self.max_waits_per_account = max_waits_per_account
         self._waiters: list[_Waiter] = []
         self._waits_by_account: Counter[str] = Counter()
-        # Head look-ups of waiting requests use their own small thread budget, so they never
-        # queue behind (or hold up) the request handlers' thread pool.
-        self._head_threads = anyio.CapacityLimiter(2)
+        # The log's head as last learnt (the event store's NOTIFY, or a look-up); look-ups
+        # run one at a time, on a thread and a connection of their own.
+        self._head = 0
+        self._channel = events_table.replace(".", "_")  # the event store's NOTIFY channel
+        self._lookup: asyncio.Task[None] | None = None
+        self._lookups_started = 0
+        self._lookup_thread = anyio.CapacityLimiter(1)
+        self._lookup_connection: psycopg.Connection[Any] | None = None
+        # For tests: runs between a wait's first position check and its registration.
+        self.before_waiter_registered: Callable[[], None] = lambda: None
         # Fail fast (503) and drop broken connections while the database is away.
         self.pool = ConnectionPool(
             conninfo,
@@ -79,22 +92,26 @@ class ReadModels:
         counted up to the log's head at most."""
         if position is None or self._position(projection) >= position:
             return 0
-        head = await anyio.to_thread.run_sync(self.head, limiter=self._head_threads)
-        target = min(position, head)
-        # Past the head: no position this service answered, so nothing to wait for.
-        if position <= head and self._take_wait(account_id):
-            try:
-                await self._wait(projection, target)
-            finally:
-                self._release_wait(account_id)
-        return max(0, target - self._position(projection))
+        # The account's cap before any look-up: beyond it, answer at once with the lag.
+        if not self._take_wait(account_id):
+            return self._lag(projection, position)
+        try:
+            head = await self._head_reaching(position)
+            # Past the head: no position this service answered, so nothing to wait for.
+            if position <= head:
+                await self._wait(projection, position)
+            return self._lag(projection, position)
+        finally:
+            self._release_wait(account_id)
 
-    def head(self) -> int:
+    def _lag(self, projection: str, position: int) -> int:
+        """How far ``projection`` is behind ``position``, counted up to the known head."""
+        with self._lock:
+            target = min(position, self._head)
+            return max(0, target - self._positions.get(projection, 0))
+
+    def _head_of(self, cursor: Cursor[Any]) -> int:
         """The newest notification id of the event log (0 when empty)."""
-        with self.cursor() as cursor:
-            return self._head(cursor)
-
-    def _head(self, cursor: Cursor[Any]) -> int:
         row = cursor.execute(
             sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
                 sql.Identifier(self.events_table)
@@ -102,13 +119,59 @@ class ReadModels:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def _learn_head(self, head: int) -> None:
+        with self._lock:
+            self._head = max(self._head, head)
+
+    async def _head_reaching(self, position: int) -> int:
+        """The head, fresh enough to judge ``position``: the cached one when it reaches
+        ``position``; otherwise the result of a look-up that started after this call (shared
+        with every request arriving meanwhile: at most one runs at a time)."""
+        wanted = self._lookups_started + 1
+        while self._head < position:
+            loop = asyncio.get_running_loop()
+            lookup = self._lookup
+            if lookup is None or lookup.done() or lookup.get_loop() is not loop:
+                self._lookups_started += 1
+                lookup = self._lookup = loop.create_task(self._look_up_head())
+            generation = self._lookups_started
+            try:
+                await asyncio.shield(lookup)
+            except Exception:
+                log.warning("head_unreadable")
+                break
+            if generation >= wanted:
+                break
+        return self._head
+
+    async def _look_up_head(self) -> None:
+        self._learn_head(
+            await anyio.to_thread.run_sync(self._read_head, limiter=self._lookup_thread)
+        )
+
+    def _read_head(self) -> int:
+        """The head, read on the look-up's own connection (never the query pool's)."""
+        connection = self._lookup_connection
+        if connection is None or connection.closed:
+            connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2)
+            self._lookup_connection = connection
+        try:
+            return self._head_of(connection.cursor())
+        except psycopg.Error:
+            connection.close()
+            raise
+
     async def _wait(self, projection: str, position: int) -> None:
         loop = asyncio.get_running_loop()
         waiter = _Waiter(projection, position, loop, loop.create_future())
+        self.before_waiter_registered()
         with self._lock:
+            # Under the lock the listener advances positions with: either the projection
+            # passed ``position`` already (no wake-up will come: return), or the waiter is
+            # registered before it does.
+            if self._positions.get(projection, 0) >= position:
+                return
             self._waiters.append(waiter)
-        if self._position(projection) < position:
-            await anyio.to_thread.run_sync(self._refresh, limiter=self._head_threads)
         try:
             with anyio.move_on_after(self.wait_seconds):
                 await waiter.done
@@ -144,43 +207,58 @@ class ReadModels:
     def tracking_states(self) -> tuple[int, list[TrackingState]]:
         """The event log's head and every projection's tracking row (one round trip)."""
         with self.cursor() as cursor:
-            return self._head(cursor), all_states(cursor)
+            head = self._head_of(cursor)
+            self._learn_head(head)
+            return head, all_states(cursor)
 
-    def _refresh(self) -> None:
-        """Read every projection's position, then merge them under the lock (the query runs
-        without it, so one slow read does not hold up the listener or other waiters)."""
-        try:
-            with self.cursor() as cursor:
-                rows = cursor.execute(
-                    sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(TRACKING_TABLE))
-                ).fetchall()
-        except psycopg.Error:
-            log.warning("tracking_unreadable")
-            return
+    def _refresh(self, cursor: Cursor[Any]) -> None:
+        """Read the head and every projection's position, then merge them under the lock
+        (the query runs without it, so one slow read holds up no waiter)."""
+        head = self._head_of(cursor)
+        rows = cursor.execute(
+            sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(TRACKING_TABLE))
+        ).fetchall()
         with self._lock:
+            self._head = max(self._head, head)
             for name, position in rows:
                 self._advance(name, position)
 
     def _listen(self) -> None:
+        """The listener thread: positions from the projectors' NOTIFY, the head re-read on
+        the event store's; everything re-read on (re)connecting and every second while
+        requests wait (a safety net for a notification lost in a reconnect)."""
         while not self._closing.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as connection:
-                    connection.execute(
-                        sql.SQL("LISTEN {}").format(sql.Identifier(PROGRESS_CHANNEL))
-                    )
-                    self._refresh()
+                    for channel in (PROGRESS_CHANNEL, self._channel):
+                        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self._refresh(connection.cursor())
                     while not self._closing.is_set():
-                        for note in connection.notifies(timeout=0.5):
-                            name, _, position = note.payload.rpartition(":")
-                            with self._lock:
-                                self._advance(name, int(position))
+                        self._drain(connection)
             except psycopg.Error:
                 self._closing.wait(1.0)
+
+    def _drain(self, connection: psycopg.Connection[Any]) -> None:
+        """Apply the notifications of up to half a second; re-read what they call for."""
+        logged = False
+        for note in connection.notifies(timeout=0.5):
+            if note.channel == PROGRESS_CHANNEL:
+                name, _, position = note.payload.rpartition(":")
+                with self._lock:
+                    self._advance(name, int(position))
+            else:
+                logged = True
+        if logged:
+            self._learn_head(self._head_of(connection.cursor()))
+        elif self._waiters:
+            self._refresh(connection.cursor())
 
     def close(self) -> None:
         self._closing.set()
         self._listener.join(timeout=5)
         self.pool.close()
+        if self._lookup_connection is not None:
+            self._lookup_connection.close()
 
 
 @dataclass(frozen=True)

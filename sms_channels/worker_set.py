@@ -21,6 +21,7 @@ from workers.channel_feeds import ChannelFeedsRelay
 from workers.directory_consumer import DirectoryConsumer
 from workers.leadership import SessionLock
 from workers.log_relay import LogRelay
+from workers.outage import WorkerHealth
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
 from workers.registration import RegistrationWorker
@@ -43,6 +44,8 @@ class WorkerSet:
     application: SmsChannels
     servers: str | None = None
     consumer_options: dict[str, int] = field(default_factory=dict)
+    # Each worker's state (running, retrying, restarting), shown by ``/readyz`` under ``run``.
+    health: WorkerHealth = field(default_factory=WorkerHealth)
 
     def projections(
         self, stop: threading.Event, names: Sequence[str] | None = None
@@ -54,6 +57,7 @@ class WorkerSet:
             list(PROJECTIONS) if names is None else names,
             stop,
             self.settings.projection_batch_size,
+            self.health,
         )
 
     def relays(self) -> list[LogRelay]:

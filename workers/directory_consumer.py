@@ -31,9 +31,12 @@ from pydantic.alias_generators import to_camel
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import InvalidTextError
+from workers.outage import Backoff, current_status, is_transient
 
 log = structlog.get_logger("workers.directory_consumer")
 GROUP_ID = "sms-channels-agent-directory"
+# A database or broker back from an outage is found within this many seconds.
+MAX_BACKOFF_SECONDS = 5.0
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -138,19 +141,27 @@ class DirectoryConsumer:
         return handled
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop``; failures other than bad messages are retried with
-        backoff from the message that failed."""
-        backoff = 0.5
+        """Consume until ``stop``. The database or the broker away (``workers.outage``) is
+        waited out with a jittered backoff, from the message that failed; any other
+        failure (not the message's: a bug) is raised, and the supervisor restarts the
+        consumer from that message after its own backoff."""
+        backoff = Backoff(cap=MAX_BACKOFF_SECONDS)
+        status = current_status()
         while not stop.is_set():
             try:
                 self.poll_once()
-                backoff = 0.5
             except Exception as error:
+                if not is_transient(error):
+                    raise
+                delay = backoff.next()
                 log.warning(
-                    "agent_message_retry", error_type=type(error).__name__, retry_in=backoff
+                    "agent_message_retry", error_type=type(error).__name__, retry_in=round(delay, 2)
                 )
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                status.retrying(error)
+                stop.wait(delay)
+                continue
+            backoff.reset()
+            status.running()
 
     def close(self) -> None:
         self.consumer.close()

@@ -3,6 +3,7 @@ event store's NOTIFY (or a one-second safety poll) says there may be more."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -11,10 +12,13 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from workers.outage import Backoff, current_status, is_transient
+
 log = structlog.get_logger("workers.following")
 
 SAFETY_POLL_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 30.0
+# A database back from an outage is found within this many seconds (the backoff's cap).
+MAX_BACKOFF_SECONDS = 5.0
 
 
 def listen(conninfo: str, channel: str | None) -> psycopg.Connection[Any]:
@@ -32,15 +36,18 @@ def follow(
     conninfo: str,
     channel: str | None,
     stop: threading.Event,
-    retryable: tuple[type[BaseException], ...],
     on_retry: Callable[[BaseException], None] = lambda _: None,
     name: str,
     max_backoff: float = MAX_BACKOFF_SECONDS,
+    also_retry: tuple[type[BaseException], ...] = (),
 ) -> None:
     """Call ``step`` (which returns how many notifications it handled) until ``stop``.
     A step that handled a full batch runs again at once; otherwise wait for a NOTIFY.
-    ``retryable`` errors back off (0.5 s doubling to 30 s); others propagate."""
-    backoff = 0.5
+    Transient errors (``workers.outage.is_transient``, and ``also_retry``) are waited out
+    with a jittered backoff (0.5 s doubling to ``max_backoff``), the worker ``retrying``
+    meanwhile; others propagate (its supervisor restarts it)."""
+    backoff = Backoff(cap=max_backoff)
+    status = current_status()
     listener: psycopg.Connection[Any] | None = None
     try:
         while not stop.is_set():
@@ -50,23 +57,29 @@ def follow(
                 if step() < batch_size:
                     for _ in listener.notifies(timeout=SAFETY_POLL_SECONDS, stop_after=1):
                         pass
-                backoff = 0.5
-            except retryable as error:
+                backoff.reset()
+                status.running()
+            except Exception as error:
+                if not (is_transient(error) or isinstance(error, also_retry)):
+                    raise
+                delay = backoff.next()
                 log.warning(
                     "log_follower_retry",
                     worker=name,
                     error_type=type(error).__name__,
-                    retry_in=backoff,
+                    retry_in=round(delay, 2),
                 )
+                status.retrying(error)
                 on_retry(error)
                 if listener is not None:
-                    listener.close()
+                    with contextlib.suppress(Exception):
+                        listener.close()
                 listener = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, max_backoff)
+                stop.wait(delay)
     finally:
         if listener is not None:
-            listener.close()
+            with contextlib.suppress(Exception):
+                listener.close()
 
 
 def read_topics(
@@ -88,11 +101,20 @@ def read_topics(
 def run_passes(
     run_once: Callable[[], Any], stop: threading.Event, interval_seconds: float, name: str
 ) -> None:
-    """``run_once`` every ``interval_seconds`` until ``stop``; a failing pass is logged by
-    type only (messages may hold data) and the next pass tries again."""
+    """``run_once`` every ``interval_seconds`` until ``stop``. A failing pass is logged by
+    type only (messages may hold data); after a transient failure (the database or broker
+    away) the next pass comes after a jittered backoff (sooner than the interval while the
+    outage is short), after any other failure at the interval."""
+    backoff = Backoff(cap=max(interval_seconds, 1.0))
+    status = current_status()
     while not stop.is_set():
         try:
             run_once()
         except Exception as error:
             log.error(f"{name}_pass_failed", error_type=type(error).__name__)
+            status.retrying(error)
+            stop.wait(backoff.next() if is_transient(error) else interval_seconds)
+            continue
+        backoff.reset()
+        status.running()
         stop.wait(interval_seconds)

@@ -12,6 +12,7 @@ held while waiting for Kafka.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -159,14 +160,15 @@ class LogRelay:
         return len(notifications)
 
     def run(self, stop: threading.Event) -> None:
-        """Relay until ``stop``; broker and database outages are waited out with backoff."""
+        """Relay until ``stop``; broker and database outages (``workers.outage``) are waited
+        out with backoff."""
         follow(
             self.relay_batch,
             batch_size=self.batch_size,
             conninfo=self.conninfo,
             channel=getattr(self.application.recorder, "channel_name", None),
             stop=stop,
-            retryable=(KafkaError, psycopg.OperationalError, RelayStandbyError),
+            also_retry=(RelayStandbyError,),
             on_retry=self._on_retry,
             name=self.name,
             max_backoff=MAX_BACKOFF_SECONDS,
@@ -181,8 +183,8 @@ class LogRelay:
             except psycopg.Error:
                 pass
             self._close_producer()
-        elif isinstance(error, psycopg.OperationalError):
-            self._close_lock()
+        elif not isinstance(error, RelayStandbyError):
+            self._close_lock()  # the database went away (the library's errors too)
 
     def _close_producer(self) -> None:
         if self._producer is not None:
@@ -191,7 +193,8 @@ class LogRelay:
 
     def _close_lock(self) -> None:
         if self._lock_connection is not None:
-            self._lock_connection.close()
+            with contextlib.suppress(psycopg.Error):
+                self._lock_connection.close()
             self._lock_connection = None
 
     def close(self) -> None:

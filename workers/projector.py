@@ -5,27 +5,27 @@ transaction); in log order; batched catch-up (up to ``batch_size`` events per tr
 one tracking write each); low lag when live (woken by the event store's NOTIFY, with a
 one-second poll as a safety net for writes that send none).
 
-Errors are classified. Transient ones (the database away, a lock or statement timeout, a
-serialisation failure) are retried with backoff. Permanent ones (the data, a limit such as
-an over-long index key, a decoding failure, a bug) would fail the same way on every retry:
-the worker narrows the batch down to the one failing event (replaying it event by event),
-stops there, and records the event's position, id and topic in the tracking table, so
-readiness and metrics name it. It is never skipped silently: a running worker waits (other
-projections go on) until an operator decides with ``sms-channels projections skip NAME
---position N --reason …`` (an audited fact in the log); then it resumes past that event.
+Errors are classified (``workers.outage.is_transient``). Transient ones (the database
+away, a lock or statement timeout, a serialisation failure) are retried with backoff.
+Permanent ones (the data, a limit such as an over-long index key, a decoding failure, a
+bug) would fail the same way on every retry: the worker narrows the batch down to the one
+failing event (replaying it event by event), stops there, and records the event's
+position, id and topic in the tracking table, so readiness and metrics name it. It is
+never skipped silently: a running worker waits (other projections go on) until an operator
+decides with ``sms-channels projections skip NAME --position N --reason …`` (an audited
+fact in the log); then it resumes past that event.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import structlog
-from eventsourcing import persistence as es
 from eventsourcing.persistence import RecordConflictError
 from psycopg import Cursor, sql
 
@@ -46,6 +46,7 @@ from projections.tracking import (
     skipped_positions,
 )
 from workers.following import follow
+from workers.outage import WorkerHealth, is_transient, supervise
 
 log = structlog.get_logger("workers.projector")
 
@@ -110,44 +111,6 @@ def apply_next_batch(
     return len(notifications)
 
 
-# SQLSTATEs that say "try again": a lock or statement timeout, a serialisation failure or
-# deadlock, the server shutting down or out of resources (and class 08, the connection).
-_TRANSIENT = (
-    psycopg.errors.LockNotAvailable,
-    psycopg.errors.QueryCanceled,
-    psycopg.errors.TransactionRollback,
-    psycopg.errors.AdminShutdown,
-    psycopg.errors.CannotConnectNow,
-    psycopg.errors.InsufficientResources,
-)
-
-
-# What escapes ``run_batch`` (transient by ``is_transient``) for the follower to retry.
-TRANSIENT_CLASSES = (
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    es.OperationalError,
-    es.InterfaceError,
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether retrying ``error`` can succeed. ``ProgramLimitExceeded`` (an index key too
-    large, …) is an ``OperationalError`` to psycopg, and permanent; so are data errors,
-    decoding failures and bugs."""
-    if isinstance(error, psycopg.errors.ProgramLimitExceeded):
-        return False
-    if isinstance(error, _TRANSIENT):
-        return True
-    if isinstance(error, psycopg.DatabaseError) and error.sqlstate is not None:
-        return error.sqlstate.startswith("08")  # connection exceptions
-    # No SQLSTATE: the connection itself failed (psycopg's, or eventsourcing's wrappers).
-    return isinstance(
-        error,
-        psycopg.OperationalError | psycopg.InterfaceError | es.OperationalError | es.InterfaceError,
-    )
-
-
 class ProjectorWorker:
     """Runs one projection against the event log of ``application``."""
 
@@ -204,7 +167,6 @@ class ProjectorWorker:
             conninfo=self.conninfo,
             channel=getattr(self.application.recorder, "channel_name", None),
             stop=stop,
-            retryable=TRANSIENT_CLASSES,
             on_retry=lambda _: self.close(),
             name=self.tracking_name,
         )
@@ -339,8 +301,9 @@ def rebuild(
 
 
 class ProjectionThreads:
-    """One thread per projection, stopped together. A projection that fails sets ``stop``
-    (so the process exits non-zero instead of serving stale data) and keeps its error."""
+    """One supervised thread per projection (``workers.outage.supervise``), stopped
+    together by ``stop``: a projection that crashes is restarted after a backoff and shown
+    ``restarting`` in ``health``; the others go on. ``errors`` keeps every crash."""
 
     def __init__(
         self,
@@ -349,38 +312,47 @@ class ProjectionThreads:
         names: Sequence[str],
         stop: threading.Event,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        health: WorkerHealth | None = None,
     ) -> None:
         self.stop = stop
+        self.health = health or WorkerHealth()
         self.errors: list[BaseException] = []
         self.workers = [
             ProjectorWorker(application, PROJECTIONS[n](), conninfo, batch_size=batch_size)
             for n in names
         ]
-        self.threads = [
-            threading.Thread(
-                target=self._run, args=(w,), name=f"projection-{w.tracking_name}", daemon=True
-            )
-            for w in self.workers
-        ]
-
-    def _run(self, worker: ProjectorWorker) -> None:
-        try:
-            worker.run(self.stop)
-        except BaseException as error:
-            self.errors.append(error)
-            self.stop.set()
-        finally:
-            worker.close()
+        self.threads: list[threading.Thread] = []
 
     def start(self) -> ProjectionThreads:
-        for thread in self.threads:
-            thread.start()
+        for worker in self.workers:
+            self.threads.append(
+                supervise(
+                    f"projection:{worker.tracking_name}",
+                    self._recording(worker),
+                    self.stop,
+                    self.health,
+                    on_crash=worker.close,
+                )
+            )
         return self
 
+    def _recording(self, worker: ProjectorWorker) -> Callable[[threading.Event], None]:
+        def run(stop: threading.Event) -> None:
+            try:
+                worker.run(stop)
+            except Exception as error:
+                self.errors.append(error)
+                raise
+
+        return run
+
     def join(self, timeout: float = 30) -> None:
-        """Wait for every thread to finish its current batch (after ``stop`` is set)."""
+        """Wait for every thread to finish its current batch (after ``stop`` is set), then
+        close the workers' connections."""
         for thread in self.threads:
             thread.join(timeout=timeout)
+        for worker in self.workers:
+            worker.close()
 
 
 def skip_event(

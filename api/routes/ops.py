@@ -9,8 +9,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.metrics import Metrics
 from api.problems import ProblemError
 from api.query_pool import ReadModels
+from api.schemas.ops import ReadinessOut
 from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
+from workers.outage import RUNNING, WorkerHealth
 
 router = APIRouter(tags=["operations"])
 
@@ -26,30 +28,56 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    response_model_exclude_none=True,
+    responses={
+        503: {
+            "description": "Not ready: ``detail`` names each worker not running, each"
+            " projection stopped or behind, or the database away; ``workers`` lists every"
+            " worker's state as the ready answer does. See ``Retry-After``."
+        }
+    },
+)
 async def readyz(request: Request) -> dict[str, object]:
-    """Ready when the event store answers and every projection runs within its lag bound
-    (503 otherwise, naming the projections that are stopped, with the event they stopped
-    at, or behind)."""
+    """Ready when every worker of this process runs (``sms-channels run``: none retrying
+    or restarting), the event store answers and every projection runs within its lag bound
+    (503 otherwise, naming the workers that are not running — at once, before any database
+    is asked —, else the projections that are stopped, with the event they stopped at, or
+    behind). Both answers list ``workers`` (name, state, since, last error class) when
+    workers run in this process."""
     return await anyio.to_thread.run_sync(_readiness, request, limiter=_HEALTH_THREADS)
 
 
 def _readiness(request: Request) -> dict[str, object]:
+    health: WorkerHealth | None = request.app.state.worker_health
+    worker_states = health.states() if health is not None else []
+    workers: dict[str, object] = (
+        {} if health is None else {"workers": [s.as_json() for s in worker_states]}
+    )
+    problems = [
+        f"worker {s.name}: {s.state} since {s.since:%H:%M:%S}Z ({s.last_error})"
+        for s in worker_states
+        if s.state != RUNNING
+    ]
+    if problems:
+        # At once, without asking a database that is likely the reason (no probe piles up).
+        raise _not_ready(problems, workers)
     application: SmsChannels = request.app.state.application
     try:
         position = application.current_position()
     except Exception as error:
-        raise _not_ready("The event store is not reachable.") from error
+        raise _not_ready(["The event store is not reachable."], workers) from error
     read_models: ReadModels | None = request.app.state.read_models
     if read_models is None:
-        return {"status": "ready", "position": position, **_notes(request)}
+        return {"status": "ready", "position": position, **workers, **_notes(request)}
     max_lag = request.app.state.settings.projection_max_lag
     try:
         head, states = read_models.tracking_states()
     except Exception as error:
-        raise _not_ready("The read-model database is not reachable.") from error
+        raise _not_ready(["The read-model database is not reachable."], workers) from error
     by_name = {state.name: state for state in states}
-    problems = []
     for name in PROJECTIONS:
         state = by_name.get(name)
         if state is None:
@@ -62,8 +90,8 @@ def _readiness(request: Request) -> dict[str, object]:
         elif head - state.position > max_lag:
             problems.append(f"{name}: {head - state.position} events behind")
     if problems:
-        raise _not_ready("; ".join(problems))
-    return {"status": "ready", "position": position, **_notes(request)}
+        raise _not_ready(problems, workers)
+    return {"status": "ready", "position": position, **workers, **_notes(request)}
 
 
 INBOUND_UNSET = (
@@ -88,8 +116,15 @@ def _notes(request: Request) -> dict[str, object]:
     return {"notes": notes} if notes else {}
 
 
-def _not_ready(detail: str) -> ProblemError:
-    return ProblemError(503, "not_ready", "Not ready", detail, headers={"Retry-After": "5"})
+def _not_ready(problems: list[str], extensions: dict[str, object]) -> ProblemError:
+    return ProblemError(
+        503,
+        "not_ready",
+        "Not ready",
+        "; ".join(problems),
+        headers={"Retry-After": "5"},
+        extensions=extensions,
+    )
 
 
 @router.get("/metrics", response_class=Response)

@@ -4,7 +4,12 @@ reconcile and the registration worker, on the configured Kafka (topics created a
 ``migrate`` creates them) or, when KAFKA_BOOTSTRAP_SERVERS is unset, on an embedded tansu
 broker. They are built by ``build_workers`` as the ``worker …`` commands build them (the
 same settings honoured); production runs each as its own ``sms-channels worker …`` process
-instead."""
+instead.
+
+Each worker runs supervised (``workers.outage.supervise``): a database or broker outage is
+waited out inside its loop, and a worker that crashes anyway is restarted after a backoff;
+no worker's failure stops the others or the process. Their states are in ``health``, which
+``run`` hands to the API's ``/readyz``."""
 
 from __future__ import annotations
 
@@ -12,27 +17,25 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
-
-import structlog
+from functools import partial
 
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers, topic_names
-from workers.directory_consumer import DirectoryConsumer
 from workers.log_relay import LogRelay
+from workers.outage import WorkerHealth, supervise
 from workers.projector import ProjectionThreads
 from workers.topics import ensure_topics
-
-log = structlog.get_logger("sms_channels.cli.embedded_stack")
 
 
 @dataclass(frozen=True)
 class EmbeddedWorkers:
-    """The running stack: the Kafka bootstrap address, and the workers (for inspection)."""
+    """The running stack: the Kafka bootstrap address, the workers (for inspection) and
+    their states."""
 
     servers: str
     projections: ProjectionThreads
     relays: list[LogRelay]
+    health: WorkerHealth
 
 
 @contextmanager
@@ -57,42 +60,39 @@ def background_workers(settings: Settings) -> Iterator[EmbeddedWorkers]:
             }
         ensure_topics(servers, topic_names(settings))
         workers = build_workers(settings, servers=servers, consumer_options=group_options)
+        health = workers.health
         stack.callback(workers.close)
         projections = workers.projections(stop).start()
         stack.callback(projections.join)
         relays = workers.relays()
-        consumers: list[LogRelay | DirectoryConsumer] = [*relays, workers.directory()]
-        for worker in consumers:
-            stack.callback(worker.close)
-            _start(stack, worker.run, stop)
-        _start(stack, workers.reconciler().run_forever, stop, settings.reconcile_interval_seconds)
-        _start(
-            stack,
-            workers.registration().run_forever,
-            stop,
-            settings.registration_interval_seconds,
+        for relay in relays:
+            stack.callback(relay.close)
+            _start(stack, f"relay:{relay.name}", relay.run, stop, health, relay.close)
+        directory = workers.directory()
+        stack.callback(directory.close)
+        _start(stack, "directory", directory.run, stop, health)
+        reconcile = partial(
+            workers.reconciler().run_forever, interval_seconds=settings.reconcile_interval_seconds
         )
+        _start(stack, "reconcile", reconcile, stop, health)
+        registration = partial(
+            workers.registration().run_forever,
+            interval_seconds=settings.registration_interval_seconds,
+        )
+        _start(stack, "registration", registration, stop, health)
         stack.callback(stop.set)
-        yield EmbeddedWorkers(servers, projections, relays)
+        yield EmbeddedWorkers(servers, projections, relays, health)
 
 
-def _start(stack: ExitStack, run: Callable[..., None], stop: threading.Event, *args: Any) -> None:
-    """``run(stop, *args)`` in a daemon thread, joined (up to 10 s) when the stack closes."""
-    thread = threading.Thread(target=_loudly(run), args=(stop, *args), daemon=True)
-    thread.start()
+def _start(
+    stack: ExitStack,
+    name: str,
+    run: Callable[[threading.Event], None],
+    stop: threading.Event,
+    health: WorkerHealth,
+    on_crash: Callable[[], None] = lambda: None,
+) -> None:
+    """``run(stop)`` supervised in a daemon thread, joined (up to 10 s) when the stack
+    closes."""
+    thread = supervise(name, run, stop, health, on_crash=on_crash)
     stack.callback(thread.join, 10)
-
-
-def _loudly(run: Callable[..., None]) -> Callable[..., None]:
-    """``run`` in a worker thread: an error it does not wait out is logged with its type and
-    stops the other workers (as ``ProjectionThreads`` and ``worker relay`` do), instead of
-    ending one thread in silence while the API keeps answering."""
-
-    def guarded(stop: threading.Event, *args: Any) -> None:
-        try:
-            run(stop, *args)
-        except Exception:
-            log.exception("embedded_worker_failed", worker=getattr(run, "__qualname__", "?"))
-            stop.set()
-
-    return guarded

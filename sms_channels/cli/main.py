@@ -22,6 +22,7 @@ from sms_channels.logs import configure_logging
 from sms_channels.settings import InsecureSettingsError, Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
 from sms_channels.worker_set import topic_names
+from workers.outage import WorkerHealth
 from workers.projector import create_schema
 from workers.topics import ensure_topics
 
@@ -50,11 +51,11 @@ Try it:
 """
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, worker_health: WorkerHealth | None = None) -> None:
     from api.main import create_app  # noqa: PLC0415 (keeps `token` fast)
 
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, worker_health=worker_health),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -126,7 +127,7 @@ def run() -> None:
                 topics=", ".join(topic_names(settings).all()),
             )
         )
-        _serve(settings)
+        _serve(settings, running.health)
 
 
 @app.command()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
-import structlog
 import typer
 
 from sms_channels.cli.projections import run_projection_workers
@@ -13,10 +11,8 @@ from sms_channels.cli.signals import stop_on_signals
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers, topic_names
-from workers.log_relay import LogRelay
+from workers.outage import supervise
 from workers.topics import ensure_topics
-
-log = structlog.get_logger("sms_channels.cli.workers")
 
 worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
 
@@ -118,11 +114,11 @@ def relay() -> None:
     ensure_topics(servers, topic_names(settings))
     workers = build_workers(settings, servers=servers)
     relays = workers.relays()
-    failed: list[BaseException] = []
-    threads = [threading.Thread(target=_until_one_fails, args=(r, stop, failed)) for r in relays]
+    # Each relay supervised: one that crashes is restarted after a backoff, the other goes on.
+    threads = [
+        supervise(f"relay:{r.name}", r.run, stop, workers.health, on_crash=r.close) for r in relays
+    ]
     try:
-        for thread in threads:
-            thread.start()
         stop.wait()
     finally:
         stop.set()
@@ -131,18 +127,6 @@ def relay() -> None:
         for relay_worker in relays:
             relay_worker.close()
         workers.close()
-    if failed:
-        raise typer.Exit(code=1)  # the orchestrator restarts the process
-
-
-def _until_one_fails(worker: LogRelay, stop: threading.Event, failed: list[BaseException]) -> None:
-    """Run ``worker``; an error it does not wait out stops every relay of the process."""
-    try:
-        worker.run(stop)
-    except BaseException as error:
-        failed.append(error)
-        log.exception("relay_failed", relay=worker.name)
-        stop.set()
 
 
 @worker_app.command("directory")
@@ -155,7 +139,7 @@ def directory() -> None:
     workers = build_workers(settings, servers=servers)
     consumer = workers.directory()
     try:
-        consumer.run(stop)
+        supervise("directory", consumer.run, stop, workers.health).join()
     finally:
         consumer.close()
         workers.close()

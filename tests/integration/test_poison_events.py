@@ -23,7 +23,8 @@ from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.support import unique_us_number, wait_for
-from workers.projector import ProjectorWorker, is_transient
+from workers.outage import is_transient
+from workers.projector import ProjectorWorker
 
 ACCOUNT = "acc_poison"
 

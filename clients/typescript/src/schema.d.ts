@@ -420,9 +420,12 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Ready when the event store answers and every projection runs within its lag bound
-         *     (503 otherwise, naming the projections that are stopped, with the event they stopped
-         *     at, or behind).
+         * @description Ready when every worker of this process runs (``sms-channels run``: none retrying
+         *     or restarting), the event store answers and every projection runs within its lag bound
+         *     (503 otherwise, naming the workers that are not running — at once, before any database
+         *     is asked —, else the projections that are stopped, with the event they stopped at, or
+         *     behind). Both answers list ``workers`` (name, state, since, last error class) when
+         *     workers run in this process.
          */
         get: operations["readyz_readyz_get"];
         put?: never;
@@ -1043,6 +1046,29 @@ export interface components {
             /** Findings */
             findings: components["schemas"]["FindingOut"][];
         };
+        /** ReadinessOut */
+        ReadinessOut: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ready";
+            /**
+             * Position
+             * @description The event log's head.
+             */
+            position: number;
+            /**
+             * Workers
+             * @description The workers of this process (``sms-channels run``); absent when none run here. The 503 answer carries the same list.
+             */
+            workers?: components["schemas"]["WorkerStateOut"][] | null;
+            /**
+             * Notes
+             * @description What a ready service still wants an operator to know.
+             */
+            notes?: string[] | null;
+        };
         /** ReasonOut */
         ReasonOut: {
             /**
@@ -1275,6 +1301,31 @@ export interface components {
             connectionId: string | null;
             /** Position */
             position: number;
+        };
+        /** WorkerStateOut */
+        WorkerStateOut: {
+            /**
+             * Name
+             * @description e.g. projection:channels_table, relay:channel_feeds_relay.
+             */
+            name: string;
+            /**
+             * State
+             * @description retrying: waiting out a database or broker error; restarting: it crashed and is started again after a backoff.
+             * @enum {string}
+             */
+            state: "running" | "retrying" | "restarting" | "stopped";
+            /**
+             * Since
+             * Format: date-time
+             * @description When it entered this state (UTC).
+             */
+            since: string;
+            /**
+             * Lasterror
+             * @description The class of its last error (never its text).
+             */
+            lastError: string | null;
         };
         /**
          * Problem
@@ -3276,9 +3327,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ReadinessOut"];
                 };
             };
             /** @description Request body over the limit. */
@@ -3290,7 +3339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
+            /** @description Not ready: ``detail`` names each worker not running, each projection stopped or behind, or the database away; ``workers`` lists every worker's state as the ready answer does. See ``Retry-After``. */
             503: {
                 headers: {
                     [name: string]: unknown;
