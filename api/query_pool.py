@@ -28,6 +28,8 @@ from projections.tracking import PROGRESS_CHANNEL, TRACKING_TABLE, TrackingState
 
 log = structlog.get_logger("api.query_pool")
 
+CONTROL_POOL_SIZE = 3
+
 
 class ReadModels:
     """Query access to the projection tables, shared by the API's routes."""
@@ -60,6 +62,17 @@ class ReadModels:
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
         )
+        # The control pool: a few connections for what must answer while queries are slow
+        # or the main pool is taken (readiness, the idempotency store): tiny statements only.
+        self.control = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=CONTROL_POOL_SIZE,
+            open=True,
+            timeout=5.0,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": 2},
+        )
         self._positions: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -71,6 +84,13 @@ class ReadModels:
     @contextmanager
     def cursor(self) -> Iterator[Cursor[Any]]:
         with self.pool.connection() as connection:
+            yield connection.cursor()
+
+    @contextmanager
+    def control_cursor(self) -> Iterator[Cursor[Any]]:
+        """A cursor on the control pool (short statements that must not queue behind
+        queries: readiness, idempotency markers and answers)."""
+        with self.control.connection() as connection:
             yield connection.cursor()
 
     async def wait_for(self, projection: str, position: int | None, account_id: str) -> int:
@@ -142,8 +162,9 @@ class ReadModels:
                 waiter.loop.call_soon_threadsafe(_complete, waiter.done)
 
     def tracking_states(self) -> tuple[int, list[TrackingState]]:
-        """The event log's head and every projection's tracking row (one round trip)."""
-        with self.cursor() as cursor:
+        """The event log's head and every projection's tracking row (one round trip), on
+        the control pool: readiness answers however busy the query pool is."""
+        with self.control_cursor() as cursor:
             return self._head(cursor), all_states(cursor)
 
     def _refresh(self) -> None:
@@ -181,6 +202,7 @@ class ReadModels:
         self._closing.set()
         self._listener.join(timeout=5)
         self.pool.close()
+        self.control.close()
 
 
 @dataclass(frozen=True)

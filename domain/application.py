@@ -29,7 +29,7 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 
 from domain.agent_directory import (
     Admits,
@@ -56,6 +56,7 @@ from domain.errors import (
     IdempotencyKeyReusedError,
     InvalidNumberSearchError,
     NumberAlreadyConnectedError,
+    RecordedRequestUnavailableError,
     UnknownAgentError,
     VersionConflictError,
 )
@@ -102,6 +103,9 @@ MAX_SEARCH_LIMIT = 100
 # Twilio's ``Contains``: 2 to 16 digits or letters (letters match their keypad digit), with
 # ``*`` matching any one digit. Anything else is refused rather than passed on.
 _CONTAINS = re.compile(r"[0-9A-Za-z*]{2,16}")
+# The event store is away (the library's classes): after a request was recorded, the answer
+# names it (RecordedRequestUnavailableError) instead of a bare 503.
+_STORE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class SmsChannels(ConnectionStore):
@@ -589,7 +593,15 @@ class SmsChannels(ConnectionStore):
     # --- mechanics: provisioning ------------------------------------------------------------
 
     def _provision(self, connection: SmsConnection, claim: NumberClaim) -> CommandResult:
-        """Call the provider for a saved ``requested`` connection and record the outcome."""
+        """Call the provider for a saved ``requested`` connection and record the outcome;
+        an event-store failure on the way names the connection (it is recorded)."""
+        try:
+            return self._provision_recorded(connection, claim)
+        except _STORE_UNAVAILABLE as error:
+            log.warning("provisioning_unrecorded", connection_id=str(connection.id))
+            raise RecordedRequestUnavailableError(connection.id) from error
+
+    def _provision_recorded(self, connection: SmsConnection, claim: NumberClaim) -> CommandResult:
         decide: Callable[[SmsConnection], None]
         bought: str | None = None
         try:
@@ -691,10 +703,20 @@ class SmsChannels(ConnectionStore):
             raise IdempotencyKeyReusedError()
         if existing.status == "failed":
             raise failure_error(existing)
-        if awaits_provider(existing):
-            # The first attempt was cut short (provider outage, crash): resume it. The
-            # claim is still this connection's, so nobody else can be buying the number.
+        try:
+            if awaits_provider(existing):
+                return self._resume(existing)
+            return CommandResult(existing, self.current_position(), created=False)
+        except _STORE_UNAVAILABLE as error:
+            raise RecordedRequestUnavailableError(existing.id) from error
+
+    def _resume(self, existing: SmsConnection) -> CommandResult:
+        """The first attempt was cut short (provider outage, crash): resume it. The claim
+        is still this connection's, so nobody else can be buying the number. A provider
+        still down answers as the interruption did: naming the pending connection."""
+        try:
             self.provider.check_available()
-            claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
-            return self._provision(existing, claim)
-        return CommandResult(existing, self.current_position(), created=False)
+        except ProviderUnavailableError as error:
+            raise ProvisioningInterruptedError(existing.id, error.retry_after_seconds) from error
+        claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
+        return self._provision(existing, claim)

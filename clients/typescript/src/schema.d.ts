@@ -1267,7 +1267,7 @@ export interface components {
             code: string;
             /**
              * Format: uuid
-             * @description 503 provider_unavailable on a connect that the provider outage interrupted: the pending connection (also in Location).
+             * @description A connect's (or replace-number's) 503 once anything was recorded (provider_unavailable mid-purchase, or service_unavailable after the request was recorded): the connection (also in Location).
              */
             connectionId?: string;
             errors?: {
@@ -1517,7 +1517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description number_unavailable (search again), number_already_connected */
+            /** @description number_unavailable (search again), number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1553,7 +1553,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
+            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1688,6 +1688,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request body over the limit. */
             413: {
                 headers: {
@@ -1771,7 +1780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not_connected / agent_required: it cannot be switched on */
+            /** @description not_connected / agent_required: it cannot be switched on; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1871,7 +1880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected */
+            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1898,7 +1907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
+            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2203,6 +2212,15 @@ export interface operations {
             };
             /** @description The token lacks this operation's permission. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2616,7 +2634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected) */
+            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected); idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2791,6 +2809,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description version_conflict */
             412: {
                 headers: {
@@ -2870,6 +2897,15 @@ export interface operations {
             };
             /** @description The token lacks this operation's permission. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
