@@ -71,7 +71,11 @@ def test_two_concurrent_deletes_with_one_key_execute_once(service: Service) -> N
         headers = {**auth(account), "Idempotency-Key": f"del-{uuid.uuid4().hex}"}
         start = threading.Barrier(2)
 
-        def delete(location: str = location, headers: dict[str, str] = headers) -> httpx.Response:
+        def delete(
+            location: str = location,
+            headers: dict[str, str] = headers,
+            start: threading.Barrier = start,
+        ) -> httpx.Response:
             start.wait()
             return service.http.delete(location, headers=headers)
 
@@ -137,7 +141,7 @@ def test_a_marker_left_by_a_crashed_request_expires(database_url: str) -> None:
         assert store.begin(account, "other-key") is not None
         with psycopg.connect(database_url, autocommit=True) as connection:
             connection.execute(
-                f"UPDATE {IN_FLIGHT_TABLE} SET lease_until = now() - interval '1 second'"  # noqa: S608
+                f"UPDATE {IN_FLIGHT_TABLE} SET lease_until = now() - interval '1 second'"
                 " WHERE account_id = %s AND idempotency_key = 'k'",
                 (account,),
             )
