@@ -29,6 +29,7 @@ from projections.tracking import PROGRESS_CHANNEL, TRACKING_TABLE, TrackingState
 log = structlog.get_logger("api.query_pool")
 
 CONTROL_POOL_SIZE = 3
+EXPORT_POOL_SIZE = 2
 
 
 class ReadModels:
@@ -73,6 +74,17 @@ class ReadModels:
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
         )
+        # The exports' pool (api.exports): file downloads read their chunks here, never
+        # taking the connections the pages and single reads need.
+        self.exports = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=EXPORT_POOL_SIZE,
+            open=True,
+            timeout=5.0,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": 2},
+        )
         self._positions: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -84,6 +96,12 @@ class ReadModels:
     @contextmanager
     def cursor(self) -> Iterator[Cursor[Any]]:
         with self.pool.connection() as connection:
+            yield connection.cursor()
+
+    @contextmanager
+    def export_cursor(self) -> Iterator[Cursor[Any]]:
+        """A cursor on the exports' pool, for one chunk of a file export."""
+        with self.exports.connection() as connection:
             yield connection.cursor()
 
     @contextmanager
@@ -203,6 +221,7 @@ class ReadModels:
         self._listener.join(timeout=5)
         self.pool.close()
         self.control.close()
+        self.exports.close()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ export interface paths {
         /**
          * Account Trail
          * @description Every fact of every connection of the account (of the token's workspaces), newest
-         *     first by default; keyset pagination with ``nextCursor``.
+         *     first by default; keyset pagination with ``nextCursor``. File exports run a bounded
+         *     number at once (``api.exports``).
          */
         get: operations["account_trail_audit_events_get"];
         put?: never;
@@ -1399,7 +1400,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). */
+            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). A file export whose client reads nothing for a while, or that runs past its deadline, is cut off (the body ends truncated). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1439,6 +1440,15 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too_many_exports: the account's (or the service's) concurrent file exports are at their bound; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
