@@ -24,12 +24,18 @@ import contextlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import structlog
+from eventsourcing.application import project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
+from eventsourcing.persistence import (
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    RecordConflictError,
+)
 
 from domain.agent_directory import (
     Admits,
@@ -94,6 +100,7 @@ from domain.provisioning import (
 from domain.regions import require_region
 from domain.registration_history import RegistrationFact
 from domain.sms_connections import ReclaimReason, SmsConnection
+from domain.snapshots import SNAPSHOT_INTERVAL, SNAPSHOT_TRANSCODINGS
 from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.application")
@@ -112,10 +119,37 @@ class SmsChannels(ConnectionStore):
     """The SMS channels write model (tables ``smschannels_*`` on PostgreSQL)."""
 
     name = "SmsChannels"
+    # Connections load from their newest snapshot (``domain.snapshots``).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {SmsConnection: SNAPSHOT_INTERVAL}
 
     def __init__(self, provider: NumberProvider, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.provider = provider
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings, and those of the value objects snapshots hold."""
+        super().register_transcodings(transcoder)
+        for transcoding in SNAPSHOT_TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+    ) -> None:
+        """The library's snapshot, best effort: it is taken after the save committed, so a
+        failure here must not fail (or, as a conflict, retry) the command; the next interval
+        takes another, and loads replay a few more events meanwhile."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception as error:  # an optimisation: never the command's failure
+            log.warning(
+                "snapshot_not_taken",
+                aggregate_id=str(aggregate_id),
+                version=version,
+                error_type=type(error).__name__,
+            )
 
     def close(self) -> None:
         """Close the event store's connections and the provider adapter's."""
