@@ -112,6 +112,8 @@ def create_app(settings: Settings, application: SmsChannels | None = None) -> Fa
     app.state.rate_limits = {
         "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
         "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),
+        "settings": TokenBucket("settings", settings.rate_limit_settings_per_minute),
+        "compliance": TokenBucket("compliance", settings.rate_limit_compliance_per_minute),
         "webhooks": TokenBucket(
             "webhook", settings.rate_limit_webhooks_per_minute, subject="source address"
         ),

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # Per-account token buckets on the routes that cost money at the provider (0 = off).
     rate_limit_search_per_minute: int = Field(default=60, ge=0)
     rate_limit_connect_per_minute: int = Field(default=10, ge=0)
+    # Per-account token buckets on connection settings (PATCH) and the compliance PUT.
+    rate_limit_settings_per_minute: int = Field(default=60, ge=0)
+    rate_limit_compliance_per_minute: int = Field(default=30, ge=0)
     # Audit trail file exports (format=ndjson|csv): how many run at once per account and per
     # API process (429 beyond), and when one is cut off: its client read nothing for the
     # send timeout, or it ran longer than the deadline.

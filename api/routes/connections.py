@@ -19,6 +19,7 @@ from api.deps import (
     ReadModelsDep,
     ReplaceRateLimit,
     ScopedConnection,
+    SettingsRateLimit,
     SmsManager,
     check_workspace,
     workspace_forbidden,
@@ -166,7 +167,9 @@ def get_connection(
     responses={
         409: {"description": "not_connected / agent_required: it cannot be switched on"},
         422: {"description": "unknown_agent: agentId is not an agent of workspaceId"},
+        429: {"description": "Too many settings changes for this account; see Retry-After"},
     },
+    dependencies=[SettingsRateLimit],
 )
 def update_connection(
     connection_id: UUID,

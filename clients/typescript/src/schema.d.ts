@@ -1817,6 +1817,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many settings changes for this account; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
             503: {
                 headers: {
@@ -2267,6 +2276,15 @@ export interface operations {
             };
             /** @description precondition_required: no If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many compliance saves for this account; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
