@@ -254,9 +254,13 @@ class IdempotencyMiddleware:
             await (_replay(stored, send) if stored else _in_progress(scope, receive, send))
             return
         try:
-            await self._first(scope, body, place, send)
+            answer = await self._first(scope, body, place)
         finally:
             await self._finish(place, holder)
+        # Sent only now: a client that got it and retries at once finds it stored and the
+        # key free, never its own request still "in progress".
+        for message in answer:
+            await send(message)
 
     async def _finish(self, place: tuple[str, str, str], holder: UUID) -> None:
         try:
@@ -278,30 +282,27 @@ class IdempotencyMiddleware:
         except ProblemError:
             return None  # the route answers the refusal
 
-    async def _first(
-        self, scope: Scope, body: bytes, place: tuple[str, str, str], send: Send
-    ) -> None:
-        start: Message = {}
-        chunks: list[bytes] = []
+    async def _first(self, scope: Scope, body: bytes, place: tuple[str, str, str]) -> list[Message]:
+        """Run the route; store its answer (when storable) and return it, unsent. Answers
+        of writes are small JSON bodies: holding one until it is stored costs little."""
+        answer: list[Message] = []
 
         async def replay_body() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def recording_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            answer.append(message)
 
         await self.app(scope, replay_body, recording_send)
-        stored = _storable(start, b"".join(chunks))
+        starts = [m for m in answer if m["type"] == "http.response.start"]
+        chunks = [m.get("body", b"") for m in answer if m["type"] == "http.response.body"]
+        stored = _storable(starts[0] if starts else {}, b"".join(chunks))
         if stored is not None:
             try:
                 await anyio.to_thread.run_sync(self.store.put, *place, stored)
-            except DATABASE_UNAVAILABLE as error:  # answered already; a replay runs again
+            except DATABASE_UNAVAILABLE as error:  # answered anyway; a replay runs again
                 log.warning("idempotent_answer_not_stored", error_type=type(error).__name__)
+        return answer
 
 
 async def _in_progress(scope: Scope, receive: Receive, send: Send) -> None:
