@@ -121,9 +121,10 @@ IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 _CONNECT = RequirePermission("channels.connect")
 _REPLACE = RequirePermission("channels.connect", "sms.manage")
+_MANAGE = RequirePermission("sms.manage")
 ChannelsReader = Annotated[Principal, Depends(RequirePermission("channels.read"))]
 ChannelsConnector = Annotated[Principal, Depends(_CONNECT)]
-SmsManager = Annotated[Principal, Depends(RequirePermission("sms.manage"))]
+SmsManager = Annotated[Principal, Depends(_MANAGE)]
 ComplianceAuditor = Annotated[Principal, Depends(RequirePermission("compliance.audit"))]
 DirectoryWriter = Annotated[Principal, Depends(RequirePermission("directory.write"))]
 NumberReplacer = Annotated[Principal, Depends(_REPLACE)]
@@ -163,8 +164,11 @@ def _rate_limit(name: str, requirement: Any) -> Any:
     return Depends(take)
 
 
-# Per-account rate limits (429) on the routes that cost money at the provider. They reuse the
-# route's permission dependency (the same instance), so the token is verified once.
+# Per-account rate limits (429): on the routes that cost money at the provider, and on the
+# writes that lengthen a connection's history (settings, compliance). They reuse the route's
+# permission dependency (the same instance), so the token is verified once.
 SearchRateLimit = _rate_limit("search", Depends(_CONNECT))
+SettingsRateLimit = _rate_limit("settings", Depends(_MANAGE))
+ComplianceRateLimit = _rate_limit("compliance", Depends(_MANAGE))
 ConnectRateLimit = _rate_limit("connect", Depends(_CONNECT))
 ReplaceRateLimit = _rate_limit("connect", Depends(_REPLACE))  # a replacement buys a number too

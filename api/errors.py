@@ -51,6 +51,7 @@ _STATUS: dict[type[de.DomainError], tuple[int, str]] = {
     dp.UnknownProviderError: (404, "Not found"),
     de.InvalidNumberSearchError: (422, "Invalid number search"),
     de.ProvisioningFailedError: (409, "Provisioning failed"),
+    de.RecordedRequestUnavailableError: (503, "Service unavailable"),
     de.UnsupportedCountryError: (422, "Unsupported country"),
     de.UnknownAgentError: (422, "Unknown agent"),
     de.RegistrationNotRequiredError: (422, "Registration not required"),
@@ -89,7 +90,9 @@ def _domain_problem(error: de.DomainError) -> ProblemError:
     extensions: dict[str, Any] = {}
     if isinstance(error, dp.ProviderUnavailableError):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    if isinstance(error, dp.ProvisioningInterruptedError):
+    if isinstance(error, de.RecordedRequestUnavailableError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, dp.ProvisioningInterruptedError | de.RecordedRequestUnavailableError):
         # The request is recorded (pending): say where, so a UI shows it instead of an error.
         headers["Location"] = f"{CONNECTIONS_PATH}{error.connection_id}"
         extensions["connectionId"] = str(error.connection_id)

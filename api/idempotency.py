@@ -12,6 +12,14 @@ the route decides (``idempotency_key_reused``, or a new result in another worksp
 Refusals (4xx) and failures (5xx, e.g. a provider outage mid-purchase) are not stored, so a
 retry runs again and can resume. An answer marked ``Cache-Control: no-store`` (it holds
 compliance values, which are secrets) is never stored.
+
+In flight: before the route runs, a marker for (account, key) is inserted if absent, in
+PostgreSQL (table ``http_idempotent_requests``), so it holds across API replicas. A request
+with the same key that arrives while the marker is held (a retry racing the first, on any
+replica) is not executed: it gets the first answer if it was stored meanwhile, else 409
+``idempotency_request_in_progress`` with ``Retry-After``. The marker is dropped once the
+answer is stored (or refused/failed, so a retry runs again); a marker left by a crashed
+process expires after ``IN_FLIGHT_LEASE_SECONDS`` (a lease), after which a retry runs.
 """
 
 from __future__ import annotations
@@ -19,8 +27,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from uuid import UUID, uuid4
 
 import anyio
 import orjson
@@ -41,6 +52,11 @@ log = structlog.get_logger("api.idempotency")
 
 RETENTION_HOURS = 24
 TABLE = "http_idempotent_responses"
+IN_FLIGHT_TABLE = "http_idempotent_requests"
+# A request holds its key this long at most: longer than any write takes (provider calls
+# are bounded well below it), short enough that a crashed request's key is usable again.
+IN_FLIGHT_LEASE_SECONDS = 120
+IN_PROGRESS_RETRY_AFTER_SECONDS = 1
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEPT_HEADERS = ("content-type", "location", "etag")
 _CREATE = (
@@ -57,6 +73,20 @@ _INSERT = (
     "INSERT INTO {} (account_id, idempotency_key, fingerprint, status, headers, body)"
     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
+_CREATE_IN_FLIGHT = (
+    "CREATE TABLE IF NOT EXISTS {} (account_id text NOT NULL, idempotency_key text NOT NULL,"
+    " holder uuid NOT NULL, lease_until timestamptz NOT NULL,"
+    " PRIMARY KEY (account_id, idempotency_key))"
+)
+# Insert if absent, or take over an expired lease; a row comes back only to the new holder.
+_BEGIN = (
+    "INSERT INTO {t} AS held (account_id, idempotency_key, holder, lease_until)"
+    " VALUES (%s, %s, %s, now() + make_interval(secs => %s))"
+    " ON CONFLICT (account_id, idempotency_key) DO UPDATE"
+    " SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until"
+    " WHERE held.lease_until < now() RETURNING holder"
+)
+_FINISH = "DELETE FROM {} WHERE account_id = %s AND idempotency_key = %s AND holder = %s"
 
 
 @dataclass(frozen=True)
@@ -76,13 +106,38 @@ class ResponseStore(Protocol):
     def put(self, account_id: str, key: str, fingerprint: str, stored: StoredResponse) -> None:
         """Keep ``stored`` unless an answer is already kept (the first one wins)."""
 
+    def begin(self, account_id: str, key: str) -> UUID | None:
+        """Mark (account, key) in flight: the marker's holder id, or None when another
+        request holds an unexpired marker."""
+
+    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+        """Drop the marker ``holder`` took (nothing if it expired and was taken over)."""
+
 
 class MemoryResponseStore:
     """For deployments without PostgreSQL read models (and unit tests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._answers: dict[tuple[str, str, str], StoredResponse] = {}
+        self._in_flight: dict[tuple[str, str], tuple[UUID, float]] = {}
+        self._clock = clock
         self._lock = threading.Lock()
+
+    def begin(self, account_id: str, key: str) -> UUID | None:
+        with self._lock:
+            now = self._clock()
+            held = self._in_flight.get((account_id, key))
+            if held is not None and held[1] > now:
+                return None
+            holder = uuid4()
+            self._in_flight[(account_id, key)] = (holder, now + IN_FLIGHT_LEASE_SECONDS)
+            return holder
+
+    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+        with self._lock:
+            held = self._in_flight.get((account_id, key))
+            if held is not None and held[0] == holder:
+                del self._in_flight[(account_id, key)]
 
     def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
         return self._answers.get((account_id, key, fingerprint))
@@ -93,27 +148,42 @@ class MemoryResponseStore:
 
 
 class PostgresResponseStore:
-    """A table beside the read models, created on first use."""
+    """Tables beside the read models, created on first use. Queried through the read
+    models' control pool (``ReadModels.control_cursor``): never behind a slow query."""
 
     def __init__(self, read_models: ReadModels) -> None:
         self.read_models = read_models
         self._created = False
         self._lock = threading.Lock()
 
-    def _table(self, cursor: Any) -> sql.Composed:
-        table = sql.Identifier(TABLE)
+    def _table(self, cursor: Any, name: str = TABLE) -> sql.Composed:
         with self._lock:
             if not self._created:
-                # Another API process may create it at the same moment.
-                with contextlib.suppress(
-                    psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable
-                ):
-                    cursor.execute(sql.SQL(_CREATE).format(table))
+                # Another API process may create them at the same moment.
+                for create, table in ((_CREATE, TABLE), (_CREATE_IN_FLIGHT, IN_FLIGHT_TABLE)):
+                    with contextlib.suppress(
+                        psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable
+                    ):
+                        cursor.execute(sql.SQL(create).format(sql.Identifier(table)))
                 self._created = True
-        return sql.SQL("{}").format(table)
+        return sql.SQL("{}").format(sql.Identifier(name))
+
+    def begin(self, account_id: str, key: str) -> UUID | None:
+        holder = uuid4()
+        with self.read_models.control_cursor() as cursor:
+            statement = sql.SQL(_BEGIN).format(t=self._table(cursor, IN_FLIGHT_TABLE))
+            row = cursor.execute(
+                statement, (account_id, key, holder, IN_FLIGHT_LEASE_SECONDS)
+            ).fetchone()
+        return holder if row is not None else None
+
+    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+        with self.read_models.control_cursor() as cursor:
+            statement = sql.SQL(_FINISH).format(self._table(cursor, IN_FLIGHT_TABLE))
+            cursor.execute(statement, (account_id, key, holder))
 
     def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-        with self.read_models.cursor() as cursor:
+        with self.read_models.control_cursor() as cursor:
             table = self._table(cursor)
             row = cursor.execute(
                 sql.SQL(_SELECT).format(table), (account_id, key, fingerprint, RETENTION_HOURS)
@@ -124,7 +194,7 @@ class PostgresResponseStore:
 
     def put(self, account_id: str, key: str, fingerprint: str, stored: StoredResponse) -> None:
         values = (account_id, key, fingerprint, stored.status, Jsonb(stored.headers), stored.body)
-        with self.read_models.cursor() as cursor:
+        with self.read_models.control_cursor() as cursor:
             cursor.execute(sql.SQL(_INSERT).format(self._table(cursor)), values)
 
 
@@ -173,7 +243,30 @@ class IdempotencyMiddleware:
         if stored is not None:
             await _replay(stored, send)
             return
-        await self._first(scope, body, place, send)
+        try:
+            holder = await anyio.to_thread.run_sync(self.store.begin, place[0], place[1])
+            if holder is None:  # another request with this key runs: its answer, or 409
+                stored = await anyio.to_thread.run_sync(self.store.get, *place)
+        except DATABASE_UNAVAILABLE:
+            await problem_response(database_unavailable())(scope, receive, send)
+            return
+        if holder is None:
+            await (_replay(stored, send) if stored else _in_progress(scope, receive, send))
+            return
+        try:
+            answer = await self._first(scope, body, place)
+        finally:
+            await self._finish(place, holder)
+        # Sent only now: a client that got it and retries at once finds it stored and the
+        # key free, never its own request still "in progress".
+        for message in answer:
+            await send(message)
+
+    async def _finish(self, place: tuple[str, str, str], holder: UUID) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder)
+        except DATABASE_UNAVAILABLE as error:  # the lease expires by itself
+            log.warning("idempotency_marker_not_dropped", error_type=type(error).__name__)
 
     def _caller(self, scope: Scope) -> tuple[Principal, str] | None:
         """(principal, key) of a keyed write with a valid token; None otherwise."""
@@ -189,30 +282,39 @@ class IdempotencyMiddleware:
         except ProblemError:
             return None  # the route answers the refusal
 
-    async def _first(
-        self, scope: Scope, body: bytes, place: tuple[str, str, str], send: Send
-    ) -> None:
-        start: Message = {}
-        chunks: list[bytes] = []
+    async def _first(self, scope: Scope, body: bytes, place: tuple[str, str, str]) -> list[Message]:
+        """Run the route; store its answer (when storable) and return it, unsent. Answers
+        of writes are small JSON bodies: holding one until it is stored costs little."""
+        answer: list[Message] = []
 
         async def replay_body() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def recording_send(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+            answer.append(message)
 
         await self.app(scope, replay_body, recording_send)
-        stored = _storable(start, b"".join(chunks))
+        starts = [m for m in answer if m["type"] == "http.response.start"]
+        chunks = [m.get("body", b"") for m in answer if m["type"] == "http.response.body"]
+        stored = _storable(starts[0] if starts else {}, b"".join(chunks))
         if stored is not None:
             try:
                 await anyio.to_thread.run_sync(self.store.put, *place, stored)
-            except DATABASE_UNAVAILABLE as error:  # answered already; a replay runs again
+            except DATABASE_UNAVAILABLE as error:  # answered anyway; a replay runs again
                 log.warning("idempotent_answer_not_stored", error_type=type(error).__name__)
+        return answer
+
+
+async def _in_progress(scope: Scope, receive: Receive, send: Send) -> None:
+    refusal = ProblemError(
+        409,
+        "idempotency_request_in_progress",
+        "Request in progress",
+        "A request with this Idempotency-Key is still being processed; retry after it "
+        "finishes to get its answer.",
+        headers={"Retry-After": str(IN_PROGRESS_RETRY_AFTER_SECONDS)},
+    )
+    await problem_response(refusal)(scope, receive, send)
 
 
 def _storable(start: Message, body: bytes) -> StoredResponse | None:

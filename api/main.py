@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from api.auth import TokenVerifier
 from api.conditional import ConditionalMiddleware
 from api.errors import install_error_handlers
+from api.exports import ExportSlots
 from api.http_semantics import HttpSemanticsMiddleware
 from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, PostgresResponseStore
 from api.metrics import Metrics
@@ -114,9 +115,14 @@ def create_app(
         metrics.add_projections(read_models.tracking_states)
     app.state.token_verifier = TokenVerifier(settings)
     app.state.webhook_verifier = build_webhook_verifier(settings)
+    app.state.export_slots = ExportSlots(
+        settings.audit_exports_per_account, settings.audit_exports_max
+    )
     app.state.rate_limits = {
         "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
         "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),
+        "settings": TokenBucket("settings", settings.rate_limit_settings_per_minute),
+        "compliance": TokenBucket("compliance", settings.rate_limit_compliance_per_minute),
         "webhooks": TokenBucket(
             "webhook", settings.rate_limit_webhooks_per_minute, subject="source address"
         ),

@@ -71,8 +71,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "connectionId": {
             "type": "string",
             "format": "uuid",
-            "description": "503 provider_unavailable on a connect that the provider outage "
-            "interrupted: the pending connection (also in Location).",
+            "description": "A connect's (or replace-number's) 503 once anything was "
+            "recorded (provider_unavailable mid-purchase, or service_unavailable after the "
+            "request was recorded): the connection (also in Location).",
         },
         "errors": {
             "type": "array",
@@ -101,6 +102,13 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
+_WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+IN_PROGRESS_409 = (
+    "idempotency_request_in_progress: a request with this Idempotency-Key is still being "
+    "processed (see Retry-After); the retry then gets its answer"
+)
+
+
 def problem_openapi(app: Any) -> None:
     """Make ``app``'s OpenAPI document say what the API does on errors: every error status
     is ``application/problem+json`` with the Problem schema (FastAPI's default 422 says
@@ -116,8 +124,8 @@ def problem_openapi(app: Any) -> None:
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
         for path_item in document.get("paths", {}).values():
-            for operation in path_item.values():
-                _declare_problems(operation)
+            for method, operation in path_item.items():
+                _declare_problems(operation, method)
         finish_document(document)
         app.openapi_schema = document
         return document
@@ -125,8 +133,12 @@ def problem_openapi(app: Any) -> None:
     app.openapi = openapi
 
 
-def _declare_problems(operation: dict[str, Any]) -> None:
+def _declare_problems(operation: dict[str, Any], method: str) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    if method in _WRITE_METHODS and operation.get("security"):  # api.idempotency
+        conflict = responses.setdefault("409", {"description": IN_PROGRESS_409})
+        if conflict["description"] != IN_PROGRESS_409:
+            conflict["description"] += "; " + IN_PROGRESS_409
     wanted = ["413", "503", "default"]
     if operation.get("security"):
         wanted += ["401", "403"]

@@ -34,6 +34,9 @@ from projections.tracking import PROGRESS_CHANNEL, TRACKING_TABLE, TrackingState
 
 log = structlog.get_logger("api.query_pool")
 
+CONTROL_POOL_SIZE = 3
+EXPORT_POOL_SIZE = 2
+
 
 class ReadModels:
     """Query access to the projection tables, shared by the API's routes."""
@@ -73,6 +76,28 @@ class ReadModels:
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
         )
+        # The control pool: a few connections for what must answer while queries are slow
+        # or the main pool is taken (readiness, the idempotency store): tiny statements only.
+        self.control = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=CONTROL_POOL_SIZE,
+            open=True,
+            timeout=5.0,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": 2},
+        )
+        # The exports' pool (api.exports): file downloads read their chunks here, never
+        # taking the connections the pages and single reads need.
+        self.exports = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=EXPORT_POOL_SIZE,
+            open=True,
+            timeout=5.0,
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "connect_timeout": 2},
+        )
         self._positions: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -84,6 +109,19 @@ class ReadModels:
     @contextmanager
     def cursor(self) -> Iterator[Cursor[Any]]:
         with self.pool.connection() as connection:
+            yield connection.cursor()
+
+    @contextmanager
+    def export_cursor(self) -> Iterator[Cursor[Any]]:
+        """A cursor on the exports' pool, for one chunk of a file export."""
+        with self.exports.connection() as connection:
+            yield connection.cursor()
+
+    @contextmanager
+    def control_cursor(self) -> Iterator[Cursor[Any]]:
+        """A cursor on the control pool (short statements that must not queue behind
+        queries: readiness, idempotency markers and answers)."""
+        with self.control.connection() as connection:
             yield connection.cursor()
 
     async def wait_for(self, projection: str, position: int | None, account_id: str) -> int:
@@ -205,8 +243,9 @@ class ReadModels:
                 waiter.loop.call_soon_threadsafe(_complete, waiter.done)
 
     def tracking_states(self) -> tuple[int, list[TrackingState]]:
-        """The event log's head and every projection's tracking row (one round trip)."""
-        with self.cursor() as cursor:
+        """The event log's head and every projection's tracking row (one round trip), on
+        the control pool: readiness answers however busy the query pool is."""
+        with self.control_cursor() as cursor:
             head = self._head_of(cursor)
             self._learn_head(head)
             return head, all_states(cursor)
@@ -259,6 +298,8 @@ class ReadModels:
         self.pool.close()
         if self._lookup_connection is not None:
             self._lookup_connection.close()
+        self.control.close()
+        self.exports.close()
 
 
 @dataclass(frozen=True)

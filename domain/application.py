@@ -24,12 +24,18 @@ import contextlib
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import structlog
+from eventsourcing.application import project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import (
+    InterfaceError,
+    JSONTranscoder,
+    OperationalError,
+    RecordConflictError,
+)
 
 from domain.agent_directory import (
     Admits,
@@ -56,6 +62,7 @@ from domain.errors import (
     IdempotencyKeyReusedError,
     InvalidNumberSearchError,
     NumberAlreadyConnectedError,
+    RecordedRequestUnavailableError,
     StaleReportError,
     UnknownAgentError,
     VersionConflictError,
@@ -94,6 +101,7 @@ from domain.provisioning import (
 from domain.regions import require_region
 from domain.registration_history import RegistrationFact
 from domain.sms_connections import ReclaimReason, SmsConnection
+from domain.snapshots import SNAPSHOT_INTERVAL, SNAPSHOT_TRANSCODINGS
 from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.application")
@@ -103,16 +111,46 @@ MAX_SEARCH_LIMIT = 100
 # Twilio's ``Contains``: 2 to 16 digits or letters (letters match their keypad digit), with
 # ``*`` matching any one digit. Anything else is refused rather than passed on.
 _CONTAINS = re.compile(r"[0-9A-Za-z*]{2,16}")
+# The event store is away (the library's classes): after a request was recorded, the answer
+# names it (RecordedRequestUnavailableError) instead of a bare 503.
+_STORE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class SmsChannels(ConnectionStore):
     """The SMS channels write model (tables ``smschannels_*`` on PostgreSQL)."""
 
     name = "SmsChannels"
+    # Connections load from their newest snapshot (``domain.snapshots``).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {SmsConnection: SNAPSHOT_INTERVAL}
 
     def __init__(self, provider: NumberProvider, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.provider = provider
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings, and those of the value objects snapshots hold."""
+        super().register_transcodings(transcoder)
+        for transcoding in SNAPSHOT_TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+    ) -> None:
+        """The library's snapshot, best effort: it is taken after the save committed, so a
+        failure here must not fail (or, as a conflict, retry) the command; the next interval
+        takes another, and loads replay a few more events meanwhile."""
+        try:
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception as error:  # an optimisation: never the command's failure
+            log.warning(
+                "snapshot_not_taken",
+                aggregate_id=str(aggregate_id),
+                version=version,
+                error_type=type(error).__name__,
+            )
 
     def close(self) -> None:
         """Close the event store's connections and the provider adapter's."""
@@ -599,7 +637,15 @@ class SmsChannels(ConnectionStore):
     # --- mechanics: provisioning ------------------------------------------------------------
 
     def _provision(self, connection: SmsConnection, claim: NumberClaim) -> CommandResult:
-        """Call the provider for a saved ``requested`` connection and record the outcome."""
+        """Call the provider for a saved ``requested`` connection and record the outcome;
+        an event-store failure on the way names the connection (it is recorded)."""
+        try:
+            return self._provision_recorded(connection, claim)
+        except _STORE_UNAVAILABLE as error:
+            log.warning("provisioning_unrecorded", connection_id=str(connection.id))
+            raise RecordedRequestUnavailableError(connection.id) from error
+
+    def _provision_recorded(self, connection: SmsConnection, claim: NumberClaim) -> CommandResult:
         decide: Callable[[SmsConnection], None]
         bought: str | None = None
         try:
@@ -701,10 +747,20 @@ class SmsChannels(ConnectionStore):
             raise IdempotencyKeyReusedError()
         if existing.status == "failed":
             raise failure_error(existing)
-        if awaits_provider(existing):
-            # The first attempt was cut short (provider outage, crash): resume it. The
-            # claim is still this connection's, so nobody else can be buying the number.
+        try:
+            if awaits_provider(existing):
+                return self._resume(existing)
+            return CommandResult(existing, self.current_position(), created=False)
+        except _STORE_UNAVAILABLE as error:
+            raise RecordedRequestUnavailableError(existing.id) from error
+
+    def _resume(self, existing: SmsConnection) -> CommandResult:
+        """The first attempt was cut short (provider outage, crash): resume it. The claim
+        is still this connection's, so nobody else can be buying the number. A provider
+        still down answers as the interruption did: naming the pending connection."""
+        try:
             self.provider.check_available()
-            claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
-            return self._provision(existing, claim)
-        return CommandResult(existing, self.current_position(), created=False)
+        except ProviderUnavailableError as error:
+            raise ProvisioningInterruptedError(existing.id, error.retry_after_seconds) from error
+        claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
+        return self._provision(existing, claim)

@@ -245,6 +245,23 @@ class ProvisioningFailedError(DomainError):
         self.failure_code = failure_code
 
 
+class RecordedRequestUnavailableError(DomainError):
+    """Raised when the event store failed after a connect recorded its request (or while a
+    replay resumed a recorded one): the request exists, perhaps with its number bought, so
+    the answer names it (``connection_id``) for the client to read it or retry with its key.
+    A database failure *before* anything was recorded stays a plain 503."""
+
+    code = "service_unavailable"
+
+    def __init__(self, connection_id: UUID, retry_after_seconds: int = 2) -> None:
+        super().__init__(
+            "The database became unavailable after the request was recorded; read the "
+            "connection at Location, or retry with the same Idempotency-Key to resume it."
+        )
+        self.connection_id = connection_id
+        self.retry_after_seconds = retry_after_seconds
+
+
 class UnsupportedCountryError(DomainError):
     """Raised when a country is a real ISO 3166 alpha-2 code but not one this service
     supports (it is not in the regional rules table, ``domain/regions.toml``)."""

@@ -10,8 +10,9 @@ the per-connection history, replayed from the event store, stays the record of v
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID
@@ -223,6 +224,23 @@ def list_entries(cursor: Cursor[Any], query: TrailQuery) -> tuple[list[Row], str
         found = rows.execute(_statement(query, where), params).fetchall()
     page = found[: query.limit]
     return page, encode_cursor(query, page[-1]) if len(found) > query.limit else None
+
+
+def chunked_entries(
+    read: Callable[[], AbstractContextManager[Cursor[Any]]], query: TrailQuery, chunk: int = 1000
+) -> Iterator[Row]:
+    """Every matching entry, in keyset chunks of ``chunk``: each chunk is one short statement
+    on a cursor ``read`` lends for that chunk only, so a slow consumer holds no connection and
+    no transaction between chunks (the API's exports). The trail only grows: nothing is read
+    twice, and in ``asc`` order entries recorded meanwhile after the last one read follow."""
+    page = replace(query, limit=chunk)
+    while True:
+        with read() as cursor:
+            rows, next_cursor = list_entries(cursor, page)
+        yield from rows
+        if next_cursor is None:
+            return
+        page = replace(page, cursor=next_cursor)
 
 
 def stream_entries(connection: Any, query: TrailQuery, chunk: int = 1000) -> Iterator[Row]:

@@ -38,7 +38,8 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
     params = conninfo_to_dict(settings.database_url)
     env.update(
         {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # The library's PostgreSQL persistence; its snapshots recorder fails fast too.
+            "PERSISTENCE_MODULE": "sms_channels.fail_fast_recorder:FailFastFactory",
             "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
             "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
             "POSTGRES_PORT": str(params.get("port", "5432")),

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     # Per-account token buckets on the routes that cost money at the provider (0 = off).
     rate_limit_search_per_minute: int = Field(default=60, ge=0)
     rate_limit_connect_per_minute: int = Field(default=10, ge=0)
+    # Per-account token buckets on connection settings (PATCH) and the compliance PUT.
+    rate_limit_settings_per_minute: int = Field(default=60, ge=0)
+    rate_limit_compliance_per_minute: int = Field(default=30, ge=0)
+    # Audit trail file exports (format=ndjson|csv): how many run at once per account and per
+    # API process (429 beyond), and when one is cut off: its client read nothing for the
+    # send timeout, or it ran longer than the deadline.
+    audit_exports_per_account: int = Field(default=2, ge=1)
+    audit_exports_max: int = Field(default=8, ge=1)
+    audit_export_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    audit_export_max_seconds: float = Field(default=900.0, gt=0)
     # Provider webhooks, per source address (they carry no token to key on).
     rate_limit_webhooks_per_minute: int = Field(default=600, ge=0)
     # Webhooks refused for their signature, per source address: their own bucket, checked

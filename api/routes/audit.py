@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Principal
 from api.deps import ComplianceAuditor, ReadModelsDep
+from api.exports import ExportResponse, ExportSlots
 from api.listing import Cursor, Limit, bad_cursor, json_page, read_your_writes
 from api.problems import ProblemError
 from api.query_pool import ReadModels
@@ -28,9 +28,9 @@ from projections.audit_trail import (
     TRAIL_TYPES,
     InvalidTrailCursorError,
     TrailQuery,
+    chunked_entries,
     decode_cursor,
     list_entries,
-    stream_entries,
 )
 
 router = APIRouter(tags=["audit"])
@@ -45,14 +45,21 @@ TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's
         200: {
             "description": "A page (JSON), or every matching entry as a file "
             "(`format=ndjson`: one entry per line; `format=csv`: a header row, then one "
-            "row per entry, changedFields joined by `;`).",
+            "row per entry, changedFields joined by `;`). A file export whose client reads "
+            "nothing for a while, or that runs past its deadline, is cut off (the body ends "
+            "truncated).",
             "content": {"application/x-ndjson": {}, "text/csv": {}},
-        }
+        },
+        429: {
+            "description": "too_many_exports: the account's (or the service's) concurrent "
+            "file exports are at their bound; see Retry-After"
+        },
     },
 )
 def account_trail(
     principal: ComplianceAuditor,
     read_models: ReadModelsDep,
+    request: Request,
     response: Response,
     connection_id: Annotated[UUID | None, Query(alias="connectionId")] = None,
     actor: IdText | None = None,
@@ -69,7 +76,8 @@ def account_trail(
     format: Literal["json", "ndjson", "csv"] = "json",
 ) -> Any:
     """Every fact of every connection of the account (of the token's workspaces), newest
-    first by default; keyset pagination with ``nextCursor``."""
+    first by default; keyset pagination with ``nextCursor``. File exports run a bounded
+    number at once (``api.exports``)."""
     query = TrailQuery(
         account_id=principal.account_id,
         workspaces=_workspaces(principal),
@@ -85,7 +93,7 @@ def account_trail(
     )
     try:
         if format != "json":
-            return _export(read_models, query, format)
+            return _export(request, read_models, query, format)
         with read_models.cursor() as db:
             rows, next_cursor = list_entries(db, query)
     except InvalidTrailCursorError:
@@ -112,20 +120,30 @@ def _aware(moment: datetime | None, field: str) -> datetime | None:
     return moment
 
 
-def _export(read_models: ReadModels, query: TrailQuery, format: str) -> StreamingResponse:
+def _export(
+    request: Request, read_models: ReadModels, query: TrailQuery, format: str
+) -> ExportResponse:
     decode_cursor(query)  # a bad cursor is refused before the stream starts
+    settings = request.app.state.settings
+    slots: ExportSlots = request.app.state.export_slots
+    slots.take(query.account_id)  # 429 beyond the bounds; the response gives it back
     lines = _ndjson(read_models, query) if format == "ndjson" else _csv(read_models, query)
     media = "application/x-ndjson" if format == "ndjson" else "text/csv"
     name = f"audit-trail.{'ndjson' if format == 'ndjson' else 'csv'}"
-    return StreamingResponse(
-        lines, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    return ExportResponse(
+        lines,
+        slots=slots,
+        account_id=query.account_id,
+        send_timeout_seconds=settings.audit_export_send_timeout_seconds,
+        max_seconds=settings.audit_export_max_seconds,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
 def _entries(read_models: ReadModels, query: TrailQuery) -> Iterator[TrailEntry]:
-    with read_models.pool.connection() as connection, connection.transaction():
-        for row in stream_entries(connection, query):
-            yield trail_entry(row)
+    for row in chunked_entries(read_models.export_cursor, query):
+        yield trail_entry(row)
 
 
 def _ndjson(read_models: ReadModels, query: TrailQuery) -> Iterator[bytes]:

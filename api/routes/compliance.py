@@ -12,6 +12,7 @@ from api.auth import Principal
 from api.deps import (
     ApplicationDep,
     ComplianceAuditor,
+    ComplianceRateLimit,
     ManagedConnection,
     OptionalReadModelsDep,
     RequiredVersion,
@@ -60,7 +61,9 @@ _PAYLOAD_SCHEMA = {
     responses={
         412: {"description": "version_conflict: If-Match names an older version"},
         428: {"description": "precondition_required: no If-Match"},
+        429: {"description": "Too many compliance saves for this account; see Retry-After"},
     },
+    dependencies=[ComplianceRateLimit],
 )
 def put_compliance(
     connection_id: UUID,

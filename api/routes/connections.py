@@ -19,10 +19,12 @@ from api.deps import (
     ReadModelsDep,
     ReplaceRateLimit,
     ScopedConnection,
+    SettingsRateLimit,
     SmsManager,
     check_workspace,
     workspace_forbidden,
 )
+from api.errors import DATABASE_UNAVAILABLE
 from api.listing import Cursor, Limit, bad_cursor, json_page, read_your_writes, visible
 from api.preconditions import etag
 from api.query_pool import ReadModels
@@ -37,6 +39,7 @@ from api.schemas.read_models import ChannelsPage, channel_row_wire
 from domain.application import SmsChannels
 from domain.commands import CommandResult, ConnectNumber, NewNumber
 from domain.compliance.shape import empty_compliance
+from domain.errors import RecordedRequestUnavailableError
 from domain.serving import Spell
 from domain.sms_connections import SmsConnection
 from projections.channels_table import (
@@ -79,18 +82,25 @@ def _answer(request: Request, response: Response, result: CommandResult) -> Conn
 
 
 def _created(request: Request, response: Response, result: CommandResult) -> ConnectionOut:
-    """A new connection's answer: 201 connected, 202 requested; ``Location``."""
+    """A new connection's answer: 201 connected, 202 requested; ``Location``. It is
+    recorded already: a database failure while building the answer (the directory, the
+    read models) answers 503 naming it, never a bare 503."""
     if result.connection.status == "requested":
         response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"{BASE}/{result.connection.id}"
-    return _answer(request, response, result)
+    try:
+        return _answer(request, response, result)
+    except DATABASE_UNAVAILABLE as error:
+        raise RecordedRequestUnavailableError(result.connection.id) from error
 
 
 _PENDING_503 = {
-    "description": "provider_unavailable, with Retry-After. Nothing is recorded when the "
-    "outage was known; if it struck during the purchase the request stays pending: the body's "
-    "connectionId and Location name it, and a retry (with or without the Idempotency-Key) "
-    "resumes it."
+    "description": "provider_unavailable or service_unavailable, with Retry-After. A 503 "
+    "without connectionId recorded nothing. Once anything was recorded (the request, perhaps "
+    "the number bought), every 503 carries the body's connectionId and Location naming the "
+    "connection: the provider failed during the purchase (the request stays pending), or "
+    "the database failed after the request was recorded; read it there, or retry (with or "
+    "without the Idempotency-Key) to resume it."
 }
 
 
@@ -157,7 +167,9 @@ def get_connection(
     responses={
         409: {"description": "not_connected / agent_required: it cannot be switched on"},
         422: {"description": "unknown_agent: agentId is not an agent of workspaceId"},
+        429: {"description": "Too many settings changes for this account; see Retry-After"},
     },
+    dependencies=[SettingsRateLimit],
 )
 def update_connection(
     connection_id: UUID,

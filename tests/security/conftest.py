@@ -17,7 +17,11 @@ from tests.support import ALL_PERMISSIONS, JWT_SECRET, fresh_database
 @pytest.fixture(scope="module")
 def service(database_url: str) -> Iterator[Service]:
     with running_service(
-        database_url, rate_limit_search_per_minute=0, rate_limit_connect_per_minute=0
+        database_url,
+        rate_limit_search_per_minute=0,
+        rate_limit_connect_per_minute=0,
+        rate_limit_settings_per_minute=0,
+        rate_limit_compliance_per_minute=0,
     ) as running:
         yield running
 

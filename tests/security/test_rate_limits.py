@@ -79,7 +79,11 @@ def test_idle_full_buckets_are_evicted_so_memory_stays_bounded(
 @pytest.fixture(scope="module")
 def limited(database_url: str) -> Iterator[Service]:
     with running_service(
-        database_url, rate_limit_search_per_minute=3, rate_limit_connect_per_minute=2
+        database_url,
+        rate_limit_search_per_minute=3,
+        rate_limit_connect_per_minute=2,
+        rate_limit_settings_per_minute=3,
+        rate_limit_compliance_per_minute=2,
     ) as running:
         yield running
 
@@ -119,3 +123,42 @@ def test_without_a_token_the_limit_is_not_spent(limited: Service) -> None:
     for _ in range(5):
         response = limited.http.get("/channels/sms/numbers", params={"countryCode": "US"})
         assert response.status_code == 401
+
+
+def test_the_fourth_settings_change_in_a_minute_is_429_and_changes_nothing(
+    limited: Service,
+) -> None:
+    account = unique_account()
+    created = limited.connect(account, unique_us_number())
+    location = created.headers["Location"]
+    statuses = []
+    for active in (False, True, False, True):
+        changed = limited.http.patch(location, json={"active": active}, headers=auth(account))
+        statuses.append(changed.status_code)
+    assert statuses == [200, 200, 200, 429]
+    assert changed.headers["content-type"] == "application/problem+json"
+    assert changed.json()["code"] == "rate_limited"
+    assert int(changed.headers["Retry-After"]) >= 1
+    assert limited.http.get(location, headers=auth(account)).json()["active"] is False
+    # Another account's settings are not affected.
+    other = unique_account()
+    theirs = limited.connect(other, unique_us_number()).headers["Location"]
+    changed = limited.http.patch(theirs, json={"active": False}, headers=auth(other))
+    assert changed.status_code == 200
+
+
+def test_the_third_compliance_save_in_a_minute_is_429(limited: Service) -> None:
+    account = unique_account()
+    location = limited.connect(account, unique_us_number()).headers["Location"]
+    statuses = []
+    for name in ("Acme", "Acme Dental", "Acme Dental Care"):
+        version = limited.http.get(location, headers=auth(account)).headers["ETag"]
+        saved = limited.http.put(
+            location + "/compliance",
+            json={"brand": {"displayName": name}},
+            headers={**auth(account), "If-Match": version},
+        )
+        statuses.append(saved.status_code)
+    assert statuses == [200, 200, 429]
+    assert saved.json()["code"] == "rate_limited"
+    assert "Retry-After" in saved.headers

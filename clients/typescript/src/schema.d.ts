@@ -14,7 +14,8 @@ export interface paths {
         /**
          * Account Trail
          * @description Every fact of every connection of the account (of the token's workspaces), newest
-         *     first by default; keyset pagination with ``nextCursor``.
+         *     first by default; keyset pagination with ``nextCursor``. File exports run a bounded
+         *     number at once (``api.exports``).
          */
         get: operations["account_trail_audit_events_get"];
         put?: never;
@@ -1339,7 +1340,7 @@ export interface components {
             code: string;
             /**
              * Format: uuid
-             * @description 503 provider_unavailable on a connect that the provider outage interrupted: the pending connection (also in Location).
+             * @description A connect's (or replace-number's) 503 once anything was recorded (provider_unavailable mid-purchase, or service_unavailable after the request was recorded): the connection (also in Location).
              */
             connectionId?: string;
             errors?: {
@@ -1473,7 +1474,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). */
+            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). A file export whose client reads nothing for a while, or that runs past its deadline, is cut off (the body ends truncated). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1513,6 +1514,15 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too_many_exports: the account's (or the service's) concurrent file exports are at their bound; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1591,7 +1601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description number_unavailable (search again), number_already_connected */
+            /** @description number_unavailable (search again), number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1627,7 +1637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
+            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1762,6 +1772,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Request body over the limit. */
             413: {
                 headers: {
@@ -1845,7 +1864,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not_connected / agent_required: it cannot be switched on */
+            /** @description not_connected / agent_required: it cannot be switched on; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1865,6 +1884,15 @@ export interface operations {
             };
             /** @description unknown_agent: agentId is not an agent of workspaceId */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many settings changes for this account; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1945,7 +1973,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected */
+            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1972,7 +2000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
+            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2284,6 +2312,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
@@ -2313,6 +2350,15 @@ export interface operations {
             };
             /** @description precondition_required: no If-Match */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many compliance saves for this account; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2690,7 +2736,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected) */
+            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected); idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2865,6 +2911,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description version_conflict */
             412: {
                 headers: {
@@ -2944,6 +2999,15 @@ export interface operations {
             };
             /** @description The token lacks this operation's permission. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
