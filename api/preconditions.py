@@ -25,6 +25,10 @@ _LEGACY_BARE = re.compile(r"[0-9]{1,18}")
 _OWS = " \t"  # optional whitespace around header values and list items (RFC 9110 §5.6.3)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 IF_MATCH_PATTERN = r'^[ \t]*(\*|[0-9]{1,18}|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)[ \t]*$'
+# Where If-Match is required (the compliance PUT, the registration submit) ``*`` is refused
+# with 428 like a missing header: it would overwrite whatever is there, the blind write the
+# requirement exists to prevent. So the pattern documented there has no ``*``.
+REQUIRED_IF_MATCH_PATTERN = IF_MATCH_PATTERN.replace("\\*|", "", 1)
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class IfMatch:
 
     def expected(self) -> int | frozenset[int] | None:
         """What to hand to the domain's check: None for ``*``, the one version, or the set
-        of versions (any of them matches)."""
+        of versions (any of them matches; empty when no tag names a version of ours)."""
         if self.any:
             return None
         return next(iter(self.versions)) if len(self.versions) == 1 else self.versions
@@ -102,12 +106,12 @@ def parse_if_match(if_match: str | None) -> IfMatch | None:
 
 def expected_version(if_match: str | None) -> int | frozenset[int] | None:
     """The version(s) an ``If-Match`` header admits; None when absent or ``*``. A header
-    that can match no version (weak or foreign tags only) is a 412 at once."""
+    that can match no version (weak or foreign tags only) admits the empty set: the command
+    answers 412 once it has found the resource, never before (RFC 9110 §13.2.1: a missing
+    connection stays 404, a malformed id 422, whatever ``If-Match`` says)."""
     parsed = parse_if_match(if_match)
     if parsed is None or parsed.any:
         return None
-    if not parsed.versions:
-        raise precondition_failed(None)
     return parsed.expected()
 
 

@@ -698,8 +698,12 @@ export interface components {
              * @enum {string}
              */
             mode: "new" | "byon";
-            /** Countrycode */
-            countryCode: string;
+            /**
+             * Countrycode
+             * @description ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries).
+             * @enum {string}
+             */
+            countryCode: "US" | "CA" | "GB" | "DE" | "FR";
             /** Areacode */
             areaCode?: string | null;
             /** Phonenumber */
@@ -1130,8 +1134,12 @@ export interface components {
              * @enum {string}
              */
             mode: "new" | "byon";
-            /** Countrycode */
-            countryCode: string;
+            /**
+             * Countrycode
+             * @description ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries).
+             * @enum {string}
+             */
+            countryCode: "US" | "CA" | "GB" | "DE" | "FR";
             /** Areacode */
             areaCode?: string | null;
             /** Phonenumber */
@@ -2166,7 +2174,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
             };
             path: {
@@ -2579,7 +2587,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
             };
             path: {
@@ -3007,8 +3015,8 @@ export interface operations {
     search_numbers_channels_sms_numbers_get: {
         parameters: {
             query: {
-                /** @description ISO 3166 alpha-2, e.g. US. */
-                countryCode: string;
+                /** @description ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries). */
+                countryCode: "US" | "CA" | "GB" | "DE" | "FR";
                 /** @description 2 to 5 digits. */
                 areaCode?: string | null;
                 /** @description 2 to 16 digits or letters; '*' is any one digit. */
