@@ -4,9 +4,10 @@
 Entity tags. A route tags its answer with the resource's version, ``etag(version)`` =
 ``"<version>"``; ``api.conditional`` then makes the tag identify the representation sent,
 ``"<version>-<digest>"`` (the digest covers everything shown: directory names, the
-``smsCompliance`` variant, degraded state). ``If-Match`` on a write is judged on the version
-part only: a tag that differs only in its digest (the directory renamed the agent, or it
-was read by a caller of another variant) still matches, since a write changes only the
+``smsCompliance`` variant, degraded state), ``"<version>-<digest>-gzip"`` for the gzip-coded
+variant. ``If-Match`` on a write is judged on the version part only: a tag that differs only
+in its digest or coding (the directory renamed the agent, or it was read by a caller of
+another variant) still matches, since a write changes only the
 resource's own fields, which the version guards; a stale version never matches. The bare
 ``"<version>"`` that older clients send is such a tag. Weak tags never match (§13.1.1).
 """
@@ -20,7 +21,7 @@ from api.problems import ProblemError
 
 # One entity tag of a list: optional weak prefix, quoted opaque part (RFC 9110 §8.8.3).
 _LIST_ITEM = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e]*)"[ \t]*(?:,|$)')
-_VERSION_TAG = re.compile(r"([0-9]{1,18})(?:-[0-9a-f]{1,64})?")
+_VERSION_TAG = re.compile(r"([0-9]{1,18})(?:-[0-9a-f]{1,64})?(?:-gzip)?")  # api.conditional
 _LEGACY_BARE = re.compile(r"[0-9]{1,18}")
 _OWS = " \t"  # optional whitespace around header values and list items (RFC 9110 §5.6.3)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")

@@ -4,7 +4,6 @@ the idempotency fingerprint, one representation (and tag) per version and coding
 
 from __future__ import annotations
 
-import gzip
 import re
 import uuid
 from typing import Any
@@ -121,3 +120,90 @@ def test_the_same_request_with_its_keys_in_another_order_is_replayed(http: httpx
     replay = _keyed_connect(http, account, reordered)
     assert (replay.status_code, replay.json()) == (201, first.json())
     assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+# --- item 4: one representation, and one tag, per version, caller and coding ---------------
+
+
+def _shown(answer: httpx.Response) -> dict[str, Any]:
+    """The representation without ``position`` (about the write, not the resource)."""
+    body = answer.json()
+    body.pop("position", None)
+    return dict(body)
+
+
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def test_a_command_answers_what_get_shows_with_the_same_tag(http: httpx.Client) -> None:
+    account = unique_account()
+    headers = {**auth(account), **IDENTITY}
+    created = http.post(
+        "/channels/sms/connect", json=connect_body(unique_us_number()), headers=headers
+    )
+    url = created.headers["Location"]
+    read = http.get(url, headers=headers)
+    assert created.json()["smsCompliance"] == read.json()["smsCompliance"] is not None
+    assert (_shown(created), created.headers["ETag"]) == (_shown(read), read.headers["ETag"])
+    patched = http.patch(
+        url, json={"active": False}, headers={**headers, "If-Match": read.headers["ETag"]}
+    )
+    assert patched.status_code == 200, patched.text
+    again = http.get(url, headers=headers)
+    assert (_shown(patched), patched.headers["ETag"]) == (_shown(again), again.headers["ETag"])
+    cached = http.get(url, headers={**headers, "If-None-Match": patched.headers["ETag"]})
+    assert cached.status_code == 304
+
+
+def test_a_command_by_a_caller_without_sms_manage_answers_the_readers_variant(
+    http: httpx.Client,
+) -> None:
+    account = unique_account()
+    connector = {**auth(account, ("channels.connect",)), **IDENTITY}
+    created = http.post(
+        "/channels/sms/connect", json=connect_body(unique_us_number()), headers=connector
+    )
+    assert created.status_code == 201, created.text
+    read = http.get(created.headers["Location"], headers=connector)
+    assert created.json()["smsCompliance"] is None
+    assert created.headers["ETag"] == read.headers["ETag"]
+
+
+def test_the_gzip_variant_has_its_own_strong_tag_and_either_guards_a_write(
+    http: httpx.Client,
+) -> None:
+    account = unique_account()
+    url = _connected(http, account)
+    plain = http.get(url, headers={**auth(account), **IDENTITY})
+    coded = http.get(url, headers={**auth(account), "Accept-Encoding": "gzip"})
+    assert coded.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert plain.json() == coded.json()
+    assert coded.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    assert not coded.headers["ETag"].startswith("W/")
+    # If-None-Match names the variant the client holds: the other one is sent in full.
+    crossed = http.get(
+        url, headers={**auth(account), **IDENTITY, "If-None-Match": coded.headers["ETag"]}
+    )
+    assert crossed.status_code == 200
+    patched = http.patch(
+        url,
+        json={"active": False},
+        headers={**auth(account), "If-Match": coded.headers["ETag"]},
+    )
+    assert patched.status_code == 200, patched.text
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_a_304_varies_as_its_200_does(http: httpx.Client, encoding: str) -> None:
+    account = unique_account()
+    url = _connected(http, account)
+    headers = {**auth(account), "Accept-Encoding": encoding, "Origin": "https://app.example"}
+    full = http.get(url, headers=headers)
+    assert len(full.content) > 1024  # decoded: large enough to be compressed
+    assert (full.headers.get("Content-Encoding") == "gzip") == (encoding == "gzip")
+    cached = http.get(url, headers={**headers, "If-None-Match": full.headers["ETag"]})
+    assert cached.status_code == 304
+    assert cached.headers["ETag"] == full.headers["ETag"]
+    assert cached.headers.get_list("Vary") == full.headers.get_list("Vary")
+    assert "Accept-Encoding" in full.headers["Vary"]
