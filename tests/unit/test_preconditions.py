@@ -20,6 +20,7 @@ from api.problems import ProblemError
         ('"3"', 3),
         ("3", 3),
         ('"3-0123456789abcdef"', 3),
+        ('"3-0123456789abcdef-gzip"', 3),
         (' "3" ', 3),
         ('"1", "3"', frozenset({1, 3})),
         ('W/"1", "3"', 3),
@@ -71,3 +72,12 @@ def test_if_none_match_compares_weakly() -> None:
     assert none_match(f'"x", {tag}', tag)
     assert none_match("*", tag)
     assert not none_match('"3"', tag)
+
+
+def test_the_gzip_variant_is_another_strong_tag_of_the_same_version() -> None:
+    body = b'{"a": 1}'
+    plain = representation_tag('"3"', body)
+    coded = representation_tag('"3"', body, gzip=True)
+    assert coded == plain[:-1] + '-gzip"'
+    assert expected_version(coded) == expected_version(plain) == 3
+    assert not none_match(plain, coded)
