@@ -8,6 +8,7 @@ import orjson
 from starlette.responses import Response
 
 from api.openapi import finish_document
+from api.openapi_contract import declare_contract
 
 PROBLEM_TYPE_PREFIX = "urn:sms-channels:problem:"
 
@@ -115,6 +116,7 @@ def problem_openapi(app: Any) -> None:
         components["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        declare_contract(document)
         for path_item in document.get("paths", {}).values():
             for operation in path_item.values():
                 _declare_problems(operation)

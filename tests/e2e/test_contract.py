@@ -207,3 +207,44 @@ def test_a_304_varies_as_its_200_does(http: httpx.Client, encoding: str) -> None
     assert cached.headers["ETag"] == full.headers["ETag"]
     assert cached.headers.get_list("Vary") == full.headers.get_list("Vary")
     assert "Accept-Encoding" in full.headers["Vary"]
+
+
+# --- item 6: the document's examples work against the service ------------------------------
+
+
+def _examples(http: httpx.Client, path: str, method: str) -> dict[str, Any]:
+    operation = http.get("/openapi.json").json()["paths"][path][method]
+    examples: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["examples"]
+    return {name: example["value"] for name, example in examples.items()}
+
+
+@pytest.mark.parametrize("name", ["new", "withCompliance"])
+def test_the_connect_examples_connect(http: httpx.Client, name: str) -> None:
+    example = _examples(http, "/channels/sms/connect", "post")[name]
+    number = unique_us_number()  # the example's own number is claimed once per database
+    answer = http.post(
+        "/channels/sms/connect",
+        json={**example, "phoneNumber": number},
+        headers=auth(unique_account()),
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_the_complete_compliance_example_passes_the_preflight_and_is_submitted(
+    http: httpx.Client,
+) -> None:
+    account = unique_account()
+    url = _connected(http, account)
+    path = "/channels/sms/connections/{connection_id}/compliance"
+    form = _examples(http, path, "put")["complete"]
+    read = http.get(url, headers=auth(account))
+    saved = http.put(
+        url + "/compliance", json=form, headers={**auth(account), "If-Match": read.headers["ETag"]}
+    )
+    assert saved.status_code == 200, saved.text
+    preflight = http.get(url + "/compliance/preflight", headers=auth(account)).json()
+    assert preflight["ready"] is True, preflight["findings"]
+    submitted = http.post(
+        url + "/registration", headers={**auth(account), "If-Match": saved.headers["ETag"]}
+    )
+    assert submitted.status_code == 202, submitted.text

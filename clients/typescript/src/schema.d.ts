@@ -1410,6 +1410,8 @@ export interface operations {
             /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1492,6 +1494,18 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1501,6 +1515,18 @@ export interface operations {
             /** @description Bring-your-own number requested */
             202: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1528,6 +1554,11 @@ export interface operations {
             /** @description number_unavailable (search again), number_already_connected */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1555,6 +1586,11 @@ export interface operations {
             /** @description Too many connect requests for this account; see Retry-After */
             429: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1564,6 +1600,16 @@ export interface operations {
             /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
             503: {
                 headers: {
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location?: string;
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1584,7 +1630,10 @@ export interface operations {
     get_connection_channels_sms_connections__connection_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -1595,11 +1644,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -1663,6 +1729,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -1674,6 +1742,8 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1690,6 +1760,20 @@ export interface operations {
             /** @description The token lacks this operation's permission. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description version_conflict: If-Match names no current version (stale, or weak). */
+            412: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1740,6 +1824,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -1755,6 +1841,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1782,6 +1875,25 @@ export interface operations {
             /** @description not_connected / agent_required: it cannot be switched on */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description version_conflict: If-Match names no current version (stale, or weak). */
+            412: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1846,6 +1958,18 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1855,6 +1979,18 @@ export interface operations {
             /** @description Bring-your-own number requested */
             202: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1882,6 +2018,11 @@ export interface operations {
             /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1909,6 +2050,16 @@ export interface operations {
             /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
             503: {
                 headers: {
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location?: string;
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1952,6 +2103,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2032,6 +2185,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2097,7 +2252,10 @@ export interface operations {
     get_compliance_channels_sms_connections__connection_id__compliance_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -2108,11 +2266,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ComplianceOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -2176,6 +2351,8 @@ export interface operations {
             header: {
                 /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -2194,6 +2371,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2221,6 +2405,11 @@ export interface operations {
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2277,7 +2466,10 @@ export interface operations {
     get_preflight_channels_sms_connections__connection_id__compliance_preflight_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -2288,11 +2480,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PreflightOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -2510,7 +2719,10 @@ export interface operations {
     get_registration_channels_sms_connections__connection_id__registration_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -2521,11 +2733,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistrationOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -2589,6 +2818,8 @@ export interface operations {
             header: {
                 /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -2600,6 +2831,13 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2627,6 +2865,11 @@ export interface operations {
             /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected) */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2636,6 +2879,11 @@ export interface operations {
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2760,6 +3008,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 agent_id: string;
@@ -2775,6 +3025,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2802,6 +3059,11 @@ export interface operations {
             /** @description version_conflict */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2852,6 +3114,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 agent_id: string;
@@ -2863,6 +3127,8 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2888,6 +3154,11 @@ export interface operations {
             /** @description version_conflict */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2950,6 +3221,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3077,6 +3350,11 @@ export interface operations {
             /** @description Too many searches for this account; see ``Retry-After``. */
             429: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3086,6 +3364,11 @@ export interface operations {
             /** @description The provider is unavailable; see ``Retry-After``. */
             503: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3171,6 +3454,11 @@ export interface operations {
             /** @description Too many webhook requests from this source address; Retry-After. */
             429: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
