@@ -4,10 +4,18 @@ A route tags its answer with the resource version (``api.preconditions.etag``). 
 middleware makes that tag identify the representation actually sent: ``"<version>-<digest>"``,
 the digest being SHA-256 (16 hex digits) of the JSON body without its top-level
 ``position`` (the log position a write answers is about the write, not the resource): a
-write's answer and a GET carry the same tag when they show the same thing (a connection's
-PATCH answer has no ``smsCompliance``, so its tag is that of the reader's variant). A GET
-or HEAD whose ``If-None-Match`` names that tag (weak comparison) or ``*`` is answered 304
-with the tag and no body.
+write's answer and a GET carry the same tag when they show the same thing (a command's
+answer is the representation a GET gives the same caller). A GET or HEAD whose
+``If-None-Match`` names that tag (weak comparison) or ``*`` is answered 304 with the tag
+and no body.
+
+Content coding. An answer of ``gzip_minimum`` bytes or more is gzip-compressed for a client
+that accepts it (``GZipMiddleware``, outside this one): that is another representation, so
+it gets another strong tag, ``"<version>-<digest>-gzip"`` (§8.8.3: a strong validator is
+unique across the representations of a resource; weak tags would do too, but ``If-Match``
+compares strongly, so a weak tag could never guard a write). ``If-Match`` judges either by
+its version. Such answers vary by ``Accept-Encoding``, and their 304 says so too (a 304
+carries the ``Vary`` its 200 would, §15.4.5).
 
 A route added later gets this by setting ``ETag`` to ``etag(version)`` on its answer.
 """
@@ -24,11 +32,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.preconditions import parse_tags
 
 DIGEST_LENGTH = 16
+GZIP_SUFFIX = "-gzip"
 _KEPT_ON_304 = ("etag", "cache-control", "vary", "content-location", "expires")
 
 
-def representation_tag(version_tag: str, body: bytes) -> str:
-    """``"<version>-<digest>"`` for a version tag ``"<version>"`` and a JSON body."""
+def representation_tag(version_tag: str, body: bytes, *, gzip: bool = False) -> str:
+    """``"<version>-<digest>"`` for a version tag ``"<version>"`` and a JSON body;
+    ``"<version>-<digest>-gzip"`` for its gzip-coded variant."""
     version = version_tag.strip('"')
     document: Any
     try:
@@ -39,7 +49,7 @@ def representation_tag(version_tag: str, body: bytes) -> str:
         document.pop("position", None)
     canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     digest = hashlib.sha256(canonical).hexdigest()[:DIGEST_LENGTH]
-    return f'"{version}-{digest}"'
+    return f'"{version}-{digest}{GZIP_SUFFIX if gzip else ""}"'
 
 
 def none_match(if_none_match: str, tag: str) -> bool:
@@ -53,10 +63,13 @@ def none_match(if_none_match: str, tag: str) -> bool:
 
 class ConditionalMiddleware:
     """Representation tags on 2xx answers that carry a version tag, and 304 for GET/HEAD
-    whose ``If-None-Match`` matches. Only such answers are buffered (they are small JSON)."""
+    whose ``If-None-Match`` matches. Only such answers are buffered (they are small JSON).
+    ``gzip_minimum``: the size from which the gzip middleware outside compresses (None:
+    no compression)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, gzip_minimum: int | None = None) -> None:
         self.app = app
+        self.gzip_minimum = gzip_minimum
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,11 +95,16 @@ class ConditionalMiddleware:
         await self.app(scope, receive, tagging_send)
 
     async def _finish(self, scope: Scope, start: Message, body: bytes, send: Send) -> None:
+        request = Headers(scope=scope)
         headers = MutableHeaders(raw=list(start["headers"]))
-        tag = representation_tag(headers["etag"], body)
+        varies = self.gzip_minimum is not None and len(body) >= self.gzip_minimum
+        gzip = varies and "gzip" in request.get("accept-encoding", "")  # as GZipMiddleware
+        tag = representation_tag(headers["etag"], body, gzip=gzip)
         headers["etag"] = tag
-        if_none_match = Headers(scope=scope).get("if-none-match")
+        if_none_match = request.get("if-none-match")
         if scope["method"] in ("GET", "HEAD") and if_none_match and none_match(if_none_match, tag):
+            if varies:  # the gzip middleware adds it to the 200, not to an empty 304
+                headers.add_vary_header("Accept-Encoding")
             kept = [(k, v) for k, v in headers.raw if k.decode("latin-1") in _KEPT_ON_304]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})

@@ -13,7 +13,12 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 
 from api.auth import Principal, RequirePermission
-from api.preconditions import IF_MATCH_PATTERN, expected_version, idempotency_key
+from api.preconditions import (
+    IF_MATCH_PATTERN,
+    REQUIRED_IF_MATCH_PATTERN,
+    expected_version,
+    idempotency_key,
+)
 from api.problems import ProblemError
 from api.query_pool import ReadModels
 from api.rate_limits import TokenBucket
@@ -55,11 +60,25 @@ IfMatchHeader = Annotated[
 ]
 
 
+RequiredIfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Required: the entity tag as read (ETag), a list of them, or the bare "'
+        '<version>". Without it, or with *, 428 (a blind overwrite of a form several admins '
+        "edit); weak tags never match (412).",
+        json_schema_extra={"pattern": REQUIRED_IF_MATCH_PATTERN},
+    ),
+]
+
+
 async def _if_match(if_match: IfMatchHeader = None) -> int | frozenset[int] | None:
     return expected_version(if_match)
 
 
-async def _required_if_match(if_match: IfMatchHeader = None) -> int | frozenset[int] | None:
+async def _required_if_match(
+    if_match: RequiredIfMatchHeader = None,
+) -> int | frozenset[int] | None:
     """The version ``If-Match`` names; 428 ``precondition_required`` without one, or with
     ``*`` (the long compliance form is edited by several admins: "whatever is there" would
     be the blind overwrite the precondition exists to prevent)."""

@@ -199,9 +199,12 @@ class PostgresResponseStore:
 
 
 def fingerprint(scope: Scope, body: bytes, principal: Principal) -> str:
-    """SHA-256 of the request (method, path, query string, ``If-Match``, body) and of who
-    sent it (user, permissions, workspaces): a replay never answers a caller the route would
-    refuse, nor a request whose precondition differs (a stale one must get its 412)."""
+    """SHA-256 of the whole request (method, path, query string, ``If-Match``, the body in
+    canonical form) and of who sent it (user, permissions, workspaces): a replay never
+    answers a caller the route would refuse, nor a request whose precondition differs (a
+    stale one must get its 412). A JSON body counts by its meaning: keys sorted, no
+    insignificant whitespace (the same object sent by another client library is the same
+    request); any other body counts byte for byte."""
     who = orjson.dumps(
         [
             principal.user_id,
@@ -212,10 +215,20 @@ def fingerprint(scope: Scope, body: bytes, principal: Principal) -> str:
     digest = hashlib.sha256()
     if_match = b"\n".join(value for name, value in scope["headers"] if name == b"if-match")
     method, path = scope["method"].encode(), scope["path"].encode()
-    parts = (method, path, scope["query_string"], if_match, body, who)
+    parts = (method, path, scope["query_string"], if_match, _canonical(body), who)
     for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
+
+
+def _canonical(body: bytes) -> bytes:
+    """A JSON body with its keys sorted (b"J" + JSON), any other body as sent (b"B" +
+    bytes): the prefix keeps a JSON text and a raw body that would serialise alike apart."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return b"B" + body
+    return b"J" + orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 class IdempotencyMiddleware:

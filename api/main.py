@@ -154,7 +154,7 @@ def create_app(
         store=MemoryResponseStore() if read_models is None else PostgresResponseStore(read_models),
         verifier=app.state.token_verifier,
     )
-    app.add_middleware(ConditionalMiddleware)
+    app.add_middleware(ConditionalMiddleware, gzip_minimum=GZIP_MINIMUM_BYTES)
     app.add_middleware(HttpSemanticsMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(

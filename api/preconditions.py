@@ -4,9 +4,10 @@
 Entity tags. A route tags its answer with the resource's version, ``etag(version)`` =
 ``"<version>"``; ``api.conditional`` then makes the tag identify the representation sent,
 ``"<version>-<digest>"`` (the digest covers everything shown: directory names, the
-``smsCompliance`` variant, degraded state). ``If-Match`` on a write is judged on the version
-part only: a tag that differs only in its digest (the directory renamed the agent, or it
-was read by a caller of another variant) still matches, since a write changes only the
+``smsCompliance`` variant, degraded state), ``"<version>-<digest>-gzip"`` for the gzip-coded
+variant. ``If-Match`` on a write is judged on the version part only: a tag that differs only
+in its digest or coding (the directory renamed the agent, or it was read by a caller of
+another variant) still matches, since a write changes only the
 resource's own fields, which the version guards; a stale version never matches. The bare
 ``"<version>"`` that older clients send is such a tag. Weak tags never match (§13.1.1).
 """
@@ -20,11 +21,15 @@ from api.problems import ProblemError
 
 # One entity tag of a list: optional weak prefix, quoted opaque part (RFC 9110 §8.8.3).
 _LIST_ITEM = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e]*)"[ \t]*(?:,|$)')
-_VERSION_TAG = re.compile(r"([0-9]{1,18})(?:-[0-9a-f]{1,64})?")
+_VERSION_TAG = re.compile(r"([0-9]{1,18})(?:-[0-9a-f]{1,64})?(?:-gzip)?")  # api.conditional
 _LEGACY_BARE = re.compile(r"[0-9]{1,18}")
 _OWS = " \t"  # optional whitespace around header values and list items (RFC 9110 §5.6.3)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 IF_MATCH_PATTERN = r'^[ \t]*(\*|[0-9]{1,18}|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)[ \t]*$'
+# Where If-Match is required (the compliance PUT, the registration submit) ``*`` is refused
+# with 428 like a missing header: it would overwrite whatever is there, the blind write the
+# requirement exists to prevent. So the pattern documented there has no ``*``.
+REQUIRED_IF_MATCH_PATTERN = IF_MATCH_PATTERN.replace("\\*|", "", 1)
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class IfMatch:
 
     def expected(self) -> int | frozenset[int] | None:
         """What to hand to the domain's check: None for ``*``, the one version, or the set
-        of versions (any of them matches)."""
+        of versions (any of them matches; empty when no tag names a version of ours)."""
         if self.any:
             return None
         return next(iter(self.versions)) if len(self.versions) == 1 else self.versions
@@ -102,12 +107,12 @@ def parse_if_match(if_match: str | None) -> IfMatch | None:
 
 def expected_version(if_match: str | None) -> int | frozenset[int] | None:
     """The version(s) an ``If-Match`` header admits; None when absent or ``*``. A header
-    that can match no version (weak or foreign tags only) is a 412 at once."""
+    that can match no version (weak or foreign tags only) admits the empty set: the command
+    answers 412 once it has found the resource, never before (RFC 9110 §13.2.1: a missing
+    connection stays 404, a malformed id 422, whatever ``If-Match`` says)."""
     parsed = parse_if_match(if_match)
     if parsed is None or parsed.any:
         return None
-    if not parsed.versions:
-        raise precondition_failed(None)
     return parsed.expected()
 
 

@@ -8,6 +8,7 @@ import orjson
 from starlette.responses import Response
 
 from api.openapi import finish_document
+from api.openapi_contract import declare_contract
 
 PROBLEM_TYPE_PREFIX = "urn:sms-channels:problem:"
 
@@ -123,6 +124,7 @@ def problem_openapi(app: Any) -> None:
         components["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
+        declare_contract(document)
         for path_item in document.get("paths", {}).values():
             for method, operation in path_item.items():
                 _declare_problems(operation, method)

@@ -743,7 +743,8 @@ class SmsChannels(ConnectionStore):
     def _replayed(self, existing: SmsConnection, command: ConnectNumber) -> CommandResult:
         if existing.account_id != command.account_id:  # cannot happen: ids are per account
             raise ConnectionNotFoundError(existing.id)
-        if (existing.phone_number, existing.mode) != (command.phone_number, command.mode):
+        asked = (command.phone_number, command.mode, command.agent_id)
+        if (existing.phone_number, existing.mode, existing.requested_agent_id) != asked:
             raise IdempotencyKeyReusedError()
         if existing.status == "failed":
             raise failure_error(existing)

@@ -149,7 +149,9 @@ class ConnectionStore(RegistrationCommands):
             if expected_version is not None and connection.version not in versions_of(
                 expected_version
             ):
-                raise VersionConflictError(min(versions_of(expected_version)), connection.version)
+                # 0 (no version is 0): an If-Match that names no version of ours (weak tags)
+                expected = min(versions_of(expected_version), default=0)
+                raise VersionConflictError(expected, connection.version)
             return connection
 
         return self._save_decision(load, decide, retry=expected_version is None)

@@ -165,8 +165,8 @@ class InvalidTransitionError(DomainError):
 
 
 class IdempotencyKeyReusedError(DomainError):
-    """Raised when an Idempotency-Key is replayed with a different number or mode than the
-    request that first used it."""
+    """Raised when an Idempotency-Key is replayed with a different number, mode or agent
+    than the request that first used it."""
 
     code = "idempotency_key_reused"
 

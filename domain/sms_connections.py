@@ -240,6 +240,7 @@ class SmsConnection(Aggregate):
         self.account_id = account_id
         self.workspace_id = workspace_id
         self.agent_id = agent_id
+        self.requested_agent_id = agent_id  # as asked: what an idempotent replay must repeat
         self.mode = mode
         self.country = country
         self.area_code = area_code

@@ -212,6 +212,14 @@ class Settings(BaseSettings):
             missing.append("REGISTRATION_ID_KEY")
         if self.persistence != "postgres":
             missing.append("PERSISTENCE=postgres")
+        missing += self.missing_for_provider()
+        if missing:
+            raise InsecureSettingsError("serve refuses to start without: " + ", ".join(missing))
+
+    def missing_for_provider(self) -> list[str]:
+        """What the provider needs and nothing can stand in for (``serve`` and ``run`` alike
+        refuse to start without it; ``run`` generates only secrets of its own)."""
+        missing = []
         if self.sms_provider == "twilio" and not (
             self.twilio_account_sid and self.twilio_auth_token
         ):
@@ -220,5 +228,4 @@ class Settings(BaseSettings):
             # Twilio signs the public URL it calls: behind a proxy this service cannot know
             # it, and every webhook would be refused.
             missing.append("PUBLIC_BASE_URL")
-        if missing:
-            raise InsecureSettingsError("serve refuses to start without: " + ", ".join(missing))
+        return missing

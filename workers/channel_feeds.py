@@ -10,12 +10,16 @@ after it, for every number served with that agent), then the routing values it c
 (the current state of each connection it touches; a value only when its content changed,
 a tombstone when the number stops being served by the connection that held it).
 Lifecycle events are built from the stored facts, so a replay republishes the same
-``eventId``; capabilities read the agent directory as it is now.
+``eventId``; capabilities read the agent directory as it is now. A ``channel.updated`` a
+directory fact caused carries that fact's time; the live relay finds the connections it
+touches in the routing state (who is served now), a replay in ``AgentUsers`` (who was
+served then).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -60,6 +64,51 @@ def kind_of(notification: Notification) -> type[Any]:
     return kind
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A connection serving its number with an agent, as of a point of the log."""
+
+    account_id: str
+    agent_id: str
+    phone_number: str
+    version: int
+
+
+class AgentUsers:
+    """Which connections serve a number with which agent as of the point a walk through
+    the log has reached: what a replay asks of a directory fact (the routing state says who
+    is served *now*, which is right only for the live relay, at the head of the log)."""
+
+    def __init__(self) -> None:
+        self._holdings: dict[UUID, Holding] = {}
+
+    def record(self, connection: SmsConnection) -> None:
+        """``connection`` as it stood after a fact of it."""
+        if is_served(connection):
+            self._holdings[connection.id] = Holding(
+                connection.account_id,
+                connection.agent_id,
+                connection.phone_number,
+                connection.version,
+            )
+        else:
+            self._holdings.pop(connection.id, None)
+
+    def using(self, account_id: str, agent_id: str) -> list[UUID]:
+        """The connections served with the agent, in number order."""
+        found = [
+            (held.phone_number, channel_id)
+            for channel_id, held in self._holdings.items()
+            if (held.account_id, held.agent_id) == (account_id, agent_id)
+        ]
+        return [channel_id for _, channel_id in sorted(found)]
+
+    def version_of(self, channel_id: UUID) -> int | None:
+        """The connection's version at the walk's point (None: not serving then)."""
+        held = self._holdings.get(channel_id)
+        return None if held is None else held.version
+
+
 class FeedBuilder:
     """Builds one batch's messages; ``state`` remembers the routing feed.
 
@@ -77,8 +126,12 @@ class FeedBuilder:
         events_topic: str | None,
         routing_topic: str | None,
         remembered: dict[tuple[UUID, int], Any] | None = None,
+        users: AgentUsers | None = None,
     ) -> None:
+        """``users``: for a replay, which connections each agent served as of the facts
+        walked (kept up to date here); without it, the routing state says."""
         self.application = application
+        self.users = users
         self.state = state
         self.events_topic = events_topic
         self.routing_topic = routing_topic
@@ -117,6 +170,8 @@ class FeedBuilder:
                     self.current(originator(notification))  # often the fact's own version
                 out += self._connection_events(kind, notification)
                 touched = [originator(notification)]
+                if self.users is not None:
+                    self.users.record(self._get(touched[0], notification.originator_version))
             elif issubclass(kind, DirectoryAgent.Event):
                 self._entries.clear()  # an agent changed: read the entries again
                 touched = self._directory_touches(notification)
@@ -149,7 +204,18 @@ class FeedBuilder:
 
     def _directory_touches(self, notification: Notification) -> list[UUID]:
         agent: DirectoryAgent = self._get(originator(notification), notification.originator_version)
+        if self.users is not None:
+            return self.users.using(agent.account_id, agent.agent_id)
         return self.state.channels_using(agent.account_id, agent.agent_id)
+
+    def _served_with(self, channel_id: UUID) -> SmsConnection:
+        """The connection a directory fact touched: as it stood then in a replay (the
+        walk's ``users``), as it is now for the live relay (at the head of the log)."""
+        version = None if self.users is None else self.users.version_of(channel_id)
+        if version is None:
+            return self.current(channel_id)
+        connection: SmsConnection = self._get(channel_id, version)
+        return connection
 
     def _directory_events(self, notification: Notification, touched: list[UUID]) -> list[Outgoing]:
         if self.events_topic is None or not touched:
@@ -159,11 +225,13 @@ class FeedBuilder:
         before = self._agent_at(originator(notification), version - 1)
         events = []
         for channel_id in touched:
-            connection = self.current(channel_id)
+            connection = self._served_with(channel_id)
             facts = facts_of_connection(connection)
             was, now = assess(facts, before.info), assess(facts, after.info)
             if changes_between(connection, connection, was, now):
-                events.append(updated(connection, ["capabilities"], now, notification.id))
+                # When the directory changed, not when the connection last did.
+                at = after.modified_on
+                events.append(updated(connection, ["capabilities"], now, notification.id, at))
         return self._published(events)
 
     def _agent_at(self, agent_id: UUID, version: int) -> DirectoryEntry:

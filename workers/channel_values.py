@@ -88,10 +88,18 @@ def digest(value: RoutingValueV1) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def _envelope(event_type: str, connection: SmsConnection, position: int) -> dict[str, object]:
+def _envelope(
+    event_type: str,
+    connection: SmsConnection,
+    position: int,
+    occurred_at: datetime | None = None,
+) -> dict[str, object]:
+    """The envelope of the event a fact at ``position`` made for ``connection``;
+    ``occurred_at``: when that fact was recorded, if it is not the connection's own (a
+    directory fact)."""
     return {
         "event_id": LifecycleEnvelope.event_id_for(event_type, connection.id, position),
-        "occurred_at": connection.modified_on,
+        "occurred_at": connection.modified_on if occurred_at is None else occurred_at,
         "account_id": connection.account_id,
         "workspace_id": connection.workspace_id,
         "channel_id": connection.id,
@@ -135,11 +143,17 @@ def allowed(serving: Serving) -> tuple[bool, bool]:
 
 
 def updated(
-    connection: SmsConnection, changes: list[str], serving: Serving, position: int
+    connection: SmsConnection,
+    changes: list[str],
+    serving: Serving,
+    position: int,
+    occurred_at: datetime | None = None,
 ) -> ChannelUpdatedV1:
+    """``channel.updated`` for the fact at ``position``; ``occurred_at`` as in
+    ``_envelope`` (the directory fact's time when the directory caused it)."""
     ingestion, outbound = allowed(serving)
     return ChannelUpdatedV1(
-        **_envelope("channel.updated", connection, position),
+        **_envelope("channel.updated", connection, position, occurred_at),
         changes=changes,
         active=connection.active,
         agent_id=connection.agent_id,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from api.auth import Principal
 from api.deps import (
     ApplicationDep,
     ChannelsConnector,
@@ -64,32 +65,59 @@ def _spell(request: Request, connection: SmsConnection) -> Spell | None:
 
 def _out(
     request: Request,
+    response: Response,
+    principal: Principal,
     connection: SmsConnection,
     *,
     position: int | None = None,
-    compliance: dict[str, Any] | None = None,
 ) -> ConnectionOut:
-    """The connection as ``domain.serving`` sees it, with its agent's directory entry."""
+    """The connection as ``domain.serving`` sees it, with its agent's directory entry, as
+    ``principal`` may see it: GET and the commands answer one representation per version
+    and caller, so one tag (``api.conditional``)."""
     application: SmsChannels = request.app.state.application
     agent = application.find_agent(connection.account_id, connection.agent_id)
     spell = _spell(request, connection)
+    compliance = _shown_compliance(principal, connection, response)
     return connection_out(connection, agent, spell=spell, position=position, compliance=compliance)
 
 
-def _answer(request: Request, response: Response, result: CommandResult) -> ConnectionOut:
+def _shown_compliance(
+    principal: Principal, connection: SmsConnection, response: Response
+) -> dict[str, Any] | None:
+    """``smsCompliance`` for callers holding ``sms.manage`` (the empty defaults when none was
+    saved), None for others. An answer holding saved values is ``no-store`` (they are
+    secrets: no cache, nor the idempotent replay store, keeps it); the empty defaults hold
+    none."""
+    if not principal.may("sms.manage"):
+        return None
+    if connection.compliance is None:
+        return empty_compliance()
+    response.headers["Cache-Control"] = "no-store"
+    return connection.compliance
+
+
+def _answer(
+    request: Request, response: Response, principal: Principal, result: CommandResult
+) -> ConnectionOut:
     response.headers["ETag"] = etag(result.connection.version)
-    return _out(request, result.connection, position=result.position)
+    return _out(request, response, principal, result.connection, position=result.position)
 
 
-def _created(request: Request, response: Response, result: CommandResult) -> ConnectionOut:
-    """A new connection's answer: 201 connected, 202 requested; ``Location``. It is
-    recorded already: a database failure while building the answer (the directory, the
-    read models) answers 503 naming it, never a bare 503."""
+def _created(
+    request: Request, response: Response, principal: Principal, result: CommandResult
+) -> ConnectionOut:
+    """A new connection's answer: 201 connected, 202 requested; ``Location``. A connect
+    the domain recognised as a repeat of its Idempotency-Key (no second effect) says
+    ``Idempotent-Replayed: true``, as a replay from the answer store does. It is recorded
+    already: a database failure while building the answer (the directory, the read models)
+    answers 503 naming it, never a bare 503."""
     if result.connection.status == "requested":
         response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"{BASE}/{result.connection.id}"
+    if not result.created:
+        response.headers["Idempotent-Replayed"] = "true"
     try:
-        return _answer(request, response, result)
+        return _answer(request, response, principal, result)
     except DATABASE_UNAVAILABLE as error:
         raise RecordedRequestUnavailableError(result.connection.id) from error
 
@@ -143,7 +171,7 @@ def connect(
             compliance=body.sms_compliance,
         )
     )
-    return _created(request, response, result)
+    return _created(request, response, principal, result)
 
 
 @router.get(BASE + "/{connection_id}")
@@ -154,12 +182,8 @@ def get_connection(
     response: Response,
 ) -> ConnectionOut:
     """One connection; ``smsCompliance`` only for callers holding ``sms.manage``."""
-    compliance = None
-    if principal.may("sms.manage"):
-        compliance = connection.compliance or empty_compliance()
-        response.headers["Cache-Control"] = "no-store"  # compliance values are secrets
     response.headers["ETag"] = etag(connection.version)
-    return _out(request, connection, compliance=compliance)
+    return _out(request, response, principal, connection)
 
 
 @router.patch(
@@ -196,7 +220,7 @@ def update_connection(
         active=body.active,
         expected_version=version,
     )
-    return _answer(request, response, result)
+    return _answer(request, response, principal, result)
 
 
 @router.post(
@@ -235,7 +259,7 @@ def replace_number(
         idempotency_key=key,
     )
     result = application.replace_number(principal.account_id, connection_id, number)
-    return _created(request, response, result)
+    return _created(request, response, principal, result)
 
 
 @router.delete(BASE + "/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)

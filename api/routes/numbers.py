@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import ApplicationDep, ChannelsConnector, SearchRateLimit
 from api.schemas.numbers import NumbersOut, number_out
+from api.schemas.text import served_countries
 from domain.application import MAX_SEARCH_LIMIT
 
 router = APIRouter(tags=["numbers"])
@@ -32,8 +33,9 @@ def search_numbers(
         Query(
             alias="countryCode",
             max_length=2,
-            description="ISO 3166 alpha-2, e.g. US.",
-            json_schema_extra={"pattern": "^[A-Z]{2}$"},
+            description="ISO 3166-1 alpha-2 code of a served country (GET "
+            "/channels/sms/countries).",
+            json_schema_extra=served_countries,
         ),
     ],
     area_code: Annotated[

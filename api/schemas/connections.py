@@ -15,7 +15,7 @@ from api.schemas.compliance import (
     progress_out,
     registration_out,
 )
-from api.schemas.text import IdOrEmpty, IdText
+from api.schemas.text import AgentId, CountryCode, IdText
 from domain.agent_directory import AgentInfo
 from domain.capabilities import Capabilities
 from domain.serving import Names, Spell, assess, connection_since, facts_of_connection
@@ -32,11 +32,11 @@ class ConnectRequest(WireModel):
     """``POST /channels/sms/connect``."""
 
     mode: Literal["new", "byon"]
-    country_code: str = Field(min_length=2, max_length=2, pattern="^[A-Z]{2}$")
+    country_code: CountryCode
     area_code: str | None = Field(default=None, max_length=5)
     phone_number: str = Field(max_length=20)
     workspace_id: IdText
-    agent_id: IdOrEmpty
+    agent_id: AgentId
     sms_compliance: dict[str, Any] | None = Field(
         default=None, description="Optional compliance draft; see PUT …/compliance."
     )
@@ -50,7 +50,7 @@ class UpdateConnectionRequest(WireModel):
         default=None,
         description="Move the connection to this workspace; needs agentId, an agent of it.",
     )
-    agent_id: IdOrEmpty | None = None
+    agent_id: AgentId | None = None
     active: StrictBool | None = None
 
 
@@ -59,7 +59,7 @@ class ReplaceNumberRequest(WireModel):
     agent and smsCompliance are carried over from the connection it replaces."""
 
     mode: Literal["new", "byon"]
-    country_code: str = Field(min_length=2, max_length=2, pattern="^[A-Z]{2}$")
+    country_code: CountryCode
     area_code: str | None = Field(default=None, max_length=5)
     phone_number: str = Field(max_length=20)
 

@@ -5,12 +5,13 @@ this is the first line, not the only one."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
 from domain.errors import InvalidTextError
+from domain.regions import load_regions
 from domain.text import (
     ID_MAX_LENGTH,
     ID_PATTERN,
@@ -39,11 +40,34 @@ ID_REGEX = f"^{ID_PATTERN.pattern}$"
 IdText = Annotated[
     str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_REGEX), text_validator(check_id)
 ]
-# An id where "" means "not chosen" (the domain answers that with its own error).
-IdOrEmpty = Annotated[
+# An agent id: "" passes the model so that the domain refuses it with its own stable code
+# (422 ``agent_required``), but the document promises only what is accepted: an id.
+AgentId = Annotated[
     str,
     Field(max_length=ID_MAX_LENGTH, pattern=f"^$|{ID_REGEX}"),
     text_validator(_id_or_empty),
+    Field(json_schema_extra={"minLength": 1, "pattern": ID_REGEX}),
+]
+
+
+def served_countries(schema: dict[str, Any]) -> None:
+    """The countries this service serves (``domain/regions.toml``), read when the document
+    is built, never at import. Any other code is refused: 422 ``unsupported_country``."""
+    schema.pop("pattern", None)
+    schema["enum"] = [region.iso_code for region in load_regions().countries]
+
+
+# A country code of a number to connect: checked by the domain (``invalid_country``,
+# ``unsupported_country``), documented as the served countries' enum.
+CountryCode = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=2,
+        pattern="^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries).",
+        json_schema_extra=served_countries,
+    ),
 ]
 NameText = Annotated[
     str, Field(min_length=1, max_length=NAME_MAX_LENGTH), text_validator(check_name)

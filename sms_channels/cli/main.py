@@ -94,6 +94,10 @@ def run() -> None:
 
     settings = Settings()
     configure_logging(settings.log_level, "console")
+    missing = settings.missing_for_provider()
+    if missing:  # as `serve` refuses: in Twilio mode every webhook would be refused
+        typer.echo("run refuses to start without: " + ", ".join(missing), err=True)
+        raise typer.Exit(code=2)
     _exit_cleanly_on_sigterm()
     dev = load_or_create_secrets(settings.data_dir)
     update: dict[str, object] = {}

@@ -77,6 +77,27 @@ def test_serve_refuses_to_start_without_its_secrets() -> None:
     assert "REGISTRATION_ID_KEY" in result.stderr
 
 
+def test_run_and_serve_refuse_twilio_mode_without_its_public_url_alike(tmp_path: Path) -> None:
+    twilio = {
+        "SMS_PROVIDER": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "DATA_DIR": str(tmp_path),
+    }
+    for command in ("run", "serve"):
+        result = subprocess.run(
+            [*CLI, command],
+            env=clean_env(**twilio),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2, (command, result.stderr)
+        assert "PUBLIC_BASE_URL" in result.stderr, command
+    assert list(tmp_path.iterdir()) == []  # run stopped before making anything
+
+
 def test_token_mints_a_jwt_the_api_accepts() -> None:
     result = subprocess.run(
         [*CLI, "token", "--account", "acc_9", "--permission", "channels.read"],

@@ -105,8 +105,12 @@ def drive_api(http: httpx.Client, sinks: Sinks, payloads: list[dict[str, Any]]) 
         "agentId": "agent",
         "smsCompliance": payloads[0],
     }
-    created = http.post("/channels/sms/connect", json=body, headers=headers)
-    sinks.keep("connect", created)
+    keyed = {**headers, "Idempotency-Key": "canary-connect"}
+    created = http.post("/channels/sms/connect", json=body, headers=keyed)
+    # The connection as its manager reads it (the values just sent): kept by no cache, nor
+    # by the idempotent replay store (its table is scanned below).
+    assert created.headers["Cache-Control"] == "no-store"
+    sinks.keep("connect", created, allowed=True)
     url = str(created.headers["Location"])
     sinks.keep("get connection (manager)", http.get(url, headers=headers), allowed=True)
     sinks.keep("get connection (reader)", http.get(url, headers=reader))

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
@@ -53,6 +54,22 @@ def test_the_generated_types_match_the_served_document(http: httpx.Client, tmp_p
     )
 
 
-def test_the_examples_compile() -> None:
-    result = _run(BIN / "tsc", "--noEmit", "-p", "tsconfig.json")
+def test_the_examples_and_the_contract_usage_compile() -> None:
+    """``npm test``: src/ and test/contract.ts (declared headers used, undeclared ones
+    refused by the compiler) under ``tsc --strict``."""
+    scripts = orjson.loads((CLIENT / "package.json").read_bytes())["scripts"]
+    assert scripts["test"] == "tsc --noEmit -p tsconfig.test.json"
+    result = _run(BIN / "tsc", "--noEmit", "-p", "tsconfig.test.json")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_redocly_lint_passes_with_the_recommended_rules(http: httpx.Client, tmp_path: Path) -> None:
+    """``redocly lint`` (pinned in package.json), no configuration: the recommended rules.
+    Zero errors and zero warnings."""
+    document = tmp_path / "openapi.json"
+    document.write_bytes(http.get("/openapi.json").content)
+    result = _run(BIN / "redocly", "lint", document, "--format=json")
+    report = orjson.loads(result.stdout[result.stdout.index("{") :])
+    problems = [(p["ruleId"], p["severity"], p["message"]) for p in report["problems"]]
+    assert result.returncode == 0, problems
+    assert problems == []

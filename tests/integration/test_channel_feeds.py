@@ -4,6 +4,7 @@ broker outage, a relay crash, and replay."""
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import jsonschema_rs
@@ -21,7 +23,7 @@ import psycopg
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from domain.agent_directory import AgentInfo, upsert_agent
+from domain.agent_directory import AgentInfo, DirectoryAgent, directory_agent_id, upsert_agent
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber
 from sms_channels.cli.kafka_broker import EmbeddedBroker
@@ -189,7 +191,15 @@ def test_the_directory_removing_the_knowledge_base_turns_ingestion_off(
     )
     last = orjson.loads(updates[-1].value)
     assert (last["ingestionEnabled"], last["outboundPermitted"]) == (False, False)
+    # When the directory changed, not when the connection last did.
+    assert datetime.fromisoformat(last["occurredAt"]) == directory_time(isolated_app, account)
     check_schemas(messages + updates)
+
+
+def directory_time(app: SmsChannels, account: str) -> datetime:
+    """When agent_1's directory entry last changed."""
+    agent: DirectoryAgent = app.repository.get(directory_agent_id(account, "agent_1"))
+    return agent.modified_on
 
 
 def test_deleting_a_channel_tombstones_its_number(
@@ -399,3 +409,47 @@ def test_migrate_creates_the_published_topics_and_leaves_existing_ones_alone(
     finally:
         admin.close()
     assert {f"connected.{suffix}", f"events.{suffix}", f"routing.{suffix}"} <= listed
+
+
+def _lifecycle(messages: list[Any], channel_id: uuid.UUID) -> list[dict[str, Any]]:
+    return [orjson.loads(m.value) for m in messages if m.key == str(channel_id).encode()]
+
+
+def test_replay_republishes_what_the_directory_switched_off_for_a_connection_gone_since(
+    isolated_app: SmsChannels,
+    isolated_database_url: str,
+    kafka_broker: EmbeddedBroker,
+    topics: TopicNames,
+    events: Reader,
+) -> None:
+    """No relay ran (no routing state), and the connection is deleted before the replay:
+    the replay still reaches the connection the directory fact reached then, as it stood
+    then, at the directory fact's time; from a later position as well."""
+    account = unique_account()
+    connection = live_channel(isolated_app, account)
+    before_directory = isolated_app.current_position()
+    upsert_agent(isolated_app, account, "agent_1", WITHOUT_KB)  # ingestion off
+    isolated_app.delete(account, connection.id, by="u")
+    servers = kafka_broker.bootstrap_servers
+    replay = functools.partial(
+        replay_events, isolated_app, isolated_database_url, servers, topics,
+        only=topics.channel_events,
+    )  # fmt: skip
+    assert replay() == 4
+    assert replay(from_position=before_directory) == 2
+    replayed = _lifecycle(events.read_until(6), connection.id)
+    kinds = [(e["eventType"], e.get("changes")) for e in replayed]
+    assert kinds == [
+        ("channel.connected", None),
+        ("channel.updated", ["active"]),
+        ("channel.updated", ["capabilities"]),
+        ("channel.disconnected", None),
+        ("channel.updated", ["capabilities"]),
+        ("channel.disconnected", None),
+    ]
+    switched_off = [e for e in replayed if e.get("changes") == ["capabilities"]]
+    assert switched_off[0] == switched_off[1]  # the same event, the same id, from either start
+    assert (switched_off[0]["ingestionEnabled"], switched_off[0]["active"]) == (False, True)
+    assert datetime.fromisoformat(switched_off[0]["occurredAt"]) == directory_time(
+        isolated_app, account
+    )

@@ -1,7 +1,16 @@
 """Schemathesis over the served OpenAPI document, with a valid token holding every
-permission: 0 server errors and 0 responses outside the documented schema, status codes
-and content types, for valid and invalid (negative) generated requests. Bounded here
-(FUZZ_CASES, default 1 200 in all); run longer with ``FUZZ_CASES=20000 make fuzz``.
+permission: 0 server errors and 0 responses outside the documented schema, status codes,
+content types and required response headers, for valid and invalid (negative) generated
+requests and for the document's own examples. Bounded here (FUZZ_CASES, default 1 200 in
+all: about a minute); run longer with ``FUZZ_CASES=20000 make fuzz``.
+
+The business operations are reached, not only refused (issue 32): the operations of one
+connection run on a live connection of the caller's account for a share of their cases
+(its id in the path, its current ``ETag`` as ``If-Match``), the registration submit's on a
+connection holding the document's complete compliance form, and connect's examples with a
+number nobody holds yet. The run prints its answers by operation (2xx, 4xx, 5xx) and fails
+unless connect, the compliance PUT and the registration submit got 2xx answers.
+
 Randomised in every run, so that each explores new cases: the run's Hypothesis seed is in
 the pytest header, and ``pytest --hypothesis-seed=N tests/security/test_fuzz.py`` replays
 a failure (tests/conftest.py)."""
@@ -10,7 +19,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections import Counter
+from collections import Counter, defaultdict
+from typing import Any
 
 import hypothesis
 import orjson
@@ -21,10 +31,11 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
 
 from api.main import create_app
+from api.openapi_contract import request_examples
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer
-from tests.support import JWT_SECRET, unique_account
+from tests.support import JWT_SECRET, unique_account, unique_us_number
 
 FUZZ_CASES = int(os.environ.get("FUZZ_CASES", "1200"))
 
@@ -45,12 +56,20 @@ CHECKS = [
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
+    checks.response_headers_conformance,
 ]
 generated: Counter[str] = Counter()
+# Answers by operation and status class ("2xx", "4xx", "5xx"), and exact 202s.
+answers: defaultdict[str, Counter[str]] = defaultdict(Counter)
 # Cases that carried a generated JSON body, by operation (the compliance PUT's body was
 # never generated while its schema held unresolved references).
 with_body: Counter[str] = Counter()
-COMPLIANCE_PUT = "PUT /channels/sms/connections/{connection_id}/compliance"
+CONNECTION = "/channels/sms/connections/{connection_id}"
+CONNECT = "POST /channels/sms/connect"
+COMPLIANCE_PUT = f"PUT {CONNECTION}/compliance"
+SUBMIT = f"POST {CONNECTION}/registration"
+# Each must have been answered 2xx at least once by the end of the run.
+REACHED = (CONNECT, COMPLIANCE_PUT, SUBMIT, f"GET {CONNECTION}", f"PATCH {CONNECTION}")
 LIST_ROUTES = (
     "/settings/sms-requests",
     "/channels/sms/connections",
@@ -82,44 +101,98 @@ def api_schema(service: Service) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_url(f"{service.http.base_url}/openapi.json")
 
 
+def live_connection(service: Service, account: str, *, submittable: bool) -> str:
+    """A connected number of ``account``; with the complete compliance form when
+    ``submittable`` (the registration submit can then be accepted)."""
+    created = service.connect(account, unique_us_number())
+    assert created.status_code == 201, created.text
+    url = created.headers["Location"]
+    if submittable:
+        form = request_examples()["compliance"]["complete"]["value"]
+        headers = {**bearer(account), "If-Match": created.headers["ETag"]}
+        saved = service.http.put(url + "/compliance", json=form, headers=headers)
+        assert saved.status_code == 200, saved.text
+    return str(url.rsplit("/", 1)[1])
+
+
 @pytest.mark.parametrize(("method", "path"), LABELS, ids=[f"{m} {p}" for m, p in LABELS])
 def test_generated_requests_get_documented_answers(
     api_schema: schemathesis.BaseSchema, service: Service, method: str, path: str
 ) -> None:
+    label = f"{method} {path}"
     operation = api_schema[path][method]
-    headers = bearer(unique_account())
-    strategy = st.one_of(
+    account = unique_account()
+    headers = bearer(account)
+    live = None
+    if "{connection_id}" in path:
+        live = live_connection(service, account, submittable=label == SUBMIT)
+    generated_cases = st.one_of(
         operation.as_strategy(GenerationMode.POSITIVE),
         operation.as_strategy(GenerationMode.NEGATIVE),
     )
+    examples = api_schema.get_strategies_from_examples(operation, fill_missing=True)
+    strategies = [st.tuples(generated_cases, st.just(False))]
+    if live is not None:
+        strategies.append(st.tuples(operation.as_strategy(GenerationMode.POSITIVE), st.just(True)))
+    strategies += [st.tuples(example, st.just(live is not None)) for example in examples]
 
-    @given(case=strategy)
+    @given(drawn=st.one_of(strategies))
     @settings(
         max_examples=PER_OPERATION,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: schemathesis.Case) -> None:
-        generated[f"{method} {path}"] += 1
-        with_body[f"{method} {path}"] += isinstance(case.body, dict)
-        case.call_and_validate(
-            base_url=str(service.http.base_url), headers=headers, checks=CHECKS, timeout=30
-        )
+    def run(drawn: tuple[schemathesis.Case, bool]) -> None:
+        case, on_live = drawn
+        if on_live:
+            aim_at(service, case, live, headers)
+        if label == CONNECT and case.body in _connect_examples():
+            # The example's number is claimed once per database: a fresh one connects.
+            case.body = {**case.body, "phoneNumber": unique_us_number()}
+        generated[label] += 1
+        with_body[label] += isinstance(case.body, dict)
+        response = case.call(base_url=str(service.http.base_url), headers=headers, timeout=30)
+        answers[label][f"{response.status_code // 100}xx"] += 1
+        answers[label][str(response.status_code)] += response.status_code == 202
+        case.validate_response(response, checks=CHECKS)
 
     run()
 
 
-def test_the_fuzz_run_covered_every_operation_with_enough_cases() -> None:
+def aim_at(
+    service: Service, case: schemathesis.Case, live: str | None, headers: dict[str, str]
+) -> None:
+    """The case on the live connection, with its current ETag as If-Match (where taken)."""
+    assert live is not None
+    case.path_parameters = {**(case.path_parameters or {}), "connection_id": live}
+    if "If-Match" in (case.headers or {}) or case.operation.method.upper() in ("PUT", "POST"):
+        current = service.http.get(f"/channels/sms/connections/{live}", headers=headers)
+        if current.status_code == 200:
+            case.headers = {**(case.headers or {}), "If-Match": current.headers["ETag"]}
+
+
+def _connect_examples() -> list[dict[str, Any]]:
+    return [example["value"] for example in request_examples()["connect"].values()]
+
+
+def test_the_fuzz_run_covered_every_operation_and_reached_the_business_ones() -> None:
     if len(generated) < len(LABELS):
         pytest.skip("the generated cases did not all run in this session")
-    assert sum(generated.values()) >= min(1000, FUZZ_CASES)
+    total = sum(generated.values())
+    print(f"\nfuzz: {total} cases over {len(generated)} operations;"
+          f" {with_body[COMPLIANCE_PUT]} compliance PUT bodies")  # fmt: skip
+    for label in sorted(answers):
+        counts = answers[label]
+        print(f"  {label}: {generated[label]} cases, 2xx {counts['2xx']}, 202 {counts['202']},"
+              f" 4xx {counts['4xx']}, 5xx {counts['5xx']}")  # fmt: skip
+    server_errors = sum(counts["5xx"] for counts in answers.values())
+    print(f"fuzz: 5xx {server_errors} (503 with Retry-After only); seed"
+          f" {hypothesis.core.global_force_seed}")  # fmt: skip
+    assert total >= min(1000, FUZZ_CASES)
     assert with_body[COMPLIANCE_PUT] >= PER_OPERATION // 4, with_body
-    print(
-        f"fuzz: {sum(generated.values())} cases over {len(generated)} operations;"
-        f" {with_body[COMPLIANCE_PUT]} compliance PUT bodies"
-    )
-    print(f"fuzz seed: {hypothesis.core.global_force_seed}")
+    assert {label: answers[label]["2xx"] for label in REACHED if not answers[label]["2xx"]} == {}
+    assert answers[SUBMIT]["202"] >= 1
 
 
 # Cursors are opaque strings to the schema: schemathesis cannot generate what they decode

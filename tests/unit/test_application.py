@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber
 from domain.errors import (
@@ -81,6 +84,25 @@ def test_an_idempotency_key_reused_for_another_number_is_refused(app: SmsChannel
     app.connect(connect(key="k-1"))
     with pytest.raises(IdempotencyKeyReusedError):
         app.connect(connect(number="+14155550124", key="k-1"))
+
+
+def test_an_idempotency_key_reused_for_another_agent_is_refused(app: SmsChannels) -> None:
+    app.connect(connect(key="k-1"))
+    other_agent = dataclasses.replace(connect(key="k-1"), agent_id="agent-2")
+    with pytest.raises(IdempotencyKeyReusedError):
+        app.connect(other_agent)
+
+
+def test_a_replay_repeats_the_agent_asked_even_after_a_reassignment(app: SmsChannels) -> None:
+    first = app.connect(connect(key="k-1"))
+    app.upsert_agent("acc", "agent-2", AgentInfo("ws", "Support", "Bo", None, None))
+    app.update_settings("acc", first.connection.id, by="u", agent_id="agent-2")
+    again = app.connect(connect(key="k-1"))
+    assert (again.connection.id, again.created, again.connection.agent_id) == (
+        first.connection.id,
+        False,
+        "agent-2",
+    )
 
 
 def test_the_same_key_in_another_account_is_another_connection(app: SmsChannels) -> None:

@@ -20,6 +20,7 @@ from api.problems import ProblemError
         ('"3"', 3),
         ("3", 3),
         ('"3-0123456789abcdef"', 3),
+        ('"3-0123456789abcdef-gzip"', 3),
         (' "3" ', 3),
         ('"1", "3"', frozenset({1, 3})),
         ('W/"1", "3"', 3),
@@ -32,10 +33,9 @@ def test_the_versions_if_match_admits(header: str | None, expected: object) -> N
 
 
 @pytest.mark.parametrize("header", ['W/"3"', '"abc"', 'W/"3", W/"4"', '"3-XYZ"'])
-def test_a_tag_that_can_match_nothing_is_412(header: str) -> None:
-    with pytest.raises(ProblemError) as refused:
-        expected_version(header)
-    assert refused.value.status == 412
+def test_a_tag_that_can_match_nothing_admits_no_version(header: str) -> None:
+    # Not a 412 here: the command answers 412 once the resource is found (RFC 9110 §13.2.1).
+    assert expected_version(header) == frozenset()
 
 
 @pytest.mark.parametrize("header", ["", "3,", '"3" "4"', "W/3", '"3', "'3'", '"a b"'])
@@ -72,3 +72,12 @@ def test_if_none_match_compares_weakly() -> None:
     assert none_match(f'"x", {tag}', tag)
     assert none_match("*", tag)
     assert not none_match('"3"', tag)
+
+
+def test_the_gzip_variant_is_another_strong_tag_of_the_same_version() -> None:
+    body = b'{"a": 1}'
+    plain = representation_tag('"3"', body)
+    coded = representation_tag('"3"', body, gzip=True)
+    assert coded == plain[:-1] + '-gzip"'
+    assert expected_version(coded) == expected_version(plain) == 3
+    assert not none_match(plain, coded)

@@ -1,5 +1,5 @@
 """Twilio mode needs the public URL Twilio signs (issue 20, item 7): ``serve`` refuses to
-start without ``PUBLIC_BASE_URL``."""
+start without ``PUBLIC_BASE_URL``, and ``run`` asks the same of the provider (issue 32 item 7)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,12 @@ def test_twilio_mode_without_a_public_base_url_is_refused() -> None:
 
 def test_twilio_mode_with_a_public_base_url_starts() -> None:
     Settings(**PRODUCTION, public_base_url="https://sms.example.com").require_production_secrets()
+
+
+def test_what_the_provider_needs_is_asked_of_run_as_of_serve() -> None:
+    dev = Settings(sms_provider="twilio")
+    assert dev.missing_for_provider() == [
+        "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+        "PUBLIC_BASE_URL",
+    ]
+    assert Settings().missing_for_provider() == []  # the sandbox needs nothing of the kind

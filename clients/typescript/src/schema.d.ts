@@ -14,8 +14,7 @@ export interface paths {
         /**
          * Account Trail
          * @description Every fact of every connection of the account (of the token's workspaces), newest
-         *     first by default; keyset pagination with ``nextCursor``. File exports run a bounded
-         *     number at once (``api.exports``).
+         *     first by default; keyset pagination with ``nextCursor``.
          */
         get: operations["account_trail_audit_events_get"];
         put?: never;
@@ -184,9 +183,8 @@ export interface paths {
          *     number's region (``ruleset``: ``us_10dlc`` for US numbers; elsewhere the registration
          *     the region needs, with no 10DLC rule applied), each finding with the provider reason
          *     codes it predicts (``providerCodes``). The rules across connections compare the payload
-         *     with those of the account's other live connections the token may see (as the channels
-         *     table lists them; a workspace-restricted token: of its workspaces only; none without
-         *     read models). ``ready`` only means no error was found: it never implies
+         *     with those of the account's other live connections (as the channels table lists them;
+         *     none without read models). ``ready`` only means no error was found: it never implies
          *     carrier or registry approval.
          */
         get: operations["get_preflight_channels_sms_connections__connection_id__compliance_preflight_get"];
@@ -314,8 +312,7 @@ export interface paths {
          * Delete Agent
          * @description Record that the agent was deleted (idempotent; conditional with ``If-Match``). An
          *     agent of a workspace the token does not cover is left alone with the same answer as an
-         *     unknown one, ``If-Match`` included (judged as for no entry: 412 without an ``ETag``):
-         *     no oracle.
+         *     unknown one: no oracle.
          */
         delete: operations["delete_agent_directory_agents__agent_id__delete"];
         options?: never;
@@ -380,10 +377,6 @@ export interface paths {
          * @description Apply a provider event once. Unsigned or badly signed → 403; a redelivered event id
          *     → 200 ``duplicate``, nothing changes; an event that fits no connection → 200
          *     ``ignored`` (acknowledged so that the provider stops redelivering it).
-         *
-         *     The signature is checked before the rate limit: a refused request spends a token of
-         *     its own small bucket (``webhooks_refused``), never one of the bucket the provider's
-         *     signed deliveries need, so a flood of unsigned requests cannot get the provider 429.
          */
         post: operations["receive_webhook_providers__provider__webhooks_post"];
         delete?: never;
@@ -421,12 +414,9 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Ready when every worker of this process runs (``sms-channels run``: none retrying
-         *     or restarting), the event store answers and every projection runs within its lag bound
-         *     (503 otherwise, naming the workers that are not running — at once, before any database
-         *     is asked —, else the projections that are stopped, with the event they stopped at, or
-         *     behind). Both answers list ``workers`` (name, state, since, last error class) when
-         *     workers run in this process.
+         * @description Ready when the event store answers and every projection runs within its lag bound
+         *     (503 otherwise, naming the projections that are stopped, with the event they stopped
+         *     at, or behind).
          */
         get: operations["readyz_readyz_get"];
         put?: never;
@@ -686,13 +676,6 @@ export interface components {
             recordedAt: string;
             /** Actor */
             actor: string;
-            /**
-             * Actortype
-             * @description Always `user`: only a token's subject edits compliance.
-             * @default user
-             * @enum {string}
-             */
-            actorType: "user" | "provider";
             /** Changedfields */
             changedFields: string[];
             /** Smscompliance */
@@ -715,8 +698,12 @@ export interface components {
              * @enum {string}
              */
             mode: "new" | "byon";
-            /** Countrycode */
-            countryCode: string;
+            /**
+             * Countrycode
+             * @description ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries).
+             * @enum {string}
+             */
+            countryCode: "US" | "CA" | "GB" | "DE" | "FR";
             /** Areacode */
             areaCode?: string | null;
             /** Phonenumber */
@@ -1047,29 +1034,6 @@ export interface components {
             /** Findings */
             findings: components["schemas"]["FindingOut"][];
         };
-        /** ReadinessOut */
-        ReadinessOut: {
-            /**
-             * Status
-             * @constant
-             */
-            status: "ready";
-            /**
-             * Position
-             * @description The event log's head.
-             */
-            position: number;
-            /**
-             * Workers
-             * @description The workers of this process (``sms-channels run``); absent when none run here. The 503 answer carries the same list.
-             */
-            workers?: components["schemas"]["WorkerStateOut"][] | null;
-            /**
-             * Notes
-             * @description What a ready service still wants an operator to know.
-             */
-            notes?: string[] | null;
-        };
         /** ReasonOut */
         ReasonOut: {
             /**
@@ -1121,12 +1085,6 @@ export interface components {
             /** Actor */
             actor: string;
             /**
-             * Actortype
-             * @description `user` (actor: the token's sub) or `provider`; from the kind of fact, never from the actor's name.
-             * @enum {string}
-             */
-            actorType: "user" | "provider";
-            /**
              * Type
              * @description registration.submitted | registration.changed
              */
@@ -1176,8 +1134,12 @@ export interface components {
              * @enum {string}
              */
             mode: "new" | "byon";
-            /** Countrycode */
-            countryCode: string;
+            /**
+             * Countrycode
+             * @description ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries).
+             * @enum {string}
+             */
+            countryCode: "US" | "CA" | "GB" | "DE" | "FR";
             /** Areacode */
             areaCode?: string | null;
             /** Phonenumber */
@@ -1286,47 +1248,20 @@ export interface components {
         /**
          * WebhookAck
          * @description What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
-         *     (nothing to change), ``stale`` (a registration report the provider dated earlier than
-         *     the latest one applied about the same reference: out-of-order delivery, recorded but
-         *     not applied), ``duplicate`` (this event id was handled before).
+         *     (nothing to change), ``duplicate`` (this event id was handled before).
          */
         WebhookAck: {
             /**
              * Outcome
              * @enum {string}
              */
-            outcome: "applied" | "ignored" | "stale" | "duplicate";
+            outcome: "applied" | "ignored" | "duplicate";
             /** Eventid */
             eventId: string;
             /** Connectionid */
             connectionId: string | null;
             /** Position */
             position: number;
-        };
-        /** WorkerStateOut */
-        WorkerStateOut: {
-            /**
-             * Name
-             * @description e.g. projection:channels_table, relay:channel_feeds_relay.
-             */
-            name: string;
-            /**
-             * State
-             * @description retrying: waiting out a database or broker error; restarting: it crashed and is started again after a backoff.
-             * @enum {string}
-             */
-            state: "running" | "retrying" | "restarting" | "stopped";
-            /**
-             * Since
-             * Format: date-time
-             * @description When it entered this state (UTC).
-             */
-            since: string;
-            /**
-             * Lasterror
-             * @description The class of its last error (never its text).
-             */
-            lastError: string | null;
         };
         /**
          * Problem
@@ -1340,7 +1275,7 @@ export interface components {
             code: string;
             /**
              * Format: uuid
-             * @description A connect's (or replace-number's) 503 once anything was recorded (provider_unavailable mid-purchase, or service_unavailable after the request was recorded): the connection (also in Location).
+             * @description 503 provider_unavailable on a connect that the provider outage interrupted: the pending connection (also in Location).
              */
             connectionId?: string;
             errors?: {
@@ -1454,8 +1389,6 @@ export interface operations {
             query?: {
                 connectionId?: string | null;
                 actor?: string | null;
-                /** @description Only entries of this actorType. */
-                actorType?: ("user" | "provider") | null;
                 type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
                 /** @description Inclusive (RFC 3339). */
                 since?: string | null;
@@ -1474,9 +1407,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). A file export whose client reads nothing for a while, or that runs past its deadline, is cut off (the body ends truncated). */
+            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1514,15 +1449,6 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description too_many_exports: the account's (or the service's) concurrent file exports are at their bound; see Retry-After */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1568,6 +1494,18 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1577,6 +1515,18 @@ export interface operations {
             /** @description Bring-your-own number requested */
             202: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1601,9 +1551,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description number_unavailable (search again), number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            /** @description number_unavailable (search again), number_already_connected */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1631,15 +1586,30 @@ export interface operations {
             /** @description Too many connect requests for this account; see Retry-After */
             429: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
+            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
             503: {
                 headers: {
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location?: string;
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1660,7 +1630,10 @@ export interface operations {
     get_connection_channels_sms_connections__connection_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -1671,11 +1644,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -1739,6 +1729,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -1750,6 +1742,8 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1772,9 +1766,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
-            409: {
+            /** @description version_conflict: If-Match names no current version (stale, or weak). */
+            412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1825,6 +1824,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -1840,6 +1841,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1864,9 +1872,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not_connected / agent_required: it cannot be switched on; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            /** @description not_connected / agent_required: it cannot be switched on */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description version_conflict: If-Match names no current version (stale, or weak). */
+            412: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1884,15 +1911,6 @@ export interface operations {
             };
             /** @description unknown_agent: agentId is not an agent of workspaceId */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many settings changes for this account; see Retry-After */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1940,6 +1958,18 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1949,6 +1979,18 @@ export interface operations {
             /** @description Bring-your-own number requested */
             202: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1973,9 +2015,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,9 +2047,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
+            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
             503: {
                 headers: {
+                    /**
+                     * @description The connection's URL.
+                     * @example /channels/sms/connections/4f1c2a9e-8d3b-5e7f-9a1b-2c3d4e5f6a7b
+                     */
+                    Location?: string;
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2046,6 +2103,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2126,6 +2185,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2191,7 +2252,10 @@ export interface operations {
     get_compliance_channels_sms_connections__connection_id__compliance_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -2202,11 +2266,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ComplianceOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -2268,8 +2349,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -2288,6 +2371,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2312,18 +2402,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2357,15 +2443,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many compliance saves for this account; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
             503: {
                 headers: {
@@ -2389,7 +2466,10 @@ export interface operations {
     get_preflight_channels_sms_connections__connection_id__compliance_preflight_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -2400,11 +2480,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PreflightOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -2622,7 +2719,10 @@ export interface operations {
     get_registration_channels_sms_connections__connection_id__registration_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Entity tags as read (ETag), or *: 304 without a body when one names the current representation (weak comparison). */
+                "If-None-Match"?: string;
+            };
             path: {
                 connection_id: string;
             };
@@ -2633,11 +2733,28 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RegistrationOut"];
                 };
+            };
+            /** @description Not modified: If-None-Match names the current representation. */
+            304: {
+                headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid bearer token. */
             401: {
@@ -2699,8 +2816,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -2712,6 +2831,13 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2736,9 +2862,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected); idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected) */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2748,6 +2879,11 @@ export interface operations {
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2872,6 +3008,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 agent_id: string;
@@ -2887,6 +3025,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2911,18 +3056,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description version_conflict */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2973,6 +3114,8 @@ export interface operations {
             header?: {
                 /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
                 "If-Match"?: string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 agent_id: string;
@@ -2984,6 +3127,8 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3006,18 +3151,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description version_conflict */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3080,6 +3221,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
+                    "X-Projection-Lag"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3145,8 +3288,8 @@ export interface operations {
     search_numbers_channels_sms_numbers_get: {
         parameters: {
             query: {
-                /** @description ISO 3166 alpha-2, e.g. US. */
-                countryCode: string;
+                /** @description ISO 3166-1 alpha-2 code of a served country (GET /channels/sms/countries). */
+                countryCode: "US" | "CA" | "GB" | "DE" | "FR";
                 /** @description 2 to 5 digits. */
                 areaCode?: string | null;
                 /** @description 2 to 16 digits or letters; '*' is any one digit. */
@@ -3207,6 +3350,11 @@ export interface operations {
             /** @description Too many searches for this account; see ``Retry-After``. */
             429: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3216,6 +3364,11 @@ export interface operations {
             /** @description The provider is unavailable; see ``Retry-After``. */
             503: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3301,6 +3454,11 @@ export interface operations {
             /** @description Too many webhook requests from this source address; Retry-After. */
             429: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,7 +3549,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReadinessOut"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Request body over the limit. */
@@ -3403,7 +3563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready: ``detail`` names each worker not running, each projection stopped or behind, or the database away; ``workers`` lists every worker's state as the ready answer does. See ``Retry-After``. */
+            /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
             503: {
                 headers: {
                     [name: string]: unknown;
