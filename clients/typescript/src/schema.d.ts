@@ -14,7 +14,8 @@ export interface paths {
         /**
          * Account Trail
          * @description Every fact of every connection of the account (of the token's workspaces), newest
-         *     first by default; keyset pagination with ``nextCursor``.
+         *     first by default; keyset pagination with ``nextCursor``. File exports run a bounded
+         *     number at once (``api.exports``).
          */
         get: operations["account_trail_audit_events_get"];
         put?: never;
@@ -183,8 +184,9 @@ export interface paths {
          *     number's region (``ruleset``: ``us_10dlc`` for US numbers; elsewhere the registration
          *     the region needs, with no 10DLC rule applied), each finding with the provider reason
          *     codes it predicts (``providerCodes``). The rules across connections compare the payload
-         *     with those of the account's other live connections (as the channels table lists them;
-         *     none without read models). ``ready`` only means no error was found: it never implies
+         *     with those of the account's other live connections the token may see (as the channels
+         *     table lists them; a workspace-restricted token: of its workspaces only; none without
+         *     read models). ``ready`` only means no error was found: it never implies
          *     carrier or registry approval.
          */
         get: operations["get_preflight_channels_sms_connections__connection_id__compliance_preflight_get"];
@@ -312,7 +314,8 @@ export interface paths {
          * Delete Agent
          * @description Record that the agent was deleted (idempotent; conditional with ``If-Match``). An
          *     agent of a workspace the token does not cover is left alone with the same answer as an
-         *     unknown one: no oracle.
+         *     unknown one, ``If-Match`` included (judged as for no entry: 412 without an ``ETag``):
+         *     no oracle.
          */
         delete: operations["delete_agent_directory_agents__agent_id__delete"];
         options?: never;
@@ -377,6 +380,10 @@ export interface paths {
          * @description Apply a provider event once. Unsigned or badly signed → 403; a redelivered event id
          *     → 200 ``duplicate``, nothing changes; an event that fits no connection → 200
          *     ``ignored`` (acknowledged so that the provider stops redelivering it).
+         *
+         *     The signature is checked before the rate limit: a refused request spends a token of
+         *     its own small bucket (``webhooks_refused``), never one of the bucket the provider's
+         *     signed deliveries need, so a flood of unsigned requests cannot get the provider 429.
          */
         post: operations["receive_webhook_providers__provider__webhooks_post"];
         delete?: never;
@@ -414,9 +421,12 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Ready when the event store answers and every projection runs within its lag bound
-         *     (503 otherwise, naming the projections that are stopped, with the event they stopped
-         *     at, or behind).
+         * @description Ready when every worker of this process runs (``sms-channels run``: none retrying
+         *     or restarting), the event store answers and every projection runs within its lag bound
+         *     (503 otherwise, naming the workers that are not running — at once, before any database
+         *     is asked —, else the projections that are stopped, with the event they stopped at, or
+         *     behind). Both answers list ``workers`` (name, state, since, last error class) when
+         *     workers run in this process.
          */
         get: operations["readyz_readyz_get"];
         put?: never;
@@ -676,6 +686,13 @@ export interface components {
             recordedAt: string;
             /** Actor */
             actor: string;
+            /**
+             * Actortype
+             * @description Always `user`: only a token's subject edits compliance.
+             * @default user
+             * @enum {string}
+             */
+            actorType: "user" | "provider";
             /** Changedfields */
             changedFields: string[];
             /** Smscompliance */
@@ -1034,6 +1051,29 @@ export interface components {
             /** Findings */
             findings: components["schemas"]["FindingOut"][];
         };
+        /** ReadinessOut */
+        ReadinessOut: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "ready";
+            /**
+             * Position
+             * @description The event log's head.
+             */
+            position: number;
+            /**
+             * Workers
+             * @description The workers of this process (``sms-channels run``); absent when none run here. The 503 answer carries the same list.
+             */
+            workers?: components["schemas"]["WorkerStateOut"][] | null;
+            /**
+             * Notes
+             * @description What a ready service still wants an operator to know.
+             */
+            notes?: string[] | null;
+        };
         /** ReasonOut */
         ReasonOut: {
             /**
@@ -1084,6 +1124,12 @@ export interface components {
             recordedAt: string;
             /** Actor */
             actor: string;
+            /**
+             * Actortype
+             * @description `user` (actor: the token's sub) or `provider`; from the kind of fact, never from the actor's name.
+             * @enum {string}
+             */
+            actorType: "user" | "provider";
             /**
              * Type
              * @description registration.submitted | registration.changed
@@ -1248,20 +1294,47 @@ export interface components {
         /**
          * WebhookAck
          * @description What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
-         *     (nothing to change), ``duplicate`` (this event id was handled before).
+         *     (nothing to change), ``stale`` (a registration report the provider dated earlier than
+         *     the latest one applied about the same reference: out-of-order delivery, recorded but
+         *     not applied), ``duplicate`` (this event id was handled before).
          */
         WebhookAck: {
             /**
              * Outcome
              * @enum {string}
              */
-            outcome: "applied" | "ignored" | "duplicate";
+            outcome: "applied" | "ignored" | "stale" | "duplicate";
             /** Eventid */
             eventId: string;
             /** Connectionid */
             connectionId: string | null;
             /** Position */
             position: number;
+        };
+        /** WorkerStateOut */
+        WorkerStateOut: {
+            /**
+             * Name
+             * @description e.g. projection:channels_table, relay:channel_feeds_relay.
+             */
+            name: string;
+            /**
+             * State
+             * @description retrying: waiting out a database or broker error; restarting: it crashed and is started again after a backoff.
+             * @enum {string}
+             */
+            state: "running" | "retrying" | "restarting" | "stopped";
+            /**
+             * Since
+             * Format: date-time
+             * @description When it entered this state (UTC).
+             */
+            since: string;
+            /**
+             * Lasterror
+             * @description The class of its last error (never its text).
+             */
+            lastError: string | null;
         };
         /**
          * Problem
@@ -1275,7 +1348,7 @@ export interface components {
             code: string;
             /**
              * Format: uuid
-             * @description 503 provider_unavailable on a connect that the provider outage interrupted: the pending connection (also in Location).
+             * @description A connect's (or replace-number's) 503 once anything was recorded (provider_unavailable mid-purchase, or service_unavailable after the request was recorded): the connection (also in Location).
              */
             connectionId?: string;
             errors?: {
@@ -1389,6 +1462,8 @@ export interface operations {
             query?: {
                 connectionId?: string | null;
                 actor?: string | null;
+                /** @description Only entries of this actorType. */
+                actorType?: ("user" | "provider") | null;
                 type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
                 /** @description Inclusive (RFC 3339). */
                 since?: string | null;
@@ -1407,7 +1482,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). */
+            /** @description A page (JSON), or every matching entry as a file (`format=ndjson`: one entry per line; `format=csv`: a header row, then one row per entry, changedFields joined by `;`). A file export whose client reads nothing for a while, or that runs past its deadline, is cut off (the body ends truncated). */
             200: {
                 headers: {
                     /** @description Set when waitFor was not reached within the bound: how many positions of the event log the read model is still behind. */
@@ -1450,6 +1525,20 @@ export interface operations {
             /** @description Validation Error */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too_many_exports: the account's (or the service's) concurrent file exports are at their bound; see Retry-After */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1551,7 +1640,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description number_unavailable (search again), number_already_connected */
+            /** @description number_unavailable (search again), number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     /**
@@ -1597,7 +1686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
+            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
             503: {
                 headers: {
                     /**
@@ -1766,6 +1855,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description version_conflict: If-Match names no current version (stale, or weak). */
             412: {
                 headers: {
@@ -1872,7 +1970,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not_connected / agent_required: it cannot be switched on */
+            /** @description not_connected / agent_required: it cannot be switched on; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     /**
@@ -1912,6 +2010,20 @@ export interface operations {
             /** @description unknown_agent: agentId is not an agent of workspaceId */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many settings changes for this account; see Retry-After */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2015,7 +2127,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected */
+            /** @description invalid_transition (only a reclaimed or failed connection, once), number_unavailable, number_already_connected; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     /**
@@ -2047,7 +2159,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description provider_unavailable, with Retry-After. Nothing is recorded when the outage was known; if it struck during the purchase the request stays pending: the body's connectionId and Location name it, and a retry (with or without the Idempotency-Key) resumes it. */
+            /** @description provider_unavailable or service_unavailable, with Retry-After. A 503 without connectionId recorded nothing. Once anything was recorded (the request, perhaps the number bought), every 503 carries the body's connectionId and Location naming the connection: the provider failed during the purchase (the request stays pending), or the database failed after the request was recorded; read it there, or retry (with or without the Idempotency-Key) to resume it. */
             503: {
                 headers: {
                     /**
@@ -2402,6 +2514,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
@@ -2437,6 +2558,20 @@ export interface operations {
             /** @description precondition_required: no If-Match */
             428: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many compliance saves for this account; see Retry-After */
+            429: {
+                headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2862,7 +2997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected) */
+            /** @description registration_in_progress (this payload is in flight), registration_unchanged (already decided: change it first), invalid_transition (not connected); idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
                     /**
@@ -3056,6 +3191,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description version_conflict */
             412: {
                 headers: {
@@ -3144,6 +3288,15 @@ export interface operations {
             };
             /** @description The token lacks this operation's permission. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3549,9 +3702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ReadinessOut"];
                 };
             };
             /** @description Request body over the limit. */
@@ -3563,9 +3714,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
+            /** @description Not ready: ``detail`` names each worker not running, each projection stopped or behind, or the database away; ``workers`` lists every worker's state as the ready answer does. See ``Retry-After``. */
             503: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
