@@ -36,7 +36,7 @@ from api.routes import (
 from domain.application import SmsChannels
 from sms_channels.bootstrap import build_application, build_webhook_verifier
 from sms_channels.settings import Settings
-from workers.outage import WorkerHealth
+from sms_channels.worker_set import WorkerHealth
 
 DOCS_ASSETS = "/docs-assets"
 # Answers this long or longer are gzip-compressed for clients that accept it.

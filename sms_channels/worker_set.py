@@ -21,7 +21,10 @@ from workers.channel_feeds import ChannelFeedsRelay
 from workers.directory_consumer import DirectoryConsumer
 from workers.leadership import SessionLock
 from workers.log_relay import LogRelay
-from workers.outage import WorkerHealth
+
+# RUNNING and WorkerHealth are re-exported for the API's /readyz (api may not import workers).
+from workers.outage import RUNNING as RUNNING  # noqa: PLC0414 (a re-export)
+from workers.outage import WorkerHealth as WorkerHealth  # noqa: PLC0414 (a re-export)
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
 from workers.registration import RegistrationWorker

@@ -12,7 +12,7 @@ from api.query_pool import ReadModels
 from api.schemas.ops import ReadinessOut
 from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
-from workers.outage import RUNNING, WorkerHealth
+from sms_channels.worker_set import RUNNING, WorkerHealth
 
 router = APIRouter(tags=["operations"])
 
