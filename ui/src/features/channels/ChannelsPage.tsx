@@ -19,7 +19,7 @@ import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } f
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Switch } from "@/components/ui/switch";
-import { Tabs, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { toast } from "@/components/ui/toast";
 import { AddChannelWizard } from "@/features/channels/AddChannelWizard";
 import { ConnectionSettingsDialog } from "@/features/channels/ConnectionSettingsDialog";
@@ -78,8 +78,7 @@ export function ChannelsPage() {
         <TabsList aria-label="Channel type">
           <TabsTrigger value="sms">SMS</TabsTrigger>
         </TabsList>
-      </Tabs>
-      <div className="mt-4">
+      <TabsContent value="sms" className="mt-4">
         {query.isPending ? (
           <LoadingTable />
         ) : query.isError && !query.data ? (
@@ -149,7 +148,8 @@ export function ChannelsPage() {
             ) : null}
           </>
         )}
-      </div>
+      </TabsContent>
+      </Tabs>
       {wizardOpen ? (
         <AddChannelWizard
           onClose={() => setWizardOpen(false)}
