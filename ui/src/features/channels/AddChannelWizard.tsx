@@ -245,7 +245,6 @@ export function AddChannelWizard({
                 <span
                   className="mt-1 inline-flex rounded-full border bg-muted px-3 py-1 font-mono text-sm"
                   data-testid="number-chip"
-                  aria-readonly="true"
                 >
                   {phoneNumber}
                 </span>
