@@ -119,7 +119,7 @@ export async function open(page: Page, token = devToken(), path = "/app/"): Prom
 
 /** The channels table's row of a number. */
 export function row(page: Page, phoneNumber: string) {
-  return page.getByRole("row", { name: phoneNumber });
+  return page.getByRole("row", { name: phoneNumber, exact: true });
 }
 
 /** axe on the page as it is: no serious or critical violations. */
