@@ -12,8 +12,6 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { api, orThrow, problemText } from "@/lib/api";
-import { may } from "@/lib/session";
-import { useClaims } from "@/lib/useSession";
 import { when } from "@/lib/words";
 
 const TYPES = [
@@ -41,14 +39,7 @@ function entriesOf(page: unknown): { items: Entry[]; nextCursor: string | null }
 }
 
 export function AuditPage() {
-  const claims = useClaims();
-  if (!may(claims, "compliance.audit")) {
-    return (
-      <p role="alert" className="rounded-md border p-4">
-        The audit view needs the compliance.audit permission, which your token does not hold.
-      </p>
-    );
-  }
+  // No gate here: the service decides, and its 403 names the missing permission.
   return (
     <div className="space-y-10">
       <h1 className="text-2xl font-semibold">Audit</h1>
@@ -117,6 +108,7 @@ function ComplianceHistory() {
         )
       ) : null}
       {history.isError ? <p role="alert">{problemText(history.error)}</p> : null}
+      {verify.isError && !history.isError ? <p role="alert">{problemText(verify.error)}</p> : null}
       {history.data ? (
         <table className="w-full text-sm" aria-label="Compliance versions">
           <thead>
@@ -229,7 +221,11 @@ function AccountTrail() {
           Export NDJSON
         </Button>
       </form>
-      {trail.isError ? <p role="alert">{problemText(trail.error)}</p> : null}
+      {trail.isError ? (
+        <p role="alert" className="rounded-md border border-destructive p-3">
+          {problemText(trail.error)}
+        </p>
+      ) : null}
       <table className="w-full text-sm" aria-label="Account trail">
         <thead>
           <tr className="border-b text-left">
