@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 PREFIX = "/app"
@@ -60,7 +60,7 @@ def install_console(app: FastAPI, dist: Path | None, frame_ancestors: list[str])
         return RedirectResponse(f"{PREFIX}/", status_code=308)
 
     @app.get(PREFIX + "/{path:path}", include_in_schema=False)
-    def console(path: str, request: Request) -> Response:
+    def console(path: str) -> Response:
         index = root / "index.html"
         if not index.is_file():
             return HTMLResponse(NOT_BUILT, status_code=503, headers=_no_cache(headers))
