@@ -123,7 +123,7 @@ function ComplianceHistory() {
             {history.data.versions.map((v) => (
               <tr key={v.version} className="border-b align-top">
                 <td className="p-2">{v.version}</td>
-                <td className="p-2">{when(v.recordedAt)}</td>
+                <td className="whitespace-nowrap p-2">{when(v.recordedAt)}</td>
                 <td className="p-2">{v.actor}</td>
                 <td className="p-2">{v.changedFields.join(", ") || "—"}</td>
               </tr>
@@ -214,12 +214,14 @@ function AccountTrail() {
         <Button type="submit" variant="outline">
           Apply filters
         </Button>
+        <span className="ml-auto flex gap-1">
         <Button variant="link" disabled={exporting !== null} onClick={() => void download("csv")}>
           Export CSV
         </Button>
         <Button variant="link" disabled={exporting !== null} onClick={() => void download("ndjson")}>
           Export NDJSON
         </Button>
+        </span>
       </form>
       {trail.isError ? (
         <p role="alert" className="rounded-md border border-destructive p-3">
@@ -239,7 +241,7 @@ function AccountTrail() {
         <tbody>
           {rows.map((e) => (
             <tr key={`${e.connectionId}-${e.version}`} className="border-b" data-testid="trail-row">
-              <td className="p-2">{when(e.recordedAt)}</td>
+              <td className="whitespace-nowrap p-2">{when(e.recordedAt)}</td>
               <td className="p-2">{e.actor}</td>
               <td className="p-2">{e.type}</td>
               <td className="p-2 font-mono text-xs">{e.connectionId}</td>

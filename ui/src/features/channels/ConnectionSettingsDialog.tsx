@@ -501,7 +501,7 @@ function RegistrationTimeline({ connectionId }: { connectionId: string }) {
         <tbody>
           {levels.map(([name, level]) => (
             <tr key={name} className="border-t align-top">
-              <th scope="row" className="p-1 font-medium">{name}</th>
+              <th scope="row" className="p-1 text-left font-medium">{name}</th>
               <td className="p-1">{words(REGISTRATION_STATUS, level.status)}</td>
               <td className="p-1 font-mono text-xs">{level.providerRef ?? "—"}</td>
               <td className="p-1">

@@ -48,7 +48,7 @@ export function MergeView({
         <tbody>
           {differing.map((path) => (
             <tr key={path} className="border-t align-top" data-testid="merge-row">
-              <th scope="row" className="p-1 font-medium">
+              <th scope="row" className="p-1 text-left font-medium">
                 {labelOf(path)}
                 {conflicts.includes(path) ? <span className="ml-1 text-xs text-red-900">(both changed)</span> : null}
               </th>
