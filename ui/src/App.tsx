@@ -2,13 +2,16 @@
 import * as React from "react";
 
 import { Toaster } from "@/components/ui/toast";
-import { AuditPage } from "@/features/audit/AuditPage";
 import { ChannelsPage } from "@/features/channels/ChannelsPage";
-import { SmsRequestsPage } from "@/features/requests/SmsRequestsPage";
 import { Link, navigate, usePath } from "@/lib/router";
 import { may } from "@/lib/session";
 import { SessionContext, useSession } from "@/lib/useSession";
 import { cn } from "@/lib/utils";
+
+const SmsRequestsPage = React.lazy(() =>
+  import("@/features/requests/SmsRequestsPage").then((m) => ({ default: m.SmsRequestsPage })),
+);
+const AuditPage = React.lazy(() => import("@/features/audit/AuditPage").then((m) => ({ default: m.AuditPage })));
 
 const CHANNELS = "/account/channels/sms";
 const REQUESTS = "/settings/sms-requests";
@@ -71,7 +74,9 @@ export function App() {
             </span>
           </div>
         </header>
-        <main className="mx-auto max-w-7xl px-6 py-6">{page}</main>
+        <main className="mx-auto max-w-7xl px-6 py-6">
+          <React.Suspense fallback={<p role="status">Loading…</p>}>{page}</React.Suspense>
+        </main>
         <Toaster />
       </div>
     </SessionContext.Provider>

@@ -5,8 +5,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 
 import { App } from "@/App";
+import { tableQuery } from "@/features/channels/ChannelsPage";
 import { ProblemError } from "@/lib/api";
-import { initSession } from "@/lib/session";
+import { currentToken, initSession } from "@/lib/session";
 
 initSession();
 
@@ -20,6 +21,11 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// The channels table's first page is asked for now, while React mounts.
+if (currentToken() && !/\/app\/(settings|audit)/.test(window.location.pathname)) {
+  void queryClient.prefetchInfiniteQuery(tableQuery("phoneNumber", "asc", undefined));
+}
 
 const root = document.getElementById("root");
 if (root) {

@@ -16,13 +16,18 @@ import * as React from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  selectTriggerClass,
+  SelectValue,
+} from "@/components/ui/select";
 import { Skeleton } from "@/components/ui/skeleton";
 import { Switch } from "@/components/ui/switch";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { toast } from "@/components/ui/toast";
-import { AddChannelWizard } from "@/features/channels/AddChannelWizard";
-import { ConnectionSettingsDialog } from "@/features/channels/ConnectionSettingsDialog";
 import { keys, useAgents } from "@/features/channels/queries";
 import { api, orThrow, problemText, type Row, type Schemas } from "@/lib/api";
 import { notePosition, useWaitFor } from "@/lib/position";
@@ -30,9 +35,32 @@ import { may } from "@/lib/session";
 import { useClaims } from "@/lib/useSession";
 import { DEGRADED_REASONS, OUTBOUND_REASONS, REGISTRATION_STATUS, when, words } from "@/lib/words";
 
+// Loaded when first opened: the table's first load carries only what the table needs.
+const AddChannelWizard = React.lazy(() =>
+  import("@/features/channels/AddChannelWizard").then((m) => ({ default: m.AddChannelWizard })),
+);
+const ConnectionSettingsDialog = React.lazy(() =>
+  import("@/features/channels/ConnectionSettingsDialog").then((m) => ({ default: m.ConnectionSettingsDialog })),
+);
+
 type SortKey = "phoneNumber" | "workspace" | "knowledgeBase";
 type Page = Schemas["ChannelsPage"];
 export const PAGE_SIZE = 50;
+
+/** The table's query (also prefetched by main.tsx before React renders). */
+export function tableQuery(sort: SortKey, order: "asc" | "desc", waitFor: number | undefined) {
+  return {
+    queryKey: [...keys.connections, sort, order, waitFor ?? 0],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }: { pageParam: string | null }) =>
+      orThrow(
+        await api.GET("/channels/sms/connections", {
+          params: { query: { sort, order, limit: PAGE_SIZE, cursor: pageParam, waitFor: waitFor ?? null } },
+        }),
+      ),
+    getNextPageParam: (last: Page) => last.nextCursor,
+  };
+}
 
 export function ChannelsPage() {
   const claims = useClaims();
@@ -44,18 +72,7 @@ export function ChannelsPage() {
   const [deleted, setDeleted] = React.useState<ReadonlySet<string>>(new Set());
   const waitFor = useWaitFor();
 
-  const query = useInfiniteQuery({
-    queryKey: [...keys.connections, sort, order, waitFor ?? 0],
-    initialPageParam: null as string | null,
-    placeholderData: keepPreviousData,
-    queryFn: async ({ pageParam }) =>
-      orThrow(
-        await api.GET("/channels/sms/connections", {
-          params: { query: { sort, order, limit: PAGE_SIZE, cursor: pageParam, waitFor: waitFor ?? null } },
-        }),
-      ),
-    getNextPageParam: (last: Page) => last.nextCursor,
-  });
+  const query = useInfiniteQuery({ ...tableQuery(sort, order, waitFor), placeholderData: keepPreviousData });
   const rows = (query.data?.pages ?? []).flatMap((p) => p.items).filter((r) => !deleted.has(r.id));
 
   const sortBy = (key: SortKey) => {
@@ -150,6 +167,7 @@ export function ChannelsPage() {
         )}
       </TabsContent>
       </Tabs>
+      <React.Suspense fallback={null}>
       {wizardOpen ? (
         <AddChannelWizard
           onClose={() => setWizardOpen(false)}
@@ -160,6 +178,7 @@ export function ChannelsPage() {
         />
       ) : null}
       {editing ? <ConnectionSettingsDialog connectionId={editing} onClose={() => setEditing(null)} /> : null}
+      </React.Suspense>
     </section>
   );
 }
@@ -218,7 +237,9 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
   const canManage = may(claims, "sms.manage");
   const client = useQueryClient();
   const [confirming, setConfirming] = React.useState(false);
-  const agents = useAgents(row.workspace.id, canManage);
+  // The workspace's agents are fetched when the selector is first opened, not per row at load.
+  const [agentsWanted, setAgentsWanted] = React.useState(false);
+  const agents = useAgents(row.workspace.id, canManage && agentsWanted);
   const phone = row.phoneNumber;
 
   const patch = useMutation({
@@ -257,6 +278,7 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
   const outbound = row.capabilities.outboundReplies;
   const agentOptions = agents.data ?? [];
   const agentKnown = row.agent && agentOptions.some((a) => a.agentId === row.agent?.id);
+  const agentLabel = row.agent ? (row.agent.name ?? row.agent.id) : "Choose an agent";
   return (
     <tr className="border-b align-top" data-testid="channel-row" aria-label={phone}>
       <td className="p-2">
@@ -284,22 +306,51 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
       <td className="p-2">{row.knowledgeBase ? (row.knowledgeBase.name ?? row.knowledgeBase.id) : "—"}</td>
       <td className="p-2 min-w-[10rem]">
         {canManage ? (
-          <Select
-            value={agentKnown ? row.agent?.id : undefined}
-            onValueChange={(agentId) => patch.mutate({ agentId })}
-            disabled={patch.isPending}
-          >
-            <SelectTrigger aria-label="Agent">
-              <SelectValue placeholder={row.agent ? (row.agent.name ?? row.agent.id) : "Choose an agent"} />
-            </SelectTrigger>
-            <SelectContent>
-              {agentOptions.map((a) => (
-                <SelectItem key={a.agentId} value={a.agentId}>
-                  {a.name}
-                </SelectItem>
-              ))}
-            </SelectContent>
-          </Select>
+          agentsWanted ? (
+            <Select
+              defaultOpen
+              value={agentKnown ? row.agent?.id : undefined}
+              onValueChange={(agentId) => patch.mutate({ agentId })}
+              disabled={patch.isPending}
+            >
+              <SelectTrigger aria-label="Agent">
+                <SelectValue placeholder={agentLabel} />
+              </SelectTrigger>
+              <SelectContent>
+                {agents.isPending ? (
+                  <p className="p-2 text-sm text-muted-foreground" role="status">
+                    Loading agents…
+                  </p>
+                ) : null}
+                {agentOptions.map((a) => (
+                  <SelectItem key={a.agentId} value={a.agentId}>
+                    {a.name}
+                  </SelectItem>
+                ))}
+              </SelectContent>
+            </Select>
+          ) : (
+            // Until first used, the selector is its trigger alone (50 rows of full Radix
+            // selects cost the first paint); opening it mounts the real one, open.
+            <button
+              type="button"
+              role="combobox"
+              aria-label="Agent"
+              aria-expanded="false"
+              aria-haspopup="listbox"
+              className={selectTriggerClass}
+              onClick={() => setAgentsWanted(true)}
+              onKeyDown={(e) => {
+                if (["Enter", " ", "ArrowDown", "ArrowUp"].includes(e.key)) {
+                  e.preventDefault();
+                  setAgentsWanted(true);
+                }
+              }}
+            >
+              <span className="truncate">{agentLabel}</span>
+              <span aria-hidden>▾</span>
+            </button>
+          )
         ) : (
           <span>{row.agent ? (row.agent.name ?? row.agent.id) : "—"}</span>
         )}
@@ -350,7 +401,8 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
             </Button>
           ) : null}
         </div>
-        <Dialog open={confirming} onOpenChange={setConfirming}>
+        {confirming ? (
+        <Dialog open onOpenChange={setConfirming}>
           <DialogContent className="w-[min(100vw-2rem,28rem)]">
             <DialogHeader>
               <DialogTitle>Delete {phone}?</DialogTitle>
@@ -369,6 +421,7 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
             </div>
           </DialogContent>
         </Dialog>
+        ) : null}
       </td>
     </tr>
   );
