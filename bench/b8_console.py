@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sms_channels.tokens import mint_token
 
 DIST = Path("ui/dist")
 ROWS = 10_000
+NODE = shutil.which("node") or "/usr/bin/node"
 
 
 def first_load_js_gzip_bytes() -> tuple[int, int]:
@@ -52,7 +54,7 @@ def main() -> None:
                 "B8_SORTS": "6" if args.quick else "15",
             }
             out = subprocess.run(
-                ["node", "bench/b8.mjs"],
+                [NODE, "bench/b8.mjs"],
                 cwd="ui",
                 env=env,
                 check=True,
