@@ -117,7 +117,13 @@ export function AddChannelWizard({
         <DialogHeader>
           <DialogTitle>Add channel</DialogTitle>
           <DialogDescription id="wizard-step">
-            {step === "connect" ? "Step 3 · Connect" : step === "destination" ? "Step 5 · Destination" : "Done"}
+            {step === "connect"
+              ? "Step 3 · Connect"
+              : step === "destination"
+                ? "Step 5 · Destination"
+                : outcome?.kind === "pending"
+                  ? "Pending"
+                  : "Done"}
           </DialogDescription>
         </DialogHeader>
 
