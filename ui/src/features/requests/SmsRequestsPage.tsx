@@ -62,7 +62,7 @@ export function SmsRequestsPage() {
                 <td className="p-2">
                   <Badge tone={r.status === "fulfilled" ? "good" : r.status === "pending" ? "warn" : "bad"}>{r.status}</Badge>
                 </td>
-                <td className="p-2">{r.status === "pending" ? (r.reason ?? "The provider") : (r.reason ?? "—")}</td>
+                <td className="p-2">{r.status === "pending" ? (r.reason ?? "The provider to confirm the hosting order") : (r.reason ?? "—")}</td>
                 <td className="p-2">{when(r.createdAt)}</td>
               </tr>
             ))}
