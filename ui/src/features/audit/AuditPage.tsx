@@ -11,7 +11,7 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
-import { api, orThrow, problemText } from "@/lib/api";
+import { api, orThrow, problemText, type Schemas } from "@/lib/api";
 import { when } from "@/lib/words";
 
 const TYPES = [
@@ -21,22 +21,6 @@ const TYPES = [
 ] as const;
 type TrailType = (typeof TYPES)[number];
 const ALL = "all";
-
-/** A trail entry as `/audit/events` lists it (its JSON page is not typed in the document). */
-interface Entry {
-  connectionId: string;
-  version: number;
-  recordedAt: string;
-  actor: string;
-  type: string;
-  changedFields: string[];
-}
-
-function entriesOf(page: unknown): { items: Entry[]; nextCursor: string | null } {
-  const p = page as { items?: unknown; nextCursor?: unknown };
-  const items = Array.isArray(p.items) ? (p.items as Entry[]) : [];
-  return { items, nextCursor: typeof p.nextCursor === "string" ? p.nextCursor : null };
-}
 
 export function AuditPage() {
   // No gate here: the service decides, and its 403 names the missing permission.
@@ -151,7 +135,10 @@ function AccountTrail() {
     queryKey: ["trail", filters],
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) =>
-      entriesOf(orThrow(await api.GET("/audit/events", { params: { query: { ...filters, limit: 50, cursor: pageParam } } }))),
+      // The 200 has three media types; the JSON page is the generated TrailPage.
+      orThrow(
+        await api.GET("/audit/events", { params: { query: { ...filters, limit: 50, cursor: pageParam } } }),
+      ) as Schemas["TrailPage"],
     getNextPageParam: (last) => last.nextCursor,
   });
   const [exporting, setExporting] = React.useState<string | null>(null);
