@@ -45,7 +45,7 @@ ui-test: $(STAMP)
 	  if [ -n "$$SMS_CHANNELS_REQUIRE_NODE" ]; then echo "npm is required (SMS_CHANNELS_REQUIRE_NODE)"; exit 1; fi; \
 	  echo "npm not found: the console's tests are skipped"; exit 0; fi; \
 	$(MAKE) --no-print-directory ui-install && cd $(UI) && npm run test:unit && \
-	if [ -x "$(CHROMIUM)" ]; then npm run test:e2e; \
+	if [ -x "$(CHROMIUM)" ]; then CHROMIUM="$(CHROMIUM)" npm run test:e2e; \
 	elif [ -n "$$SMS_CHANNELS_REQUIRE_BROWSER" ]; then echo "$(CHROMIUM) is required (SMS_CHANNELS_REQUIRE_BROWSER)"; exit 1; \
 	else echo "$(CHROMIUM) not found: the console's browser tests are skipped"; fi
 

@@ -67,8 +67,20 @@ test("Active: switched on optimistically and kept once the service agrees", asyn
   await open(page);
   const toggle = row(page, c.phoneNumber).getByRole("switch", { name: "Active" });
   await expect(toggle).not.toBeChecked();
+  // The real PATCH, held back until the switch was seen on: the change shows before the answer.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route(`**/channels/sms/connections/${c.id}`, async (route) => {
+    if (route.request().method() === "PATCH") await held;
+    await route.continue();
+  });
+  const answered = page.waitForResponse((r) => r.request().method() === "PATCH");
   await toggle.click();
   await expect(toggle).toBeChecked();
+  release();
+  expect((await answered).status()).toBe(200);
+  await expect(toggle).toBeChecked();
+  await untilRow(devToken(), c.id, (r) => r.active === true);
   await page.reload();
   await expect(row(page, c.phoneNumber).getByRole("switch", { name: "Active" })).toBeChecked();
 });

@@ -1,7 +1,7 @@
 /** The service serves the console: headers, SPA fallback, sign-in by fragment, no token. */
 import { expect, test } from "@playwright/test";
 
-import { devToken, open, url } from "./support";
+import { devToken, expectAccessible, open, url } from "./support";
 
 test("index.html is no-cache with a CSP without inline script; hashed assets are immutable", async ({ request }) => {
   const index = await request.get(`${url()}/app/account/channels/sms`);
@@ -40,6 +40,7 @@ test("without a token the console shows a sign-in notice and calls nothing", asy
   await page.goto(`${url()}/app/account/channels/sms`);
   await expect(page.getByRole("heading", { name: "Sign in to see your SMS channels" })).toBeVisible();
   expect(calls).toEqual([]);
+  await expectAccessible(page);
 });
 
 test("the host page's token hook: a postMessage from the parent frame signs the console in", async ({ page }) => {

@@ -140,6 +140,7 @@ test("submit → sandbox approval → approved, and outbound replies permitted",
   const again = await openSettings(page, c.phoneNumber);
   await expect(again.getByTestId("timeline-status")).toHaveText("approved");
   await expect(again.getByRole("table", { name: "Registration levels" })).toContainText(/BN|CM/);
+  await expectAccessible(page);
 });
 
 test("a reclaimed number offers Replace number, which connects a new one with the same settings", async ({ page }) => {
