@@ -46,10 +46,12 @@ test("the Add channel wizard works with the keyboard alone", async ({ page }) =>
   await page.keyboard.press("Enter");
   await tabTo(page, (f) => f.name === "Workspace");
   await page.keyboard.press("Enter");
+  await expect(page.getByRole("listbox")).toBeVisible();
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("Enter");
   await tabTo(page, (f) => f.name === "Agent");
   await page.keyboard.press("Enter");
+  await expect(page.getByRole("listbox")).toBeVisible();
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("Enter");
   await tabTo(page, (f) => f.text === "Connect");
@@ -80,6 +82,7 @@ test("the compliance accordions open, fill and answer with the keyboard alone", 
   await expect(dialog.getByRole("combobox", { name: "Number pooling" })).toBeVisible();
   await tabTo(page, (f) => f.name === "Number pooling");
   await page.keyboard.press("Enter");
+  await expect(page.getByRole("listbox")).toBeVisible();
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("Enter");
   await expect(dialog.getByRole("combobox", { name: "Number pooling" })).not.toHaveText(/Not answered/);
