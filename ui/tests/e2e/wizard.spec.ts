@@ -39,7 +39,11 @@ test("Get a new number: country, area code, number, then destination; 201 connec
   await expectAccessible(page);
   await dialog.getByRole("button", { name: "Connect" }).click();
   await expect(dialog.getByText(`${number} is connected`)).toBeVisible();
-  await dialog.getByRole("button", { name: "Done" }).click();
+  // The compliance step may follow: the settings dialog of the new connection.
+  await dialog.getByRole("button", { name: "Fill in the compliance form" }).click();
+  const settings = page.getByRole("dialog", { name: `Connection settings: ${number}` });
+  await expect(settings.getByRole("heading", { name: "10DLC compliance" })).toBeVisible();
+  await settings.getByRole("button", { name: "Close" }).click();
   await expect(row(page, number)).toBeVisible();
 });
 
