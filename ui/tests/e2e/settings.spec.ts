@@ -161,3 +161,23 @@ test("a reclaimed number offers Replace number, which connects a new one with th
   await expect(page.getByText(`${number} replaces ${c.phoneNumber}`, { exact: true })).toBeVisible();
   await expect(row(page, number).getByRole("combobox", { name: "Agent" })).toHaveText(/Max/);
 });
+
+test("compliance values never reach the browser's storage, cookies or address bar (canary)", async ({ page }) => {
+  const canary = `CANARY-${crypto.randomUUID()}`;
+  const c = await connect();
+  await open(page);
+  const dialog = await openSettings(page, c.phoneNumber);
+  await dialog.getByRole("button", { name: /Brand contact/ }).click();
+  await dialog.getByLabel("Address").fill(canary);
+  await dialog.getByRole("button", { name: "Save compliance form" }).click();
+  await expect(page.getByText("Compliance form saved", { exact: true })).toBeVisible();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  const stored = await page.evaluate(async () => {
+    const dump = (s: Storage) => Object.keys(s).map((k) => `${k}=${s.getItem(k) ?? ""}`).join("\n");
+    const databases = "indexedDB" in window && indexedDB.databases ? await indexedDB.databases() : [];
+    return [dump(localStorage), dump(sessionStorage), document.cookie, location.href, JSON.stringify(databases)].join("\n");
+  });
+  expect(stored).not.toContain(canary);
+  const saved = await call("GET", `/channels/sms/connections/${c.id}/compliance`, devToken());
+  expect(JSON.stringify(saved.body)).toContain(canary); // it was saved, only not kept here
+});
