@@ -1298,6 +1298,12 @@ export interface components {
              */
             actor: string;
             /**
+             * Actortype
+             * @description `user` (a token's subject: `actor` is its sub) or `provider` (a fact the provider reported). Derived from the kind of fact, never from `actor`: a token whose sub is `provider` is a `user`.
+             * @enum {string}
+             */
+            actorType: "user" | "provider";
+            /**
              * Type
              * @description connection.requested, hosting.started, hosting.progressed, connection.connected, connection.failed, agent.assigned, workspace.changed, active.changed, compliance.updated, registration.submitted, registration.changed, number.reclaimed, connection.replaced, connection.deleted
              */

@@ -10,6 +10,14 @@ export type { Schemas, Problem };
 export { ProblemError };
 export type Row = Schemas["ChannelRow"];
 export type Connection = Schemas["ConnectionOut"];
+/** A served country's code, as the connect and search operations declare it. */
+export type CountryCode = Schemas["ConnectRequest"]["countryCode"];
+
+/** A country code the service gave us (a connection's, a country list's) as the type the
+ * inputs declare: the service only ever answers codes it serves. */
+export function servedCountry(code: string): CountryCode {
+  return code as CountryCode;
+}
 
 export const api = smsChannelsClient(window.location.origin, () => currentToken() ?? "");
 

@@ -17,7 +17,7 @@ import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { keys, useAgents, workspacesOf } from "@/features/channels/queries";
-import { api, type Connection, newKey, orThrow, ProblemError, problemText } from "@/lib/api";
+import { api, type Connection, type CountryCode, newKey, orThrow, ProblemError, problemText, servedCountry } from "@/lib/api";
 import { notePosition } from "@/lib/position";
 import { Link } from "@/lib/router";
 
@@ -38,7 +38,7 @@ export function AddChannelWizard({
   const client = useQueryClient();
   const [step, setStep] = React.useState<Step>("connect");
   const [mode, setMode] = React.useState<Mode>("new");
-  const [country, setCountry] = React.useState("US");
+  const [country, setCountry] = React.useState<CountryCode>("US");
   const [areaCode, setAreaCode] = React.useState("");
   const [searchedArea, setSearchedArea] = React.useState<string | null>(null);
   const [number, setNumber] = React.useState("");
@@ -141,7 +141,7 @@ export function AddChannelWizard({
               </TabsList>
               <div className="mt-3 grid gap-1.5">
                 <Label htmlFor="country">Country code</Label>
-                <Select value={country} onValueChange={(v) => { setCountry(v); setSearchedArea(null); setNumber(""); }}>
+                <Select value={country} onValueChange={(v) => { setCountry(servedCountry(v)); setSearchedArea(null); setNumber(""); }}>
                   <SelectTrigger id="country" aria-label="Country code">
                     <SelectValue placeholder="Choose a country" />
                   </SelectTrigger>

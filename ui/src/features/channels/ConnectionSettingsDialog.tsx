@@ -20,7 +20,7 @@ import { changedFields, type Draft, draftFrom } from "@/features/channels/compli
 import { MergeView } from "@/features/channels/MergeView";
 import { keys, useAgents, workspacesOf } from "@/features/channels/queries";
 import { SmsComplianceForms } from "@/features/channels/SmsComplianceForms";
-import { api, type Connection, newKey, orThrow, ProblemError, problemText, type Schemas } from "@/lib/api";
+import { api, type Connection, newKey, orThrow, ProblemError, problemText, type Schemas, servedCountry } from "@/lib/api";
 import { notePosition } from "@/lib/position";
 import { may } from "@/lib/session";
 import { useClaims } from "@/lib/useSession";
@@ -221,7 +221,7 @@ function ReplaceNumber({ connection: c, onReplaced }: { connection: Connection; 
     queryFn: async () =>
       orThrow(
         await api.GET("/channels/sms/numbers", {
-          params: { query: { countryCode: c.countryCode, areaCode: searched || null, limit: 20 } },
+          params: { query: { countryCode: servedCountry(c.countryCode), areaCode: searched || null, limit: 20 } },
         }),
       ).numbers,
   });
@@ -230,7 +230,7 @@ function ReplaceNumber({ connection: c, onReplaced }: { connection: Connection; 
       orThrow(
         await api.POST("/channels/sms/connections/{connection_id}/replace-number", {
           params: { path: { connection_id: c.id }, header: { "Idempotency-Key": key.current } },
-          body: { mode: "new", countryCode: c.countryCode, areaCode: searched || null, phoneNumber: number },
+          body: { mode: "new", countryCode: servedCountry(c.countryCode), areaCode: searched || null, phoneNumber: number },
         }),
       ),
     onSuccess: (answer) => {
