@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install ts-install run test lint format unit fuzz mutate clean bench bench-quick
+.PHONY: install ts-install ui-install ui-test screenshots run test lint format unit fuzz mutate clean bench bench-quick
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,36 @@ ts-install:
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(TS_STAMP); \
 	else echo "npm not found: the TypeScript client's tests will skip"; fi
 
-install: $(STAMP) ts-install
+# The console (ui/): its packages as locked, then the bundle the service serves under /app/.
+UI := ui
+UI_STAMP := $(UI)/node_modules/.installed
+
+$(UI_STAMP): $(UI)/package.json $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+	touch $(UI_STAMP)
+
+ui-install:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(UI_STAMP) && cd $(UI) && npm run build; \
+	else echo "npm not found: the console is not built (/app/ says how to build it)"; fi
+
+## The console's tests: Vitest (form state), then Playwright on Debian's Chromium against a
+## real `sms-channels run` (ui/tests/e2e). Without npm or /usr/bin/chromium they are skipped,
+## unless SMS_CHANNELS_REQUIRE_NODE / SMS_CHANNELS_REQUIRE_BROWSER make that a failure.
+CHROMIUM ?= /usr/bin/chromium
+ui-test: $(STAMP)
+	@if ! command -v npm >/dev/null; then \
+	  if [ -n "$$SMS_CHANNELS_REQUIRE_NODE" ]; then echo "npm is required (SMS_CHANNELS_REQUIRE_NODE)"; exit 1; fi; \
+	  echo "npm not found: the console's tests are skipped"; exit 0; fi; \
+	$(MAKE) --no-print-directory ui-install && cd $(UI) && npm run test:unit && \
+	if [ -x "$(CHROMIUM)" ]; then CHROMIUM="$(CHROMIUM)" npm run test:e2e; \
+	elif [ -n "$$SMS_CHANNELS_REQUIRE_BROWSER" ]; then echo "$(CHROMIUM) is required (SMS_CHANNELS_REQUIRE_BROWSER)"; exit 1; \
+	else echo "$(CHROMIUM) not found: the console's browser tests are skipped"; fi
+
+## A PNG of each console surface in docs/ui/ (Playwright against a real `sms-channels run`).
+screenshots: $(STAMP) ui-install
+	cd $(UI) && npm run screenshots
+
+install: $(STAMP) ts-install ui-install
 
 ## Run the service on the embedded default (PostgreSQL under ./.data, generated secrets).
 run: $(STAMP)
@@ -33,6 +62,7 @@ run: $(STAMP)
 ## Lint, type-check, then every test tier (unit, integration, e2e).
 test: lint ts-install
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory ui-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

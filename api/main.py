@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.auth import TokenVerifier
 from api.conditional import ConditionalMiddleware
+from api.console import install_console
 from api.errors import install_error_handlers
 from api.exports import ExportSlots
 from api.http_semantics import HttpSemanticsMiddleware
@@ -148,6 +149,7 @@ def create_app(
         ops,
     ):
         app.include_router(module.router)
+    install_console(app, settings.console_dir, settings.cors_origins)
     problem_openapi(app)
     app.add_middleware(
         IdempotencyMiddleware,

@@ -1,4 +1,5 @@
-"""Runs every benchmark (B1 to B7) and prints one table: the service's figure, the baseline's
+"""Runs every benchmark (B1 to B8; B8, the console, when ui/dist, node and /usr/bin/chromium
+are there) and prints one table: the service's figure, the baseline's
 figure from the same run, their ratio, and whether the target is met. Each benchmark also
 writes its JSON under bench/results/.
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -32,6 +34,12 @@ def main() -> None:
     for name in BENCHMARKS:
         print(f"--- {name}", flush=True)
         command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    console = Path("ui/dist/index.html").exists() and shutil.which("node") is not None
+    console = console and Path("/usr/bin/chromium").exists()
+    if console:
+        print("--- b8_console", flush=True)
+        command = [sys.executable, "-m", "bench.b8_console", *(["--quick"] if args.quick else [])]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     b1, b2 = latest("B1-commands", started), latest("B2-projection-catch-up", started)
     b3, b4 = latest("B3-channels-query", started), latest("B4-latency", started)
@@ -78,6 +86,14 @@ def main() -> None:
         print(f"{label:52} {service!s:>10} {baseline!s:>10} {ratio!s:>7}  {target}{mark}")
     print("B6 RSS KiB: API", b1.get("B6_api_rss_kib"), "| workers", b4.get("B6_worker_rss_kib"),
           "| catch-up process", b2.get("B6_process_rss_kib"))  # fmt: skip
+    b8 = latest("B8-console", started) if console else {}
+    if b8:
+        print("B8 console: first-load JS", b8["first_load_js_gzip_kb"], "KB gzipped (≤ 200)",
+              "| navigation → 50 rows p50/p99 ms", b8["navigation_to_interactive_table"],
+              "(≤ 1000) | sort of 10 000 rows p50/p99 ms", b8["sort_one_page"], "(≤ 300)",
+              "met" if b8["target_met"] else "not met")  # fmt: skip
+    else:
+        print("B8 console: skipped (needs ui/dist, node and /usr/bin/chromium)")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     data_dir: Path = Path(".data")
+    # The console's built bundle (``ui/dist``), served under /app/ (api.console); unset: the
+    # ui/dist beside this checkout.
+    console_dir: Path | None = None
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
     # Rotation: keys still accepted for verification (JSON lists), never used to sign.

@@ -21,7 +21,14 @@ from api.exports import ExportResponse, ExportSlots
 from api.listing import Cursor, Limit, bad_cursor, json_page, read_your_writes
 from api.problems import ProblemError
 from api.query_pool import ReadModels
-from api.schemas.audit import CSV_HEADER, TrailEntry, csv_values, trail_entry, trail_entry_wire
+from api.schemas.audit import (
+    CSV_HEADER,
+    TrailEntry,
+    TrailPage,
+    csv_values,
+    trail_entry,
+    trail_entry_wire,
+)
 from api.schemas.text import IdText
 from domain.actors import ActorType
 from projections.audit_trail import (
@@ -43,6 +50,8 @@ TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's
     dependencies=[read_your_writes("audit_trail", ComplianceAuditor)],
     responses={
         200: {
+            # The JSON page's schema, so that typed clients (the console) read it as is.
+            "model": TrailPage,
             "description": "A page (JSON), or every matching entry as a file "
             "(`format=ndjson`: one entry per line; `format=csv`: a header row, then one "
             "row per entry, changedFields joined by `;`). A file export whose client reads "

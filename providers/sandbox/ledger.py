@@ -67,6 +67,15 @@ class SandboxLedger(Protocol):
         """Move a pending order to ``failed`` with ``reason``; False if it is not pending."""
         ...
 
+    def arm_fault(self, operation: str, times: int) -> None:
+        """Make the next ``times`` calls of ``operation`` (``purchase``) fail as an outage
+        after the provider took them (a purchase that may have happened)."""
+        ...
+
+    def take_fault(self, operation: str) -> bool:
+        """Use up one armed fault of ``operation``: True when this call must fail."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -77,6 +86,7 @@ class MemoryLedger:
         self._lock = threading.Lock()
         self._numbers: dict[str, HeldNumber] = {}
         self._orders: dict[str, SandboxOrder] = {}
+        self._faults: dict[str, int] = {}
 
     def acquire(self, number: HeldNumber, country: str) -> bool:
         with self._lock:
@@ -168,6 +178,18 @@ class MemoryLedger:
                 None,
                 reason,
             )
+            return True
+
+    def arm_fault(self, operation: str, times: int) -> None:
+        with self._lock:
+            self._faults[operation] = times
+
+    def take_fault(self, operation: str) -> bool:
+        with self._lock:
+            left = self._faults.get(operation, 0)
+            if left <= 0:
+                return False
+            self._faults[operation] = left - 1
             return True
 
     def close(self) -> None:

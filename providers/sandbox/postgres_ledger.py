@@ -42,6 +42,12 @@ _SCHEMA: tuple[LiteralString, ...] = (
     """
     CREATE UNIQUE INDEX IF NOT EXISTS sandbox_hosting_orders_open
         ON sandbox_hosting_orders (phone_number) WHERE state = 'pending'""",
+    # Armed faults (``sms-channels sandbox fail-next``): calls of an operation left to fail.
+    """
+    CREATE TABLE IF NOT EXISTS sandbox_faults (
+        operation text PRIMARY KEY,
+        remaining integer NOT NULL
+    )""",
 )
 
 
@@ -211,6 +217,23 @@ class PostgresLedger:
                 "UPDATE sandbox_hosting_orders SET state = 'failed', reason = %s"
                 " WHERE ref = %s AND state = 'pending' RETURNING 1",
                 (reason, ref),
+            ).fetchone()
+        return row is not None
+
+    def arm_fault(self, operation: str, times: int) -> None:
+        with self._pool.connection() as connection:
+            connection.execute(
+                "INSERT INTO sandbox_faults (operation, remaining) VALUES (%s, %s)"
+                " ON CONFLICT (operation) DO UPDATE SET remaining = excluded.remaining",
+                (operation, times),
+            )
+
+    def take_fault(self, operation: str) -> bool:
+        with self._pool.connection() as connection:
+            row = connection.execute(
+                "UPDATE sandbox_faults SET remaining = remaining - 1"
+                " WHERE operation = %s AND remaining > 0 RETURNING 1",
+                (operation,),
             ).fetchone()
         return row is not None
 

@@ -61,6 +61,10 @@ class SandboxFailures:
     outage_retry_after: int | None = None
 
 
+# The Retry-After of a purchase failed by an armed fault (``sms-channels sandbox fail-next``).
+PURCHASE_FAULT_RETRY_AFTER = 5
+
+
 class SandboxError(ValueError):
     """Raised by the sandbox's own controls (the CLI's actions) when there is nothing to
     act on: no pending hosting order for the number, the number not held."""
@@ -132,6 +136,9 @@ class SandboxProvider:
         number = HeldNumber(phone_number, new_ref("PN"), reference, self.inbound_url)
         if not self.ledger.acquire(number, country):
             raise NumberUnavailableError()
+        if self.ledger.take_fault("purchase"):
+            # An armed fault: the number is bought, the answer lost (``fail-next purchase``).
+            raise ProviderUnavailableError(PURCHASE_FAULT_RETRY_AFTER)
         return ProvisionedNumber(self.name, number.ref)
 
     def start_hosting(self, country: str, phone_number: str, *, reference: str) -> HostingOrder:
@@ -274,6 +281,11 @@ class SandboxProvider:
             "hosted_number.verified",
             {"phoneNumber": phone_number, "orderRef": order.ref, "numberRef": number.ref},
         )
+
+    def fail_next(self, operation: str, times: int) -> None:
+        """Arm a fault: the next ``times`` calls of ``operation`` fail as an outage after
+        the provider acted (``purchase``: the number is held, the answer lost)."""
+        self.ledger.arm_fault(operation, times)
 
     def fail_hosting(self, phone_number: str, reason: str) -> SandboxWebhook:
         """The pending hosting order of ``phone_number`` fails with ``reason``."""

@@ -36,6 +36,8 @@ app.add_typer(preflight_app, name="preflight")
 
 TOUR = """
 SMS channels service on http://{host}:{port}  (OpenAPI UI: http://{host}:{port}/docs)
+
+Console: http://{host}:{port}/app/#token={token}
 Database: {database}    Kafka: {kafka} (topics {topics})
 
 A development token (Workspace Admin of account acc_demo, valid 24 h):
@@ -83,6 +85,16 @@ def _migrate(settings: Settings) -> None:
         ensure_topics(settings.kafka_bootstrap_servers, topic_names(settings))
 
 
+def _seed_demo(settings: Settings) -> None:
+    from sms_channels.demo_seed import seed_demo_directory  # noqa: PLC0415
+
+    application = build_application(settings)
+    try:
+        seed_demo_directory(application)
+    finally:
+        application.close()
+
+
 @app.command()
 def run() -> None:
     """Run the service on the embedded default: PostgreSQL under DATA_DIR (unless
@@ -113,6 +125,8 @@ def run() -> None:
         update["sandbox_webhook_secret"] = dev.sandbox_webhook_secret
     settings = Settings(**{**settings.model_dump(), **update})
     _migrate(settings)
+    if "database_url" in update:  # the embedded default only: production never seeds
+        _seed_demo(settings)
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     token = (
         mint_token(secret, account_id="acc_demo", user_id="user_demo", ttl_seconds=86400)

@@ -167,6 +167,18 @@ def registration(
     _act(decide, url=url, times=times, deliver=webhook)
 
 
+@sandbox_app.command("fail-next")
+def fail_next(
+    operation: Annotated[Literal["purchase"], typer.Argument(help="The provider call to fail.")],
+    times: Annotated[int, typer.Option(min=0, help="How many calls fail (0: disarm).")] = 1,
+) -> None:
+    """The next purchases fail as an outage after the number was bought (the answer lost):
+    the connect answers 503 with ``connectionId``, and a retry or reconcile settles it."""
+    with _sandbox() as (provider, _):
+        provider.fail_next(operation, times)
+        typer.echo(f"{operation}: the next {times} call(s) fail")
+
+
 @sandbox_app.command("numbers")
 def numbers() -> None:
     """The numbers the sandbox account holds: number, reference, and where its inbound

@@ -165,6 +165,15 @@ def test_run_with_nothing_configured_serves_on_embedded_postgres(tmp_path: Path)
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 201, printed
+        # The console's link carries the same token, in the fragment (never sent to a server).
+        assert f"http://127.0.0.1:{port}/app/#token={token}" in printed
+        # The demo directory: two workspaces, one agent without a knowledge base.
+        agents = httpx.get(
+            f"http://127.0.0.1:{port}/directory/agents",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["items"]
+        assert {a["workspace"]["id"] for a in agents} == {"ws_1", "ws_2"}
+        assert [a["agentId"] for a in agents if a["knowledgeBase"] is None] == ["agent_4"]
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     assert (tmp_path / "data" / "secrets.json").stat().st_mode & 0o077 == 0
     # Stopping `run` stops the PostgreSQL it started.

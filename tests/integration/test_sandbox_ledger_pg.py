@@ -14,7 +14,12 @@ import pytest
 
 from domain.commands import ConnectNumber, ProviderEventResult
 from domain.errors import DomainError
-from domain.providers import NumberLost, NumberUnavailableError, ProviderEvent
+from domain.providers import (
+    NumberLost,
+    NumberUnavailableError,
+    ProviderEvent,
+    ProviderUnavailableError,
+)
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
@@ -164,3 +169,19 @@ def test_numbers_bought_or_hosted_are_pointed_at_the_inbound_url_and_the_cli_sho
     by_number = {line.split()[0]: line.split()[2] for line in listed}
     assert by_number[bought] == by_number[hosted] == INBOUND
     assert by_number[elsewhere] == "-"
+
+
+def test_a_fault_armed_by_one_process_fails_the_purchase_of_another_once(
+    sandboxes: Callable[[], SandboxProvider],
+) -> None:
+    # `sms-channels sandbox fail-next purchase` arms it; the API's sandbox meets it.
+    cli, api = sandboxes(), sandboxes()
+    first, second = unique_us_number(), unique_us_number()
+    cli.fail_next("purchase", 1)
+    with pytest.raises(ProviderUnavailableError):
+        api.purchase("US", first, reference=REF)
+    held = api.holding(first)
+    assert held is not None
+    assert held.reference == REF  # bought: the answer was what got lost
+    assert api.purchase("US", second, reference="another").ref.startswith("PN")
+    cli.fail_next("purchase", 0)

@@ -1276,6 +1276,52 @@ export interface components {
             reasons: components["schemas"]["ReasonOut"][];
         };
         /**
+         * TrailEntry
+         * @description One fact of one connection: who, when, what kind, which compliance fields (names).
+         */
+        TrailEntry: {
+            /**
+             * Connectionid
+             * Format: uuid
+             */
+            connectionId: string;
+            /** Version */
+            version: number;
+            /**
+             * Recordedat
+             * Format: date-time
+             */
+            recordedAt: string;
+            /**
+             * Actor
+             * @description The user id who acted, or `provider` for provider facts.
+             */
+            actor: string;
+            /**
+             * Actortype
+             * @description `user` (a token's subject: `actor` is its sub) or `provider` (a fact the provider reported). Derived from the kind of fact, never from `actor`: a token whose sub is `provider` is a `user`.
+             * @enum {string}
+             */
+            actorType: "user" | "provider";
+            /**
+             * Type
+             * @description connection.requested, hosting.started, hosting.progressed, connection.connected, connection.failed, agent.assigned, workspace.changed, active.changed, compliance.updated, registration.submitted, registration.changed, number.reclaimed, connection.replaced, connection.deleted
+             */
+            type: string;
+            /**
+             * Changedfields
+             * @description For compliance.updated: the names of the fields that changed (no values).
+             */
+            changedFields: string[];
+        };
+        /** TrailPage */
+        TrailPage: {
+            /** Items */
+            items: components["schemas"]["TrailEntry"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /**
          * UpdateConnectionRequest
          * @description ``PATCH /channels/sms/connections/{id}``: assign an agent, move to another workspace
          *     (with an agent of that workspace), and/or switch on/off.
@@ -1490,7 +1536,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TrailPage"];
                     "application/x-ndjson": unknown;
                     "text/csv": unknown;
                 };

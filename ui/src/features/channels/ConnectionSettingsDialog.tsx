@@ -1,0 +1,530 @@
+/**
+ * The connection settings dialog (connection-settings-dialog.tsx of the product page):
+ * agent, workspace move and Active; the compliance form (accordions) saved with If-Match,
+ * a 412 opening the merge view; the preflight's findings; Submit for registration
+ * (disabled, with the reason, while the preflight finds errors or changes are unsaved); the
+ * registration timeline; Replace number for a reclaimed or failed number.
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import * as React from "react";
+
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from "@/components/ui/dialog";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { Switch } from "@/components/ui/switch";
+import { toast } from "@/components/ui/toast";
+import { changedFields, type Draft, draftFrom } from "@/features/channels/complianceForm";
+import { MergeView } from "@/features/channels/MergeView";
+import { keys, useAgents, workspacesOf } from "@/features/channels/queries";
+import { SmsComplianceForms } from "@/features/channels/SmsComplianceForms";
+import { api, type Connection, newKey, orThrow, ProblemError, problemText, type Schemas, servedCountry } from "@/lib/api";
+import { notePosition } from "@/lib/position";
+import { may } from "@/lib/session";
+import { useClaims } from "@/lib/useSession";
+import { DEGRADED_REASONS, OUTBOUND_REASONS, REGISTRATION_STATUS, when, words } from "@/lib/words";
+
+export function ConnectionSettingsDialog({ connectionId, onClose }: { connectionId: string; onClose: () => void }) {
+  const claims = useClaims();
+  const canManage = may(claims, "sms.manage");
+  const connection = useQuery({
+    queryKey: keys.connection(connectionId),
+    queryFn: async () =>
+      orThrow(await api.GET("/channels/sms/connections/{connection_id}", { params: { path: { connection_id: connectionId } } })),
+  });
+  const c = connection.data;
+  return (
+    <Dialog open onOpenChange={(open) => (open ? undefined : onClose())}>
+      <DialogContent>
+        <DialogHeader>
+          <DialogTitle>Connection settings{c ? `: ${c.phoneNumber}` : ""}</DialogTitle>
+          <DialogDescription>
+            {c ? `${c.status} · ${c.workspace.name ?? c.workspace.id}` : "Loading the connection…"}
+          </DialogDescription>
+        </DialogHeader>
+        {connection.isError ? (
+          <div role="alert" className="rounded-md border border-destructive p-3 text-sm">
+            {problemText(connection.error)}
+            <Button className="ml-2" size="sm" variant="outline" onClick={() => void connection.refetch()}>
+              Retry
+            </Button>
+          </div>
+        ) : !c ? (
+          <p role="status">Loading…</p>
+        ) : (
+          <div className="space-y-6">
+            <Overview connection={c} />
+            {canManage ? <ConnectionFields connection={c} /> : null}
+            {c.actions.includes("replaceNumber") && canManage && may(claims, "channels.connect") ? (
+              <ReplaceNumber connection={c} onReplaced={onClose} />
+            ) : null}
+            {canManage ? <Compliance connection={c} /> : null}
+            <RegistrationTimeline connectionId={c.id} />
+          </div>
+        )}
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function Overview({ connection: c }: { connection: Connection }) {
+  const outbound = c.capabilities.outboundReplies;
+  return (
+    <section aria-label="Status" className="grid gap-1 text-sm">
+      <div>
+        Registration status:{" "}
+        <strong data-testid="settings-registration-status">{words(REGISTRATION_STATUS, c.registrationStatus)}</strong>
+        {c.registration.changedSinceSubmission ? (
+          <Badge tone="warn" className="ml-2">
+            changed since submission
+          </Badge>
+        ) : null}
+      </div>
+      <div>
+        Outbound replies:{" "}
+        {outbound.permitted ? "permitted" : `not permitted (${words(OUTBOUND_REASONS, outbound.reason)})`}
+      </div>
+      {c.degraded.isDegraded ? (
+        <div className="text-red-900">
+          Degraded since {when(c.degraded.since)}: {c.degraded.reasons.map((r) => words(DEGRADED_REASONS, r)).join("; ")}
+        </div>
+      ) : null}
+      {c.failure ? <div className="text-red-900">Failure: {c.failure.reason}</div> : null}
+      {c.replacedBy ? <div>Replaced by connection {c.replacedBy}</div> : null}
+    </section>
+  );
+}
+
+function useInvalidateConnection(id: string) {
+  const client = useQueryClient();
+  return () => {
+    for (const key of [keys.connection(id), keys.compliance(id), keys.preflight(id), keys.registration(id), keys.connections]) {
+      void client.invalidateQueries({ queryKey: key });
+    }
+  };
+}
+
+function ConnectionFields({ connection: c }: { connection: Connection }) {
+  const [workspaceId, setWorkspaceId] = React.useState(c.workspace.id);
+  const [agentId, setAgentId] = React.useState<string | undefined>(c.agent?.id);
+  const [active, setActive] = React.useState(c.active);
+  React.useEffect(() => {
+    setWorkspaceId(c.workspace.id);
+    setAgentId(c.agent?.id);
+    setActive(c.active);
+  }, [c.version, c.workspace.id, c.agent?.id, c.active]);
+  const all = useAgents(undefined);
+  const workspaces = workspacesOf(all.data);
+  const agents = (all.data ?? []).filter((a) => a.workspace.id === workspaceId);
+  const agent = agents.find((a) => a.agentId === agentId);
+  const invalidate = useInvalidateConnection(c.id);
+
+  const body: Schemas["UpdateConnectionRequest"] = {};
+  if (workspaceId !== c.workspace.id) body.workspaceId = workspaceId;
+  if (agentId && (agentId !== c.agent?.id || body.workspaceId)) body.agentId = agentId;
+  if (active !== c.active) body.active = active;
+  const dirty = Object.keys(body).length > 0;
+
+  const save = useMutation({
+    mutationFn: async () =>
+      orThrow(
+        await api.PATCH("/channels/sms/connections/{connection_id}", {
+          params: { path: { connection_id: c.id }, header: { "If-Match": `"${c.version}"` } },
+          body,
+        }),
+      ),
+    onSuccess: (answer) => {
+      notePosition(answer.position);
+      invalidate();
+      toast({ title: "Connection saved" });
+    },
+    onError: (error) => {
+      if (error instanceof ProblemError && error.status === 412) {
+        toast({ title: "Someone saved in between", description: "The connection was reloaded: check it and save again." });
+        invalidate();
+      }
+    },
+  });
+
+  return (
+    <section aria-labelledby="connection-fields" className="space-y-3">
+      <h3 id="connection-fields" className="font-semibold">
+        Destination
+      </h3>
+      <div className="grid gap-3 md:grid-cols-3">
+        <div className="grid gap-1.5">
+          <Label htmlFor="settings-workspace">Workspace</Label>
+          <Select value={workspaceId} onValueChange={(v) => { setWorkspaceId(v); setAgentId(undefined); }}>
+            <SelectTrigger id="settings-workspace">
+              <SelectValue placeholder={c.workspace.name ?? c.workspace.id} />
+            </SelectTrigger>
+            <SelectContent>
+              {workspaces.map((w) => (
+                <SelectItem key={w.id} value={w.id}>
+                  {w.name}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+        </div>
+        <div className="grid gap-1.5">
+          <Label htmlFor="settings-agent">Agent</Label>
+          <Select value={agents.some((a) => a.agentId === agentId) ? agentId : undefined} onValueChange={setAgentId}>
+            <SelectTrigger id="settings-agent">
+              <SelectValue placeholder="Choose an agent" />
+            </SelectTrigger>
+            <SelectContent>
+              {agents.map((a) => (
+                <SelectItem key={a.agentId} value={a.agentId}>
+                  {a.name}
+                </SelectItem>
+              ))}
+            </SelectContent>
+          </Select>
+        </div>
+        <div className="grid gap-1.5">
+          <Label htmlFor="settings-kb">Knowledge base</Label>
+          <Input
+            id="settings-kb"
+            readOnly
+            value={agent ? (agent.knowledgeBase?.name ?? "None") : (c.knowledgeBase?.name ?? "")}
+          />
+        </div>
+      </div>
+      <div className="flex items-center gap-2">
+        <Switch id="settings-active" checked={active} onCheckedChange={setActive} />
+        <Label htmlFor="settings-active">Active</Label>
+      </div>
+      {save.isError && !(save.error instanceof ProblemError && save.error.status === 412) ? (
+        <p role="alert" className="text-sm text-red-900">
+          {problemText(save.error)}
+        </p>
+      ) : null}
+      <Button disabled={!dirty || save.isPending || (body.workspaceId !== undefined && !body.agentId)} onClick={() => save.mutate()}>
+        Save connection
+      </Button>
+    </section>
+  );
+}
+
+function ReplaceNumber({ connection: c, onReplaced }: { connection: Connection; onReplaced: () => void }) {
+  const client = useQueryClient();
+  const [areaCode, setAreaCode] = React.useState(c.areaCode ?? "");
+  const [searched, setSearched] = React.useState<string | null>(null);
+  const [number, setNumber] = React.useState("");
+  const key = React.useRef(newKey());
+  const numbers = useQuery({
+    queryKey: ["numbers", c.countryCode, searched],
+    enabled: searched !== null,
+    queryFn: async () =>
+      orThrow(
+        await api.GET("/channels/sms/numbers", {
+          params: { query: { countryCode: servedCountry(c.countryCode), areaCode: searched || null, limit: 20 } },
+        }),
+      ).numbers,
+  });
+  const replace = useMutation({
+    mutationFn: async () =>
+      orThrow(
+        await api.POST("/channels/sms/connections/{connection_id}/replace-number", {
+          params: { path: { connection_id: c.id }, header: { "Idempotency-Key": key.current } },
+          body: { mode: "new", countryCode: servedCountry(c.countryCode), areaCode: searched || null, phoneNumber: number },
+        }),
+      ),
+    onSuccess: (answer) => {
+      notePosition(answer.position);
+      void client.invalidateQueries({ queryKey: keys.connections });
+      toast({ title: `${answer.phoneNumber} replaces ${c.phoneNumber}`, description: "The compliance form was carried over." });
+      onReplaced();
+    },
+  });
+  return (
+    <section aria-labelledby="replace-title" className="space-y-3 rounded-md border p-3">
+      <h3 id="replace-title" className="font-semibold">
+        Replace number
+      </h3>
+      <p className="text-sm text-muted-foreground">
+        This number is {c.status}. A new number takes over its workspace, agent and compliance form.
+      </p>
+      <form
+        className="flex items-end gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setNumber("");
+          setSearched(areaCode.trim());
+        }}
+      >
+        <div className="grid gap-1.5">
+          <Label htmlFor="replace-area">Area code</Label>
+          <Input id="replace-area" value={areaCode} onChange={(e) => setAreaCode(e.target.value)} />
+        </div>
+        <Button type="submit" variant="outline">
+          Search numbers
+        </Button>
+      </form>
+      <div className="grid gap-1.5">
+        <Label htmlFor="replace-number">New number</Label>
+        <Select value={number} onValueChange={setNumber} disabled={!numbers.data?.length}>
+          <SelectTrigger id="replace-number">
+            <SelectValue placeholder={searched === null ? "Search first" : "Choose a number"} />
+          </SelectTrigger>
+          <SelectContent>
+            {(numbers.data ?? []).map((n) => (
+              <SelectItem key={n.phoneNumber} value={n.phoneNumber}>
+                {n.phoneNumber}
+              </SelectItem>
+            ))}
+          </SelectContent>
+        </Select>
+      </div>
+      {replace.isError ? (
+        <p role="alert" className="text-sm text-red-900">
+          {problemText(replace.error)}
+        </p>
+      ) : null}
+      <Button disabled={!number || replace.isPending} onClick={() => replace.mutate()}>
+        Replace number
+      </Button>
+    </section>
+  );
+}
+
+function Compliance({ connection: c }: { connection: Connection }) {
+  const invalidate = useInvalidateConnection(c.id);
+  const compliance = useQuery({
+    queryKey: keys.compliance(c.id),
+    // Compliance values stay in memory only while the dialog is open (never in storage).
+    gcTime: 0,
+    queryFn: async () =>
+      orThrow(
+        await api.GET("/channels/sms/connections/{connection_id}/compliance", { params: { path: { connection_id: c.id } } }),
+      ),
+  });
+  const preflight = useQuery({
+    queryKey: keys.preflight(c.id),
+    gcTime: 0,
+    queryFn: async () =>
+      orThrow(
+        await api.GET("/channels/sms/connections/{connection_id}/compliance/preflight", {
+          params: { path: { connection_id: c.id } },
+        }),
+      ),
+  });
+  // The version read (If-Match), what it held (the merge's base), and the edits.
+  const [base, setBase] = React.useState<{ version: number; draft: Draft } | null>(null);
+  const [draft, setDraft] = React.useState<Draft | null>(null);
+  const [theirs, setTheirs] = React.useState<{ version: number; draft: Draft } | null>(null);
+  React.useEffect(() => {
+    const data = compliance.data;
+    if (!data) return;
+    if (base === null || (draft && changedFields(base.draft, draft).length === 0 && data.version !== base.version)) {
+      const loaded = draftFrom(data.smsCompliance);
+      setBase({ version: data.version, draft: loaded });
+      setDraft(loaded);
+    }
+  }, [compliance.data, base, draft]);
+
+  const dirty = base !== null && draft !== null && changedFields(base.draft, draft).length > 0;
+  const save = useMutation({
+    mutationFn: async (payload: { version: number; draft: Draft }) =>
+      orThrow(
+        await api.PUT("/channels/sms/connections/{connection_id}/compliance", {
+          params: { path: { connection_id: c.id }, header: { "If-Match": `"${payload.version}"` } },
+          body: payload.draft,
+        }),
+      ),
+    onSuccess: (answer) => {
+      const saved = draftFrom(answer.smsCompliance);
+      setBase({ version: answer.version, draft: saved });
+      setDraft(saved);
+      setTheirs(null);
+      notePosition(answer.position);
+      invalidate();
+      toast({ title: "Compliance form saved" });
+    },
+    onError: async (error) => {
+      if (error instanceof ProblemError && error.status === 412) {
+        const fresh = orThrow(
+          await api.GET("/channels/sms/connections/{connection_id}/compliance", { params: { path: { connection_id: c.id } } }),
+        );
+        setTheirs({ version: fresh.version, draft: draftFrom(fresh.smsCompliance) });
+      }
+    },
+  });
+  const submit = useMutation({
+    mutationFn: async () =>
+      orThrow(
+        await api.POST("/channels/sms/connections/{connection_id}/registration", {
+          params: { path: { connection_id: c.id }, header: { "If-Match": `"${c.version}"` } },
+        }),
+      ),
+    onSuccess: (answer) => {
+      notePosition(answer.position);
+      invalidate();
+      toast({ title: "Submitted for registration", description: "The carriers review it; this takes days." });
+    },
+  });
+
+  if (compliance.isError) {
+    return (
+      <p role="alert" className="text-sm text-red-900">
+        {problemText(compliance.error)}
+      </p>
+    );
+  }
+  if (!draft || !base || !compliance.data) return <p role="status">Loading the compliance form…</p>;
+
+  const errors = (preflight.data?.findings ?? []).filter((f) => f.severity === "error");
+  const registrationRequired = c.registrationStatus !== "not_required";
+  const inFlight = ["submitted", "pending"].includes(c.registrationStatus) && !c.registration.changedSinceSubmission;
+  const blocked = dirty
+    ? "Save your changes first."
+    : preflight.isPending
+      ? "Checking the form…"
+      : errors.length
+        ? `The preflight finds ${errors.length} error${errors.length > 1 ? "s" : ""}: fix ${errors.length > 1 ? "them" : "it"} first.`
+        : inFlight
+          ? "This version is already with the carriers."
+          : c.registrationStatus === "approved" && !c.registration.changedSinceSubmission
+            ? "This version is approved."
+            : c.version !== base.version
+              ? "The connection changed: reload the form."
+              : null;
+  const progress = compliance.data.complianceProgress;
+  return (
+    <section aria-labelledby="compliance-title" className="space-y-3">
+      <div className="flex items-center justify-between">
+        <h3 id="compliance-title" className="font-semibold">
+          10DLC compliance
+        </h3>
+        <span className="text-xs text-muted-foreground" data-testid="progress">
+          {progress.completeSections} of {progress.totalSections} sections complete
+        </span>
+      </div>
+      {theirs ? (
+        <MergeView
+          base={base.draft}
+          mine={draft}
+          theirs={theirs.draft}
+          onMerge={(merged) => {
+            setBase(theirs);
+            setDraft(merged);
+            setTheirs(null);
+            save.reset();
+            void compliance.refetch();
+          }}
+          onReload={() => {
+            setBase(theirs);
+            setDraft(theirs.draft);
+            setTheirs(null);
+            save.reset();
+            invalidate();
+          }}
+        />
+      ) : null}
+      <SmsComplianceForms draft={draft} onChange={setDraft} progress={progress} findings={preflight.data?.findings ?? []} />
+      {save.isError && !(save.error instanceof ProblemError && save.error.status === 412) ? (
+        <p role="alert" className="text-sm text-red-900">
+          {problemText(save.error)}
+        </p>
+      ) : null}
+      <div className="flex flex-wrap items-center gap-2">
+        <Button disabled={!dirty || save.isPending || theirs !== null} onClick={() => save.mutate({ version: base.version, draft })}>
+          {save.isPending ? "Saving…" : "Save compliance form"}
+        </Button>
+        {registrationRequired ? (
+          <>
+            <Button
+              variant="secondary"
+              disabled={blocked !== null || submit.isPending}
+              aria-describedby="submit-reason"
+              onClick={() => submit.mutate()}
+            >
+              Submit for registration
+            </Button>
+            <span id="submit-reason" className="text-xs text-muted-foreground">
+              {blocked ?? "Ready: the preflight finds no errors."}
+            </span>
+          </>
+        ) : (
+          <span className="text-xs text-muted-foreground">This country needs no 10DLC registration.</span>
+        )}
+      </div>
+      {submit.isError ? (
+        <p role="alert" className="text-sm text-red-900">
+          {problemText(submit.error)}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function RegistrationTimeline({ connectionId }: { connectionId: string }) {
+  const registration = useQuery({
+    queryKey: keys.registration(connectionId),
+    queryFn: async () =>
+      orThrow(
+        await api.GET("/channels/sms/connections/{connection_id}/registration", {
+          params: { path: { connection_id: connectionId } },
+        }),
+      ),
+  });
+  const r = registration.data;
+  if (registration.isError) return <p className="text-sm">{problemText(registration.error)}</p>;
+  if (!r) return null;
+  const levels = [
+    ["Brand", r.brand],
+    ["Campaign", r.campaign],
+    ["Number", r.number],
+  ] as const;
+  return (
+    <section aria-labelledby="registration-title" className="space-y-2">
+      <h3 id="registration-title" className="font-semibold">
+        Registration
+      </h3>
+      <p className="text-sm">
+        Status: <strong data-testid="timeline-status">{words(REGISTRATION_STATUS, r.status)}</strong>
+        {r.submittedAt ? ` · version ${r.submittedVersion} submitted ${when(r.submittedAt)}` : ""}
+        {r.changedSinceSubmission ? " · changed since submission" : ""}
+      </p>
+      <table className="w-full text-sm" aria-label="Registration levels">
+        <thead>
+          <tr className="text-left">
+            <th scope="col" className="p-1">Level</th>
+            <th scope="col" className="p-1">Status</th>
+            <th scope="col" className="p-1">Provider reference</th>
+            <th scope="col" className="p-1">Reasons</th>
+          </tr>
+        </thead>
+        <tbody>
+          {levels.map(([name, level]) => (
+            <tr key={name} className="border-t align-top">
+              <th scope="row" className="p-1 text-left font-medium">{name}</th>
+              <td className="p-1">{words(REGISTRATION_STATUS, level.status)}</td>
+              <td className="p-1 font-mono text-xs">{level.providerRef ?? "—"}</td>
+              <td className="p-1">
+                {level.reasons.map((reason) => (
+                  <div key={reason.code}>
+                    {reason.code}: {reason.description}
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {r.timeline.length ? (
+        <ol className="space-y-1 text-xs" aria-label="Registration timeline">
+          {r.timeline.map((entry, i) => (
+            <li key={i}>
+              {when(entry.at)} · {entry.level}: {words(REGISTRATION_STATUS, entry.status)}
+              {entry.reasons.map((reason) => ` · ${reason.code} ${reason.description}`).join("")}
+            </li>
+          ))}
+        </ol>
+      ) : null}
+    </section>
+  );
+}
