@@ -268,7 +268,9 @@ def test_approved_by_att_and_verizon_refused_by_tmobile(
         "att": "approved", "tmobile": "rejected", "verizon": "approved",
     }  # fmt: skip
     reason = next(r for r in answer["campaign"]["reasons"] if r["carrier"] == "tmobile")
-    assert reason["code"] == "30892" and reason["fix"] and reason["fields"]
+    assert reason["code"] == "30892"
+    assert reason["fix"]
+    assert reason["fields"]
     assert answer["notPermittedOn"] == ["tmobile"]
     single = service.http.get(location, headers=auth(account)).json()
     outbound = single["capabilities"]["outboundReplies"]
