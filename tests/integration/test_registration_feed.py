@@ -16,24 +16,18 @@ from domain.providers import ProviderEvent
 from providers.sandbox import SandboxProvider, SandboxWebhook
 from providers.sandbox.webhooks import _fact
 from tests.compliance_payloads import GOOD
-from tests.integration.test_channel_feeds import (  # noqa: F401 (fixtures)
-    WITH_KB,
-    check_schemas,
-    connect,
-    events,
-    last_is,
-    relay,
-    routing,
-    topics,
-    values_of,
-)
+from tests.integration import test_channel_feeds as feeds
+from tests.integration.test_channel_feeds import WITH_KB, check_schemas, connect, last_is, values_of
 from tests.kafka_reader import Reader
 from tests.support import unique_account
 from workers.channel_feeds import ChannelFeedsRelay
 
+# The feed fixtures of the channel-feeds tests (their topics, relay and readers).
+topics, relay, events, routing = feeds.topics, feeds.relay, feeds.events, feeds.routing
 
-def deliver(app: SmsChannels, events: list[SandboxWebhook]) -> None:
-    for event in events:
+
+def deliver(app: SmsChannels, webhooks: list[SandboxWebhook]) -> None:
+    for event in webhooks:
         app.record_provider_event(ProviderEvent("sandbox", event.id, _fact(event.type, event.data)))
 
 
