@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from domain.carriers import CarrierState, Throughput, carrier_reasons, carriers_of, honest_status
+from domain.compliance.account_rules import MAX_NUMBERS_WITHOUT_POOLING
 from domain.compliance.preflight import preflight
 from domain.errors import (
     ConnectionNotFoundError,
@@ -46,6 +47,7 @@ from domain.registration_levels import (
     Level,
     LevelState,
     LevelStatus,
+    Reason,
     clean_reasons,
     clean_ref,
     provider_status,
@@ -57,12 +59,19 @@ from domain.registrations import (
     digest,
     registration_ids,
 )
-from domain.sms_connections import SmsConnection
+from domain.sms_connections import SmsConnection, Submission
 from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.registration")
 
 REGISTERED_BY = "us_10dlc"  # the regional rule whose numbers are registered here
+# The number waits for number pooling (T-Mobile's limit per campaign, issue 31).
+POOL_REASON = Reason(
+    "number_pool_required",
+    f"T-Mobile takes at most {MAX_NUMBERS_WITHOUT_POOLING} numbers on a campaign without "
+    "number pooling: turn number pooling on, or put this number on another campaign.",
+    ("campaign.numberPooling",),
+)
 SAVE_ATTEMPTS = 3
 
 
@@ -175,15 +184,27 @@ class RegistrationCommands(Application[UUID]):
             )
             return StepResult("campaign", self._record_updated(campaign.id, answer))
         if connection.level("number").provider_ref is None and connection.provider_ref:
-            answer = self.provider.register_number(
-                connection.phone_number,
-                connection.provider_ref,
-                campaign_ref=cast(str, campaign.state.provider_ref),
-                service_ref=campaign.service_ref,
-                reference=f"{connection.id}.{submission.number}",
-            )
-            return StepResult("number", self._record_number(connection.id, answer))
+            return self._number_step(connection, campaign, payload)
         return StepResult(None, self.current_position())
+
+    def _number_step(
+        self, connection: SmsConnection, campaign: LevelRegistration, payload: dict[str, Any]
+    ) -> StepResult:
+        """Register the number to the campaign, unless the campaign has no place left
+        without number pooling: then the number waits, ``action_required`` (re-checked each
+        pass: a number leaving the campaign frees a place)."""
+        if self._pool_full(campaign, connection, payload):
+            recorded = self._record_pool_required(connection.id)
+            return StepResult("number" if recorded else None, self.current_position())
+        submission = cast(Submission, connection.submission)
+        answer = self.provider.register_number(
+            connection.phone_number,
+            cast(str, connection.provider_ref),
+            campaign_ref=cast(str, campaign.state.provider_ref),
+            service_ref=campaign.service_ref,
+            reference=f"{connection.id}.{submission.number}",
+        )
+        return StepResult("number", self._record_number(connection.id, answer))
 
     def poll_registration(self, connection_id: UUID) -> int:
         """Ask the provider where each level of the connection's submission still in
@@ -330,6 +351,46 @@ class RegistrationCommands(Application[UUID]):
             )
             index = self._index(registration.level, answer.ref, registration.id)
             return [registration, *index, *self._told(registration)]
+
+        return self._save_with_retry(decide)
+
+    def _pool_full(
+        self, campaign: LevelRegistration, connection: SmsConnection, payload: dict[str, Any]
+    ) -> bool:
+        """True when the campaign already holds ``MAX_NUMBERS_WITHOUT_POOLING`` numbers
+        and does not pool numbers (T-Mobile refuses the next: the number waits for the
+        operator instead of failing at the provider)."""
+        if (payload.get("campaign") or {}).get("numberPooling") is True:
+            return False
+        held = 0
+        for other_id in campaign.connection_ids:
+            if other_id == connection.id:
+                continue
+            other = self._registering(other_id)
+            if other is None or other.submission is None:
+                continue
+            number = other.level("number")
+            if (
+                other.submission.campaign_registration_id == campaign.id
+                and number.provider_ref is not None
+                and number.status not in ("rejected", "expired")
+            ):
+                held += 1
+                if held >= MAX_NUMBERS_WITHOUT_POOLING:
+                    return True
+        return False
+
+    def _record_pool_required(self, connection_id: UUID) -> int:
+        """The number's registration waits: ``action_required``, reason
+        ``number_pool_required`` (0 when already recorded: the worker's step is then
+        nothing)."""
+
+        def decide() -> list[Aggregate]:
+            connection = self._registering(connection_id)
+            if connection is None or connection.level("number").provider_ref is not None:
+                return []
+            state = LevelState("action_required", None, None, (POOL_REASON,))
+            return _changed([connection], lambda: connection.record_level("number", state))
 
         return self._save_with_retry(decide)
 

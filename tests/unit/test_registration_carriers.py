@@ -302,3 +302,69 @@ def test_a_connection_written_by_the_previous_code_takes_a_carriers_report() -> 
     assert connection.registration_status == "rejected"
     assert connection.not_permitted_on == ["tmobile"]
     document(app, account, connection_id)  # the answer reads old and new facts together
+
+
+# --- number pools ----------------------------------------------------------------------
+
+
+def pooled(pooling: bool) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["numberPooling"] = pooling
+    return payload
+
+
+def test_the_50th_number_of_a_campaign_without_pooling_waits_for_number_pooling(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    first = [registered(app, account, pooled(False)) for _ in range(49)]
+    assert all(app.get_connection(account, c).level("number").provider_ref for c in first)
+    numbers = provider.registrations.count("number")
+    fiftieth = registered(app, account, pooled(False))
+    connection = app.get_connection(account, fiftieth)
+    number = connection.level("number")
+    assert (number.status, number.provider_ref) == ("action_required", None)
+    assert [r.code for r in number.reasons] == ["number_pool_required"]
+    assert connection.registration_status == "action_required"
+    assert provider.registrations.count("number") == numbers  # never sent to the provider
+    answer = document(app, account, fiftieth)
+    assert answer["number"]["reasons"][0]["fields"] == ["campaign.numberPooling"]
+    assert answer["number"]["reasons"][0]["fix"]
+    assert app.advance_registration(fiftieth).step is None  # waits, recorded once
+
+    # A number leaving the campaign frees a place: the next pass registers the 50th.
+    app.delete(account, first[0], by="u1", expected_version=None)
+    assert app.advance_registration(fiftieth).step == "number"
+    assert app.get_connection(account, fiftieth).level("number").provider_ref is not None
+
+
+def test_with_number_pooling_the_50th_number_is_registered(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    for _ in range(49):
+        registered(app, account, pooled(True))
+    fiftieth = registered(app, account, pooled(True))
+    number = app.get_connection(account, fiftieth).level("number")
+    assert number.provider_ref is not None and number.status == "pending"
+
+
+def test_the_preflight_warns_of_the_50th_number_without_pooling() -> None:
+    from domain.compliance.preflight import preflight  # noqa: PLC0415
+
+    others = [pooled(False)] * 49
+    found = preflight(pooled(False), country="US", others=others).findings
+    warned = [f for f in found if f.rule == "account.number_pool_limit"]
+    assert [(f.field, f.severity, list(f.provider_codes)) for f in warned] == [
+        ("campaign.numberPooling", "warning", [])
+    ]
+    assert not [
+        f
+        for f in preflight(pooled(True), country="US", others=[pooled(True)] * 49).findings
+        if f.rule == "account.number_pool_limit"
+    ]
+    assert not [
+        f
+        for f in preflight(pooled(False), country="US", others=others[:48]).findings
+        if f.rule == "account.number_pool_limit"
+    ]
