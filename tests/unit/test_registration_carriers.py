@@ -346,7 +346,8 @@ def test_with_number_pooling_the_50th_number_is_registered(
         registered(app, account, pooled(True))
     fiftieth = registered(app, account, pooled(True))
     number = app.get_connection(account, fiftieth).level("number")
-    assert number.provider_ref is not None and number.status == "pending"
+    assert number.provider_ref is not None
+    assert number.status == "pending"
 
 
 def test_the_preflight_warns_of_the_50th_number_without_pooling() -> None:
