@@ -39,7 +39,13 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.ids import registration_ref_id
-from domain.providers import NumberProvider, RegistrationAnswer, RegistrationReported
+from domain.providers import (
+    NumberProvider,
+    RegistrationAnswer,
+    RegistrationReported,
+    VettingAnswer,
+    VettingProvider,
+)
 from domain.provisioning import position_of
 from domain.regions import load_regions
 from domain.registration_levels import (
@@ -151,6 +157,14 @@ class RegistrationCommands(Application[UUID]):
         found = self._find_any(submission.campaign_registration_id)
         return found if isinstance(found, LevelRegistration) else None
 
+    def brand_registration_of(self, connection: SmsConnection) -> LevelRegistration | None:
+        """The brand registration the connection's submission uses (its vettings), or
+        None before any submission."""
+        if connection.submission is None:
+            return None
+        found = self._find_any(connection.submission.brand_registration_id)
+        return found if isinstance(found, LevelRegistration) else None
+
     # --- the worker's steps ---------------------------------------------------------------
 
     def advance_registration(self, connection_id: UUID) -> StepResult:
@@ -167,25 +181,53 @@ class RegistrationCommands(Application[UUID]):
                 payload.get("brand") or {}, reference=brand.step_reference
             )
             return StepResult("brand", self._record_created(brand.id, answer))
+        vetting = _vetting_due(brand, connection, payload)
+        if vetting is not None:
+            return self._vetting_step(brand, vetting)
         campaign = self._registration(submission.campaign_registration_id)
+        if campaign.needs_provider or campaign.update_due:
+            return self._campaign_step(campaign, brand, payload)
+        if connection.level("number").provider_ref is None and connection.provider_ref:
+            return self._number_step(connection, campaign, payload)
+        return StepResult(None, self.current_position())
+
+    def _campaign_step(
+        self, campaign: LevelRegistration, brand: LevelRegistration, payload: dict[str, Any]
+    ) -> StepResult:
+        """Create the campaign at the provider, or send its in-place resubmission."""
+        content = payload.get("campaign") or {}
         if campaign.needs_provider:
             answer = self.provider.create_campaign(
-                payload.get("campaign") or {},
+                content,
                 brand_ref=cast(str, brand.state.provider_ref),
                 reference=campaign.step_reference,
             )
             return StepResult("campaign", self._record_created(campaign.id, answer))
-        if campaign.update_due:
-            answer = self.provider.update_campaign(
-                payload.get("campaign") or {},
-                ref=cast(str, campaign.state.provider_ref),
-                service_ref=campaign.service_ref,
-                reference=campaign.step_reference,
-            )
-            return StepResult("campaign", self._record_updated(campaign.id, answer))
-        if connection.level("number").provider_ref is None and connection.provider_ref:
-            return self._number_step(connection, campaign, payload)
-        return StepResult(None, self.current_position())
+        answer = self.provider.update_campaign(
+            content,
+            ref=cast(str, campaign.state.provider_ref),
+            service_ref=campaign.service_ref,
+            reference=campaign.step_reference,
+        )
+        return StepResult("campaign", self._record_updated(campaign.id, answer))
+
+    def _vetting_step(
+        self, brand: LevelRegistration, vetting: tuple[str, VettingProvider, str | None]
+    ) -> StepResult:
+        """Send the brand's vetting once the brand is approved (the campaign waits for a
+        political brand's Campaign Verify vetting), then read the brand again."""
+        if brand.state.status != "approved":
+            return StepResult(None, self.current_position())  # vetted once approved
+        kind, vetting_provider, vetting_id = vetting
+        vetted = self.provider.vet_brand(
+            cast(str, brand.state.provider_ref),
+            vetting_provider=vetting_provider,
+            vetting_id=vetting_id,
+            reference=f"{brand.step_reference}.{kind}",
+        )
+        position = self._record_vetted(brand.id, kind, vetted)
+        self._refresh_brand(brand.id)
+        return StepResult("brand", position)
 
     def _number_step(
         self, connection: SmsConnection, campaign: LevelRegistration, payload: dict[str, Any]
@@ -394,6 +436,61 @@ class RegistrationCommands(Application[UUID]):
 
         return self._save_with_retry(decide)
 
+    def _record_vetted(self, registration_id: UUID, kind: str, answer: VettingAnswer) -> int:
+        """Record the brand's vetting of ``kind`` as the provider answered."""
+
+        def decide() -> list[Aggregate]:
+            registration = self._registration(registration_id)
+            before = registration.version
+            registration.record_vetted(
+                kind=kind,
+                ref=answer.ref,
+                status=_vetting_status(answer.status),
+                raw_status=answer.raw_status,
+                vetting_class=answer.vetting_class,
+            )
+            return [registration] if registration.version != before else []
+
+        return self._save_with_retry(decide)
+
+    def poll_vettings(self, connection_id: UUID) -> int:
+        """Ask the provider where the brand's pending vettings stand (asking again for a
+        vetting answers the one made). The number that changed."""
+        connection = self._registering(connection_id)
+        if connection is None or connection.submission is None:
+            return 0
+        brand = self._registration(connection.submission.brand_registration_id)
+        payload = self._submitted_payload(connection)
+        changed = 0
+        for kind, vetting in brand.vettings.items():
+            if vetting.status != "pending" or brand.state.provider_ref is None:
+                continue
+            vetting_provider, vetting_id = _vetting_request(kind, payload)
+            answer = self.provider.vet_brand(
+                brand.state.provider_ref,
+                vetting_provider=vetting_provider,
+                vetting_id=vetting_id,
+                reference=f"{brand.step_reference}.{kind}",
+            )
+            changed += bool(self._record_vetted(brand.id, kind, answer))
+        if changed:
+            self._refresh_brand(brand.id)
+        return changed
+
+    def _refresh_brand(self, brand_id: UUID) -> None:
+        """Read the brand again after a vetting (its score, hence the throughput, may have
+        changed): recorded as a provider report."""
+        brand = self._registration(brand_id)
+        ref = brand.state.provider_ref
+        if ref is None:
+            return
+        answer = self.provider.registration_status("brand", ref)
+        report = RegistrationReported(
+            "brand", ref, answer.status, answer.raw_status, answer.reasons,
+            answer.identity_status, answer.carriers, answer.throughput,
+        )  # fmt: skip
+        self._save_with_retry(partial(self.report_decision, report))
+
     def _record_updated(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
         """Record that the provider took an in-place resubmission, and tell the linked
         connections."""
@@ -528,6 +625,33 @@ def _check_preflight(connection: SmsConnection, others: Sequence[dict[str, Any] 
     ]
     if problems:
         raise PreflightFailedError(problems)
+
+
+def _vetting_due(
+    brand: LevelRegistration, connection: SmsConnection, payload: dict[str, Any]
+) -> tuple[str, VettingProvider, str | None] | None:
+    """The vetting the brand still needs before the campaign (kind, provider, vetting
+    id): a POLITICAL brand's Campaign Verify token, or the secondary vetting the operator
+    asked for; None when none is due."""
+    brand_payload = payload.get("brand") or {}
+    token = brand_payload.get("campaignVerifyToken")
+    political = brand_payload.get("vertical") == "POLITICAL"
+    if political and isinstance(token, str) and token and "campaign_verify" not in brand.vettings:
+        return "campaign_verify", "campaign-verify", token
+    if connection.secondary_vetting_requested and "secondary" not in brand.vettings:
+        return "secondary", "aegis", None
+    return None
+
+
+def _vetting_request(kind: str, payload: dict[str, Any]) -> tuple[VettingProvider, str | None]:
+    if kind == "campaign_verify":
+        token = (payload.get("brand") or {}).get("campaignVerifyToken")
+        return "campaign-verify", token if isinstance(token, str) else None
+    return "aegis", None
+
+
+def _vetting_status(status: str | None) -> str:
+    return status if status in ("pending", "approved", "rejected") else "pending"
 
 
 def _changed(aggregates: list[Aggregate], change: Callable[[], None]) -> list[Aggregate]:

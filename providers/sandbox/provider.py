@@ -20,6 +20,7 @@ from domain.providers import (
     ProvisionedNumber,
     RegistrationAnswer,
     RegistrationNotReadyError,
+    VettingAnswer,
 )
 from domain.registration_levels import LEVELS, Level
 from domain.sms_connections import REGISTRATION_STATUSES, ReclaimReason
@@ -66,6 +67,10 @@ class SandboxFailures:
 class SandboxError(ValueError):
     """Raised by the sandbox's own controls (the CLI's actions) when there is nothing to
     act on: no pending hosting order for the number, the number not held."""
+
+
+# The brand score the sandbox's secondary vetting gives.
+SECONDARY_VETTING_SCORE = 75
 
 
 class SandboxProvider:
@@ -219,6 +224,37 @@ class SandboxProvider:
             self.registrations.set_status(ref, "pending", None, None)
             self.registrations.set_extra(ref, carriers={}, updated=True)
         return _answer(self.registrations.get(ref) or found)
+
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: str,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        """A brand vetting (``VT…``), once per ``reference``: a Campaign Verify token is
+        accepted at once; secondary vetting is done at once and raises the brand's score to
+        ``SECONDARY_VETTING_SCORE`` (unless the sandbox's settings gave a higher one)."""
+        self.check_available()
+        brand = self.registrations.get(brand_ref)
+        if brand is None or brand.level != "brand":
+            raise RegistrationNotReadyError("the sandbox holds no such brand")
+        made = self.registrations.create(
+            SandboxRegistration(
+                new_ref("VT"), "vetting", reference, brand_ref, None, None, "approved",
+                reason=vetting_provider, created_at=now(),
+            )
+        )  # fmt: skip
+        if vetting_provider == "aegis":
+            score = (brand.throughput or {}).get("brandScore")
+            if not isinstance(score, int) or score < SECONDARY_VETTING_SCORE:
+                throughput = {**(brand.throughput or {}), "brandScore": SECONDARY_VETTING_SCORE}
+                self.registrations.set_extra(brand_ref, throughput=throughput)
+        political = vetting_provider == "campaign-verify"
+        return VettingAnswer(
+            made.ref, made.status, "SUCCESS", "POLITICAL" if political else "STANDARD"
+        )
 
     def register_number(
         self,
