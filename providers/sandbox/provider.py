@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from domain.carriers import CARRIER_STATUSES, CARRIERS, carriers_of, throughput_of
 from domain.providers import (
@@ -295,13 +295,16 @@ class SandboxProvider:
         code: str | None = None,
         reason: str | None = None,
         carrier: str | None = None,
+        ref: str | None = None,
     ) -> list[SandboxWebhook]:
         """The provider decides the registration of ``phone_number``'s newest submission:
         one level, or every level (brand, campaign, number) when ``level`` is None; with
         ``carrier``, only that carrier's decision about the campaign (or number) is set
         (the object's own status stays). Returns one ``registration.level_changed`` event
-        per level. SandboxError when the sandbox holds no registration of the number yet."""
-        chosen = self._levels_of(phone_number)
+        per level. SandboxError when the sandbox holds no registration of the number yet.
+        ``ref``: decide that object (e.g. a brand no number has joined yet) instead."""
+        chosen = self._levels_of(phone_number) if ref is None else self._object(ref, level)
+        level = level if ref is None else cast(Level, next(iter(chosen)))
         if carrier is not None:
             if carrier not in CARRIERS or status not in CARRIER_STATUSES:
                 raise SandboxError(
@@ -345,6 +348,12 @@ class SandboxProvider:
             decided = self.registrations.get(target.ref) or target
             events.append(SandboxWebhook.new("registration.level_changed", _level_data(decided)))
         return events
+
+    def _object(self, ref: str, level: Level | None) -> dict[str, SandboxRegistration]:
+        found = self.registrations.get(ref)
+        if found is None or found.level not in LEVELS or level not in (None, found.level):
+            raise SandboxError("the sandbox holds no such registration object at that level")
+        return {found.level: found}
 
     def _levels_of(self, phone_number: str) -> dict[str, SandboxRegistration]:
         number = self.registrations.latest_number(phone_number)
