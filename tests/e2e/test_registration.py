@@ -398,7 +398,7 @@ def test_the_50th_number_of_a_campaign_without_pooling_waits_for_number_pooling(
             made = application.connect(
                 ConnectNumber(
                     account, "ws_1", "agent_1", "new", "US", None, unique_us_number(), "u1"
-                )  # fmt: skip
+                )
             ).connection
             application.update_compliance(account, made.id, payload, by="u1")
             application.submit_registration(account, made.id, by="u1", expected_version=None)
