@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
+from domain.carriers import CarrierState, Throughput
 from domain.errors import DomainError, InvalidTextError
 from domain.registration_levels import Level
 from domain.sms_connections import ReclaimReason
@@ -90,6 +91,25 @@ class RegistrationAnswer:
     reasons: tuple[Mapping[str, Any], ...] = ()
     identity_status: str | None = None
     service_ref: str | None = None
+    # What each carrier decided (None: the provider does not say) and the throughput the
+    # provider reports for the object (None: none), see ``domain.carriers``.
+    carriers: tuple[CarrierState, ...] | None = None
+    throughput: Throughput | None = None
+
+
+VettingProvider = Literal["campaign-verify", "aegis"]
+
+
+@dataclass(frozen=True)
+class VettingAnswer:
+    """A brand vetting at the provider (Twilio ``Vettings``): its reference, status in the
+    service's words (``pending``, ``approved``, ``rejected``; None: unknown, recorded as
+    pending), the raw status and the vetting class (``POLITICAL``, ``STANDARD``)."""
+
+    ref: str
+    status: str | None
+    raw_status: str | None
+    vetting_class: str | None = None
 
 
 # --- the provider's refusals and failures ------------------------------------------------
@@ -259,6 +279,32 @@ class NumberProvider(Protocol):
         RegistrationNotReadyError when the provider needs the brand approved first."""
         ...
 
+    def update_campaign(
+        self,
+        campaign: Mapping[str, Any],
+        *,
+        ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        """Resubmit refused campaign ``ref`` in place with ``campaign`` (Twilio's campaign
+        update ``POST …/Compliance/Usa2p/{Sid}``): the same object, reviewed again.
+        ``reference`` names the attempt (asked again, the provider answers the same)."""
+        ...
+
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: VettingProvider,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        """Ask for a vetting of brand ``brand_ref``: a Campaign Verify token
+        (``campaign-verify``, the token as ``vetting_id``) or secondary vetting
+        (``aegis``). Idempotent: a vetting of that provider already made is answered."""
+        ...
+
     def register_number(
         self,
         phone_number: str,
@@ -336,6 +382,8 @@ class RegistrationReported:
     raw_status: str | None
     reasons: tuple[Mapping[str, Any], ...] = ()
     identity_status: str | None = None
+    carriers: tuple[CarrierState, ...] | None = None
+    throughput: Throughput | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ from domain.providers import (
     ProvisionedNumber,
     RegistrationAnswer,
     Unrecognised,
+    VettingAnswer,
+    VettingProvider,
     WebhookRejectedError,
     WebhookRequest,
 )
@@ -211,6 +213,28 @@ class TwilioProvider:
         return self._registrations.create_campaign(
             campaign, brand_ref=brand_ref, reference=reference
         )
+
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: VettingProvider,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        return self._registrations.vet_brand(
+            brand_ref, vetting_provider=vetting_provider, vetting_id=vetting_id
+        )
+
+    def update_campaign(
+        self,
+        campaign: Mapping[str, Any],
+        *,
+        ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        return self._registrations.update_campaign(campaign, service_ref=service_ref or ref)
 
     def register_number(
         self,

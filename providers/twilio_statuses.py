@@ -17,13 +17,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from domain.carriers import twilio_throughput
 from domain.providers import (
     HostingStatus,
     ProviderFact,
     RegistrationAnswer,
     RegistrationReported,
     Unrecognised,
+    VettingAnswer,
 )
+from domain.remedies import remedy_of
 
 # BrandRegistrations ``status`` (brand_registrations_enum_status).
 BRAND_STATUSES: dict[str, str] = {
@@ -140,9 +143,30 @@ def brand_answer(brand: Mapping[str, Any]) -> RegistrationAnswer:
         ref=str(brand["sid"]),
         status=status,
         raw_status=raw,
-        reasons=found,
+        reasons=(*found, *brand_feedback(brand.get("brand_feedback"))),
         identity_status=brand.get("identity_status"),
+        throughput=twilio_throughput(brand_score=brand.get("brand_score")),
     )
+
+
+def brand_feedback(feedback: object) -> tuple[Mapping[str, Any], ...]:
+    """Twilio's ``brand_feedback`` (``TAX_ID``, ``STOCK_SYMBOL``, ``NONPROFIT``,
+    ``GOVERNMENT_ENTITY``, ``OTHERS``: how to improve the brand score) as reasons, each
+    with the form's fields its remedy names (``domain.remedies``)."""
+    found: list[Mapping[str, Any]] = []
+    for item in feedback if isinstance(feedback, list) else []:
+        code = str(item).strip().upper()
+        if not code:
+            continue
+        remedy = remedy_of(code)
+        found.append(
+            {
+                "code": code,
+                "description": f"Twilio's brand feedback: {code} limits the brand score.",
+                "fields": list(remedy.fields) if remedy else [],
+            }
+        )
+    return tuple(found)
 
 
 def campaign_answer(service_sid: str, campaign: Mapping[str, Any]) -> RegistrationAnswer:
@@ -155,7 +179,12 @@ def campaign_answer(service_sid: str, campaign: Mapping[str, Any]) -> Registrati
         raw_status=raw,
         reasons=reasons(campaign.get("errors")),
         service_ref=service_sid,
+        throughput=twilio_throughput(rate_limits=_mapping(campaign.get("rate_limits"))),
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def number_answer(
@@ -287,3 +316,22 @@ def _a2p_fact(event: Mapping[str, Any]) -> ProviderFact | None:
             "campaign", str(data["messagingservicesid"]), CAMPAIGN_STATUSES[raw], raw, found
         )
     return Unrecognised(f"twilio_event.{product}.{name}")
+
+
+# A brand vetting's ``vetting_status`` (the reference: PENDING, SUCCESS or FAILED).
+VETTING_STATUSES: dict[str, str] = {
+    "PENDING": "pending",
+    "SUCCESS": "approved",
+    "FAILED": "rejected",
+}
+
+
+def vetting_answer(vetting: Mapping[str, Any]) -> VettingAnswer:
+    """A ``Vettings`` resource (never its ``vetting_id``: a Campaign Verify token)."""
+    raw = str(vetting.get("vetting_status") or "") or None
+    return VettingAnswer(
+        ref=str(vetting.get("brand_vetting_sid") or ""),
+        status=VETTING_STATUSES.get(raw or ""),
+        raw_status=raw,
+        vetting_class=vetting.get("vetting_class"),
+    )

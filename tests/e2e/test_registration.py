@@ -6,6 +6,7 @@ submitted again; two numbers sharing brand and campaign; the refusals."""
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from domain.commands import ConnectNumber
 from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxWebhook
 from sms_channels.bootstrap import build_application
@@ -125,7 +127,11 @@ def test_submit_then_the_provider_approves_and_replies_are_permitted(
     assert [e["level"] for e in approved["timeline"]][:1] == ["submission"]
     single = service.http.get(location, headers=auth(account)).json()
     assert single["registrationStatus"] == "approved"
-    assert single["capabilities"]["outboundReplies"] == {"permitted": True, "reason": None}
+    assert single["capabilities"]["outboundReplies"] == {
+        "permitted": True,
+        "reason": None,
+        "notPermittedOn": [],
+    }
 
 
 def test_a_campaign_rejected_with_30892_is_edited_and_submitted_again(
@@ -147,16 +153,23 @@ def test_a_campaign_rejected_with_30892_is_edited_and_submitted_again(
     unchanged = submit(service, account, location)
     assert (unchanged.status_code, unchanged.json()["code"]) == (409, "registration_unchanged")
 
+    assert rejected["resubmission"]["mode"] == "in_place"  # 30892: samples, flow, links
     fixed = copy.deepcopy(GOOD)
     fixed["campaign"]["campaignDescription"] = "Appointment reminders for Acme Dental patients."
     headers = {**auth(account), **if_match(service.http, location, account)}
     assert service.http.put(location + "/compliance", json=fixed, headers=headers).is_success
-    assert registration(service, account, location)["changedSinceSubmission"] is True
+    edited = registration(service, account, location)
+    assert edited["changedSinceSubmission"] is True
+    assert (edited["resubmission"]["mode"], edited["resubmission"]["attempts"]) == ("in_place", 1)
     assert submit(service, account, location).status_code == 202
     second = at_the_provider(service, account, location)
-    assert second["campaign"]["providerRef"] != first["campaign"]["providerRef"]
+    # Resubmitted in place (the sandbox's campaign update): the same campaign, reviewed again.
+    wait_for(lambda: registration(service, account, location)["campaign"]["status"] == "pending")
+    second = registration(service, account, location)
+    assert second["campaign"]["providerRef"] == first["campaign"]["providerRef"]
     assert second["brand"]["providerRef"] == first["brand"]["providerRef"]
     assert second["status"] == "pending"
+    assert second["resubmission"]["attempts"] == 2
 
     audit = service.http.get(location + "/compliance/history", headers=auth(account)).json()
     facts = audit["registration"]
@@ -217,3 +230,194 @@ def test_the_openapi_document_describes_registration(service: Service) -> None:
     assert fields <= set(schemas["RegistrationOut"]["properties"])
     assert "identityStatus" in schemas["BrandLevelOut"]["properties"]
     assert "registration" in schemas["ComplianceHistoryOut"]["properties"]
+
+
+def sandbox(database_url: str, tmp_path: Path, service: Service, *args: str) -> str:
+    result = runner.invoke(
+        cli,
+        ["sandbox", *args, "--url", str(service.http.base_url)],
+        env=cli_env(database_url, tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_approved_by_att_and_verizon_refused_by_tmobile(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    """Per carrier (issue 31): status, outboundReplies, the channels table's badge and the
+    compliance history all name T-Mobile."""
+    account, number = unique_account(), unique_us_number()
+    location = connected(service, account, number, GOOD)
+    assert submit(service, account, location).status_code == 202
+    at_the_provider(service, account, location)
+    for level in ("brand", "number"):
+        provider_decides(
+            database_url, tmp_path, service, number, "--status", "approved", "--level", level
+        )
+    for carrier in ("att", "verizon"):
+        provider_decides(
+            database_url, tmp_path, service, number,
+            "--level", "campaign", "--carrier", carrier, "--status", "approved",
+        )  # fmt: skip
+    provider_decides(
+        database_url, tmp_path, service, number,
+        "--level", "campaign", "--carrier", "tmobile", "--status", "rejected", "--code", "30892",
+    )  # fmt: skip
+    answer = registration(service, account, location)
+    assert answer["status"] == "rejected"
+    assert {c["carrier"]: c["status"] for c in answer["campaign"]["carriers"]} == {
+        "att": "approved", "tmobile": "rejected", "verizon": "approved",
+    }  # fmt: skip
+    reason = next(r for r in answer["campaign"]["reasons"] if r["carrier"] == "tmobile")
+    assert reason["code"] == "30892"
+    assert reason["fix"]
+    assert reason["fields"]
+    assert answer["notPermittedOn"] == ["tmobile"]
+    single = service.http.get(location, headers=auth(account)).json()
+    outbound = single["capabilities"]["outboundReplies"]
+    assert (outbound["permitted"], outbound["notPermittedOn"]) == (False, ["tmobile"])
+    assert single["registrationCarriers"] == [
+        {"carrier": "att", "status": "approved"},
+        {"carrier": "tmobile", "status": "rejected"},
+        {"carrier": "verizon", "status": "approved"},
+    ]
+
+    def badge() -> Any:
+        rows = service.http.get("/channels/sms/connections", headers=auth(account)).json()["items"]
+        return next((r for r in rows if r["phoneNumber"] == number), {}).get("registrationCarriers")
+
+    wait_for(lambda: badge() == single["registrationCarriers"])
+    history = service.http.get(location + "/compliance/history", headers=auth(account)).json()
+    assert ["30892"] in [f["providerCodes"] for f in history["registration"]]
+
+
+def test_the_sandboxs_throughput_settings_reach_the_registration(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    account, number = unique_account(), unique_us_number()
+    location = connected(service, account, number, GOOD)
+    assert submit(service, account, location).status_code == 202
+    at_the_provider(service, account, location)
+    sandbox(
+        database_url, tmp_path, service, "throughput", number,
+        "--brand-score", "42", "--tmobile-tier", "LOW", "--att-message-class", "T",
+        "--att-tpm", "240",
+    )  # fmt: skip
+    expected = {
+        "brandScore": 42, "tmobileTier": "LOW", "tmobileDailyCap": 2000,
+        "attMessageClass": "T", "attTpm": 240,
+    }  # fmt: skip
+    assert registration(service, account, location)["throughput"] == expected
+    single = service.http.get(location, headers=auth(account)).json()
+    assert single["registration"]["throughput"] == expected
+
+
+TOKEN = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|E2Ecanary"
+
+
+def test_a_political_brand_needs_a_campaign_verify_token_sent_as_a_vetting(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    account, number = unique_account(), unique_us_number()
+    political = copy.deepcopy(GOOD)
+    political["brand"]["vertical"] = "POLITICAL"
+    location = connected(service, account, number, political)
+    refused = submit(service, account, location)
+    assert (refused.status_code, refused.json()["code"]) == (422, "preflight_failed")
+    assert [e["field"] for e in refused.json()["errors"]] == [
+        "smsCompliance.brand.campaignVerifyToken"
+    ]
+
+    political["brand"]["campaignVerifyToken"] = TOKEN
+    headers = {**auth(account), **if_match(service.http, location, account)}
+    assert service.http.put(location + "/compliance", json=political, headers=headers).is_success
+    assert submit(service, account, location).status_code == 202
+    wait_for(lambda: registration(service, account, location)["brand"]["providerRef"] is not None)
+    brand_ref = registration(service, account, location)["brand"]["providerRef"]
+    assert registration(service, account, location)["campaign"]["providerRef"] is None
+    sandbox(
+        database_url, tmp_path, service, "registration", number,
+        "--ref", brand_ref, "--status", "approved",
+    )  # fmt: skip
+    answer = at_the_provider(service, account, location)  # the campaign follows the vetting
+    assert [(v["kind"], v["status"], v["vettingClass"]) for v in answer["brand"]["vettings"]] == [
+        ("campaign_verify", "approved", "POLITICAL")
+    ]
+    assert TOKEN not in json.dumps(answer)
+
+
+def test_secondary_vetting_raises_the_brand_score(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    account, number = unique_account(), unique_us_number()
+    location = connected(service, account, number, GOOD)
+    assert submit(service, account, location).status_code == 202
+    at_the_provider(service, account, location)
+    early = service.http.post(
+        location + "/registration/vetting",
+        json={},
+        headers={**auth(account), **if_match(service.http, location, account)},
+    )
+    assert (early.status_code, early.json()["code"]) == (409, "invalid_transition")
+    provider_decides(database_url, tmp_path, service, number, "--status", "approved")
+    sandbox(database_url, tmp_path, service, "throughput", number, "--brand-score", "20")
+    asked = service.http.post(
+        location + "/registration/vetting",
+        json={},
+        headers={**auth(account), **if_match(service.http, location, account)},
+    )
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["registration"]["brand"]["secondaryVettingRequested"] is True
+
+    def vetted() -> bool:
+        return registration(service, account, location)["throughput"]["brandScore"] == 75
+
+    wait_for(vetted)
+    answer = registration(service, account, location)
+    assert [(v["kind"], v["status"]) for v in answer["brand"]["vettings"]] == [
+        ("secondary", "approved")
+    ]
+    trail = service.http.get(location + "/compliance/history", headers=auth(account)).json()
+    assert "registration.vetting_requested" in [f["type"] for f in trail["registration"]]
+
+
+def test_the_50th_number_of_a_campaign_without_pooling_waits_for_number_pooling(
+    service: Service, database_url: str
+) -> None:
+    """T-Mobile takes 49 numbers on a campaign without number pooling: 49 connections of
+    the account registered on one campaign (made through the application: the API's connect
+    rate limit would take minutes), then the 50th over HTTP waits, ``action_required`` with
+    ``number_pool_required`` (the provider never asked), and the preflight warned."""
+    account = unique_account()
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["numberPooling"] = False
+    application = build_application(Settings(database_url=database_url))
+    try:
+        for _ in range(49):
+            made = application.connect(
+                ConnectNumber(
+                    account, "ws_1", "agent_1", "new", "US", None, unique_us_number(), "u1"
+                )
+            ).connection
+            application.update_compliance(account, made.id, payload, by="u1")
+            application.submit_registration(account, made.id, by="u1", expected_version=None)
+            while application.advance_registration(made.id).step is not None:
+                pass
+    finally:
+        application.close()
+    location = connected(service, account, unique_us_number(), payload)
+    preflight = service.http.get(location + "/compliance/preflight", headers=auth(account))
+    assert "account.number_pool_limit" in [f["rule"] for f in preflight.json()["findings"]]
+    assert submit(service, account, location).status_code == 202
+
+    def waiting() -> bool:
+        return bool(registration(service, account, location)["number"]["reasons"])
+
+    wait_for(waiting, timeout=30)
+    number = registration(service, account, location)["number"]
+    assert (number["status"], number["providerRef"]) == ("action_required", None)
+    assert [(r["code"], r["fields"]) for r in number["reasons"]] == [
+        ("number_pool_required", ["campaign.numberPooling"])
+    ]
+    assert registration(service, account, location)["status"] == "action_required"

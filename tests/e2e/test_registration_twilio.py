@@ -104,7 +104,7 @@ def stack(database_url: str) -> Iterator[Stack]:
         assert threads.errors == []
 
 
-def connected(stack: Stack, account: str) -> str:
+def connected(stack: Stack, account: str, compliance: dict[str, Any] = GOOD) -> str:
     number = unique_us_number()
     stack.fake.inventory["US"].append(available(number))
     stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
@@ -120,7 +120,7 @@ def connected(stack: Stack, account: str) -> str:
     location = created.headers["Location"]
     stack.http.patch(location, json={"active": True}, headers=auth(account))
     saved = stack.http.put(
-        location + "/compliance", json=GOOD, headers=if_match(stack.http, location, account)
+        location + "/compliance", json=compliance, headers=if_match(stack.http, location, account)
     )
     assert saved.status_code == 200, saved.text
     submitted = stack.http.post(
@@ -238,3 +238,139 @@ def test_an_event_streams_campaign_event_moves_the_campaign(stack: Stack) -> Non
     assert (delivered.status_code, delivered.json()["outcome"]) == (200, "applied")
     approved = settles(stack, account, location, campaign="approved")
     assert approved["campaign"]["rawStatus"] == "VERIFIED"
+
+
+def approved_brand_pending_campaign(stack: Stack, account: str, location: str) -> str:
+    """The brand approved (score 42, feedback TAX_ID), the campaign made: its service."""
+    stack.work()
+    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    stack.fake.a2p.set_brand(brand_ref, "APPROVED", score=42, feedback=["TAX_ID"])
+    stack.work()
+    service: str = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    return service
+
+
+def test_twilio_brand_score_and_rate_limits_are_the_throughput(stack: Stack) -> None:
+    """Issue 31: Twilio's ``brand_score`` and the campaign's ``rate_limits`` (the
+    reference's ``{"att": {"mps": 600, "msg_class": "A"}, "tmobile": {"brand_tier":
+    "TOP"}}``), and a change of them, reach ``throughput``; ``brand_feedback`` TAX_ID is a
+    brand reason naming the fields to fix."""
+    account = unique_account()
+    location = connected(stack, account)
+    service = approved_brand_pending_campaign(stack, account, location)
+    stack.work()
+    document = registration(stack, account, location)
+    assert document["throughput"] == {
+        "brandScore": 42, "tmobileTier": "TOP", "tmobileDailyCap": None,
+        "attMessageClass": "A", "attTpm": 36_000,
+    }  # fmt: skip
+    feedback = next(r for r in document["brand"]["reasons"] if r["code"] == "TAX_ID")
+    assert feedback["fields"] == ["brand.registrationNumber", "brand.companyName"]
+    assert feedback["fix"]
+    assert document["campaign"]["carriers"] is None  # Twilio reports no per-carrier state
+
+    stack.fake.a2p.set_rate_limits(
+        service, {"att": {"mps": 4, "msg_class": "T"}, "tmobile": {"brand_tier": "LOW"}}
+    )
+    stack.work()
+
+    def lowered() -> bool:
+        return registration(stack, account, location)["throughput"]["tmobileTier"] == "LOW"
+
+    wait_for(lowered, timeout=20)
+    throughput = registration(stack, account, location)["throughput"]
+    assert (throughput["tmobileDailyCap"], throughput["attTpm"]) == (2000, 240)
+
+
+def resubmit(stack: Stack, account: str, location: str, **campaign: Any) -> dict[str, Any]:
+    payload = {**GOOD, "campaign": {**GOOD["campaign"], **campaign}}
+    saved = stack.http.put(
+        location + "/compliance", json=payload, headers=if_match(stack.http, location, account)
+    )
+    assert saved.status_code == 200, saved.text
+    plan: dict[str, Any] = registration(stack, account, location)["resubmission"]
+    submitted = stack.http.post(
+        location + "/registration", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert submitted.status_code == 202, submitted.text
+    return plan
+
+
+def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
+    stack: Stack,
+) -> None:
+    """Issue 31: the answer says beforehand whether a fix goes in place; in place is one
+    ``POST …/Compliance/Usa2p/{QE}`` on the same service (no new service nor campaign),
+    otherwise a new Messaging Service and campaign."""
+    account = unique_account()
+    location = connected(stack, account)
+    service = approved_brand_pending_campaign(stack, account, location)
+    error = {"code": 30892, "description": "A sample uses a URL shortener.", "fields": []}
+    stack.fake.a2p.set_campaign(service, "FAILED", [error])
+    stack.work()
+    settles(stack, account, location, status="rejected")
+    services, updates = stack.fake.a2p.count("services"), len(stack.fake.a2p.campaign_updates)
+    samples = [GOOD["campaign"]["messageSamples"][0], "Acme Dental: see you on Friday at 9am."]
+    assert resubmit(stack, account, location, messageSamples=samples)["mode"] == "in_place"
+    stack.work()
+    again = settles(stack, account, location, campaign="pending")
+    assert again["campaign"]["providerRef"] == service
+    assert stack.fake.a2p.count("services") == services
+    assert len(stack.fake.a2p.campaign_updates) == updates + 1
+    assert stack.fake.a2p.campaign_updates[-1]["form"]["MessageSamples"] == samples
+    assert again["resubmission"]["attempts"] == 2
+
+    error = {"code": 30887, "description": "Opt-out message is insufficient.", "fields": []}
+    stack.fake.a2p.set_campaign(service, "FAILED", [error])
+    stack.work()
+    settles(stack, account, location, status="rejected")
+    opt_out = "Acme Dental: you are unsubscribed; no more messages will be sent."
+    assert resubmit(stack, account, location, optOutMessage=opt_out)["mode"] == "new_campaign"
+    stack.work()
+    third = settles(stack, account, location, campaign="pending")
+    assert third["campaign"]["providerRef"] != service
+    assert stack.fake.a2p.count("services") == services + 1
+    assert len(stack.fake.a2p.campaign_updates) == updates + 1
+
+
+TOKEN = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|TwilioCanary"
+
+
+def test_a_political_brands_token_is_a_twilio_campaign_verify_vetting(stack: Stack) -> None:
+    """Issue 31: the token goes to ``POST …/BrandRegistrations/{BN}/Vettings``
+    (``VettingProvider=campaign-verify``) once the brand is approved, before the campaign;
+    secondary vetting asked over HTTP is an ``aegis`` vetting."""
+    account = unique_account()
+    political = {**GOOD, "brand": {**GOOD["brand"], "vertical": "POLITICAL"}}
+    location = connected(stack, account, {**political, "brand": {
+        **political["brand"], "campaignVerifyToken": TOKEN}})  # fmt: skip
+    stack.work()
+    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    stack.fake.a2p.set_brand(brand_ref, "APPROVED")
+    stack.work()  # the poll sees the brand approved
+    settles(stack, account, location, brand="approved")
+    stack.work()  # the vetting, then the campaign
+    settles(stack, account, location, campaign="pending")
+    vettings = [v for v in stack.fake.a2p.vettings.values() if v["brand_sid"] == brand_ref]
+    assert [(v["vetting_provider"], v["vetting_id"]) for v in vettings] == [
+        ("campaign-verify", TOKEN)
+    ]
+    document = registration(stack, account, location)
+    assert [(v["kind"], v["status"], v["rawStatus"]) for v in document["brand"]["vettings"]] == [
+        ("campaign_verify", "pending", "PENDING")
+    ]
+    assert TOKEN not in json.dumps(document)
+
+    asked = stack.http.post(
+        location + "/registration/vetting", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert asked.status_code == 202, asked.text
+    stack.work()
+
+    def aegis() -> bool:
+        return any(
+            v["vetting_provider"] == "aegis" and v["brand_sid"] == brand_ref
+            for v in stack.fake.a2p.vettings.values()
+        )
+
+    wait_for(aegis, timeout=20)

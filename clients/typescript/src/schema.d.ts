@@ -272,6 +272,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/channels/sms/connections/{connection_id}/registration/vetting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Secondary Vetting
+         * @description Ask for the brand's secondary vetting (a brand whose score limits its throughput):
+         *     202, the registration worker sends it to the provider; the vetting's status
+         *     (``brand.vettings``) and the brand's new score (``throughput.brandScore``) are recorded
+         *     as the provider reports them. Asking again changes nothing.
+         */
+        post: operations["request_secondary_vetting_channels_sms_connections__connection_id__registration_vetting_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/channels/sms/countries": {
         parameters: {
             query?: never;
@@ -465,7 +488,7 @@ export interface components {
         BrandLevelOut: {
             /**
              * Status
-             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired
+             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired. With carriers: approved only when every carrier reported approved; rejected when one refused.
              */
             status: string;
             /**
@@ -481,10 +504,26 @@ export interface components {
             /** Reasons */
             reasons: components["schemas"]["ReasonOut"][];
             /**
+             * Carriers
+             * @description What each carrier decided, where the provider reports it (campaign, number); null where it does not (never guessed).
+             */
+            carriers?: components["schemas"]["CarrierOut"][] | null;
+            /**
              * Identitystatus
              * @description The brand's identity status (UNVERIFIED, VERIFIED, VETTED_VERIFIED, SELF_DECLARED).
              */
             identityStatus: string | null;
+            /**
+             * Vettings
+             * @description The brand's vettings at the provider (never the Campaign Verify token).
+             */
+            vettings?: components["schemas"]["VettingOut"][];
+            /**
+             * Secondaryvettingrequested
+             * @description Secondary vetting was asked for (POST …/registration/vetting).
+             * @default false
+             */
+            secondaryVettingRequested: boolean;
         };
         /** Capabilities */
         Capabilities: {
@@ -503,6 +542,34 @@ export interface components {
         CapabilitiesOut: {
             ingestion: components["schemas"]["IngestionOut"];
             outboundReplies: components["schemas"]["OutboundRepliesOut"];
+        };
+        /** CarrierBadge */
+        CarrierBadge: {
+            /**
+             * Carrier
+             * @description att | tmobile | verizon | uscellular | other
+             */
+            carrier: string;
+            /**
+             * Status
+             * @description pending | approved | rejected | suspended | expired
+             */
+            status: string;
+        };
+        /** CarrierOut */
+        CarrierOut: {
+            /**
+             * Carrier
+             * @description att | tmobile | verizon | uscellular | other
+             */
+            carrier: string;
+            /**
+             * Status
+             * @description pending | approved | rejected | suspended | expired
+             */
+            status: string;
+            /** Reasons */
+            reasons: components["schemas"]["ReasonOut"][];
         };
         /**
          * ChainVerificationOut
@@ -605,6 +672,11 @@ export interface components {
              * @default false
              */
             attention: boolean;
+            /**
+             * Registrationcarriers
+             * @description What each carrier decided about the registration (the worst of the campaign's and the number's): the per-carrier badge. Null when the provider does not report per carrier.
+             */
+            registrationCarriers?: components["schemas"]["CarrierBadge"][] | null;
         };
         /** ChannelsPage */
         ChannelsPage: {
@@ -773,6 +845,11 @@ export interface components {
             /** Registrationstatus */
             registrationStatus: string;
             registration: components["schemas"]["Registration"];
+            /**
+             * Registrationcarriers
+             * @description What each carrier decided about the registration (the worst of the campaign's and the number's): the per-carrier badge. Null when the provider does not report per carrier.
+             */
+            registrationCarriers?: components["schemas"]["CarrierBadge"][] | null;
             capabilities: components["schemas"]["CapabilitiesOut"];
             /** @description Completion of the compliance accordion, by section (no values). */
             complianceProgress: components["schemas"]["ComplianceProgressOut"];
@@ -981,7 +1058,7 @@ export interface components {
         LevelOut: {
             /**
              * Status
-             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired
+             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired. With carriers: approved only when every carrier reported approved; rejected when one refused.
              */
             status: string;
             /**
@@ -996,6 +1073,11 @@ export interface components {
             providerRef: string | null;
             /** Reasons */
             reasons: components["schemas"]["ReasonOut"][];
+            /**
+             * Carriers
+             * @description What each carrier decided, where the provider reports it (campaign, number); null where it does not (never guessed).
+             */
+            carriers?: components["schemas"]["CarrierOut"][] | null;
         };
         /**
          * NumberOut
@@ -1034,6 +1116,11 @@ export interface components {
              * @description Why not (a stable code); null when permitted.
              */
             reason: string | null;
+            /**
+             * Notpermittedon
+             * @description The carriers (att | tmobile | verizon | uscellular | other) that refused, suspended or expired the registration: replies to their subscribers are not carried. Empty when none did or the provider does not report per carrier.
+             */
+            notPermittedOn?: string[];
         };
         /**
          * PreflightOut
@@ -1085,9 +1172,19 @@ export interface components {
             description: string;
             /**
              * Fields
-             * @description Dotted names of the compliance fields it names.
+             * @description Dotted names of the compliance fields it concerns: the provider's, else the service's catalogue's for the code.
              */
             fields: string[];
+            /**
+             * Fix
+             * @description What to change, in plain words (null: a code the catalogue does not know).
+             */
+            fix?: string | null;
+            /**
+             * Carrier
+             * @description The carrier that gave the reason (att | tmobile | verizon | uscellular | other); null: the provider's own.
+             */
+            carrier?: string | null;
         };
         /** Ref */
         Ref: {
@@ -1109,6 +1206,8 @@ export interface components {
             reason: string | null;
             /** Changedsincesubmission */
             changedSinceSubmission: boolean;
+            /** @description How much the number may send, as the provider reported it (every field null while unknown). */
+            throughput?: components["schemas"]["ThroughputOut"] | null;
         };
         /**
          * RegistrationFactOut
@@ -1132,7 +1231,7 @@ export interface components {
             actorType: "user" | "provider";
             /**
              * Type
-             * @description registration.submitted | registration.changed
+             * @description registration.submitted | registration.changed | registration.vetting_requested
              */
             type: string;
             /** Level */
@@ -1166,6 +1265,13 @@ export interface components {
             brand: components["schemas"]["BrandLevelOut"];
             campaign: components["schemas"]["LevelOut"];
             number: components["schemas"]["LevelOut"];
+            throughput: components["schemas"]["ThroughputOut"];
+            /**
+             * Notpermittedon
+             * @description The carriers that refused, suspended or expired the campaign or number (outbound replies are not carried to their subscribers).
+             */
+            notPermittedOn: string[];
+            resubmission: components["schemas"]["ResubmissionOut"];
             /** Timeline */
             timeline: components["schemas"]["TimelineEntryOut"][];
         };
@@ -1190,6 +1296,27 @@ export interface components {
             areaCode?: string | null;
             /** Phonenumber */
             phoneNumber: string;
+        };
+        /**
+         * ResubmissionOut
+         * @description What the next submission of a changed payload will do, said before it is made.
+         */
+        ResubmissionOut: {
+            /**
+             * Mode
+             * @description in_place (the refused campaign is updated at the provider) | new_campaign | new_brand (the brand is registered again) | none (nothing refused)
+             */
+            mode: string;
+            /**
+             * Attempts
+             * @description Submissions made so far.
+             */
+            attempts: number;
+            /**
+             * Fields
+             * @description The fields the refusal's reasons ask to change.
+             */
+            fields: string[];
         };
         /** SectionProgressOut */
         SectionProgressOut: {
@@ -1257,6 +1384,37 @@ export interface components {
             version: number;
             /** Position */
             position: number;
+        };
+        /**
+         * ThroughputOut
+         * @description How much the number may send, as the provider reported it (null: unknown).
+         */
+        ThroughputOut: {
+            /**
+             * Brandscore
+             * @description The brand's vetting score (0-100).
+             */
+            brandScore: number | null;
+            /**
+             * Tmobiletier
+             * @description T-Mobile's brand tier (LOW … TOP).
+             */
+            tmobileTier: string | null;
+            /**
+             * Tmobiledailycap
+             * @description T-Mobile's messages a day for the brand (null: unknown or uncapped TOP).
+             */
+            tmobileDailyCap: number | null;
+            /**
+             * Attmessageclass
+             * @description AT&T's message class (A, B, E, T…).
+             */
+            attMessageClass: string | null;
+            /**
+             * Atttpm
+             * @description AT&T's messages a minute for the campaign.
+             */
+            attTpm: number | null;
         };
         /** TimelineEntryOut */
         TimelineEntryOut: {
@@ -1336,6 +1494,34 @@ export interface components {
             agentId?: string | null;
             /** Active */
             active?: boolean | null;
+        };
+        /** VettingOut */
+        VettingOut: {
+            /**
+             * Kind
+             * @description campaign_verify (a political sender's Campaign Verify token) | secondary (secondary vetting, for a higher brand score)
+             */
+            kind: string;
+            /**
+             * Status
+             * @description pending | approved | rejected
+             */
+            status: string;
+            /**
+             * Rawstatus
+             * @description The provider's own status (PENDING, SUCCESS…).
+             */
+            rawStatus: string | null;
+            /**
+             * Vettingclass
+             * @description POLITICAL | STANDARD, as the provider says.
+             */
+            vettingClass: string | null;
+            /**
+             * Providerref
+             * @description The provider's id of the vetting (VT…).
+             */
+            providerRef: string;
         };
         /**
          * WebhookAck
@@ -1453,6 +1639,8 @@ export interface components {
             stockSymbol?: string | null;
             /** Stockexchange */
             stockExchange?: ("" | "NONE" | "NASDAQ" | "NYSE" | "AMEX" | "AMX" | "ASX" | "B3" | "BME" | "BSE" | "FRA" | "ICEX" | "JPX" | "JSE" | "KRX" | "LON" | "NSE" | "OMX" | "SEHK" | "SSE" | "STO" | "SWX" | "SZSE" | "TSX" | "TWSE" | "VSE" | "OTHER") | null;
+            /** Campaignverifytoken */
+            campaignVerifyToken?: string | null;
         };
         /**
          * CampaignDraft
@@ -1510,7 +1698,7 @@ export interface operations {
                 actor?: string | null;
                 /** @description Only entries of this actorType. */
                 actorType?: ("user" | "provider") | null;
-                type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
+                type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "registration.vetting_requested" | "workspace.changed") | null;
                 /** @description Inclusive (RFC 3339). */
                 since?: string | null;
                 /** @description Exclusive (RFC 3339). */
@@ -3081,6 +3269,112 @@ export interface operations {
                 };
             };
             /** @description preflight_failed (errors[] names each failing field and rule), registration_not_required (the region needs none) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description precondition_required: no If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other refusal or failure, as problem details. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_secondary_vetting_channels_sms_connections__connection_id__registration_vetting_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                "If-Match": string;
+            };
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitRegistrationOut"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this operation's permission. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid_transition: the brand is not approved yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description version_conflict: If-Match names an older version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body over the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;

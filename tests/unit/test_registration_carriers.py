@@ -1,0 +1,465 @@
+"""Registration per carrier, throughput and remedies, in memory with the sandbox provider
+(issue 31): the sandbox decides per carrier and the connection's status stays honest; the
+throughput the sandbox reports reaches the registration; a refusal's reasons carry their
+fields and fix; a fix the provider takes in place updates the same campaign, any other
+costs a new one, and the answer says which beforehand with the attempts so far. Events
+written by the previous code (no carriers, no throughput, resubmissions not in place) load."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from api.schemas.registration import registration_document
+from domain.application import SmsChannels
+from domain.providers import ProviderEvent, RegistrationReported
+from domain.registrations import LevelRegistration
+from domain.sms_connections import SmsConnection
+from providers.sandbox import SandboxProvider, SandboxWebhook
+from providers.sandbox.webhooks import _fact
+from tests.compliance_payloads import GOOD
+from tests.support import unique_account
+from tests.support_events import application_with_stored_events
+from tests.unit.test_registration import connected, run_steps, submit
+
+POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+DATA = Path(__file__).parent.parent / "data"
+# GOOD's samples, the second one reworded (a fix of the samples only).
+SAMPLES = [
+    GOOD["campaign"]["messageSamples"][0],
+    "Acme Dental: please confirm your Friday visit by replying YES.",
+]
+
+
+@pytest.fixture
+def provider() -> SandboxProvider:
+    return SandboxProvider()
+
+
+@pytest.fixture
+def app(provider: SandboxProvider) -> SmsChannels:
+    return SmsChannels(provider, env=POPO)
+
+
+def deliver(app: SmsChannels, events: list[SandboxWebhook]) -> None:
+    """The sandbox's webhooks, as the service reads them."""
+    for event in events:
+        app.record_provider_event(ProviderEvent("sandbox", event.id, _fact(event.type, event.data)))
+
+
+def registered(app: SmsChannels, account: str, compliance: dict[str, Any] = GOOD) -> UUID:
+    connection_id = connected(app, account, compliance)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    return connection_id
+
+
+def number_of(app: SmsChannels, account: str, connection_id: UUID) -> str:
+    return app.get_connection(account, connection_id).phone_number
+
+
+def document(app: SmsChannels, account: str, connection_id: UUID) -> dict[str, Any]:
+    connection, facts = app.registration_view(connection_id, account_id=account)
+    brand = app.brand_registration_of(connection)
+    return registration_document(connection, facts, brand).model_dump(mode="json", by_alias=True)
+
+
+def test_approved_by_att_and_verizon_refused_by_tmobile_is_rejected_naming_tmobile(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    for carrier in ("att", "verizon"):
+        deliver(app, provider.decide_registration(
+            number, "approved", level="campaign", carrier=carrier))  # fmt: skip
+    deliver(app, provider.decide_registration(
+        number, "rejected", level="campaign", carrier="tmobile", code="30892"))  # fmt: skip
+
+    connection = app.get_connection(account, connection_id)
+    assert connection.registration_status == "rejected"
+    assert connection.not_permitted_on == ["tmobile"]
+    answer = document(app, account, connection_id)
+    carriers = {c["carrier"]: c["status"] for c in answer["campaign"]["carriers"]}
+    assert carriers == {"att": "approved", "tmobile": "rejected", "verizon": "approved"}
+    assert answer["campaign"]["status"] == "rejected"
+    named = [r for r in answer["campaign"]["reasons"] if r["carrier"] == "tmobile"]
+    assert [r["code"] for r in named] == ["30892"]
+    assert named[0]["fix"]
+    assert "campaign.messageSamples" in named[0]["fields"]
+    assert answer["notPermittedOn"] == ["tmobile"]
+    assert answer["brand"]["carriers"] is None  # the provider reports no carrier for a brand
+
+
+def test_every_carrier_approving_and_the_campaign_verified_is_approved(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved"))
+    deliver(app, provider.decide_registration(
+        number, "pending", level="campaign", carrier="tmobile"))  # fmt: skip
+    assert app.get_connection(account, connection_id).registration_status == "pending"
+    deliver(app, provider.decide_registration(
+        number, "approved", level="campaign", carrier="tmobile"))  # fmt: skip
+    assert app.get_connection(account, connection_id).registration_status == "approved"
+
+
+def test_carriers_are_absent_where_the_provider_reports_none(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    deliver(app, provider.decide_registration(number_of(app, account, connection_id), "approved"))
+    answer = document(app, account, connection_id)
+    assert [answer[level]["carriers"] for level in ("brand", "campaign", "number")] == [None] * 3
+    assert answer["status"] == "approved"
+    assert answer["notPermittedOn"] == []
+
+
+def test_the_sandboxs_throughput_reaches_the_registration_and_a_change_is_recorded(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    assert document(app, account, connection_id)["throughput"] == {
+        "brandScore": None, "tmobileTier": None, "tmobileDailyCap": None,
+        "attMessageClass": None, "attTpm": None,
+    }  # fmt: skip
+    deliver(app, provider.set_throughput(
+        number, brandScore=42, tmobileTier="LOW", attMessageClass="T", attTpm=240))  # fmt: skip
+    before = app.get_connection(account, connection_id).version
+    assert document(app, account, connection_id)["throughput"] == {
+        "brandScore": 42, "tmobileTier": "LOW", "tmobileDailyCap": 2000,
+        "attMessageClass": "T", "attTpm": 240,
+    }  # fmt: skip
+    deliver(app, provider.set_throughput(number, tmobileTier="MID"))
+    connection = app.get_connection(account, connection_id)
+    assert connection.version > before
+    assert connection.registration_throughput.tmobile_daily_cap == 40_000
+    assert connection.registration_throughput.brand_score == 42  # kept
+
+
+def refused(app: SmsChannels, provider: SandboxProvider, code: str) -> tuple[str, UUID]:
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    deliver(app, provider.decide_registration(number, "rejected", level="campaign", code=code))
+    return account, connection_id
+
+
+def resubmitted(
+    app: SmsChannels, account: str, connection_id: UUID, **campaign: Any
+) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"].update(campaign)
+    app.update_compliance(account, connection_id, payload, by="u1")
+    plan = document(app, account, connection_id)["resubmission"]
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    return dict(plan)
+
+
+def test_a_sample_fix_is_resubmitted_in_place_the_same_campaign_updated(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account, connection_id = refused(app, provider, "30892")
+    before = document(app, account, connection_id)
+    assert before["resubmission"] == {
+        "mode": "in_place",
+        "attempts": 1,
+        "fields": ["campaign.messageSamples", "campaign.messageFlow", "campaign.embeddedLink"],
+    }
+    campaigns = provider.registrations.count("campaign")
+    plan = resubmitted(app, account, connection_id, messageSamples=SAMPLES)
+    assert plan["mode"] == "in_place"
+    assert provider.registrations.count("campaign") == campaigns  # no new campaign
+    after = document(app, account, connection_id)
+    assert after["campaign"]["providerRef"] == before["campaign"]["providerRef"]
+    assert after["campaign"]["status"] == "pending"
+    updated = provider.registrations.get(after["campaign"]["providerRef"])
+    assert updated is not None
+    assert updated.updates == 1
+    assert after["resubmission"]["attempts"] == 2
+
+
+def test_a_fix_outside_what_updates_in_place_costs_a_new_campaign(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account, connection_id = refused(app, provider, "30887")  # opt-out: not updatable
+    assert document(app, account, connection_id)["resubmission"]["mode"] == "new_campaign"
+    campaigns = provider.registrations.count("campaign")
+    plan = resubmitted(
+        app, account, connection_id,
+        optOutMessage="Acme Dental: you are unsubscribed and will get no more messages.",
+    )  # fmt: skip
+    assert plan["mode"] == "new_campaign"
+    assert provider.registrations.count("campaign") == campaigns + 1
+
+
+def test_an_in_place_refusal_with_an_edit_beyond_it_says_new_campaign_before_submitting(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account, connection_id = refused(app, provider, "30892")
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["useCaseType"] = "CUSTOMER_CARE"
+    app.update_compliance(account, connection_id, payload, by="u1")
+    assert document(app, account, connection_id)["resubmission"]["mode"] == "new_campaign"
+
+
+def test_reports_about_the_campaign_before_its_update_is_sent_are_not_applied(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account, connection_id = refused(app, provider, "30892")
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["messageSamples"] = SAMPLES
+    app.update_compliance(account, connection_id, payload, by="u1")
+    submit(app, account, connection_id)
+    campaign_id = app.get_connection(account, connection_id).submission.campaign_registration_id  # type: ignore[union-attr]
+    registration: LevelRegistration = app.repository.get(campaign_id)
+    assert registration.update_due
+    ref = registration.state.provider_ref
+    assert ref is not None
+    fact = RegistrationReported("campaign", ref, "rejected", "FAILED")
+    app.record_provider_event(ProviderEvent("sandbox", "evt_stale_fail", fact))
+    registration = app.repository.get(campaign_id)
+    assert registration.state.status == "submitted"
+    assert registration.update_due
+
+
+def test_every_preflight_code_has_fields_and_a_fix() -> None:
+    from domain.compliance.preflight import RULES  # noqa: PLC0415
+    from domain.remedies import remedy_of  # noqa: PLC0415
+
+    codes = {code for rule in RULES for code in rule.codes}
+    missing = sorted(code for code in codes if remedy_of(code) is None)
+    assert missing == []
+    for code in codes:
+        remedy = remedy_of(code)
+        assert remedy is not None
+        assert remedy.fields
+        assert remedy.fix.endswith(".")
+
+
+# --- events written by the previous code ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stored", ["events_before_explicit_classes.json", "events_before_keyed_brand_ids.json"]
+)
+def test_the_previous_codes_registration_events_load_without_carriers_or_throughput(
+    stored: str,
+) -> None:
+    app = application_with_stored_events(SandboxProvider(), DATA / stored)
+    ids = {UUID(r["originator_id"]) for r in json.loads((DATA / stored).read_text())}
+    found = 0
+    for aggregate_id in ids:
+        for event in app.events.get(aggregate_id):
+            if isinstance(event, LevelRegistration.StatusChanged):
+                assert (event.carriers, event.throughput) == (None, None)
+                found += 1
+            if isinstance(event, LevelRegistration.Resubmitted):
+                assert event.in_place is False
+                found += 1
+            if isinstance(event, SmsConnection.RegistrationLevelChanged):
+                assert (event.carriers, event.throughput) == (None, None)
+                found += 1
+        aggregate = app.repository.get(aggregate_id)
+        if isinstance(aggregate, LevelRegistration):
+            assert aggregate.state.carriers is None
+            assert not aggregate.update_due
+    assert found
+
+
+def test_a_connection_written_by_the_previous_code_takes_a_carriers_report() -> None:
+    app = application_with_stored_events(
+        SandboxProvider(), DATA / "events_before_keyed_brand_ids.json",
+        env={"REGISTRATION_ID_KEY": "k" * 40},
+    )  # fmt: skip
+    account, connection_id = "acc_before_keyed_ids", UUID("17027a64-e5fa-4f44-976b-584bc9548f77")
+    old = app.get_connection(account, connection_id)
+    assert old.registration_carriers is None
+    assert not old.registration_throughput.known
+    ref = old.level("campaign").provider_ref
+    assert ref is not None
+    fact = RegistrationReported(
+        "campaign", ref, "pending", "IN_PROGRESS",
+        carriers=_fact("registration.level_changed", {
+            "level": "campaign", "ref": ref, "status": "pending",
+            "carriers": [{"carrier": "tmobile", "status": "rejected", "reasons": []}],
+        }).carriers,  # type: ignore[union-attr]
+    )  # fmt: skip
+    app.record_provider_event(ProviderEvent("sandbox", "evt_after_upgrade", fact))
+    connection = app.get_connection(account, connection_id)
+    assert connection.registration_status == "rejected"
+    assert connection.not_permitted_on == ["tmobile"]
+    document(app, account, connection_id)  # the answer reads old and new facts together
+
+
+# --- number pools ----------------------------------------------------------------------
+
+
+def pooled(pooling: bool) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["numberPooling"] = pooling
+    return payload
+
+
+def test_the_50th_number_of_a_campaign_without_pooling_waits_for_number_pooling(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    first = [registered(app, account, pooled(False)) for _ in range(49)]
+    assert all(app.get_connection(account, c).level("number").provider_ref for c in first)
+    numbers = provider.registrations.count("number")
+    fiftieth = registered(app, account, pooled(False))
+    connection = app.get_connection(account, fiftieth)
+    number = connection.level("number")
+    assert (number.status, number.provider_ref) == ("action_required", None)
+    assert [r.code for r in number.reasons] == ["number_pool_required"]
+    assert connection.registration_status == "action_required"
+    assert provider.registrations.count("number") == numbers  # never sent to the provider
+    answer = document(app, account, fiftieth)
+    assert answer["number"]["reasons"][0]["fields"] == ["campaign.numberPooling"]
+    assert answer["number"]["reasons"][0]["fix"]
+    assert app.advance_registration(fiftieth).step is None  # waits, recorded once
+
+    # A number leaving the campaign frees a place: the next pass registers the 50th.
+    app.delete(account, first[0], by="u1", expected_version=None)
+    assert app.advance_registration(fiftieth).step == "number"
+    assert app.get_connection(account, fiftieth).level("number").provider_ref is not None
+
+
+def test_with_number_pooling_the_50th_number_is_registered(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    for _ in range(49):
+        registered(app, account, pooled(True))
+    fiftieth = registered(app, account, pooled(True))
+    number = app.get_connection(account, fiftieth).level("number")
+    assert number.provider_ref is not None
+    assert number.status == "pending"
+
+
+def test_the_preflight_warns_of_the_50th_number_without_pooling() -> None:
+    from domain.compliance.preflight import preflight  # noqa: PLC0415
+
+    others = [pooled(False)] * 49
+    found = preflight(pooled(False), country="US", others=others).findings
+    warned = [f for f in found if f.rule == "account.number_pool_limit"]
+    assert [(f.field, f.severity, list(f.provider_codes)) for f in warned] == [
+        ("campaign.numberPooling", "warning", [])
+    ]
+    assert not [
+        f
+        for f in preflight(pooled(True), country="US", others=[pooled(True)] * 49).findings
+        if f.rule == "account.number_pool_limit"
+    ]
+    assert not [
+        f
+        for f in preflight(pooled(False), country="US", others=others[:48]).findings
+        if f.rule == "account.number_pool_limit"
+    ]
+
+
+# --- vetting --------------------------------------------------------------------------
+
+TOKEN = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|CANARYtokenQ7"
+
+
+def political(token: str | None) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["brand"]["vertical"] = "POLITICAL"
+    if token is not None:
+        payload["brand"]["campaignVerifyToken"] = token
+    return payload
+
+
+def test_a_political_brand_without_a_token_is_refused_by_the_preflight(app: SmsChannels) -> None:
+    from domain.errors import PreflightFailedError  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = connected(app, account, political(None))
+    with pytest.raises(PreflightFailedError) as refused:
+        submit(app, account, connection_id)
+    assert [(p.field, p.code) for p in refused.value.problems] == [
+        ("smsCompliance.brand.campaignVerifyToken", "brand.political_campaign_verify")
+    ]
+
+
+def test_a_political_brands_token_is_sent_as_a_campaign_verify_vetting_before_the_campaign(
+    app: SmsChannels, provider: SandboxProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account, political(TOKEN))
+    submit(app, account, connection_id)
+    assert run_steps(app, connection_id) == ["brand"]  # the campaign waits for the vetting
+    assert provider.registrations.count("campaign") == 0
+    brand_ref = app.get_connection(account, connection_id).level("brand").provider_ref
+    assert brand_ref is not None
+    provider.registrations.set_status(brand_ref, "approved", None, None)  # the provider's review
+    app.poll_registration(connection_id)
+    assert run_steps(app, connection_id) == ["brand", "campaign", "number"]
+    vetting = next(r for r in provider_vettings(provider) if r.parent_ref == brand_ref)
+    assert vetting.reason == "campaign-verify"
+    answer = document(app, account, connection_id)
+    assert answer["brand"]["vettings"] == [
+        {
+            "kind": "campaign_verify", "status": "approved", "rawStatus": "SUCCESS",
+            "vettingClass": "POLITICAL", "providerRef": vetting.ref,
+        }
+    ]  # fmt: skip
+    # The canary: the token is only in the compliance payload's own events.
+    assert TOKEN not in str(answer)
+    assert TOKEN not in capsys.readouterr().out
+    for aggregate_id in (connection_id, *registration_ids(app, account, connection_id)):
+        for event in app.events.get(aggregate_id):
+            if TOKEN in repr(vars(event)):
+                assert isinstance(event, SmsConnection.ComplianceUpdated), type(event)
+
+
+def provider_vettings(provider: SandboxProvider) -> list[Any]:
+    memory = provider.registrations
+    return [r for r in vars(memory)["_by_ref"].values() if r.level == "vetting"]
+
+
+def registration_ids(app: SmsChannels, account: str, connection_id: UUID) -> list[UUID]:
+    submission = app.get_connection(account, connection_id).submission
+    assert submission is not None
+    return [submission.brand_registration_id, submission.campaign_registration_id]
+
+
+def test_secondary_vetting_records_its_status_and_the_new_score(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    from domain.errors import InvalidTransitionError  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = registered(app, account)
+    with pytest.raises(InvalidTransitionError):  # the brand is not approved yet
+        app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    deliver(app, provider.set_throughput(number, brandScore=20))
+    assert document(app, account, connection_id)["throughput"]["brandScore"] == 20
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    assert run_steps(app, connection_id) == ["brand"]
+    answer = document(app, account, connection_id)
+    assert [(v["kind"], v["status"]) for v in answer["brand"]["vettings"]] == [
+        ("secondary", "approved")
+    ]
+    assert answer["brand"]["secondaryVettingRequested"] is True
+    assert answer["throughput"]["brandScore"] == 75
+    facts = app.compliance_history(connection_id, account_id=account).registration
+    assert [f.type for f in facts].count("registration.vetting_requested") == 1
