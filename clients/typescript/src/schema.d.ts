@@ -1463,7 +1463,7 @@ export interface components {
             actorType: "user" | "provider";
             /**
              * Type
-             * @description connection.requested, hosting.started, hosting.progressed, connection.connected, connection.failed, agent.assigned, workspace.changed, active.changed, compliance.updated, registration.submitted, registration.changed, number.reclaimed, connection.replaced, connection.deleted
+             * @description connection.requested, hosting.started, hosting.progressed, connection.connected, connection.failed, agent.assigned, workspace.changed, active.changed, compliance.updated, registration.submitted, registration.changed, registration.vetting_requested, number.reclaimed, connection.replaced, connection.deleted
              */
             type: string;
             /**
@@ -3310,8 +3310,10 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                /** @description Required: the entity tag as read (ETag), a list of them, or the bare "<version>". Without it, or with *, 428 (a blind overwrite of a form several admins edit); weak tags never match (412). */
                 "If-Match": string;
+                /** @description 1 to 255 visible ASCII characters. The same request with the same key within 24 hours answers the first answer (Idempotent-Replayed: true); the same key with another request is refused (422 idempotency_key_reused) or runs anew, never replayed. */
+                "Idempotency-Key"?: string;
             };
             path: {
                 connection_id: string;
@@ -3323,6 +3325,8 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description true: the answer to an earlier request with the same Idempotency-Key; nothing was done again. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3347,9 +3351,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description invalid_transition: the brand is not approved yet */
+            /** @description invalid_transition: the brand is not approved yet; idempotency_request_in_progress: a request with this Idempotency-Key is still being processed (see Retry-After); the retry then gets its answer */
             409: {
                 headers: {
+                    /**
+                     * @description Seconds to wait before trying again.
+                     * @example 5
+                     */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3359,6 +3368,11 @@ export interface operations {
             /** @description version_conflict: If-Match names an older version */
             412: {
                 headers: {
+                    /**
+                     * @description The entity tag of the representation sent: "<version>-<digest>", "<version>-<digest>-gzip" for the gzip-coded variant (a 412 names the current version alone, "<version>"). Send it back in If-Match to write, in If-None-Match to revalidate.
+                     * @example "3-0123456789abcdef"
+                     */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
