@@ -32,6 +32,10 @@ PUBLIC_ROUTES = frozenset(
         "/redoc",
         "/openapi.json",
         "/providers/{provider}/webhooks",
+        # The console's static bundle (api.console): no data; the console then calls the
+        # API with the bearer token it holds.
+        "/app",
+        "/app/{path:path}",
     }
 )
 PERMISSIONS = frozenset(
