@@ -5,11 +5,18 @@ Workers whose steps are not atomic at the provider (the registration worker look
 up, then creates it) must not run twice at once: two could both find nothing and both
 create. A worker without the lock is a standby; it takes over on a later pass when the
 holder's connection ends (process exit, crash, network loss).
+
+How soon: a killed process's socket is closed by its kernel, so PostgreSQL ends the session
+(and frees the lock) at once and a standby takes over on its next try, every
+``STANDBY_POLL_SECONDS`` (measured: tests/e2e/test_replicas.py, docs/scaling.md). A host
+that vanishes closes nothing: the session's TCP keepalives (``keep_alive``, set on every
+leader's session) end it within about ``LEADER_KEEPALIVE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import psycopg
 import structlog
@@ -17,6 +24,24 @@ import structlog
 from projections.tracking import try_session_lock
 
 log = structlog.get_logger("workers.leadership")
+
+# How often a standby tries to take the lock.
+STANDBY_POLL_SECONDS = 1.0
+# The server drops a leader's session whose peer stopped answering after about this long
+# (idle 5 s, then 3 probes 2 s apart), and the lock with it.
+LEADER_KEEPALIVE_SECONDS = 11
+
+
+def keep_alive(connection: psycopg.Connection[Any]) -> None:
+    """Have the server probe this session's peer (its TCP keepalives, per session; the
+    server default waits two hours), so that a leader whose host vanished loses its lock
+    within ``LEADER_KEEPALIVE_SECONDS``."""
+    for setting, value in (
+        ("tcp_keepalives_idle", 5),
+        ("tcp_keepalives_interval", 2),
+        ("tcp_keepalives_count", 3),
+    ):
+        connection.execute("SELECT set_config(%s, %s, false)", (setting, str(value)))
 
 
 def leader_key(name: str) -> int:
@@ -44,6 +69,7 @@ class SessionLock:
         except psycopg.Error:
             return False
         if try_session_lock(connection, leader_key(self._name)):
+            keep_alive(connection)
             self._connection = connection
             log.info("worker_leader", worker=self._name)
             return True

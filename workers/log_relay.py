@@ -34,6 +34,7 @@ from projections.tracking import (
     try_session_lock,
 )
 from workers.following import follow
+from workers.leadership import STANDBY_POLL_SECONDS, keep_alive
 
 log = structlog.get_logger("workers.log_relay")
 _TRACKING = sql.Identifier(TRACKING_TABLE)
@@ -118,6 +119,7 @@ class LogRelay:
             if not try_session_lock(connection, lock_key(self.name)):
                 connection.close()
                 raise RelayStandbyError
+            keep_alive(connection)
             connection.execute(
                 sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT DO NOTHING").format(
                     _TRACKING
@@ -168,7 +170,7 @@ class LogRelay:
             conninfo=self.conninfo,
             channel=getattr(self.application.recorder, "channel_name", None),
             stop=stop,
-            also_retry=(RelayStandbyError,),
+            standby=(RelayStandbyError, STANDBY_POLL_SECONDS),
             on_retry=self._on_retry,
             name=self.name,
             max_backoff=MAX_BACKOFF_SECONDS,

@@ -31,13 +31,15 @@ def replicas(pg_app: object, database_url: str) -> Iterator[list[ReadModels]]:
 
 
 def granted(bucket: SharedTokenBucket, key: str, times: int) -> int:
-    count = 0
+    """How many of ``times`` takes were granted (every other one refused with 429)."""
+    count, statuses = 0, set()
     for _ in range(times):
         try:
             bucket.take(key)
             count += 1
         except ProblemError as refusal:
-            assert refusal.status == 429
+            statuses.add(refusal.status)
+    assert statuses <= {429}
     return count
 
 
