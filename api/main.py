@@ -80,6 +80,7 @@ def create_app(
             pool_size=settings.postgres_pool_size,
             wait_seconds=settings.read_wait_seconds,
             max_waits_per_account=settings.wait_for_max_per_account,
+            read_conninfo=settings.database_read_url,
         )
         if settings.persistence == "postgres" and settings.database_url
         else None
