@@ -3,7 +3,8 @@
 processes on one PostgreSQL, with the rate limits on (every command spends a token of its
 account's bucket, a row in PostgreSQL) and off (no bucket statement). Reports commands/s,
 the events/s the log took, and the latencies; what a shared bucket costs per request is the
-difference between the two modes at one API.
+difference between the two modes. The four configurations are measured in turn, twice,
+and each keeps its better run (the machine is shared: one run can land on a busy moment).
 
     .venv/bin/python -m bench.b8_replicas [--quick]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 
 import psycopg
 
@@ -40,7 +42,7 @@ def spread(bases: list[str], iterations: int) -> Callable[[int], list[float]]:
     return lambda client: works[client % len(works)](client)
 
 
-def measure(url: str, apis: int, iterations: int, limits: dict[str, str]) -> dict[str, object]:
+def measure(url: str, apis: int, iterations: int, limits: dict[str, str]) -> dict[str, Any]:
     with ExitStack() as stack:
         bases = [stack.enter_context(api_process(url, **limits))[0] for _ in range(apis)]
         for base in bases:
@@ -62,10 +64,17 @@ def main() -> None:
     args = parser.parse_args()
     iterations = 5 if args.quick else 30  # connect + compliance pairs per client
     results: dict[str, object] = {"clients": CLIENTS}
+    best: dict[str, dict[str, Any]] = {}
     with fresh_database() as url:
-        for apis in (1, 3):
-            results[f"apis={apis},limits=on"] = measure(url, apis, iterations, LIMITS_ON)
-        results["apis=1,limits=off"] = measure(url, 1, iterations, LIMITS_OFF)
+        for _ in range(2):
+            for apis in (1, 3):
+                for mode, limits in (("off", LIMITS_OFF), ("on", LIMITS_ON)):
+                    name = f"apis={apis},limits={mode}"
+                    run = measure(url, apis, iterations, limits)
+                    kept = best.get(name)
+                    if kept is None or run["commands_per_s"] > kept["commands_per_s"]:
+                        best[name] = run
+    results.update(best)
     write_result("B8-replicas", results)
 
 
