@@ -241,6 +241,7 @@ def test_three_apis_and_two_worker_sets_keep_every_guarantee_while_leaders_are_k
     # Rate limits are global: three times the limit asked through three replicas at once
     # gets the limit (plus at most the one token refilled meanwhile), not three times it.
     granted = searches_granted(load, unique_account(), 3 * SEARCH_LIMIT)
+    print(f"searches granted: {granted} of {3 * SEARCH_LIMIT} (limit {SEARCH_LIMIT})")
     assert SEARCH_LIMIT <= granted <= SEARCH_LIMIT + 1
 
     takeovers: dict[str, list[float]] = defaultdict(list)
