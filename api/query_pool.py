@@ -48,6 +48,38 @@ EXPORT_POOL_SIZE = 2
 REPLICA_POLL_SECONDS = 0.02
 
 
+@dataclass(frozen=True)
+class Routes:
+    """Which database each of the read models' connections talks to: the queries and the
+    exports to the read URL (a replica, or the primary without one), the rest to the
+    primary: the control pool writes (idempotency, rate limits), the head and the NOTIFY
+    listener must see the primary's log, and a hot standby delivers no notifications. The
+    projections' positions are read where the queries read (the replica's tracking table)."""
+
+    queries: str
+    exports: str
+    control: str
+    head: str
+    listener: str
+    positions: str
+
+    @classmethod
+    def of(cls, primary: str, read: str | None = None) -> Routes:
+        replica = read or primary
+        return cls(
+            queries=replica,
+            exports=replica,
+            control=primary,
+            head=primary,
+            listener=primary,
+            positions=replica,
+        )
+
+    @property
+    def replica(self) -> bool:
+        return self.positions != self.listener
+
+
 class ReadModels:
     """Query access to the projection tables, shared by the API's routes."""
 
@@ -62,9 +94,10 @@ class ReadModels:
         read_conninfo: str | None = None,
     ) -> None:
         self.conninfo = conninfo
+        self.routes = routes = Routes.of(conninfo, read_conninfo)
         # Where queries go: a read replica, or the primary itself.
-        self.read_conninfo = read_conninfo or conninfo
-        self.replica = self.read_conninfo != conninfo
+        self.read_conninfo = routes.queries
+        self.replica = routes.replica
         self._replica_connection: psycopg.Connection[Any] | None = None
         self.events_table = events_table
         self.wait_seconds = wait_seconds
@@ -83,7 +116,7 @@ class ReadModels:
         self.before_waiter_registered: Callable[[], None] = lambda: None
         # Fail fast (503) and drop broken connections while the database is away.
         self.pool = ConnectionPool(
-            self.read_conninfo,
+            routes.queries,
             min_size=1,
             max_size=pool_size,
             open=True,
@@ -94,7 +127,7 @@ class ReadModels:
         # The control pool: a few connections for what must answer while queries are slow
         # or the main pool is taken (readiness, the idempotency store): tiny statements only.
         self.control = ConnectionPool(
-            conninfo,
+            routes.control,
             min_size=1,
             max_size=CONTROL_POOL_SIZE,
             open=True,
@@ -105,7 +138,7 @@ class ReadModels:
         # The exports' pool (api.exports): file downloads read their chunks here, never
         # taking the connections the pages and single reads need.
         self.exports = ConnectionPool(
-            self.read_conninfo,
+            routes.exports,
             min_size=1,
             max_size=EXPORT_POOL_SIZE,
             open=True,
@@ -206,7 +239,7 @@ class ReadModels:
         """The head, read on the look-up's own connection (never the query pool's)."""
         connection = self._lookup_connection
         if connection is None or connection.closed:
-            connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2)
+            connection = psycopg.connect(self.routes.head, autocommit=True, connect_timeout=2)
             self._lookup_connection = connection
         try:
             return self._head_of(connection.cursor())
@@ -283,7 +316,9 @@ class ReadModels:
         if self.replica:
             connection = self._replica_connection
             if connection is None or connection.closed:
-                connection = psycopg.connect(self.read_conninfo, autocommit=True, connect_timeout=2)
+                connection = psycopg.connect(
+                    self.routes.positions, autocommit=True, connect_timeout=2
+                )
                 self._replica_connection = connection
             cursor = connection.cursor()
         statement = sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(TRACKING_TABLE))
@@ -300,7 +335,7 @@ class ReadModels:
         requests wait (a safety net for a notification lost in a reconnect)."""
         while not self._closing.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True) as connection:
+                with psycopg.connect(self.routes.listener, autocommit=True) as connection:
                     for channel in (PROGRESS_CHANNEL, self._channel):
                         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self._refresh(connection.cursor())
