@@ -50,33 +50,34 @@ def leader_key(name: str) -> int:
 
 
 class SessionLock:
-    """``held()`` answers whether this process holds the lock, taking it if it is free."""
+    """``held()`` answers whether this process holds the lock, taking it if it is free.
+    A standby keeps its session between tries (no new connection each second)."""
 
     def __init__(self, database_url: str, name: str) -> None:
         self._url = database_url
         self._name = name
         self._connection: psycopg.Connection[tuple[object, ...]] | None = None
+        self._leading = False
 
     def held(self) -> bool:
-        if self._connection is not None:
-            try:
-                self._connection.execute("SELECT 1")
-                return True
-            except psycopg.Error:
-                self.close()  # the session ended, and the lock with it
         try:
-            connection = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+            if self._connection is None or self._connection.closed:
+                self._leading = False
+                self._connection = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+                keep_alive(self._connection)
+            if self._leading:
+                self._connection.execute("SELECT 1")  # the session, and the lock, still there
+                return True
+            if try_session_lock(self._connection, leader_key(self._name)):
+                self._leading = True
+                log.info("worker_leader", worker=self._name)
+            return self._leading
         except psycopg.Error:
+            self.close()  # the session ended, and the lock with it
             return False
-        if try_session_lock(connection, leader_key(self._name)):
-            keep_alive(connection)
-            self._connection = connection
-            log.info("worker_leader", worker=self._name)
-            return True
-        connection.close()
-        return False
 
     def close(self) -> None:
+        self._leading = False
         if self._connection is not None:
             self._connection.close()
             self._connection = None

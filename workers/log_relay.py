@@ -100,6 +100,7 @@ class LogRelay:
         self.batch_size = batch_size
         self._producer: KafkaProducer | None = None
         self._lock_connection: psycopg.Connection[Any] | None = None
+        self._standby_connection: psycopg.Connection[Any] | None = None
 
     def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
         """What ``notifications`` publish, in order (the subclass says)."""
@@ -115,11 +116,15 @@ class LogRelay:
     def _connection(self) -> psycopg.Connection[Any]:
         """The relay's session; it holds the advisory lock that makes it the active relay."""
         if self._lock_connection is None or self._lock_connection.closed:
-            connection = psycopg.connect(self.conninfo, autocommit=True)
+            # A standby keeps its session between tries (no new connection each second).
+            connection = self._standby_connection
+            if connection is None or connection.closed:
+                connection = psycopg.connect(self.conninfo, autocommit=True)
+                keep_alive(connection)
+            self._standby_connection = None
             if not try_session_lock(connection, lock_key(self.name)):
-                connection.close()
+                self._standby_connection = connection
                 raise RelayStandbyError
-            keep_alive(connection)
             connection.execute(
                 sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT DO NOTHING").format(
                     _TRACKING
@@ -194,10 +199,11 @@ class LogRelay:
             self._producer = None
 
     def _close_lock(self) -> None:
-        if self._lock_connection is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._lock_connection.close()
-            self._lock_connection = None
+        for connection in (self._lock_connection, self._standby_connection):
+            if connection is not None:
+                with contextlib.suppress(psycopg.Error):
+                    connection.close()
+        self._lock_connection = self._standby_connection = None
 
     def close(self) -> None:
         self._close_producer()
