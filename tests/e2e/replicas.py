@@ -54,6 +54,7 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     url: str | None = None
+    args: tuple[str, ...] = ()
 
     @property
     def alive(self) -> bool:
@@ -72,6 +73,8 @@ class Deployment:
     log_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
+    # The session that watches pg_locks (one, kept: polled every 20 ms).
+    _watch: psycopg.Connection[tuple[object, ...]] | None = None
 
     @property
     def apis(self) -> list[Process]:
@@ -83,9 +86,17 @@ class Deployment:
             env["PORT"] = str(port)
         log = (self.log_dir / f"{name}.log").open("wb")
         popen = subprocess.Popen([CLI, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
-        process = Process(name, popen, f"http://127.0.0.1:{port}" if port else None)
+        process = Process(name, popen, f"http://127.0.0.1:{port}" if port else None, args)
         self.processes.append(process)
         return process
+
+    def restart(self, name: str) -> Process:
+        """Start a killed worker again under its name, as the orchestrator's restart
+        policy does (compose: ``restart: unless-stopped``); it comes back as a standby."""
+        dead = self.by_name(name)
+        assert not dead.alive
+        self.processes.remove(dead)
+        return self.start(name, *dead.args)
 
     def serve(self, name: str) -> Process:
         return self.start(name, "serve", port=free_port())
@@ -107,20 +118,21 @@ class Deployment:
     def leader(self, lock: str) -> str | None:
         """The application_name of the session holding ``lock`` (None: nobody holds it)."""
         key = LEADER_LOCKS[lock]
-        with psycopg.connect(self.database_url, autocommit=True) as connection:
-            row = connection.execute(
-                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
-                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-                " AND l.database = (SELECT oid FROM pg_database"
-                " WHERE datname = current_database())"
-                " AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 1",
-                (key >> 32, key & 0xFFFFFFFF),
-            ).fetchone()
+        if self._watch is None or self._watch.closed:
+            self._watch = psycopg.connect(self.database_url, autocommit=True)
+        row = self._watch.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+            " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+            " AND l.database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())"
+            " AND l.classid::bigint = %s AND l.objid::bigint = %s AND l.objsubid = 1",
+            (key >> 32, key & 0xFFFFFFFF),
+        ).fetchone()
         return str(row[0]) if row else None
 
     def kill_leaders(self, lock: str, timeout: float = 30) -> dict[str, float]:
         """kill -9 the process leading ``lock``: for each lock it held, the seconds from
-        the kill to a standby holding it."""
+        the kill to a standby holding it. The killed process is then started again."""
         wait_for(lambda: self.leader(lock) is not None, timeout=timeout, interval=0.05)
         killed = self.leader(lock)
         assert killed is not None
@@ -134,9 +146,12 @@ class Deployment:
                 if name not in took and self.leader(name) not in (None, killed):
                     took[name] = time.monotonic() - gone
             time.sleep(0.02)
+        self.restart(killed)
         return took
 
     def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         for process in self.processes:
             if process.alive:
                 process.popen.send_signal(signal.SIGTERM)
