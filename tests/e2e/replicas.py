@@ -176,7 +176,7 @@ def deployment_env(database_url: str, servers: str, **extra: str) -> dict[str, s
         "LOG_LEVEL": "warning",
         # Small pools: a dozen processes share the server's connections (100 by default).
         "POSTGRES_POOL_SIZE": "2",
-        "POSTGRES_MAX_OVERFLOW": "2",
+        "POSTGRES_MAX_OVERFLOW": "0",
         **extra,
     }
 
