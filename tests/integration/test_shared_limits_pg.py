@@ -121,3 +121,19 @@ def test_a_killed_replicas_export_lease_expires(replicas: list[ReadModels]) -> N
         other.take(account)
     threading.Event().wait(0.4)  # the lease's length: the behaviour under test is time
     assert other.take(account) is not None
+
+
+def test_a_running_exports_renewed_lease_outlives_its_first_term(
+    replicas: list[ReadModels],
+) -> None:
+    account = unique_account()
+    running = ExportSlots(1, 8, ExportLeases(replicas[0], lease_seconds=0.5))
+    holder = running.take(account)
+    other = ExportSlots(1, 8, ExportLeases(replicas[1]))
+    threading.Event().wait(0.3)
+    running.renew(holder)  # as ExportResponse does every third of the lease while streaming
+    threading.Event().wait(0.3)  # past the first term (0.6 s > 0.5 s): held by the renewal
+    with pytest.raises(ProblemError):
+        other.take(account)
+    running.release(account, holder)
+    assert other.take(account) is not None
