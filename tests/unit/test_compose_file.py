@@ -107,7 +107,8 @@ def test_the_balancer_spreads_over_every_api_replica_and_passes_the_client_on() 
     assert ("proxy_pass", "http://sms_api") in directives
     assert ("upstream", "sms_api") in directives
     headers = {d[1]: d[2] for d in directives if d[0] == "proxy_set_header"}
-    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    # Set to the peer's address, not appended to: a client cannot choose its own bucket.
+    assert headers["X-Forwarded-For"] == "$remote_addr"
     assert headers["X-Forwarded-Proto"] == "$scheme"
     # A non-idempotent request is never resent by the balancer (no "non_idempotent").
     retried = [d for d in directives if d[0] == "proxy_next_upstream"]
