@@ -125,6 +125,7 @@ class LogRelay:
             if not try_session_lock(connection, lock_key(self.name)):
                 self._standby_connection = connection
                 raise RelayStandbyError
+            log.info("relay_leader", relay=self.name)
             connection.execute(
                 sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT DO NOTHING").format(
                     _TRACKING
