@@ -137,8 +137,8 @@ class Deployment:
         killed = self.leader(lock)
         assert killed is not None
         held = [name for name in LEADER_LOCKS if self.leader(name) == killed]
+        gone = time.monotonic()  # from the signal (the reaping is part of the outage)
         self.by_name(killed).kill()
-        gone = time.monotonic()
         took: dict[str, float] = {}
         while len(took) < len(held):
             assert time.monotonic() - gone < timeout, f"no standby took {held} within {timeout}s"
