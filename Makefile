@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install ts-install ui-install ui-test screenshots run test lint format unit fuzz mutate clean bench bench-quick
+.PHONY: install ts-install ui-install ui-test screenshots run test lint format unit fuzz mutate clean bench bench-quick replicas
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ bench: $(STAMP)
 ## The same in quick mode (about a minute each; a smoke run, asserts nothing about speed).
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.run_all --quick
+
+## The replicated deployment, long version: three `serve` and two sets of every worker role
+## on one PostgreSQL and broker, each leader killed (kill -9) twice under load; prints the
+## measured takeover times (about 3 min; the suite runs the short version).
+replicas: $(STAMP)
+	REPLICAS_LONG=1 $(BIN)/pytest -p no:cacheprovider -s -q tests/e2e/test_replicas.py
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

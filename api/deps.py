@@ -21,7 +21,7 @@ from api.preconditions import (
 )
 from api.problems import ProblemError
 from api.query_pool import ReadModels
-from api.rate_limits import TokenBucket
+from api.rate_limits import RateLimit
 from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
@@ -177,7 +177,7 @@ def _rate_limit(name: str, requirement: Any) -> Any:
     # The requirement is a default value, not an annotation: annotations are strings here
     # (postponed evaluation), which FastAPI cannot resolve for a closure's local.
     def take(request: Request, principal: Principal = requirement) -> None:
-        bucket: TokenBucket = request.app.state.rate_limits[name]
+        bucket: RateLimit = request.app.state.rate_limits[name]
         bucket.take(principal.account_id)
 
     return Depends(take)

@@ -14,14 +14,14 @@ from api.auth import TokenVerifier
 from api.conditional import ConditionalMiddleware
 from api.console import install_console
 from api.errors import install_error_handlers
-from api.exports import ExportSlots
+from api.exports import ExportLeases, ExportSlots
 from api.http_semantics import HttpSemanticsMiddleware
 from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, PostgresResponseStore
 from api.metrics import Metrics
 from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
 from api.problems import problem_openapi
 from api.query_pool import ReadModels
-from api.rate_limits import TokenBucket
+from api.rate_limits import RateLimit, SharedTokenBucket, TokenBucket
 from api.routes import (
     audit,
     compliance,
@@ -81,6 +81,7 @@ def create_app(
             pool_size=settings.postgres_pool_size,
             wait_seconds=settings.read_wait_seconds,
             max_waits_per_account=settings.wait_for_max_per_account,
+            read_conninfo=settings.database_read_url,
         )
         if settings.persistence == "postgres" and settings.database_url
         else None
@@ -117,24 +118,11 @@ def create_app(
     app.state.token_verifier = TokenVerifier(settings)
     app.state.webhook_verifier = build_webhook_verifier(settings)
     app.state.export_slots = ExportSlots(
-        settings.audit_exports_per_account, settings.audit_exports_max
+        settings.audit_exports_per_account,
+        settings.audit_exports_max,
+        ExportLeases(read_models) if read_models is not None else None,
     )
-    app.state.rate_limits = {
-        "search": TokenBucket("number search", settings.rate_limit_search_per_minute),
-        "connect": TokenBucket("connect", settings.rate_limit_connect_per_minute),
-        "settings": TokenBucket("settings", settings.rate_limit_settings_per_minute),
-        "compliance": TokenBucket("compliance", settings.rate_limit_compliance_per_minute),
-        "webhooks": TokenBucket(
-            "webhook", settings.rate_limit_webhooks_per_minute, subject="source address"
-        ),
-        # Refused (unsigned, badly signed) webhooks: a bucket of their own, so that they
-        # never spend what the provider's signed deliveries need.
-        "webhooks_refused": TokenBucket(
-            "refused webhook",
-            settings.rate_limit_refused_webhooks_per_minute,
-            subject="source address",
-        ),
-    }
+    app.state.rate_limits = rate_limits(settings, read_models)
     install_error_handlers(app)
     for module in (
         audit,
@@ -177,3 +165,32 @@ def create_app(
             max_age=600,
         )
     return app
+
+
+def rate_limits(settings: Settings, read_models: ReadModels | None) -> dict[str, RateLimit]:
+    """The token buckets the routes spend (``api.rate_limits``): in PostgreSQL, shared by
+    every API replica; in memory only when there is no database (``PERSISTENCE=memory``)."""
+    per_minute = {
+        # name: (what a refusal calls it, requests per minute, whose bucket)
+        "search": ("number search", settings.rate_limit_search_per_minute, "account"),
+        "connect": ("connect", settings.rate_limit_connect_per_minute, "account"),
+        "settings": ("settings", settings.rate_limit_settings_per_minute, "account"),
+        "compliance": ("compliance", settings.rate_limit_compliance_per_minute, "account"),
+        "webhooks": ("webhook", settings.rate_limit_webhooks_per_minute, "source address"),
+        # Refused (unsigned, badly signed) webhooks: a bucket of their own, so that they
+        # never spend what the provider's signed deliveries need.
+        "webhooks_refused": (
+            "refused webhook",
+            settings.rate_limit_refused_webhooks_per_minute,
+            "source address",
+        ),
+    }
+    if read_models is None:
+        return {
+            key: TokenBucket(name, rate, subject=subject)
+            for key, (name, rate, subject) in per_minute.items()
+        }
+    return {
+        key: SharedTokenBucket(name, rate, read_models, bucket=key, subject=subject)
+        for key, (name, rate, subject) in per_minute.items()
+    }

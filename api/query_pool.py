@@ -12,7 +12,15 @@ connection of its own, that every request arriving meanwhile joins. A position p
 log's head is not waited for (it cannot be a position this service answered), and the lag
 reported never exceeds head - projection position, so a huge ``waitFor`` reveals nothing
 about the log. A waiter is registered and the projection's position re-checked under one
-lock, so a projection that passes the target meanwhile can never leave it asleep."""
+lock, so a projection that passes the target meanwhile can never leave it asleep.
+
+Read replicas (``DATABASE_READ_URL``): the queries and exports pools connect to the replica;
+the control pool (readiness, idempotency, rate limits: writes), the head and the NOTIFY
+listener stay on the primary (a hot standby delivers no notifications). A projector's
+NOTIFY then says only that the primary moved: the positions a wait compares with are read
+from the replica's own copy of the tracking table (at each notification, and every
+``REPLICA_POLL_SECONDS`` while requests wait), so ``waitFor`` returns once the replica has
+applied the write and read-your-writes holds on the replica too."""
 
 from __future__ import annotations
 
@@ -36,6 +44,40 @@ log = structlog.get_logger("api.query_pool")
 
 CONTROL_POOL_SIZE = 3
 EXPORT_POOL_SIZE = 2
+# While requests wait on a read replica, its tracking positions are re-read this often.
+REPLICA_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Which database each of the read models' connections talks to: the queries and the
+    exports to the read URL (a replica, or the primary without one), the rest to the
+    primary: the control pool writes (idempotency, rate limits), the head and the NOTIFY
+    listener must see the primary's log, and a hot standby delivers no notifications. The
+    projections' positions are read where the queries read (the replica's tracking table)."""
+
+    queries: str
+    exports: str
+    control: str
+    head: str
+    listener: str
+    positions: str
+
+    @classmethod
+    def of(cls, primary: str, read: str | None = None) -> Routes:
+        replica = read or primary
+        return cls(
+            queries=replica,
+            exports=replica,
+            control=primary,
+            head=primary,
+            listener=primary,
+            positions=replica,
+        )
+
+    @property
+    def replica(self) -> bool:
+        return self.positions != self.listener
 
 
 class ReadModels:
@@ -49,8 +91,14 @@ class ReadModels:
         pool_size: int,
         wait_seconds: float,
         max_waits_per_account: int = 20,
+        read_conninfo: str | None = None,
     ) -> None:
         self.conninfo = conninfo
+        self.routes = routes = Routes.of(conninfo, read_conninfo)
+        # Where queries go: a read replica, or the primary itself.
+        self.read_conninfo = routes.queries
+        self.replica = routes.replica
+        self._replica_connection: psycopg.Connection[Any] | None = None
         self.events_table = events_table
         self.wait_seconds = wait_seconds
         self.max_waits_per_account = max_waits_per_account
@@ -68,7 +116,7 @@ class ReadModels:
         self.before_waiter_registered: Callable[[], None] = lambda: None
         # Fail fast (503) and drop broken connections while the database is away.
         self.pool = ConnectionPool(
-            conninfo,
+            routes.queries,
             min_size=1,
             max_size=pool_size,
             open=True,
@@ -79,7 +127,7 @@ class ReadModels:
         # The control pool: a few connections for what must answer while queries are slow
         # or the main pool is taken (readiness, the idempotency store): tiny statements only.
         self.control = ConnectionPool(
-            conninfo,
+            routes.control,
             min_size=1,
             max_size=CONTROL_POOL_SIZE,
             open=True,
@@ -90,7 +138,7 @@ class ReadModels:
         # The exports' pool (api.exports): file downloads read their chunks here, never
         # taking the connections the pages and single reads need.
         self.exports = ConnectionPool(
-            conninfo,
+            routes.exports,
             min_size=1,
             max_size=EXPORT_POOL_SIZE,
             open=True,
@@ -191,7 +239,7 @@ class ReadModels:
         """The head, read on the look-up's own connection (never the query pool's)."""
         connection = self._lookup_connection
         if connection is None or connection.closed:
-            connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=2)
+            connection = psycopg.connect(self.routes.head, autocommit=True, connect_timeout=2)
             self._lookup_connection = connection
         try:
             return self._head_of(connection.cursor())
@@ -251,16 +299,35 @@ class ReadModels:
             return head, all_states(cursor)
 
     def _refresh(self, cursor: Cursor[Any]) -> None:
-        """Read the head and every projection's position, then merge them under the lock
-        (the query runs without it, so one slow read holds up no waiter)."""
+        """Read the head and every projection's position (the replica's, with one), then
+        merge them under the lock (the queries run without it, so one slow read holds up
+        no waiter)."""
         head = self._head_of(cursor)
-        rows = cursor.execute(
-            sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(TRACKING_TABLE))
-        ).fetchall()
+        rows = self._tracked_positions(cursor)
         with self._lock:
             self._head = max(self._head, head)
             for name, position in rows:
                 self._advance(name, position)
+
+    def _tracked_positions(self, primary: Cursor[Any]) -> list[tuple[str, int]]:
+        """Every projection's position where the queries read: the replica's tracking
+        table (on a connection of the listener's own), else the primary's."""
+        cursor = primary
+        if self.replica:
+            connection = self._replica_connection
+            if connection is None or connection.closed:
+                connection = psycopg.connect(
+                    self.routes.positions, autocommit=True, connect_timeout=2
+                )
+                self._replica_connection = connection
+            cursor = connection.cursor()
+        statement = sql.SQL("SELECT name, position FROM {}").format(sql.Identifier(TRACKING_TABLE))
+        try:
+            return [(str(name), int(position)) for name, position in cursor.execute(statement)]
+        except psycopg.Error:
+            if cursor is not primary:
+                cursor.connection.close()
+            raise
 
     def _listen(self) -> None:
         """The listener thread: positions from the projectors' NOTIFY, the head re-read on
@@ -268,7 +335,7 @@ class ReadModels:
         requests wait (a safety net for a notification lost in a reconnect)."""
         while not self._closing.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True) as connection:
+                with psycopg.connect(self.routes.listener, autocommit=True) as connection:
                     for channel in (PROGRESS_CHANNEL, self._channel):
                         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self._refresh(connection.cursor())
@@ -278,26 +345,31 @@ class ReadModels:
                 self._closing.wait(1.0)
 
     def _drain(self, connection: psycopg.Connection[Any]) -> None:
-        """Apply the notifications of up to half a second; re-read what they call for."""
-        logged = False
-        for note in connection.notifies(timeout=0.5):
-            if note.channel == PROGRESS_CHANNEL:
+        """Apply the notifications of up to half a second (a replica's waiters: up to
+        ``REPLICA_POLL_SECONDS``); re-read what they call for."""
+        logged = progressed = False
+        timeout = REPLICA_POLL_SECONDS if self.replica and self._waiters else 0.5
+        for note in connection.notifies(timeout=timeout):
+            if note.channel != PROGRESS_CHANNEL:
+                logged = True
+            elif self.replica:
+                progressed = True  # the primary's position: the replica's is read below
+            else:
                 name, _, position = note.payload.rpartition(":")
                 with self._lock:
                     self._advance(name, int(position))
-            else:
-                logged = True
-        if logged:
+        if self._waiters or progressed:
+            self._refresh(connection.cursor())  # the head too
+        elif logged:
             self._learn_head(self._head_of(connection.cursor()))
-        elif self._waiters:
-            self._refresh(connection.cursor())
 
     def close(self) -> None:
         self._closing.set()
         self._listener.join(timeout=5)
         self.pool.close()
-        if self._lookup_connection is not None:
-            self._lookup_connection.close()
+        for connection in (self._lookup_connection, self._replica_connection):
+            if connection is not None:
+                connection.close()
         self.control.close()
         self.exports.close()
 

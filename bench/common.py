@@ -53,11 +53,14 @@ def api_process(url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[by
         "DATABASE_URL": url,
         "JWT_SECRET": JWT_SECRET,
         "CIPHER_KEY": AESCipher.create_key(32),
+        "REGISTRATION_ID_KEY": "bench-registration-id-key-0123456789abcdef",
         "PORT": str(port),
         "LOG_LEVEL": "warning",
         # The per-account rate limits protect the provider's bill; a load test turns them off.
         "RATE_LIMIT_CONNECT_PER_MINUTE": "0",
         "RATE_LIMIT_SEARCH_PER_MINUTE": "0",
+        "RATE_LIMIT_SETTINGS_PER_MINUTE": "0",
+        "RATE_LIMIT_COMPLIANCE_PER_MINUTE": "0",
         **env,
     }
     process = subprocess.Popen(

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     database_url: str | None = None
+    # A read replica (streaming standby) of DATABASE_URL for the queries (the read models'
+    # pages, single reads, exports); commands, readiness, idempotency and rate limits stay
+    # on the primary. ``waitFor`` waits for the replica's own tracking position.
+    database_read_url: str | None = None
     data_dir: Path = Path(".data")
     # The console's built bundle (``ui/dist``), served under /app/ (api.console); unset: the
     # ui/dist beside this checkout.
@@ -63,6 +67,10 @@ class Settings(BaseSettings):
     inbound_sms_webhook_url: str | None = None
     agents_topic: str = "agents"
     host: str = "127.0.0.1"
+    # Behind a load balancer: the addresses whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed (comma-separated, or *), so that the per-address webhook limit keys on the
+    # client, not on the balancer.
+    forwarded_allow_ips: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # "memory" keeps events in process: for unit tests only, never for a running service.
     persistence: Literal["postgres", "memory"] = "postgres"

@@ -8,7 +8,7 @@ it does."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -49,6 +49,7 @@ class WorkerSet:
     consumer_options: dict[str, int] = field(default_factory=dict)
     # Each worker's state (running, retrying, restarting), shown by ``/readyz`` under ``run``.
     health: WorkerHealth = field(default_factory=WorkerHealth)
+    _locks: list[SessionLock] = field(default_factory=list)
 
     def projections(
         self, stop: threading.Event, names: Sequence[str] | None = None
@@ -83,19 +84,32 @@ class WorkerSet:
         )
 
     def reconciler(self) -> Reconciler:
+        """The reconcile worker: one active across processes (its session lock)."""
         pending = timedelta(seconds=self.settings.reconcile_pending_after_seconds)
-        return Reconciler(self.application, pending_after=pending)
+        return Reconciler(
+            self.application, pending_after=pending, leadership=self._leadership("reconcile")
+        )
 
     def registration(self) -> RegistrationWorker:
-        url = self.settings.database_url
-        lock = SessionLock(url, "registration") if url else None
+        """The registration worker: one active across processes (its session lock)."""
         return RegistrationWorker(
             self.application,
             poll_interval_seconds=registration_poll_seconds(self.settings),
-            leadership=lock.held if lock is not None else lambda: True,
+            leadership=self._leadership("registration"),
         )
 
+    def _leadership(self, name: str) -> Callable[[], bool]:
+        """Whether this process is the active ``name`` worker (always, in memory)."""
+        url = self.settings.database_url
+        if self.settings.persistence != "postgres" or not url:
+            return lambda: True
+        lock = SessionLock(url, name)
+        self._locks.append(lock)
+        return lock.held
+
     def close(self) -> None:
+        for lock in self._locks:
+            lock.close()
         self.application.close()
 
     def _servers(self) -> str:

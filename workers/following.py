@@ -40,12 +40,16 @@ def follow(
     name: str,
     max_backoff: float = MAX_BACKOFF_SECONDS,
     also_retry: tuple[type[BaseException], ...] = (),
+    standby: tuple[type[BaseException], float] | None = None,
 ) -> None:
     """Call ``step`` (which returns how many notifications it handled) until ``stop``.
     A step that handled a full batch runs again at once; otherwise wait for a NOTIFY.
     Transient errors (``workers.outage.is_transient``, and ``also_retry``) are waited out
     with a jittered backoff (0.5 s doubling to ``max_backoff``), the worker ``retrying``
-    meanwhile; others propagate (its supervisor restarts it)."""
+    meanwhile; others propagate (its supervisor restarts it). ``standby``: (the error a
+    step raises while another process is the active one, how often to try again): waited
+    out quietly at that fixed pace, so that a standby takes over soon after the leader
+    goes."""
     backoff = Backoff(cap=max_backoff)
     status = current_status()
     listener: psycopg.Connection[Any] | None = None
@@ -60,6 +64,10 @@ def follow(
                 backoff.reset()
                 status.running()
             except Exception as error:
+                if standby is not None and isinstance(error, standby[0]):
+                    status.running()
+                    stop.wait(standby[1])
+                    continue
                 if not (is_transient(error) or isinstance(error, also_retry)):
                     raise
                 delay = backoff.next()
@@ -99,12 +107,20 @@ def read_topics(
 
 
 def run_passes(
-    run_once: Callable[[], Any], stop: threading.Event, interval_seconds: float, name: str
+    run_once: Callable[[], Any],
+    stop: threading.Event,
+    interval_seconds: float,
+    name: str,
+    *,
+    standby: Callable[[], bool] = lambda: False,
+    standby_seconds: float = 1.0,
 ) -> None:
     """``run_once`` every ``interval_seconds`` until ``stop``. A failing pass is logged by
     type only (messages may hold data); after a transient failure (the database or broker
     away) the next pass comes after a jittered backoff (sooner than the interval while the
-    outage is short), after any other failure at the interval."""
+    outage is short), after any other failure at the interval. While ``standby()`` says
+    the last pass found another process active, passes come every ``standby_seconds``
+    (the lock is tried each time), so a standby takes over soon after the leader goes."""
     backoff = Backoff(cap=max(interval_seconds, 1.0))
     status = current_status()
     while not stop.is_set():
@@ -117,4 +133,4 @@ def run_passes(
             continue
         backoff.reset()
         status.running()
-        stop.wait(interval_seconds)
+        stop.wait(min(interval_seconds, standby_seconds) if standby() else interval_seconds)

@@ -34,6 +34,7 @@ from projections.tracking import (
     try_session_lock,
 )
 from workers.following import follow
+from workers.leadership import STANDBY_POLL_SECONDS, keep_alive
 
 log = structlog.get_logger("workers.log_relay")
 _TRACKING = sql.Identifier(TRACKING_TABLE)
@@ -99,6 +100,7 @@ class LogRelay:
         self.batch_size = batch_size
         self._producer: KafkaProducer | None = None
         self._lock_connection: psycopg.Connection[Any] | None = None
+        self._standby_connection: psycopg.Connection[Any] | None = None
 
     def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
         """What ``notifications`` publish, in order (the subclass says)."""
@@ -114,10 +116,16 @@ class LogRelay:
     def _connection(self) -> psycopg.Connection[Any]:
         """The relay's session; it holds the advisory lock that makes it the active relay."""
         if self._lock_connection is None or self._lock_connection.closed:
-            connection = psycopg.connect(self.conninfo, autocommit=True)
+            # A standby keeps its session between tries (no new connection each second).
+            connection = self._standby_connection
+            if connection is None or connection.closed:
+                connection = psycopg.connect(self.conninfo, autocommit=True)
+                keep_alive(connection)
+            self._standby_connection = None
             if not try_session_lock(connection, lock_key(self.name)):
-                connection.close()
+                self._standby_connection = connection
                 raise RelayStandbyError
+            log.info("relay_leader", relay=self.name)
             connection.execute(
                 sql.SQL("INSERT INTO {} (name) VALUES (%s) ON CONFLICT DO NOTHING").format(
                     _TRACKING
@@ -168,7 +176,7 @@ class LogRelay:
             conninfo=self.conninfo,
             channel=getattr(self.application.recorder, "channel_name", None),
             stop=stop,
-            also_retry=(RelayStandbyError,),
+            standby=(RelayStandbyError, STANDBY_POLL_SECONDS),
             on_retry=self._on_retry,
             name=self.name,
             max_backoff=MAX_BACKOFF_SECONDS,
@@ -192,10 +200,11 @@ class LogRelay:
             self._producer = None
 
     def _close_lock(self) -> None:
-        if self._lock_connection is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._lock_connection.close()
-            self._lock_connection = None
+        for connection in (self._lock_connection, self._standby_connection):
+            if connection is not None:
+                with contextlib.suppress(psycopg.Error):
+                    connection.close()
+        self._lock_connection = self._standby_connection = None
 
     def close(self) -> None:
         self._close_producer()

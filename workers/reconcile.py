@@ -17,7 +17,11 @@ Guarantees: every decision is re-checked by the application against the connecti
 current state before anything is recorded, through the same idempotent commands as the
 webhooks, so a webhook and the poll reporting one fact change the connection once,
 whichever comes second changes nothing, and several workers at once are safe (if
-wasteful). A provider outage ends the pass early; the next pass tries again.
+wasteful). Still, one is active at a time (``leadership``, a PostgreSQL session lock,
+``workers.leadership``): the others follow the log as standbys, try the lock every
+``STANDBY_POLL_SECONDS`` and take over when the active one goes, so the provider is
+polled once per interval however many reconcile processes run. A provider outage ends the
+pass early; the next pass tries again.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from domain.errors import DomainError
 from domain.providers import HeldNumber, ProviderUnavailableError
 from domain.sms_connections import SmsConnection
 from workers.following import read_topics, run_passes
+from workers.leadership import STANDBY_POLL_SECONDS
 
 log = structlog.get_logger("workers.reconcile")
 
@@ -81,6 +86,7 @@ class PassReport:
     released: int = 0
     registration_changes: int = 0
     provider_unavailable: bool = False
+    standby: bool = False
 
 
 class Reconciler:
@@ -93,8 +99,11 @@ class Reconciler:
         pending_after: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch_size: int = 1000,
+        leadership: Callable[[], bool] = lambda: True,
     ) -> None:
         self.application = application
+        self._leadership = leadership
+        self.standby = False  # whether the last pass found another worker active
         self.pending_after = pending_after
         self._clock = clock
         self._batch_size = batch_size
@@ -106,6 +115,9 @@ class Reconciler:
         """One pass: catch up with the log, settle pending requests, compare holdings."""
         report = PassReport()
         self._catch_up()
+        self.standby = report.standby = not self._leadership()
+        if self.standby:
+            return report  # another reconcile worker is active
         try:
             self._settle_pending(report)
             self._compare_holdings(report)
@@ -117,7 +129,14 @@ class Reconciler:
 
     def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
         """Passes every ``interval_seconds`` until ``stop`` is set (see ``run_passes``)."""
-        run_passes(self.run_once, stop, interval_seconds, "reconcile")
+        run_passes(
+            self.run_once,
+            stop,
+            interval_seconds,
+            "reconcile",
+            standby=lambda: self.standby,
+            standby_seconds=STANDBY_POLL_SECONDS,
+        )
 
     # --- 1. the log -------------------------------------------------------------------------
 

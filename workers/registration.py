@@ -33,6 +33,7 @@ from domain.application import SmsChannels
 from domain.providers import ProviderError
 from domain.sms_connections import SmsConnection
 from workers.following import read_topics, run_passes
+from workers.leadership import STANDBY_POLL_SECONDS
 
 log = structlog.get_logger("workers.registration")
 
@@ -85,12 +86,14 @@ class RegistrationWorker:
         self._batch_size = batch_size
         self._position = 0
         self.tracked: dict[UUID, Tracked] = {}
+        self.standby = False  # whether the last pass found another worker active
 
     def run_once(self) -> PassReport:
         """One pass: catch up with the log, then advance and poll each due connection."""
         report = PassReport()
         self._catch_up()
-        if not self._leadership():
+        self.standby = not self._leadership()
+        if self.standby:
             report.tracked = len(self.tracked)
             return report  # a standby: another worker is active
         for connection_id, tracked in list(self.tracked.items()):
@@ -110,7 +113,14 @@ class RegistrationWorker:
 
     def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
         """Passes every ``interval_seconds`` until ``stop`` is set (see ``run_passes``)."""
-        run_passes(self.run_once, stop, interval_seconds, "registration")
+        run_passes(
+            self.run_once,
+            stop,
+            interval_seconds,
+            "registration",
+            standby=lambda: self.standby,
+            standby_seconds=STANDBY_POLL_SECONDS,
+        )
 
     # --- the log ----------------------------------------------------------------------------
 

@@ -135,7 +135,7 @@ def _export(
     decode_cursor(query)  # a bad cursor is refused before the stream starts
     settings = request.app.state.settings
     slots: ExportSlots = request.app.state.export_slots
-    slots.take(query.account_id)  # 429 beyond the bounds; the response gives it back
+    holder = slots.take(query.account_id)  # 429 beyond the bounds; the response gives it back
     lines = _ndjson(read_models, query) if format == "ndjson" else _csv(read_models, query)
     media = "application/x-ndjson" if format == "ndjson" else "text/csv"
     name = f"audit-trail.{'ndjson' if format == 'ndjson' else 'csv'}"
@@ -143,6 +143,7 @@ def _export(
         lines,
         slots=slots,
         account_id=query.account_id,
+        holder=holder,
         send_timeout_seconds=settings.audit_export_send_timeout_seconds,
         max_seconds=settings.audit_export_max_seconds,
         media_type=media,

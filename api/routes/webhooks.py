@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from api.deps import ApplicationDep
-from api.rate_limits import TokenBucket
+from api.rate_limits import RateLimit
 from api.schemas.numbers import WebhookAck
 from domain.providers import (
     UnknownProviderError,
@@ -31,7 +31,7 @@ def _take(request: Request, bucket_name: str) -> None:
     """Spend a token of the source address's bucket ``bucket_name`` (a webhook has no token
     to key on). Behind a proxy, run the server so that it reports the client's address
     (uvicorn ``--forwarded-allow-ips``)."""
-    bucket: TokenBucket = request.app.state.rate_limits[bucket_name]
+    bucket: RateLimit = request.app.state.rate_limits[bucket_name]
     bucket.take(request.client.host if request.client else "unknown")
 
 

@@ -60,6 +60,7 @@ def _serve(settings: Settings, worker_health: WorkerHealth | None = None) -> Non
         create_app(settings, worker_health=worker_health),
         host=settings.host,
         port=settings.port,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
         # No access log (it would print query strings) and no logging config of its own:
         # uvicorn's error logs then pass through our redacting handler.

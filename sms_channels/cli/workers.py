@@ -62,7 +62,8 @@ def reconcile(
     try:
         reconciler = workers.reconciler()
         if once:
-            reconciler.run_once()
+            if reconciler.run_once().standby:
+                typer.echo("another reconcile worker is active: this pass did nothing", err=True)
             return
         interval_seconds = interval or settings.reconcile_interval_seconds
         reconciler.run_forever(stop_on_signals(), interval_seconds)

@@ -3,6 +3,7 @@ image runs exists in the CLI, and every variable it sets is a known setting."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,67 @@ def test_migrate_waits_for_kafka_and_knows_the_published_topics() -> None:
     assert {"KAFKA_BOOTSTRAP_SERVERS", "CHANNEL_EVENTS_TOPIC", "ROUTING_TOPIC"} <= set(
         migrate["environment"]
     )
+
+
+# --- replicated ------------------------------------------------------------------------
+
+NGINX = COMPOSE.parent / "deploy" / "nginx.conf"
+SINGLETON_ROLES = ("relay", "registration", "reconcile")
+
+
+def services() -> dict[str, dict[str, Any]]:
+    every: dict[str, dict[str, Any]] = yaml.safe_load(COMPOSE.read_text())["services"]
+    return every
+
+
+def replicas(service: dict[str, Any]) -> int:
+    return int(service.get("deploy", {}).get("replicas", 1))
+
+
+def nginx_directives(text: str) -> list[tuple[str, ...]]:
+    """Every directive of an nginx configuration as (name, arguments…), comments dropped
+    (what the checks below need; nginx's own grammar has quoting we do not use)."""
+    statements = re.sub(r"#[^\n]*", "", text).replace("{", ";").replace("}", ";").split(";")
+    return [tuple(s.split()) for s in statements if s.split()]
+
+
+def test_the_api_runs_replicated_behind_a_real_load_balancer() -> None:
+    every = services()
+    api, lb = every["api"], every["lb"]
+    assert api["command"] == ["serve"]
+    assert replicas(api) >= 3
+    assert "ports" not in api  # reached through the balancer only
+    assert lb["image"].startswith("nginx:")
+    mounted = {volume.split(":")[0]: volume.split(":")[1] for volume in lb["volumes"]}
+    assert mounted["./deploy/nginx.conf"] == "/etc/nginx/nginx.conf"
+    assert "api" in lb["depends_on"]
+    assert api["environment"]["FORWARDED_ALLOW_IPS"] == "*"
+
+
+def test_the_balancer_spreads_over_every_api_replica_and_passes_the_client_on() -> None:
+    directives = nginx_directives(NGINX.read_text())
+    (listen,) = [d[1] for d in directives if d[0] == "listen"]
+    published = {p.split(":")[1]: p.split(":")[0] for p in services()["lb"]["ports"]}
+    assert listen in published
+    servers = [d for d in directives if d[0] == "server" and len(d) > 1]
+    assert [s[1] for s in servers] == ["api:8000"]  # the service name: every replica
+    assert "resolve" in servers[0]  # re-resolved as replicas come and go
+    assert ("proxy_pass", "http://sms_api") in directives
+    assert ("upstream", "sms_api") in directives
+    headers = {d[1]: d[2] for d in directives if d[0] == "proxy_set_header"}
+    # Set to the peer's address, not appended to: a client cannot choose its own bucket.
+    assert headers["X-Forwarded-For"] == "$remote_addr"
+    assert headers["X-Forwarded-Proto"] == "$scheme"
+    # A non-idempotent request is never resent by the balancer (no "non_idempotent").
+    retried = [d for d in directives if d[0] == "proxy_next_upstream"]
+    assert all("non_idempotent" not in d for d in retried)
+
+
+def test_every_worker_role_is_its_own_service_with_a_standby() -> None:
+    every = services()
+    for role in (*SINGLETON_ROLES, "projections", "directory"):
+        service = every[role]
+        assert service["command"] == ["worker", role]
+        assert replicas(service) >= 2, f"{role} has no standby"
+    assert every["migrate"]["command"] == ["migrate"]
+    assert replicas(every["migrate"]) == 1
