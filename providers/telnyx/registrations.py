@@ -1,0 +1,295 @@
+"""The registration half of the Telnyx adapter (US A2P 10DLC, the reference's ``/10dlc``):
+brand, campaign, and a number's assignment to the campaign, and the poll of each level.
+References: brand = Telnyx's ``brandId``, campaign = ``campaignId``, number = the phone
+number (Telnyx keys assignments by number).
+
+Brand: ``POST /10dlc/brand`` from ``smsCompliance.brand`` (``mock`` with
+``TELNYX_10DLC_MOCK``; ``webhookURL`` the service's webhook when ``PUBLIC_BASE_URL`` is
+set). Telnyx keeps no caller reference on a brand, so a brand is found by what it is: the
+account's brands of that display name are listed and one whose fields equal those sent is
+the brand of this step (a resubmission changes them: a new brand). A sole proprietor's
+brand gets Telnyx's SMS OTP (``POST /10dlc/brand/{id}/smsOtp``, once) and stays
+``action_required`` until the owner confirms it.
+
+Campaign: ``POST /10dlc/campaignBuilder`` with ``referenceId`` = ``sms-channels:`` + the
+step's reference. Telnyx refuses a second campaign with the same ``referenceId``, so the
+create is retried even after a timeout and is looked up (``GET /10dlc/campaign?brandId=``)
+before it is made. It waits for an approved brand (RegistrationNotReadyError). The in-place
+remedy: a resubmission of a campaign Telnyx or a carrier refused (``TELNYX_FAILED``,
+``MNO_REJECTED``) *appeals* that campaign (``POST /10dlc/campaign/{id}/appeal``; it returns
+to ``TCR_ACCEPTED``) instead of making a new one (a new one costs three months' fees); the
+appeal's text is the campaign's ``appealReason`` when the form has one.
+
+Number: ``POST /10dlc/phone_number_campaigns`` (``PUT`` when the number is assigned to
+another campaign); ``assignmentStatus`` is the level's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
+from domain.registration_levels import Level
+from providers.telnyx.http import (
+    NOT_ABOUT_THE_PAYLOAD,
+    REFERENCE_PREFIX,
+    TelnyxHttp,
+    error_code,
+    error_detail,
+    path_part,
+)
+from providers.telnyx.statuses import (
+    APPEALABLE,
+    CAMPAIGN_STATUSES,
+    SOLE_PROPRIETOR,
+    assignment_answer,
+    assignment_gone,
+    brand_answer,
+    campaign_answer,
+    refused,
+)
+
+OTP_SMS = "@OTP_PIN@ is your code to confirm your business's text messaging registration."
+OTP_SUCCESS_SMS = "Thank you: your text messaging registration is confirmed."
+DEFAULT_APPEAL = (
+    "The business corrected the campaign and its website after the rejection and asks for "
+    "the campaign to be reviewed again."
+)
+# What a registration's earlier campaign may be in to be reused (appealed, or already
+# back in review after an appeal whose answer was lost).
+_LIVE = frozenset(s for s, mapped in CAMPAIGN_STATUSES.items() if mapped in ("pending", "approved"))
+
+
+class TelnyxRegistrations:
+    """Each create is idempotent per ``reference`` (see the module's docstring)."""
+
+    def __init__(self, http: TelnyxHttp) -> None:
+        self._http = http
+
+    # --- brand ------------------------------------------------------------------------------
+
+    def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
+        body = brand_body(brand, self._http.config.mock_brands, self._http.config.webhook_url)
+        found = self._find_brand(body)
+        if found is None:
+            try:
+                found = self._http.json("POST", "/10dlc/brand", body=body) or {}
+            except ProviderRejectedError as error:
+                if error.provider_code in NOT_ABOUT_THE_PAYLOAD:
+                    raise
+                return refused(REFERENCE_PREFIX + reference, "brand", error.provider_code)
+        if found.get("entityType") == SOLE_PROPRIETOR:
+            self._send_otp(str(found["brandId"]))
+        return brand_answer(found)
+
+    def _find_brand(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        params = {"displayName": str(body.get("displayName") or "")}
+        for record in self._http.records("/10dlc/brand", params):
+            if all(record.get(k) == v for k, v in body.items() if k not in _NOT_ECHOED):
+                return record
+        return None
+
+    def _send_otp(self, brand_id: str) -> None:
+        """Telnyx's SMS OTP to the owner's mobile phone, unless one was sent already."""
+        path = f"/10dlc/brand/{path_part(brand_id)}/smsOtp"
+        if self._http.json("GET", path, missing_ok=True) is not None:
+            return
+        self._http.json("POST", path, body={"pinSms": OTP_SMS, "successSms": OTP_SUCCESS_SMS})
+
+    # --- campaign ---------------------------------------------------------------------------
+
+    def create_campaign(
+        self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
+    ) -> RegistrationAnswer:
+        if brand_ref.startswith(REFERENCE_PREFIX):
+            raise RegistrationNotReadyError("Telnyx refused the brand: no campaign can follow.")
+        mine = REFERENCE_PREFIX + reference
+        campaigns = list(self._http.records("/10dlc/campaign", {"brandId": brand_ref}))
+        for found in campaigns:
+            if found.get("referenceId") == mine:
+                return self._answer(found)
+        earlier = _earlier_attempt(campaigns, reference)
+        if earlier is not None:
+            return self._appeal(earlier, campaign)
+        brand = self._http.json("GET", f"/10dlc/brand/{path_part(brand_ref)}", missing_ok=True)
+        status = brand_answer(brand).status if brand else "missing"
+        if status != "approved":
+            raise RegistrationNotReadyError(
+                f"Telnyx registers the campaign once the brand is approved (brand: {status})."
+            )
+        body = campaign_body(campaign, brand_ref, mine, self._http.config.webhook_url)
+        response = self._http.call(
+            "POST", "/10dlc/campaignBuilder", body=body, retry_ambiguous=True
+        )
+        if response.status_code < 400:
+            return self._answer(response.json())
+        for found in self._http.records("/10dlc/campaign", {"brandId": brand_ref}):
+            if found.get("referenceId") == mine:  # made by an attempt whose answer was lost
+                return self._answer(found)
+        code = error_code(response) or str(response.status_code)
+        if code in NOT_ABOUT_THE_PAYLOAD:
+            raise ProviderRejectedError(code)
+        return refused(mine, "campaign", code, error_detail(response))
+
+    def _appeal(self, found: Mapping[str, Any], campaign: Mapping[str, Any]) -> RegistrationAnswer:
+        """Appeal the registration's refused campaign in place (or, appealed already,
+        answer it as it stands)."""
+        campaign_id = path_part(str(found["campaignId"]))
+        if found.get("campaignStatus") in APPEALABLE:
+            reason = str(campaign.get("appealReason") or "").strip() or DEFAULT_APPEAL
+            self._http.json(
+                "POST", f"/10dlc/campaign/{campaign_id}/appeal", body={"appeal_reason": reason}
+            )
+            found = self._http.json("GET", f"/10dlc/campaign/{campaign_id}") or found
+        return self._answer(found)
+
+    def _answer(self, campaign: Mapping[str, Any]) -> RegistrationAnswer:
+        operation: Mapping[str, Any] | None = None
+        if str(campaign.get("campaignStatus") or "").startswith("MNO_"):
+            path = f"/10dlc/campaign/{path_part(str(campaign['campaignId']))}/operationStatus"
+            operation = self._http.json("GET", path, missing_ok=True)
+        return campaign_answer(campaign, operation)
+
+    # --- number -----------------------------------------------------------------------------
+
+    def register_number(self, phone_number: str, *, campaign_ref: str) -> RegistrationAnswer:
+        path = f"/10dlc/phone_number_campaigns/{path_part(phone_number)}"
+        found = self._http.json("GET", path, missing_ok=True)
+        body = {"phoneNumber": phone_number, "campaignId": campaign_ref}
+        if found is None:
+            found = self._http.json(
+                "POST", "/10dlc/phone_number_campaigns", body=body, retry_ambiguous=True
+            )
+        elif found.get("campaignId") != campaign_ref:
+            found = self._http.json("PUT", path, body=body, retry_ambiguous=True)
+        return assignment_answer(found or {"phoneNumber": phone_number})
+
+    # --- the poll ---------------------------------------------------------------------------
+
+    def status(self, level: Level, ref: str) -> RegistrationAnswer:
+        if ref.startswith(REFERENCE_PREFIX):  # refused at creation: nothing to ask about
+            return RegistrationAnswer(ref=ref, status="rejected", raw_status="REFUSED")
+        if level == "brand":
+            found = self._http.json("GET", f"/10dlc/brand/{path_part(ref)}", missing_ok=True)
+            if found is None:
+                return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+            return brand_answer(found)
+        if level == "campaign":
+            found = self._http.json("GET", f"/10dlc/campaign/{path_part(ref)}", missing_ok=True)
+            if found is None:
+                return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+            return self._answer(found)
+        path = f"/10dlc/phone_number_campaigns/{path_part(ref)}"
+        found = self._http.json("GET", path, missing_ok=True)
+        return assignment_gone(ref) if found is None else assignment_answer(found)
+
+
+# Fields of CreateBrand that a TelnyxBrand does not echo as sent.
+_NOT_ECHOED = frozenset({"ipAddress", "webhookFailoverURL", "mock"})
+# The form's entity → Telnyx's entityType (the same names).
+_ENTITIES = frozenset(
+    {"PRIVATE_PROFIT", "PUBLIC_PROFIT", "NON_PROFIT", "GOVERNMENT", SOLE_PROPRIETOR}
+)
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def brand_body(brand: Mapping[str, Any], mock: bool, webhook_url: str | None) -> dict[str, Any]:
+    """CreateBrand from ``smsCompliance.brand``."""
+    entity = str(brand.get("entity") or "")
+    if brand.get("brandType") == SOLE_PROPRIETOR:
+        entity = SOLE_PROPRIETOR
+    sole = entity == SOLE_PROPRIETOR
+    body: dict[str, Any] = {
+        "entityType": entity if entity in _ENTITIES else "PRIVATE_PROFIT",
+        "displayName": _text(brand.get("displayName")),
+        "companyName": None if sole else _text(brand.get("companyName")),
+        "ein": None if sole else _text(brand.get("registrationNumber")),
+        "firstName": _text(brand.get("authorizedRepFirstName")),
+        "lastName": _text(brand.get("authorizedRepLastName")),
+        "phone": _text(brand.get("contactPhone")),
+        "mobilePhone": _text(brand.get("contactPhone")) if sole else None,
+        "email": _text(brand.get("contactEmail")),
+        "businessContactEmail": _text(brand.get("contactEmail"))
+        if entity == "PUBLIC_PROFIT"
+        else None,
+        "street": _text(brand.get("address")),
+        "city": _text(brand.get("city")),
+        "state": _text(brand.get("state")),
+        "postalCode": _text(brand.get("zipCode")),
+        "country": _text(brand.get("country")) or "US",
+        "website": _text(brand.get("website")),
+        "vertical": _text(brand.get("vertical")),
+        "stockSymbol": _text(brand.get("stockSymbol")),
+        "stockExchange": _text(brand.get("stockExchange")),
+        "webhookURL": webhook_url,
+        "mock": True if mock else None,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _keywords(value: object) -> str | None:
+    """Telnyx's keywords: comma separated, no spaces."""
+    words = [w.strip() for w in str(value or "").replace(";", ",").split(",") if w.strip()]
+    return ",".join(words) or None
+
+
+def campaign_body(
+    campaign: Mapping[str, Any], brand_id: str, reference_id: str, webhook_url: str | None
+) -> dict[str, Any]:
+    """CampaignRequest (``/10dlc/campaignBuilder``) from ``smsCompliance.campaign``."""
+    samples = [s for s in campaign.get("messageSamples") or [] if isinstance(s, str) and s.strip()]
+    body: dict[str, Any] = {
+        "brandId": brand_id,
+        "referenceId": reference_id,
+        "usecase": _text(campaign.get("useCaseType")),
+        "description": _text(campaign.get("campaignDescription")),
+        "messageFlow": _text(campaign.get("messageFlow")),
+        "privacyPolicyLink": _text(campaign.get("privacyPolicyUrl")),
+        "termsAndConditions": bool(campaign.get("termsAndConditions", True)),
+        "embeddedLink": bool(campaign.get("embeddedLink")),
+        "embeddedPhone": bool(campaign.get("embeddedPhone")),
+        "numberPool": bool(campaign.get("numberPooling")),
+        "ageGated": bool(campaign.get("ageGatedContent")),
+        "directLending": bool(campaign.get("directLending")),
+        "subscriberOptin": True,
+        "subscriberOptout": True,
+        "subscriberHelp": True,
+        "optinKeywords": _keywords(campaign.get("optInKeywords")),
+        "optinMessage": _text(campaign.get("optInMessage")),
+        "optoutKeywords": _keywords(campaign.get("optOutKeywords")),
+        "optoutMessage": _text(campaign.get("optOutMessage")),
+        "helpKeywords": _keywords(campaign.get("helpKeywords")),
+        "helpMessage": _text(campaign.get("helpMessage")),
+        "webhookURL": webhook_url,
+    }
+    for index, sample in enumerate(samples[:5], start=1):
+        body[f"sample{index}"] = sample
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _earlier_attempt(
+    campaigns: list[Mapping[str, Any]], reference: str
+) -> Mapping[str, Any] | None:
+    """The campaign an earlier attempt of this registration made (``<id>.<n>``, n lower)
+    that an appeal remedies (refused by Telnyx or a carrier) or already remedied."""
+    registration, _, attempt = reference.rpartition(".")
+    if not registration or not attempt.isdigit():
+        return None
+    prefix = f"{REFERENCE_PREFIX}{registration}."
+    best: tuple[int, Mapping[str, Any]] | None = None
+    for found in campaigns:
+        ref = str(found.get("referenceId") or "")
+        number = ref.removeprefix(prefix)
+        if not ref.startswith(prefix) or not number.isdigit() or int(number) >= int(attempt):
+            continue
+        if best is None or int(number) > best[0]:
+            best = (int(number), found)
+    if best is None:
+        return None
+    status = str(best[1].get("campaignStatus") or "")
+    expired = str(best[1].get("status") or "") == "EXPIRED"
+    return best[1] if not expired and (status in APPEALABLE or status in _LIVE) else None
