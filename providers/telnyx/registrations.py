@@ -154,16 +154,24 @@ class TelnyxRegistrations:
     # --- number -----------------------------------------------------------------------------
 
     def register_number(self, phone_number: str, *, campaign_ref: str) -> RegistrationAnswer:
+        """Assign the number (a POST, or a PUT when it is in another campaign). Keyed by
+        the number, so it is retried after a timeout; a refusal is looked at again (an
+        attempt whose answer was lost may have made the assignment)."""
         path = f"/10dlc/phone_number_campaigns/{path_part(phone_number)}"
         found = self._http.json("GET", path, missing_ok=True)
+        if found is not None and found.get("campaignId") == campaign_ref:
+            return assignment_answer(found)
         body = {"phoneNumber": phone_number, "campaignId": campaign_ref}
-        if found is None:
-            found = self._http.json(
-                "POST", "/10dlc/phone_number_campaigns", body=body, retry_ambiguous=True
-            )
-        elif found.get("campaignId") != campaign_ref:
-            found = self._http.json("PUT", path, body=body, retry_ambiguous=True)
-        return assignment_answer(found or {"phoneNumber": phone_number})
+        method, target = (
+            ("POST", "/10dlc/phone_number_campaigns") if found is None else ("PUT", path)
+        )
+        response = self._http.call(method, target, body=body, retry_ambiguous=True)
+        if response.status_code < 400:
+            return assignment_answer(response.json())
+        found = self._http.json("GET", path, missing_ok=True)
+        if found is not None and found.get("campaignId") == campaign_ref:
+            return assignment_answer(found)
+        raise ProviderRejectedError(error_code(response) or str(response.status_code))
 
     # --- the poll ---------------------------------------------------------------------------
 
