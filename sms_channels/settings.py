@@ -268,4 +268,8 @@ class Settings(BaseSettings):
                 )
                 if not value
             ]
+            if not self.public_base_url:
+                # Telnyx sends each brand's and campaign's status updates to the URL it was
+                # created with (and the brand's URL carries the service's reference).
+                missing.append("PUBLIC_BASE_URL")
         return missing

@@ -1,13 +1,16 @@
 """The registration half of the Telnyx adapter (US A2P 10DLC, the reference's ``/10dlc``):
 brand, campaign, and a number's assignment to the campaign, and the poll of each level.
-References: brand = Telnyx's ``brandId``, campaign = ``campaignId``, number = the phone
-number (Telnyx keys assignments by number).
+References: brand = Telnyx's ``brandId``, campaign = ``campaignId``, number =
+``<campaignId>/<phone number>`` (Telnyx keys assignments by number).
 
 Brand: ``POST /10dlc/brand`` from ``smsCompliance.brand`` (``mock`` with
 ``TELNYX_10DLC_MOCK``; ``webhookURL`` the service's webhook when ``PUBLIC_BASE_URL`` is
-set). Telnyx keeps no caller reference on a brand, so a brand is found by what it is: the
-account's brands of that display name are listed and one whose fields equal those sent is
-the brand of this step (a resubmission changes them: a new brand). A sole proprietor's
+set). Telnyx keeps no caller reference on a brand, but it keeps the brand's own
+``webhookURL``, which is the service's: it carries the step's reference
+(``…/providers/telnyx/webhooks?ref=sms-channels:<reference>``), and the account's brands of
+that display name are listed to find it before one is made. (Without a webhook URL — only
+outside the service, which requires PUBLIC_BASE_URL — a brand whose fields all equal those
+sent is taken for it.) A sole proprietor's
 brand gets Telnyx's SMS OTP (``POST /10dlc/brand/{id}/smsOtp``, once) and stays
 ``action_required`` until the owner confirms it.
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
 from domain.registration_levels import Level
@@ -70,7 +74,9 @@ class TelnyxRegistrations:
     # --- brand ------------------------------------------------------------------------------
 
     def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
-        body = brand_body(brand, self._http.config.mock_brands, self._http.config.webhook_url)
+        webhook = self._http.config.webhook_url
+        tagged = f"{webhook}?ref={quote(REFERENCE_PREFIX + reference)}" if webhook else None
+        body = brand_body(brand, self._http.config.mock_brands, tagged)
         found = self._find_brand(body)
         if found is None:
             try:
@@ -86,7 +92,10 @@ class TelnyxRegistrations:
     def _find_brand(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
         params = {"displayName": str(body.get("displayName") or "")}
         for record in self._http.records("/10dlc/brand", params):
-            if all(record.get(k) == v for k, v in body.items() if k not in _NOT_ECHOED):
+            if body.get("webhookURL"):
+                if record.get("webhookURL") == body["webhookURL"]:
+                    return record
+            elif all(record.get(k) == v for k, v in body.items() if k not in _NOT_ECHOED):
                 return record
         return None
 
@@ -178,19 +187,21 @@ class TelnyxRegistrations:
     def status(self, level: Level, ref: str) -> RegistrationAnswer:
         if ref.startswith(REFERENCE_PREFIX):  # refused at creation: nothing to ask about
             return RegistrationAnswer(ref=ref, status="rejected", raw_status="REFUSED")
-        if level == "brand":
-            found = self._http.json("GET", f"/10dlc/brand/{path_part(ref)}", missing_ok=True)
-            if found is None:
-                return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
-            return brand_answer(found)
-        if level == "campaign":
-            found = self._http.json("GET", f"/10dlc/campaign/{path_part(ref)}", missing_ok=True)
-            if found is None:
-                return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
-            return self._answer(found)
-        path = f"/10dlc/phone_number_campaigns/{path_part(ref)}"
+        if level == "number":
+            return self._assignment_status(ref)
+        kind = "brand" if level == "brand" else "campaign"
+        found = self._http.json("GET", f"/10dlc/{kind}/{path_part(ref)}", missing_ok=True)
+        if found is None:
+            return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+        return brand_answer(found) if level == "brand" else self._answer(found)
+
+    def _assignment_status(self, ref: str) -> RegistrationAnswer:
+        campaign_id, _, phone_number = ref.rpartition("/")
+        path = f"/10dlc/phone_number_campaigns/{path_part(phone_number)}"
         found = self._http.json("GET", path, missing_ok=True)
-        return assignment_gone(ref) if found is None else assignment_answer(found)
+        if found is None or found.get("campaignId") != campaign_id:
+            return assignment_gone(ref)
+        return assignment_answer(found)
 
 
 # Fields of CreateBrand that a TelnyxBrand does not echo as sent.

@@ -204,9 +204,14 @@ def carrier_statuses(operation: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def assignment_ref(campaign_id: str, phone_number: str) -> str:
+    """A number's registration: ``<campaign id>/<phone number>`` (Telnyx keys assignments
+    by number; the campaign tells a later assignment elsewhere from this one)."""
+    return f"{campaign_id}/{phone_number}"
+
+
 def assignment_answer(assignment: Mapping[str, Any]) -> RegistrationAnswer:
-    """A PhoneNumberCampaign; its reference is the phone number (Telnyx keys assignments
-    by number)."""
+    """A PhoneNumberCampaign (``assignment_ref`` its reference)."""
     raw = str(assignment.get("assignmentStatus") or "") or None
     status = ASSIGNMENT_STATUSES.get(raw or "")
     found = (
@@ -214,15 +219,14 @@ def assignment_answer(assignment: Mapping[str, Any]) -> RegistrationAnswer:
         if raw in ("FAILED_ASSIGNMENT", "FAILED_UNASSIGNMENT")
         else ()
     )
-    return RegistrationAnswer(
-        ref=str(assignment["phoneNumber"]), status=status, raw_status=raw, reasons=found
-    )
+    ref = assignment_ref(str(assignment["campaignId"]), str(assignment["phoneNumber"]))
+    return RegistrationAnswer(ref=ref, status=status, raw_status=raw, reasons=found)
 
 
-def assignment_gone(phone_number: str) -> RegistrationAnswer:
-    """The number is no longer assigned to a campaign."""
+def assignment_gone(ref: str) -> RegistrationAnswer:
+    """The number is no longer assigned to the campaign."""
     return RegistrationAnswer(
-        ref=phone_number,
+        ref=ref,
         status="expired",
         raw_status="UNASSIGNED",
         reasons=(

@@ -250,6 +250,7 @@ def telnyx_world() -> Iterator[World]:
                 mock_brands=True,
                 order_wait_seconds=1.0,
                 order_poll_seconds=0.0,
+                webhook_url=WEBHOOK_URL.format(name="telnyx"),
             )
             return TelnyxProvider(config, sleep=lambda _: None, jitter=lambda: 1.0)
 
@@ -283,7 +284,7 @@ def telnyx_world() -> Iterator[World]:
                 decided = "MNO_PROVISIONED" if status == "approved" else "MNO_REJECTED"
                 fake.set_campaign(ref, decided, reasons)
             elif status != "approved":
-                fake.set_assignment(ref, "FAILED_ASSIGNMENT", reasons)
+                fake.set_assignment(ref.rpartition("/")[2], "FAILED_ASSIGNMENT", reasons)
 
         def lose_next_create(level: Level) -> None:
             fake.answer_next(

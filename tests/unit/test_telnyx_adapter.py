@@ -307,8 +307,18 @@ def test_a_brand_is_created_from_the_form_and_found_again_not_repeated(
     assert sent["entityType"] == "PRIVATE_PROFIT"
     assert sent["ein"] == GOOD["brand"]["registrationNumber"]
     assert sent["mock"] is True
-    assert sent["webhookURL"] == "https://sms.example.com/providers/telnyx/webhooks"
+    assert sent["webhookURL"] == (
+        "https://sms.example.com/providers/telnyx/webhooks?ref=sms-channels%3A" + BRAND_REF
+    )
     assert (brand.status, brand.raw_status) == ("pending", "REGISTRATION_PENDING")
+
+
+def test_the_same_business_registered_twice_is_two_brands(
+    telnyx: TelnyxProvider, fake: FakeTelnyx
+) -> None:
+    first = telnyx.create_brand(GOOD["brand"], reference=BRAND_REF)
+    other = telnyx.create_brand(GOOD["brand"], reference="another-registration.1")
+    assert other.ref != first.ref  # each registration finds its own brand, never another's
 
 
 def test_a_changed_brand_is_a_new_brand(telnyx: TelnyxProvider, fake: FakeTelnyx) -> None:
@@ -428,12 +438,14 @@ def test_a_number_assignment_follows_its_campaign(telnyx: TelnyxProvider, fake: 
         NUMBER, "ignored", campaign_ref=campaign.ref, service_ref=None, reference="n.1"
     )
     assert (number.ref, number.status, number.raw_status) == (
-        NUMBER,
+        f"{campaign.ref}/{NUMBER}",
         "pending",
         "PENDING_ASSIGNMENT",
     )
     fake.set_campaign(campaign.ref, "MNO_PROVISIONED")
-    assert telnyx.registration_status("number", NUMBER).raw_status == "ASSIGNED"
+    assert telnyx.registration_status("number", number.ref).raw_status == "ASSIGNED"
+    elsewhere = f"{CAMPAIGN_ID}/{NUMBER}"  # an earlier registration of the number
+    assert telnyx.registration_status("number", elsewhere).status == "expired"
     assert telnyx.registration_status("campaign", campaign.ref).reasons == ()
 
 
@@ -503,7 +515,7 @@ def test_every_request_of_a_whole_flow_is_a_documented_operation(
     telnyx.register_number(
         NUMBER, bought.ref, campaign_ref=campaign.ref, service_ref=None, reference="n"
     )
-    telnyx.registration_status("number", NUMBER)
+    telnyx.registration_status("number", f"{campaign.ref}/{NUMBER}")
     telnyx.release(bought.ref)
     undocumented = {
         (r.method, r.path)
