@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
+from domain.carriers import CarrierState, Throughput
 from domain.errors import DomainError, InvalidTextError
 from domain.registration_levels import Level
 from domain.sms_connections import ReclaimReason
@@ -90,6 +91,10 @@ class RegistrationAnswer:
     reasons: tuple[Mapping[str, Any], ...] = ()
     identity_status: str | None = None
     service_ref: str | None = None
+    # What each carrier decided (None: the provider does not say) and the throughput the
+    # provider reports for the object (None: none), see ``domain.carriers``.
+    carriers: tuple[CarrierState, ...] | None = None
+    throughput: Throughput | None = None
 
 
 # --- the provider's refusals and failures ------------------------------------------------
@@ -259,6 +264,19 @@ class NumberProvider(Protocol):
         RegistrationNotReadyError when the provider needs the brand approved first."""
         ...
 
+    def update_campaign(
+        self,
+        campaign: Mapping[str, Any],
+        *,
+        ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        """Resubmit refused campaign ``ref`` in place with ``campaign`` (Twilio's campaign
+        update ``POST …/Compliance/Usa2p/{Sid}``): the same object, reviewed again.
+        ``reference`` names the attempt (asked again, the provider answers the same)."""
+        ...
+
     def register_number(
         self,
         phone_number: str,
@@ -336,6 +354,8 @@ class RegistrationReported:
     raw_status: str | None
     reasons: tuple[Mapping[str, Any], ...] = ()
     identity_status: str | None = None
+    carriers: tuple[CarrierState, ...] | None = None
+    throughput: Throughput | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ and never creates a second brand or campaign.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -26,6 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
+from domain.carriers import CarrierState, Throughput, carrier_reasons, carriers_of, honest_status
 from domain.compliance.preflight import preflight
 from domain.errors import (
     ConnectionNotFoundError,
@@ -44,6 +45,7 @@ from domain.registration_levels import (
     LEVELS,
     Level,
     LevelState,
+    LevelStatus,
     clean_reasons,
     clean_ref,
     provider_status,
@@ -108,7 +110,14 @@ class RegistrationCommands(Application[UUID]):
         compliance = connection.compliance or {}
         brand_id, campaign_id = self._registration_ids(connection.account_id, compliance)
         brand = self._shared(brand_id, "brand", connection, digest(compliance.get("brand")))
-        campaign = self._shared(campaign_id, "campaign", connection, digest(compliance))
+        in_place = self._in_place(connection, brand_id)
+        if in_place is not None:
+            # The refused campaign is updated at the provider (``domain.remedies``): the
+            # connection keeps its campaign registration, resubmitted in place.
+            campaign_id, campaign = in_place.id, in_place
+            campaign.resubmit_in_place(digest(compliance))
+        else:
+            campaign = self._shared(campaign_id, "campaign", connection, digest(compliance))
         connection.submit_registration(
             by=by,
             at=datetime.now(UTC),
@@ -121,6 +130,17 @@ class RegistrationCommands(Application[UUID]):
         brand.link(connection.id)
         campaign.link(connection.id)
         return [brand, campaign]
+
+    def _in_place(self, connection: SmsConnection, brand_id: UUID) -> LevelRegistration | None:
+        """The campaign registration to resubmit in place, when the connection's plan
+        says so (same brand, a refused campaign whose fixes the provider updates)."""
+        submission = connection.submission
+        if submission is None or submission.brand_registration_id != brand_id:
+            return None
+        if connection.resubmission_plan.mode != "in_place":
+            return None
+        found = self._find_any(submission.campaign_registration_id)
+        return found if isinstance(found, LevelRegistration) else None
 
     # --- the worker's steps ---------------------------------------------------------------
 
@@ -146,6 +166,14 @@ class RegistrationCommands(Application[UUID]):
                 reference=campaign.step_reference,
             )
             return StepResult("campaign", self._record_created(campaign.id, answer))
+        if campaign.update_due:
+            answer = self.provider.update_campaign(
+                payload.get("campaign") or {},
+                ref=cast(str, campaign.state.provider_ref),
+                service_ref=campaign.service_ref,
+                reference=campaign.step_reference,
+            )
+            return StepResult("campaign", self._record_updated(campaign.id, answer))
         if connection.level("number").provider_ref is None and connection.provider_ref:
             answer = self.provider.register_number(
                 connection.phone_number,
@@ -177,6 +205,8 @@ class RegistrationCommands(Application[UUID]):
                 answer.raw_status,
                 answer.reasons,
                 answer.identity_status,
+                answer.carriers,
+                answer.throughput,
             )
             changed += bool(self._save_with_retry(partial(self.report_decision, report)))
         return changed
@@ -214,17 +244,26 @@ class RegistrationCommands(Application[UUID]):
         return [*changed, entry] if entry.version != clock else changed
 
     def _reported(self, target: Aggregate, fact: RegistrationReported) -> list[Aggregate]:
-        state = LevelState(
-            provider_status(fact.status, fact.raw_status),
-            fact.raw_status,
+        state = reported_state(
             fact.ref,
-            clean_reasons(fact.reasons),
+            fact.status,
+            fact.raw_status,
+            fact.reasons,
             fact.identity_status,
+            fact.carriers,
+            fact.throughput,
         )
         if isinstance(target, SmsConnection):
             if target.level("number").provider_ref != fact.ref:
                 return []  # about a number registration this connection has since replaced
-            return _changed([target], lambda: target.record_level("number", _cleaned(state)))
+            now = target.level("number")
+            kept = LevelState(
+                state.status, state.raw_status, state.provider_ref, state.reasons,
+                state.identity_status,
+                now.carriers if state.carriers is None else state.carriers,
+                now.throughput if state.throughput is None else state.throughput,
+            )  # fmt: skip
+            return _changed([target], lambda: target.record_level("number", _cleaned(kept)))
         registration = cast(LevelRegistration, target)
         if registration.state.provider_ref != fact.ref:
             # About an earlier attempt (a resubmission has a reference of its own), or ahead
@@ -236,6 +275,8 @@ class RegistrationCommands(Application[UUID]):
             raw_status=state.raw_status,
             reasons=state.reasons,
             identity_status=state.identity_status,
+            carriers=state.carriers,
+            throughput=state.throughput,
         )
         if registration.version == before:
             return []
@@ -292,16 +333,35 @@ class RegistrationCommands(Application[UUID]):
 
         return self._save_with_retry(decide)
 
+    def _record_updated(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
+        """Record that the provider took an in-place resubmission, and tell the linked
+        connections."""
+
+        def decide() -> list[Aggregate]:
+            registration = self._registration(registration_id)
+            if not registration.update_due:
+                return []
+            registration.record_updated(
+                status=provider_status(answer.status, answer.raw_status),
+                raw_status=answer.raw_status,
+            )
+            return [registration, *self._told(registration)]
+
+        return self._save_with_retry(decide)
+
     def _record_number(self, connection_id: UUID, answer: RegistrationAnswer) -> int:
         def decide() -> list[Aggregate]:
             connection = self._registering(connection_id)
             if connection is None or connection.level("number").provider_ref is not None:
                 return []
-            state = LevelState(
-                provider_status(answer.status, answer.raw_status),
+            state = reported_state(
+                cast(str, clean_ref(answer.ref)),
+                answer.status,
                 answer.raw_status,
-                clean_ref(answer.ref),
-                clean_reasons(answer.reasons),
+                answer.reasons,
+                None,
+                answer.carriers,
+                answer.throughput,
             )
             connection.record_level("number", _cleaned(state))
             return [connection, *self._index("number", answer.ref, connection.id)]
@@ -424,5 +484,26 @@ def _cleaned(state: LevelState) -> LevelState:
 
     return LevelState(
         state.status, text(state.raw_status), state.provider_ref, state.reasons,
-        text(state.identity_status),
+        text(state.identity_status), state.carriers, state.throughput,
+    )  # fmt: skip
+
+
+def reported_state(
+    ref: str,
+    status: str | None,
+    raw_status: str | None,
+    reasons: Sequence[Mapping[str, Any]],
+    identity_status: str | None,
+    carriers: tuple[CarrierState, ...] | None,
+    throughput: Throughput | None,
+) -> LevelState:
+    """A level as a provider reported it, kept honest about the carriers
+    (``domain.carriers.honest_status``): a carrier's refusal makes the level rejected, and
+    that carrier's reasons join the level's, each naming its carrier."""
+    found = carriers_of(c.as_dict() for c in carriers) if carriers is not None else None
+    status_now = honest_status(provider_status(status, raw_status), found)
+    named = [*reasons, *carrier_reasons(found)]
+    return LevelState(
+        cast(LevelStatus, status_now), raw_status, ref, clean_reasons(named), identity_status,
+        found, throughput,
     )  # fmt: skip

@@ -13,6 +13,7 @@ from typing import Any, Final, Literal, cast, get_args
 
 import structlog
 
+from domain.carriers import CarrierState, Throughput
 from domain.text import check_id, clean_provider_text
 
 log = structlog.get_logger("domain.registration_levels")
@@ -48,28 +49,34 @@ _unknown_logged: set[str] = set()
 
 @dataclass(frozen=True)
 class Reason:
-    """One coded reason a provider gave (e.g. Twilio 30892): code, what it means, and the
-    compliance fields it names (dotted names, never values)."""
+    """One coded reason a provider gave (e.g. Twilio 30892): code, what it means, the
+    compliance fields it names (dotted names, never values), and the carrier that gave it
+    (None: the provider's own, or not said)."""
 
     code: str
     description: str
     fields: tuple[str, ...] = ()
+    carrier: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "description": self.description, "fields": list(self.fields)}
+        found = {"code": self.code, "description": self.description, "fields": list(self.fields)}
+        return found if self.carrier is None else {**found, "carrier": self.carrier}
 
 
 @dataclass(frozen=True)
 class LevelState:
     """Where one level stands: its status, the provider's raw status, the provider's
     reference (BN…, CM…, the number's registration ref), coded reasons, and for the brand
-    the identity status (``VERIFIED``…)."""
+    the identity status (``VERIFIED``…); what each carrier decided (None: the provider
+    does not report per carrier) and the throughput the provider reported (None: none)."""
 
     status: LevelStatus = "not_submitted"
     raw_status: str | None = None
     provider_ref: str | None = None
     reasons: tuple[Reason, ...] = ()
     identity_status: str | None = None
+    carriers: tuple[CarrierState, ...] | None = None
+    throughput: Throughput | None = None
 
     @property
     def in_flight(self) -> bool:
@@ -116,11 +123,13 @@ def clean_reasons(raw: Iterable[Mapping[str, Any]] | None) -> tuple[Reason, ...]
     reasons: list[Reason] = []
     for item in list(raw or ())[:REASONS_MAX]:
         fields = [str(f) for f in list(item.get("fields") or ())[:REASON_FIELDS_MAX]]
+        carrier = item.get("carrier")
         reasons.append(
             Reason(
                 code=clean_provider_text(str(item.get("code") or ""), max_length=REASON_CODE_MAX),
                 description=clean_provider_text(str(item.get("description") or "")),
                 fields=tuple(clean_provider_text(f, max_length=REASON_CODE_MAX) for f in fields),
+                carrier=clean_provider_text(str(carrier), max_length=16) if carrier else None,
             )
         )
     return tuple(reasons)
@@ -137,6 +146,8 @@ def clean_ref(ref: str | None, field: str = "providerRef") -> str | None:
 def reasons_of(stored: Iterable[Mapping[str, Any]] | None) -> tuple[Reason, ...]:
     """Reasons as stored on an event (already cleaned when recorded)."""
     return tuple(
-        Reason(str(r["code"]), str(r["description"]), tuple(r.get("fields") or ()))
+        Reason(
+            str(r["code"]), str(r["description"]), tuple(r.get("fields") or ()), r.get("carrier")
+        )
         for r in stored or ()
     )

@@ -19,6 +19,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.carriers import (
+    CarrierState,
+    Throughput,
+    carriers_dicts,
+    carriers_of,
+    throughput_dict,
+    throughput_of,
+)
 from domain.ids import (
     brand_registration_id,
     campaign_registration_id,
@@ -54,8 +62,22 @@ class LevelRegistration(Aggregate):
         connection_id: UUID
 
     class Resubmitted(Aggregate.Event):
+        # 2: ``in_place`` (issue 31; earlier resubmissions were new objects: False).
+        class_version = 2
+
         digest: str
         attempt: int
+        in_place: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["in_place"] = False
+
+    class Updated(Aggregate.Event):
+        """The provider took an in-place resubmission (e.g. Twilio's campaign update)."""
+
+        status: LevelStatus
+        raw_status: str | None
 
     class ProviderRefRecorded(Aggregate.Event):
         provider: str
@@ -66,10 +88,21 @@ class LevelRegistration(Aggregate):
         identity_status: str | None
 
     class StatusChanged(Aggregate.Event):
+        # 2: ``carriers`` and ``throughput`` (issue 31; earlier changes read None: not
+        # reported).
+        class_version = 2
+
         status: LevelStatus
         raw_status: str | None
         reasons: list[dict[str, Any]]
         identity_status: str | None
+        carriers: list[dict[str, Any]] | None
+        throughput: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["carriers"] = None
+            state["throughput"] = None
 
     @classmethod
     def open(
@@ -95,6 +128,8 @@ class LevelRegistration(Aggregate):
         self.provider: str | None = None
         self.service_ref: str | None = None
         self.connection_ids: list[UUID] = []
+        # An in-place resubmission not yet sent to the provider (``update_campaign``).
+        self.update_due = False
 
     @property
     def step_reference(self) -> str:
@@ -120,14 +155,35 @@ class LevelRegistration(Aggregate):
         """A submission with payload ``digest``: a refused registration whose payload
         changed is sent again (a new attempt); anything else stays as it is."""
         if digest != self.digest and self.state.status in RESUBMITTABLE:
-            self._resubmitted(digest=digest, attempt=self.attempt + 1)
+            self._resubmitted(digest=digest, attempt=self.attempt + 1, in_place=False)
+
+    def resubmit_in_place(self, digest: str) -> None:
+        """A refused campaign whose fix the provider takes in place (``domain.remedies``):
+        the same provider object is updated with payload ``digest`` (a new attempt, the
+        provider reference kept). Nothing when the payload is unchanged or not refused."""
+        if digest != self.digest and self.state.status == "rejected" and self.state.provider_ref:
+            self._resubmitted(digest=digest, attempt=self.attempt + 1, in_place=True)
 
     @event(Resubmitted)
-    def _resubmitted(self, digest: str, attempt: int) -> None:
+    def _resubmitted(self, digest: str, attempt: int, in_place: bool) -> None:
         self.digest = digest
         self.attempt = attempt
+        if in_place:
+            self.state = LevelState("submitted", None, self.state.provider_ref)
+            self.update_due = True
+            return
         self.state = SUBMITTED
         self.service_ref = None
+
+    def record_updated(self, *, status: LevelStatus, raw_status: str | None) -> None:
+        """The provider took the in-place resubmission. Idempotent."""
+        if self.update_due:
+            self._updated(status=status, raw_status=_cleaned(raw_status))
+
+    @event(Updated)
+    def _updated(self, status: LevelStatus, raw_status: str | None) -> None:
+        self.update_due = False
+        self.state = LevelState(status, raw_status, self.state.provider_ref)
 
     def record_created(
         self,
@@ -172,10 +228,27 @@ class LevelRegistration(Aggregate):
         raw_status: str | None,
         reasons: tuple[Reason, ...],
         identity_status: str | None = None,
+        carriers: tuple[CarrierState, ...] | None = None,
+        throughput: Throughput | None = None,
     ) -> None:
-        """The provider reported a status. Records nothing when nothing changed."""
+        """The provider reported a status (with what each carrier decided, and the
+        throughput, when it says: a report without them keeps the ones recorded). Records
+        nothing when nothing changed, nor while an in-place resubmission waits to be sent
+        (the report is about the object before it)."""
+        if self.update_due:
+            return
         identity = _cleaned(identity_status) or self.state.identity_status
-        new = LevelState(status, _cleaned(raw_status), self.state.provider_ref, reasons, identity)
+        carriers = self.state.carriers if carriers is None else carriers
+        throughput = self.state.throughput if throughput is None else throughput
+        new = LevelState(
+            status,
+            _cleaned(raw_status),
+            self.state.provider_ref,
+            reasons,
+            identity,
+            carriers,
+            throughput,
+        )
         if new == self.state:
             return
         self._status_changed(
@@ -183,6 +256,8 @@ class LevelRegistration(Aggregate):
             raw_status=new.raw_status,
             reasons=[r.as_dict() for r in reasons],
             identity_status=identity,
+            carriers=carriers_dicts(carriers),
+            throughput=throughput_dict(throughput),
         )
 
     @event(StatusChanged)
@@ -192,9 +267,17 @@ class LevelRegistration(Aggregate):
         raw_status: str | None,
         reasons: list[dict[str, Any]],
         identity_status: str | None,
+        carriers: list[dict[str, Any]] | None,
+        throughput: dict[str, Any] | None,
     ) -> None:
         self.state = LevelState(
-            status, raw_status, self.state.provider_ref, reasons_of(reasons), identity_status
+            status,
+            raw_status,
+            self.state.provider_ref,
+            reasons_of(reasons),
+            identity_status,
+            carriers_of(carriers),
+            throughput_of(throughput),
         )
 
 

@@ -7,7 +7,7 @@ library stamps ``timestamp`` when the event is created, before it is applied).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal, cast, get_args
 from uuid import UUID
@@ -16,6 +16,18 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from domain.audit_chain import CHAIN, GENESIS, link
+from domain.carriers import (
+    Carrier,
+    CarrierState,
+    Throughput,
+    carriers_dicts,
+    carriers_of,
+    combined,
+    merged_throughput,
+    not_permitted_on,
+    throughput_dict,
+    throughput_of,
+)
 from domain.compliance.shape import changed_fields, check_compliance
 from domain.errors import (
     AgentRequiredError,
@@ -29,6 +41,7 @@ from domain.errors import (
 from domain.ids import sms_request_id
 from domain.phone import check_area_code, check_e164
 from domain.registration_levels import (
+    LEVELS,
     NOT_SUBMITTED,
     SUBMITTED,
     Level,
@@ -38,6 +51,7 @@ from domain.registration_levels import (
     reasons_of,
 )
 from domain.registrations import digest
+from domain.remedies import ResubmissionPlan, changes_in_place, resubmission_plan
 from domain.text import check_id, clean_provider_text
 
 REF_MAX_LENGTH = 256
@@ -150,6 +164,10 @@ class SmsConnection(Aggregate):
         registration_status: RegistrationStatus
 
     class RegistrationLevelChanged(Event):
+        # 2: ``carriers`` and ``throughput`` (issue 31; earlier changes read None: not
+        # reported).
+        class_version = 2
+
         level: Level
         status: LevelStatus
         raw_status: str | None
@@ -157,6 +175,13 @@ class SmsConnection(Aggregate):
         reasons: list[dict[str, Any]]
         identity_status: str | None
         registration_status: RegistrationStatus
+        carriers: list[dict[str, Any]] | None
+        throughput: dict[str, Any] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["carriers"] = None
+            state["throughput"] = None
 
     class AgentAssigned(Event):
         agent_id: str
@@ -269,6 +294,9 @@ class SmsConnection(Aggregate):
         self.submission: Submission | None = None
         self.levels: dict[str, LevelState] = {}
         self._derived_registration_status: RegistrationStatus = "not_submitted"
+        # The compliance fields edited since the current submission (what decides whether
+        # a resubmission can be made in place, ``domain.remedies``).
+        self.changed_since_submission_fields: tuple[str, ...] = ()
 
     # --- queries -------------------------------------------------------------------------
 
@@ -297,6 +325,42 @@ class SmsConnection(Aggregate):
         if self.submission is None:
             return self._changed_since_reported
         return _digest(self.compliance) != self.submission.digest
+
+    @property
+    def registration_carriers(self) -> tuple[CarrierState, ...] | None:
+        """What each carrier decided about the submission's campaign and number (the
+        worst of the two per carrier); None when the provider reports no carrier."""
+        return combined(self.level("campaign").carriers, self.level("number").carriers)
+
+    @property
+    def not_permitted_on(self) -> list[Carrier]:
+        """The carriers that refused (or suspended, expired) the campaign or number."""
+        return not_permitted_on(self.registration_carriers)
+
+    @property
+    def registration_throughput(self) -> Throughput:
+        """What the provider reported the number may send (brand score from the brand,
+        carriers' limits from the campaign); fields unknown are None."""
+        return merged_throughput(*(self.level(name).throughput for name in LEVELS))
+
+    @property
+    def resubmission_plan(self) -> ResubmissionPlan:
+        """What submitting the payload again will do (``domain.remedies``): decided from
+        the refusal's reasons and, once the payload was edited, from the fields edited
+        (a change outside what the provider updates in place needs a new campaign)."""
+        brand, campaign = self.level("brand"), self.level("campaign")
+        plan = resubmission_plan(
+            brand_status=brand.status,
+            brand_codes=[r.code for r in brand.reasons],
+            campaign_status=campaign.status,
+            campaign_ref=campaign.provider_ref,
+            campaign_codes=[r.code for r in campaign.reasons],
+            attempts=self.submission.number if self.submission else 0,
+        )
+        edited = self.changed_since_submission_fields
+        if plan.mode == "in_place" and edited and not changes_in_place(edited):
+            return replace(plan, mode="new_campaign")
+        return plan
 
     def level(self, level: Level) -> LevelState:
         """Where ``level`` of the current submission stands."""
@@ -487,6 +551,7 @@ class SmsConnection(Aggregate):
             "number": SUBMITTED,
         }
         self._derived_registration_status = registration_status
+        self.changed_since_submission_fields = ()
 
     def record_level(self, level: Level, state: LevelState) -> None:
         """A level of the current submission changed (a provider fact, or the provider
@@ -509,11 +574,19 @@ class SmsConnection(Aggregate):
         reasons: list[dict[str, Any]],
         identity_status: str | None,
         registration_status: RegistrationStatus,
+        carriers: list[dict[str, Any]] | None = None,
+        throughput: dict[str, Any] | None = None,
     ) -> None:
         self.levels = {
             **self.levels,
             level: LevelState(
-                status, raw_status, provider_ref, reasons_of(reasons), identity_status
+                status,
+                raw_status,
+                provider_ref,
+                reasons_of(reasons),
+                identity_status,
+                carriers_of(carriers),
+                throughput_of(throughput),
             ),
         }
         self._derived_registration_status = registration_status
@@ -591,6 +664,9 @@ class SmsConnection(Aggregate):
         self.compliance = compliance
         if self.reported_registration_status != "not_submitted":
             self._changed_since_reported = True
+        if self.submission is not None:
+            edited = (*self.changed_since_submission_fields, *changed_fields)
+            self.changed_since_submission_fields = tuple(sorted(set(edited)))
 
     def record_replacement(self, replacement_id: UUID, by: str) -> None:
         """Another connection takes this one's place (replace-number): only a reclaimed or
@@ -648,14 +724,20 @@ def _level_dict(state: LevelState) -> dict[str, Any]:
         "provider_ref": state.provider_ref,
         "reasons": [r.as_dict() for r in state.reasons],
         "identity_status": state.identity_status,
+        "carriers": carriers_dicts(state.carriers),
+        "throughput": throughput_dict(state.throughput),
     }
 
 
 def _level_of(stored: dict[str, Any]) -> LevelState:
+    """A level as stored on ``RegistrationSubmitted`` (older ones lack carriers and
+    throughput: None, not reported)."""
     return LevelState(
         stored["status"],
         stored.get("raw_status"),
         stored.get("provider_ref"),
         reasons_of(stored.get("reasons")),
         stored.get("identity_status"),
+        carriers_of(stored.get("carriers")),
+        throughput_of(stored.get("throughput")),
     )

@@ -66,6 +66,7 @@ COLUMNS = (
     "created_at",
     "updated_at",
     "attention",
+    "registration_carriers",
 )
 # Columns added after the table's first release: ``create_tables`` adds them to an existing
 # table (idempotently); rows that no event touched since keep the defaults below, which
@@ -84,6 +85,10 @@ ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("actions", "text[] DEFAULT '{edit,delete}'"),
     # An operator skipped one of the connection's events here (``projections skip``).
     ("attention", "boolean DEFAULT false"),
+    # What each carrier decided (``level:carrier:status``, see ``domain.carriers``): the
+    # console's per-carrier badge. Rows written before read as none reported until a
+    # registration event or a rebuild.
+    ("registration_carriers", "text[] DEFAULT '{}'"),
 )
 SORT_COLUMNS = {
     "phoneNumber": "phone_number",

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.agent_directory import AgentInfo, DirectoryAgent
 from domain.capabilities import ConnectionFacts
+from domain.carriers import badge_entries, carriers_of
 from domain.compliance.progress import compliance_progress
 from domain.operator_decisions import ProjectionSkip
 from domain.sms_connections import SmsConnection
@@ -103,6 +104,7 @@ def _requested(event: SmsConnection.NumberRequested) -> Row:
         "compliance_complete": 0,
         "compliance_total": compliance_progress(None).total_sections,
         "attention": False,
+        "registration_carriers": [],
         "created_at": event.timestamp,
     }
 
@@ -159,11 +161,19 @@ def _(event: SmsConnection.RegistrationStatusChanged, row: Row) -> None:
 def _(event: SmsConnection.RegistrationSubmitted, row: Row) -> None:
     # Derived from the three levels by the aggregate (one rule), stored on the event.
     row["registration_status"] = event.registration_status
+    row["registration_carriers"] = badge_entries(
+        "campaign", carriers_of(event.campaign.get("carriers"))
+    )
 
 
 @_change.register
 def _(event: SmsConnection.RegistrationLevelChanged, row: Row) -> None:
     row["registration_status"] = event.registration_status
+    # Only the carriers' names and statuses (the badge), never their texts.
+    kept = [
+        e for e in row.get("registration_carriers") or [] if not e.startswith(event.level + ":")
+    ]
+    row["registration_carriers"] = kept + badge_entries(event.level, carriers_of(event.carriers))
 
 
 @_change.register

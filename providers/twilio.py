@@ -212,6 +212,16 @@ class TwilioProvider:
             campaign, brand_ref=brand_ref, reference=reference
         )
 
+    def update_campaign(
+        self,
+        campaign: Mapping[str, Any],
+        *,
+        ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        return self._registrations.update_campaign(campaign, service_ref=service_ref or ref)
+
     def register_number(
         self,
         phone_number: str,

@@ -62,6 +62,25 @@ class TwilioCampaigns:
                 return refused(service_sid, "campaign", error.provider_code)
         return campaign_answer(service_sid, existing)
 
+    def update(self, campaign: Mapping[str, Any], *, service_sid: str) -> RegistrationAnswer:
+        """Resubmit the service's refused campaign in place (``POST
+        …/Compliance/Usa2p/{QE…}``: the fields Twilio's update takes, ``domain.remedies``).
+        Idempotent: a campaign Twilio already reviews again (not ``FAILED``) is not posted
+        a second time."""
+        existing = self._campaign(service_sid)
+        if existing is None:
+            raise RegistrationNotReadyError("Twilio holds no campaign in this service.")
+        if existing.get("campaign_status") != "FAILED":
+            return campaign_answer(service_sid, existing)
+        url = f"{self._usa2p(service_sid)}/{path_part(str(existing['sid']))}"
+        try:
+            updated = self._http.json("POST", url, data=_update_form(campaign)) or {}
+        except ProviderRejectedError as error:
+            if error.provider_code in NOT_ABOUT_THE_PAYLOAD:
+                raise
+            return refused(service_sid, "campaign update", error.provider_code)
+        return campaign_answer(service_sid, updated)
+
     def register_number(self, number_sid: str, *, service_sid: str) -> RegistrationAnswer:
         url = f"{self._services}/{path_part(service_sid)}/PhoneNumbers"
         if self._http.json("GET", f"{url}/{path_part(number_sid)}", missing_ok=True) is None:
@@ -144,4 +163,19 @@ def _campaign_form(campaign: Mapping[str, Any], brand_sid: str) -> Form:
         "AgeGated": _flag(campaign.get("ageGatedContent")),
         "DirectLending": _flag(campaign.get("directLending")),
         "PrivacyPolicyUrl": _text(campaign.get("privacyPolicyUrl")),
+    }
+
+
+def _update_form(campaign: Mapping[str, Any]) -> Form:
+    """Campaign update parameters (the seven Twilio requires, and the two URLs)."""
+    created = _campaign_form(campaign, "")
+    return {
+        "HasEmbeddedLinks": created["HasEmbeddedLinks"],
+        "HasEmbeddedPhone": created["HasEmbeddedPhone"],
+        "MessageSamples": created["MessageSamples"],
+        "MessageFlow": created["MessageFlow"],
+        "Description": created["Description"],
+        "AgeGated": _flag(bool(campaign.get("ageGatedContent"))),
+        "DirectLending": _flag(bool(campaign.get("directLending"))),
+        "PrivacyPolicyUrl": created["PrivacyPolicyUrl"],
     }

@@ -36,6 +36,11 @@ class TwilioRegistrations:
         brand = self._brands.fetch(brand_ref)
         return self._campaigns.create(campaign, brand=brand, reference=reference)
 
+    def update_campaign(
+        self, campaign: Mapping[str, Any], *, service_ref: str
+    ) -> RegistrationAnswer:
+        return self._campaigns.update(campaign, service_sid=service_ref)
+
     def register_number(self, number_sid: str, *, service_ref: str) -> RegistrationAnswer:
         return self._campaigns.register_number(number_sid, service_sid=service_ref)
 

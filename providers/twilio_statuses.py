@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from domain.carriers import twilio_throughput
 from domain.providers import (
     HostingStatus,
     ProviderFact,
@@ -24,6 +25,7 @@ from domain.providers import (
     RegistrationReported,
     Unrecognised,
 )
+from domain.remedies import remedy_of
 
 # BrandRegistrations ``status`` (brand_registrations_enum_status).
 BRAND_STATUSES: dict[str, str] = {
@@ -140,9 +142,30 @@ def brand_answer(brand: Mapping[str, Any]) -> RegistrationAnswer:
         ref=str(brand["sid"]),
         status=status,
         raw_status=raw,
-        reasons=found,
+        reasons=(*found, *brand_feedback(brand.get("brand_feedback"))),
         identity_status=brand.get("identity_status"),
+        throughput=twilio_throughput(brand_score=brand.get("brand_score")),
     )
+
+
+def brand_feedback(feedback: object) -> tuple[Mapping[str, Any], ...]:
+    """Twilio's ``brand_feedback`` (``TAX_ID``, ``STOCK_SYMBOL``, ``NONPROFIT``,
+    ``GOVERNMENT_ENTITY``, ``OTHERS``: how to improve the brand score) as reasons, each
+    with the form's fields its remedy names (``domain.remedies``)."""
+    found: list[Mapping[str, Any]] = []
+    for item in feedback if isinstance(feedback, list) else []:
+        code = str(item).strip().upper()
+        if not code:
+            continue
+        remedy = remedy_of(code)
+        found.append(
+            {
+                "code": code,
+                "description": f"Twilio's brand feedback: {code} limits the brand score.",
+                "fields": list(remedy.fields) if remedy else [],
+            }
+        )
+    return tuple(found)
 
 
 def campaign_answer(service_sid: str, campaign: Mapping[str, Any]) -> RegistrationAnswer:
@@ -155,7 +178,12 @@ def campaign_answer(service_sid: str, campaign: Mapping[str, Any]) -> Registrati
         raw_status=raw,
         reasons=reasons(campaign.get("errors")),
         service_ref=service_sid,
+        throughput=twilio_throughput(rate_limits=_mapping(campaign.get("rate_limits"))),
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def number_answer(

@@ -44,7 +44,13 @@ from workers.channel_values import (
     updated,
 )
 from workers.integration_events import ChannelConnectedV1
-from workers.lifecycle_events import LifecycleEvent, RoutingValueV1, headers_of
+from workers.lifecycle_events import (
+    ROUTING_VERSION,
+    LifecycleEvent,
+    RoutingValueV1,
+    RoutingValueV2,
+    headers_of,
+)
 from workers.log_relay import LogRelay, Outgoing
 from workers.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
 
@@ -291,7 +297,9 @@ class FeedBuilder:
 
 
 def routing_message(topic: str, value: RoutingValueV1) -> Outgoing:
-    return Outgoing(topic, value.phone_number.encode(), value.value(), headers_of("sms.routing"))
+    version = ROUTING_VERSION if isinstance(value, RoutingValueV2) else 1
+    headers = headers_of("sms.routing", version)
+    return Outgoing(topic, value.phone_number.encode(), value.value(), headers)
 
 
 class ChannelFeedsRelay(LogRelay):

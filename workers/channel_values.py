@@ -21,7 +21,9 @@ from workers.lifecycle_events import (
     ChannelRegistrationChangedV1,
     ChannelUpdatedV1,
     LifecycleEnvelope,
+    RoutingThroughput,
     RoutingValueV1,
+    RoutingValueV2,
 )
 
 # Connection event → the reason a fact of it disconnects the channel (a reclaim: its own).
@@ -61,12 +63,12 @@ def is_served(connection: SmsConnection) -> bool:
 
 def routing_value(
     connection: SmsConnection, entry: DirectoryEntry, position: int
-) -> RoutingValueV1:
+) -> RoutingValueV2:
     """The routing value of a served ``connection`` whose agent's entry is ``entry``, as of
     the log's ``position``."""
     serving = assess(facts_of_connection(connection), entry.info)
     times = [connection.modified_on, *([entry.modified_on] if entry.modified_on else [])]
-    return RoutingValueV1(
+    return RoutingValueV2(
         phone_number=connection.phone_number,
         account_id=connection.account_id,
         workspace_id=connection.workspace_id,
@@ -79,6 +81,8 @@ def routing_value(
         registration_status=registration_status_of(connection),
         version=position,
         updated_at=max(times),
+        throughput=RoutingThroughput(**connection.registration_throughput.as_dict()),
+        outbound_not_permitted_on=list(connection.not_permitted_on),
     )
 
 
@@ -134,6 +138,10 @@ def changes_between(
         changes.append("workspace")
     if allowed(was) != allowed(now):
         changes.append("capabilities")
+    if before.registration_throughput != after.registration_throughput:
+        changes.append("throughput")
+    if before.not_permitted_on != after.not_permitted_on:
+        changes.append("carriers")
     return changes
 
 

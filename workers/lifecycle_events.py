@@ -28,7 +28,9 @@ CHANNEL_DISCONNECTED = "channel.disconnected"
 CHANNEL_REGISTRATION_CHANGED = "channel.registration_changed"
 ROUTING_VALUE = "sms.routing"
 
-Change = Literal["active", "agent", "workspace", "capabilities"]
+# ``throughput`` and ``carriers`` (issue 31): what the provider says the number may send,
+# or which carriers refuse it, changed (the routing value carries the new values).
+Change = Literal["active", "agent", "workspace", "capabilities", "throughput", "carriers"]
 DisconnectReason = Literal["deleted", "reclaimed", "expired", "released", "failed", "replaced"]
 
 
@@ -116,13 +118,39 @@ class RoutingValueV1(Published):
     updated_at: datetime = Field(description="When the latest fact reflected was recorded.")
 
 
+class RoutingThroughput(Published):
+    """How much the number may send, as the provider reported it (null: unknown)."""
+
+    brand_score: int | None
+    tmobile_tier: str | None
+    tmobile_daily_cap: int | None
+    att_message_class: str | None
+    att_tpm: int | None
+
+
+class RoutingValueV2(RoutingValueV1):
+    """Version 2 of the routing value (issue 31): version 1's fields, and what the sender
+    of replies needs to respect the carriers: the throughput the provider reported and the
+    carriers that refused the registration. A superset of version 1 (a version 1 consumer
+    that ignores unknown fields reads it unchanged), so it replaces version 1 on the
+    compacted topic (a key holds one value)."""
+
+    throughput: RoutingThroughput
+    outbound_not_permitted_on: list[str] = Field(
+        description="Carriers (att | tmobile | verizon | uscellular | other) that refused, "
+        "suspended or expired the registration: replies to their subscribers are not sent."
+    )
+
+
+ROUTING_VERSION = 2
+
 LifecycleEvent = ChannelUpdatedV1 | ChannelDisconnectedV1 | ChannelRegistrationChangedV1
 
 
-def headers_of(event_type: str) -> tuple[tuple[str, bytes], ...]:
-    """The headers of a version 1 message of ``event_type``."""
+def headers_of(event_type: str, version: int = 1) -> tuple[tuple[str, bytes], ...]:
+    """The headers of a message of ``event_type`` (schema ``version``)."""
     return (
         ("eventType", event_type.encode()),
-        ("schemaVersion", b"1"),
+        ("schemaVersion", str(version).encode()),
         ("contentType", b"application/json"),
     )

@@ -23,6 +23,7 @@ from workers.lifecycle_events import (
     ChannelRegistrationChangedV1,
     ChannelUpdatedV1,
     RoutingValueV1,
+    RoutingValueV2,
 )
 
 SCHEMAS_DIR = Path(__file__).with_name("schemas")
@@ -63,11 +64,12 @@ PUBLISHED: tuple[PublishedSchema, ...] = (
     PublishedSchema("channel.disconnected", 1, ChannelDisconnectedV1),
     PublishedSchema("channel.registration_changed", 1, ChannelRegistrationChangedV1),
     PublishedSchema("sms.routing", 1, RoutingValueV1),
+    PublishedSchema("sms.routing", 2, RoutingValueV2),
 )
 
 
-def by_name(name: str) -> PublishedSchema:
-    return next(schema for schema in PUBLISHED if schema.name == name)
+def by_name(name: str, version: int = 1) -> PublishedSchema:
+    return next(s for s in PUBLISHED if s.name == name and s.version == version)
 
 
 def incompatibilities(released: dict[str, Any], current: dict[str, Any]) -> list[str]:

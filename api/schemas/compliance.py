@@ -11,7 +11,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from api.schemas.registration import RegistrationFactOut, fact_out
+from api.schemas.registration import RegistrationFactOut, ThroughputOut, fact_out, throughput_out
 from domain.actors import USER, ActorType
 from domain.audit_chain import Verification
 from domain.compliance.audit import ComplianceHistory, ComplianceVersion
@@ -47,6 +47,11 @@ class Registration(_Out):
     raw_status: str | None
     reason: str | None
     changed_since_submission: bool
+    throughput: ThroughputOut | None = Field(
+        default=None,
+        description="How much the number may send, as the provider reported it (every field "
+        "null while unknown).",
+    )
 
 
 class ComplianceOut(_Out):
@@ -172,6 +177,7 @@ def registration_out(connection: SmsConnection) -> Registration:
         raw_status=connection.registration_raw_status if whole else None,
         reason=connection.registration_reason if whole else None,
         changed_since_submission=connection.changed_since_submission,
+        throughput=throughput_out(connection.registration_throughput),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -18,6 +19,7 @@ from api.schemas.compliance import (
 from api.schemas.text import AgentId, CountryCode, IdText
 from domain.agent_directory import AgentInfo
 from domain.capabilities import Capabilities
+from domain.carriers import CarrierState
 from domain.serving import Names, Spell, assess, connection_since, facts_of_connection
 from domain.sms_connections import SmsConnection
 
@@ -102,6 +104,23 @@ class IngestionOut(WireModel):
 class OutboundRepliesOut(WireModel):
     permitted: bool = Field(description="The agent may reply (the region's rule holds).")
     reason: str | None = Field(description="Why not (a stable code); null when permitted.")
+    not_permitted_on: list[str] = Field(
+        default_factory=list,
+        description="The carriers (att | tmobile | verizon | uscellular | other) that refused, "
+        "suspended or expired the registration: replies to their subscribers are not "
+        "carried. Empty when none did or the provider does not report per carrier.",
+    )
+
+
+class CarrierBadge(WireModel):
+    carrier: str = Field(description="att | tmobile | verizon | uscellular | other")
+    status: str = Field(description="pending | approved | rejected | suspended | expired")
+
+
+def badges_out(carriers: Sequence[CarrierState] | None) -> list[CarrierBadge] | None:
+    if carriers is None:
+        return None
+    return [CarrierBadge(carrier=c.carrier, status=c.status) for c in carriers]
 
 
 class CapabilitiesOut(WireModel):
@@ -112,7 +131,9 @@ class CapabilitiesOut(WireModel):
     outbound_replies: OutboundRepliesOut
 
 
-def capabilities_out(capabilities: Capabilities) -> CapabilitiesOut:
+def capabilities_out(
+    capabilities: Capabilities, not_permitted_on: Sequence[str] = ()
+) -> CapabilitiesOut:
     return CapabilitiesOut(
         ingestion=IngestionOut(
             enabled=capabilities.ingestion.allowed, reason=capabilities.ingestion.reason
@@ -120,6 +141,7 @@ def capabilities_out(capabilities: Capabilities) -> CapabilitiesOut:
         outbound_replies=OutboundRepliesOut(
             permitted=capabilities.outbound_replies.allowed,
             reason=capabilities.outbound_replies.reason,
+            not_permitted_on=list(not_permitted_on),
         ),
     )
 
@@ -147,6 +169,12 @@ class ConnectionOut(WireModel):
     degraded: Degraded
     registration_status: str
     registration: Registration
+    registration_carriers: list[CarrierBadge] | None = Field(
+        default=None,
+        description="What each carrier decided about the registration (the worst of the "
+        "campaign's and the number's): the per-carrier badge. Null when the provider does "
+        "not report per carrier.",
+    )
     capabilities: CapabilitiesOut
     compliance_progress: ComplianceProgressOut = Field(
         description="Completion of the compliance accordion, by section (no values)."
@@ -209,7 +237,8 @@ def connection_out(
         ),
         registration_status=connection.registration_status,
         registration=registration_out(connection),
-        capabilities=capabilities_out(serving.capabilities),
+        registration_carriers=badges_out(connection.registration_carriers),
+        capabilities=capabilities_out(serving.capabilities, connection.not_permitted_on),
         compliance_progress=progress_out(connection.compliance),
         failure=failure,
         reclaim_reason=connection.reclaim_reason,

@@ -10,11 +10,13 @@ from pydantic import Field
 
 from api.schemas.connections import (
     CapabilitiesOut,
+    CarrierBadge,
     Degraded,
     Ref,
     WireModel,
 )
 from api.schemas.text import IdText, NameText
+from domain.carriers import badges_of, not_permitted_on
 from projections.channels_table import NOT_COMPUTED
 
 
@@ -49,6 +51,12 @@ class ChannelRow(WireModel):
         default=False,
         description="An operator let this read model skip one of the connection's events "
         "(`sms-channels projections skip`): the row may be incomplete until it is rebuilt.",
+    )
+    registration_carriers: list[CarrierBadge] | None = Field(
+        default=None,
+        description="What each carrier decided about the registration (the worst of the "
+        "campaign's and the number's): the per-carrier badge. Null when the provider does "
+        "not report per carrier.",
     )
 
 
@@ -120,6 +128,7 @@ def channel_row_wire(row: dict[str, Any]) -> dict[str, Any]:
     ``ChannelRow`` (tests compare the two for random rows)."""
     agent_id, kb_id = row["agent_id"], row["kb_id"]
     ingestion, outbound = row["ingestion_enabled"], row["outbound_permitted"]
+    carriers = badges_of(row.get("registration_carriers"))
     return {
         "id": row["connection_id"],
         "channelType": "sms",
@@ -150,6 +159,7 @@ def channel_row_wire(row: dict[str, Any]) -> dict[str, Any]:
             "outboundReplies": {
                 "permitted": bool(outbound),
                 "reason": NOT_COMPUTED if outbound is None else row["outbound_reason"],
+                "notPermittedOn": list(not_permitted_on(carriers)),
             },
         },
         "reclaimReason": row["reclaim_reason"],
@@ -158,6 +168,9 @@ def channel_row_wire(row: dict[str, Any]) -> dict[str, Any]:
         "version": row["version"],
         "updatedAt": row["updated_at"],
         "attention": bool(row.get("attention")),
+        "registrationCarriers": None
+        if carriers is None
+        else [{"carrier": c.carrier, "status": c.status} for c in carriers],
     }
 
 

@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from domain.actors import ActorType
+from domain.carriers import CarrierState, Throughput
 from domain.registration_history import RegistrationFact
-from domain.registration_levels import LevelState, Reason
+from domain.registration_levels import LevelState, Reason, reasons_of
+from domain.remedies import remedy_of
 from domain.sms_connections import SmsConnection
 
 
@@ -24,17 +26,64 @@ class _Out(BaseModel):
 class ReasonOut(_Out):
     code: str = Field(description="The provider's reason code, e.g. 30892.")
     description: str
-    fields: list[str] = Field(description="Dotted names of the compliance fields it names.")
+    fields: list[str] = Field(
+        description="Dotted names of the compliance fields it concerns: the provider's, "
+        "else the service's catalogue's for the code."
+    )
+    fix: str | None = Field(
+        default=None,
+        description="What to change, in plain words (null: a code the catalogue does not know).",
+    )
+    carrier: str | None = Field(
+        default=None,
+        description="The carrier that gave the reason (att | tmobile | verizon | uscellular | "
+        "other); null: the provider's own.",
+    )
+
+
+class CarrierOut(_Out):
+    carrier: str = Field(description="att | tmobile | verizon | uscellular | other")
+    status: str = Field(description="pending | approved | rejected | suspended | expired")
+    reasons: list[ReasonOut]
 
 
 class LevelOut(_Out):
     status: str = Field(
         description="not_submitted | submitted | pending | action_required | approved | "
-        "rejected | suspended | expired"
+        "rejected | suspended | expired. With carriers: approved only when every carrier "
+        "reported approved; rejected when one refused."
     )
     raw_status: str | None = Field(description="The provider's own status, as reported.")
     provider_ref: str | None = Field(description="The provider's id (BN…, CM…, MG…/PN…).")
     reasons: list[ReasonOut]
+    carriers: list[CarrierOut] | None = Field(
+        default=None,
+        description="What each carrier decided, where the provider reports it (campaign, "
+        "number); null where it does not (never guessed).",
+    )
+
+
+class ThroughputOut(_Out):
+    """How much the number may send, as the provider reported it (null: unknown)."""
+
+    brand_score: int | None = Field(description="The brand's vetting score (0-100).")
+    tmobile_tier: str | None = Field(description="T-Mobile's brand tier (LOW … TOP).")
+    tmobile_daily_cap: int | None = Field(
+        description="T-Mobile's messages a day for the brand (null: unknown or uncapped TOP)."
+    )
+    att_message_class: str | None = Field(description="AT&T's message class (A, B, E, T…).")
+    att_tpm: int | None = Field(description="AT&T's messages a minute for the campaign.")
+
+
+class ResubmissionOut(_Out):
+    """What the next submission of a changed payload will do, said before it is made."""
+
+    mode: str = Field(
+        description="in_place (the refused campaign is updated at the provider) | "
+        "new_campaign | new_brand (the brand is registered again) | none (nothing refused)"
+    )
+    attempts: int = Field(description="Submissions made so far.")
+    fields: list[str] = Field(description="The fields the refusal's reasons ask to change.")
 
 
 class BrandLevelOut(LevelOut):
@@ -66,6 +115,12 @@ class RegistrationOut(_Out):
     brand: BrandLevelOut
     campaign: LevelOut
     number: LevelOut
+    throughput: ThroughputOut
+    not_permitted_on: list[str] = Field(
+        description="The carriers that refused, suspended or expired the campaign or number "
+        "(outbound replies are not carried to their subscribers)."
+    )
+    resubmission: ResubmissionOut
     timeline: list[TimelineEntryOut]
 
 
@@ -96,8 +151,29 @@ class RegistrationFactOut(_Out):
 
 
 def reasons_out(reasons: Iterable[Reason]) -> list[ReasonOut]:
+    """Reasons with the catalogue's fields (where the provider named none) and fix."""
+    found = []
+    for r in reasons:
+        remedy = remedy_of(r.code)
+        fields = list(r.fields) or (list(remedy.fields) if remedy else [])
+        found.append(
+            ReasonOut(
+                code=r.code,
+                description=r.description,
+                fields=fields,
+                fix=remedy.fix if remedy else None,
+                carrier=r.carrier,
+            )
+        )
+    return found
+
+
+def _carriers(carriers: tuple[CarrierState, ...] | None) -> list[CarrierOut] | None:
+    if carriers is None:
+        return None
     return [
-        ReasonOut(code=r.code, description=r.description, fields=list(r.fields)) for r in reasons
+        CarrierOut(carrier=c.carrier, status=c.status, reasons=reasons_out(reasons_of(c.reasons)))
+        for c in carriers
     ]
 
 
@@ -107,7 +183,17 @@ def _level(state: LevelState) -> LevelOut:
         raw_status=state.raw_status,
         provider_ref=state.provider_ref,
         reasons=reasons_out(state.reasons),
+        carriers=_carriers(state.carriers),
     )
+
+
+def throughput_out(throughput: Throughput) -> ThroughputOut:
+    return ThroughputOut(**throughput.as_dict())
+
+
+def resubmission_out(connection: SmsConnection) -> ResubmissionOut:
+    plan = connection.resubmission_plan
+    return ResubmissionOut(mode=plan.mode, attempts=plan.attempts, fields=list(plan.fields))
 
 
 def registration_document(
@@ -124,6 +210,9 @@ def registration_document(
         brand=BrandLevelOut(**_level(brand).model_dump(), identity_status=brand.identity_status),
         campaign=_level(connection.level("campaign")),
         number=_level(connection.level("number")),
+        throughput=throughput_out(connection.registration_throughput),
+        not_permitted_on=list(connection.not_permitted_on),
+        resubmission=resubmission_out(connection),
         timeline=[
             TimelineEntryOut(
                 at=f.at, level=f.level, status=f.status, reasons=reasons_out(f.reasons)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.carriers import CARRIER_STATUSES, CARRIERS, carriers_of, throughput_of
 from domain.providers import (
     AvailableNumber,
     ComplianceRestrictedError,
@@ -18,6 +19,7 @@ from domain.providers import (
     ProviderUnavailableError,
     ProvisionedNumber,
     RegistrationAnswer,
+    RegistrationNotReadyError,
 )
 from domain.registration_levels import LEVELS, Level
 from domain.sms_connections import REGISTRATION_STATUSES, ReclaimReason
@@ -198,6 +200,26 @@ class SandboxProvider:
         )  # fmt: skip
         return _answer(self.registrations.create(candidate))
 
+    def update_campaign(
+        self,
+        campaign: Mapping[str, Any],
+        *,
+        ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        """The refused campaign ``ref`` resubmitted in place (the sandbox's campaign
+        update): pending review again, the carriers' decisions cleared, one update
+        counted (once per ``reference``: the attempt's)."""
+        self.check_available()
+        found = self.registrations.get(ref)
+        if found is None or found.level != "campaign":
+            raise RegistrationNotReadyError("the sandbox holds no such campaign")
+        if found.status != "pending":
+            self.registrations.set_status(ref, "pending", None, None)
+            self.registrations.set_extra(ref, carriers={}, updated=True)
+        return _answer(self.registrations.get(ref) or found)
+
     def register_number(
         self,
         phone_number: str,
@@ -236,23 +258,65 @@ class SandboxProvider:
         level: Level | None = None,
         code: str | None = None,
         reason: str | None = None,
+        carrier: str | None = None,
     ) -> list[SandboxWebhook]:
         """The provider decides the registration of ``phone_number``'s newest submission:
-        one level, or every level (brand, campaign, number) when ``level`` is None. Returns
-        one ``registration.level_changed`` event per level. SandboxError when the sandbox
-        holds no registration of the number yet."""
+        one level, or every level (brand, campaign, number) when ``level`` is None; with
+        ``carrier``, only that carrier's decision about the campaign (or number) is set
+        (the object's own status stays). Returns one ``registration.level_changed`` event
+        per level. SandboxError when the sandbox holds no registration of the number yet."""
+        chosen = self._levels_of(phone_number)
+        if carrier is not None:
+            if carrier not in CARRIERS or status not in CARRIER_STATUSES:
+                raise SandboxError(
+                    f"carrier must be one of {', '.join(CARRIERS)} and status one of "
+                    f"{', '.join(CARRIER_STATUSES)}"
+                )
+            if level not in ("campaign", "number"):
+                raise SandboxError("a carrier decides a campaign or a number: --level")
+        events = []
+        for name in [level] if level else list(LEVELS):
+            target = chosen[name]
+            if carrier is None:
+                self.registrations.set_status(target.ref, status, code, reason)
+            else:
+                said = {**(target.carriers or {}), carrier: {
+                    "status": status, "code": code, "reason": reason,
+                }}  # fmt: skip
+                self.registrations.set_extra(target.ref, carriers=said)
+            decided = self.registrations.get(target.ref) or target
+            events.append(SandboxWebhook.new("registration.level_changed", _level_data(decided)))
+        return events
+
+    def set_throughput(self, phone_number: str, **settings: object) -> list[SandboxWebhook]:
+        """The sandbox's throughput settings for ``phone_number``'s newest registration:
+        ``brandScore`` on its brand, T-Mobile's and AT&T's limits on its campaign (those
+        given; the others kept). One ``registration.level_changed`` event per level set."""
+        chosen = self._levels_of(phone_number)
+        given = {k: v for k, v in settings.items() if v is not None}
+        parts = {
+            "brand": {k: v for k, v in given.items() if k == "brandScore"},
+            "campaign": {k: v for k, v in given.items() if k != "brandScore"},
+        }
+        events = []
+        for name, values in parts.items():
+            if not values:
+                continue
+            target = chosen[name]
+            self.registrations.set_extra(
+                target.ref, throughput={**(target.throughput or {}), **values}
+            )
+            decided = self.registrations.get(target.ref) or target
+            events.append(SandboxWebhook.new("registration.level_changed", _level_data(decided)))
+        return events
+
+    def _levels_of(self, phone_number: str) -> dict[str, SandboxRegistration]:
         number = self.registrations.latest_number(phone_number)
         campaign = self.registrations.get(number.parent_ref or "") if number else None
         brand = self.registrations.get(campaign.parent_ref or "") if campaign else None
         if number is None or campaign is None or brand is None:
             raise SandboxError("the sandbox holds no registration of this number yet")
-        chosen = {"brand": brand, "campaign": campaign, "number": number}
-        events = []
-        for name in [level] if level else list(LEVELS):
-            self.registrations.set_status(chosen[name].ref, status, code, reason)
-            decided = self.registrations.get(chosen[name].ref) or chosen[name]
-            events.append(SandboxWebhook.new("registration.level_changed", _level_data(decided)))
-        return events
+        return {"brand": brand, "campaign": campaign, "number": number}
 
     def close(self) -> None:
         self.ledger.close()
@@ -344,7 +408,30 @@ def _answer(found: SandboxRegistration) -> RegistrationAnswer:
         reasons=_reasons(found),
         identity_status=_identity(found),
         service_ref=found.service_ref,
+        carriers=carriers_of(_carriers(found)),
+        throughput=throughput_of(found.throughput),
     )
+
+
+def _carriers(found: SandboxRegistration) -> list[dict[str, Any]] | None:
+    """The object's per-carrier decisions as the webhook sends them (None: none yet)."""
+    if not found.carriers:
+        return None
+    return [
+        {
+            "carrier": carrier,
+            "status": said.get("status"),
+            "reasons": _coded(said.get("code"), said.get("reason")),
+        }
+        for carrier, said in found.carriers.items()
+    ]
+
+
+def _coded(code: str | None, reason: str | None) -> list[dict[str, Any]]:
+    if code is None and reason is None:
+        return []
+    description = reason or f"The provider answered with code {code}."
+    return [{"code": code or "", "description": description, "fields": []}]
 
 
 def _reasons(found: SandboxRegistration) -> tuple[dict[str, Any], ...]:
@@ -369,4 +456,6 @@ def _level_data(found: SandboxRegistration) -> dict[str, Any]:
         "rawStatus": found.raw_status,
         "reasons": list(_reasons(found)),
         "identityStatus": _identity(found),
+        "carriers": _carriers(found),
+        "throughput": found.throughput,
     }

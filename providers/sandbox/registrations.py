@@ -18,7 +18,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, LiteralString, Protocol
+from typing import TYPE_CHECKING, Any, LiteralString, Protocol
+
+from psycopg.types.json import Jsonb
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -66,6 +68,13 @@ class SandboxRegistration:
     code: str | None = None
     reason: str | None = None
     created_at: float = 0.0
+    # What each carrier decided ({carrier: {"status", "code", "reason"}}; None: the
+    # sandbox reports no per-carrier state for the object until a carrier is decided).
+    carriers: dict[str, Any] | None = None
+    # The throughput the sandbox reports (camelCase keys of ``domain.carriers``).
+    throughput: dict[str, Any] | None = None
+    # How many times the object was updated in place (a campaign's resubmission).
+    updates: int = 0
 
     @property
     def raw_status(self) -> str:
@@ -86,6 +95,22 @@ class RegistrationLedger(Protocol):
         ...
 
     def set_status(self, ref: str, status: str, code: str | None, reason: str | None) -> None: ...
+
+    def set_extra(
+        self,
+        ref: str,
+        *,
+        carriers: dict[str, Any] | None = None,
+        throughput: dict[str, Any] | None = None,
+        updated: bool = False,
+    ) -> None:
+        """Replace the object's carriers or throughput (those given); ``updated``: count
+        one in-place update."""
+        ...
+
+    def count_campaign_numbers(self, campaign_ref: str) -> int:
+        """How many numbers are registered to ``campaign_ref``."""
+        ...
 
     def count(self, level: str) -> int:
         """How many objects of ``level`` exist (a test's exactly-once check)."""
@@ -125,6 +150,33 @@ class MemoryRegistrations:
     def count(self, level: str) -> int:
         return sum(1 for r in self._by_ref.values() if r.level == level)
 
+    def set_extra(
+        self,
+        ref: str,
+        *,
+        carriers: dict[str, Any] | None = None,
+        throughput: dict[str, Any] | None = None,
+        updated: bool = False,
+    ) -> None:
+        found = self._by_ref.get(ref)
+        if found is None:
+            return
+        self._by_ref[ref] = replace(
+            found,
+            carriers=found.carriers if carriers is None else carriers,
+            throughput=found.throughput if throughput is None else throughput,
+            updates=found.updates + int(updated),
+        )
+
+    def count_campaign_numbers(self, campaign_ref: str) -> int:
+        return sum(
+            1
+            for r in self._by_ref.values()
+            if r.level == "number"
+            and r.parent_ref == campaign_ref
+            and r.status != "action_required"
+        )
+
 
 SCHEMA: tuple[LiteralString, ...] = (
     """
@@ -140,9 +192,14 @@ SCHEMA: tuple[LiteralString, ...] = (
         reason text,
         created_at double precision NOT NULL
     )""",
+    # Issue 31: per-carrier decisions, throughput, in-place updates.
+    "ALTER TABLE sandbox_registrations ADD COLUMN IF NOT EXISTS carriers jsonb",
+    "ALTER TABLE sandbox_registrations ADD COLUMN IF NOT EXISTS throughput jsonb",
+    "ALTER TABLE sandbox_registrations ADD COLUMN IF NOT EXISTS updates integer NOT NULL DEFAULT 0",
 )
 _COLUMNS = (
-    "ref, level, reference, parent_ref, phone_number, service_ref, status, code, reason, created_at"
+    "ref, level, reference, parent_ref, phone_number, service_ref, status, code, reason,"
+    " created_at, carriers, throughput, updates"
 )
 
 
@@ -158,9 +215,11 @@ class PostgresRegistrations:
         with self._pool().connection() as connection:
             connection.execute(
                 f"INSERT INTO sandbox_registrations ({_COLUMNS})"  # noqa: S608 (constant)
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
                 (c.ref, c.level, c.reference, c.parent_ref, c.phone_number, c.service_ref,
-                 c.status, c.code, c.reason, c.created_at),
+                 c.status, c.code, c.reason, c.created_at, _json(c.carriers),
+                 _json(c.throughput), c.updates),
             )  # fmt: skip
             row = connection.execute(
                 f"SELECT {_COLUMNS} FROM sandbox_registrations WHERE reference = %s",  # noqa: S608
@@ -194,12 +253,41 @@ class PostgresRegistrations:
                 (status, code, reason, ref),
             )
 
+    def set_extra(
+        self,
+        ref: str,
+        *,
+        carriers: dict[str, Any] | None = None,
+        throughput: dict[str, Any] | None = None,
+        updated: bool = False,
+    ) -> None:
+        with self._pool().connection() as connection:
+            connection.execute(
+                "UPDATE sandbox_registrations SET carriers = coalesce(%s, carriers),"
+                " throughput = coalesce(%s, throughput), updates = updates + %s"
+                " WHERE ref = %s",
+                (_json(carriers), _json(throughput), int(updated), ref),
+            )
+
+    def count_campaign_numbers(self, campaign_ref: str) -> int:
+        with self._pool().connection() as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM sandbox_registrations WHERE level = 'number'"
+                " AND parent_ref = %s AND status <> 'action_required'",
+                (campaign_ref,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
     def count(self, level: str) -> int:
         with self._pool().connection() as connection:
             row = connection.execute(
                 "SELECT count(*) FROM sandbox_registrations WHERE level = %s", (level,)
             ).fetchone()
         return int(row[0]) if row else 0
+
+
+def _json(value: dict[str, Any] | None) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
 
 
 def new_ref(prefix: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from domain.carriers import carriers_of, throughput_of
 from domain.providers import (
     HostingCompleted,
     HostingFailed,
@@ -174,6 +175,13 @@ def _level_fact(data: Mapping[str, Any]) -> RegistrationReported:
     if not isinstance(reasons, list) or not all(isinstance(r, dict) for r in reasons):
         raise TypeError("reasons")
     raw, identity = data.get("rawStatus"), data.get("identityStatus")
+    carriers, throughput = data.get("carriers"), data.get("throughput")
+    if carriers is not None and (
+        not isinstance(carriers, list) or not all(isinstance(c, dict) for c in carriers)
+    ):
+        raise TypeError("carriers")
+    if throughput is not None and not isinstance(throughput, dict):
+        raise TypeError("throughput")
     return RegistrationReported(
         level,
         text("ref"),
@@ -181,6 +189,8 @@ def _level_fact(data: Mapping[str, Any]) -> RegistrationReported:
         raw if isinstance(raw, str) else None,
         tuple(reasons),
         identity if isinstance(identity, str) else None,
+        carriers_of(carriers),
+        throughput_of(throughput),
     )
 
 

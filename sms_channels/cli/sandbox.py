@@ -142,29 +142,71 @@ def registration(
         str | None, typer.Option(help="The provider's own status (whole-connection event).")
     ] = None,
     reason: Annotated[str | None, typer.Option(help="E.g. why it was rejected.")] = None,
+    carrier: Annotated[
+        str | None,
+        typer.Option(
+            help="Decide for one carrier only (att | tmobile | verizon | uscellular | other); "
+            "needs --level campaign or number."
+        ),
+    ] = None,
     url: Url = None,
     times: Times = 1,
     webhook: Deliver = True,
 ) -> None:
     """The provider decides the number's 10DLC registration: each level
     (``registration.level_changed``, the level's reference, ``--code`` and ``--reason`` as
-    a coded reason) of the newest submission the sandbox holds for the number. For a
-    number with no registration in the sandbox (registered outside this service) and no
-    ``--level``: the whole-connection ``registration.status_changed`` of before."""
+    a coded reason) of the newest submission the sandbox holds for the number; with
+    ``--carrier``, one carrier's decision about the campaign or number. For a number with
+    no registration in the sandbox (registered outside this service) and no ``--level``:
+    the whole-connection ``registration.status_changed`` of before."""
 
     def decide(provider: SandboxProvider) -> SandboxWebhook | list[SandboxWebhook]:
         try:
             return provider.decide_registration(
-                phone_number, status, level=level, code=code, reason=reason
+                phone_number, status, level=level, code=code, reason=reason, carrier=carrier
             )
         except SandboxError:
-            if level is not None:
+            if level is not None or carrier is not None:
                 raise
         return provider.registration_changed(
             phone_number, status, raw_status=raw_status, reason=reason
         )
 
     _act(decide, url=url, times=times, deliver=webhook)
+
+
+@sandbox_app.command("throughput")
+def throughput(
+    phone_number: str,
+    brand_score: Annotated[int | None, typer.Option(help="The brand's score (0-100).")] = None,
+    tmobile_tier: Annotated[
+        str | None, typer.Option(help="LOW | LOW_MID | MID | MID_HIGH | HIGH | TOP")
+    ] = None,
+    tmobile_daily_cap: Annotated[
+        int | None, typer.Option(help="Messages a day (default: the tier's published cap).")
+    ] = None,
+    att_message_class: Annotated[str | None, typer.Option(help="E.g. A, B, E, T.")] = None,
+    att_tpm: Annotated[int | None, typer.Option(help="AT&T messages a minute.")] = None,
+    url: Url = None,
+    times: Times = 1,
+    webhook: Deliver = True,
+) -> None:
+    """The sandbox's throughput settings for the number's newest registration: the brand
+    score on its brand, T-Mobile's and AT&T's limits on its campaign
+    (``registration.level_changed`` per level set)."""
+    _act(
+        lambda p: p.set_throughput(
+            phone_number,
+            brandScore=brand_score,
+            tmobileTier=tmobile_tier,
+            tmobileDailyCap=tmobile_daily_cap,
+            attMessageClass=att_message_class,
+            attTpm=att_tpm,
+        ),
+        url=url,
+        times=times,
+        deliver=webhook,
+    )
 
 
 @sandbox_app.command("numbers")

@@ -125,7 +125,11 @@ def test_submit_then_the_provider_approves_and_replies_are_permitted(
     assert [e["level"] for e in approved["timeline"]][:1] == ["submission"]
     single = service.http.get(location, headers=auth(account)).json()
     assert single["registrationStatus"] == "approved"
-    assert single["capabilities"]["outboundReplies"] == {"permitted": True, "reason": None}
+    assert single["capabilities"]["outboundReplies"] == {
+        "permitted": True,
+        "reason": None,
+        "notPermittedOn": [],
+    }
 
 
 def test_a_campaign_rejected_with_30892_is_edited_and_submitted_again(
@@ -147,16 +151,23 @@ def test_a_campaign_rejected_with_30892_is_edited_and_submitted_again(
     unchanged = submit(service, account, location)
     assert (unchanged.status_code, unchanged.json()["code"]) == (409, "registration_unchanged")
 
+    assert rejected["resubmission"]["mode"] == "in_place"  # 30892: samples, flow, links
     fixed = copy.deepcopy(GOOD)
     fixed["campaign"]["campaignDescription"] = "Appointment reminders for Acme Dental patients."
     headers = {**auth(account), **if_match(service.http, location, account)}
     assert service.http.put(location + "/compliance", json=fixed, headers=headers).is_success
-    assert registration(service, account, location)["changedSinceSubmission"] is True
+    edited = registration(service, account, location)
+    assert edited["changedSinceSubmission"] is True
+    assert (edited["resubmission"]["mode"], edited["resubmission"]["attempts"]) == ("in_place", 1)
     assert submit(service, account, location).status_code == 202
     second = at_the_provider(service, account, location)
-    assert second["campaign"]["providerRef"] != first["campaign"]["providerRef"]
+    # Resubmitted in place (the sandbox's campaign update): the same campaign, reviewed again.
+    wait_for(lambda: registration(service, account, location)["campaign"]["status"] == "pending")
+    second = registration(service, account, location)
+    assert second["campaign"]["providerRef"] == first["campaign"]["providerRef"]
     assert second["brand"]["providerRef"] == first["brand"]["providerRef"]
     assert second["status"] == "pending"
+    assert second["resubmission"]["attempts"] == 2
 
     audit = service.http.get(location + "/compliance/history", headers=auth(account)).json()
     facts = audit["registration"]
@@ -217,3 +228,84 @@ def test_the_openapi_document_describes_registration(service: Service) -> None:
     assert fields <= set(schemas["RegistrationOut"]["properties"])
     assert "identityStatus" in schemas["BrandLevelOut"]["properties"]
     assert "registration" in schemas["ComplianceHistoryOut"]["properties"]
+
+
+def sandbox(database_url: str, tmp_path: Path, service: Service, *args: str) -> str:
+    result = runner.invoke(
+        cli,
+        ["sandbox", *args, "--url", str(service.http.base_url)],
+        env=cli_env(database_url, tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_approved_by_att_and_verizon_refused_by_tmobile(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    """Per carrier (issue 31): status, outboundReplies, the channels table's badge and the
+    compliance history all name T-Mobile."""
+    account, number = unique_account(), unique_us_number()
+    location = connected(service, account, number, GOOD)
+    assert submit(service, account, location).status_code == 202
+    at_the_provider(service, account, location)
+    for level in ("brand", "number"):
+        provider_decides(
+            database_url, tmp_path, service, number, "--status", "approved", "--level", level
+        )
+    for carrier in ("att", "verizon"):
+        provider_decides(
+            database_url, tmp_path, service, number,
+            "--level", "campaign", "--carrier", carrier, "--status", "approved",
+        )  # fmt: skip
+    provider_decides(
+        database_url, tmp_path, service, number,
+        "--level", "campaign", "--carrier", "tmobile", "--status", "rejected", "--code", "30892",
+    )  # fmt: skip
+    answer = registration(service, account, location)
+    assert answer["status"] == "rejected"
+    assert {c["carrier"]: c["status"] for c in answer["campaign"]["carriers"]} == {
+        "att": "approved", "tmobile": "rejected", "verizon": "approved",
+    }  # fmt: skip
+    reason = next(r for r in answer["campaign"]["reasons"] if r["carrier"] == "tmobile")
+    assert reason["code"] == "30892"
+    assert reason["fix"]
+    assert reason["fields"]
+    assert answer["notPermittedOn"] == ["tmobile"]
+    single = service.http.get(location, headers=auth(account)).json()
+    outbound = single["capabilities"]["outboundReplies"]
+    assert (outbound["permitted"], outbound["notPermittedOn"]) == (False, ["tmobile"])
+    assert single["registrationCarriers"] == [
+        {"carrier": "att", "status": "approved"},
+        {"carrier": "tmobile", "status": "rejected"},
+        {"carrier": "verizon", "status": "approved"},
+    ]
+
+    def badge() -> Any:
+        rows = service.http.get("/channels/sms/connections", headers=auth(account)).json()["items"]
+        return next((r for r in rows if r["phoneNumber"] == number), {}).get("registrationCarriers")
+
+    wait_for(lambda: badge() == single["registrationCarriers"])
+    history = service.http.get(location + "/compliance/history", headers=auth(account)).json()
+    assert ["30892"] in [f["providerCodes"] for f in history["registration"]]
+
+
+def test_the_sandboxs_throughput_settings_reach_the_registration(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    account, number = unique_account(), unique_us_number()
+    location = connected(service, account, number, GOOD)
+    assert submit(service, account, location).status_code == 202
+    at_the_provider(service, account, location)
+    sandbox(
+        database_url, tmp_path, service, "throughput", number,
+        "--brand-score", "42", "--tmobile-tier", "LOW", "--att-message-class", "T",
+        "--att-tpm", "240",
+    )  # fmt: skip
+    expected = {
+        "brandScore": 42, "tmobileTier": "LOW", "tmobileDailyCap": 2000,
+        "attMessageClass": "T", "attTpm": 240,
+    }  # fmt: skip
+    assert registration(service, account, location)["throughput"] == expected
+    single = service.http.get(location, headers=auth(account)).json()
+    assert single["registration"]["throughput"] == expected

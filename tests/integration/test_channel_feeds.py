@@ -139,8 +139,9 @@ def check_schemas(messages: list[Any]) -> None:
     for message in messages:
         if message.value is None:
             continue
-        event_type = dict(message.headers)["eventType"].decode()
-        validator = jsonschema_rs.validator_for(by_name(event_type).committed())
+        headers = dict(message.headers)
+        event_type, version = headers["eventType"].decode(), int(headers["schemaVersion"])
+        validator = jsonschema_rs.validator_for(by_name(event_type, version).committed())
         validator.validate(orjson.loads(message.value))
 
 
@@ -166,6 +167,10 @@ def test_a_live_channel_gets_a_routing_value_with_ingestion_enabled(
         "registrationStatus": "not_submitted",
         "version": 0,
         "updatedAt": "",
+        "throughput": dict.fromkeys(
+            ("brandScore", "tmobileTier", "tmobileDailyCap", "attMessageClass", "attTpm")
+        ),
+        "outboundNotPermittedOn": [],
     }
     versions = [v["version"] for v in values_of(messages, phone) if v]
     assert versions == sorted(versions)

@@ -465,7 +465,7 @@ export interface components {
         BrandLevelOut: {
             /**
              * Status
-             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired
+             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired. With carriers: approved only when every carrier reported approved; rejected when one refused.
              */
             status: string;
             /**
@@ -480,6 +480,11 @@ export interface components {
             providerRef: string | null;
             /** Reasons */
             reasons: components["schemas"]["ReasonOut"][];
+            /**
+             * Carriers
+             * @description What each carrier decided, where the provider reports it (campaign, number); null where it does not (never guessed).
+             */
+            carriers?: components["schemas"]["CarrierOut"][] | null;
             /**
              * Identitystatus
              * @description The brand's identity status (UNVERIFIED, VERIFIED, VETTED_VERIFIED, SELF_DECLARED).
@@ -503,6 +508,34 @@ export interface components {
         CapabilitiesOut: {
             ingestion: components["schemas"]["IngestionOut"];
             outboundReplies: components["schemas"]["OutboundRepliesOut"];
+        };
+        /** CarrierBadge */
+        CarrierBadge: {
+            /**
+             * Carrier
+             * @description att | tmobile | verizon | uscellular | other
+             */
+            carrier: string;
+            /**
+             * Status
+             * @description pending | approved | rejected | suspended | expired
+             */
+            status: string;
+        };
+        /** CarrierOut */
+        CarrierOut: {
+            /**
+             * Carrier
+             * @description att | tmobile | verizon | uscellular | other
+             */
+            carrier: string;
+            /**
+             * Status
+             * @description pending | approved | rejected | suspended | expired
+             */
+            status: string;
+            /** Reasons */
+            reasons: components["schemas"]["ReasonOut"][];
         };
         /**
          * ChainVerificationOut
@@ -605,6 +638,11 @@ export interface components {
              * @default false
              */
             attention: boolean;
+            /**
+             * Registrationcarriers
+             * @description What each carrier decided about the registration (the worst of the campaign's and the number's): the per-carrier badge. Null when the provider does not report per carrier.
+             */
+            registrationCarriers?: components["schemas"]["CarrierBadge"][] | null;
         };
         /** ChannelsPage */
         ChannelsPage: {
@@ -773,6 +811,11 @@ export interface components {
             /** Registrationstatus */
             registrationStatus: string;
             registration: components["schemas"]["Registration"];
+            /**
+             * Registrationcarriers
+             * @description What each carrier decided about the registration (the worst of the campaign's and the number's): the per-carrier badge. Null when the provider does not report per carrier.
+             */
+            registrationCarriers?: components["schemas"]["CarrierBadge"][] | null;
             capabilities: components["schemas"]["CapabilitiesOut"];
             /** @description Completion of the compliance accordion, by section (no values). */
             complianceProgress: components["schemas"]["ComplianceProgressOut"];
@@ -981,7 +1024,7 @@ export interface components {
         LevelOut: {
             /**
              * Status
-             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired
+             * @description not_submitted | submitted | pending | action_required | approved | rejected | suspended | expired. With carriers: approved only when every carrier reported approved; rejected when one refused.
              */
             status: string;
             /**
@@ -996,6 +1039,11 @@ export interface components {
             providerRef: string | null;
             /** Reasons */
             reasons: components["schemas"]["ReasonOut"][];
+            /**
+             * Carriers
+             * @description What each carrier decided, where the provider reports it (campaign, number); null where it does not (never guessed).
+             */
+            carriers?: components["schemas"]["CarrierOut"][] | null;
         };
         /**
          * NumberOut
@@ -1034,6 +1082,11 @@ export interface components {
              * @description Why not (a stable code); null when permitted.
              */
             reason: string | null;
+            /**
+             * Notpermittedon
+             * @description The carriers (att | tmobile | verizon | uscellular | other) that refused, suspended or expired the registration: replies to their subscribers are not carried. Empty when none did or the provider does not report per carrier.
+             */
+            notPermittedOn?: string[];
         };
         /**
          * PreflightOut
@@ -1085,9 +1138,19 @@ export interface components {
             description: string;
             /**
              * Fields
-             * @description Dotted names of the compliance fields it names.
+             * @description Dotted names of the compliance fields it concerns: the provider's, else the service's catalogue's for the code.
              */
             fields: string[];
+            /**
+             * Fix
+             * @description What to change, in plain words (null: a code the catalogue does not know).
+             */
+            fix?: string | null;
+            /**
+             * Carrier
+             * @description The carrier that gave the reason (att | tmobile | verizon | uscellular | other); null: the provider's own.
+             */
+            carrier?: string | null;
         };
         /** Ref */
         Ref: {
@@ -1109,6 +1172,8 @@ export interface components {
             reason: string | null;
             /** Changedsincesubmission */
             changedSinceSubmission: boolean;
+            /** @description How much the number may send, as the provider reported it (every field null while unknown). */
+            throughput?: components["schemas"]["ThroughputOut"] | null;
         };
         /**
          * RegistrationFactOut
@@ -1166,6 +1231,13 @@ export interface components {
             brand: components["schemas"]["BrandLevelOut"];
             campaign: components["schemas"]["LevelOut"];
             number: components["schemas"]["LevelOut"];
+            throughput: components["schemas"]["ThroughputOut"];
+            /**
+             * Notpermittedon
+             * @description The carriers that refused, suspended or expired the campaign or number (outbound replies are not carried to their subscribers).
+             */
+            notPermittedOn: string[];
+            resubmission: components["schemas"]["ResubmissionOut"];
             /** Timeline */
             timeline: components["schemas"]["TimelineEntryOut"][];
         };
@@ -1190,6 +1262,27 @@ export interface components {
             areaCode?: string | null;
             /** Phonenumber */
             phoneNumber: string;
+        };
+        /**
+         * ResubmissionOut
+         * @description What the next submission of a changed payload will do, said before it is made.
+         */
+        ResubmissionOut: {
+            /**
+             * Mode
+             * @description in_place (the refused campaign is updated at the provider) | new_campaign | new_brand (the brand is registered again) | none (nothing refused)
+             */
+            mode: string;
+            /**
+             * Attempts
+             * @description Submissions made so far.
+             */
+            attempts: number;
+            /**
+             * Fields
+             * @description The fields the refusal's reasons ask to change.
+             */
+            fields: string[];
         };
         /** SectionProgressOut */
         SectionProgressOut: {
@@ -1257,6 +1350,37 @@ export interface components {
             version: number;
             /** Position */
             position: number;
+        };
+        /**
+         * ThroughputOut
+         * @description How much the number may send, as the provider reported it (null: unknown).
+         */
+        ThroughputOut: {
+            /**
+             * Brandscore
+             * @description The brand's vetting score (0-100).
+             */
+            brandScore: number | null;
+            /**
+             * Tmobiletier
+             * @description T-Mobile's brand tier (LOW … TOP).
+             */
+            tmobileTier: string | null;
+            /**
+             * Tmobiledailycap
+             * @description T-Mobile's messages a day for the brand (null: unknown or uncapped TOP).
+             */
+            tmobileDailyCap: number | null;
+            /**
+             * Attmessageclass
+             * @description AT&T's message class (A, B, E, T…).
+             */
+            attMessageClass: string | null;
+            /**
+             * Atttpm
+             * @description AT&T's messages a minute for the campaign.
+             */
+            attTpm: number | null;
         };
         /** TimelineEntryOut */
         TimelineEntryOut: {
