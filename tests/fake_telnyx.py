@@ -743,6 +743,18 @@ def _get_campaign(fake: FakeTelnyx, match: re.Match[str], *_: Any) -> Answer:
     return (200, campaign) if campaign else (404, _not_found())
 
 
+_EDITABLE = frozenset({"sample1", "sample2", "sample3", "sample4", "sample5"})
+
+
+def _update_campaign(fake: FakeTelnyx, match: re.Match[str], __: Any, body: Any) -> Answer:
+    """UpdateCampaign: only the sample messages are editable (the reference's note)."""
+    campaign = fake.campaigns.get(match.group(1))
+    if campaign is None:
+        return 404, _not_found()
+    campaign.update({k: v for k, v in body.items() if k in _EDITABLE})
+    return 200, campaign
+
+
 def _operation_status(fake: FakeTelnyx, match: re.Match[str], *_: Any) -> Answer:
     if match.group(1) not in fake.campaigns:
         return 404, _not_found()
@@ -835,6 +847,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
     ("POST", re.compile(r"/v2/10dlc/campaignBuilder"), _create_campaign),
     ("GET", re.compile(r"/v2/10dlc/campaign"), _list_campaigns),
     ("GET", re.compile(rf"/v2/10dlc/campaign/{_ID}"), _get_campaign),
+    ("PUT", re.compile(rf"/v2/10dlc/campaign/{_ID}"), _update_campaign),
     ("GET", re.compile(rf"/v2/10dlc/campaign/{_ID}/operationStatus"), _operation_status),
     ("POST", re.compile(rf"/v2/10dlc/campaign/{_ID}/appeal"), _appeal),
     ("POST", re.compile(r"/v2/10dlc/phone_number_campaigns"), _create_assignment),

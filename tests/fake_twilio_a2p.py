@@ -475,6 +475,26 @@ def list_campaigns(state: A2PState, m: re.Match[str], q: dict[str, str], form: F
     return 200, _page("compliance", [found] if found else [], f"{service['url']}/Compliance/Usa2p")
 
 
+def update_campaign(state: A2PState, m: re.Match[str], q: dict[str, str], form: Form) -> Answer:
+    """The campaign update (``POST …/Compliance/Usa2p/{QE…}``): the fields it takes
+    changed, and the campaign reviewed again (``IN_PROGRESS``)."""
+    found = state.campaigns.get(m.group(1))
+    if found is None or found["sid"] != m.group(2):
+        return _missing()
+    names = {
+        "Description": "description",
+        "MessageFlow": "message_flow",
+        "PrivacyPolicyUrl": "privacy_policy_url",
+    }
+    for name, key in names.items():
+        if _one(form, name) is not None:
+            found[key] = _one(form, name)
+    if form.get("MessageSamples"):
+        found["message_samples"] = form["MessageSamples"]
+    found.update(campaign_status="IN_PROGRESS", errors=[], date_updated=STAMP)
+    return 200, found
+
+
 Handler = Callable[[A2PState, "re.Match[str]", dict[str, str], Form], Answer]
 _SID = r"([A-Z]{2}[0-9a-f]{32})"
 _BUNDLES = r"/v1/(?:CustomerProfiles|TrustProducts)"
@@ -502,4 +522,5 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/v1/Services/" + _SID + "/PhoneNumbers/" + _SID), get_number),
     ("POST", re.compile(r"/v1/Services/" + _SID + "/Compliance/Usa2p"), create_campaign),
     ("GET", re.compile(r"/v1/Services/" + _SID + "/Compliance/Usa2p"), list_campaigns),
+    ("POST", re.compile(r"/v1/Services/" + _SID + "/Compliance/Usa2p/" + _SID), update_campaign),
 ]

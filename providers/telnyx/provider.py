@@ -209,6 +209,17 @@ class TelnyxProvider:
             campaign, brand_ref=brand_ref, reference=reference
         )
 
+    def update_campaign(
+        self,
+        campaign: Mapping[str, Any],
+        *,
+        ref: str,
+        service_ref: str | None,
+        reference: str,
+    ) -> RegistrationAnswer:
+        """The in-place resubmission at Telnyx: the refused campaign's appeal."""
+        return self._registrations.update_campaign(campaign, ref=ref)
+
     def register_number(
         self,
         phone_number: str,

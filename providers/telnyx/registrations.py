@@ -18,10 +18,12 @@ Campaign: ``POST /10dlc/campaignBuilder`` with ``referenceId`` = ``sms-channels:
 step's reference. Telnyx refuses a second campaign with the same ``referenceId``, so the
 create is retried even after a timeout and is looked up (``GET /10dlc/campaign?brandId=``)
 before it is made. It waits for an approved brand (RegistrationNotReadyError). The in-place
-remedy: a resubmission of a campaign Telnyx or a carrier refused (``TELNYX_FAILED``,
-``MNO_REJECTED``) *appeals* that campaign (``POST /10dlc/campaign/{id}/appeal``; it returns
-to ``TCR_ACCEPTED``) instead of making a new one (a new one costs three months' fees); the
-appeal's text is the campaign's ``appealReason`` when the form has one.
+remedy (``update_campaign``): a campaign Telnyx or a carrier refused (``TELNYX_FAILED``,
+``MNO_REJECTED``) is *appealed* (``POST /10dlc/campaign/{id}/appeal``; it returns to
+``TCR_ACCEPTED``) instead of a new one being made (a new one costs three months' fees); its
+sample messages, the only field Telnyx edits, are updated first when they changed
+(``PUT /10dlc/campaign/{id}``); the appeal's text is the form's ``appealReason`` when it has
+one. Its carriers are read from ``operationStatus`` once the campaign is with them.
 
 Number: ``POST /10dlc/phone_number_campaigns`` (``PUT`` when the number is assigned to
 another campaign); ``assignmentStatus`` is the level's status.
@@ -45,7 +47,6 @@ from providers.telnyx.http import (
 )
 from providers.telnyx.statuses import (
     APPEALABLE,
-    CAMPAIGN_STATUSES,
     SOLE_PROPRIETOR,
     assignment_answer,
     assignment_gone,
@@ -60,9 +61,6 @@ DEFAULT_APPEAL = (
     "The business corrected the campaign and its website after the rejection and asks for "
     "the campaign to be reviewed again."
 )
-# What a registration's earlier campaign may be in to be reused (appealed, or already
-# back in review after an appeal whose answer was lost).
-_LIVE = frozenset(s for s, mapped in CAMPAIGN_STATUSES.items() if mapped in ("pending", "approved"))
 
 
 class TelnyxRegistrations:
@@ -114,13 +112,9 @@ class TelnyxRegistrations:
         if brand_ref.startswith(REFERENCE_PREFIX):
             raise RegistrationNotReadyError("Telnyx refused the brand: no campaign can follow.")
         mine = REFERENCE_PREFIX + reference
-        campaigns = list(self._http.records("/10dlc/campaign", {"brandId": brand_ref}))
-        for found in campaigns:
+        for found in self._http.records("/10dlc/campaign", {"brandId": brand_ref}):
             if found.get("referenceId") == mine:
                 return self._answer(found)
-        earlier = _earlier_attempt(campaigns, reference)
-        if earlier is not None:
-            return self._appeal(earlier, campaign)
         brand = self._http.json("GET", f"/10dlc/brand/{path_part(brand_ref)}", missing_ok=True)
         status = brand_answer(brand).status if brand else "missing"
         if status != "approved":
@@ -141,17 +135,22 @@ class TelnyxRegistrations:
             raise ProviderRejectedError(code)
         return refused(mine, "campaign", code, error_detail(response))
 
-    def _appeal(self, found: Mapping[str, Any], campaign: Mapping[str, Any]) -> RegistrationAnswer:
-        """Appeal the registration's refused campaign in place (or, appealed already,
-        answer it as it stands)."""
-        campaign_id = path_part(str(found["campaignId"]))
-        if found.get("campaignStatus") in APPEALABLE:
-            reason = str(campaign.get("appealReason") or "").strip() or DEFAULT_APPEAL
-            self._http.json(
-                "POST", f"/10dlc/campaign/{campaign_id}/appeal", body={"appeal_reason": reason}
-            )
-            found = self._http.json("GET", f"/10dlc/campaign/{campaign_id}") or found
-        return self._answer(found)
+    def update_campaign(self, campaign: Mapping[str, Any], *, ref: str) -> RegistrationAnswer:
+        """Appeal the refused campaign ``ref`` in place (its samples updated first when
+        they changed). Asked again after the appeal went through (a lost answer), the
+        campaign is answered as it stands: one appeal."""
+        path = f"/10dlc/campaign/{path_part(ref)}"
+        found = self._http.json("GET", path, missing_ok=True)
+        if found is None:
+            raise RegistrationNotReadyError("Telnyx has no such campaign to appeal.")
+        if found.get("campaignStatus") not in APPEALABLE:
+            return self._answer(found)
+        samples = _samples(campaign)
+        if samples and any(found.get(k) != v for k, v in samples.items()):
+            self._http.json("PUT", path, body=samples, retry_ambiguous=True)
+        reason = str(campaign.get("appealReason") or "").strip() or DEFAULT_APPEAL
+        self._http.json("POST", f"{path}/appeal", body={"appeal_reason": reason})
+        return self._answer(self._http.json("GET", path) or found)
 
     def _answer(self, campaign: Mapping[str, Any]) -> RegistrationAnswer:
         operation: Mapping[str, Any] | None = None
@@ -260,7 +259,6 @@ def campaign_body(
     campaign: Mapping[str, Any], brand_id: str, reference_id: str, webhook_url: str | None
 ) -> dict[str, Any]:
     """CampaignRequest (``/10dlc/campaignBuilder``) from ``smsCompliance.campaign``."""
-    samples = [s for s in campaign.get("messageSamples") or [] if isinstance(s, str) and s.strip()]
     body: dict[str, Any] = {
         "brandId": brand_id,
         "referenceId": reference_id,
@@ -285,30 +283,11 @@ def campaign_body(
         "helpMessage": _text(campaign.get("helpMessage")),
         "webhookURL": webhook_url,
     }
-    for index, sample in enumerate(samples[:5], start=1):
-        body[f"sample{index}"] = sample
+    body.update(_samples(campaign))
     return {k: v for k, v in body.items() if v is not None}
 
 
-def _earlier_attempt(
-    campaigns: list[Mapping[str, Any]], reference: str
-) -> Mapping[str, Any] | None:
-    """The campaign an earlier attempt of this registration made (``<id>.<n>``, n lower)
-    that an appeal remedies (refused by Telnyx or a carrier) or already remedied."""
-    registration, _, attempt = reference.rpartition(".")
-    if not registration or not attempt.isdigit():
-        return None
-    prefix = f"{REFERENCE_PREFIX}{registration}."
-    best: tuple[int, Mapping[str, Any]] | None = None
-    for found in campaigns:
-        ref = str(found.get("referenceId") or "")
-        number = ref.removeprefix(prefix)
-        if not ref.startswith(prefix) or not number.isdigit() or int(number) >= int(attempt):
-            continue
-        if best is None or int(number) > best[0]:
-            best = (int(number), found)
-    if best is None:
-        return None
-    status = str(best[1].get("campaignStatus") or "")
-    expired = str(best[1].get("status") or "") == "EXPIRED"
-    return best[1] if not expired and (status in APPEALABLE or status in _LIVE) else None
+def _samples(campaign: Mapping[str, Any]) -> dict[str, str]:
+    """``sample1``…``sample5`` from ``messageSamples`` (the non-empty ones)."""
+    samples = [s for s in campaign.get("messageSamples") or [] if isinstance(s, str) and s.strip()]
+    return {f"sample{i}": sample for i, sample in enumerate(samples[:5], start=1)}

@@ -1,8 +1,8 @@
 """What Telnyx reports, in the domain's words: every status of a 10DLC brand (``status`` and
 ``identityStatus``), a campaign (all twelve ``campaignStatus`` values, and ``status``
 ``EXPIRED``), a number's campaign assignment (``assignmentStatus``), a messaging hosted
-number order and its numbers; a campaign's ``operationStatus`` per carrier network; and the
-two webhooks (campaign status updates, hosted number order events).
+number order and its numbers; a campaign's ``operationStatus`` per carrier network as the
+campaign's per-carrier states (``domain.carriers.telnyx_operation_status``).
 
 A status Telnyx adds later is recorded as ``pending`` beside its raw value
 (``domain.registration_levels.provider_status``), never guessed. Pure functions of
@@ -15,7 +15,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from domain.carriers import telnyx_operation_status
 from domain.providers import HostingStatus, RegistrationAnswer
+from domain.remedies import APPEAL_CODE
 
 # --- brands -------------------------------------------------------------------------------
 
@@ -62,22 +64,12 @@ CAMPAIGN_STATUSES: dict[str, str] = {
 # Statuses ``POST /10dlc/campaign/{id}/appeal`` accepts: the in-place remedy (the campaign
 # returns to TCR_ACCEPTED for Telnyx's review; no new campaign, no new fee).
 APPEALABLE = frozenset({"TELNYX_FAILED", "MNO_REJECTED"})
-# TCR's carrier network ids (``operationStatus`` and ``mnoIds`` keys).
-CARRIERS: dict[str, str] = {
-    "10017": "AT&T",
-    "10035": "T-Mobile",
-    "10037": "Verizon Wireless",
-    "10038": "US Cellular",
-    "10041": "Interop",
-}
-# A carrier's ``operationStatus`` value → the domain's status for that carrier.
-OPERATION_STATUSES: dict[str, str] = {
-    "APPROVED": "approved",
-    "REGISTERED": "approved",
-    "REVIEW": "pending",
-    "PENDING": "pending",
-    "REJECTED": "rejected",
-    "SUSPENDED": "suspended",
+# The reason an appealable campaign carries (``domain.remedies.APPEAL_CODE``): its
+# resubmission is the appeal, in place.
+APPEAL_REASON: Mapping[str, Any] = {
+    "code": APPEAL_CODE,
+    "description": "Telnyx or a carrier refused the campaign: resubmit to appeal it in place.",
+    "fields": [],
 }
 
 # --- numbers in campaigns -----------------------------------------------------------------
@@ -151,57 +143,23 @@ def brand_answer(brand: Mapping[str, Any]) -> RegistrationAnswer:
 def campaign_answer(
     campaign: Mapping[str, Any], operation: Mapping[str, Any] | None = None
 ) -> RegistrationAnswer:
-    """A TelnyxCampaign_CSP; ``operation``: its ``operationStatus`` per carrier, whose
-    refusals and reviews become reasons (``carrier:<network id>``)."""
+    """A TelnyxCampaign_CSP; ``operation``: its ``operationStatus`` (``{"10017":
+    "APPROVED", "10035": "REVIEW"}``), read as the per-carrier states of the campaign
+    (``domain.carriers``; None: not asked, the carriers are not reported)."""
     raw = str(campaign.get("campaignStatus") or "") or None
     status = CAMPAIGN_STATUSES.get(raw or "")
     if str(campaign.get("status") or "") == "EXPIRED":
         status, raw = "expired", "EXPIRED"
     found = list(failure_reasons(campaign.get("failureReasons"))) if status == "rejected" else []
-    found += carrier_reasons(operation or {})
     if raw in APPEALABLE:
-        found.append(
-            {
-                "code": "appealable",
-                "description": "Resubmit to appeal this campaign in place (no new campaign).",
-                "fields": [],
-            }
-        )
+        found.append(APPEAL_REASON)
     return RegistrationAnswer(
         ref=str(campaign["campaignId"]),
         status=status,
         raw_status=raw,
         reasons=tuple(found),
+        carriers=telnyx_operation_status(operation) if operation is not None else None,
     )
-
-
-def carrier_reasons(operation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """``operationStatus`` (``{"10017": "APPROVED", "10035": "REVIEW"}``) as reasons, one
-    per carrier not yet approved: what the campaign waits for, or who refused it."""
-    found: list[Mapping[str, Any]] = []
-    for network, value in sorted(operation.items()):
-        state = OPERATION_STATUSES.get(str(value), "pending")
-        if state == "approved":
-            continue
-        name = CARRIERS.get(str(network), f"network {network}")
-        found.append(
-            {
-                "code": f"carrier:{network}",
-                "description": f"{name}: {value}",
-                "fields": [],
-            }
-        )
-    return found
-
-
-def carrier_statuses(operation: Mapping[str, Any]) -> dict[str, str]:
-    """``operationStatus`` in the domain's words, per carrier name."""
-    return {
-        CARRIERS.get(str(network), f"network {network}"): OPERATION_STATUSES.get(
-            str(value), "pending"
-        )
-        for network, value in operation.items()
-    }
 
 
 def assignment_ref(campaign_id: str, phone_number: str) -> str:

@@ -225,3 +225,22 @@ def test_a_crash_between_steps_resumes_with_a_fresh_adapter_and_makes_nothing_tw
     number = assigned(world, number_ref, campaign)
     assert assigned(world, number_ref, campaign).ref == number.ref
     assert [world.count(level) for level in ("brand", "campaign", "number")] == [1, 1, 1]
+
+
+def test_a_refused_campaign_resubmitted_in_place_is_the_same_campaign_reviewed_again(
+    world: World,
+) -> None:
+    brand = approved_brand(world)
+    campaign = campaign_of(world, brand)
+    world.decide("campaign", campaign.ref, "rejected", "30893")
+    fixed = {
+        **GOOD["campaign"],
+        "messageSamples": ["Acme Dental: your visit is at 9am. Reply STOP to opt out.", "Hi"],
+    }
+    updated = world.adapter.update_campaign(
+        fixed, ref=campaign.ref, service_ref=campaign.service_ref, reference="c.2"
+    )
+    assert updated.ref == campaign.ref
+    assert updated.status == "pending"
+    assert status_of(world, "campaign", campaign.ref) == "pending"
+    assert world.count("campaign") == 1

@@ -41,6 +41,8 @@ AGENT = {
     "knowledgeBaseName": "Help center",
 }
 _lines = iter(range(100, 200))
+SAMPLE = "Acme Dental: your cleaning is tomorrow at 9am. Reply STOP to opt out."
+SAMPLE_2 = "Acme Dental: reply YES to confirm Friday's visit, STOP to opt out."
 
 
 class Clock:
@@ -93,7 +95,10 @@ def stack(database_url: str) -> Iterator[Stack]:
         threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
         clock = Clock()
         worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
-        with live_server(create_app(settings)) as url, httpx.Client(base_url=url) as http:
+        with (
+            live_server(create_app(settings)) as url,
+            httpx.Client(base_url=url, timeout=30) as http,
+        ):
             yield Stack(http, fake, worker, clock)
         stop.set()
         threads.join()
@@ -198,7 +203,7 @@ def test_connect_submit_then_telnyx_approves_brand_campaign_and_number(stack: St
     )
 
 
-def test_a_carrier_refusal_puts_its_code_and_the_carriers_on_the_connection(
+def test_a_carrier_refusal_shows_its_code_and_carriers_and_a_resubmission_appeals_it(
     stack: Stack,
 ) -> None:
     account = unique_account()
@@ -213,7 +218,27 @@ def test_a_carrier_refusal_puts_its_code_and_the_carriers_on_the_connection(
     stack.work()
     rejected = settles(stack, account, location, status="rejected")
     codes = [r["code"] for r in rejected["campaign"]["reasons"]]
-    assert codes == ["1011", "carrier:10035", "appealable"]
+    assert codes == ["1011", "appealable"]
+    carriers = {c["carrier"]: c["status"] for c in rejected["campaign"]["carriers"]}
+    assert carriers == {"att": "approved", "tmobile": "rejected"}
+    assert rejected["notPermittedOn"] == ["tmobile"]
+    assert rejected["resubmission"]["mode"] == "in_place"
+
+    fixed = {**GOOD, "campaign": {**GOOD["campaign"], "messageSamples": [SAMPLE, SAMPLE_2]}}
+    saved = stack.http.put(
+        location + "/compliance", json=fixed, headers=if_match(stack.http, location, account)
+    )
+    assert saved.status_code == 200, saved.text
+    resubmitted = stack.http.post(
+        location + "/registration", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert resubmitted.status_code == 202, resubmitted.text
+    stack.work()  # the in-place step: Telnyx's appeal
+    appealed = settles(stack, account, location, campaign="pending")
+    assert appealed["campaign"]["providerRef"] == campaign
+    assert appealed["campaign"]["rawStatus"] == "TCR_ACCEPTED"
+    assert [c for c, _ in stack.fake.appeals] == [campaign]
+    assert stack.fake.campaigns[campaign]["sample1"] == SAMPLE
 
 
 def test_duplicate_and_out_of_order_campaign_updates_change_nothing(stack: Stack) -> None:

@@ -17,6 +17,7 @@ import pytest
 import structlog
 import yaml
 
+from domain.carriers import CarrierState
 from domain.providers import (
     BadAreaCodeError,
     ComplianceRestrictedError,
@@ -25,6 +26,7 @@ from domain.providers import (
     ProviderUnavailableError,
     RegistrationNotReadyError,
 )
+from domain.remedies import APPEAL_CODE
 from providers.telnyx import TelnyxConfig, TelnyxProvider
 from providers.telnyx.statuses import (
     ASSIGNMENT_STATUSES,
@@ -180,16 +182,21 @@ def test_an_expired_campaign_is_expired_whatever_its_campaign_status() -> None:
     assert (answer.status, answer.raw_status) == ("expired", "EXPIRED")
 
 
-def test_operation_status_names_each_carrier_not_yet_approved() -> None:
+def test_operation_status_is_the_campaigns_per_carrier_state() -> None:
     answer = campaign_answer(
         {"campaignId": CAMPAIGN_ID, "campaignStatus": "MNO_PENDING"},
         {"10017": "APPROVED", "10035": "REVIEW", "10037": "REJECTED"},
     )
-    assert answer.status == "pending"
-    assert [(r["code"], r["description"]) for r in answer.reasons] == [
-        ("carrier:10035", "T-Mobile: REVIEW"),
-        ("carrier:10037", "Verizon Wireless: REJECTED"),
-    ]
+    assert answer.status == "pending"  # the domain makes it honest with the carriers
+    assert answer.carriers == (
+        CarrierState("att", "approved"),
+        CarrierState("tmobile", "pending"),
+        CarrierState("verizon", "rejected"),
+    )
+    assert (
+        campaign_answer({"campaignId": CAMPAIGN_ID, "campaignStatus": "TCR_PENDING"}).carriers
+        is None
+    )
 
 
 # --- numbers ------------------------------------------------------------------------------
@@ -399,7 +406,7 @@ def test_telnyx_refusing_the_campaign_is_rejected_with_its_code_and_detail(
 
 
 @pytest.mark.parametrize("refused", ["TELNYX_FAILED", "MNO_REJECTED"])
-def test_a_resubmission_appeals_a_refused_campaign_in_place(
+def test_the_in_place_resubmission_appeals_a_refused_campaign(
     telnyx: TelnyxProvider, fake: FakeTelnyx, refused: str
 ) -> None:
     brand = approved(telnyx, fake)
@@ -407,27 +414,38 @@ def test_a_resubmission_appeals_a_refused_campaign_in_place(
     fake.set_campaign(first.ref, refused, "1011: Website unreachable")
     rejected = telnyx.registration_status("campaign", first.ref)
     assert rejected.status == "rejected"
-    assert "appealable" in [r["code"] for r in rejected.reasons]
-    changed = {**GOOD["campaign"], "appealReason": "The website is back up."}
-    appealed = telnyx.create_campaign(changed, brand_ref=brand, reference="c.2")
+    assert [r["code"] for r in rejected.reasons] == ["1011", APPEAL_CODE]
+    fixed = {
+        **GOOD["campaign"],
+        "messageSamples": ["Acme Dental: your visit is at 9am. Reply STOP to opt out."],
+        "appealReason": "The website is back up.",
+    }
+    appealed = telnyx.update_campaign(fixed, ref=first.ref, service_ref=None, reference="c.2")
     assert appealed.ref == first.ref
     assert (appealed.status, appealed.raw_status) == ("pending", "TCR_ACCEPTED")
     assert fake.appeals == [(first.ref, "The website is back up.")]
+    assert fake.campaigns[first.ref]["sample1"] == fixed["messageSamples"][0]
     # Asked again (the answer was lost): the same campaign, no second appeal.
-    assert telnyx.create_campaign(changed, brand_ref=brand, reference="c.2").ref == first.ref
+    again = telnyx.update_campaign(fixed, ref=first.ref, service_ref=None, reference="c.2")
+    assert again.ref == first.ref
     assert len(fake.appeals) == 1
     assert fake.count("campaigns") == 1
 
 
-def test_a_campaign_tcr_refused_is_not_appealable_a_resubmission_makes_a_new_one(
-    telnyx: TelnyxProvider, fake: FakeTelnyx
-) -> None:
+def test_a_campaign_tcr_refused_is_not_appealable(telnyx: TelnyxProvider, fake: FakeTelnyx) -> None:
     brand = approved(telnyx, fake)
     first = telnyx.create_campaign(GOOD["campaign"], brand_ref=brand, reference="c.1")
     fake.set_campaign(first.ref, "TCR_FAILED", "1011: Website unreachable")
+    assert APPEAL_CODE not in [
+        r["code"] for r in telnyx.registration_status("campaign", first.ref).reasons
+    ]
+    answer = telnyx.update_campaign(
+        GOOD["campaign"], ref=first.ref, service_ref=None, reference="c.2"
+    )
+    assert answer.status == "rejected"
+    assert fake.appeals == []
     second = telnyx.create_campaign(GOOD["campaign"], brand_ref=brand, reference="c.2")
     assert second.ref != first.ref
-    assert fake.appeals == []
 
 
 def test_a_number_assignment_follows_its_campaign(telnyx: TelnyxProvider, fake: FakeTelnyx) -> None:
@@ -446,7 +464,10 @@ def test_a_number_assignment_follows_its_campaign(telnyx: TelnyxProvider, fake: 
     assert telnyx.registration_status("number", number.ref).raw_status == "ASSIGNED"
     elsewhere = f"{CAMPAIGN_ID}/{NUMBER}"  # an earlier registration of the number
     assert telnyx.registration_status("number", elsewhere).status == "expired"
-    assert telnyx.registration_status("campaign", campaign.ref).reasons == ()
+    provisioned = telnyx.registration_status("campaign", campaign.ref)
+    assert provisioned.reasons == ()
+    assert provisioned.carriers is not None
+    assert {c.status for c in provisioned.carriers} == {"approved"}
 
 
 # --- the retry rule, the key --------------------------------------------------------------
@@ -511,7 +532,7 @@ def test_every_request_of_a_whole_flow_is_a_documented_operation(
     campaign = telnyx.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference="c.1")
     fake.set_campaign(campaign.ref, "MNO_REJECTED")
     telnyx.registration_status("campaign", campaign.ref)
-    telnyx.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference="c.2")
+    telnyx.update_campaign(GOOD["campaign"], ref=campaign.ref, service_ref=None, reference="c.2")
     telnyx.register_number(
         NUMBER, bought.ref, campaign_ref=campaign.ref, service_ref=None, reference="n"
     )
