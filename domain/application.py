@@ -339,6 +339,19 @@ class SmsChannels(ConnectionStore):
                     raise
         return self._change(account_id, connection_id, expected_version, decide)
 
+    def request_secondary_vetting(
+        self, account_id: str, connection_id: UUID, *, by: str, expected_version: Expected
+    ) -> CommandResult:
+        """Ask for the brand's secondary vetting (the registration worker sends it to the
+        provider; the vetting's status and the brand's new score are recorded as the
+        provider reports them). InvalidTransitionError until the brand is approved."""
+
+        def decide(connection: SmsConnection) -> list[Aggregate]:
+            connection.request_secondary_vetting(by)
+            return []
+
+        return self._change(account_id, connection_id, expected_version, decide)
+
     def delete(
         self,
         account_id: str,

@@ -97,6 +97,21 @@ class RegistrationAnswer:
     throughput: Throughput | None = None
 
 
+VettingProvider = Literal["campaign-verify", "aegis"]
+
+
+@dataclass(frozen=True)
+class VettingAnswer:
+    """A brand vetting at the provider (Twilio ``Vettings``): its reference, status in the
+    service's words (``pending``, ``approved``, ``rejected``; None: unknown, recorded as
+    pending), the raw status and the vetting class (``POLITICAL``, ``STANDARD``)."""
+
+    ref: str
+    status: str | None
+    raw_status: str | None
+    vetting_class: str | None = None
+
+
 # --- the provider's refusals and failures ------------------------------------------------
 
 
@@ -275,6 +290,19 @@ class NumberProvider(Protocol):
         """Resubmit refused campaign ``ref`` in place with ``campaign`` (Twilio's campaign
         update ``POST …/Compliance/Usa2p/{Sid}``): the same object, reviewed again.
         ``reference`` names the attempt (asked again, the provider answers the same)."""
+        ...
+
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: VettingProvider,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        """Ask for a vetting of brand ``brand_ref``: a Campaign Verify token
+        (``campaign-verify``, the token as ``vetting_id``) or secondary vetting
+        (``aegis``). Idempotent: a vetting of that provider already made is answered."""
         ...
 
     def register_number(

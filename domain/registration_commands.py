@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from domain.carriers import CarrierState, Throughput, carrier_reasons, carriers_of, honest_status
+from domain.compliance.account_rules import MAX_NUMBERS_WITHOUT_POOLING
 from domain.compliance.preflight import preflight
 from domain.errors import (
     ConnectionNotFoundError,
@@ -38,7 +39,13 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.ids import registration_ref_id
-from domain.providers import NumberProvider, RegistrationAnswer, RegistrationReported
+from domain.providers import (
+    NumberProvider,
+    RegistrationAnswer,
+    RegistrationReported,
+    VettingAnswer,
+    VettingProvider,
+)
 from domain.provisioning import position_of
 from domain.regions import load_regions
 from domain.registration_levels import (
@@ -46,6 +53,7 @@ from domain.registration_levels import (
     Level,
     LevelState,
     LevelStatus,
+    Reason,
     clean_reasons,
     clean_ref,
     provider_status,
@@ -57,12 +65,19 @@ from domain.registrations import (
     digest,
     registration_ids,
 )
-from domain.sms_connections import SmsConnection
+from domain.sms_connections import SmsConnection, Submission
 from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.registration")
 
 REGISTERED_BY = "us_10dlc"  # the regional rule whose numbers are registered here
+# The number waits for number pooling (T-Mobile's limit per campaign, issue 31).
+POOL_REASON = Reason(
+    "number_pool_required",
+    f"T-Mobile takes at most {MAX_NUMBERS_WITHOUT_POOLING} numbers on a campaign without "
+    "number pooling: turn number pooling on, or put this number on another campaign.",
+    ("campaign.numberPooling",),
+)
 SAVE_ATTEMPTS = 3
 
 
@@ -142,6 +157,14 @@ class RegistrationCommands(Application[UUID]):
         found = self._find_any(submission.campaign_registration_id)
         return found if isinstance(found, LevelRegistration) else None
 
+    def brand_registration_of(self, connection: SmsConnection) -> LevelRegistration | None:
+        """The brand registration the connection's submission uses (its vettings), or
+        None before any submission."""
+        if connection.submission is None:
+            return None
+        found = self._find_any(connection.submission.brand_registration_id)
+        return found if isinstance(found, LevelRegistration) else None
+
     # --- the worker's steps ---------------------------------------------------------------
 
     def advance_registration(self, connection_id: UUID) -> StepResult:
@@ -158,32 +181,72 @@ class RegistrationCommands(Application[UUID]):
                 payload.get("brand") or {}, reference=brand.step_reference
             )
             return StepResult("brand", self._record_created(brand.id, answer))
+        vetting = _vetting_due(brand, connection, payload)
+        if vetting is not None:
+            return self._vetting_step(brand, vetting)
         campaign = self._registration(submission.campaign_registration_id)
+        if campaign.needs_provider or campaign.update_due:
+            return self._campaign_step(campaign, brand, payload)
+        if connection.level("number").provider_ref is None and connection.provider_ref:
+            return self._number_step(connection, campaign, payload)
+        return StepResult(None, self.current_position())
+
+    def _campaign_step(
+        self, campaign: LevelRegistration, brand: LevelRegistration, payload: dict[str, Any]
+    ) -> StepResult:
+        """Create the campaign at the provider, or send its in-place resubmission."""
+        content = payload.get("campaign") or {}
         if campaign.needs_provider:
             answer = self.provider.create_campaign(
-                payload.get("campaign") or {},
+                content,
                 brand_ref=cast(str, brand.state.provider_ref),
                 reference=campaign.step_reference,
             )
             return StepResult("campaign", self._record_created(campaign.id, answer))
-        if campaign.update_due:
-            answer = self.provider.update_campaign(
-                payload.get("campaign") or {},
-                ref=cast(str, campaign.state.provider_ref),
-                service_ref=campaign.service_ref,
-                reference=campaign.step_reference,
-            )
-            return StepResult("campaign", self._record_updated(campaign.id, answer))
-        if connection.level("number").provider_ref is None and connection.provider_ref:
-            answer = self.provider.register_number(
-                connection.phone_number,
-                connection.provider_ref,
-                campaign_ref=cast(str, campaign.state.provider_ref),
-                service_ref=campaign.service_ref,
-                reference=f"{connection.id}.{submission.number}",
-            )
-            return StepResult("number", self._record_number(connection.id, answer))
-        return StepResult(None, self.current_position())
+        answer = self.provider.update_campaign(
+            content,
+            ref=cast(str, campaign.state.provider_ref),
+            service_ref=campaign.service_ref,
+            reference=campaign.step_reference,
+        )
+        return StepResult("campaign", self._record_updated(campaign.id, answer))
+
+    def _vetting_step(
+        self, brand: LevelRegistration, vetting: tuple[str, VettingProvider, str | None]
+    ) -> StepResult:
+        """Send the brand's vetting once the brand is approved (the campaign waits for a
+        political brand's Campaign Verify vetting), then read the brand again."""
+        if brand.state.status != "approved":
+            return StepResult(None, self.current_position())  # vetted once approved
+        kind, vetting_provider, vetting_id = vetting
+        vetted = self.provider.vet_brand(
+            cast(str, brand.state.provider_ref),
+            vetting_provider=vetting_provider,
+            vetting_id=vetting_id,
+            reference=f"{brand.step_reference}.{kind}",
+        )
+        position = self._record_vetted(brand.id, kind, vetted)
+        self._refresh_brand(brand.id)
+        return StepResult("brand", position)
+
+    def _number_step(
+        self, connection: SmsConnection, campaign: LevelRegistration, payload: dict[str, Any]
+    ) -> StepResult:
+        """Register the number to the campaign, unless the campaign has no place left
+        without number pooling: then the number waits, ``action_required`` (re-checked each
+        pass: a number leaving the campaign frees a place)."""
+        if self._pool_full(campaign, connection, payload):
+            recorded = self._record_pool_required(connection.id)
+            return StepResult("number" if recorded else None, self.current_position())
+        submission = cast(Submission, connection.submission)
+        answer = self.provider.register_number(
+            connection.phone_number,
+            cast(str, connection.provider_ref),
+            campaign_ref=cast(str, campaign.state.provider_ref),
+            service_ref=campaign.service_ref,
+            reference=f"{connection.id}.{submission.number}",
+        )
+        return StepResult("number", self._record_number(connection.id, answer))
 
     def poll_registration(self, connection_id: UUID) -> int:
         """Ask the provider where each level of the connection's submission still in
@@ -333,6 +396,101 @@ class RegistrationCommands(Application[UUID]):
 
         return self._save_with_retry(decide)
 
+    def _pool_full(
+        self, campaign: LevelRegistration, connection: SmsConnection, payload: dict[str, Any]
+    ) -> bool:
+        """True when the campaign already holds ``MAX_NUMBERS_WITHOUT_POOLING`` numbers
+        and does not pool numbers (T-Mobile refuses the next: the number waits for the
+        operator instead of failing at the provider)."""
+        if (payload.get("campaign") or {}).get("numberPooling") is True:
+            return False
+        held = 0
+        for other_id in campaign.connection_ids:
+            if other_id == connection.id:
+                continue
+            other = self._registering(other_id)
+            if other is None or other.submission is None:
+                continue
+            number = other.level("number")
+            if (
+                other.submission.campaign_registration_id == campaign.id
+                and number.provider_ref is not None
+                and number.status not in ("rejected", "expired")
+            ):
+                held += 1
+                if held >= MAX_NUMBERS_WITHOUT_POOLING:
+                    return True
+        return False
+
+    def _record_pool_required(self, connection_id: UUID) -> int:
+        """The number's registration waits: ``action_required``, reason
+        ``number_pool_required`` (0 when already recorded: the worker's step is then
+        nothing)."""
+
+        def decide() -> list[Aggregate]:
+            connection = self._registering(connection_id)
+            if connection is None or connection.level("number").provider_ref is not None:
+                return []
+            state = LevelState("action_required", None, None, (POOL_REASON,))
+            return _changed([connection], lambda: connection.record_level("number", state))
+
+        return self._save_with_retry(decide)
+
+    def _record_vetted(self, registration_id: UUID, kind: str, answer: VettingAnswer) -> int:
+        """Record the brand's vetting of ``kind`` as the provider answered."""
+
+        def decide() -> list[Aggregate]:
+            registration = self._registration(registration_id)
+            before = registration.version
+            registration.record_vetted(
+                kind=kind,
+                ref=answer.ref,
+                status=_vetting_status(answer.status),
+                raw_status=answer.raw_status,
+                vetting_class=answer.vetting_class,
+            )
+            return [registration] if registration.version != before else []
+
+        return self._save_with_retry(decide)
+
+    def poll_vettings(self, connection_id: UUID) -> int:
+        """Ask the provider where the brand's pending vettings stand (asking again for a
+        vetting answers the one made). The number that changed."""
+        connection = self._registering(connection_id)
+        if connection is None or connection.submission is None:
+            return 0
+        brand = self._registration(connection.submission.brand_registration_id)
+        payload = self._submitted_payload(connection)
+        changed = 0
+        for kind, vetting in brand.vettings.items():
+            if vetting.status != "pending" or brand.state.provider_ref is None:
+                continue
+            vetting_provider, vetting_id = _vetting_request(kind, payload)
+            answer = self.provider.vet_brand(
+                brand.state.provider_ref,
+                vetting_provider=vetting_provider,
+                vetting_id=vetting_id,
+                reference=f"{brand.step_reference}.{kind}",
+            )
+            changed += bool(self._record_vetted(brand.id, kind, answer))
+        if changed:
+            self._refresh_brand(brand.id)
+        return changed
+
+    def _refresh_brand(self, brand_id: UUID) -> None:
+        """Read the brand again after a vetting (its score, hence the throughput, may have
+        changed): recorded as a provider report."""
+        brand = self._registration(brand_id)
+        ref = brand.state.provider_ref
+        if ref is None:
+            return
+        answer = self.provider.registration_status("brand", ref)
+        report = RegistrationReported(
+            "brand", ref, answer.status, answer.raw_status, answer.reasons,
+            answer.identity_status, answer.carriers, answer.throughput,
+        )  # fmt: skip
+        self._save_with_retry(partial(self.report_decision, report))
+
     def _record_updated(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
         """Record that the provider took an in-place resubmission, and tell the linked
         connections."""
@@ -467,6 +625,33 @@ def _check_preflight(connection: SmsConnection, others: Sequence[dict[str, Any] 
     ]
     if problems:
         raise PreflightFailedError(problems)
+
+
+def _vetting_due(
+    brand: LevelRegistration, connection: SmsConnection, payload: dict[str, Any]
+) -> tuple[str, VettingProvider, str | None] | None:
+    """The vetting the brand still needs before the campaign (kind, provider, vetting
+    id): a POLITICAL brand's Campaign Verify token, or the secondary vetting the operator
+    asked for; None when none is due."""
+    brand_payload = payload.get("brand") or {}
+    token = brand_payload.get("campaignVerifyToken")
+    political = brand_payload.get("vertical") == "POLITICAL"
+    if political and isinstance(token, str) and token and "campaign_verify" not in brand.vettings:
+        return "campaign_verify", "campaign-verify", token
+    if connection.secondary_vetting_requested and "secondary" not in brand.vettings:
+        return "secondary", "aegis", None
+    return None
+
+
+def _vetting_request(kind: str, payload: dict[str, Any]) -> tuple[VettingProvider, str | None]:
+    if kind == "campaign_verify":
+        token = (payload.get("brand") or {}).get("campaignVerifyToken")
+        return "campaign-verify", token if isinstance(token, str) else None
+    return "aegis", None
+
+
+def _vetting_status(status: str | None) -> str:
+    return status if status in ("pending", "approved", "rejected") else "pending"
 
 
 def _changed(aggregates: list[Aggregate], change: Callable[[], None]) -> list[Aggregate]:

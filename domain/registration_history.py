@@ -16,7 +16,9 @@ from domain.actors import PROVIDER, PROVIDER_ACTOR, USER, ActorType
 from domain.registration_levels import Reason, reasons_of
 from domain.sms_connections import SmsConnection
 
-FactType = Literal["registration.submitted", "registration.changed"]
+FactType = Literal[
+    "registration.submitted", "registration.changed", "registration.vetting_requested"
+]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,29 @@ def registration_facts(events: Iterable[Any]) -> list[RegistrationFact]:
             facts.append(_level_changed(event, submitted))
         elif isinstance(event, SmsConnection.RegistrationStatusChanged):
             facts.append(_reported(event, submitted))
+        elif isinstance(event, SmsConnection.SecondaryVettingRequested):
+            facts.append(_vetting_requested(event, submitted, facts))
     return facts
+
+
+def _vetting_requested(
+    event: SmsConnection.SecondaryVettingRequested,
+    submitted: int | None,
+    facts: list[RegistrationFact],
+) -> RegistrationFact:
+    return RegistrationFact(
+        version=event.originator_version,
+        at=event.timestamp,
+        actor=event.requested_by,
+        actor_type=USER,
+        type="registration.vetting_requested",
+        level="brand",
+        status="requested",
+        raw_status=None,
+        reasons=(),
+        submitted_version=submitted,
+        registration_status=facts[-1].registration_status if facts else "not_submitted",
+    )
 
 
 def _submitted(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 from uuid import UUID
@@ -73,6 +74,17 @@ class LevelRegistration(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["in_place"] = False
 
+    class Vetted(Aggregate.Event):
+        """The provider took a vetting of the brand (issue 31): which kind
+        (``campaign_verify`` or ``secondary``), its reference, status and class. Never the
+        Campaign Verify token."""
+
+        kind: str
+        ref: str
+        status: str
+        raw_status: str | None
+        vetting_class: str | None
+
     class Updated(Aggregate.Event):
         """The provider took an in-place resubmission (e.g. Twilio's campaign update)."""
 
@@ -130,6 +142,8 @@ class LevelRegistration(Aggregate):
         self.connection_ids: list[UUID] = []
         # An in-place resubmission not yet sent to the provider (``update_campaign``).
         self.update_due = False
+        # The brand's vettings at the provider, by kind (``campaign_verify``, ``secondary``).
+        self.vettings: dict[str, Vetting] = {}
 
     @property
     def step_reference(self) -> str:
@@ -174,6 +188,29 @@ class LevelRegistration(Aggregate):
             return
         self.state = SUBMITTED
         self.service_ref = None
+
+    def record_vetted(
+        self, *, kind: str, ref: str, status: str, raw_status: str | None, vetting_class: str | None
+    ) -> None:
+        """The provider took (or reports) the brand's vetting of ``kind``. Records nothing
+        when nothing changed."""
+        found = Vetting(
+            kind, cast(str, clean_ref(ref)), status, _cleaned(raw_status), _cleaned(vetting_class)
+        )
+        if self.vettings.get(kind) != found:
+            self._vetted(
+                kind=kind, ref=found.ref, status=status, raw_status=found.raw_status,
+                vetting_class=found.vetting_class,
+            )  # fmt: skip
+
+    @event(Vetted)
+    def _vetted(
+        self, kind: str, ref: str, status: str, raw_status: str | None, vetting_class: str | None
+    ) -> None:
+        self.vettings = {
+            **self.vettings,
+            kind: Vetting(kind, ref, status, raw_status, vetting_class),
+        }
 
     def record_updated(self, *, status: LevelStatus, raw_status: str | None) -> None:
         """The provider took the in-place resubmission. Idempotent."""
@@ -279,6 +316,18 @@ class LevelRegistration(Aggregate):
             carriers_of(carriers),
             throughput_of(throughput),
         )
+
+
+@dataclass(frozen=True)
+class Vetting:
+    """A brand vetting: kind (``campaign_verify``, ``secondary``), the provider's
+    reference (VT…), status (``pending``, ``approved``, ``rejected``), raw status, class."""
+
+    kind: str
+    ref: str
+    status: str
+    raw_status: str | None
+    vetting_class: str | None
 
 
 class RegistrationRef(Aggregate):

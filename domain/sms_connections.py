@@ -190,6 +190,11 @@ class SmsConnection(Aggregate):
             state["carriers"] = None
             state["throughput"] = None
 
+    class SecondaryVettingRequested(Event):
+        """The operator asked for the brand's secondary vetting (issue 31)."""
+
+        requested_by: str
+
     class AgentAssigned(Event):
         agent_id: str
         assigned_by: str
@@ -304,6 +309,8 @@ class SmsConnection(Aggregate):
         # The compliance fields edited since the current submission (what decides whether
         # a resubmission can be made in place, ``domain.remedies``).
         self.changed_since_submission_fields: tuple[str, ...] = ()
+        # The operator asked for the brand's secondary vetting (the worker sends it).
+        self.secondary_vetting_requested = False
 
     # --- queries -------------------------------------------------------------------------
 
@@ -599,6 +606,20 @@ class SmsConnection(Aggregate):
             ),
         }
         self._derived_registration_status = registration_status
+
+    def request_secondary_vetting(self, by: str) -> None:
+        """Ask for the brand's secondary vetting (a low brand score limits throughput):
+        only once the brand is approved; nothing when already asked."""
+        self._check_live()
+        check_id(by, "sub")
+        if self.submission is None or self.level("brand").status != "approved":
+            raise InvalidTransitionError("ask for secondary vetting of", self.registration_status)
+        if not self.secondary_vetting_requested:
+            self._secondary_vetting_requested(requested_by=by)
+
+    @event(SecondaryVettingRequested)
+    def _secondary_vetting_requested(self, requested_by: str) -> None:
+        self.secondary_vetting_requested = True
 
     # --- operator commands ---------------------------------------------------------------
 

@@ -54,6 +54,7 @@ TYPES: dict[type[Any], tuple[str, str | None]] = {
     SmsConnection.RegistrationStatusChanged: ("registration.changed", None),
     SmsConnection.RegistrationSubmitted: ("registration.submitted", "submitted_by"),
     SmsConnection.RegistrationLevelChanged: ("registration.changed", None),
+    SmsConnection.SecondaryVettingRequested: ("registration.vetting_requested", "requested_by"),
     SmsConnection.NumberReclaimed: ("number.reclaimed", None),
     SmsConnection.Replaced: ("connection.replaced", "replaced_by"),
     SmsConnection.ConnectionDeleted: ("connection.deleted", "deleted_by"),

@@ -47,6 +47,8 @@ from domain.providers import (
     ProvisionedNumber,
     RegistrationAnswer,
     Unrecognised,
+    VettingAnswer,
+    VettingProvider,
     WebhookRejectedError,
     WebhookRequest,
 )
@@ -210,6 +212,18 @@ class TwilioProvider:
     ) -> RegistrationAnswer:
         return self._registrations.create_campaign(
             campaign, brand_ref=brand_ref, reference=reference
+        )
+
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: VettingProvider,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        return self._registrations.vet_brand(
+            brand_ref, vetting_provider=vetting_provider, vetting_id=vetting_id
         )
 
     def update_campaign(

@@ -31,7 +31,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from domain.providers import ProviderRejectedError, RegistrationAnswer
+from domain.providers import ProviderRejectedError, RegistrationAnswer, VettingAnswer
 from providers.twilio_http import (
     NOT_ABOUT_THE_PAYLOAD,
     REFERENCE_PREFIX,
@@ -39,7 +39,7 @@ from providers.twilio_http import (
     TwilioHttp,
     path_part,
 )
-from providers.twilio_statuses import brand_answer, refused
+from providers.twilio_statuses import brand_answer, refused, vetting_answer
 
 # Twilio's published TrustHub policies for A2P 10DLC.
 SECONDARY_PROFILE_POLICY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
@@ -158,6 +158,17 @@ class TwilioBrands:
         if found is None:
             return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
         return brand_answer(found)
+
+    def vet(self, ref: str, *, vetting_provider: str, vetting_id: str | None) -> VettingAnswer:
+        """The brand's vetting by ``vetting_provider`` (``GET …/Vettings?VettingProvider=``,
+        made with ``POST …/Vettings`` when there is none: idempotent)."""
+        url = f"{self._a2p}/{path_part(ref)}/Vettings"
+        listed = self._http.json("GET", url, params={"VettingProvider": vetting_provider}) or {}
+        found = next(iter(listed.get("data") or []), None)
+        if found is None:
+            form: Form = {"VettingProvider": vetting_provider, "VettingId": vetting_id}
+            found = self._http.json("POST", url, data=form) or {}
+        return vetting_answer(found)
 
     def fetch(self, ref: str) -> Mapping[str, Any] | None:
         """The brand registration ``ref`` (None if Twilio has none)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.providers import RegistrationAnswer, RegistrationNotReadyError
+from domain.providers import RegistrationAnswer, RegistrationNotReadyError, VettingAnswer
 from domain.registration_levels import Level
 from providers.twilio_brands import TwilioBrands
 from providers.twilio_campaigns import TwilioCampaigns
@@ -40,6 +40,11 @@ class TwilioRegistrations:
         self, campaign: Mapping[str, Any], *, service_ref: str
     ) -> RegistrationAnswer:
         return self._campaigns.update(campaign, service_sid=service_ref)
+
+    def vet_brand(
+        self, brand_ref: str, *, vetting_provider: str, vetting_id: str | None
+    ) -> VettingAnswer:
+        return self._brands.vet(brand_ref, vetting_provider=vetting_provider, vetting_id=vetting_id)
 
     def register_number(self, number_sid: str, *, service_ref: str) -> RegistrationAnswer:
         return self._campaigns.register_number(number_sid, service_sid=service_ref)

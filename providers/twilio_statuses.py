@@ -24,6 +24,7 @@ from domain.providers import (
     RegistrationAnswer,
     RegistrationReported,
     Unrecognised,
+    VettingAnswer,
 )
 from domain.remedies import remedy_of
 
@@ -315,3 +316,22 @@ def _a2p_fact(event: Mapping[str, Any]) -> ProviderFact | None:
             "campaign", str(data["messagingservicesid"]), CAMPAIGN_STATUSES[raw], raw, found
         )
     return Unrecognised(f"twilio_event.{product}.{name}")
+
+
+# A brand vetting's ``vetting_status`` (the reference: PENDING, SUCCESS or FAILED).
+VETTING_STATUSES: dict[str, str] = {
+    "PENDING": "pending",
+    "SUCCESS": "approved",
+    "FAILED": "rejected",
+}
+
+
+def vetting_answer(vetting: Mapping[str, Any]) -> VettingAnswer:
+    """A ``Vettings`` resource (never its ``vetting_id``: a Campaign Verify token)."""
+    raw = str(vetting.get("vetting_status") or "") or None
+    return VettingAnswer(
+        ref=str(vetting.get("brand_vetting_sid") or ""),
+        status=VETTING_STATUSES.get(raw or ""),
+        raw_status=raw,
+        vetting_class=vetting.get("vetting_class"),
+    )

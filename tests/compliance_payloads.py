@@ -112,6 +112,7 @@ BRAND_TEXT_CAPS = {
     "authorizedRepPhone": 20,
     "authorizedRepTitle": 100,
     "stockSymbol": 20,
+    "campaignVerifyToken": 1024,  # a secret (issue 31)
 }
 CAMPAIGN_TEXT_CAPS = {
     "campaignDescription": 4096,

@@ -42,10 +42,29 @@ class A2PState:
     held: Callable[[str], str | None] = lambda _: None
     brand_status: str = "PENDING"
     campaign_status: str = "IN_PROGRESS"
+    # Campaign updates taken (POST …/Compliance/Usa2p/{QE}), and brand vettings (VT…).
+    campaign_updates: list[dict[str, Any]] = field(default_factory=list)
+    vettings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def set_brand(self, sid: str, status: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def set_brand(
+        self,
+        sid: str,
+        status: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        score: int | None = None,
+        feedback: list[str] | None = None,
+    ) -> None:
         self.brands[sid]["status"] = status
         self.brands[sid]["errors"] = errors or []
+        if score is not None:
+            self.brands[sid]["brand_score"] = score
+        if feedback is not None:
+            self.brands[sid]["brand_feedback"] = feedback
+
+    def set_rate_limits(self, service_sid: str, rate_limits: dict[str, Any]) -> None:
+        """The carriers' limits on the service's campaign (``rate_limits``)."""
+        self.campaigns[service_sid]["rate_limits"] = rate_limits
 
     def set_campaign(
         self, service_sid: str, status: str, errors: list[dict[str, Any]] | None = None
@@ -475,24 +494,69 @@ def list_campaigns(state: A2PState, m: re.Match[str], q: dict[str, str], form: F
     return 200, _page("compliance", [found] if found else [], f"{service['url']}/Compliance/Usa2p")
 
 
+# The parameters Twilio's campaign update requires (the reference's requestBody).
+UPDATE_REQUIRED = (
+    "HasEmbeddedLinks", "HasEmbeddedPhone", "MessageSamples", "MessageFlow", "Description",
+    "AgeGated", "DirectLending",
+)  # fmt: skip
+
+
 def update_campaign(state: A2PState, m: re.Match[str], q: dict[str, str], form: Form) -> Answer:
-    """The campaign update (``POST …/Compliance/Usa2p/{QE…}``): the fields it takes
-    changed, and the campaign reviewed again (``IN_PROGRESS``)."""
+    """``POST /v1/Services/{MG}/Compliance/Usa2p/{QE}``: the campaign's content replaced
+    and its review started again (``campaign_status`` back to ``PENDING``, errors cleared)."""
     found = state.campaigns.get(m.group(1))
     if found is None or found["sid"] != m.group(2):
         return _missing()
-    names = {
-        "Description": "description",
-        "MessageFlow": "message_flow",
-        "PrivacyPolicyUrl": "privacy_policy_url",
-    }
-    for name, key in names.items():
-        if _one(form, name) is not None:
-            found[key] = _one(form, name)
-    if form.get("MessageSamples"):
-        found["message_samples"] = form["MessageSamples"]
-    found.update(campaign_status="IN_PROGRESS", errors=[], date_updated=STAMP)
+    missing = [name for name in UPDATE_REQUIRED if not form.get(name)]
+    if missing:
+        return 400, _error(21604, 400, f"Missing required parameter {missing[0]}")
+    found.update(
+        description=_one(form, "Description"),
+        message_samples=form.get("MessageSamples", []),
+        message_flow=_one(form, "MessageFlow"),
+        has_embedded_links=_flag(form, "HasEmbeddedLinks"),
+        has_embedded_phone=_flag(form, "HasEmbeddedPhone"),
+        age_gated=_flag(form, "AgeGated"),
+        direct_lending=_flag(form, "DirectLending"),
+        privacy_policy_url=_one(form, "PrivacyPolicyUrl", found.get("privacy_policy_url")),
+        campaign_status="PENDING",
+        errors=[],
+    )
+    state.campaign_updates.append({"service": m.group(1), "sid": m.group(2), "form": form})
     return 200, found
+
+
+def create_vetting(state: A2PState, m: re.Match[str], q: dict[str, str], form: Form) -> Answer:
+    """``POST /v1/a2p/BrandRegistrations/{BN}/Vettings`` (``VettingProvider`` required:
+    ``campaign-verify`` with the token as ``VettingId``, or ``aegis`` for secondary
+    vetting), answered ``PENDING``."""
+    brand = state.brands.get(m.group(1))
+    if brand is None:
+        return _missing()
+    provider = _one(form, "VettingProvider")
+    if provider not in ("campaign-verify", "aegis"):
+        return 400, _error(21604, 400, "VettingProvider must be campaign-verify or aegis")
+    new = sid("VT")
+    body = {
+        "account_sid": ACCOUNT_SID,
+        "brand_sid": brand["sid"],
+        "brand_vetting_sid": new,
+        "date_updated": STAMP,
+        "date_created": STAMP,
+        "vetting_id": _one(form, "VettingId"),
+        "vetting_class": "POLITICAL" if provider == "campaign-verify" else "STANDARD",
+        "vetting_status": "PENDING",
+        "vetting_provider": provider,
+        "url": f"https://messaging.twilio.com/v1/a2p/BrandRegistrations/{brand['sid']}/Vettings/{new}",
+    }
+    state.vettings[new] = body
+    return 201, body
+
+
+def list_vettings(state: A2PState, m: re.Match[str], q: dict[str, str], form: Form) -> Answer:
+    items = [v for v in state.vettings.values() if v["brand_sid"] == m.group(1)]
+    url = f"https://messaging.twilio.com/v1/a2p/BrandRegistrations/{m.group(1)}/Vettings"
+    return 200, _page("data", items, url)
 
 
 Handler = Callable[[A2PState, "re.Match[str]", dict[str, str], Form], Answer]
@@ -523,4 +587,6 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("POST", re.compile(r"/v1/Services/" + _SID + "/Compliance/Usa2p"), create_campaign),
     ("GET", re.compile(r"/v1/Services/" + _SID + "/Compliance/Usa2p"), list_campaigns),
     ("POST", re.compile(r"/v1/Services/" + _SID + "/Compliance/Usa2p/" + _SID), update_campaign),
+    ("POST", re.compile(r"/v1/a2p/BrandRegistrations/" + _SID + "/Vettings"), create_vetting),
+    ("GET", re.compile(r"/v1/a2p/BrandRegistrations/" + _SID + "/Vettings"), list_vettings),
 ]

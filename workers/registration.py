@@ -38,8 +38,10 @@ log = structlog.get_logger("workers.registration")
 
 _SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)
 _DELETED = get_topic(SmsConnection.ConnectionDeleted)
-TOPICS = (_SUBMITTED, _DELETED)
-MAX_STEPS_PER_PASS = 3  # brand, campaign, number
+# A secondary vetting asked for after the submission settled: the connection is worked again.
+_VETTING = get_topic(SmsConnection.SecondaryVettingRequested)
+TOPICS = (_SUBMITTED, _DELETED, _VETTING)
+MAX_STEPS_PER_PASS = 5  # brand, its vetting, campaign (or its update), number
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
 
@@ -137,6 +139,7 @@ class RegistrationWorker:
             if self._clock() - tracked.polled_at >= self.poll_interval:
                 tracked.polled_at = self._clock()
                 report.polled_changes += self.application.poll_registration(connection_id)
+                report.polled_changes += self.application.poll_vettings(connection_id)
         except ProviderError as error:
             self._back_off(connection_id, tracked, error)
             report.provider_errors += 1

@@ -71,8 +71,9 @@ def submit_registration(
         connection_id, account_id=principal.account_id
     )
     response.headers["ETag"] = etag(result.connection.version)
+    brand = application.brand_registration_of(connection)
     return SubmitRegistrationOut(
-        registration=registration_document(connection, facts),
+        registration=registration_document(connection, facts, brand),
         version=result.connection.version,
         position=result.position,
     )
@@ -91,4 +92,40 @@ def get_registration(
     if not principal.sees(connection.workspace_id):  # loaded already: no second read
         raise ConnectionNotFoundError(connection_id)
     response.headers["ETag"] = etag(connection.version)
-    return registration_document(connection, facts)
+    return registration_document(connection, facts, application.brand_registration_of(connection))
+
+
+@router.post(
+    BASE + "/vetting",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        409: {"description": "invalid_transition: the brand is not approved yet"},
+        412: {"description": "version_conflict: If-Match names an older version"},
+        428: {"description": "precondition_required: no If-Match"},
+    },
+)
+def request_secondary_vetting(
+    connection_id: UUID,
+    principal: SmsManager,
+    application: ApplicationDep,
+    version: RequiredVersion,
+    response: Response,
+) -> SubmitRegistrationOut:
+    """Ask for the brand's secondary vetting (a brand whose score limits its throughput):
+    202, the registration worker sends it to the provider; the vetting's status
+    (``brand.vettings``) and the brand's new score (``throughput.brandScore``) are recorded
+    as the provider reports them. Asking again changes nothing."""
+    check_workspace(application, principal, connection_id)
+    result = application.request_secondary_vetting(
+        principal.account_id, connection_id, by=principal.user_id, expected_version=version
+    )
+    connection, facts = application.registration_view(
+        connection_id, account_id=principal.account_id
+    )
+    response.headers["ETag"] = etag(result.connection.version)
+    brand = application.brand_registration_of(connection)
+    return SubmitRegistrationOut(
+        registration=registration_document(connection, facts, brand),
+        version=result.connection.version,
+        position=result.position,
+    )

@@ -29,7 +29,8 @@ class TrailEntry(WireModel):
         description="connection.requested, hosting.started, hosting.progressed, "
         "connection.connected, "
         "connection.failed, agent.assigned, workspace.changed, active.changed, "
-        "compliance.updated, registration.submitted, registration.changed, number.reclaimed, "
+        "compliance.updated, registration.submitted, registration.changed, "
+        "registration.vetting_requested, number.reclaimed, "
         "connection.replaced, "
         "connection.deleted"
     )

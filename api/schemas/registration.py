@@ -15,6 +15,7 @@ from domain.actors import ActorType
 from domain.carriers import CarrierState, Throughput
 from domain.registration_history import RegistrationFact
 from domain.registration_levels import LevelState, Reason, reasons_of
+from domain.registrations import LevelRegistration
 from domain.remedies import remedy_of
 from domain.sms_connections import SmsConnection
 
@@ -86,10 +87,28 @@ class ResubmissionOut(_Out):
     fields: list[str] = Field(description="The fields the refusal's reasons ask to change.")
 
 
+class VettingOut(_Out):
+    kind: str = Field(
+        description="campaign_verify (a political sender's Campaign Verify token) | secondary "
+        "(secondary vetting, for a higher brand score)"
+    )
+    status: str = Field(description="pending | approved | rejected")
+    raw_status: str | None = Field(description="The provider's own status (PENDING, SUCCESS…).")
+    vetting_class: str | None = Field(description="POLITICAL | STANDARD, as the provider says.")
+    provider_ref: str = Field(description="The provider's id of the vetting (VT…).")
+
+
 class BrandLevelOut(LevelOut):
     identity_status: str | None = Field(
         description="The brand's identity status (UNVERIFIED, VERIFIED, VETTED_VERIFIED, "
         "SELF_DECLARED)."
+    )
+    vettings: list[VettingOut] = Field(
+        default_factory=list,
+        description="The brand's vettings at the provider (never the Campaign Verify token).",
+    )
+    secondary_vetting_requested: bool = Field(
+        default=False, description="Secondary vetting was asked for (POST …/registration/vetting)."
     )
 
 
@@ -143,7 +162,9 @@ class RegistrationFactOut(_Out):
         description="`user` (actor: the token's sub) or `provider`; from the kind of fact, "
         "never from the actor's name."
     )
-    type: str = Field(description="registration.submitted | registration.changed")
+    type: str = Field(
+        description="registration.submitted | registration.changed | registration.vetting_requested"
+    )
     level: str
     status: str
     submitted_version: int | None
@@ -197,17 +218,32 @@ def resubmission_out(connection: SmsConnection) -> ResubmissionOut:
 
 
 def registration_document(
-    connection: SmsConnection, facts: list[RegistrationFact]
+    connection: SmsConnection,
+    facts: list[RegistrationFact],
+    brand_registration: LevelRegistration | None = None,
 ) -> RegistrationOut:
+    """``brand_registration``: the brand registration of the submission (its vettings)."""
     submission = connection.submission
     brand = connection.level("brand")
+    vettings = [
+        VettingOut(
+            kind=v.kind, status=v.status, raw_status=v.raw_status,
+            vetting_class=v.vetting_class, provider_ref=v.ref,
+        )
+        for v in (brand_registration.vettings.values() if brand_registration else ())
+    ]  # fmt: skip
     return RegistrationOut(
         status=connection.registration_status,
         submitted_version=submission.compliance_version if submission else None,
         submitted_at=submission.submitted_at if submission else None,
         submitted_by=submission.submitted_by if submission else None,
         changed_since_submission=connection.changed_since_submission,
-        brand=BrandLevelOut(**_level(brand).model_dump(), identity_status=brand.identity_status),
+        brand=BrandLevelOut(
+            **_level(brand).model_dump(),
+            identity_status=brand.identity_status,
+            vettings=vettings,
+            secondary_vetting_requested=connection.secondary_vetting_requested,
+        ),
         campaign=_level(connection.level("campaign")),
         number=_level(connection.level("number")),
         throughput=throughput_out(connection.registration_throughput),

@@ -23,6 +23,8 @@ book = RuleBook()
 
 # The Campaign Registry's limit of campaigns per brand (Twilio 30930).
 MAX_CAMPAIGNS_PER_BRAND = 100
+# T-Mobile's limit of numbers on a campaign without number pooling (its 50th is refused).
+MAX_NUMBERS_WITHOUT_POOLING = 49
 
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
@@ -106,3 +108,26 @@ def _second_sole_proprietor(p: Payload) -> Iterator[Hit]:
                 "business.",
             )
             return
+
+
+@book.rule(
+    "account.number_pool_limit",
+    "warning",
+    f"More than {MAX_NUMBERS_WITHOUT_POOLING} numbers on one campaign without number pooling.",
+    # No provider code: the service holds the number back (``number_pool_required``).
+    source="https://www.twilio.com/docs/messaging/compliance/a2p-10dlc/onboarding-isv-api"
+    "#number-pooling",
+)
+def _number_pool_limit(p: Payload) -> Iterator[Hit]:
+    if p.campaign.get("numberPooling") is True:
+        return
+    brand, campaign = _brand_key(p), _campaign_key(p)
+    same = sum(1 for o in p.others if _brand_key(o) == brand and _campaign_key(o) == campaign)
+    if same >= MAX_NUMBERS_WITHOUT_POOLING:
+        yield (
+            "campaign.numberPooling",
+            f"T-Mobile takes at most {MAX_NUMBERS_WITHOUT_POOLING} numbers on a campaign "
+            f"without number pooling, and {same} other numbers of this account use this "
+            "campaign: this one's registration would wait for it. Turn number pooling on, or "
+            "change the campaign.",
+        )

@@ -468,6 +468,22 @@ def _flow_consent(p: Payload) -> Iterator[Hit]:
 
 
 @book.rule(
+    "brand.political_campaign_verify",
+    "error",
+    "A POLITICAL brand without a Campaign Verify token.",
+    codes=("30826",),
+    source=(twilio_error("30826"), "https://www.campaignverify.org/"),
+)
+def _political_campaign_verify(p: Payload) -> Iterator[Hit]:
+    if p.brand_text("vertical") == "POLITICAL" and not p.brand_text("campaignVerifyToken"):
+        yield (
+            "brand.campaignVerifyToken",
+            "Political messages need a Campaign Verify token: get one at campaignverify.org "
+            "and enter it in the brand (it is sent to the provider as a vetting).",
+        )
+
+
+@book.rule(
     "brand.sole_proprietor_type",
     "error",
     "Sole-proprietor entity and brand type disagree.",

@@ -153,6 +153,10 @@ class BrandDraft(_Section):
     authorizedRepJobPosition: JobPosition | None = None
     stockSymbol: Text20 | None = None
     stockExchange: StockExchange | None = None
+    # A political sender's Campaign Verify token (campaignverify.org): required by the
+    # preflight for the POLITICAL vertical, sent to the provider as a vetting (issue 31).
+    # A compliance value: never in logs, events unencrypted, read models or errors.
+    campaignVerifyToken: Text1024 | None = None
 
 
 class CampaignDraft(_Section):

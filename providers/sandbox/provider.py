@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from domain.carriers import CARRIER_STATUSES, CARRIERS, carriers_of, throughput_of
 from domain.providers import (
@@ -20,6 +20,7 @@ from domain.providers import (
     ProvisionedNumber,
     RegistrationAnswer,
     RegistrationNotReadyError,
+    VettingAnswer,
 )
 from domain.registration_levels import LEVELS, Level
 from domain.sms_connections import REGISTRATION_STATUSES, ReclaimReason
@@ -66,6 +67,10 @@ class SandboxFailures:
 class SandboxError(ValueError):
     """Raised by the sandbox's own controls (the CLI's actions) when there is nothing to
     act on: no pending hosting order for the number, the number not held."""
+
+
+# The brand score the sandbox's secondary vetting gives.
+SECONDARY_VETTING_SCORE = 75
 
 
 class SandboxProvider:
@@ -220,6 +225,37 @@ class SandboxProvider:
             self.registrations.set_extra(ref, carriers={}, updated=True)
         return _answer(self.registrations.get(ref) or found)
 
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: str,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        """A brand vetting (``VT…``), once per ``reference``: a Campaign Verify token is
+        accepted at once; secondary vetting is done at once and raises the brand's score to
+        ``SECONDARY_VETTING_SCORE`` (unless the sandbox's settings gave a higher one)."""
+        self.check_available()
+        brand = self.registrations.get(brand_ref)
+        if brand is None or brand.level != "brand":
+            raise RegistrationNotReadyError("the sandbox holds no such brand")
+        made = self.registrations.create(
+            SandboxRegistration(
+                new_ref("VT"), "vetting", reference, brand_ref, None, None, "approved",
+                reason=vetting_provider, created_at=now(),
+            )
+        )  # fmt: skip
+        if vetting_provider == "aegis":
+            score = (brand.throughput or {}).get("brandScore")
+            if not isinstance(score, int) or score < SECONDARY_VETTING_SCORE:
+                throughput = {**(brand.throughput or {}), "brandScore": SECONDARY_VETTING_SCORE}
+                self.registrations.set_extra(brand_ref, throughput=throughput)
+        political = vetting_provider == "campaign-verify"
+        return VettingAnswer(
+            made.ref, made.status, "SUCCESS", "POLITICAL" if political else "STANDARD"
+        )
+
     def register_number(
         self,
         phone_number: str,
@@ -259,13 +295,16 @@ class SandboxProvider:
         code: str | None = None,
         reason: str | None = None,
         carrier: str | None = None,
+        ref: str | None = None,
     ) -> list[SandboxWebhook]:
         """The provider decides the registration of ``phone_number``'s newest submission:
         one level, or every level (brand, campaign, number) when ``level`` is None; with
         ``carrier``, only that carrier's decision about the campaign (or number) is set
         (the object's own status stays). Returns one ``registration.level_changed`` event
-        per level. SandboxError when the sandbox holds no registration of the number yet."""
-        chosen = self._levels_of(phone_number)
+        per level. SandboxError when the sandbox holds no registration of the number yet.
+        ``ref``: decide that object (e.g. a brand no number has joined yet) instead."""
+        chosen = self._levels_of(phone_number) if ref is None else self._object(ref, level)
+        level = level if ref is None else cast(Level, next(iter(chosen)))
         if carrier is not None:
             if carrier not in CARRIERS or status not in CARRIER_STATUSES:
                 raise SandboxError(
@@ -309,6 +348,12 @@ class SandboxProvider:
             decided = self.registrations.get(target.ref) or target
             events.append(SandboxWebhook.new("registration.level_changed", _level_data(decided)))
         return events
+
+    def _object(self, ref: str, level: Level | None) -> dict[str, SandboxRegistration]:
+        found = self.registrations.get(ref)
+        if found is None or found.level not in LEVELS or level not in (None, found.level):
+            raise SandboxError("the sandbox holds no such registration object at that level")
+        return {found.level: found}
 
     def _levels_of(self, phone_number: str) -> dict[str, SandboxRegistration]:
         number = self.registrations.latest_number(phone_number)

@@ -43,6 +43,7 @@ RAW_STATUSES: dict[str, dict[str, str]] = {
         "expired": "EXPIRED",
         "action_required": "IN_PROGRESS",
     },
+    "vetting": {"pending": "PENDING", "approved": "SUCCESS", "rejected": "FAILED"},
     "number": {
         "pending": "PENDING",
         "approved": "REGISTERED",

@@ -149,6 +149,13 @@ def registration(
             "needs --level campaign or number."
         ),
     ] = None,
+    ref: Annotated[
+        str | None,
+        typer.Option(
+            help="Decide this object (BN…, CM…) instead of the number's, e.g. a brand "
+            "before any number joined its campaign."
+        ),
+    ] = None,
     url: Url = None,
     times: Times = 1,
     webhook: Deliver = True,
@@ -163,10 +170,11 @@ def registration(
     def decide(provider: SandboxProvider) -> SandboxWebhook | list[SandboxWebhook]:
         try:
             return provider.decide_registration(
-                phone_number, status, level=level, code=code, reason=reason, carrier=carrier
-            )
+                phone_number, status, level=level, code=code, reason=reason, carrier=carrier,
+                ref=ref,
+            )  # fmt: skip
         except SandboxError:
-            if level is not None or carrier is not None:
+            if level is not None or carrier is not None or ref is not None:
                 raise
         return provider.registration_changed(
             phone_number, status, raw_status=raw_status, reason=reason

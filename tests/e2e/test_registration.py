@@ -6,6 +6,7 @@ submitted again; two numbers sharing brand and campaign; the refusals."""
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -309,3 +310,72 @@ def test_the_sandboxs_throughput_settings_reach_the_registration(
     assert registration(service, account, location)["throughput"] == expected
     single = service.http.get(location, headers=auth(account)).json()
     assert single["registration"]["throughput"] == expected
+
+
+TOKEN = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|E2Ecanary"
+
+
+def test_a_political_brand_needs_a_campaign_verify_token_sent_as_a_vetting(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    account, number = unique_account(), unique_us_number()
+    political = copy.deepcopy(GOOD)
+    political["brand"]["vertical"] = "POLITICAL"
+    location = connected(service, account, number, political)
+    refused = submit(service, account, location)
+    assert (refused.status_code, refused.json()["code"]) == (422, "preflight_failed")
+    assert [e["field"] for e in refused.json()["errors"]] == [
+        "smsCompliance.brand.campaignVerifyToken"
+    ]
+
+    political["brand"]["campaignVerifyToken"] = TOKEN
+    headers = {**auth(account), **if_match(service.http, location, account)}
+    assert service.http.put(location + "/compliance", json=political, headers=headers).is_success
+    assert submit(service, account, location).status_code == 202
+    wait_for(lambda: registration(service, account, location)["brand"]["providerRef"] is not None)
+    brand_ref = registration(service, account, location)["brand"]["providerRef"]
+    assert registration(service, account, location)["campaign"]["providerRef"] is None
+    sandbox(
+        database_url, tmp_path, service, "registration", number,
+        "--ref", brand_ref, "--status", "approved",
+    )  # fmt: skip
+    answer = at_the_provider(service, account, location)  # the campaign follows the vetting
+    assert [(v["kind"], v["status"], v["vettingClass"]) for v in answer["brand"]["vettings"]] == [
+        ("campaign_verify", "approved", "POLITICAL")
+    ]
+    assert TOKEN not in json.dumps(answer)
+
+
+def test_secondary_vetting_raises_the_brand_score(
+    service: Service, database_url: str, tmp_path: Path
+) -> None:
+    account, number = unique_account(), unique_us_number()
+    location = connected(service, account, number, GOOD)
+    assert submit(service, account, location).status_code == 202
+    at_the_provider(service, account, location)
+    early = service.http.post(
+        location + "/registration/vetting",
+        json={},
+        headers={**auth(account), **if_match(service.http, location, account)},
+    )
+    assert (early.status_code, early.json()["code"]) == (409, "invalid_transition")
+    provider_decides(database_url, tmp_path, service, number, "--status", "approved")
+    sandbox(database_url, tmp_path, service, "throughput", number, "--brand-score", "20")
+    asked = service.http.post(
+        location + "/registration/vetting",
+        json={},
+        headers={**auth(account), **if_match(service.http, location, account)},
+    )
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["registration"]["brand"]["secondaryVettingRequested"] is True
+
+    def vetted() -> bool:
+        return registration(service, account, location)["throughput"]["brandScore"] == 75
+
+    wait_for(vetted)
+    answer = registration(service, account, location)
+    assert [(v["kind"], v["status"]) for v in answer["brand"]["vettings"]] == [
+        ("secondary", "approved")
+    ]
+    trail = service.http.get(location + "/compliance/history", headers=auth(account)).json()
+    assert "registration.vetting_requested" in [f["type"] for f in trail["registration"]]

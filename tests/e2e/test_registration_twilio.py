@@ -238,3 +238,96 @@ def test_an_event_streams_campaign_event_moves_the_campaign(stack: Stack) -> Non
     assert (delivered.status_code, delivered.json()["outcome"]) == (200, "applied")
     approved = settles(stack, account, location, campaign="approved")
     assert approved["campaign"]["rawStatus"] == "VERIFIED"
+
+
+def approved_brand_pending_campaign(stack: Stack, account: str, location: str) -> str:
+    """The brand approved (score 42, feedback TAX_ID), the campaign made: its service."""
+    stack.work()
+    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    stack.fake.a2p.set_brand(brand_ref, "APPROVED", score=42, feedback=["TAX_ID"])
+    stack.work()
+    service: str = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    return service
+
+
+def test_twilio_brand_score_and_rate_limits_are_the_throughput(stack: Stack) -> None:
+    """Issue 31: Twilio's ``brand_score`` and the campaign's ``rate_limits`` (the
+    reference's ``{"att": {"mps": 600, "msg_class": "A"}, "tmobile": {"brand_tier":
+    "TOP"}}``), and a change of them, reach ``throughput``; ``brand_feedback`` TAX_ID is a
+    brand reason naming the fields to fix."""
+    account = unique_account()
+    location = connected(stack, account)
+    service = approved_brand_pending_campaign(stack, account, location)
+    stack.work()
+    document = registration(stack, account, location)
+    assert document["throughput"] == {
+        "brandScore": 42, "tmobileTier": "TOP", "tmobileDailyCap": None,
+        "attMessageClass": "A", "attTpm": 36_000,
+    }  # fmt: skip
+    feedback = next(r for r in document["brand"]["reasons"] if r["code"] == "TAX_ID")
+    assert feedback["fields"] == ["brand.registrationNumber", "brand.companyName"]
+    assert feedback["fix"]
+    assert document["campaign"]["carriers"] is None  # Twilio reports no per-carrier state
+
+    stack.fake.a2p.set_rate_limits(
+        service, {"att": {"mps": 4, "msg_class": "T"}, "tmobile": {"brand_tier": "LOW"}}
+    )
+    stack.work()
+
+    def lowered() -> bool:
+        return registration(stack, account, location)["throughput"]["tmobileTier"] == "LOW"
+
+    wait_for(lowered, timeout=20)
+    throughput = registration(stack, account, location)["throughput"]
+    assert (throughput["tmobileDailyCap"], throughput["attTpm"]) == (2000, 240)
+
+
+def resubmit(stack: Stack, account: str, location: str, **campaign: Any) -> dict[str, Any]:
+    payload = {**GOOD, "campaign": {**GOOD["campaign"], **campaign}}
+    saved = stack.http.put(
+        location + "/compliance", json=payload, headers=if_match(stack.http, location, account)
+    )
+    assert saved.status_code == 200, saved.text
+    plan: dict[str, Any] = registration(stack, account, location)["resubmission"]
+    submitted = stack.http.post(
+        location + "/registration", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert submitted.status_code == 202, submitted.text
+    return plan
+
+
+def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
+    stack: Stack,
+) -> None:
+    """Issue 31: the answer says beforehand whether a fix goes in place; in place is one
+    ``POST …/Compliance/Usa2p/{QE}`` on the same service (no new service nor campaign),
+    otherwise a new Messaging Service and campaign."""
+    account = unique_account()
+    location = connected(stack, account)
+    service = approved_brand_pending_campaign(stack, account, location)
+    error = {"code": 30892, "description": "A sample uses a URL shortener.", "fields": []}
+    stack.fake.a2p.set_campaign(service, "FAILED", [error])
+    stack.work()
+    settles(stack, account, location, status="rejected")
+    services, updates = stack.fake.a2p.count("services"), len(stack.fake.a2p.campaign_updates)
+    samples = [GOOD["campaign"]["messageSamples"][0], "Acme Dental: see you on Friday at 9am."]
+    assert resubmit(stack, account, location, messageSamples=samples)["mode"] == "in_place"
+    stack.work()
+    again = settles(stack, account, location, campaign="pending")
+    assert again["campaign"]["providerRef"] == service
+    assert stack.fake.a2p.count("services") == services
+    assert len(stack.fake.a2p.campaign_updates) == updates + 1
+    assert stack.fake.a2p.campaign_updates[-1]["form"]["MessageSamples"] == samples
+    assert again["resubmission"]["attempts"] == 2
+
+    error = {"code": 30887, "description": "Opt-out message is insufficient.", "fields": []}
+    stack.fake.a2p.set_campaign(service, "FAILED", [error])
+    stack.work()
+    settles(stack, account, location, status="rejected")
+    opt_out = "Acme Dental: you are unsubscribed; no more messages will be sent."
+    assert resubmit(stack, account, location, optOutMessage=opt_out)["mode"] == "new_campaign"
+    stack.work()
+    third = settles(stack, account, location, campaign="pending")
+    assert third["campaign"]["providerRef"] != service
+    assert stack.fake.a2p.count("services") == services + 1
+    assert len(stack.fake.a2p.campaign_updates) == updates + 1

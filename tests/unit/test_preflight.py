@@ -246,6 +246,14 @@ FIRES: dict[str, tuple[dict[str, Any], str]] = {
         {**SOLE_PROPRIETOR, "others": [good_with(**SOLE_PROPRIETOR, campaign_helpKeywords="INFO")]},
         "brand.entity",
     ),
+    "account.number_pool_limit": (
+        {"others": [good_with() for _ in range(49)]},
+        "campaign.numberPooling",
+    ),
+    "brand.political_campaign_verify": (
+        {"brand_vertical": "POLITICAL"},
+        "brand.campaignVerifyToken",
+    ),
 }
 
 # rule id → payload changes close to the rule's edge that must not make it fire
@@ -399,6 +407,11 @@ PASSES: dict[str, dict[str, Any]] = {
         "others": [good_with(campaign_campaignDescription=f"Campaign {i}") for i in range(99)]
     },
     "account.second_sole_proprietor": {**SOLE_PROPRIETOR, "others": [good_with(**SOLE_PROPRIETOR)]},
+    "account.number_pool_limit": {"others": [good_with() for _ in range(48)]},
+    "brand.political_campaign_verify": {
+        "brand_vertical": "POLITICAL",
+        "brand_campaignVerifyToken": "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|GQ3EBh",
+    },
 }
 
 

@@ -65,7 +65,8 @@ def number_of(app: SmsChannels, account: str, connection_id: UUID) -> str:
 
 def document(app: SmsChannels, account: str, connection_id: UUID) -> dict[str, Any]:
     connection, facts = app.registration_view(connection_id, account_id=account)
-    return registration_document(connection, facts).model_dump(mode="json", by_alias=True)
+    brand = app.brand_registration_of(connection)
+    return registration_document(connection, facts, brand).model_dump(mode="json", by_alias=True)
 
 
 def test_approved_by_att_and_verizon_refused_by_tmobile_is_rejected_naming_tmobile(
@@ -302,3 +303,163 @@ def test_a_connection_written_by_the_previous_code_takes_a_carriers_report() -> 
     assert connection.registration_status == "rejected"
     assert connection.not_permitted_on == ["tmobile"]
     document(app, account, connection_id)  # the answer reads old and new facts together
+
+
+# --- number pools ----------------------------------------------------------------------
+
+
+def pooled(pooling: bool) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["numberPooling"] = pooling
+    return payload
+
+
+def test_the_50th_number_of_a_campaign_without_pooling_waits_for_number_pooling(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    first = [registered(app, account, pooled(False)) for _ in range(49)]
+    assert all(app.get_connection(account, c).level("number").provider_ref for c in first)
+    numbers = provider.registrations.count("number")
+    fiftieth = registered(app, account, pooled(False))
+    connection = app.get_connection(account, fiftieth)
+    number = connection.level("number")
+    assert (number.status, number.provider_ref) == ("action_required", None)
+    assert [r.code for r in number.reasons] == ["number_pool_required"]
+    assert connection.registration_status == "action_required"
+    assert provider.registrations.count("number") == numbers  # never sent to the provider
+    answer = document(app, account, fiftieth)
+    assert answer["number"]["reasons"][0]["fields"] == ["campaign.numberPooling"]
+    assert answer["number"]["reasons"][0]["fix"]
+    assert app.advance_registration(fiftieth).step is None  # waits, recorded once
+
+    # A number leaving the campaign frees a place: the next pass registers the 50th.
+    app.delete(account, first[0], by="u1", expected_version=None)
+    assert app.advance_registration(fiftieth).step == "number"
+    assert app.get_connection(account, fiftieth).level("number").provider_ref is not None
+
+
+def test_with_number_pooling_the_50th_number_is_registered(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    for _ in range(49):
+        registered(app, account, pooled(True))
+    fiftieth = registered(app, account, pooled(True))
+    number = app.get_connection(account, fiftieth).level("number")
+    assert number.provider_ref is not None
+    assert number.status == "pending"
+
+
+def test_the_preflight_warns_of_the_50th_number_without_pooling() -> None:
+    from domain.compliance.preflight import preflight  # noqa: PLC0415
+
+    others = [pooled(False)] * 49
+    found = preflight(pooled(False), country="US", others=others).findings
+    warned = [f for f in found if f.rule == "account.number_pool_limit"]
+    assert [(f.field, f.severity, list(f.provider_codes)) for f in warned] == [
+        ("campaign.numberPooling", "warning", [])
+    ]
+    assert not [
+        f
+        for f in preflight(pooled(True), country="US", others=[pooled(True)] * 49).findings
+        if f.rule == "account.number_pool_limit"
+    ]
+    assert not [
+        f
+        for f in preflight(pooled(False), country="US", others=others[:48]).findings
+        if f.rule == "account.number_pool_limit"
+    ]
+
+
+# --- vetting --------------------------------------------------------------------------
+
+TOKEN = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|CANARYtokenQ7"
+
+
+def political(token: str | None) -> dict[str, Any]:
+    payload = copy.deepcopy(GOOD)
+    payload["brand"]["vertical"] = "POLITICAL"
+    if token is not None:
+        payload["brand"]["campaignVerifyToken"] = token
+    return payload
+
+
+def test_a_political_brand_without_a_token_is_refused_by_the_preflight(app: SmsChannels) -> None:
+    from domain.errors import PreflightFailedError  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = connected(app, account, political(None))
+    with pytest.raises(PreflightFailedError) as refused:
+        submit(app, account, connection_id)
+    assert [(p.field, p.code) for p in refused.value.problems] == [
+        ("smsCompliance.brand.campaignVerifyToken", "brand.political_campaign_verify")
+    ]
+
+
+def test_a_political_brands_token_is_sent_as_a_campaign_verify_vetting_before_the_campaign(
+    app: SmsChannels, provider: SandboxProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account, political(TOKEN))
+    submit(app, account, connection_id)
+    assert run_steps(app, connection_id) == ["brand"]  # the campaign waits for the vetting
+    assert provider.registrations.count("campaign") == 0
+    brand_ref = app.get_connection(account, connection_id).level("brand").provider_ref
+    assert brand_ref is not None
+    provider.registrations.set_status(brand_ref, "approved", None, None)  # the provider's review
+    app.poll_registration(connection_id)
+    assert run_steps(app, connection_id) == ["brand", "campaign", "number"]
+    vetting = next(r for r in provider_vettings(provider) if r.parent_ref == brand_ref)
+    assert vetting.reason == "campaign-verify"
+    answer = document(app, account, connection_id)
+    assert answer["brand"]["vettings"] == [
+        {
+            "kind": "campaign_verify", "status": "approved", "rawStatus": "SUCCESS",
+            "vettingClass": "POLITICAL", "providerRef": vetting.ref,
+        }
+    ]  # fmt: skip
+    # The canary: the token is only in the compliance payload's own events.
+    assert TOKEN not in str(answer)
+    assert TOKEN not in capsys.readouterr().out
+    for aggregate_id in (connection_id, *registration_ids(app, account, connection_id)):
+        for event in app.events.get(aggregate_id):
+            if TOKEN in repr(vars(event)):
+                assert isinstance(event, SmsConnection.ComplianceUpdated), type(event)
+
+
+def provider_vettings(provider: SandboxProvider) -> list[Any]:
+    memory = provider.registrations
+    return [r for r in vars(memory)["_by_ref"].values() if r.level == "vetting"]
+
+
+def registration_ids(app: SmsChannels, account: str, connection_id: UUID) -> list[UUID]:
+    submission = app.get_connection(account, connection_id).submission
+    assert submission is not None
+    return [submission.brand_registration_id, submission.campaign_registration_id]
+
+
+def test_secondary_vetting_records_its_status_and_the_new_score(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    from domain.errors import InvalidTransitionError  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = registered(app, account)
+    with pytest.raises(InvalidTransitionError):  # the brand is not approved yet
+        app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    deliver(app, provider.set_throughput(number, brandScore=20))
+    assert document(app, account, connection_id)["throughput"]["brandScore"] == 20
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    assert run_steps(app, connection_id) == ["brand"]
+    answer = document(app, account, connection_id)
+    assert [(v["kind"], v["status"]) for v in answer["brand"]["vettings"]] == [
+        ("secondary", "approved")
+    ]
+    assert answer["brand"]["secondaryVettingRequested"] is True
+    assert answer["throughput"]["brandScore"] == 75
+    facts = app.compliance_history(connection_id, account_id=account).registration
+    assert [f.type for f in facts].count("registration.vetting_requested") == 1

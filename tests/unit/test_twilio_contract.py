@@ -129,6 +129,10 @@ def exercised() -> Iterator[FakeTwilio]:
         fake.a2p.set_brand(brand.ref, "APPROVED")
         campaign = twilio.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference="c.1")
         twilio.registration_status("campaign", campaign.ref)
+        fake.a2p.set_campaign(campaign.ref, "FAILED")  # refused: resubmitted in place
+        twilio.update_campaign(
+            GOOD["campaign"], ref=campaign.ref, service_ref=campaign.service_ref, reference="c.2"
+        )
         number = twilio.register_number(
             NUMBER, bought.ref, campaign_ref=campaign.ref, service_ref=campaign.service_ref,
             reference="n.1",
@@ -190,6 +194,7 @@ def test_the_adapter_took_every_registration_call(exercised: FakeTwilio) -> None
         ("POST", "/v1/Services"),
         ("POST", "/v1/Services/{sid}/Compliance/Usa2p"),
         ("GET", "/v1/Services/{sid}/Compliance/Usa2p"),
+        ("POST", "/v1/Services/{sid}/Compliance/Usa2p/{sid}"),
         ("POST", "/v1/Services/{sid}/PhoneNumbers"),
         ("GET", "/v1/Services/{sid}/PhoneNumbers/{sid}"),
     ]:

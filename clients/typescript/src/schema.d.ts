@@ -272,6 +272,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/channels/sms/connections/{connection_id}/registration/vetting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Secondary Vetting
+         * @description Ask for the brand's secondary vetting (a brand whose score limits its throughput):
+         *     202, the registration worker sends it to the provider; the vetting's status
+         *     (``brand.vettings``) and the brand's new score (``throughput.brandScore``) are recorded
+         *     as the provider reports them. Asking again changes nothing.
+         */
+        post: operations["request_secondary_vetting_channels_sms_connections__connection_id__registration_vetting_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/channels/sms/countries": {
         parameters: {
             query?: never;
@@ -490,6 +513,17 @@ export interface components {
              * @description The brand's identity status (UNVERIFIED, VERIFIED, VETTED_VERIFIED, SELF_DECLARED).
              */
             identityStatus: string | null;
+            /**
+             * Vettings
+             * @description The brand's vettings at the provider (never the Campaign Verify token).
+             */
+            vettings?: components["schemas"]["VettingOut"][];
+            /**
+             * Secondaryvettingrequested
+             * @description Secondary vetting was asked for (POST …/registration/vetting).
+             * @default false
+             */
+            secondaryVettingRequested: boolean;
         };
         /** Capabilities */
         Capabilities: {
@@ -1197,7 +1231,7 @@ export interface components {
             actorType: "user" | "provider";
             /**
              * Type
-             * @description registration.submitted | registration.changed
+             * @description registration.submitted | registration.changed | registration.vetting_requested
              */
             type: string;
             /** Level */
@@ -1415,6 +1449,34 @@ export interface components {
             /** Active */
             active?: boolean | null;
         };
+        /** VettingOut */
+        VettingOut: {
+            /**
+             * Kind
+             * @description campaign_verify (a political sender's Campaign Verify token) | secondary (secondary vetting, for a higher brand score)
+             */
+            kind: string;
+            /**
+             * Status
+             * @description pending | approved | rejected
+             */
+            status: string;
+            /**
+             * Rawstatus
+             * @description The provider's own status (PENDING, SUCCESS…).
+             */
+            rawStatus: string | null;
+            /**
+             * Vettingclass
+             * @description POLITICAL | STANDARD, as the provider says.
+             */
+            vettingClass: string | null;
+            /**
+             * Providerref
+             * @description The provider's id of the vetting (VT…).
+             */
+            providerRef: string;
+        };
         /**
          * WebhookAck
          * @description What a webhook delivery did: ``applied`` (a connection changed), ``ignored``
@@ -1531,6 +1593,8 @@ export interface components {
             stockSymbol?: string | null;
             /** Stockexchange */
             stockExchange?: ("" | "NONE" | "NASDAQ" | "NYSE" | "AMEX" | "AMX" | "ASX" | "B3" | "BME" | "BSE" | "FRA" | "ICEX" | "JPX" | "JSE" | "KRX" | "LON" | "NSE" | "OMX" | "SEHK" | "SSE" | "STO" | "SWX" | "SZSE" | "TSX" | "TWSE" | "VSE" | "OTHER") | null;
+            /** Campaignverifytoken */
+            campaignVerifyToken?: string | null;
         };
         /**
          * CampaignDraft
@@ -1588,7 +1652,7 @@ export interface operations {
                 actor?: string | null;
                 /** @description Only entries of this actorType. */
                 actorType?: ("user" | "provider") | null;
-                type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "workspace.changed") | null;
+                type?: ("active.changed" | "agent.assigned" | "compliance.updated" | "connection.connected" | "connection.deleted" | "connection.failed" | "connection.replaced" | "connection.requested" | "hosting.progressed" | "hosting.started" | "number.reclaimed" | "registration.changed" | "registration.submitted" | "registration.vetting_requested" | "workspace.changed") | null;
                 /** @description Inclusive (RFC 3339). */
                 since?: string | null;
                 /** @description Exclusive (RFC 3339). */
@@ -3159,6 +3223,112 @@ export interface operations {
                 };
             };
             /** @description preflight_failed (errors[] names each failing field and rule), registration_not_required (the region needs none) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description precondition_required: no If-Match */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database or provider) is unavailable; see ``Retry-After``. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other refusal or failure, as problem details. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_secondary_vetting_channels_sms_connections__connection_id__registration_vetting_post: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Entity tags as read (ETag), a list of them, or *; the bare "<version>" too. Weak tags never match (412). */
+                "If-Match": string;
+            };
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmitRegistrationOut"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks this operation's permission. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description invalid_transition: the brand is not approved yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description version_conflict: If-Match names an older version */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body over the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
