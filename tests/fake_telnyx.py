@@ -5,8 +5,8 @@
 Bearer key, records every request, and never reaches the internet.
 
 State: an inventory per country, number orders and the numbers they bought, messaging hosted
-number orders, brands (and their SMS OTPs), campaigns (with ``operationStatus`` per carrier
-network and appeals) and number-to-campaign assignments.
+number orders, brands (their SMS OTPs and external vettings), campaigns (with
+``operationStatus`` per carrier network and appeals) and number-to-campaign assignments.
 
 Control surface (the test plays Telnyx): ``order_outcome`` (what new number orders end in),
 ``set_hosting``, ``set_brand``, ``set_campaign`` (a provisioned campaign assigns its pending
@@ -115,6 +115,7 @@ class FakeTelnyx:
         self.operation: dict[str, dict[str, str]] = {}
         self.appeals: list[tuple[str, str]] = []
         self.assignments: dict[str, dict[str, Any]] = {}
+        self.vettings: dict[str, list[dict[str, Any]]] = {}  # brandId → ExternalVetting
         self.requests: list[Recorded] = []
         self.script: list[Scripted] = []
         self.order_outcome = "success"
@@ -690,6 +691,42 @@ def _verify_otp(fake: FakeTelnyx, match: re.Match[str], __: Any, body: Any) -> A
     return 204, None
 
 
+def _list_vettings(fake: FakeTelnyx, match: re.Match[str], *_: Any) -> Answer:
+    if match.group(1) not in fake.brands:
+        return 404, _not_found()
+    return 200, fake.vettings.get(match.group(1), [])
+
+
+def _vetting(fake: FakeTelnyx, brand_id: str, body: Any, vetted: bool) -> Answer:
+    if brand_id not in fake.brands:
+        return 404, _not_found()
+    records = fake.vettings.setdefault(brand_id, [])
+    if any(r["evpId"] == body.get("evpId") and r.get("vettedDate") for r in records):
+        return 400, telnyx_error("10012", "Vetting already exists")
+    record = {
+        "evpId": body.get("evpId"),
+        "vettingId": body.get("vettingId") or uuid.uuid4().hex[:12].upper(),
+        "vettingClass": body.get("vettingClass") or ("POLITICAL" if vetted else "STANDARD"),
+        "createDate": NOW,
+        "vettedDate": NOW if vetted else None,
+        "vettingScore": 75 if vetted and body.get("evpId") != "CV" else None,
+    }
+    records.append(record)
+    return 200, record
+
+
+def _order_vetting(fake: FakeTelnyx, match: re.Match[str], __: Any, body: Any) -> Answer:
+    if not body.get("evpId") or not body.get("vettingClass"):
+        return 422, _validation("evpId")
+    return _vetting(fake, match.group(1), body, vetted=False)
+
+
+def _import_vetting(fake: FakeTelnyx, match: re.Match[str], __: Any, body: Any) -> Answer:
+    if not body.get("evpId") or not body.get("vettingId"):
+        return 422, _validation("vettingId")
+    return _vetting(fake, match.group(1), body, vetted=True)
+
+
 # --- 10DLC campaigns -----------------------------------------------------------------------
 
 
@@ -844,6 +881,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], Endpoint]] = [
     ("GET", re.compile(rf"/v2/10dlc/brand/{_ID}/smsOtp"), _get_otp),
     ("POST", re.compile(rf"/v2/10dlc/brand/{_ID}/smsOtp"), _trigger_otp),
     ("PUT", re.compile(rf"/v2/10dlc/brand/{_ID}/smsOtp"), _verify_otp),
+    ("GET", re.compile(rf"/v2/10dlc/brand/{_ID}/externalVetting"), _list_vettings),
+    ("POST", re.compile(rf"/v2/10dlc/brand/{_ID}/externalVetting"), _order_vetting),
+    ("PUT", re.compile(rf"/v2/10dlc/brand/{_ID}/externalVetting"), _import_vetting),
     ("POST", re.compile(r"/v2/10dlc/campaignBuilder"), _create_campaign),
     ("GET", re.compile(r"/v2/10dlc/campaign"), _list_campaigns),
     ("GET", re.compile(rf"/v2/10dlc/campaign/{_ID}"), _get_campaign),

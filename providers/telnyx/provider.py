@@ -39,6 +39,8 @@ from domain.providers import (
     ProviderUnavailableError,
     ProvisionedNumber,
     RegistrationAnswer,
+    VettingAnswer,
+    VettingProvider,
 )
 from domain.registration_levels import Level
 from providers.telnyx.http import (
@@ -219,6 +221,18 @@ class TelnyxProvider:
     ) -> RegistrationAnswer:
         """The in-place resubmission at Telnyx: the refused campaign's appeal."""
         return self._registrations.update_campaign(campaign, ref=ref)
+
+    def vet_brand(
+        self,
+        brand_ref: str,
+        *,
+        vetting_provider: VettingProvider,
+        vetting_id: str | None,
+        reference: str,
+    ) -> VettingAnswer:
+        return self._registrations.vet_brand(
+            brand_ref, vetting_provider=vetting_provider, vetting_id=vetting_id
+        )
 
     def register_number(
         self,

@@ -35,7 +35,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
+from domain.providers import (
+    ProviderRejectedError,
+    RegistrationAnswer,
+    RegistrationNotReadyError,
+    VettingAnswer,
+)
 from domain.registration_levels import Level
 from providers.telnyx.http import (
     NOT_ABOUT_THE_PAYLOAD,
@@ -53,7 +58,11 @@ from providers.telnyx.statuses import (
     brand_answer,
     campaign_answer,
     refused,
+    vetting_answer,
 )
+
+# The service's vetting providers → TCR's external vetting provider ids.
+EVP_IDS: dict[str, str] = {"campaign-verify": "CV", "aegis": "AEGIS"}
 
 OTP_SMS = "@OTP_PIN@ is your code to confirm your business's text messaging registration."
 OTP_SUCCESS_SMS = "Thank you: your text messaging registration is confirmed."
@@ -103,6 +112,39 @@ class TelnyxRegistrations:
         if self._http.json("GET", path, missing_ok=True) is not None:
             return
         self._http.json("POST", path, body={"pinSms": OTP_SMS, "successSms": OTP_SUCCESS_SMS})
+
+    def vet_brand(
+        self, brand_ref: str, *, vetting_provider: str, vetting_id: str | None
+    ) -> VettingAnswer:
+        """A vetting of the brand (``/10dlc/brand/{id}/externalVetting``): a Campaign
+        Verify token is imported (``PUT``, ``evpId`` ``CV``, the token as ``vettingId``);
+        secondary vetting is ordered (``POST``, ``evpId`` ``AEGIS``, class ``STANDARD``).
+        The brand's vettings are listed first: one of that vetting provider already made is
+        answered (once per provider, as Telnyx itself refuses a duplicate order)."""
+        evp = EVP_IDS[vetting_provider]
+        path = f"/10dlc/brand/{path_part(brand_ref)}/externalVetting"
+        for record in self._vettings(path):
+            if record.get("evpId") == evp:
+                return vetting_answer(brand_ref, record)
+        if vetting_provider == "campaign-verify":
+            body = {"evpId": evp, "vettingId": vetting_id or ""}
+            response = self._http.call("PUT", path, body=body)
+        else:
+            body = {"evpId": evp, "vettingClass": "STANDARD"}
+            response = self._http.call("POST", path, body=body)
+        if response.status_code >= 400:
+            code = error_code(response) or str(response.status_code)
+            if code in NOT_ABOUT_THE_PAYLOAD:
+                raise ProviderRejectedError(code)
+            return VettingAnswer(f"{brand_ref}/{evp}", "rejected", f"REFUSED:{code}")
+        return vetting_answer(brand_ref, response.json())
+
+    def _vettings(self, path: str) -> list[Mapping[str, Any]]:
+        found = self._http.call("GET", path)
+        if found.status_code == 404:
+            return []
+        document = found.json() if found.content else []
+        return [r for r in document if isinstance(r, Mapping)] if isinstance(document, list) else []
 
     # --- campaign ---------------------------------------------------------------------------
 

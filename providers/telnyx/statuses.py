@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.carriers import telnyx_operation_status
-from domain.providers import HostingStatus, RegistrationAnswer
+from domain.providers import HostingStatus, RegistrationAnswer, VettingAnswer
 from domain.remedies import APPEAL_CODE
 
 # --- brands -------------------------------------------------------------------------------
@@ -159,6 +159,19 @@ def campaign_answer(
         raw_status=raw,
         reasons=tuple(found),
         carriers=telnyx_operation_status(operation) if operation is not None else None,
+    )
+
+
+def vetting_answer(brand_id: str, record: Mapping[str, Any]) -> VettingAnswer:
+    """An ExternalVetting: done once it has a ``vettedDate`` (Telnyx lists only valid
+    records), pending until then; its ref ``<brandId>/<evpId>/<vettingId>``."""
+    evp = str(record.get("evpId") or "")
+    vetted = bool(record.get("vettedDate"))
+    return VettingAnswer(
+        ref=f"{brand_id}/{evp}/{record.get('vettingId') or 'ordered'}",
+        status="approved" if vetted else "pending",
+        raw_status="VETTED" if vetted else "PENDING",
+        vetting_class=str(record.get("vettingClass") or "") or None,
     )
 
 

@@ -364,6 +364,27 @@ def test_telnyx_refusing_the_brand_is_rejected_with_its_code(
     assert (answer.status, answer.reasons[0]["code"]) == ("rejected", "10015")
 
 
+def test_a_campaign_verify_token_is_imported_once_and_secondary_vetting_ordered_once(
+    telnyx: TelnyxProvider, fake: FakeTelnyx
+) -> None:
+    brand = approved(telnyx, fake)
+    token = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|GQ3EaA"
+    imported = telnyx.vet_brand(
+        brand, vetting_provider="campaign-verify", vetting_id=token, reference="v.1"
+    )
+    assert (imported.status, imported.vetting_class) == ("approved", "POLITICAL")
+    again = telnyx.vet_brand(
+        brand, vetting_provider="campaign-verify", vetting_id=token, reference="v.1"
+    )
+    assert again.ref == imported.ref
+    [put] = fake.requests_to("PUT", "/externalVetting")
+    assert put.body == {"evpId": "CV", "vettingId": token}
+    ordered = telnyx.vet_brand(brand, vetting_provider="aegis", vetting_id=None, reference="v.2")
+    assert (ordered.status, ordered.raw_status) == ("pending", "PENDING")
+    telnyx.vet_brand(brand, vetting_provider="aegis", vetting_id=None, reference="v.2")
+    assert len(fake.requests_to("POST", "/externalVetting")) == 1
+
+
 # --- campaign -----------------------------------------------------------------------------
 
 
@@ -529,6 +550,7 @@ def test_every_request_of_a_whole_flow_is_a_documented_operation(
     telnyx.release(order.ref)
     brand = telnyx.create_brand(sole_brand(), reference=BRAND_REF)
     fake.set_brand(brand.ref, "OK", "VERIFIED")
+    telnyx.vet_brand(brand.ref, vetting_provider="aegis", vetting_id=None, reference="v")
     campaign = telnyx.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference="c.1")
     fake.set_campaign(campaign.ref, "MNO_REJECTED")
     telnyx.registration_status("campaign", campaign.ref)
