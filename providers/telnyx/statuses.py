@@ -164,11 +164,12 @@ def campaign_answer(
 
 def vetting_answer(brand_id: str, record: Mapping[str, Any]) -> VettingAnswer:
     """An ExternalVetting: done once it has a ``vettedDate`` (Telnyx lists only valid
-    records), pending until then; its ref ``<brandId>/<evpId>/<vettingId>``."""
+    records), pending until then; its ref ``<brandId>/<evpId>`` (one per vetting provider;
+    never the ``vettingId``: for Campaign Verify that is the token, a compliance secret)."""
     evp = str(record.get("evpId") or "")
     vetted = bool(record.get("vettedDate"))
     return VettingAnswer(
-        ref=f"{brand_id}/{evp}/{record.get('vettingId') or 'ordered'}",
+        ref=f"{brand_id}/{evp}",
         status="approved" if vetted else "pending",
         raw_status="VETTED" if vetted else "PENDING",
         vetting_class=str(record.get("vettingClass") or "") or None,
