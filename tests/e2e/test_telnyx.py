@@ -255,7 +255,7 @@ def test_duplicate_and_out_of_order_campaign_updates_change_nothing(stack: Stack
     assert stack.deliver(again).json()["outcome"] == "duplicate"
     late = stack.deliver(earlier)
     assert late.status_code == 200
-    assert late.json()["outcome"] != "applied"
+    assert late.json()["outcome"] == "stale"
     assert registration(stack, account, location)["campaign"]["rawStatus"] == "MNO_REJECTED"
 
 
