@@ -117,6 +117,8 @@ class FakeTelnyx:
         self.assignments: dict[str, dict[str, Any]] = {}
         self.vettings: dict[str, list[dict[str, Any]]] = {}  # brandId → ExternalVetting
         self.requests: list[Recorded] = []
+        # (method, path, status, body) of every answer the fake's routes gave.
+        self.responses: list[tuple[str, str, int, Any]] = []
         self.script: list[Scripted] = []
         self.order_outcome = "success"
         self.auto_approve = False
@@ -400,6 +402,8 @@ def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             status, answer = route(fake, method, path, flat, body)
+            with fake.lock:
+                fake.responses.append((method, path, status, answer))
             self._send(status, answer)
 
         def _scripted(self, method: str, path: str) -> Scripted | None:
@@ -517,9 +521,7 @@ def _create_number_order(fake: FakeTelnyx, _: re.Match[str], __: Any, body: Any)
         "id": order_id,
         "record_type": "number_order",
         "phone_numbers_count": len(wanted),
-        "connection_id": body.get("connection_id"),
         "messaging_profile_id": body.get("messaging_profile_id"),
-        "billing_group_id": body.get("billing_group_id"),
         "customer_reference": reference or None,
         "status": status,
         "requirements_met": status != "pending",
@@ -538,11 +540,11 @@ def _create_number_order(fake: FakeTelnyx, _: re.Match[str], __: Any, body: Any)
                 "requirements_met": status != "pending",
                 "requirements_status": "approved",
                 "status": status,
-                "bundle_id": None,
             }
             for number in wanted
         ],
     }
+    order = {k: v for k, v in order.items() if v is not None}
     fake.number_orders[order_id] = order
     if status == "success":
         for number in wanted:
@@ -567,7 +569,12 @@ def _delete_number(fake: FakeTelnyx, match: re.Match[str], *_: Any) -> Answer:
     number = fake.numbers.pop(match.group(1), None)
     if number is None:
         return 404, _not_found()
-    return 200, {"data": {**number, "status": "deleted"}}
+    deleted = {k: v for k, v in number.items() if k not in _NOT_IN_DELETED and v is not None}
+    return 200, {"data": {**deleted, "status": "deleted"}}
+
+
+# PhoneNumberDetailed fields PhoneNumberDeletedDetailed does not have.
+_NOT_IN_DELETED = frozenset({"country_iso_alpha2", "inbound_call_screening", "source_type"})
 
 
 # --- messaging hosted number orders -------------------------------------------------------
@@ -648,7 +655,20 @@ def _list_brands(fake: FakeTelnyx, _: re.Match[str], query: dict[str, str], __: 
     brands = list(fake.brands.values())
     if query.get("displayName"):
         brands = [b for b in brands if b.get("displayName") == query["displayName"]]
-    return 200, _records(brands, query)
+    return 200, _records([_basic(fake, b) for b in brands], query)
+
+
+_BASIC = (
+    "brandId", "companyName", "createdAt", "displayName", "email", "entityType",
+    "failureReasons", "identityStatus", "status", "tcrBrandId", "updatedAt", "website",
+)  # fmt: skip
+
+
+def _basic(fake: FakeTelnyx, brand: dict[str, Any]) -> dict[str, Any]:
+    """A BrandBasic: what the brand list answers (not the whole TelnyxBrand)."""
+    count = sum(1 for c in fake.campaigns.values() if c["brandId"] == brand["brandId"])
+    basic = {k: brand[k] for k in _BASIC if brand.get(k) is not None}
+    return {**basic, "assignedCampaingsCount": count}  # sic: the reference's spelling
 
 
 def _get_brand(fake: FakeTelnyx, match: re.Match[str], *_: Any) -> Answer:
@@ -709,8 +729,8 @@ def _vetting(fake: FakeTelnyx, brand_id: str, body: Any, vetted: bool) -> Answer
         "vettingClass": body.get("vettingClass") or ("POLITICAL" if vetted else "STANDARD"),
         "createDate": NOW,
         "vettedDate": NOW if vetted else None,
-        "vettingScore": 75 if vetted and body.get("evpId") != "CV" else None,
     }
+    record = {k: v for k, v in record.items() if v is not None}
     records.append(record)
     return 200, record
 
@@ -832,7 +852,6 @@ def _assign(fake: FakeTelnyx, match: re.Match[str] | None, body: Any) -> Answer:
         "tcrBrandId": campaign["tcrBrandId"],
         "tcrCampaignId": campaign["tcrCampaignId"],
         "assignmentStatus": "ASSIGNED" if provisioned else "PENDING_ASSIGNMENT",
-        "failureReasons": None,
         "createdAt": NOW,
         "updatedAt": NOW,
     }

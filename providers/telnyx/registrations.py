@@ -97,13 +97,19 @@ class TelnyxRegistrations:
         return brand_answer(found)
 
     def _find_brand(self, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The brand of this step among the account's brands of its display name: the
+        list answers BrandBasic, so each candidate is read whole for its webhookURL."""
         params = {"displayName": str(body.get("displayName") or "")}
-        for record in self._http.records("/10dlc/brand", params):
+        for record in list(self._http.records("/10dlc/brand", params)):
+            brand_id = path_part(str(record.get("brandId") or ""))
+            found = self._http.json("GET", f"/10dlc/brand/{brand_id}", missing_ok=True)
+            if found is None:
+                continue
             if body.get("webhookURL"):
-                if record.get("webhookURL") == body["webhookURL"]:
-                    return record
-            elif all(record.get(k) == v for k, v in body.items() if k not in _NOT_ECHOED):
-                return record
+                if found.get("webhookURL") == body["webhookURL"]:
+                    return found
+            elif all(found.get(k) == v for k, v in body.items() if k not in _NOT_ECHOED):
+                return found
         return None
 
     def _send_otp(self, brand_id: str) -> None:

@@ -572,3 +572,114 @@ def test_every_request_of_a_whole_flow_is_a_documented_operation(
     assert ("POST", "/v2/10dlc/campaign/{id}/appeal") in called
     assert ("GET", "/v2/10dlc/campaign/{id}/operationStatus") in called
     assert ("POST", "/v2/10dlc/brand/{id}/smsOtp") in called
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+}
+
+
+def problems(spec: dict[str, Any], value: Any, at: str) -> list[str]:  # noqa: PLR0912
+    """What in ``value`` the schema does not allow: undocumented or missing keys, wrong
+    JSON types, values off an enum (``anyOf``/``oneOf``: any branch; ``allOf``: each)."""
+    while "$ref" in spec:
+        spec = schema(spec["$ref"].rsplit("/", 1)[1])
+    for key in ("anyOf", "oneOf"):
+        if key in spec:
+            branches = [problems(branch, value, at) for branch in spec[key]]
+            return [] if any(not found for found in branches) else branches[0]
+    if "allOf" in spec:
+        branches = spec["allOf"]
+        return problems(branches[0] if len(branches) == 1 else _merged(branches), value, at)
+    kinds = spec.get("type")
+    allowed = kinds if isinstance(kinds, list) else [kinds] if kinds else []
+    if value is None:
+        return [] if not allowed or "null" in allowed or spec.get("nullable") else [f"{at}: null"]
+    expected = tuple(t for k in allowed if k != "null" for t in _as_tuple(_TYPES.get(k)))
+    if expected and (not isinstance(value, expected) or (value is True and int in expected)):
+        return [f"{at}: not {kinds}"]
+    found = []
+    if "enum" in spec and value not in spec["enum"]:
+        found.append(f"{at}: {value!r} off the enum")
+    if isinstance(value, dict) and "properties" in spec:
+        properties = spec["properties"]
+        if spec.get("additionalProperties") is not True:
+            found += [f"{at}.{k}: undocumented" for k in value if k not in properties]
+        found += [f"{at}.{k}: missing" for k in spec.get("required", []) if k not in value]
+        for key, item in value.items():
+            if key in properties:
+                found += problems(properties[key], item, f"{at}.{key}")
+    if isinstance(value, list) and isinstance(spec.get("items"), dict):
+        for index, item in enumerate(value):
+            found += problems(spec["items"], item, f"{at}[{index}]")
+    return found
+
+
+def _merged(branches: list[dict[str, Any]]) -> dict[str, Any]:
+    """An ``allOf`` as one object schema (its branches' properties and required keys)."""
+    merged: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+    for branch in branches:
+        part = branch
+        while "$ref" in part:
+            part = schema(part["$ref"].rsplit("/", 1)[1])
+        merged["properties"].update(part.get("properties") or {})
+        merged["required"] += part.get("required") or []
+    return merged
+
+
+def _as_tuple(kind: type | tuple[type, ...] | None) -> tuple[type, ...]:
+    if kind is None:
+        return ()
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def response_schema(method: str, path: str, status: int) -> dict[str, Any] | None:
+    for template, operations in reference()["paths"].items():
+        pattern = "/v2" + re.sub(r"\{[^}]+\}", "[^/]+", template)
+        if re.fullmatch(pattern, path) and method.lower() in operations:
+            answer = operations[method.lower()]["responses"].get(str(status)) or {}
+            found: dict[str, Any] | None = (
+                (answer.get("content") or {}).get("application/json", {}).get("schema")
+            )
+            return found
+    return None
+
+
+def test_every_answer_of_the_fake_validates_against_the_reference(
+    telnyx: TelnyxProvider, fake: FakeTelnyx
+) -> None:
+    telnyx.search("US", "312", None, 5)
+    bought = telnyx.purchase("US", NUMBER, reference="conn-1")
+    order = telnyx.start_hosting("US", HOSTED, reference="conn-2")
+    telnyx.hosting_status(order.ref)
+    telnyx.release(order.ref)
+    brand = telnyx.create_brand(sole_brand(), reference=BRAND_REF)
+    telnyx.create_brand(sole_brand(), reference=BRAND_REF)
+    fake.set_brand(brand.ref, "OK", "VERIFIED")
+    telnyx.registration_status("brand", brand.ref)
+    telnyx.vet_brand(brand.ref, vetting_provider="aegis", vetting_id=None, reference="v")
+    telnyx.vet_brand(
+        brand.ref, vetting_provider="campaign-verify", vetting_id="cv|1", reference="w"
+    )
+    campaign = telnyx.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference="c.1")
+    fake.set_campaign(campaign.ref, "MNO_REJECTED")
+    telnyx.update_campaign(GOOD["campaign"], ref=campaign.ref, service_ref=None, reference="c.2")
+    telnyx.register_number(
+        NUMBER, bought.ref, campaign_ref=campaign.ref, service_ref=None, reference="n"
+    )
+    telnyx.registration_status("number", f"{campaign.ref}/{NUMBER}")
+    telnyx.release(bought.ref)
+    checked, found = 0, []
+    for method, path, status, body in fake.responses:
+        spec = response_schema(method, path, status) if status < 400 else None
+        if spec is None or body is None:
+            continue
+        checked += 1
+        found += problems(spec, body, f"{method} {path}")
+    assert "\n".join(found) == ""
+    assert checked >= 15
