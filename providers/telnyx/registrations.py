@@ -22,8 +22,9 @@ remedy (``update_campaign``): a campaign Telnyx or a carrier refused (``TELNYX_F
 ``MNO_REJECTED``) is *appealed* (``POST /10dlc/campaign/{id}/appeal``; it returns to
 ``TCR_ACCEPTED``) instead of a new one being made (a new one costs three months' fees); its
 sample messages, the only field Telnyx edits, are updated first when they changed
-(``PUT /10dlc/campaign/{id}``); the appeal's text is the form's ``appealReason`` when it has
-one. Its carriers are read from ``operationStatus`` once the campaign is with them.
+(``PUT /10dlc/campaign/{id}``); the appeal's text names the rejection's reasons and says
+whether the samples changed (the form has no field of its own for it). Its carriers are
+read from ``operationStatus`` once the campaign is with them.
 
 Number: ``POST /10dlc/phone_number_campaigns`` (``PUT`` when the number is assigned to
 another campaign); ``assignmentStatus`` is the level's status.
@@ -66,10 +67,17 @@ EVP_IDS: dict[str, str] = {"campaign-verify": "CV", "aegis": "AEGIS"}
 
 OTP_SMS = "@OTP_PIN@ is your code to confirm your business's text messaging registration."
 OTP_SUCCESS_SMS = "Thank you: your text messaging registration is confirmed."
-DEFAULT_APPEAL = (
-    "The business corrected the campaign and its website after the rejection and asks for "
-    "the campaign to be reviewed again."
+APPEAL_TEXT = (
+    "The business has addressed the rejection{reasons} and asks for the campaign to be "
+    "reviewed again.{samples}"
 )
+
+
+def appeal_text(failure_reasons: str, *, samples_changed: bool) -> str:
+    """The appeal's ``appeal_reason``: the rejection it answers and what changed."""
+    reasons = f" ({failure_reasons.strip()[:500]})" if failure_reasons.strip() else ""
+    samples = " Its sample messages were updated." if samples_changed else ""
+    return APPEAL_TEXT.format(reasons=reasons, samples=samples)
 
 
 class TelnyxRegistrations:
@@ -194,9 +202,10 @@ class TelnyxRegistrations:
         if found.get("campaignStatus") not in APPEALABLE:
             return self._answer(found)
         samples = _samples(campaign)
-        if samples and any(found.get(k) != v for k, v in samples.items()):
+        changed = bool(samples) and any(found.get(k) != v for k, v in samples.items())
+        if changed:
             self._http.json("PUT", path, body=samples, retry_ambiguous=True)
-        reason = str(campaign.get("appealReason") or "").strip() or DEFAULT_APPEAL
+        reason = appeal_text(str(found.get("failureReasons") or ""), samples_changed=changed)
         self._http.json("POST", f"{path}/appeal", body={"appeal_reason": reason})
         return self._answer(self._http.json("GET", path) or found)
 

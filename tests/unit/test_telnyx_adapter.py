@@ -439,12 +439,14 @@ def test_the_in_place_resubmission_appeals_a_refused_campaign(
     fixed = {
         **GOOD["campaign"],
         "messageSamples": ["Acme Dental: your visit is at 9am. Reply STOP to opt out."],
-        "appealReason": "The website is back up.",
     }
     appealed = telnyx.update_campaign(fixed, ref=first.ref, service_ref=None, reference="c.2")
     assert appealed.ref == first.ref
     assert (appealed.status, appealed.raw_status) == ("pending", "TCR_ACCEPTED")
-    assert fake.appeals == [(first.ref, "The website is back up.")]
+    [(appealed_id, text)] = fake.appeals
+    assert appealed_id == first.ref
+    assert "1011: Website unreachable" in text
+    assert "sample messages were updated" in text
     assert fake.campaigns[first.ref]["sample1"] == fixed["messageSamples"][0]
     # Asked again (the answer was lost): the same campaign, no second appeal.
     again = telnyx.update_campaign(fixed, ref=first.ref, service_ref=None, reference="c.2")
