@@ -164,7 +164,14 @@ class TwilioBrands:
         made with ``POST …/Vettings`` when there is none: idempotent)."""
         url = f"{self._a2p}/{path_part(ref)}/Vettings"
         listed = self._http.json("GET", url, params={"VettingProvider": vetting_provider}) or {}
-        found = next(iter(listed.get("data") or []), None)
+        found = next(
+            (
+                item
+                for item in listed.get("data") or []
+                if item.get("vetting_provider") in (None, vetting_provider)
+            ),
+            None,
+        )
         if found is None:
             form: Form = {"VettingProvider": vetting_provider, "VettingId": vetting_id}
             found = self._http.json("POST", url, data=form) or {}

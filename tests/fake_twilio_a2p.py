@@ -554,7 +554,12 @@ def create_vetting(state: A2PState, m: re.Match[str], q: dict[str, str], form: F
 
 
 def list_vettings(state: A2PState, m: re.Match[str], q: dict[str, str], form: Form) -> Answer:
-    items = [v for v in state.vettings.values() if v["brand_sid"] == m.group(1)]
+    wanted = q.get("VettingProvider")
+    items = [
+        v
+        for v in state.vettings.values()
+        if v["brand_sid"] == m.group(1) and wanted in (None, v["vetting_provider"])
+    ]
     url = f"https://messaging.twilio.com/v1/a2p/BrandRegistrations/{m.group(1)}/Vettings"
     return 200, _page("data", items, url)
 

@@ -51,6 +51,9 @@ def test_put_answers_with_the_payload_progress_registration_version_and_position
         "rawStatus": None,
         "reason": None,
         "changedSinceSubmission": False,
+        "throughput": dict.fromkeys(
+            ("brandScore", "tmobileTier", "tmobileDailyCap", "attMessageClass", "attTpm")
+        ),
     }
     assert response.headers["ETag"].startswith(f'"{body["version"]}-')
     assert body["position"] > 0

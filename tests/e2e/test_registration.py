@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from domain.commands import ConnectNumber
 from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxWebhook
 from sms_channels.bootstrap import build_application
@@ -379,3 +380,44 @@ def test_secondary_vetting_raises_the_brand_score(
     ]
     trail = service.http.get(location + "/compliance/history", headers=auth(account)).json()
     assert "registration.vetting_requested" in [f["type"] for f in trail["registration"]]
+
+
+def test_the_50th_number_of_a_campaign_without_pooling_waits_for_number_pooling(
+    service: Service, database_url: str
+) -> None:
+    """T-Mobile takes 49 numbers on a campaign without number pooling: 49 connections of
+    the account registered on one campaign (made through the application: the API's connect
+    rate limit would take minutes), then the 50th over HTTP waits, ``action_required`` with
+    ``number_pool_required`` (the provider never asked), and the preflight warned."""
+    account = unique_account()
+    payload = copy.deepcopy(GOOD)
+    payload["campaign"]["numberPooling"] = False
+    application = build_application(Settings(database_url=database_url))
+    try:
+        for _ in range(49):
+            made = application.connect(
+                ConnectNumber(
+                    account, "ws_1", "agent_1", "new", "US", None, unique_us_number(), "u1"
+                )
+            ).connection
+            application.update_compliance(account, made.id, payload, by="u1")
+            application.submit_registration(account, made.id, by="u1", expected_version=None)
+            while application.advance_registration(made.id).step is not None:
+                pass
+    finally:
+        application.close()
+    location = connected(service, account, unique_us_number(), payload)
+    preflight = service.http.get(location + "/compliance/preflight", headers=auth(account))
+    assert "account.number_pool_limit" in [f["rule"] for f in preflight.json()["findings"]]
+    assert submit(service, account, location).status_code == 202
+
+    def waiting() -> bool:
+        return bool(registration(service, account, location)["number"]["reasons"])
+
+    wait_for(waiting, timeout=30)
+    number = registration(service, account, location)["number"]
+    assert (number["status"], number["providerRef"]) == ("action_required", None)
+    assert [(r["code"], r["fields"]) for r in number["reasons"]] == [
+        ("number_pool_required", ["campaign.numberPooling"])
+    ]
+    assert registration(service, account, location)["status"] == "action_required"

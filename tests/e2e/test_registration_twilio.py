@@ -104,7 +104,7 @@ def stack(database_url: str) -> Iterator[Stack]:
         assert threads.errors == []
 
 
-def connected(stack: Stack, account: str) -> str:
+def connected(stack: Stack, account: str, compliance: dict[str, Any] = GOOD) -> str:
     number = unique_us_number()
     stack.fake.inventory["US"].append(available(number))
     stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
@@ -120,7 +120,7 @@ def connected(stack: Stack, account: str) -> str:
     location = created.headers["Location"]
     stack.http.patch(location, json={"active": True}, headers=auth(account))
     saved = stack.http.put(
-        location + "/compliance", json=GOOD, headers=if_match(stack.http, location, account)
+        location + "/compliance", json=compliance, headers=if_match(stack.http, location, account)
     )
     assert saved.status_code == 200, saved.text
     submitted = stack.http.post(
@@ -331,3 +331,46 @@ def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
     assert third["campaign"]["providerRef"] != service
     assert stack.fake.a2p.count("services") == services + 1
     assert len(stack.fake.a2p.campaign_updates) == updates + 1
+
+
+TOKEN = "cv|1.0|tcr|10dlc|9957c339-d46f-49b7-a399-2e6d5ebac66d|TwilioCanary"
+
+
+def test_a_political_brands_token_is_a_twilio_campaign_verify_vetting(stack: Stack) -> None:
+    """Issue 31: the token goes to ``POST …/BrandRegistrations/{BN}/Vettings``
+    (``VettingProvider=campaign-verify``) once the brand is approved, before the campaign;
+    secondary vetting asked over HTTP is an ``aegis`` vetting."""
+    account = unique_account()
+    political = {**GOOD, "brand": {**GOOD["brand"], "vertical": "POLITICAL"}}
+    location = connected(stack, account, {**political, "brand": {
+        **political["brand"], "campaignVerifyToken": TOKEN}})  # fmt: skip
+    stack.work()
+    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    stack.fake.a2p.set_brand(brand_ref, "APPROVED")
+    stack.work()  # the poll sees the brand approved
+    settles(stack, account, location, brand="approved")
+    stack.work()  # the vetting, then the campaign
+    settles(stack, account, location, campaign="pending")
+    vettings = [v for v in stack.fake.a2p.vettings.values() if v["brand_sid"] == brand_ref]
+    assert [(v["vetting_provider"], v["vetting_id"]) for v in vettings] == [
+        ("campaign-verify", TOKEN)
+    ]
+    document = registration(stack, account, location)
+    assert [(v["kind"], v["status"], v["rawStatus"]) for v in document["brand"]["vettings"]] == [
+        ("campaign_verify", "pending", "PENDING")
+    ]
+    assert TOKEN not in json.dumps(document)
+
+    asked = stack.http.post(
+        location + "/registration/vetting", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert asked.status_code == 202, asked.text
+    stack.work()
+
+    def aegis() -> bool:
+        return any(
+            v["vetting_provider"] == "aegis" and v["brand_sid"] == brand_ref
+            for v in stack.fake.a2p.vettings.values()
+        )
+
+    wait_for(aegis, timeout=20)

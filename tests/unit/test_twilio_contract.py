@@ -129,6 +129,9 @@ def exercised() -> Iterator[FakeTwilio]:
         fake.a2p.set_brand(brand.ref, "APPROVED")
         campaign = twilio.create_campaign(GOOD["campaign"], brand_ref=brand.ref, reference="c.1")
         twilio.registration_status("campaign", campaign.ref)
+        twilio.vet_brand(
+            brand.ref, vetting_provider="campaign-verify", vetting_id="cv|token", reference="v.1"
+        )
         fake.a2p.set_campaign(campaign.ref, "FAILED")  # refused: resubmitted in place
         twilio.update_campaign(
             GOOD["campaign"], ref=campaign.ref, service_ref=campaign.service_ref, reference="c.2"
@@ -195,6 +198,8 @@ def test_the_adapter_took_every_registration_call(exercised: FakeTwilio) -> None
         ("POST", "/v1/Services/{sid}/Compliance/Usa2p"),
         ("GET", "/v1/Services/{sid}/Compliance/Usa2p"),
         ("POST", "/v1/Services/{sid}/Compliance/Usa2p/{sid}"),
+        ("GET", "/v1/a2p/BrandRegistrations/{sid}/Vettings"),
+        ("POST", "/v1/a2p/BrandRegistrations/{sid}/Vettings"),
         ("POST", "/v1/Services/{sid}/PhoneNumbers"),
         ("GET", "/v1/Services/{sid}/PhoneNumbers/{sid}"),
     ]:
