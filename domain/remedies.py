@@ -1,7 +1,8 @@
 """What to change for each reason code (issue 31): the compliance fields a code concerns and
 the fix in plain words, for every code the preflight's catalogue predicts (and the
 service's own codes, and Twilio's brand feedback); and whether a refused campaign can be
-resubmitted in place (Twilio's campaign update takes only some fields) or needs a new
+resubmitted in place (Twilio's campaign update takes only some fields; Telnyx appeals a
+campaign it or a carrier refused, its samples the only field it edits) or needs a new
 campaign.
 
 One room for the rule: the registration answer serves ``reasons[].fields`` and
@@ -29,6 +30,11 @@ IN_PLACE_FIELDS: Final = frozenset(
         "campaign.privacyPolicyUrl",
     }
 )
+# A refused campaign the provider can appeal in place carries this reason code (Telnyx:
+# ``TELNYX_FAILED`` and ``MNO_REJECTED``): its resubmission is the appeal, whatever its
+# other codes, as long as the edits stay within what the appeal carries (the samples).
+APPEAL_CODE: Final = "appealable"
+APPEAL_FIELDS: Final = frozenset({"campaign.messageSamples"})
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,12 @@ REMEDIES: Final[dict[str, Remedy]] = {
         ("brand.companyName", "brand.website", "brand.address"),
         "Check that the legal name, address and website match public records.",
     ),
+    # A campaign Telnyx or a carrier refused (the provider's own reasons say what to fix).
+    APPEAL_CODE: Remedy(
+        (),
+        "Correct what the other reasons name (often the website or the samples), then "
+        "resubmit: the campaign is appealed in place, with no new campaign or fee.",
+    ),
 }
 
 
@@ -260,8 +272,9 @@ def resubmission_plan(
 ) -> ResubmissionPlan:
     """The plan for the next submission of a refused registration: a refused brand is
     registered again; a campaign refused only for codes whose remedies the provider takes
-    in place (and whose reference exists, with an adapter that can update) is updated in
-    place; any other refused campaign is a new one."""
+    in place (and whose reference exists, with an adapter that can update), or one the
+    provider can appeal (``APPEAL_CODE``), is updated in place; any other refused campaign
+    is a new one."""
     brand_fields = _fields(brand_codes)
     if brand_status in ("rejected", "action_required", "expired"):
         return ResubmissionPlan("new_brand", attempts, brand_fields)
@@ -272,20 +285,24 @@ def resubmission_plan(
     in_place = (
         campaign_ref is not None
         and campaign_status == "rejected"
-        and bool(remedies)
-        and all(r is not None and r.in_place for r in remedies)
+        and (
+            APPEAL_CODE in campaign_codes
+            or (bool(remedies) and all(r is not None and r.in_place for r in remedies))
+        )
     )
     return ResubmissionPlan("in_place" if in_place else "new_campaign", attempts, fields)
 
 
-def changes_in_place(changed_fields: Iterable[str]) -> bool:
+def changes_in_place(
+    changed_fields: Iterable[str], in_place_fields: frozenset[str] = IN_PLACE_FIELDS
+) -> bool:
     """True when every changed compliance field (dotted, under ``campaign.``) is one the
-    provider's campaign update takes."""
+    provider's campaign update takes (``in_place_fields``; an appeal: ``APPEAL_FIELDS``)."""
     found = False
     for name in changed_fields:
         base = name.partition(".messageSamples")[0]
         key = base + ".messageSamples" if base != name else name
-        if key not in IN_PLACE_FIELDS:
+        if key not in in_place_fields:
             return False
         found = True
     return found

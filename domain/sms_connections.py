@@ -51,7 +51,14 @@ from domain.registration_levels import (
     reasons_of,
 )
 from domain.registrations import digest
-from domain.remedies import ResubmissionPlan, changes_in_place, resubmission_plan
+from domain.remedies import (
+    APPEAL_CODE,
+    APPEAL_FIELDS,
+    IN_PLACE_FIELDS,
+    ResubmissionPlan,
+    changes_in_place,
+    resubmission_plan,
+)
 from domain.text import check_id, clean_provider_text
 
 REF_MAX_LENGTH = 256
@@ -365,7 +372,9 @@ class SmsConnection(Aggregate):
             attempts=self.submission.number if self.submission else 0,
         )
         edited = self.changed_since_submission_fields
-        if plan.mode == "in_place" and edited and not changes_in_place(edited):
+        appeal = APPEAL_CODE in [r.code for r in campaign.reasons]
+        allowed = APPEAL_FIELDS if appeal else IN_PLACE_FIELDS
+        if plan.mode == "in_place" and edited and not changes_in_place(edited, allowed):
             return replace(plan, mode="new_campaign")
         return plan
 

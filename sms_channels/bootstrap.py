@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.application import SmsChannels
 from domain.providers import NumberProvider, WebhookVerifier
 from providers.sandbox import PostgresLedger, SandboxProvider, SandboxWebhookVerifier
+from providers.telnyx import TelnyxConfig, TelnyxProvider, TelnyxWebhookVerifier
 from providers.twilio import TwilioConfig, TwilioProvider, TwilioWebhookVerifier
 from sms_channels.database import eventsourcing_env
 from sms_channels.settings import Settings
@@ -19,6 +20,8 @@ def build_provider(settings: Settings) -> NumberProvider:
     created here, once."""
     if settings.sms_provider == "twilio":
         return TwilioProvider(twilio_config(settings))
+    if settings.sms_provider == "telnyx":
+        return TelnyxProvider(telnyx_config(settings))
     auto = auto_approve_after(settings)
     inbound = settings.inbound_sms_webhook_url
     if settings.persistence == "postgres" and settings.database_url:
@@ -70,6 +73,26 @@ def twilio_config(settings: Settings) -> TwilioConfig:
     )
 
 
+def telnyx_config(settings: Settings) -> TelnyxConfig:
+    """The Telnyx adapter's configuration; ValueError without the API key. Brand and
+    campaign status updates are sent to this service's webhook when PUBLIC_BASE_URL is set
+    (otherwise the registration worker's poll reads them)."""
+    if settings.telnyx_api_key is None:
+        msg = "SMS_PROVIDER=telnyx needs TELNYX_API_KEY"
+        raise ValueError(msg)
+    public = settings.public_base_url
+    return TelnyxConfig(
+        api_key=settings.telnyx_api_key.get_secret_value(),
+        messaging_profile_id=settings.telnyx_messaging_profile_id,
+        base_url=settings.telnyx_base_url,
+        webhook_url=f"{public.rstrip('/')}/providers/telnyx/webhooks" if public else None,
+        mock_brands=settings.telnyx_10dlc_mock,
+        timeout_seconds=settings.telnyx_timeout_seconds,
+        max_attempts=settings.telnyx_max_attempts,
+        order_wait_seconds=settings.telnyx_order_wait_seconds,
+    )
+
+
 def build_webhook_verifier(settings: Settings) -> WebhookVerifier:
     """The signature check of the configured provider's webhooks. Without its secret it
     refuses every webhook (fail closed)."""
@@ -79,6 +102,10 @@ def build_webhook_verifier(settings: Settings) -> WebhookVerifier:
         return TwilioWebhookVerifier(
             token.get_secret_value() if token else None,
             shared.get_secret_value() if shared else None,
+        )
+    if settings.sms_provider == "telnyx":
+        return TelnyxWebhookVerifier(
+            settings.telnyx_public_key, tolerance_seconds=settings.webhook_tolerance_seconds
         )
     secret = settings.sandbox_webhook_secret
     return SandboxWebhookVerifier(

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     registration_id_key: SecretStr | None = None
     # Signs `audit checkpoint` documents (Ed25519 private key: base64 of 32 random bytes).
     audit_signing_key: SecretStr | None = None
-    sms_provider: Literal["sandbox", "twilio"] = "sandbox"
+    sms_provider: Literal["sandbox", "twilio", "telnyx"] = "sandbox"
     kafka_bootstrap_servers: str | None = None
     analytics_topic: str = "channel.connected"
     # Lifecycle events for analytics, and the compacted routing feed for ingestion.
@@ -119,6 +119,19 @@ class Settings(BaseSettings):
     twilio_a2p_mock: bool = False
     twilio_profile_email: str | None = None
     twilio_primary_profile_sid: str | None = None
+    # Telnyx (SMS_PROVIDER=telnyx): the API key (a secret), the public key its webhooks are
+    # signed with (Ed25519: base64 of 32 bytes as the portal shows it, or a PEM), the
+    # messaging profile every number joins (its inbound webhook is where messages go),
+    # test brands (``mock``: no fees, no TCR review), and how long a purchase waits for
+    # its number order. The base URL is for tests (the fake Telnyx).
+    telnyx_api_key: SecretStr | None = None
+    telnyx_public_key: str | None = None
+    telnyx_messaging_profile_id: str | None = None
+    telnyx_base_url: str = "https://api.telnyx.com/v2"
+    telnyx_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    telnyx_max_attempts: int = Field(default=3, ge=1, le=10)
+    telnyx_10dlc_mock: bool = False
+    telnyx_order_wait_seconds: float = Field(default=10.0, ge=0, le=120)
     # The public URL the provider calls (Twilio signs the URL it called): set it behind a
     # proxy that rewrites the scheme or host. Unset → the URL of the request as received.
     public_base_url: str | None = None
@@ -181,6 +194,21 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("telnyx_public_key")
+    @classmethod
+    def _telnyx_key_is_ed25519(cls, value: str | None) -> str | None:
+        """Refused at start-up rather than by every webhook."""
+        if not value:
+            return None
+        from providers.telnyx.webhooks import load_public_key  # noqa: PLC0415
+
+        try:
+            load_public_key(value)
+        except ValueError as error:
+            msg = f"TELNYX_PUBLIC_KEY: {error}"
+            raise ValueError(msg) from None
+        return value
+
     @property
     def cors_origins(self) -> list[str]:
         """``CORS_ALLOW_ORIGINS`` as a list (empty: CORS off)."""
@@ -239,4 +267,20 @@ class Settings(BaseSettings):
             # Twilio signs the public URL it calls: behind a proxy this service cannot know
             # it, and every webhook would be refused.
             missing.append("PUBLIC_BASE_URL")
+        if self.sms_provider == "telnyx":
+            # Without the key nothing can be bought; without the public key every webhook
+            # would be refused; without the profile numbers could not send or receive.
+            missing += [
+                name
+                for name, value in (
+                    ("TELNYX_API_KEY", self.telnyx_api_key),
+                    ("TELNYX_PUBLIC_KEY", self.telnyx_public_key),
+                    ("TELNYX_MESSAGING_PROFILE_ID", self.telnyx_messaging_profile_id),
+                )
+                if not value
+            ]
+            if not self.public_base_url:
+                # Telnyx sends each brand's and campaign's status updates to the URL it was
+                # created with (and the brand's URL carries the service's reference).
+                missing.append("PUBLIC_BASE_URL")
         return missing

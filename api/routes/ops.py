@@ -102,7 +102,7 @@ INBOUND_UNSET = (
 
 CREDENTIALS_REFUSED = (
     "The SMS provider refuses this service's credentials (TWILIO_ACCOUNT_SID /"
-    " TWILIO_AUTH_TOKEN): calls to it fail until they are corrected."
+    " TWILIO_AUTH_TOKEN, or TELNYX_API_KEY): calls to it fail until they are corrected."
 )
 
 

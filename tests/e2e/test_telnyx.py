@@ -1,0 +1,286 @@
+"""SMS_PROVIDER=telnyx end to end: the API, the projections and the registration worker on
+PostgreSQL, built from settings alone (bootstrap picks the Telnyx adapter and its Ed25519
+webhook verifier), against the fake Telnyx on 127.0.0.1.
+
+connect (a number order with the messaging profile) → submit → brand pending → approved →
+campaign (``campaignBuilder``) → number assigned → a signed campaign update → provisioned
+→ ``approved``; a bring-your-own number completed by a signed hosted-number-order event; a
+refusal's codes and carriers on the connection; duplicates and out-of-order deliveries
+harmless; a forged delivery 403. The worker runs pass by pass on a clock the test moves."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from api.main import create_app
+from domain.application import SmsChannels
+from projections.registry import PROJECTIONS
+from sms_channels.bootstrap import build_application
+from sms_channels.settings import Settings
+from tests.compliance_payloads import GOOD
+from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, FakeTelnyx, fake_telnyx
+from tests.support import JWT_SECRET, auth, if_match, live_server, unique_account, wait_for
+from workers.projector import ProjectionThreads
+from workers.registration import RegistrationWorker
+
+PUBLIC = "https://sms.example.com"
+WEBHOOKS = "/providers/telnyx/webhooks"
+AGENT = {
+    "workspaceId": "ws_1",
+    "workspaceName": "Support",
+    "name": "Ava",
+    "knowledgeBaseId": "kb_1",
+    "knowledgeBaseName": "Help center",
+}
+_lines = iter(range(100, 200))
+SAMPLE = "Acme Dental: your cleaning is tomorrow at 9am. Reply STOP to opt out."
+SAMPLE_2 = "Acme Dental: reply YES to confirm Friday's visit, STOP to opt out."
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Stack:
+    http: httpx.Client
+    fake: FakeTelnyx
+    worker: RegistrationWorker
+    clock: Clock
+
+    def work(self) -> None:
+        """One registration pass, past any backoff and poll interval."""
+        self.clock.now += 10_000
+        self.worker.run_once()
+
+    def deliver(self, signed: tuple[bytes, dict[str, str]]) -> httpx.Response:
+        body, headers = signed
+        return self.http.post(WEBHOOKS, content=body, headers=headers)
+
+
+def telnyx_settings(database_url: str, fake: FakeTelnyx) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        sms_provider="telnyx",
+        telnyx_api_key=SecretStr(API_KEY),
+        telnyx_public_key=PUBLIC_KEY,
+        telnyx_messaging_profile_id=MESSAGING_PROFILE_ID,
+        telnyx_base_url=fake.base_url,
+        telnyx_timeout_seconds=2,
+        telnyx_10dlc_mock=True,
+        telnyx_order_wait_seconds=2,
+        public_base_url=PUBLIC,
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str) -> Iterator[Stack]:
+    with fake_telnyx() as fake:
+        settings = telnyx_settings(database_url, fake)
+        stop = threading.Event()
+        workers: SmsChannels = build_application(settings)
+        threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
+        clock = Clock()
+        worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
+        with (
+            live_server(create_app(settings)) as url,
+            httpx.Client(base_url=url, timeout=30) as http,
+        ):
+            yield Stack(http, fake, worker, clock)
+        stop.set()
+        threads.join()
+        workers.close()
+        assert threads.errors == []
+
+
+def fresh_number(stack: Stack) -> str:
+    number = f"+1312555{next(_lines):04d}"
+    stack.fake.offer(number)
+    return number
+
+
+def connect(stack: Stack, account: str, number: str, mode: str = "new") -> httpx.Response:
+    stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
+    body = {
+        "mode": mode,
+        "countryCode": "US",
+        "phoneNumber": number,
+        "workspaceId": "ws_1",
+        "agentId": "agent_1",
+    }
+    return stack.http.post("/channels/sms/connect", json=body, headers=auth(account))
+
+
+def submitted(stack: Stack, account: str) -> tuple[str, str]:
+    number = fresh_number(stack)
+    created = connect(stack, account, number)
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    stack.http.patch(location, json={"active": True}, headers=auth(account))
+    saved = stack.http.put(
+        location + "/compliance", json=GOOD, headers=if_match(stack.http, location, account)
+    )
+    assert saved.status_code == 200, saved.text
+    posted = stack.http.post(
+        location + "/registration", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert posted.status_code == 202, posted.text
+    return location, number
+
+
+def registration(stack: Stack, account: str, location: str) -> dict[str, Any]:
+    response = stack.http.get(location + "/registration", headers=auth(account))
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
+    def matches() -> bool:
+        document = registration(stack, account, location)
+        return all(
+            (document[key] if key == "status" else document[key]["status"]) == value
+            for key, value in expected.items()
+        )
+
+    wait_for(matches, timeout=20)
+    return registration(stack, account, location)
+
+
+def at_campaign(stack: Stack, account: str, location: str) -> str:
+    stack.work()  # brand step; the campaign waits for the brand's approval
+    brand = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    stack.fake.set_brand(brand, "OK", "VERIFIED")
+    stack.work()  # campaign and number steps
+    document = settles(stack, account, location, campaign="pending", number="pending")
+    campaign: str = document["campaign"]["providerRef"]
+    return campaign
+
+
+def test_connect_buys_with_the_messaging_profile(stack: Stack) -> None:
+    account = unique_account()
+    number = fresh_number(stack)
+    created = connect(stack, account, number)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "connected"
+    [held] = [n for n in stack.fake.numbers.values() if n["phone_number"] == number]
+    assert held["messaging_profile_id"] == MESSAGING_PROFILE_ID
+    assert held["customer_reference"] == f"sms-channels:{created.json()['id']}"
+
+
+def test_connect_submit_then_telnyx_approves_brand_campaign_and_number(stack: Stack) -> None:
+    account = unique_account()
+    location, number = submitted(stack, account)
+    campaign = at_campaign(stack, account, location)
+    document = registration(stack, account, location)
+    assert document["number"]["providerRef"] == f"{campaign}/{number}"
+    assert document["number"]["rawStatus"] == "PENDING_ASSIGNMENT"
+    accepted = stack.deliver(stack.fake.campaign_event(campaign, "MNO_REVIEW", "ACCEPTED"))
+    assert (accepted.status_code, accepted.json()["outcome"]) == (200, "applied"), accepted.text
+    assert settles(stack, account, location, campaign="pending")["campaign"]["rawStatus"] == (
+        "MNO_ACCEPTED"
+    )
+    stack.fake.set_campaign(campaign, "MNO_PROVISIONED")
+    stack.work()  # the poll reads the provisioned campaign and the assigned number
+    approved = settles(stack, account, location, status="approved")
+    assert approved["campaign"]["rawStatus"] == "MNO_PROVISIONED"
+    assert approved["number"]["rawStatus"] == "ASSIGNED"
+    assert stack.http.get(location, headers=auth(account)).json()["registrationStatus"] == (
+        "approved"
+    )
+
+
+def test_a_carrier_refusal_shows_its_code_and_carriers_and_a_resubmission_appeals_it(
+    stack: Stack,
+) -> None:
+    account = unique_account()
+    location, _ = submitted(stack, account)
+    campaign = at_campaign(stack, account, location)
+    stack.fake.set_campaign(
+        campaign,
+        "MNO_REJECTED",
+        "1011: Website unreachable",
+        {"10017": "APPROVED", "10035": "REJECTED"},
+    )
+    stack.work()
+    rejected = settles(stack, account, location, status="rejected")
+    codes = [r["code"] for r in rejected["campaign"]["reasons"]]
+    assert codes == ["1011", "appealable"]
+    carriers = {c["carrier"]: c["status"] for c in rejected["campaign"]["carriers"]}
+    assert carriers == {"att": "approved", "tmobile": "rejected"}
+    assert rejected["notPermittedOn"] == ["tmobile"]
+    assert rejected["resubmission"]["mode"] == "in_place"
+
+    fixed = {**GOOD, "campaign": {**GOOD["campaign"], "messageSamples": [SAMPLE, SAMPLE_2]}}
+    saved = stack.http.put(
+        location + "/compliance", json=fixed, headers=if_match(stack.http, location, account)
+    )
+    assert saved.status_code == 200, saved.text
+    resubmitted = stack.http.post(
+        location + "/registration", json={}, headers=if_match(stack.http, location, account)
+    )
+    assert resubmitted.status_code == 202, resubmitted.text
+    stack.work()  # the in-place step: Telnyx's appeal
+    appealed = settles(stack, account, location, campaign="pending")
+    assert appealed["campaign"]["providerRef"] == campaign
+    assert appealed["campaign"]["rawStatus"] == "TCR_ACCEPTED"
+    assert [c for c, _ in stack.fake.appeals] == [campaign]
+    assert stack.fake.campaigns[campaign]["sample1"] == SAMPLE
+
+
+def test_duplicate_and_out_of_order_campaign_updates_change_nothing(stack: Stack) -> None:
+    account = unique_account()
+    location, _ = submitted(stack, account)
+    campaign = at_campaign(stack, account, location)
+    now = int(time.time())
+    later = stack.fake.campaign_event(campaign, "MNO_REVIEW", "REJECTED", "1011: Site down", now)
+    earlier = stack.fake.campaign_event(campaign, "TELNYX_REVIEW", "ACCEPTED", "", now - 60)
+    assert stack.deliver(later).json()["outcome"] == "applied"
+    rejected = settles(stack, account, location, campaign="rejected")
+    assert rejected["campaign"]["rawStatus"] == "MNO_REJECTED"
+    again = stack.fake.signed(later[0], now + 5)  # Telnyx redelivers with a fresh signature
+    assert stack.deliver(again).json()["outcome"] == "duplicate"
+    late = stack.deliver(earlier)
+    assert late.status_code == 200
+    assert late.json()["outcome"] == "stale"
+    assert registration(stack, account, location)["campaign"]["rawStatus"] == "MNO_REJECTED"
+
+
+def test_byon_completes_with_a_signed_hosted_number_order_event(stack: Stack) -> None:
+    account = unique_account()
+    number = f"+1312555{next(_lines):04d}"
+    requested = connect(stack, account, number, mode="byon")
+    assert requested.status_code == 202, requested.text
+    [order_id] = [
+        i
+        for i, o in stack.fake.hosted_orders.items()
+        if o["phone_numbers"][0]["phone_number"] == number
+    ]
+    stack.fake.set_hosting(order_id, "successful")
+    delivered = stack.deliver(stack.fake.hosting_event(order_id, "successful"))
+    assert (delivered.status_code, delivered.json()["outcome"]) == (200, "applied")
+    connection = stack.http.get(requested.headers["Location"], headers=auth(account)).json()
+    assert connection["status"] == "connected"
+
+
+def test_a_delivery_signed_with_another_key_is_403(stack: Stack) -> None:
+    body, headers = FakeTelnyx.signed(b'{"campaignId": "x", "type": "VERIFIED"}')
+    headers["telnyx-signature-ed25519"] = "A" * 86 + "=="
+    response = stack.http.post(WEBHOOKS, content=body, headers=headers)
+    assert (response.status_code, response.json()["code"]) == (403, "webhook_signature_invalid")
+    stale = FakeTelnyx.signed(b"{}", int(time.time()) - 301)
+    refused = stack.http.post(WEBHOOKS, content=stale[0], headers=stale[1])
+    assert (refused.status_code, refused.json()["code"]) == (403, "webhook_timestamp_out_of_window")
