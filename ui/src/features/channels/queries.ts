@@ -33,3 +33,16 @@ export function workspacesOf(agents: { workspace: { id: string; name?: string | 
   for (const agent of agents ?? []) seen.set(agent.workspace.id, agent.workspace.name ?? agent.workspace.id);
   return [...seen.entries()].map(([id, name]) => ({ id, name }));
 }
+
+/** A connection's registration (the timeline, and what a resubmission will do). */
+export function useRegistration(connectionId: string) {
+  return useQuery({
+    queryKey: keys.registration(connectionId),
+    queryFn: async () =>
+      orThrow(
+        await api.GET("/channels/sms/connections/{connection_id}/registration", {
+          params: { path: { connection_id: connectionId } },
+        }),
+      ),
+  });
+}
