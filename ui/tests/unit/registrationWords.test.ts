@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { draftFrom, requiredByDraft } from "@/features/channels/complianceForm";
 import {
+  awaitingVetting,
   byCarrier,
   carrierName,
   carrierStatus,
@@ -155,5 +156,20 @@ describe("the Campaign Verify token", () => {
     expect(requiredByDraft(draftFrom({ brand: { vertical: "POLITICAL" } }), "brand.campaignVerifyToken")).toBe(true);
     expect(requiredByDraft(draftFrom({ brand: { vertical: "HEALTHCARE" } }), "brand.campaignVerifyToken")).toBe(false);
     expect(requiredByDraft(draftFrom({ brand: { vertical: "POLITICAL" } }), "brand.displayName")).toBe(false);
+  });
+});
+
+describe("awaitingVetting", () => {
+  const vetting = (kind: string, status: string) => ({ kind, status, rawStatus: null, vettingClass: null, providerRef: `VT-${kind}` });
+
+  it("waits while secondary vetting was asked for and not answered, or a vetting is pending", () => {
+    expect(awaitingVetting({ secondaryVettingRequested: true, vettings: [] })).toBe(true);
+    expect(awaitingVetting({ secondaryVettingRequested: false, vettings: [vetting("campaign_verify", "pending")] })).toBe(true);
+  });
+
+  it("stops once answered, and never waits when nothing was asked", () => {
+    expect(awaitingVetting({ secondaryVettingRequested: true, vettings: [vetting("secondary", "approved")] })).toBe(false);
+    expect(awaitingVetting({ secondaryVettingRequested: false, vettings: [] })).toBe(false);
+    expect(awaitingVetting({ secondaryVettingRequested: false })).toBe(false);
   });
 });

@@ -153,3 +153,11 @@ export function reasonsOf(level: { reasons: Reason[]; carriers?: Schemas["Carrie
   }
   return out;
 }
+
+/** A vetting the provider is still to answer (asked for, or reported pending): the dialog
+ * asks for the registration again until it has (the sandbox answers within seconds). */
+export function awaitingVetting(brand: Pick<Schemas["BrandLevelOut"], "vettings" | "secondaryVettingRequested">): boolean {
+  const vettings = brand.vettings ?? [];
+  if (vettings.some((v) => v.status === "pending")) return true;
+  return brand.secondaryVettingRequested && !vettings.some((v) => v.kind === "secondary");
+}
