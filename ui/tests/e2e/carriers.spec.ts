@@ -29,7 +29,11 @@ async function registration(id: string): Promise<Registration> {
 async function submitted(ownBrand = false): Promise<{ id: string; phoneNumber: string }> {
   const c = await connect();
   const brand = EXAMPLE.brand as Record<string, unknown>;
-  const form = ownBrand ? { ...EXAMPLE, brand: { ...brand, companyName: `Vetted ${crypto.randomUUID().slice(0, 8)} LLC` } } : EXAMPLE;
+  // Its own company and tax id (one tax id under two names is a preflight error).
+  const ein = `12-${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+  const form = ownBrand
+    ? { ...EXAMPLE, brand: { ...brand, companyName: `Vetted ${crypto.randomUUID().slice(0, 8)} LLC`, registrationNumber: ein } }
+    : EXAMPLE;
   const version = async () => (await call("GET", `/channels/sms/connections/${c.id}`, devToken())).body.version as number;
   expect((await call("PUT", `/channels/sms/connections/${c.id}/compliance`, devToken(), form, { "If-Match": `"${await version()}"` })).status).toBe(200);
   expect((await call("PATCH", `/channels/sms/connections/${c.id}`, devToken(), { active: true }, { "If-Match": `"${await version()}"` })).status).toBe(200);

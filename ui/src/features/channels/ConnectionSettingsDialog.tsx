@@ -615,10 +615,9 @@ function RegistrationTimeline({ connection: c, onJump }: { connection: Connectio
         </div>
       ) : null}
       {next ? (
-        <div className="rounded-md border border-amber-700 bg-amber-50 p-2 text-sm text-amber-900" data-testid="resubmission">
-          <p>{next}</p>
-          {r.resubmission.fields.length ? <FieldLinks paths={r.resubmission.fields} onJump={onJump} /> : null}
-        </div>
+        <p className="rounded-md border border-amber-700 bg-amber-50 p-2 text-sm text-amber-900" data-testid="resubmission">
+          {next}
+        </p>
       ) : null}
       <div className="space-y-1 text-sm">
         <h4 className="font-semibold">Throughput</h4>
