@@ -24,16 +24,15 @@ async function registration(id: string): Promise<Registration> {
   return (await call("GET", `/channels/sms/connections/${id}/registration`, devToken())).body as unknown as Registration;
 }
 
-/** A connected, active number with the example form, submitted, with every level at the
- * sandbox; with ``ownBrand``, a company of its own (a brand no earlier test approved). */
-async function submitted(ownBrand = false): Promise<{ id: string; phoneNumber: string }> {
+/** A connected, active number with the example form under a company and tax id of its
+ * own (a brand no other test shares: approving it changes no other test's brand),
+ * submitted, with every level at the sandbox. */
+async function submitted(): Promise<{ id: string; phoneNumber: string }> {
   const c = await connect();
   const brand = EXAMPLE.brand as Record<string, unknown>;
-  // Its own company and tax id (one tax id under two names is a preflight error).
+  // One tax id under two company names is a preflight error: both are new.
   const ein = `12-${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
-  const form = ownBrand
-    ? { ...EXAMPLE, brand: { ...brand, companyName: `Vetted ${crypto.randomUUID().slice(0, 8)} LLC`, registrationNumber: ein } }
-    : EXAMPLE;
+  const form = { ...EXAMPLE, brand: { ...brand, companyName: `Carrier ${crypto.randomUUID().slice(0, 8)} LLC`, registrationNumber: ein } };
   const version = async () => (await call("GET", `/channels/sms/connections/${c.id}`, devToken())).body.version as number;
   expect((await call("PUT", `/channels/sms/connections/${c.id}/compliance`, devToken(), form, { "If-Match": `"${await version()}"` })).status).toBe(200);
   expect((await call("PATCH", `/channels/sms/connections/${c.id}`, devToken(), { active: true }, { "If-Match": `"${await version()}"` })).status).toBe(200);
@@ -99,7 +98,7 @@ test("approved by AT&T and Verizon, refused by T-Mobile: badges, the reason with
 });
 
 test("throughput set with the sandbox CLI shows in the dialog; secondary vetting raises the brand score", async ({ page }) => {
-  const c = await submitted(true);
+  const c = await submitted();
   await open(page);
   let dialog = await openSettings(page, c.phoneNumber);
   const throughput = dialog.getByTestId("throughput");
