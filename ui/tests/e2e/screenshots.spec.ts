@@ -15,7 +15,8 @@ test.describe.configure({ mode: "serial" });
 
 test("every surface", async ({ page }) => {
   test.setTimeout(180_000);
-  // A table worth looking at: connected rows, one degraded, one approved, one requested.
+  // A table worth looking at: connected rows, one degraded, one approved, one refused by
+  // T-Mobile, one requested.
   const approved = await connect("agent_1", "ws_1");
   await connect("agent_2", "ws_1");
   await connect("agent_3", "ws_2");
@@ -34,6 +35,20 @@ test("every surface", async ({ page }) => {
   cli("sandbox", "registration", approved.phoneNumber, "--status", "approved");
   await untilRow(devToken(), approved.id, (r) => r.registrationStatus === "approved");
   await untilRow(devToken(), degraded.id, (r) => (r.degraded as { isDegraded: boolean }).isDegraded);
+  // One campaign approved by AT&T and Verizon, refused by T-Mobile (issue 31), with throughput.
+  const refused = await connect("agent_1", "ws_1");
+  const version = async () => (await call("GET", `/channels/sms/connections/${refused.id}`, devToken())).body.version as number;
+  const form = { ...example, brand: { ...example.brand, companyName: "Acme Dental Group LLC", registrationNumber: "12-7654321" } };
+  expect((await call("PUT", `/channels/sms/connections/${refused.id}/compliance`, devToken(), form, { "If-Match": `"${await version()}"` })).status).toBe(200);
+  expect((await call("PATCH", `/channels/sms/connections/${refused.id}`, devToken(), { active: true }, { "If-Match": `"${await version()}"` })).status).toBe(200);
+  const sent = await call("POST", `/channels/sms/connections/${refused.id}/registration`, devToken(), undefined, { "If-Match": `"${await version()}"` });
+  expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+  await expect.poll(async () => ((await call("GET", `/channels/sms/connections/${refused.id}/registration`, devToken())).body.number as { providerRef: string | null }).providerRef, { timeout: 30_000 }).not.toBeNull();
+  for (const level of ["brand", "number"]) cli("sandbox", "registration", refused.phoneNumber, "--level", level, "--status", "approved");
+  for (const carrier of ["att", "verizon"]) cli("sandbox", "registration", refused.phoneNumber, "--level", "campaign", "--carrier", carrier, "--status", "approved");
+  cli("sandbox", "registration", refused.phoneNumber, "--level", "campaign", "--carrier", "tmobile", "--status", "rejected", "--code", "30892");
+  cli("sandbox", "throughput", refused.phoneNumber, "--brand-score", "42", "--tmobile-tier", "LOW", "--att-message-class", "T", "--att-tpm", "240");
+  await untilRow(devToken(), refused.id, (r) => ((r.registrationCarriers as unknown[] | null) ?? []).length === 3);
 
   await page.goto(`${process.env.CONSOLE_URL}/app/account/channels/sms`);
   await expect(page.getByRole("heading", { name: "Sign in to see your SMS channels" })).toBeVisible();
@@ -93,6 +108,13 @@ test("every surface", async ({ page }) => {
   await page.getByRole("dialog").getByRole("heading", { name: "Registration" }).scrollIntoViewIfNeeded();
   await shot(page, "settings-registration-approved");
   await page.getByRole("dialog").getByRole("button", { name: "Close" }).click();
+
+  await row(page, refused.phoneNumber).getByRole("button", { name: "Edit" }).click();
+  const carriers = page.getByRole("dialog");
+  await expect(carriers.getByTestId("resubmission")).toBeVisible();
+  await carriers.getByRole("heading", { name: "Registration" }).evaluate((h) => h.scrollIntoView({ block: "start" }));
+  await shot(page, "settings-registration-carriers");
+  await carriers.getByRole("button", { name: "Close" }).click();
 
   await open(page, devToken(), "/app/settings/sms-requests");
   await expect(page.getByRole("row", { name: "+13125550177" })).toBeVisible();

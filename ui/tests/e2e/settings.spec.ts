@@ -169,6 +169,10 @@ test("compliance values never reach the browser's storage, cookies or address ba
   const dialog = await openSettings(page, c.phoneNumber);
   await dialog.getByRole("button", { name: /Brand contact/ }).click();
   await dialog.getByLabel("Address").fill(canary);
+  // The Campaign Verify token (issue 31) is a compliance secret too.
+  const token = `cv|1.0|tcr|10dlc|${crypto.randomUUID()}|TOKENCANARY`;
+  await dialog.getByRole("button", { name: /Brand identity/ }).click();
+  await dialog.getByLabel("Campaign Verify token").fill(token);
   await dialog.getByRole("button", { name: "Save compliance form" }).click();
   await expect(page.getByText("Compliance form saved", { exact: true })).toBeVisible();
   await dialog.getByRole("button", { name: "Close" }).click();
@@ -178,6 +182,8 @@ test("compliance values never reach the browser's storage, cookies or address ba
     return [dump(localStorage), dump(sessionStorage), document.cookie, location.href, JSON.stringify(databases)].join("\n");
   });
   expect(stored).not.toContain(canary);
+  expect(stored).not.toContain("TOKENCANARY");
   const saved = await call("GET", `/channels/sms/connections/${c.id}/compliance`, devToken());
   expect(JSON.stringify(saved.body)).toContain(canary); // it was saved, only not kept here
+  expect(JSON.stringify(saved.body)).toContain(token);
 });

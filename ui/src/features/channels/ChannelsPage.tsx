@@ -1,8 +1,8 @@
 /**
  * The SMS tab of the channels table (/app/account/channels/sms): server-side sort and
  * keyset pages ("Load more"), the Agent selector and Active switch per row, row actions,
- * degraded state, registration status and outbound replies; the four states (empty,
- * loading, error, complete). Opens the Add channel wizard and the settings dialog.
+ * degraded state, registration status with a badge per carrier, and outbound replies (with
+ * the carriers that refused); the four states (empty, loading, error, complete). Opens the Add channel wizard and the settings dialog.
  */
 import {
   keepPreviousData,
@@ -29,11 +29,12 @@ import { Switch } from "@/components/ui/switch";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { toast } from "@/components/ui/toast";
 import { keys, useAgents } from "@/features/channels/queries";
+import { byCarrier, carrierName, carrierStatus, carrierTone, outboundText } from "@/features/channels/registrationWords";
 import { api, orThrow, problemText, type Row, type Schemas } from "@/lib/api";
 import { notePosition, useWaitFor } from "@/lib/position";
 import { may } from "@/lib/session";
 import { useClaims } from "@/lib/useSession";
-import { DEGRADED_REASONS, OUTBOUND_REASONS, REGISTRATION_STATUS, when, words } from "@/lib/words";
+import { DEGRADED_REASONS, REGISTRATION_STATUS, when, words } from "@/lib/words";
 
 // Loaded when first opened: the table's first load carries only what the table needs.
 const AddChannelWizard = React.lazy(() =>
@@ -276,6 +277,7 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
 
   const degraded = row.degraded;
   const outbound = row.capabilities.outboundReplies;
+  const carriers = byCarrier(row.registrationCarriers ?? []);
   const agentOptions = agents.data ?? [];
   const agentKnown = row.agent && agentOptions.some((a) => a.agentId === row.agent?.id);
   const agentLabel = row.agent ? (row.agent.name ?? row.agent.id) : "Choose an agent";
@@ -374,12 +376,25 @@ function ChannelRow({ row, onEdit, onDeleted }: { row: Row; onEdit: () => void; 
             {words(REGISTRATION_STATUS, row.registrationStatus)}
           </span>
         </div>
+        {carriers.length ? (
+          <ul aria-label="Carriers" className="my-1 flex flex-wrap gap-1">
+            {carriers.map((c) => (
+              <li key={c.carrier}>
+                <Badge tone={carrierTone(c.status)} data-testid="carrier-badge" data-carrier={c.carrier}>
+                  {carrierName(c.carrier)}: {carrierStatus(c.status)}
+                </Badge>
+              </li>
+            ))}
+          </ul>
+        ) : null}
         <div data-testid="outbound">
           Outbound replies:{" "}
-          {outbound.permitted ? (
+          {outbound.permitted && !outbound.notPermittedOn?.length ? (
             <span className="font-medium text-green-900">permitted</span>
           ) : (
-            <span>not permitted ({words(OUTBOUND_REASONS, outbound.reason)})</span>
+            <span className={outbound.notPermittedOn?.length ? "font-medium text-red-900" : undefined}>
+              {outboundText(outbound)}
+            </span>
           )}
         </div>
       </td>

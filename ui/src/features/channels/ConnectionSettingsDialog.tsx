@@ -3,7 +3,9 @@
  * agent, workspace move and Active; the compliance form (accordions) saved with If-Match,
  * a 412 opening the merge view; the preflight's findings; Submit for registration
  * (disabled, with the reason, while the preflight finds errors or changes are unsaved); the
- * registration timeline; Replace number for a reclaimed or failed number.
+ * registration timeline (each level's carriers, the reasons with their fixes and fields, the
+ * throughput, what submitting again does, the brand's vettings and secondary vetting);
+ * Replace number for a reclaimed or failed number.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as React from "react";
@@ -18,13 +20,26 @@ import { Switch } from "@/components/ui/switch";
 import { toast } from "@/components/ui/toast";
 import { changedFields, type Draft, draftFrom } from "@/features/channels/complianceForm";
 import { MergeView } from "@/features/channels/MergeView";
-import { keys, useAgents, workspacesOf } from "@/features/channels/queries";
+import { keys, useAgents, useRegistration, workspacesOf } from "@/features/channels/queries";
+import {
+  byCarrier,
+  carrierName,
+  carrierStatus,
+  carrierTone,
+  fieldTarget,
+  notPermittedOn,
+  outboundText,
+  reasonsOf,
+  resubmissionText,
+  throughputRows,
+  vettingText,
+} from "@/features/channels/registrationWords";
 import { SmsComplianceForms } from "@/features/channels/SmsComplianceForms";
 import { api, type Connection, newKey, orThrow, ProblemError, problemText, type Schemas, servedCountry } from "@/lib/api";
 import { notePosition } from "@/lib/position";
 import { may } from "@/lib/session";
 import { useClaims } from "@/lib/useSession";
-import { DEGRADED_REASONS, OUTBOUND_REASONS, REGISTRATION_STATUS, when, words } from "@/lib/words";
+import { DEGRADED_REASONS, REGISTRATION_STATUS, when, words } from "@/lib/words";
 
 export function ConnectionSettingsDialog({ connectionId, onClose }: { connectionId: string; onClose: () => void }) {
   const claims = useClaims();
@@ -35,6 +50,24 @@ export function ConnectionSettingsDialog({ connectionId, onClose }: { connection
       orThrow(await api.GET("/channels/sms/connections/{connection_id}", { params: { path: { connection_id: connectionId } } })),
   });
   const c = connection.data;
+  // The compliance accordion's open sections, held here so that a registration reason can
+  // open its field's section and focus the field.
+  const [openSections, setOpenSections] = React.useState<string[]>([]);
+  const [focusField, setFocusField] = React.useState<string | null>(null);
+  React.useEffect(() => {
+    if (!focusField) return;
+    const input = document.getElementById(focusField);
+    if (!input) return;
+    input.scrollIntoView({ block: "center" });
+    input.focus();
+    setFocusField(null);
+  }, [focusField, openSections]);
+  const jump = (path: string) => {
+    const target = fieldTarget(path);
+    if (!target) return;
+    setOpenSections((open) => (open.includes(target.section) ? open : [...open, target.section]));
+    setFocusField(target.inputId);
+  };
   return (
     <Dialog open onOpenChange={(open) => (open ? undefined : onClose())}>
       <DialogContent>
@@ -60,8 +93,8 @@ export function ConnectionSettingsDialog({ connectionId, onClose }: { connection
             {c.actions.includes("replaceNumber") && canManage && may(claims, "channels.connect") ? (
               <ReplaceNumber connection={c} onReplaced={onClose} />
             ) : null}
-            {canManage ? <Compliance connection={c} /> : null}
-            <RegistrationTimeline connectionId={c.id} />
+            {canManage ? <Compliance connection={c} open={openSections} onOpenChange={setOpenSections} /> : null}
+            <RegistrationTimeline connection={c} onJump={canManage ? jump : undefined} />
           </div>
         )}
       </DialogContent>
@@ -84,7 +117,7 @@ function Overview({ connection: c }: { connection: Connection }) {
       </div>
       <div>
         Outbound replies:{" "}
-        {outbound.permitted ? "permitted" : `not permitted (${words(OUTBOUND_REASONS, outbound.reason)})`}
+        <span data-testid="settings-outbound">{outboundText(outbound)}</span>
       </div>
       {c.degraded.isDegraded ? (
         <div className="text-red-900">
@@ -291,8 +324,17 @@ function ReplaceNumber({ connection: c, onReplaced }: { connection: Connection; 
   );
 }
 
-function Compliance({ connection: c }: { connection: Connection }) {
+function Compliance({
+  connection: c,
+  open,
+  onOpenChange,
+}: {
+  connection: Connection;
+  open: string[];
+  onOpenChange: (open: string[]) => void;
+}) {
   const invalidate = useInvalidateConnection(c.id);
+  const registration = useRegistration(c.id);
   const compliance = useQuery({
     queryKey: keys.compliance(c.id),
     // Compliance values stay in memory only while the dialog is open (never in storage).
@@ -393,6 +435,7 @@ function Compliance({ connection: c }: { connection: Connection }) {
               ? "The connection changed: reload the form."
               : null;
   const progress = compliance.data.complianceProgress;
+  const resubmission = resubmissionText(registration.data?.resubmission);
   return (
     <section aria-labelledby="compliance-title" className="space-y-3">
       <div className="flex items-center justify-between">
@@ -424,7 +467,14 @@ function Compliance({ connection: c }: { connection: Connection }) {
           }}
         />
       ) : null}
-      <SmsComplianceForms draft={draft} onChange={setDraft} progress={progress} findings={preflight.data?.findings ?? []} />
+      <SmsComplianceForms
+        draft={draft}
+        onChange={setDraft}
+        progress={progress}
+        findings={preflight.data?.findings ?? []}
+        open={open}
+        onOpenChange={onOpenChange}
+      />
       {save.isError && !(save.error instanceof ProblemError && save.error.status === 412) ? (
         <p role="alert" className="text-sm text-red-900">
           {problemText(save.error)}
@@ -446,6 +496,7 @@ function Compliance({ connection: c }: { connection: Connection }) {
             </Button>
             <span id="submit-reason" className="text-xs text-muted-foreground">
               {blocked ?? "Ready: the preflight finds no errors."}
+              {resubmission ? <span data-testid="submit-resubmission"> {resubmission}</span> : null}
             </span>
           </>
         ) : (
@@ -461,26 +512,39 @@ function Compliance({ connection: c }: { connection: Connection }) {
   );
 }
 
-function RegistrationTimeline({ connectionId }: { connectionId: string }) {
-  const registration = useQuery({
-    queryKey: keys.registration(connectionId),
-    queryFn: async () =>
+type Level = Schemas["LevelOut"] | Schemas["BrandLevelOut"];
+
+function RegistrationTimeline({ connection: c, onJump }: { connection: Connection; onJump?: (path: string) => void }) {
+  const claims = useClaims();
+  const invalidate = useInvalidateConnection(c.id);
+  const registration = useRegistration(c.id);
+  const vet = useMutation({
+    mutationFn: async () =>
       orThrow(
-        await api.GET("/channels/sms/connections/{connection_id}/registration", {
-          params: { path: { connection_id: connectionId } },
+        await api.POST("/channels/sms/connections/{connection_id}/registration/vetting", {
+          params: { path: { connection_id: c.id }, header: { "If-Match": `"${c.version}"` } },
         }),
       ),
+    onSuccess: (answer) => {
+      notePosition(answer.position);
+      invalidate();
+      toast({ title: "Secondary vetting requested", description: "The brand's new score shows here once the provider reports it." });
+    },
   });
   const r = registration.data;
   if (registration.isError) return <p className="text-sm">{problemText(registration.error)}</p>;
   if (!r) return null;
-  const levels = [
+  const levels: [string, Level][] = [
     ["Brand", r.brand],
     ["Campaign", r.campaign],
     ["Number", r.number],
-  ] as const;
+  ];
+  const notOn = notPermittedOn(r.notPermittedOn);
+  const next = resubmissionText(r.resubmission);
+  const vettings = r.brand.vettings ?? [];
+  const mayVet = may(claims, "sms.manage") && r.brand.status === "approved" && !r.brand.secondaryVettingRequested;
   return (
-    <section aria-labelledby="registration-title" className="space-y-2">
+    <section aria-labelledby="registration-title" className="space-y-3">
       <h3 id="registration-title" className="font-semibold">
         Registration
       </h3>
@@ -489,13 +553,18 @@ function RegistrationTimeline({ connectionId }: { connectionId: string }) {
         {r.submittedAt ? ` · version ${r.submittedVersion} submitted ${when(r.submittedAt)}` : ""}
         {r.changedSinceSubmission ? " · changed since submission" : ""}
       </p>
+      {notOn ? (
+        <p className="text-sm font-medium text-red-900" data-testid="timeline-not-permitted">
+          Outbound replies: {notOn}
+        </p>
+      ) : null}
       <table className="w-full text-sm" aria-label="Registration levels">
         <thead>
           <tr className="text-left">
             <th scope="col" className="p-1">Level</th>
             <th scope="col" className="p-1">Status</th>
+            <th scope="col" className="p-1">Carriers</th>
             <th scope="col" className="p-1">Provider reference</th>
-            <th scope="col" className="p-1">Reasons</th>
           </tr>
         </thead>
         <tbody>
@@ -503,18 +572,94 @@ function RegistrationTimeline({ connectionId }: { connectionId: string }) {
             <tr key={name} className="border-t align-top">
               <th scope="row" className="p-1 text-left font-medium">{name}</th>
               <td className="p-1">{words(REGISTRATION_STATUS, level.status)}</td>
-              <td className="p-1 font-mono text-xs">{level.providerRef ?? "—"}</td>
               <td className="p-1">
-                {level.reasons.map((reason) => (
-                  <div key={reason.code}>
-                    {reason.code}: {reason.description}
-                  </div>
-                ))}
+                {level.carriers?.length ? (
+                  <ul aria-label={`${name}: carriers`} className="flex flex-wrap gap-1">
+                    {byCarrier(level.carriers).map((carrier) => (
+                      <li key={carrier.carrier}>
+                        <Badge tone={carrierTone(carrier.status)} data-testid="level-carrier">
+                          {carrierName(carrier.carrier)}: {carrierStatus(carrier.status)}
+                        </Badge>
+                      </li>
+                    ))}
+                  </ul>
+                ) : (
+                  <span className="text-xs text-muted-foreground">{level.carriers ? "none yet" : "not reported"}</span>
+                )}
               </td>
+              <td className="p-1 font-mono text-xs">{level.providerRef ?? "—"}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      {levels.some(([, level]) => reasonsOf(level).length) ? (
+        <div className="space-y-2" aria-label="Reasons" role="group">
+          <h4 className="text-sm font-semibold">What to fix</h4>
+          <ul className="space-y-2 text-sm">
+            {levels.flatMap(([name, level]) =>
+              reasonsOf(level).map((reason) => (
+                <li key={`${name}-${reason.carrier ?? ""}-${reason.code}`} className="rounded-md border p-2" data-testid="reason">
+                  <div>
+                    <span className="font-medium">
+                      {name}
+                      {reason.carrier ? ` · ${carrierName(reason.carrier)}` : ""}
+                    </span>{" "}
+                    · {reason.code}: {reason.description}
+                  </div>
+                  {reason.fix ? <div data-testid="reason-fix">Fix: {reason.fix}</div> : null}
+                  {reason.fields.length ? <FieldLinks paths={reason.fields} onJump={onJump} /> : null}
+                </li>
+              )),
+            )}
+          </ul>
+        </div>
+      ) : null}
+      {next ? (
+        <p className="rounded-md border border-amber-700 bg-amber-50 p-2 text-sm text-amber-900" data-testid="resubmission">
+          {next}
+        </p>
+      ) : null}
+      <div className="space-y-1 text-sm">
+        <h4 className="font-semibold">Throughput</h4>
+        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-0.5" data-testid="throughput">
+          {throughputRows(r.throughput).map((row) => (
+            <React.Fragment key={row.label}>
+              <dt className="text-muted-foreground">{row.label}</dt>
+              <dd>{row.value}</dd>
+            </React.Fragment>
+          ))}
+        </dl>
+      </div>
+      <div className="space-y-1 text-sm">
+        <h4 className="font-semibold">Brand vetting</h4>
+        {vettings.length ? (
+          <ul data-testid="vettings">
+            {vettings.map((v) => (
+              <li key={v.providerRef}>
+                {vettingText(v)} <span className="font-mono text-xs">{v.providerRef}</span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="text-muted-foreground">No vetting yet.</p>
+        )}
+        {r.brand.secondaryVettingRequested && !vettings.some((v) => v.kind === "secondary") ? (
+          <p>Secondary vetting requested: the provider has not answered yet.</p>
+        ) : null}
+        {mayVet ? (
+          <div className="flex items-center gap-2">
+            <Button variant="outline" size="sm" disabled={vet.isPending} onClick={() => vet.mutate()}>
+              Request secondary vetting
+            </Button>
+            <span className="text-xs text-muted-foreground">A vetted brand may get a higher score and more throughput.</span>
+          </div>
+        ) : null}
+        {vet.isError ? (
+          <p role="alert" className="text-red-900">
+            {problemText(vet.error)}
+          </p>
+        ) : null}
+      </div>
       {r.timeline.length ? (
         <ol className="space-y-1 text-xs" aria-label="Registration timeline">
           {r.timeline.map((entry, i) => (
@@ -526,5 +671,28 @@ function RegistrationTimeline({ connectionId }: { connectionId: string }) {
         </ol>
       ) : null}
     </section>
+  );
+}
+
+/** The fields a reason concerns: buttons opening their accordion section (with the form),
+ * their names otherwise. */
+function FieldLinks({ paths, onJump }: { paths: string[]; onJump?: ((path: string) => void) | undefined }) {
+  return (
+    <div className="mt-1 flex flex-wrap items-center gap-1 text-xs">
+      <span>Fields:</span>
+      {paths.map((path) => {
+        const target = fieldTarget(path);
+        const label = target?.label ?? path;
+        return onJump && target ? (
+          <Button key={path} size="sm" variant="outline" className="h-6 px-2 text-xs" onClick={() => onJump(path)}>
+            {label}
+          </Button>
+        ) : (
+          <span key={path} className="rounded border px-1">
+            {label}
+          </span>
+        );
+      })}
+    </div>
   );
 }

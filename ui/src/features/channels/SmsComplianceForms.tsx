@@ -2,7 +2,8 @@
  * The compliance form (sms-compliance-forms.tsx of the product page): one accordion section
  * per part of the 10DLC submission, each with its completion marker from the service's
  * `complianceProgress`, the preflight's findings beside their fields (with the provider's
- * codes), and yes/no questions that stay unanswered until answered.
+ * codes), and yes/no questions that stay unanswered until answered. The open sections can be
+ * held by the caller (the registration timeline opens a reason's field's section).
  */
 import { Accordion, AccordionContent, AccordionItem, AccordionTrigger } from "@/components/ui/accordion";
 import { Checkbox } from "@/components/ui/checkbox";
@@ -10,7 +11,17 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Textarea } from "@/components/ui/textarea";
-import { type Draft, type Field, getField, SECTIONS, setField, type Value, yesNo } from "@/features/channels/complianceForm";
+import {
+  type Draft,
+  type Field,
+  getField,
+  requiredByDraft,
+  SECTIONS,
+  setField,
+  type Value,
+  yesNo,
+} from "@/features/channels/complianceForm";
+import { inputIdOf } from "@/features/channels/registrationWords";
 import type { Schemas } from "@/lib/api";
 
 type Progress = Schemas["ComplianceProgressOut"];
@@ -22,15 +33,21 @@ export function SmsComplianceForms({
   progress,
   findings = [],
   readOnly = false,
+  open,
+  onOpenChange,
 }: {
   draft: Draft;
   onChange: (draft: Draft) => void;
   progress: Progress | undefined;
   findings?: Finding[];
   readOnly?: boolean;
+  /** The open sections, when the caller holds them. */
+  open?: string[];
+  onOpenChange?: (open: string[]) => void;
 }) {
+  const held = open !== undefined && onOpenChange !== undefined ? { value: open, onValueChange: onOpenChange } : {};
   return (
-    <Accordion type="multiple" className="rounded-md border px-3">
+    <Accordion type="multiple" className="rounded-md border px-3" {...held}>
       {SECTIONS.map((section) => {
         const state = progress?.sections.find((s) => s.name === section.name);
         const complete = state?.complete ?? false;
@@ -53,6 +70,7 @@ export function SmsComplianceForms({
                   field={field}
                   value={getField(draft, field.path)}
                   findings={findings.filter((f) => f.field === field.path)}
+                  required={requiredByDraft(draft, field.path)}
                   readOnly={readOnly}
                   onChange={(value) => onChange(setField(draft, field.path, value))}
                 />
@@ -69,16 +87,18 @@ function FieldInput({
   field,
   value,
   findings,
+  required,
   readOnly,
   onChange,
 }: {
   field: Field;
   value: Value;
   findings: Finding[];
+  required: boolean;
   readOnly: boolean;
   onChange: (value: Value) => void;
 }) {
-  const id = `field-${field.path.replace(/\./g, "-")}`;
+  const id = inputIdOf(field.path);
   const findingId = findings.length ? `${id}-findings` : undefined;
   const text = typeof value === "string" ? value : "";
   const wide = field.kind === "textarea" ? "md:col-span-2" : "";
@@ -96,10 +116,21 @@ function FieldInput({
           <Label htmlFor={id}>{field.label}</Label>
         </div>
       ) : (
-        <Label htmlFor={id}>{field.label}</Label>
+        <Label htmlFor={id}>
+          {field.label}
+          {required ? <span className="ml-1 text-xs font-normal text-red-900">(required for political messages)</span> : null}
+        </Label>
       )}
       {field.kind === "text" ? (
-        <Input id={id} value={text} readOnly={readOnly} aria-describedby={findingId} onChange={(e) => onChange(e.target.value)} />
+        <Input
+          id={id}
+          value={text}
+          readOnly={readOnly}
+          required={required}
+          aria-describedby={findingId}
+          {...(field.secret ? { autoComplete: "off", spellCheck: false, "data-secret": "" } : {})}
+          onChange={(e) => onChange(e.target.value)}
+        />
       ) : field.kind === "textarea" ? (
         <Textarea id={id} value={text} readOnly={readOnly} aria-describedby={findingId} onChange={(e) => onChange(e.target.value)} />
       ) : field.kind === "select" ? (

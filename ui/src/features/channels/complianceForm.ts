@@ -22,6 +22,8 @@ export interface Field {
   label: string;
   kind: FieldKind;
   options?: readonly string[];
+  /** A compliance secret the browser must not remember (no autofill, no spellcheck). */
+  secret?: boolean;
 }
 
 const ENTITIES = ["PRIVATE_PROFIT", "PUBLIC_PROFIT", "NON_PROFIT", "GOVERNMENT", "SOLE_PROPRIETOR"] as const;
@@ -49,6 +51,7 @@ export const SECTIONS: readonly { name: string; title: string; fields: readonly 
       { path: "brand.companyName", label: "Company name", kind: "text" },
       { path: "brand.registrationNumber", label: "Registration number (EIN)", kind: "text" },
       { path: "brand.brandType", label: "Brand type", kind: "select", options: BRAND_TYPES },
+      { path: "brand.campaignVerifyToken", label: "Campaign Verify token", kind: "text", secret: true },
     ],
   },
   {
@@ -127,6 +130,12 @@ const LABELS = new Map(ALL_FIELDS.map((f) => [f.path, f.label]));
 
 export function labelOf(path: string): string {
   return LABELS.get(path) ?? path;
+}
+
+/** A field the draft makes required beyond the service's progress: the Campaign Verify
+ * token of a POLITICAL brand (the preflight's brand.political_campaign_verify finding). */
+export function requiredByDraft(draft: Draft, path: string): boolean {
+  return path === "brand.campaignVerifyToken" && draft.brand.vertical === "POLITICAL";
 }
 
 /** A draft from what the service holds (never saved: empty defaults, yes/no unanswered). */

@@ -1,6 +1,7 @@
 /** Server state of the channels surfaces (TanStack Query keys and fetchers). */
 import { useQuery } from "@tanstack/react-query";
 
+import { awaitingVetting } from "@/features/channels/registrationWords";
 import { api, orThrow } from "@/lib/api";
 
 export const keys = {
@@ -32,4 +33,19 @@ export function workspacesOf(agents: { workspace: { id: string; name?: string | 
   const seen = new Map<string, string>();
   for (const agent of agents ?? []) seen.set(agent.workspace.id, agent.workspace.name ?? agent.workspace.id);
   return [...seen.entries()].map(([id, name]) => ({ id, name }));
+}
+
+/** A connection's registration (the timeline, and what a resubmission will do); asked
+ * again every two seconds while a vetting awaits the provider's answer. */
+export function useRegistration(connectionId: string) {
+  return useQuery({
+    queryKey: keys.registration(connectionId),
+    refetchInterval: (query) => (query.state.data && awaitingVetting(query.state.data.brand) ? 2_000 : false),
+    queryFn: async () =>
+      orThrow(
+        await api.GET("/channels/sms/connections/{connection_id}/registration", {
+          params: { path: { connection_id: connectionId } },
+        }),
+      ),
+  });
 }
