@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal, cast, get_args
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 from eventsourcing.utils import get_topic
 
 from domain.audit_chain import CHAIN, GENESIS, link
@@ -86,6 +87,17 @@ class SmsConnection(Aggregate):
     """
 
     _chain_head: str | None = None  # the newest fact's chain (None: none chained yet)
+
+    class Snapshot(LibrarySnapshot):
+        """The library's snapshot (``domain.snapshots``), restoring the one tuple the
+        state holds outside a value object (JSON reads it back as a list)."""
+
+        def mutate(self, _: None) -> SmsConnection:
+            connection = cast("SmsConnection", super().mutate(_))
+            connection.changed_since_submission_fields = tuple(
+                connection.changed_since_submission_fields
+            )
+            return connection
 
     class Event(Aggregate.Event):
         """Every fact of a connection. ``chain`` is not a dataclass field (so events recorded

@@ -9,8 +9,9 @@ compliance history and the hash-chain verification read the stored events themse
 (``domain.compliance.audit``, ``domain.audit_verify``), and a connection without a snapshot
 (every one recorded before, e.g. the fixtures in ``tests/data``) loads from its events.
 
-A connection's state holds three value objects no event holds (its submission and its
-registration levels with their reasons): their transcodings are here, restoring the exact
+A connection's state holds value objects no event holds (its submission, its registration
+levels with their reasons, each carrier's decision and the throughput): their transcodings
+are here, restoring the exact
 types (tuples stay tuples). Changing a field of these classes or of ``SmsConnection`` state
 needs ``SmsConnection.class_version`` and an upcast for older snapshots, as for events.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoding
 
+from domain.carriers import CarrierState, Throughput
 from domain.registration_levels import LevelState, Reason
 from domain.sms_connections import Submission
 
@@ -43,18 +45,29 @@ class SubmissionAsDict(Transcoding):
 
 
 class LevelStateAsDict(Transcoding):
-    """``LevelState`` as its fields, its reasons a list (a tuple again when read)."""
+    """``LevelState`` as its fields, its reasons and carriers lists (tuples again when
+    read)."""
 
     type = LevelState
     name = "sms_level_state"
 
     def encode(self, obj: LevelState) -> dict[str, Any]:
         return {f.name: getattr(obj, f.name) for f in fields(LevelState)} | {
-            "reasons": list(obj.reasons)
+            "reasons": list(obj.reasons),
+            "carriers": None if obj.carriers is None else list(obj.carriers),
         }
 
     def decode(self, data: dict[str, Any]) -> LevelState:
-        return LevelState(**(data | {"reasons": tuple(data["reasons"])}))
+        carriers = data.get("carriers")  # absent from snapshots taken before issue 31
+        return LevelState(
+            **(
+                data
+                | {
+                    "reasons": tuple(data["reasons"]),
+                    "carriers": None if carriers is None else tuple(carriers),
+                }
+            )
+        )
 
 
 class ReasonAsDict(Transcoding):
@@ -70,8 +83,36 @@ class ReasonAsDict(Transcoding):
         return Reason(data["code"], data["description"], tuple(data["fields"]))
 
 
+class CarrierStateAsDict(Transcoding):
+    """``CarrierState`` as its fields, its reasons a list of dicts (a tuple again when read)."""
+
+    type = CarrierState
+    name = "sms_carrier_state"
+
+    def encode(self, obj: CarrierState) -> dict[str, Any]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> CarrierState:
+        return CarrierState(data["carrier"], data["status"], tuple(data["reasons"]))
+
+
+class ThroughputAsDict(Transcoding):
+    """``Throughput`` as its fields."""
+
+    type = Throughput
+    name = "sms_throughput"
+
+    def encode(self, obj: Throughput) -> dict[str, Any]:
+        return obj.as_dict()
+
+    def decode(self, data: dict[str, Any]) -> Throughput:
+        return Throughput(**data)
+
+
 SNAPSHOT_TRANSCODINGS: tuple[Transcoding, ...] = (
     SubmissionAsDict(),
     LevelStateAsDict(),
     ReasonAsDict(),
+    CarrierStateAsDict(),
+    ThroughputAsDict(),
 )
