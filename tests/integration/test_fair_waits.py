@@ -110,7 +110,8 @@ async def flood_and_measure(read_models: ReadModels, app: SmsChannels) -> tuple[
             await asyncio.sleep(0.001)
 
     tasks = [asyncio.create_task(far_future()) for _ in range(FLOOD)]
-    await asyncio.sleep(1.0)  # the flood is in full swing
+    while made < FLOOD:  # the flood is in full swing: every one of its tasks has waited
+        await asyncio.sleep(0.01)
     latencies = []
     for _ in range(ROUNDS):
         position = await asyncio.to_thread(connect, app, "acc_reader")
