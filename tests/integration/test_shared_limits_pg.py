@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,46 @@ def test_a_running_exports_renewed_lease_outlives_its_first_term(
         other.take(account)
     running.release(account, holder)
     assert other.take(account) is not None
+
+
+def test_a_flood_from_one_key_is_refused_in_memory_after_the_rate(
+    replicas: list[ReadModels],
+) -> None:
+    """Past its rate, one key's requests never reach the database (the control pool stays
+    free for readiness and idempotency); other keys still get their tokens there."""
+    read_models = replicas[0]
+    bucket = SharedTokenBucket("webhooks", 5, read_models, bucket="webhooks", subject="address")
+    statements = 0
+    cursor = read_models.control_cursor
+
+    def counting() -> Any:
+        nonlocal statements
+        statements += 1
+        return cursor()
+
+    read_models.control_cursor = counting  # type: ignore[method-assign]
+    flooder, other = unique_account(), unique_account()
+    assert granted(bucket, flooder, 200) == 5
+    assert statements == 5
+    assert granted(bucket, other, 1) == 1
+    assert statements == 6
+
+
+def test_a_token_the_shared_bucket_refuses_is_given_back_to_the_local_one(
+    replicas: list[ReadModels],
+) -> None:
+    """Another replica emptied the key's shared bucket: this replica's refused takes do not
+    drain its local bucket, so it asks the shared one again once that refills."""
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def clock() -> datetime:
+        return now
+
+    first, second = (
+        SharedTokenBucket("connect", 3, r, bucket="connect", clock=clock) for r in replicas[:2]
+    )
+    account = unique_account()
+    assert granted(first, account, 3) == 3
+    assert granted(second, account, 3) == 0  # refused by the shared bucket
+    now += timedelta(seconds=20)  # one token refilled (3 a minute)
+    assert granted(second, account, 1) == 1
