@@ -1,19 +1,23 @@
 """The service over real HTTP with a sandbox provider the test can reach: its account in
-the test database (as `sms-channels run` keeps it) and a known webhook secret."""
+the test database (as `sms-channels run` keeps it) and a known webhook secret; and, for a
+real provider's adapter against its fake, the service with its projections and a
+registration worker run pass by pass on a clock the test moves (``registration_stack``)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import SecretStr
 
 from api.main import create_app
 from domain.application import SmsChannels
+from projections.registry import PROJECTIONS
 from providers.sandbox import (
     SIGNATURE_HEADER,
     PostgresLedger,
@@ -24,6 +28,8 @@ from providers.sandbox import (
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.support import JWT_SECRET, auth, live_server
+from workers.projector import ProjectionThreads
+from workers.registration import RegistrationWorker
 
 WEBHOOK_SECRET = "e2e-sandbox-webhook-secret-0123456789"
 WEBHOOKS = "/providers/sandbox/webhooks"
@@ -79,3 +85,63 @@ def running_service(
         httpx.Client(base_url=url, timeout=10) as client,
     ):
         yield Service(client, sandbox, application, settings)
+
+
+class Clock:
+    """The registration worker's clock: it moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+Fake = TypeVar("Fake")
+
+
+@dataclass
+class RegistrationStack(Generic[Fake]):
+    """A running service, an HTTP client on it, the fake provider it calls, and its
+    registration worker on a clock the test moves."""
+
+    http: httpx.Client
+    fake: Fake
+    worker: RegistrationWorker
+    clock: Clock
+
+    def work(self) -> None:
+        """One registration pass, past any backoff and poll interval."""
+        self.clock.now += 10_000
+        self.worker.run_once()
+
+
+Stack = TypeVar("Stack", bound=RegistrationStack[Any])
+
+
+@contextmanager
+def registration_stack(
+    database_url: str,
+    settings: Settings,
+    fake: Any,
+    stack_type: type[Stack],
+    *,
+    http_timeout: float = 5.0,
+) -> Iterator[Stack]:
+    """The service built from ``settings`` alone (its provider: the one they name), its
+    projections running, and a registration worker polling every 60 clock seconds; on
+    exit, the projections must have run without errors."""
+    stop = threading.Event()
+    workers: SmsChannels = build_application(settings)
+    threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
+    clock = Clock()
+    worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
+    with (
+        live_server(create_app(settings)) as url,
+        httpx.Client(base_url=url, timeout=http_timeout) as http,
+    ):
+        yield stack_type(http, fake, worker, clock)
+    stop.set()
+    threads.join()
+    workers.close()
+    assert threads.errors == []

@@ -11,34 +11,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.main import create_app
-from domain.application import SmsChannels
-from projections.registry import PROJECTIONS
 from providers.twilio import compute_signature
-from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
+from tests.e2e.provider_support import RegistrationStack, registration_stack
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
 from tests.support import (
     JWT_SECRET,
     auth,
     if_match,
-    live_server,
     unique_account,
     unique_us_number,
     wait_for,
 )
-from workers.projector import ProjectionThreads
-from workers.registration import RegistrationWorker
 
 PUBLIC = "https://sms.example.com"
 WEBHOOK_PATH = "/providers/twilio/webhooks"
@@ -52,25 +43,7 @@ AGENT = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Stack:
-    http: httpx.Client
-    fake: FakeTwilio
-    worker: RegistrationWorker
-    clock: Clock
-
-    def work(self) -> None:
-        """One registration pass, past any backoff and poll interval."""
-        self.clock.now += 10_000
-        self.worker.run_once()
+Stack = RegistrationStack[FakeTwilio]
 
 
 @pytest.fixture(scope="module")
@@ -91,17 +64,8 @@ def stack(database_url: str) -> Iterator[Stack]:
             inbound_sms_webhook_url=INBOUND,
             public_base_url=PUBLIC,
         )
-        stop = threading.Event()
-        workers: SmsChannels = build_application(settings)
-        threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
-        clock = Clock()
-        worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
-        with live_server(create_app(settings)) as url, httpx.Client(base_url=url) as http:
-            yield Stack(http, fake, worker, clock)
-        stop.set()
-        threads.join()
-        workers.close()
-        assert threads.errors == []
+        with registration_stack(database_url, settings, fake, Stack) as stack:
+            yield stack
 
 
 def connected(stack: Stack, account: str, compliance: dict[str, Any] = GOOD) -> str:

@@ -10,26 +10,19 @@ harmless; a forged delivery 403. The worker runs pass by pass on a clock the tes
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.main import create_app
-from domain.application import SmsChannels
-from projections.registry import PROJECTIONS
-from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
+from tests.e2e.provider_support import RegistrationStack, registration_stack
 from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, FakeTelnyx, fake_telnyx
-from tests.support import JWT_SECRET, auth, if_match, live_server, unique_account, wait_for
-from workers.projector import ProjectionThreads
-from workers.registration import RegistrationWorker
+from tests.support import JWT_SECRET, auth, if_match, unique_account, wait_for
 
 PUBLIC = "https://sms.example.com"
 WEBHOOKS = "/providers/telnyx/webhooks"
@@ -45,25 +38,8 @@ SAMPLE = "Acme Dental: your cleaning is tomorrow at 9am. Reply STOP to opt out."
 SAMPLE_2 = "Acme Dental: reply YES to confirm Friday's visit, STOP to opt out."
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Stack:
-    http: httpx.Client
-    fake: FakeTelnyx
-    worker: RegistrationWorker
-    clock: Clock
-
-    def work(self) -> None:
-        """One registration pass, past any backoff and poll interval."""
-        self.clock.now += 10_000
-        self.worker.run_once()
+class Stack(RegistrationStack[FakeTelnyx]):
+    """The Telnyx stack; ``deliver`` posts a signed webhook as Telnyx does."""
 
     def deliver(self, signed: tuple[bytes, dict[str, str]]) -> httpx.Response:
         body, headers = signed
@@ -88,22 +64,13 @@ def telnyx_settings(database_url: str, fake: FakeTelnyx) -> Settings:
 
 @pytest.fixture(scope="module")
 def stack(database_url: str) -> Iterator[Stack]:
-    with fake_telnyx() as fake:
-        settings = telnyx_settings(database_url, fake)
-        stop = threading.Event()
-        workers: SmsChannels = build_application(settings)
-        threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
-        clock = Clock()
-        worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
-        with (
-            live_server(create_app(settings)) as url,
-            httpx.Client(base_url=url, timeout=30) as http,
-        ):
-            yield Stack(http, fake, worker, clock)
-        stop.set()
-        threads.join()
-        workers.close()
-        assert threads.errors == []
+    with (
+        fake_telnyx() as fake,
+        registration_stack(
+            database_url, telnyx_settings(database_url, fake), fake, Stack, http_timeout=30
+        ) as stack,
+    ):
+        yield stack
 
 
 def fresh_number(stack: Stack) -> str:
