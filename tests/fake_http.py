@@ -10,8 +10,8 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 Answer = tuple[int, Any]
 
@@ -30,8 +30,9 @@ class Scripted:
 
 
 class FakeProviderState:
-    """What every fake provider keeps about the traffic: the requests, the answers its
-    routes gave, the script of canned answers and the event that ends every hang."""
+    """What every fake provider keeps about the traffic (the requests, the answers its
+    routes gave, the script of canned answers, the event that ends every hang) and its
+    server's lifecycle (``listen`` in the constructor, ``start``, ``stop``)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -40,6 +41,27 @@ class FakeProviderState:
         self.responses: list[tuple[str, str, int, Any]] = []
         self.script: list[Scripted] = []
         self.release_hang = threading.Event()
+
+    def listen(self, handler: type[BaseHTTPRequestHandler]) -> str:
+        """Bind a server with ``handler`` to a free loopback port; its URL."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> Self:
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.release_hang.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def requests_to(self, method: str, path_contains: str) -> list[Any]:
+        with self.lock:
+            return [r for r in self.requests if r.method == method and path_contains in r.path]
 
     def answer_next(self, scripted: Scripted, times: int = 1) -> None:
         with self.lock:

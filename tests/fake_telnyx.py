@@ -22,13 +22,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -111,9 +110,7 @@ class FakeTelnyx(FakeProviderState):
         self.auto_approve = False
         self.refusal: tuple[str, str] | None = None
         self._next_number_id = 1293384261075731499
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = self.listen(_handler(self))
         self.base_url = self.url + "/v2"
 
     # --- controls --------------------------------------------------------------------------
@@ -172,10 +169,6 @@ class FakeTelnyx(FakeProviderState):
     def count(self, kind: str) -> int:
         with self.lock:
             return len(getattr(self, kind))
-
-    def requests_to(self, method: str, path_contains: str) -> list[Recorded]:
-        with self.lock:
-            return [r for r in self.requests if r.method == method and path_contains in r.path]
 
     def brand_of_campaign(self, campaign_id: str) -> str:
         return str(self.campaigns[campaign_id]["brandId"])
@@ -237,17 +230,6 @@ class FakeTelnyx(FakeProviderState):
         }
 
     # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeTelnyx:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.release_hang.set()
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- state changes (under the lock) ----------------------------------------------------
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -83,9 +82,7 @@ class FakeTwilio(FakeProviderState):
         self.a2p = A2PState()
         self.a2p.held = self._held_number
         self.page_size_cap = 1000
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = self.listen(_handler(self))
         self.account_path = f"/2010-04-01/Accounts/{ACCOUNT_SID}"
 
     # --- controls --------------------------------------------------------------------------
@@ -102,22 +99,7 @@ class FakeTwilio(FakeProviderState):
         number = self.numbers.get(sid)
         return str(number["phone_number"]) if number else None
 
-    def requests_to(self, method: str, path_contains: str) -> list[Recorded]:
-        with self.lock:
-            return [r for r in self.requests if r.method == method and path_contains in r.path]
-
     # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeTwilio:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.release_hang.set()
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @contextmanager
