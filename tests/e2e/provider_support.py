@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -27,7 +27,8 @@ from providers.sandbox import (
 )
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET, auth, live_server
+from tests.compliance_payloads import GOOD
+from tests.support import JWT_SECRET, auth, if_match, live_server
 from workers.projector import ProjectionThreads
 from workers.registration import RegistrationWorker
 
@@ -98,6 +99,13 @@ class Clock:
 
 
 Fake = TypeVar("Fake")
+AGENT = {
+    "workspaceId": "ws_1",
+    "workspaceName": "Support",
+    "name": "Ava",
+    "knowledgeBaseId": "kb_1",
+    "knowledgeBaseName": "Help center",
+}
 
 
 @dataclass
@@ -114,6 +122,44 @@ class RegistrationStack(Generic[Fake]):
         """One registration pass, past any backoff and poll interval."""
         self.clock.now += 10_000
         self.worker.run_once()
+
+    def connect(self, account: str, number: str, mode: str = "new") -> httpx.Response:
+        """Connect ``number`` (``mode``: new or byon) with AGENT in ``ws_1``."""
+        self.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
+        body = {
+            "mode": mode,
+            "countryCode": "US",
+            "phoneNumber": number,
+            "workspaceId": "ws_1",
+            "agentId": "agent_1",
+        }
+        return self.http.post("/channels/sms/connect", json=body, headers=auth(account))
+
+    def submitted(self, account: str, number: str, compliance: Mapping[str, Any] = GOOD) -> str:
+        """Connect a new ``number``, activate it, save ``compliance`` and submit the
+        registration; the connection's location."""
+        created = self.connect(account, number)
+        assert created.status_code == 201, created.text
+        location: str = created.headers["Location"]
+        self.http.patch(location, json={"active": True}, headers=auth(account))
+        saved = self.http.put(
+            location + "/compliance",
+            json=dict(compliance),
+            headers=if_match(self.http, location, account),
+        )
+        assert saved.status_code == 200, saved.text
+        posted = self.http.post(
+            location + "/registration", json={}, headers=if_match(self.http, location, account)
+        )
+        assert posted.status_code == 202, posted.text
+        return location
+
+    def registration(self, account: str, location: str) -> dict[str, Any]:
+        """The connection's registration document."""
+        response = self.http.get(location + "/registration", headers=auth(account))
+        assert response.status_code == 200, response.text
+        document: dict[str, Any] = response.json()
+        return document
 
 
 Stack = TypeVar("Stack", bound=RegistrationStack[Any])

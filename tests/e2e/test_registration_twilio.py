@@ -34,13 +34,6 @@ from tests.support import (
 PUBLIC = "https://sms.example.com"
 WEBHOOK_PATH = "/providers/twilio/webhooks"
 INBOUND = "https://ingest.example.test/sms"
-AGENT = {
-    "workspaceId": "ws_1",
-    "workspaceName": "Support",
-    "name": "Ava",
-    "knowledgeBaseId": "kb_1",
-    "knowledgeBaseName": "Help center",
-}
 
 
 Stack = RegistrationStack[FakeTwilio]
@@ -71,34 +64,7 @@ def stack(database_url: str) -> Iterator[Stack]:
 def connected(stack: Stack, account: str, compliance: dict[str, Any] = GOOD) -> str:
     number = unique_us_number()
     stack.fake.inventory["US"].append(available(number))
-    stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
-    body = {
-        "mode": "new",
-        "countryCode": "US",
-        "phoneNumber": number,
-        "workspaceId": "ws_1",
-        "agentId": "agent_1",
-    }
-    created = stack.http.post("/channels/sms/connect", json=body, headers=auth(account))
-    assert created.status_code == 201, created.text
-    location = created.headers["Location"]
-    stack.http.patch(location, json={"active": True}, headers=auth(account))
-    saved = stack.http.put(
-        location + "/compliance", json=compliance, headers=if_match(stack.http, location, account)
-    )
-    assert saved.status_code == 200, saved.text
-    submitted = stack.http.post(
-        location + "/registration", json={}, headers=if_match(stack.http, location, account)
-    )
-    assert submitted.status_code == 202, submitted.text
-    return location
-
-
-def registration(stack: Stack, account: str, location: str) -> dict[str, Any]:
-    response = stack.http.get(location + "/registration", headers=auth(account))
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
+    return stack.submitted(account, number, compliance)
 
 
 def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
@@ -106,14 +72,14 @@ def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[
     ``<level>`` = that level's status)."""
 
     def matches() -> bool:
-        document = registration(stack, account, location)
+        document = stack.registration(account, location)
         return all(
             (document[key] if key == "status" else document[key]["status"]) == value
             for key, value in expected.items()
         )
 
     wait_for(matches, timeout=20)
-    return registration(stack, account, location)
+    return stack.registration(account, location)
 
 
 def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: Stack) -> None:
@@ -223,7 +189,7 @@ def test_twilio_brand_score_and_rate_limits_are_the_throughput(stack: Stack) -> 
     location = connected(stack, account)
     service = approved_brand_pending_campaign(stack, account, location)
     stack.work()
-    document = registration(stack, account, location)
+    document = stack.registration(account, location)
     assert document["throughput"] == {
         "brandScore": 42, "tmobileTier": "TOP", "tmobileDailyCap": None,
         "attMessageClass": "A", "attTpm": 36_000,
@@ -239,10 +205,10 @@ def test_twilio_brand_score_and_rate_limits_are_the_throughput(stack: Stack) -> 
     stack.work()
 
     def lowered() -> bool:
-        return registration(stack, account, location)["throughput"]["tmobileTier"] == "LOW"
+        return stack.registration(account, location)["throughput"]["tmobileTier"] == "LOW"
 
     wait_for(lowered, timeout=20)
-    throughput = registration(stack, account, location)["throughput"]
+    throughput = stack.registration(account, location)["throughput"]
     assert (throughput["tmobileDailyCap"], throughput["attTpm"]) == (2000, 240)
 
 
@@ -252,7 +218,7 @@ def resubmit(stack: Stack, account: str, location: str, **campaign: Any) -> dict
         location + "/compliance", json=payload, headers=if_match(stack.http, location, account)
     )
     assert saved.status_code == 200, saved.text
-    plan: dict[str, Any] = registration(stack, account, location)["resubmission"]
+    plan: dict[str, Any] = stack.registration(account, location)["resubmission"]
     submitted = stack.http.post(
         location + "/registration", json={}, headers=if_match(stack.http, location, account)
     )
@@ -319,7 +285,7 @@ def test_a_political_brands_token_is_a_twilio_campaign_verify_vetting(stack: Sta
     assert [(v["vetting_provider"], v["vetting_id"]) for v in vettings] == [
         ("campaign-verify", TOKEN)
     ]
-    document = registration(stack, account, location)
+    document = stack.registration(account, location)
     assert [(v["kind"], v["status"], v["rawStatus"]) for v in document["brand"]["vettings"]] == [
         ("campaign_verify", "pending", "PENDING")
     ]

@@ -26,13 +26,6 @@ from tests.support import JWT_SECRET, auth, if_match, unique_account, wait_for
 
 PUBLIC = "https://sms.example.com"
 WEBHOOKS = "/providers/telnyx/webhooks"
-AGENT = {
-    "workspaceId": "ws_1",
-    "workspaceName": "Support",
-    "name": "Ava",
-    "knowledgeBaseId": "kb_1",
-    "knowledgeBaseName": "Help center",
-}
 _lines = iter(range(100, 200))
 SAMPLE = "Acme Dental: your cleaning is tomorrow at 9am. Reply STOP to opt out."
 SAMPLE_2 = "Acme Dental: reply YES to confirm Friday's visit, STOP to opt out."
@@ -79,52 +72,21 @@ def fresh_number(stack: Stack) -> str:
     return number
 
 
-def connect(stack: Stack, account: str, number: str, mode: str = "new") -> httpx.Response:
-    stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
-    body = {
-        "mode": mode,
-        "countryCode": "US",
-        "phoneNumber": number,
-        "workspaceId": "ws_1",
-        "agentId": "agent_1",
-    }
-    return stack.http.post("/channels/sms/connect", json=body, headers=auth(account))
-
-
 def submitted(stack: Stack, account: str) -> tuple[str, str]:
     number = fresh_number(stack)
-    created = connect(stack, account, number)
-    assert created.status_code == 201, created.text
-    location = created.headers["Location"]
-    stack.http.patch(location, json={"active": True}, headers=auth(account))
-    saved = stack.http.put(
-        location + "/compliance", json=GOOD, headers=if_match(stack.http, location, account)
-    )
-    assert saved.status_code == 200, saved.text
-    posted = stack.http.post(
-        location + "/registration", json={}, headers=if_match(stack.http, location, account)
-    )
-    assert posted.status_code == 202, posted.text
-    return location, number
-
-
-def registration(stack: Stack, account: str, location: str) -> dict[str, Any]:
-    response = stack.http.get(location + "/registration", headers=auth(account))
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
+    return stack.submitted(account, number), number
 
 
 def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
     def matches() -> bool:
-        document = registration(stack, account, location)
+        document = stack.registration(account, location)
         return all(
             (document[key] if key == "status" else document[key]["status"]) == value
             for key, value in expected.items()
         )
 
     wait_for(matches, timeout=20)
-    return registration(stack, account, location)
+    return stack.registration(account, location)
 
 
 def at_campaign(stack: Stack, account: str, location: str) -> str:
@@ -140,7 +102,7 @@ def at_campaign(stack: Stack, account: str, location: str) -> str:
 def test_connect_buys_with_the_messaging_profile(stack: Stack) -> None:
     account = unique_account()
     number = fresh_number(stack)
-    created = connect(stack, account, number)
+    created = stack.connect(account, number)
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "connected"
     [held] = [n for n in stack.fake.numbers.values() if n["phone_number"] == number]
@@ -152,7 +114,7 @@ def test_connect_submit_then_telnyx_approves_brand_campaign_and_number(stack: St
     account = unique_account()
     location, number = submitted(stack, account)
     campaign = at_campaign(stack, account, location)
-    document = registration(stack, account, location)
+    document = stack.registration(account, location)
     assert document["number"]["providerRef"] == f"{campaign}/{number}"
     assert document["number"]["rawStatus"] == "PENDING_ASSIGNMENT"
     accepted = stack.deliver(stack.fake.campaign_event(campaign, "MNO_REVIEW", "ACCEPTED"))
@@ -223,13 +185,13 @@ def test_duplicate_and_out_of_order_campaign_updates_change_nothing(stack: Stack
     late = stack.deliver(earlier)
     assert late.status_code == 200
     assert late.json()["outcome"] == "stale"
-    assert registration(stack, account, location)["campaign"]["rawStatus"] == "MNO_REJECTED"
+    assert stack.registration(account, location)["campaign"]["rawStatus"] == "MNO_REJECTED"
 
 
 def test_byon_completes_with_a_signed_hosted_number_order_event(stack: Stack) -> None:
     account = unique_account()
     number = f"+1312555{next(_lines):04d}"
-    requested = connect(stack, account, number, mode="byon")
+    requested = stack.connect(account, number, mode="byon")
     assert requested.status_code == 202, requested.text
     [order_id] = [
         i
