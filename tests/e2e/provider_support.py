@@ -28,7 +28,7 @@ from providers.sandbox import (
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
-from tests.support import JWT_SECRET, auth, if_match, live_server
+from tests.support import JWT_SECRET, auth, if_match, live_server, wait_for
 from workers.projector import ProjectionThreads
 from workers.registration import RegistrationWorker
 
@@ -153,6 +153,20 @@ class RegistrationStack(Generic[Fake]):
         )
         assert posted.status_code == 202, posted.text
         return location
+
+    def settles(self, account: str, location: str, **expected: str) -> dict[str, Any]:
+        """The registration once the read model shows ``expected`` (``status``, or
+        ``<level>`` = that level's status)."""
+
+        def matches() -> bool:
+            document = self.registration(account, location)
+            return all(
+                (document[key] if key == "status" else document[key]["status"]) == value
+                for key, value in expected.items()
+            )
+
+        wait_for(matches, timeout=20)
+        return self.registration(account, location)
 
     def registration(self, account: str, location: str) -> dict[str, Any]:
         """The connection's registration document."""

@@ -67,26 +67,11 @@ def connected(stack: Stack, account: str, compliance: dict[str, Any] = GOOD) -> 
     return stack.submitted(account, number, compliance)
 
 
-def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
-    """The registration once the read model shows ``expected`` (``status``, or
-    ``<level>`` = that level's status)."""
-
-    def matches() -> bool:
-        document = stack.registration(account, location)
-        return all(
-            (document[key] if key == "status" else document[key]["status"]) == value
-            for key, value in expected.items()
-        )
-
-    wait_for(matches, timeout=20)
-    return stack.registration(account, location)
-
-
 def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: Stack) -> None:
     account = unique_account()
     location = connected(stack, account)
     stack.work()  # brand step; the campaign waits for an approved brand
-    pending = settles(stack, account, location, brand="pending", status="pending")
+    pending = stack.settles(account, location, brand="pending", status="pending")
     brand_ref = pending["brand"]["providerRef"]
     assert brand_ref.startswith("BN")
     assert pending["brand"]["rawStatus"] == "PENDING"
@@ -95,7 +80,7 @@ def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: St
 
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()  # campaign and number steps, then the poll sees the brand approved
-    moving = settles(stack, account, location, brand="approved", campaign="pending")
+    moving = stack.settles(account, location, brand="approved", campaign="pending")
     service = moving["campaign"]["providerRef"]
     assert service.startswith("MG")
     assert stack.fake.a2p.services[service]["inbound_request_url"] == INBOUND
@@ -103,7 +88,7 @@ def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: St
 
     stack.fake.a2p.set_campaign(service, "VERIFIED")
     stack.work()
-    approved = settles(stack, account, location, status="approved")
+    approved = stack.settles(account, location, status="approved")
     assert approved["campaign"]["rawStatus"] == "VERIFIED"
     assert approved["number"]["rawStatus"] == "REGISTERED"
     connection = stack.http.get(location, headers=auth(account)).json()
@@ -114,17 +99,17 @@ def test_a_failed_campaign_puts_both_twilio_codes_on_the_connection(stack: Stack
     account = unique_account()
     location = connected(stack, account)
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()
-    service = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    service = stack.settles(account, location, campaign="pending")["campaign"]["providerRef"]
     errors = [
         {"code": 30892, "description": "Opt-in information is insufficient.", "fields": []},
         {"code": 30886, "description": "Sample messages do not match the use case.", "fields": []},
     ]
     stack.fake.a2p.set_campaign(service, "FAILED", errors)
     stack.work()
-    rejected = settles(stack, account, location, status="rejected")
+    rejected = stack.settles(account, location, status="rejected")
     assert [r["code"] for r in rejected["campaign"]["reasons"]] == ["30892", "30886"]
     assert rejected["campaign"]["rawStatus"] == "FAILED"
 
@@ -145,10 +130,10 @@ def test_an_event_streams_campaign_event_moves_the_campaign(stack: Stack) -> Non
     account = unique_account()
     location = connected(stack, account)
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()
-    service = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    service = stack.settles(account, location, campaign="pending")["campaign"]["providerRef"]
     event = {
         "specversion": "1.0",
         "type": "com.twilio.messaging.compliance.campaign-registration.campaign-approved",
@@ -166,17 +151,17 @@ def test_an_event_streams_campaign_event_moves_the_campaign(stack: Stack) -> Non
     assert (forged.status_code, forged.json()["code"]) == (403, "webhook_signature_invalid")
     delivered = event_stream(stack, [event])
     assert (delivered.status_code, delivered.json()["outcome"]) == (200, "applied")
-    approved = settles(stack, account, location, campaign="approved")
+    approved = stack.settles(account, location, campaign="approved")
     assert approved["campaign"]["rawStatus"] == "VERIFIED"
 
 
 def approved_brand_pending_campaign(stack: Stack, account: str, location: str) -> str:
     """The brand approved (score 42, feedback TAX_ID), the campaign made: its service."""
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED", score=42, feedback=["TAX_ID"])
     stack.work()
-    service: str = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    service: str = stack.settles(account, location, campaign="pending")["campaign"]["providerRef"]
     return service
 
 
@@ -238,12 +223,12 @@ def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
     error = {"code": 30892, "description": "A sample uses a URL shortener.", "fields": []}
     stack.fake.a2p.set_campaign(service, "FAILED", [error])
     stack.work()
-    settles(stack, account, location, status="rejected")
+    stack.settles(account, location, status="rejected")
     services, updates = stack.fake.a2p.count("services"), len(stack.fake.a2p.campaign_updates)
     samples = [GOOD["campaign"]["messageSamples"][0], "Acme Dental: see you on Friday at 9am."]
     assert resubmit(stack, account, location, messageSamples=samples)["mode"] == "in_place"
     stack.work()
-    again = settles(stack, account, location, campaign="pending")
+    again = stack.settles(account, location, campaign="pending")
     assert again["campaign"]["providerRef"] == service
     assert stack.fake.a2p.count("services") == services
     assert len(stack.fake.a2p.campaign_updates) == updates + 1
@@ -253,11 +238,11 @@ def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
     error = {"code": 30887, "description": "Opt-out message is insufficient.", "fields": []}
     stack.fake.a2p.set_campaign(service, "FAILED", [error])
     stack.work()
-    settles(stack, account, location, status="rejected")
+    stack.settles(account, location, status="rejected")
     opt_out = "Acme Dental: you are unsubscribed; no more messages will be sent."
     assert resubmit(stack, account, location, optOutMessage=opt_out)["mode"] == "new_campaign"
     stack.work()
-    third = settles(stack, account, location, campaign="pending")
+    third = stack.settles(account, location, campaign="pending")
     assert third["campaign"]["providerRef"] != service
     assert stack.fake.a2p.count("services") == services + 1
     assert len(stack.fake.a2p.campaign_updates) == updates + 1
@@ -275,12 +260,12 @@ def test_a_political_brands_token_is_a_twilio_campaign_verify_vetting(stack: Sta
     location = connected(stack, account, {**political, "brand": {
         **political["brand"], "campaignVerifyToken": TOKEN}})  # fmt: skip
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()  # the poll sees the brand approved
-    settles(stack, account, location, brand="approved")
+    stack.settles(account, location, brand="approved")
     stack.work()  # the vetting, then the campaign
-    settles(stack, account, location, campaign="pending")
+    stack.settles(account, location, campaign="pending")
     vettings = [v for v in stack.fake.a2p.vettings.values() if v["brand_sid"] == brand_ref]
     assert [(v["vetting_provider"], v["vetting_id"]) for v in vettings] == [
         ("campaign-verify", TOKEN)

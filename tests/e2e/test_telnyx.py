@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
 from tests.e2e.provider_support import RegistrationStack, registration_stack
 from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, FakeTelnyx, fake_telnyx
-from tests.support import JWT_SECRET, auth, if_match, unique_account, wait_for
+from tests.support import JWT_SECRET, auth, if_match, unique_account
 
 PUBLIC = "https://sms.example.com"
 WEBHOOKS = "/providers/telnyx/webhooks"
@@ -77,24 +76,12 @@ def submitted(stack: Stack, account: str) -> tuple[str, str]:
     return stack.submitted(account, number), number
 
 
-def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
-    def matches() -> bool:
-        document = stack.registration(account, location)
-        return all(
-            (document[key] if key == "status" else document[key]["status"]) == value
-            for key, value in expected.items()
-        )
-
-    wait_for(matches, timeout=20)
-    return stack.registration(account, location)
-
-
 def at_campaign(stack: Stack, account: str, location: str) -> str:
     stack.work()  # brand step; the campaign waits for the brand's approval
-    brand = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.set_brand(brand, "OK", "VERIFIED")
     stack.work()  # campaign and number steps
-    document = settles(stack, account, location, campaign="pending", number="pending")
+    document = stack.settles(account, location, campaign="pending", number="pending")
     campaign: str = document["campaign"]["providerRef"]
     return campaign
 
@@ -119,12 +106,12 @@ def test_connect_submit_then_telnyx_approves_brand_campaign_and_number(stack: St
     assert document["number"]["rawStatus"] == "PENDING_ASSIGNMENT"
     accepted = stack.deliver(stack.fake.campaign_event(campaign, "MNO_REVIEW", "ACCEPTED"))
     assert (accepted.status_code, accepted.json()["outcome"]) == (200, "applied"), accepted.text
-    assert settles(stack, account, location, campaign="pending")["campaign"]["rawStatus"] == (
+    assert stack.settles(account, location, campaign="pending")["campaign"]["rawStatus"] == (
         "MNO_ACCEPTED"
     )
     stack.fake.set_campaign(campaign, "MNO_PROVISIONED")
     stack.work()  # the poll reads the provisioned campaign and the assigned number
-    approved = settles(stack, account, location, status="approved")
+    approved = stack.settles(account, location, status="approved")
     assert approved["campaign"]["rawStatus"] == "MNO_PROVISIONED"
     assert approved["number"]["rawStatus"] == "ASSIGNED"
     assert stack.http.get(location, headers=auth(account)).json()["registrationStatus"] == (
@@ -145,7 +132,7 @@ def test_a_carrier_refusal_shows_its_code_and_carriers_and_a_resubmission_appeal
         {"10017": "APPROVED", "10035": "REJECTED"},
     )
     stack.work()
-    rejected = settles(stack, account, location, status="rejected")
+    rejected = stack.settles(account, location, status="rejected")
     codes = [r["code"] for r in rejected["campaign"]["reasons"]]
     assert codes == ["1011", "appealable"]
     carriers = {c["carrier"]: c["status"] for c in rejected["campaign"]["carriers"]}
@@ -163,7 +150,7 @@ def test_a_carrier_refusal_shows_its_code_and_carriers_and_a_resubmission_appeal
     )
     assert resubmitted.status_code == 202, resubmitted.text
     stack.work()  # the in-place step: Telnyx's appeal
-    appealed = settles(stack, account, location, campaign="pending")
+    appealed = stack.settles(account, location, campaign="pending")
     assert appealed["campaign"]["providerRef"] == campaign
     assert appealed["campaign"]["rawStatus"] == "TCR_ACCEPTED"
     assert [c for c, _ in stack.fake.appeals] == [campaign]
@@ -178,7 +165,7 @@ def test_duplicate_and_out_of_order_campaign_updates_change_nothing(stack: Stack
     later = stack.fake.campaign_event(campaign, "MNO_REVIEW", "REJECTED", "1011: Site down", now)
     earlier = stack.fake.campaign_event(campaign, "TELNYX_REVIEW", "ACCEPTED", "", now - 60)
     assert stack.deliver(later).json()["outcome"] == "applied"
-    rejected = settles(stack, account, location, campaign="rejected")
+    rejected = stack.settles(account, location, campaign="rejected")
     assert rejected["campaign"]["rawStatus"] == "MNO_REJECTED"
     again = stack.fake.signed(later[0], now + 5)  # Telnyx redelivers with a fresh signature
     assert stack.deliver(again).json()["outcome"] == "duplicate"
