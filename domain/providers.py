@@ -488,6 +488,17 @@ class WebhookStaleError(WebhookRejectedError):
         )
 
 
+# How far from now a signed webhook's timestamp may be (either way) before it is a replay.
+DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def check_webhook_fresh(timestamp: float, *, now: float, tolerance_seconds: int) -> None:
+    """The replay rule of timestamped webhook signatures: a delivery signed more than
+    ``tolerance_seconds`` from ``now`` (before or after) is refused (WebhookStaleError)."""
+    if abs(now - timestamp) > tolerance_seconds:
+        raise WebhookStaleError(tolerance_seconds)
+
+
 class WebhookPayloadError(DomainError):
     """Raised when a correctly signed webhook body cannot be read (not the documented
     shape): the provider's bug, answered 400 so that it shows on their side."""

@@ -2,12 +2,13 @@
 retry policy, the outage memory, the credentials alarm, and Twilio's error bodies in the
 port's terms.
 
-Failures: timeouts, transport errors, 5xx and 429 are retried with exponential backoff
-(honouring ``Retry-After``), then raised as ProviderUnavailableError; the adapter then
-reports itself unavailable (``check_available``) until the Retry-After has passed. A create
-(POST) whose request may have reached Twilio is *not* retried here unless the caller says
-it is safe (``retry_ambiguous``): the registration steps look their object up by its
-reference before creating it, so the next attempt finds what a timed-out one made.
+Failures (the rule is ``providers.http_calls``'s, shared with Telnyx): timeouts, transport
+errors, 5xx and 429 are retried with exponential backoff (honouring ``Retry-After``), then
+raised as ProviderUnavailableError; the adapter then reports itself unavailable
+(``check_available``) until the Retry-After has passed. A create (POST) whose request may
+have reached Twilio is *not* retried here unless the caller says it is safe
+(``retry_ambiguous``): the registration steps look their object up by its reference before
+creating it, so the next attempt finds what a timed-out one made.
 
 Twilio's 4xx bodies (``{"code", "message", "more_info", "status"}``) become the port's
 errors with Twilio's code kept (``ProviderRejectedError.provider_code``). A 401 (Twilio
@@ -17,9 +18,6 @@ at most once a minute, without the token, and ``credentials_refused`` says so to
 
 from __future__ import annotations
 
-import math
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +32,8 @@ from domain.providers import (
     NumberUnavailableError,
     ProviderError,
     ProviderRejectedError,
-    ProviderUnavailableError,
 )
+from providers.http_calls import RetryPolicy, SafeRetryingHttp
 
 log = structlog.get_logger("providers.twilio")
 
@@ -46,7 +44,6 @@ RESTRICTIONS = {
     21649: "a regulatory bundle is required on the account for numbers in this country",
 }
 CREDENTIALS_REFUSED = 20003
-CREDENTIALS_LOG_SECONDS = 60.0
 # FriendlyName of what this service creates at Twilio: the prefix tells ours from the
 # account's others; the rest is our reference (Twilio allows 64 characters).
 REFERENCE_PREFIX = "sms-channels:"
@@ -58,8 +55,8 @@ Form = Mapping[str, str | list[str] | None]
 
 
 @dataclass(frozen=True)
-class TwilioConfig:
-    """Credentials, endpoints, and the retry policy.
+class TwilioConfig(RetryPolicy):
+    """Credentials and endpoints (the retry policy: ``RetryPolicy``).
 
     ``hosting_*``: who signs the letter of authorisation for bring-your-own numbers
     (Twilio requires an address, an email and a contact number per hosting order).
@@ -77,11 +74,6 @@ class TwilioConfig:
     numbers_base_url: str = "https://numbers.twilio.com"
     messaging_base_url: str = "https://messaging.twilio.com"
     trusthub_base_url: str = "https://trusthub.twilio.com"
-    timeout_seconds: float = 10.0
-    max_attempts: int = 3
-    backoff_seconds: float = 0.25
-    max_backoff_seconds: float = 4.0
-    default_retry_after_seconds: int = 5
     hosting_address_sid: str | None = None
     # Contact details of the account holder: kept out of reprs (and so out of logs).
     hosting_email: str | None = field(default=None, repr=False)
@@ -92,9 +84,12 @@ class TwilioConfig:
     primary_profile_sid: str | None = None
 
 
-class TwilioHttp:
-    """Sends requests to Twilio with the retry policy; remembers outages and refusals of
-    the credentials. Thread-safe (httpx.Client is; the memories are single assignments)."""
+class TwilioHttp(SafeRetryingHttp):
+    """Sends requests to Twilio with the retry rule (``providers.http_calls``): HTTP basic
+    auth with the account SID and auth token, form-encoded bodies."""
+
+    log = log
+    call_failed_event = "twilio_call_failed"
 
     def __init__(
         self,
@@ -105,31 +100,20 @@ class TwilioHttp:
         clock: Callable[[], float] | None = None,
         jitter: Callable[[], float] | None = None,
     ) -> None:
-        """``sleep``, ``clock`` and ``jitter`` (for tests): the waits between attempts, the
-        time, and the random share of a backoff (``time.sleep``, ``time.monotonic`` and a
-        uniform 0.5 to 1.0 by default)."""
+        """``sleep``, ``clock`` and ``jitter``: see ``SafeRetryingHttp``."""
         self.config = config
-        self.client = client or httpx.Client(
-            auth=(config.account_sid, config.auth_token),
-            timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
-            headers={"Accept": "application/json"},
+        super().__init__(
+            config,
+            client
+            or httpx.Client(
+                auth=(config.account_sid, config.auth_token),
+                timeout=config.client_timeout(),
+                headers={"Accept": "application/json"},
+            ),
+            sleep=sleep,
+            clock=clock,
+            jitter=jitter,
         )
-        self._sleep = sleep or time.sleep
-        self._clock = clock or time.monotonic
-        self._jitter = jitter or (lambda: random.uniform(0.5, 1.0))  # noqa: S311
-        self.unavailable_until = 0.0
-        self._credentials_refused = False
-        self._credentials_logged_at: float | None = None
-
-    def check_available(self) -> None:
-        remaining = self.unavailable_until - self._clock()
-        if remaining > 0:
-            raise ProviderUnavailableError(math.ceil(remaining))
-
-    @property
-    def credentials_refused(self) -> bool:
-        """True when Twilio's last answer refused the credentials (until one accepts them)."""
-        return self._credentials_refused
 
     def call(
         self,
@@ -144,36 +128,8 @@ class TwilioHttp:
         ProviderUnavailableError once the attempts are spent. GETs and DELETEs are always
         retried; other methods only when the request surely did not take effect (it was
         never sent, or 429), unless ``retry_ambiguous``."""
-        safe = method in ("GET", "DELETE") or retry_ambiguous
-        retry_after: int | None = None
         form = {k: v for k, v in (data or {}).items() if v is not None} if data else None
-        for attempt in range(1, self.config.max_attempts + 1):
-            outcome = "unreachable"
-            try:
-                response = self.client.request(method, url, params=params, data=form)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-                sent = False
-            except httpx.TransportError as error:  # read timeouts, dropped connections
-                sent, outcome = True, type(error).__name__
-            else:
-                if response.status_code != 429 and response.status_code < 500:
-                    self.unavailable_until = 0.0
-                    self._note_credentials(response)
-                    return response
-                sent, outcome = response.status_code != 429, f"http_{response.status_code}"
-                retry_after = _retry_after(response)
-            log.warning("twilio_call_failed", method=method, attempt=attempt, outcome=outcome)
-            if attempt == self.config.max_attempts or (sent and not safe):
-                break
-            delay = self.config.backoff_seconds * 2 ** (attempt - 1) * self._jitter()
-            if retry_after is not None:
-                if retry_after > self.config.max_backoff_seconds:
-                    break  # longer than a caller should wait: tell them when instead
-                delay = max(delay, retry_after)
-            self._sleep(min(delay, self.config.max_backoff_seconds))
-        wait = retry_after or self.config.default_retry_after_seconds
-        self.unavailable_until = self._clock() + wait
-        raise ProviderUnavailableError(wait)
+        return self.send(method, url, params=params, data=form, retry_ambiguous=retry_ambiguous)
 
     def list_items(self, url: str, key: str = "results") -> Iterator[Mapping[str, Any]]:
         """Every item of a v1 list, page by page (``meta.next_page_url``)."""
@@ -205,24 +161,13 @@ class TwilioHttp:
         body = response.json()
         return body if isinstance(body, dict) else {}
 
-    def close(self) -> None:
-        self.client.close()
-
-    def _note_credentials(self, response: httpx.Response) -> None:
-        if response.status_code != 401:
-            self._credentials_refused = False
-            return
-        now = self._clock()
-        self._credentials_refused = True
-        last = self._credentials_logged_at
-        if last is None or now - last >= CREDENTIALS_LOG_SECONDS:
-            self._credentials_logged_at = now
-            # The account SID is not a secret; the token never appears.
-            log.error(
-                "twilio_credentials_refused",
-                account_sid=self.config.account_sid,
-                twilio_code=error_code(response),
-            )
+    def log_credentials_refused(self, response: httpx.Response) -> None:
+        # The account SID is not a secret; the token never appears.
+        log.error(
+            "twilio_credentials_refused",
+            account_sid=self.config.account_sid,
+            twilio_code=error_code(response),
+        )
 
 
 def raise_for_error(response: httpx.Response) -> None:
@@ -249,11 +194,6 @@ def error_code(response: httpx.Response) -> int | None:
     except (ValueError, AttributeError):
         return None
     return code if isinstance(code, int) else None
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
 
 
 def path_part(sid: str) -> str:

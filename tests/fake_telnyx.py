@@ -22,13 +22,12 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -36,6 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from providers.telnyx.webhooks import sign
+from tests.fake_http import FakeProviderHandler, FakeProviderState
+from tests.fake_http import Scripted as Scripted  # noqa: PLC0414 (re-export)
 
 API_KEY = "KEYfake-telnyx-api-key-0123456789"
 MESSAGING_PROFILE_ID = "40017f8e-49bd-4f16-9e3d-ef103f916228"
@@ -57,19 +58,6 @@ class Recorded:
     query: dict[str, list[str]]
     body: Any
     authorization: str | None
-
-
-@dataclass
-class Scripted:
-    """A canned answer for the next matching request(s)."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False
-    after: bool = False  # with hang: do what was asked first (the answer is what is lost)
-    method: str | None = None
-    path_contains: str | None = None
 
 
 def telnyx_error(code: str, title: str, detail: str = "", pointer: str = "") -> dict[str, Any]:
@@ -100,11 +88,13 @@ def available(phone_number: str, locality: str = "Chicago", state: str = "IL") -
     }
 
 
-class FakeTelnyx:
+class FakeTelnyx(FakeProviderState):
     """The fake server's state and controls; ``base_url`` is its API v2 root."""
 
+    requests: list[Recorded]
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        super().__init__()
         self.inventory: dict[str, list[dict[str, Any]]] = {"US": []}
         self.numbers: dict[str, dict[str, Any]] = {}  # id → PhoneNumberDetailed
         self.number_orders: dict[str, dict[str, Any]] = {}
@@ -116,25 +106,14 @@ class FakeTelnyx:
         self.appeals: list[tuple[str, str]] = []
         self.assignments: dict[str, dict[str, Any]] = {}
         self.vettings: dict[str, list[dict[str, Any]]] = {}  # brandId → ExternalVetting
-        self.requests: list[Recorded] = []
-        # (method, path, status, body) of every answer the fake's routes gave.
-        self.responses: list[tuple[str, str, int, Any]] = []
-        self.script: list[Scripted] = []
         self.order_outcome = "success"
         self.auto_approve = False
         self.refusal: tuple[str, str] | None = None
-        self.release_hang = threading.Event()
         self._next_number_id = 1293384261075731499
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = self.listen(_handler(self))
         self.base_url = self.url + "/v2"
 
     # --- controls --------------------------------------------------------------------------
-
-    def answer_next(self, scripted: Scripted, times: int = 1) -> None:
-        with self.lock:
-            self.script.extend([scripted] * times)
 
     def offer(self, phone_number: str, country: str = "US") -> None:
         with self.lock:
@@ -190,10 +169,6 @@ class FakeTelnyx:
     def count(self, kind: str) -> int:
         with self.lock:
             return len(getattr(self, kind))
-
-    def requests_to(self, method: str, path_contains: str) -> list[Recorded]:
-        with self.lock:
-            return [r for r in self.requests if r.method == method and path_contains in r.path]
 
     def brand_of_campaign(self, campaign_id: str) -> str:
         return str(self.campaigns[campaign_id]["brandId"])
@@ -255,17 +230,6 @@ class FakeTelnyx:
         }
 
     # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeTelnyx:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.release_hang.set()
-        self._server.shutdown()
-        self._server.server_close()
 
     # --- state changes (under the lock) ----------------------------------------------------
 
@@ -353,78 +317,33 @@ def _phone_number(
 
 
 def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_POST(self) -> None:
-            self._handle("POST")
-
+    class Handler(FakeProviderHandler):
         def do_PUT(self) -> None:
-            self._handle("PUT")
+            self.handle_method("PUT")
 
-        def do_DELETE(self) -> None:
-            self._handle("DELETE")
-
-        def _handle(self, method: str) -> None:
+        def handle_method(self, method: str) -> None:
             parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
+            raw = self.read_body()
             try:
                 body = json.loads(raw) if raw else None
             except ValueError:
-                self._send(400, telnyx_error("10015", "Bad request", "The body is not JSON."))
+                self.send_json(400, telnyx_error("10015", "Bad request", "The body is not JSON."))
                 return
             query = parse_qs(parts.query)
             path = parts.path
             recorded = Recorded(method, path, query, body, self.headers.get("Authorization"))
-            with fake.lock:
-                fake.requests.append(recorded)
-                scripted = self._scripted(method, path)
             flat = {k: v[0] for k, v in query.items()}
-            if scripted is not None:
-                if scripted.hang and scripted.after:
-                    route(fake, method, path, flat, body)
-                if scripted.hang:
-                    fake.release_hang.wait(10)
-                    return
-                self._send(scripted.status, scripted.body, scripted.headers)
-                return
-            if recorded.authorization != f"Bearer {API_KEY}":
-                self._send(
-                    401,
-                    telnyx_error(
-                        "10009", "Authentication failed", "Could not understand the credentials."
-                    ),
-                )
-                return
-            status, answer = route(fake, method, path, flat, body)
-            with fake.lock:
-                fake.responses.append((method, path, status, answer))
-            self._send(status, answer)
-
-        def _scripted(self, method: str, path: str) -> Scripted | None:
-            for index, candidate in enumerate(fake.script):
-                if candidate.method not in (None, method):
-                    continue
-                if candidate.path_contains and candidate.path_contains not in path:
-                    continue
-                return fake.script.pop(index)
-            return None
-
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            payload = json.dumps(body).encode() if body is not None else b""
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            if payload:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.serve(
+                fake,
+                method,
+                path,
+                recorded,
+                authorized=recorded.authorization == f"Bearer {API_KEY}",
+                refusal=telnyx_error(
+                    "10009", "Authentication failed", "Could not understand the credentials."
+                ),
+                route=lambda: route(fake, method, path, flat, body),
+            )
 
     return Handler
 

@@ -13,17 +13,17 @@ after=True)``: the object is stored, the answer never comes).
 from __future__ import annotations
 
 import base64
-import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fake_http import FakeProviderHandler, FakeProviderState
+from tests.fake_http import Scripted as Scripted  # noqa: PLC0414 (re-export)
 from tests.fake_twilio_a2p import ROUTES as A2P_ROUTES
 from tests.fake_twilio_a2p import A2PState
 
@@ -38,19 +38,6 @@ class Recorded:
     query: dict[str, list[str]]
     form: dict[str, list[str]]
     authorization: str | None
-
-
-@dataclass
-class Scripted:
-    """A canned answer for the next matching request(s)."""
-
-    status: int
-    body: dict[str, Any] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False
-    after: bool = False  # with hang: do what was asked first (the answer is what is lost)
-    method: str | None = None
-    path_contains: str | None = None
 
 
 def twilio_error(code: int, status: int = 400, message: str = "error") -> dict[str, Any]:
@@ -82,32 +69,23 @@ def available(phone_number: str, locality: str = "Hilo", region: str = "HI") -> 
     }
 
 
-class FakeTwilio:
+class FakeTwilio(FakeProviderState):
     """The fake server's state and controls; ``url`` serves both api and numbers hosts."""
 
+    requests: list[Recorded]
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        super().__init__()
         self.inventory: dict[str, list[dict[str, Any]]] = {"US": []}
         self.numbers: dict[str, dict[str, Any]] = {}  # sid → incoming_phone_number
         self.orders: dict[str, dict[str, Any]] = {}  # sid → hosted_number_order
-        self.requests: list[Recorded] = []
-        # (method, path, status, body) of every answer the fake's routes gave.
-        self.responses: list[tuple[str, str, int, dict[str, Any] | None]] = []
         self.a2p = A2PState()
         self.a2p.held = self._held_number
-        self.script: list[Scripted] = []
         self.page_size_cap = 1000
-        self.release_hang = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = self.listen(_handler(self))
         self.account_path = f"/2010-04-01/Accounts/{ACCOUNT_SID}"
 
     # --- controls --------------------------------------------------------------------------
-
-    def answer_next(self, scripted: Scripted, times: int = 1) -> None:
-        with self.lock:
-            self.script.extend([scripted] * times)
 
     def hold(self, phone_number: str, *, reference: str | None = None) -> str:
         """Put a number on the account directly (as if bought elsewhere); its sid."""
@@ -121,22 +99,7 @@ class FakeTwilio:
         number = self.numbers.get(sid)
         return str(number["phone_number"]) if number else None
 
-    def requests_to(self, method: str, path_contains: str) -> list[Recorded]:
-        with self.lock:
-            return [r for r in self.requests if r.method == method and path_contains in r.path]
-
     # --- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> FakeTwilio:
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.release_hang.set()
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @contextmanager
@@ -198,66 +161,21 @@ def _order(sid: str, form: dict[str, str]) -> dict[str, Any]:
 def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
     expected_auth = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_POST(self) -> None:
-            self._handle("POST")
-
-        def do_DELETE(self) -> None:
-            self._handle("DELETE")
-
-        def _handle(self, method: str) -> None:
+    class Handler(FakeProviderHandler):
+        def handle_method(self, method: str) -> None:
             parts = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode() if length else ""
             query = parse_qs(parts.query)
-            form = parse_qs(raw)
+            form = parse_qs(self.read_body().decode())
             recorded = Recorded(method, parts.path, query, form, self.headers.get("Authorization"))
-            with fake.lock:
-                fake.requests.append(recorded)
-                scripted = self._scripted(method, parts.path)
-            if scripted is not None:
-                if scripted.hang and scripted.after:
-                    route(fake, method, parts.path, *_flat(query, form), form)
-                if scripted.hang:
-                    fake.release_hang.wait(10)
-                    return
-                self._send(scripted.status, scripted.body, scripted.headers)
-                return
-            if recorded.authorization != expected_auth:
-                self._send(401, twilio_error(20003, 401, "Authenticate"))
-                return
-            status, body = route(fake, method, parts.path, *_flat(query, form), form)
-            with fake.lock:
-                fake.responses.append((method, parts.path, status, body))
-            self._send(status, body)
-
-        def _scripted(self, method: str, path: str) -> Scripted | None:
-            for index, candidate in enumerate(fake.script):
-                if candidate.method not in (None, method):
-                    continue
-                if candidate.path_contains and candidate.path_contains not in path:
-                    continue
-                return fake.script.pop(index)
-            return None
-
-        def _send(
-            self, status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None
-        ) -> None:
-            payload = json.dumps(body).encode() if body is not None else b""
-            self.send_response(status)
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            if payload:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.serve(
+                fake,
+                method,
+                parts.path,
+                recorded,
+                authorized=recorded.authorization == expected_auth,
+                refusal=twilio_error(20003, 401, "Authenticate"),
+                route=lambda: route(fake, method, parts.path, *_flat(query, form), form),
+            )
 
     return Handler
 

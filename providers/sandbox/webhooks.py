@@ -17,6 +17,7 @@ import httpx
 
 from domain.carriers import carriers_of, throughput_of
 from domain.providers import (
+    DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
     HostingCompleted,
     HostingFailed,
     NumberLost,
@@ -28,14 +29,14 @@ from domain.providers import (
     WebhookPayloadError,
     WebhookRejectedError,
     WebhookRequest,
-    WebhookStaleError,
+    check_webhook_fresh,
 )
 from domain.registration_levels import LEVELS
 from domain.sms_connections import REGISTRATION_STATUSES, ReclaimReason
 
 PROVIDER_NAME = "sandbox"
 SIGNATURE_HEADER = "X-Sandbox-Signature"
-DEFAULT_TOLERANCE_SECONDS = 300
+DEFAULT_TOLERANCE_SECONDS = DEFAULT_WEBHOOK_TOLERANCE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,7 @@ class SandboxWebhookVerifier:
 
     def verify(self, request: WebhookRequest) -> ProviderEvent:
         timestamp = self._check_signature(request)
-        if abs(self._clock() - timestamp) > self._tolerance:
-            raise WebhookStaleError(self._tolerance)
+        check_webhook_fresh(timestamp, now=self._clock(), tolerance_seconds=self._tolerance)
         return _read_event(request.body)
 
     def _check_signature(self, request: WebhookRequest) -> int:

@@ -10,20 +10,18 @@ fake Telnyx tests run against. It is also what the Twilio adapter does
 (``providers.twilio_http``): one rule for both, one dependency fewer, no SDK release that
 changes retries or logging under us.
 
-Failures: timeouts, transport errors, 5xx and 429 are retried with exponential backoff
-(honouring ``Retry-After``), then raised as ProviderUnavailableError; the adapter then
-reports itself unavailable until the Retry-After has passed. GETs and DELETEs are always
-retried; a POST/PUT/PATCH only when the request surely did not take effect (never sent, or
-429), unless the caller passes ``retry_ambiguous`` (a create Telnyx deduplicates itself,
-such as a campaign with its ``referenceId``). A 401 is logged as
-``telnyx_credentials_refused`` at most once a minute, never with the key.
+Failures (the rule is ``providers.http_calls``'s, shared with Twilio): timeouts, transport
+errors, 5xx and 429 are retried with exponential backoff (honouring ``Retry-After``), then
+raised as ProviderUnavailableError; the adapter then reports itself unavailable until the
+Retry-After has passed. GETs and DELETEs are always retried; a POST/PUT/PATCH only when the
+request surely did not take effect (never sent, or 429), unless the caller passes
+``retry_ambiguous`` (a create Telnyx deduplicates itself, such as a campaign with its
+``referenceId``). A 401 is logged as ``telnyx_credentials_refused`` at most once a minute,
+never with the key.
 """
 
 from __future__ import annotations
 
-import math
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,12 +34,11 @@ from domain.providers import (
     NumberUnavailableError,
     ProviderError,
     ProviderRejectedError,
-    ProviderUnavailableError,
 )
+from providers.http_calls import RetryPolicy, SafeRetryingHttp
 
 log = structlog.get_logger("providers.telnyx")
 
-CREDENTIALS_LOG_SECONDS = 60.0
 # What this service writes into the objects it creates at Telnyx (a number order's
 # ``customer_reference``, a campaign's ``referenceId``): the prefix tells ours from the
 # account's others; the rest is our reference.
@@ -53,8 +50,8 @@ Query = Mapping[str, str | int]
 
 
 @dataclass(frozen=True)
-class TelnyxConfig:
-    """Credentials, endpoints, and the retry policy.
+class TelnyxConfig(RetryPolicy):
+    """Credentials and endpoints (the retry policy: ``RetryPolicy``).
 
     ``messaging_profile_id``: every number ordered or hosted joins this messaging profile
     (its inbound webhook is where the numbers' messages go). ``webhook_url``: where Telnyx
@@ -69,18 +66,16 @@ class TelnyxConfig:
     base_url: str = "https://api.telnyx.com/v2"
     webhook_url: str | None = None
     mock_brands: bool = False
-    timeout_seconds: float = 10.0
-    max_attempts: int = 3
-    backoff_seconds: float = 0.25
-    max_backoff_seconds: float = 4.0
-    default_retry_after_seconds: int = 5
     order_wait_seconds: float = 10.0
     order_poll_seconds: float = 0.25
 
 
-class TelnyxHttp:
-    """Sends requests to Telnyx with the retry policy; remembers outages and refusals of
-    the key. Thread-safe (httpx.Client is; the memories are single assignments)."""
+class TelnyxHttp(SafeRetryingHttp):
+    """Sends requests to Telnyx with the retry rule (``providers.http_calls``):
+    ``Authorization: Bearer`` with the API key, JSON bodies, paths below ``base_url``."""
+
+    log = log
+    call_failed_event = "telnyx_call_failed"
 
     def __init__(
         self,
@@ -93,26 +88,17 @@ class TelnyxHttp:
     ) -> None:
         self.config = config
         self.base_url = config.base_url.rstrip("/")
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(config.timeout_seconds, connect=min(3.0, config.timeout_seconds)),
-            headers={"Accept": "application/json", "Authorization": f"Bearer {config.api_key}"},
+        super().__init__(
+            config,
+            client
+            or httpx.Client(
+                timeout=config.client_timeout(),
+                headers={"Accept": "application/json", "Authorization": f"Bearer {config.api_key}"},
+            ),
+            sleep=sleep,
+            clock=clock,
+            jitter=jitter,
         )
-        self.sleep = sleep or time.sleep
-        self.clock = clock or time.monotonic
-        self._jitter = jitter or (lambda: random.uniform(0.5, 1.0))  # noqa: S311
-        self.unavailable_until = 0.0
-        self._credentials_refused = False
-        self._credentials_logged_at: float | None = None
-
-    def check_available(self) -> None:
-        remaining = self.unavailable_until - self.clock()
-        if remaining > 0:
-            raise ProviderUnavailableError(math.ceil(remaining))
-
-    @property
-    def credentials_refused(self) -> bool:
-        """True when Telnyx's last answer refused the API key (until one accepts it)."""
-        return self._credentials_refused
 
     def call(
         self,
@@ -125,37 +111,9 @@ class TelnyxHttp:
     ) -> httpx.Response:
         """Send with retries. Returns any response below 500 other than 429; raises
         ProviderUnavailableError once the attempts are spent."""
-        safe = method in ("GET", "DELETE") or retry_ambiguous
-        retry_after: int | None = None
         url = path if path.startswith("http") else self.base_url + path
         payload = {k: v for k, v in body.items() if v is not None} if body is not None else None
-        for attempt in range(1, self.config.max_attempts + 1):
-            outcome = "unreachable"
-            try:
-                response = self.client.request(method, url, params=params, json=payload)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-                sent = False
-            except httpx.TransportError as error:  # read timeouts, dropped connections
-                sent, outcome = True, type(error).__name__
-            else:
-                if response.status_code != 429 and response.status_code < 500:
-                    self.unavailable_until = 0.0
-                    self._note_credentials(response)
-                    return response
-                sent, outcome = response.status_code != 429, f"http_{response.status_code}"
-                retry_after = _retry_after(response)
-            log.warning("telnyx_call_failed", method=method, attempt=attempt, outcome=outcome)
-            if attempt == self.config.max_attempts or (sent and not safe):
-                break
-            delay = self.config.backoff_seconds * 2 ** (attempt - 1) * self._jitter()
-            if retry_after is not None:
-                if retry_after > self.config.max_backoff_seconds:
-                    break  # longer than a caller should wait: tell them when instead
-                delay = max(delay, retry_after)
-            self.sleep(min(delay, self.config.max_backoff_seconds))
-        wait = retry_after or self.config.default_retry_after_seconds
-        self.unavailable_until = self.clock() + wait
-        raise ProviderUnavailableError(wait)
+        return self.send(method, url, params=params, json=payload, retry_ambiguous=retry_ambiguous)
 
     def json(
         self,
@@ -213,19 +171,8 @@ class TelnyxHttp:
                 return
             page += 1
 
-    def close(self) -> None:
-        self.client.close()
-
-    def _note_credentials(self, response: httpx.Response) -> None:
-        if response.status_code != 401:
-            self._credentials_refused = False
-            return
-        now = self.clock()
-        self._credentials_refused = True
-        last = self._credentials_logged_at
-        if last is None or now - last >= CREDENTIALS_LOG_SECONDS:
-            self._credentials_logged_at = now
-            log.error("telnyx_credentials_refused", telnyx_code=error_code(response))
+    def log_credentials_refused(self, response: httpx.Response) -> None:
+        log.error("telnyx_credentials_refused", telnyx_code=error_code(response))
 
 
 def raise_for_error(response: httpx.Response) -> None:
@@ -270,11 +217,6 @@ def unavailable_or_error(response: httpx.Response) -> ProviderError:
     if "phone_number" in error_pointer(response):
         return NumberUnavailableError()
     return ProviderRejectedError(error_code(response) or str(response.status_code))
-
-
-def _retry_after(response: httpx.Response) -> int | None:
-    value = response.headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
 
 
 def path_part(value: str) -> str:

@@ -41,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from domain.providers import (
+    DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
     HostingCompleted,
     HostingFailed,
     ProviderEvent,
@@ -50,7 +51,7 @@ from domain.providers import (
     WebhookPayloadError,
     WebhookRejectedError,
     WebhookRequest,
-    WebhookStaleError,
+    check_webhook_fresh,
 )
 from providers.telnyx.statuses import (
     CAMPAIGN_STATUSES,
@@ -63,7 +64,6 @@ from providers.telnyx.statuses import (
 PROVIDER_NAME = "telnyx"
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
 TIMESTAMP_HEADER = "telnyx-timestamp"
-DEFAULT_TOLERANCE_SECONDS = 300
 HOSTING_EVENT_PREFIX = "messaging_hosted_numbers_orders."
 # CampaignStatusUpdateEvent (type, status) → the campaignStatus it reports.
 CAMPAIGN_EVENTS: dict[tuple[str, str], str] = {
@@ -114,7 +114,7 @@ class TelnyxWebhookVerifier:
         self,
         public_key: str | None,
         *,
-        tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+        tolerance_seconds: int = DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = load_public_key(public_key) if public_key else None
@@ -123,8 +123,7 @@ class TelnyxWebhookVerifier:
 
     def verify(self, request: WebhookRequest) -> ProviderEvent:
         timestamp = self._check_signature(request)
-        if abs(self._clock() - timestamp) > self._tolerance:
-            raise WebhookStaleError(self._tolerance)
+        check_webhook_fresh(timestamp, now=self._clock(), tolerance_seconds=self._tolerance)
         try:
             document = json.loads(request.body)
             if not isinstance(document, dict):

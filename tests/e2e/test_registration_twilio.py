@@ -11,66 +11,32 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.main import create_app
-from domain.application import SmsChannels
-from projections.registry import PROJECTIONS
 from providers.twilio import compute_signature
-from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
+from tests.e2e.provider_support import RegistrationStack, registration_stack
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
 from tests.support import (
     JWT_SECRET,
     auth,
     if_match,
-    live_server,
     unique_account,
     unique_us_number,
     wait_for,
 )
-from workers.projector import ProjectionThreads
-from workers.registration import RegistrationWorker
 
 PUBLIC = "https://sms.example.com"
 WEBHOOK_PATH = "/providers/twilio/webhooks"
 INBOUND = "https://ingest.example.test/sms"
-AGENT = {
-    "workspaceId": "ws_1",
-    "workspaceName": "Support",
-    "name": "Ava",
-    "knowledgeBaseId": "kb_1",
-    "knowledgeBaseName": "Help center",
-}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Stack:
-    http: httpx.Client
-    fake: FakeTwilio
-    worker: RegistrationWorker
-    clock: Clock
-
-    def work(self) -> None:
-        """One registration pass, past any backoff and poll interval."""
-        self.clock.now += 10_000
-        self.worker.run_once()
+Stack = RegistrationStack[FakeTwilio]
 
 
 @pytest.fixture(scope="module")
@@ -91,72 +57,21 @@ def stack(database_url: str) -> Iterator[Stack]:
             inbound_sms_webhook_url=INBOUND,
             public_base_url=PUBLIC,
         )
-        stop = threading.Event()
-        workers: SmsChannels = build_application(settings)
-        threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
-        clock = Clock()
-        worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
-        with live_server(create_app(settings)) as url, httpx.Client(base_url=url) as http:
-            yield Stack(http, fake, worker, clock)
-        stop.set()
-        threads.join()
-        workers.close()
-        assert threads.errors == []
+        with registration_stack(database_url, settings, fake, Stack) as stack:
+            yield stack
 
 
 def connected(stack: Stack, account: str, compliance: dict[str, Any] = GOOD) -> str:
     number = unique_us_number()
     stack.fake.inventory["US"].append(available(number))
-    stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
-    body = {
-        "mode": "new",
-        "countryCode": "US",
-        "phoneNumber": number,
-        "workspaceId": "ws_1",
-        "agentId": "agent_1",
-    }
-    created = stack.http.post("/channels/sms/connect", json=body, headers=auth(account))
-    assert created.status_code == 201, created.text
-    location = created.headers["Location"]
-    stack.http.patch(location, json={"active": True}, headers=auth(account))
-    saved = stack.http.put(
-        location + "/compliance", json=compliance, headers=if_match(stack.http, location, account)
-    )
-    assert saved.status_code == 200, saved.text
-    submitted = stack.http.post(
-        location + "/registration", json={}, headers=if_match(stack.http, location, account)
-    )
-    assert submitted.status_code == 202, submitted.text
-    return location
-
-
-def registration(stack: Stack, account: str, location: str) -> dict[str, Any]:
-    response = stack.http.get(location + "/registration", headers=auth(account))
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
-def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
-    """The registration once the read model shows ``expected`` (``status``, or
-    ``<level>`` = that level's status)."""
-
-    def matches() -> bool:
-        document = registration(stack, account, location)
-        return all(
-            (document[key] if key == "status" else document[key]["status"]) == value
-            for key, value in expected.items()
-        )
-
-    wait_for(matches, timeout=20)
-    return registration(stack, account, location)
+    return stack.submitted(account, number, compliance)
 
 
 def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: Stack) -> None:
     account = unique_account()
     location = connected(stack, account)
     stack.work()  # brand step; the campaign waits for an approved brand
-    pending = settles(stack, account, location, brand="pending", status="pending")
+    pending = stack.settles(account, location, brand="pending", status="pending")
     brand_ref = pending["brand"]["providerRef"]
     assert brand_ref.startswith("BN")
     assert pending["brand"]["rawStatus"] == "PENDING"
@@ -165,7 +80,7 @@ def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: St
 
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()  # campaign and number steps, then the poll sees the brand approved
-    moving = settles(stack, account, location, brand="approved", campaign="pending")
+    moving = stack.settles(account, location, brand="approved", campaign="pending")
     service = moving["campaign"]["providerRef"]
     assert service.startswith("MG")
     assert stack.fake.a2p.services[service]["inbound_request_url"] == INBOUND
@@ -173,7 +88,7 @@ def test_connect_submit_then_twilio_approves_brand_campaign_and_number(stack: St
 
     stack.fake.a2p.set_campaign(service, "VERIFIED")
     stack.work()
-    approved = settles(stack, account, location, status="approved")
+    approved = stack.settles(account, location, status="approved")
     assert approved["campaign"]["rawStatus"] == "VERIFIED"
     assert approved["number"]["rawStatus"] == "REGISTERED"
     connection = stack.http.get(location, headers=auth(account)).json()
@@ -184,17 +99,17 @@ def test_a_failed_campaign_puts_both_twilio_codes_on_the_connection(stack: Stack
     account = unique_account()
     location = connected(stack, account)
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()
-    service = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    service = stack.settles(account, location, campaign="pending")["campaign"]["providerRef"]
     errors = [
         {"code": 30892, "description": "Opt-in information is insufficient.", "fields": []},
         {"code": 30886, "description": "Sample messages do not match the use case.", "fields": []},
     ]
     stack.fake.a2p.set_campaign(service, "FAILED", errors)
     stack.work()
-    rejected = settles(stack, account, location, status="rejected")
+    rejected = stack.settles(account, location, status="rejected")
     assert [r["code"] for r in rejected["campaign"]["reasons"]] == ["30892", "30886"]
     assert rejected["campaign"]["rawStatus"] == "FAILED"
 
@@ -215,10 +130,10 @@ def test_an_event_streams_campaign_event_moves_the_campaign(stack: Stack) -> Non
     account = unique_account()
     location = connected(stack, account)
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()
-    service = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    service = stack.settles(account, location, campaign="pending")["campaign"]["providerRef"]
     event = {
         "specversion": "1.0",
         "type": "com.twilio.messaging.compliance.campaign-registration.campaign-approved",
@@ -236,17 +151,17 @@ def test_an_event_streams_campaign_event_moves_the_campaign(stack: Stack) -> Non
     assert (forged.status_code, forged.json()["code"]) == (403, "webhook_signature_invalid")
     delivered = event_stream(stack, [event])
     assert (delivered.status_code, delivered.json()["outcome"]) == (200, "applied")
-    approved = settles(stack, account, location, campaign="approved")
+    approved = stack.settles(account, location, campaign="approved")
     assert approved["campaign"]["rawStatus"] == "VERIFIED"
 
 
 def approved_brand_pending_campaign(stack: Stack, account: str, location: str) -> str:
     """The brand approved (score 42, feedback TAX_ID), the campaign made: its service."""
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED", score=42, feedback=["TAX_ID"])
     stack.work()
-    service: str = settles(stack, account, location, campaign="pending")["campaign"]["providerRef"]
+    service: str = stack.settles(account, location, campaign="pending")["campaign"]["providerRef"]
     return service
 
 
@@ -259,7 +174,7 @@ def test_twilio_brand_score_and_rate_limits_are_the_throughput(stack: Stack) -> 
     location = connected(stack, account)
     service = approved_brand_pending_campaign(stack, account, location)
     stack.work()
-    document = registration(stack, account, location)
+    document = stack.registration(account, location)
     assert document["throughput"] == {
         "brandScore": 42, "tmobileTier": "TOP", "tmobileDailyCap": None,
         "attMessageClass": "A", "attTpm": 36_000,
@@ -275,10 +190,10 @@ def test_twilio_brand_score_and_rate_limits_are_the_throughput(stack: Stack) -> 
     stack.work()
 
     def lowered() -> bool:
-        return registration(stack, account, location)["throughput"]["tmobileTier"] == "LOW"
+        return stack.registration(account, location)["throughput"]["tmobileTier"] == "LOW"
 
     wait_for(lowered, timeout=20)
-    throughput = registration(stack, account, location)["throughput"]
+    throughput = stack.registration(account, location)["throughput"]
     assert (throughput["tmobileDailyCap"], throughput["attTpm"]) == (2000, 240)
 
 
@@ -288,7 +203,7 @@ def resubmit(stack: Stack, account: str, location: str, **campaign: Any) -> dict
         location + "/compliance", json=payload, headers=if_match(stack.http, location, account)
     )
     assert saved.status_code == 200, saved.text
-    plan: dict[str, Any] = registration(stack, account, location)["resubmission"]
+    plan: dict[str, Any] = stack.registration(account, location)["resubmission"]
     submitted = stack.http.post(
         location + "/registration", json={}, headers=if_match(stack.http, location, account)
     )
@@ -308,12 +223,12 @@ def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
     error = {"code": 30892, "description": "A sample uses a URL shortener.", "fields": []}
     stack.fake.a2p.set_campaign(service, "FAILED", [error])
     stack.work()
-    settles(stack, account, location, status="rejected")
+    stack.settles(account, location, status="rejected")
     services, updates = stack.fake.a2p.count("services"), len(stack.fake.a2p.campaign_updates)
     samples = [GOOD["campaign"]["messageSamples"][0], "Acme Dental: see you on Friday at 9am."]
     assert resubmit(stack, account, location, messageSamples=samples)["mode"] == "in_place"
     stack.work()
-    again = settles(stack, account, location, campaign="pending")
+    again = stack.settles(account, location, campaign="pending")
     assert again["campaign"]["providerRef"] == service
     assert stack.fake.a2p.count("services") == services
     assert len(stack.fake.a2p.campaign_updates) == updates + 1
@@ -323,11 +238,11 @@ def test_a_30892_fix_is_twilios_campaign_update_and_a_30887_fix_a_new_campaign(
     error = {"code": 30887, "description": "Opt-out message is insufficient.", "fields": []}
     stack.fake.a2p.set_campaign(service, "FAILED", [error])
     stack.work()
-    settles(stack, account, location, status="rejected")
+    stack.settles(account, location, status="rejected")
     opt_out = "Acme Dental: you are unsubscribed; no more messages will be sent."
     assert resubmit(stack, account, location, optOutMessage=opt_out)["mode"] == "new_campaign"
     stack.work()
-    third = settles(stack, account, location, campaign="pending")
+    third = stack.settles(account, location, campaign="pending")
     assert third["campaign"]["providerRef"] != service
     assert stack.fake.a2p.count("services") == services + 1
     assert len(stack.fake.a2p.campaign_updates) == updates + 1
@@ -345,17 +260,17 @@ def test_a_political_brands_token_is_a_twilio_campaign_verify_vetting(stack: Sta
     location = connected(stack, account, {**political, "brand": {
         **political["brand"], "campaignVerifyToken": TOKEN}})  # fmt: skip
     stack.work()
-    brand_ref = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand_ref = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.a2p.set_brand(brand_ref, "APPROVED")
     stack.work()  # the poll sees the brand approved
-    settles(stack, account, location, brand="approved")
+    stack.settles(account, location, brand="approved")
     stack.work()  # the vetting, then the campaign
-    settles(stack, account, location, campaign="pending")
+    stack.settles(account, location, campaign="pending")
     vettings = [v for v in stack.fake.a2p.vettings.values() if v["brand_sid"] == brand_ref]
     assert [(v["vetting_provider"], v["vetting_id"]) for v in vettings] == [
         ("campaign-verify", TOKEN)
     ]
-    document = registration(stack, account, location)
+    document = stack.registration(account, location)
     assert [(v["kind"], v["status"], v["rawStatus"]) for v in document["brand"]["vettings"]] == [
         ("campaign_verify", "pending", "PENDING")
     ]

@@ -10,60 +10,28 @@ harmless; a forged delivery 403. The worker runs pass by pass on a clock the tes
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from api.main import create_app
-from domain.application import SmsChannels
-from projections.registry import PROJECTIONS
-from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.compliance_payloads import GOOD
+from tests.e2e.provider_support import RegistrationStack, registration_stack
 from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, FakeTelnyx, fake_telnyx
-from tests.support import JWT_SECRET, auth, if_match, live_server, unique_account, wait_for
-from workers.projector import ProjectionThreads
-from workers.registration import RegistrationWorker
+from tests.support import JWT_SECRET, auth, if_match, unique_account
 
 PUBLIC = "https://sms.example.com"
 WEBHOOKS = "/providers/telnyx/webhooks"
-AGENT = {
-    "workspaceId": "ws_1",
-    "workspaceName": "Support",
-    "name": "Ava",
-    "knowledgeBaseId": "kb_1",
-    "knowledgeBaseName": "Help center",
-}
 _lines = iter(range(100, 200))
 SAMPLE = "Acme Dental: your cleaning is tomorrow at 9am. Reply STOP to opt out."
 SAMPLE_2 = "Acme Dental: reply YES to confirm Friday's visit, STOP to opt out."
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Stack:
-    http: httpx.Client
-    fake: FakeTelnyx
-    worker: RegistrationWorker
-    clock: Clock
-
-    def work(self) -> None:
-        """One registration pass, past any backoff and poll interval."""
-        self.clock.now += 10_000
-        self.worker.run_once()
+class Stack(RegistrationStack[FakeTelnyx]):
+    """The Telnyx stack; ``deliver`` posts a signed webhook as Telnyx does."""
 
     def deliver(self, signed: tuple[bytes, dict[str, str]]) -> httpx.Response:
         body, headers = signed
@@ -88,22 +56,13 @@ def telnyx_settings(database_url: str, fake: FakeTelnyx) -> Settings:
 
 @pytest.fixture(scope="module")
 def stack(database_url: str) -> Iterator[Stack]:
-    with fake_telnyx() as fake:
-        settings = telnyx_settings(database_url, fake)
-        stop = threading.Event()
-        workers: SmsChannels = build_application(settings)
-        threads = ProjectionThreads(workers, database_url, list(PROJECTIONS), stop).start()
-        clock = Clock()
-        worker = RegistrationWorker(workers, poll_interval_seconds=60, clock=clock)
-        with (
-            live_server(create_app(settings)) as url,
-            httpx.Client(base_url=url, timeout=30) as http,
-        ):
-            yield Stack(http, fake, worker, clock)
-        stop.set()
-        threads.join()
-        workers.close()
-        assert threads.errors == []
+    with (
+        fake_telnyx() as fake,
+        registration_stack(
+            database_url, telnyx_settings(database_url, fake), fake, Stack, http_timeout=30
+        ) as stack,
+    ):
+        yield stack
 
 
 def fresh_number(stack: Stack) -> str:
@@ -112,60 +71,17 @@ def fresh_number(stack: Stack) -> str:
     return number
 
 
-def connect(stack: Stack, account: str, number: str, mode: str = "new") -> httpx.Response:
-    stack.http.put("/directory/agents/agent_1", json=AGENT, headers=auth(account))
-    body = {
-        "mode": mode,
-        "countryCode": "US",
-        "phoneNumber": number,
-        "workspaceId": "ws_1",
-        "agentId": "agent_1",
-    }
-    return stack.http.post("/channels/sms/connect", json=body, headers=auth(account))
-
-
 def submitted(stack: Stack, account: str) -> tuple[str, str]:
     number = fresh_number(stack)
-    created = connect(stack, account, number)
-    assert created.status_code == 201, created.text
-    location = created.headers["Location"]
-    stack.http.patch(location, json={"active": True}, headers=auth(account))
-    saved = stack.http.put(
-        location + "/compliance", json=GOOD, headers=if_match(stack.http, location, account)
-    )
-    assert saved.status_code == 200, saved.text
-    posted = stack.http.post(
-        location + "/registration", json={}, headers=if_match(stack.http, location, account)
-    )
-    assert posted.status_code == 202, posted.text
-    return location, number
-
-
-def registration(stack: Stack, account: str, location: str) -> dict[str, Any]:
-    response = stack.http.get(location + "/registration", headers=auth(account))
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
-def settles(stack: Stack, account: str, location: str, **expected: str) -> dict[str, Any]:
-    def matches() -> bool:
-        document = registration(stack, account, location)
-        return all(
-            (document[key] if key == "status" else document[key]["status"]) == value
-            for key, value in expected.items()
-        )
-
-    wait_for(matches, timeout=20)
-    return registration(stack, account, location)
+    return stack.submitted(account, number), number
 
 
 def at_campaign(stack: Stack, account: str, location: str) -> str:
     stack.work()  # brand step; the campaign waits for the brand's approval
-    brand = settles(stack, account, location, brand="pending")["brand"]["providerRef"]
+    brand = stack.settles(account, location, brand="pending")["brand"]["providerRef"]
     stack.fake.set_brand(brand, "OK", "VERIFIED")
     stack.work()  # campaign and number steps
-    document = settles(stack, account, location, campaign="pending", number="pending")
+    document = stack.settles(account, location, campaign="pending", number="pending")
     campaign: str = document["campaign"]["providerRef"]
     return campaign
 
@@ -173,7 +89,7 @@ def at_campaign(stack: Stack, account: str, location: str) -> str:
 def test_connect_buys_with_the_messaging_profile(stack: Stack) -> None:
     account = unique_account()
     number = fresh_number(stack)
-    created = connect(stack, account, number)
+    created = stack.connect(account, number)
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "connected"
     [held] = [n for n in stack.fake.numbers.values() if n["phone_number"] == number]
@@ -185,17 +101,17 @@ def test_connect_submit_then_telnyx_approves_brand_campaign_and_number(stack: St
     account = unique_account()
     location, number = submitted(stack, account)
     campaign = at_campaign(stack, account, location)
-    document = registration(stack, account, location)
+    document = stack.registration(account, location)
     assert document["number"]["providerRef"] == f"{campaign}/{number}"
     assert document["number"]["rawStatus"] == "PENDING_ASSIGNMENT"
     accepted = stack.deliver(stack.fake.campaign_event(campaign, "MNO_REVIEW", "ACCEPTED"))
     assert (accepted.status_code, accepted.json()["outcome"]) == (200, "applied"), accepted.text
-    assert settles(stack, account, location, campaign="pending")["campaign"]["rawStatus"] == (
+    assert stack.settles(account, location, campaign="pending")["campaign"]["rawStatus"] == (
         "MNO_ACCEPTED"
     )
     stack.fake.set_campaign(campaign, "MNO_PROVISIONED")
     stack.work()  # the poll reads the provisioned campaign and the assigned number
-    approved = settles(stack, account, location, status="approved")
+    approved = stack.settles(account, location, status="approved")
     assert approved["campaign"]["rawStatus"] == "MNO_PROVISIONED"
     assert approved["number"]["rawStatus"] == "ASSIGNED"
     assert stack.http.get(location, headers=auth(account)).json()["registrationStatus"] == (
@@ -216,7 +132,7 @@ def test_a_carrier_refusal_shows_its_code_and_carriers_and_a_resubmission_appeal
         {"10017": "APPROVED", "10035": "REJECTED"},
     )
     stack.work()
-    rejected = settles(stack, account, location, status="rejected")
+    rejected = stack.settles(account, location, status="rejected")
     codes = [r["code"] for r in rejected["campaign"]["reasons"]]
     assert codes == ["1011", "appealable"]
     carriers = {c["carrier"]: c["status"] for c in rejected["campaign"]["carriers"]}
@@ -234,7 +150,7 @@ def test_a_carrier_refusal_shows_its_code_and_carriers_and_a_resubmission_appeal
     )
     assert resubmitted.status_code == 202, resubmitted.text
     stack.work()  # the in-place step: Telnyx's appeal
-    appealed = settles(stack, account, location, campaign="pending")
+    appealed = stack.settles(account, location, campaign="pending")
     assert appealed["campaign"]["providerRef"] == campaign
     assert appealed["campaign"]["rawStatus"] == "TCR_ACCEPTED"
     assert [c for c, _ in stack.fake.appeals] == [campaign]
@@ -249,20 +165,20 @@ def test_duplicate_and_out_of_order_campaign_updates_change_nothing(stack: Stack
     later = stack.fake.campaign_event(campaign, "MNO_REVIEW", "REJECTED", "1011: Site down", now)
     earlier = stack.fake.campaign_event(campaign, "TELNYX_REVIEW", "ACCEPTED", "", now - 60)
     assert stack.deliver(later).json()["outcome"] == "applied"
-    rejected = settles(stack, account, location, campaign="rejected")
+    rejected = stack.settles(account, location, campaign="rejected")
     assert rejected["campaign"]["rawStatus"] == "MNO_REJECTED"
     again = stack.fake.signed(later[0], now + 5)  # Telnyx redelivers with a fresh signature
     assert stack.deliver(again).json()["outcome"] == "duplicate"
     late = stack.deliver(earlier)
     assert late.status_code == 200
     assert late.json()["outcome"] == "stale"
-    assert registration(stack, account, location)["campaign"]["rawStatus"] == "MNO_REJECTED"
+    assert stack.registration(account, location)["campaign"]["rawStatus"] == "MNO_REJECTED"
 
 
 def test_byon_completes_with_a_signed_hosted_number_order_event(stack: Stack) -> None:
     account = unique_account()
     number = f"+1312555{next(_lines):04d}"
-    requested = connect(stack, account, number, mode="byon")
+    requested = stack.connect(account, number, mode="byon")
     assert requested.status_code == 202, requested.text
     [order_id] = [
         i
