@@ -170,9 +170,6 @@ class FakeTelnyx(FakeProviderState):
         with self.lock:
             return len(getattr(self, kind))
 
-    def brand_of_campaign(self, campaign_id: str) -> str:
-        return str(self.campaigns[campaign_id]["brandId"])
-
     # --- webhooks, signed as Telnyx signs them --------------------------------------------
 
     def campaign_event(

@@ -109,10 +109,6 @@ class RegistrationLedger(Protocol):
         one in-place update."""
         ...
 
-    def count_campaign_numbers(self, campaign_ref: str) -> int:
-        """How many numbers are registered to ``campaign_ref``."""
-        ...
-
     def count(self, level: str) -> int:
         """How many objects of ``level`` exist (a test's exactly-once check)."""
         ...
@@ -167,15 +163,6 @@ class MemoryRegistrations:
             carriers=found.carriers if carriers is None else carriers,
             throughput=found.throughput if throughput is None else throughput,
             updates=found.updates + int(updated),
-        )
-
-    def count_campaign_numbers(self, campaign_ref: str) -> int:
-        return sum(
-            1
-            for r in self._by_ref.values()
-            if r.level == "number"
-            and r.parent_ref == campaign_ref
-            and r.status != "action_required"
         )
 
 
@@ -269,15 +256,6 @@ class PostgresRegistrations:
                 " WHERE ref = %s",
                 (_json(carriers), _json(throughput), int(updated), ref),
             )
-
-    def count_campaign_numbers(self, campaign_ref: str) -> int:
-        with self._pool().connection() as connection:
-            row = connection.execute(
-                "SELECT count(*) FROM sandbox_registrations WHERE level = 'number'"
-                " AND parent_ref = %s AND status <> 'action_required'",
-                (campaign_ref,),
-            ).fetchone()
-        return int(row[0]) if row else 0
 
     def count(self, level: str) -> int:
         with self._pool().connection() as connection:
