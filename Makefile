@@ -32,8 +32,17 @@ $(UI_STAMP): $(UI)/package.json $(UI)/package-lock.json
 	cd $(UI) && npm ci --no-audit --no-fund
 	touch $(UI_STAMP)
 
+# The bundle is built again only when a source of it changed (the console's, or the typed
+# client's it imports).
+UI_SOURCES := $(shell find $(UI)/src $(TS_CLIENT)/src -type f 2>/dev/null) \
+	$(wildcard $(UI)/index.html $(UI)/*.config.* $(UI)/tsconfig.json)
+UI_BUNDLE := $(UI)/dist/index.html
+
+$(UI_BUNDLE): $(UI_STAMP) $(UI_SOURCES)
+	cd $(UI) && npm run build
+
 ui-install:
-	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(UI_STAMP) && cd $(UI) && npm run build; \
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(UI_BUNDLE); \
 	else echo "npm not found: the console is not built (/app/ says how to build it)"; fi
 
 ## The console's tests: Vitest (form state), then Playwright on Debian's Chromium against a
@@ -55,8 +64,9 @@ screenshots: $(STAMP) ui-install
 
 install: $(STAMP) ts-install ui-install
 
-## Run the service on the embedded default (PostgreSQL under ./.data, generated secrets).
-run: $(STAMP)
+## Run the service and its console on the embedded default (PostgreSQL under ./.data,
+## generated secrets); builds the console first when npm is present and a source changed.
+run: $(STAMP) ui-install
 	$(BIN)/sms-channels run
 
 ## Lint, type-check, then every test tier (unit, integration, e2e).
