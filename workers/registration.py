@@ -42,7 +42,8 @@ _DELETED = get_topic(SmsConnection.ConnectionDeleted)
 # A secondary vetting asked for after the submission settled: the connection is worked again.
 _VETTING = get_topic(SmsConnection.SecondaryVettingRequested)
 TOPICS = (_SUBMITTED, _DELETED, _VETTING)
-MAX_STEPS_PER_PASS = 5  # brand, its vetting, campaign (or its update), number
+MAX_STEPS_PER_PASS = 5  # brand, its Campaign Verify vetting, campaign (or its update), number,
+# and a secondary vetting asked for after the submission settled
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
 
