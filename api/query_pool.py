@@ -125,13 +125,15 @@ class ReadModels:
             kwargs={"autocommit": True, "connect_timeout": 2},
         )
         # The control pool: a few connections for what must answer while queries are slow
-        # or the main pool is taken (readiness, the idempotency store): tiny statements only.
+        # or the main pool is taken (readiness, the idempotency store, the rate buckets): tiny
+        # statements only, so a connection not had within 2 s means the database is away: a
+        # write answers 503 within seconds, not after the queries' 5 s.
         self.control = ConnectionPool(
             routes.control,
             min_size=1,
             max_size=CONTROL_POOL_SIZE,
             open=True,
-            timeout=5.0,
+            timeout=2.0,
             check=ConnectionPool.check_connection,
             kwargs={"autocommit": True, "connect_timeout": 2},
         )

@@ -44,7 +44,11 @@ def capabilities(ingestion: str | None, outbound: str | None) -> dict[str, Any]:
     """The wire form: a reason means "not allowed, because"."""
     return {
         "ingestion": {"enabled": ingestion is None, "reason": ingestion},
-        "outboundReplies": {"permitted": outbound is None, "reason": outbound},
+        "outboundReplies": {
+            "permitted": outbound is None,
+            "reason": outbound,
+            "notPermittedOn": [],  # no carrier refused (issue 31: the sandbox reports none here)
+        },
     }
 
 
