@@ -96,9 +96,10 @@ ROUNDS = 20
 
 
 async def flood_and_measure(read_models: ReadModels, app: SmsChannels) -> tuple[list[float], int]:
-    """Account A keeps FLOOD far-future waits in flight (each one asked again as soon as
-    it is answered, 10 ms later: a flood, not a busy loop of the test's own event loop); meanwhile account B writes and waits for its
-    write to be read, ROUNDS times. B's wait latencies, and how many waits A made."""
+    """Account A keeps FLOOD far-future waits in flight (each one asked again 10 ms after it
+    is answered: a flood, not a busy loop of the test's own event loop); meanwhile account
+    B writes and waits for its write to be read, ROUNDS times. B's wait latencies, and how
+    many waits A made."""
     stop = asyncio.Event()
     made = 0
 
