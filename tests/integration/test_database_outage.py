@@ -177,6 +177,16 @@ def worker_states(health_url: str) -> dict[str, Any]:
     return {worker["name"]: worker for worker in body.get("workers", [])}
 
 
+@pytest.fixture
+def kafka_broker() -> Iterator[EmbeddedBroker]:
+    """A broker of this test alone: its stack's agents consumer joins the directory's consumer
+    group, and a member left behind on the session's broker made the next group's join wait
+    out a rebalance (tests/integration/test_directory_consumer.py timed out after it)."""
+    broker = EmbeddedBroker().start()
+    yield broker
+    broker.stop()
+
+
 def test_every_worker_resumes_and_catches_up_after_a_ten_second_database_outage(
     kafka_broker: EmbeddedBroker,
 ) -> None:
