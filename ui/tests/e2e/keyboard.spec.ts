@@ -49,6 +49,9 @@ test("the Add channel wizard works with the keyboard alone", async ({ page }) =>
   await expect(page.getByRole("listbox")).toBeVisible();
   await page.keyboard.press("ArrowDown");
   await page.keyboard.press("Enter");
+  // The Agent selector is enabled once the workspace's agents have loaded (a disabled
+  // control takes no focus: tabbing before that would pass it by).
+  await expect(dialog.getByRole("combobox", { name: "Agent" })).toBeEnabled();
   await tabTo(page, (f) => f.name === "Agent");
   await page.keyboard.press("Enter");
   await expect(page.getByRole("listbox")).toBeVisible();
