@@ -80,6 +80,20 @@ class Routes:
         return self.positions != self.listener
 
 
+def _fail_fast_pool(conninfo: str, size: int, *, timeout: float) -> ConnectionPool:
+    """A pool that fails fast (503) and drops broken connections while the database is
+    away: ``timeout`` seconds at most for a connection, 2 s for a new one."""
+    return ConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=size,
+        open=True,
+        timeout=timeout,
+        check=ConnectionPool.check_connection,
+        kwargs={"autocommit": True, "connect_timeout": 2},
+    )
+
+
 class ReadModels:
     """Query access to the projection tables, shared by the API's routes."""
 
@@ -114,40 +128,15 @@ class ReadModels:
         self._lookup_connection: psycopg.Connection[Any] | None = None
         # For tests: runs between a wait's first position check and its registration.
         self.before_waiter_registered: Callable[[], None] = lambda: None
-        # Fail fast (503) and drop broken connections while the database is away.
-        self.pool = ConnectionPool(
-            routes.queries,
-            min_size=1,
-            max_size=pool_size,
-            open=True,
-            timeout=5.0,
-            check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "connect_timeout": 2},
-        )
+        self.pool = _fail_fast_pool(routes.queries, pool_size, timeout=5.0)
         # The control pool: a few connections for what must answer while queries are slow
         # or the main pool is taken (readiness, the idempotency store, the rate buckets): tiny
         # statements only, so a connection not had within 2 s means the database is away: a
         # write answers 503 within seconds, not after the queries' 5 s.
-        self.control = ConnectionPool(
-            routes.control,
-            min_size=1,
-            max_size=CONTROL_POOL_SIZE,
-            open=True,
-            timeout=2.0,
-            check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "connect_timeout": 2},
-        )
+        self.control = _fail_fast_pool(routes.control, CONTROL_POOL_SIZE, timeout=2.0)
         # The exports' pool (api.exports): file downloads read their chunks here, never
         # taking the connections the pages and single reads need.
-        self.exports = ConnectionPool(
-            routes.exports,
-            min_size=1,
-            max_size=EXPORT_POOL_SIZE,
-            open=True,
-            timeout=5.0,
-            check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "connect_timeout": 2},
-        )
+        self.exports = _fail_fast_pool(routes.exports, EXPORT_POOL_SIZE, timeout=5.0)
         self._positions: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closing = threading.Event()
