@@ -1,4 +1,10 @@
-"""``create_app(settings)``: the API's composition root. Nothing is built at import."""
+"""``create_app(settings)``: the API's composition root. Nothing is built at import.
+
+The factory is a list of steps, each one function: the application and its read models, the
+bare app (docs, lifespan closing both), what ``app.state`` holds, the error handlers, the
+routers, the console, the OpenAPI additions, and the middleware stack
+(``api.app_middleware``). The order of the routers is the order of the OpenAPI document's
+paths."""
 
 from __future__ import annotations
 
@@ -6,19 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
+from api.app_middleware import install_middleware
 from api.auth import TokenVerifier
-from api.conditional import ConditionalMiddleware
 from api.console import install_console
 from api.errors import install_error_handlers
 from api.exports import ExportLeases, ExportSlots
-from api.http_semantics import HttpSemanticsMiddleware
-from api.idempotency import IdempotencyMiddleware, MemoryResponseStore, PostgresResponseStore
 from api.metrics import Metrics
-from api.middleware import AccessLogMiddleware, BodyLimitMiddleware, HeaderLimitMiddleware
 from api.problems import problem_openapi
 from api.query_pool import ReadModels
 from api.rate_limits import RateLimit, SharedTokenBucket, TokenBucket
@@ -40,27 +41,20 @@ from sms_channels.settings import Settings
 from sms_channels.worker_set import WorkerHealth
 
 DOCS_ASSETS = "/docs-assets"
-# Answers this long or longer are gzip-compressed for clients that accept it.
-GZIP_MINIMUM_BYTES = 1024
-# zlib's default level: JSON pages shrink as much as at 9 (starlette's default) for half the CPU.
-GZIP_LEVEL = 6
 
-# What the channels UI sends and reads from a browser (api.md, CORS).
-CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-CORS_REQUEST_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "If-Match",
-    "If-None-Match",
-    "Idempotency-Key",
-]
-CORS_EXPOSED_HEADERS = [
-    "ETag",
-    "Location",
-    "Retry-After",
-    "X-Projection-Lag",
-    "Idempotent-Replayed",
-]
+# The routers, in the order their paths appear in the OpenAPI document.
+ROUTERS = (
+    audit,
+    connections,
+    sms_requests,
+    compliance,
+    registration,
+    countries,
+    directory,
+    numbers,
+    webhooks,
+    ops,
+)
 
 
 def create_app(
@@ -74,18 +68,42 @@ def create_app(
     ``worker_health``: the states of the workers running in this process (``sms-channels
     run``), which ``/readyz`` reports."""
     application = application or build_application(settings)
-    read_models = (
-        ReadModels(
-            settings.database_url,
-            events_table=getattr(application.recorder, "events_table_name", "smschannels_events"),
-            pool_size=settings.postgres_pool_size,
-            wait_seconds=settings.read_wait_seconds,
-            max_waits_per_account=settings.wait_for_max_per_account,
-            read_conninfo=settings.database_read_url,
-        )
-        if settings.persistence == "postgres" and settings.database_url
-        else None
+    read_models = read_models_of(settings, application)
+    app = new_app(settings, application, read_models)
+    wire_state(app, settings, application, read_models, worker_health)
+    install_error_handlers(app)
+    include_routers(app)
+    install_console(app, settings.console_dir, settings.cors_origins)
+    problem_openapi(app)
+    install_middleware(
+        app,
+        settings,
+        read_models=read_models,
+        token_verifier=app.state.token_verifier,
+        metrics=app.state.metrics,
     )
+    return app
+
+
+def read_models_of(settings: Settings, application: SmsChannels) -> ReadModels | None:
+    """The read-model pools on the application's database; none in memory (no database)."""
+    if settings.persistence != "postgres" or not settings.database_url:
+        return None
+    return ReadModels(
+        settings.database_url,
+        events_table=getattr(application.recorder, "events_table_name", "smschannels_events"),
+        pool_size=settings.postgres_pool_size,
+        wait_seconds=settings.read_wait_seconds,
+        max_waits_per_account=settings.wait_for_max_per_account,
+        read_conninfo=settings.database_read_url,
+    )
+
+
+def new_app(
+    settings: Settings, application: SmsChannels, read_models: ReadModels | None
+) -> FastAPI:
+    """The bare app: title, version, the docs pages, and a lifespan that closes the read
+    models, then the application, on shutdown."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -96,7 +114,7 @@ def create_app(
 
     # /docs and /redoc from assets served by this service (fastapi-offline ships pinned
     # Swagger UI 5 and ReDoc builds): no third-party script runs on an operator's page.
-    app = FastAPIOffline(
+    return FastAPIOffline(
         title="SMS channels service",
         version="0.1.0",
         lifespan=lifespan,
@@ -108,6 +126,16 @@ def create_app(
         # too: 5 % of the channels table page's CPU (B3).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
+
+
+def wire_state(
+    app: FastAPI,
+    settings: Settings,
+    application: SmsChannels,
+    read_models: ReadModels | None,
+    worker_health: WorkerHealth | None,
+) -> None:
+    """What the routes and middleware find on ``app.state`` (``api.deps`` reads it)."""
     app.state.settings = settings
     app.state.application = application
     app.state.read_models = read_models
@@ -123,48 +151,12 @@ def create_app(
         ExportLeases(read_models) if read_models is not None else None,
     )
     app.state.rate_limits = rate_limits(settings, read_models)
-    install_error_handlers(app)
-    for module in (
-        audit,
-        connections,
-        sms_requests,
-        compliance,
-        registration,
-        countries,
-        directory,
-        numbers,
-        webhooks,
-        ops,
-    ):
+
+
+def include_routers(app: FastAPI) -> None:
+    """One router per resource (``api.routes``), in :data:`ROUTERS`' order."""
+    for module in ROUTERS:
         app.include_router(module.router)
-    install_console(app, settings.console_dir, settings.cors_origins)
-    problem_openapi(app)
-    app.add_middleware(
-        IdempotencyMiddleware,
-        store=MemoryResponseStore() if read_models is None else PostgresResponseStore(read_models),
-        verifier=app.state.token_verifier,
-    )
-    app.add_middleware(ConditionalMiddleware, gzip_minimum=GZIP_MINIMUM_BYTES)
-    app.add_middleware(HttpSemanticsMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        HeaderLimitMiddleware,
-        max_query_bytes=settings.max_query_bytes,
-        max_header_bytes=settings.max_header_bytes,
-    )
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
-    app.add_middleware(AccessLogMiddleware, metrics=metrics)
-    if settings.cors_origins:
-        # Outermost, so preflights and error answers carry the CORS headers too.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=CORS_METHODS,
-            allow_headers=CORS_REQUEST_HEADERS,
-            expose_headers=CORS_EXPOSED_HEADERS,
-            max_age=600,
-        )
-    return app
 
 
 def rate_limits(settings: Settings, read_models: ReadModels | None) -> dict[str, RateLimit]:

@@ -17,7 +17,14 @@ import httpx
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from bench.common import JWT_SECRET, api_process, fresh_database, p99_figures, write_result
+from bench.common import (
+    JWT_SECRET,
+    B3Result,
+    api_process,
+    fresh_database,
+    p99_figures,
+    write_result,
+)
 from projections.channels_table import ChannelsQuery, list_rows
 from sms_channels.tokens import mint_token
 
@@ -141,14 +148,12 @@ def main() -> None:
             http_latencies = run_clients(clients, requests, http)
             floor_latencies = readers.floor(clients, requests)
         pool.close()
-    write_result(
-        "B3-channels-query",
-        {
-            "rows": rows,
-            "clients": clients,
-            **p99_figures(http_latencies, raw_latencies, floor_latencies),
-        },
-    )
+    result: B3Result = {
+        "rows": rows,
+        "clients": clients,
+        **p99_figures(http_latencies, raw_latencies, floor_latencies),
+    }
+    write_result("B3-channels-query", result)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,16 @@ import psycopg
 from eventsourcing.cipher import AESCipher
 from kafka import KafkaConsumer, TopicPartition
 
-from bench.common import JWT_SECRET, api_process, fresh_database, rss_kib, summary_ms, write_result
+from bench.common import (
+    JWT_SECRET,
+    B4Measured,
+    B4Result,
+    api_process,
+    fresh_database,
+    rss_kib,
+    summary_ms,
+    write_result,
+)
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.tokens import mint_token
 from tests.support import unique_us_number
@@ -133,18 +142,18 @@ def main() -> None:
                 worker("registration", url, broker.bootstrap_servers),
             ]
             try:
-                result = measure(url, broker.bootstrap_servers, workers, seconds)
+                measured = measure(url, broker.bootstrap_servers, workers, seconds)
             finally:
                 for process in workers:
                     process.terminate()
                     process.wait(timeout=30)
-            result["baseline_commit"] = summary_ms(commit_latency(url))
+            result: B4Result = {**measured, "baseline_commit": summary_ms(commit_latency(url))}
     finally:
         broker.stop()
     write_result("B4-latency", result)
 
 
-def measure(url: str, servers: str, workers: list[Any], seconds: int) -> dict[str, Any]:
+def measure(url: str, servers: str, workers: list[Any], seconds: int) -> B4Measured:
     token = mint_token(JWT_SECRET, account_id="acc_b4", user_id="u")
     projection, kafka = ProjectionWatcher(url), KafkaWatcher(servers)
     routing = KafkaWatcher(servers, ROUTING_TOPIC)

@@ -14,7 +14,14 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from bench.b3_channels_query import Readers, run_clients
-from bench.common import JWT_SECRET, api_process, fresh_database, p99_figures, write_result
+from bench.common import (
+    JWT_SECRET,
+    B7Result,
+    api_process,
+    fresh_database,
+    p99_figures,
+    write_result,
+)
 from projections.audit_trail import TrailQuery, list_entries
 from sms_channels.tokens import mint_token
 
@@ -72,14 +79,12 @@ def main() -> None:
             http_latencies = run_clients(clients, requests, http)
             floor_latencies = readers.floor(clients, requests)
         pool.close()
-    write_result(
-        "B7-audit-trail",
-        {
-            "entries": entries,
-            "clients": clients,
-            **p99_figures(http_latencies, raw_latencies, floor_latencies),
-        },
-    )
+    result: B7Result = {
+        "entries": entries,
+        "clients": clients,
+        **p99_figures(http_latencies, raw_latencies, floor_latencies),
+    }
+    write_result("B7-audit-trail", result)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
 """Shared pieces of the benchmarks: a fresh database, a real API process, percentiles,
 and the result file. Every benchmark prints the service's figure, the baseline's figure
-measured in the same run on the same database, and their ratio."""
+measured in the same run on the same database, and their ratio.
+
+A result's shape is declared here once (``B1Result`` … ``B8Result``): the benchmark writes
+it, ``run_all`` reads it back from its JSON file and checks it against the same shape
+(``read_result``), so a renamed or missing figure fails there, by name, instead of
+printing a wrong table."""
 
 from __future__ import annotations
 
@@ -13,13 +18,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from eventsourcing.cipher import AESCipher
+from pydantic import TypeAdapter
+
+# pydantic validates a TypedDict of ``typing`` only from Python 3.12 on.
+from typing_extensions import TypedDict
 
 from tests.support import fresh_database as migrated_database
 
@@ -28,6 +37,137 @@ ADMIN_URL = os.environ.get(
 )
 JWT_SECRET = "bench-secret-" + "x" * 40
 RESULTS = Path("bench/results")
+
+T = TypeVar("T")
+
+
+class Summary(TypedDict):
+    """Latencies in milliseconds (``summary_ms``)."""
+
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+
+
+class Rss(TypedDict):
+    """A process's resident set size (KiB) before and after the load."""
+
+    before: int
+    after: int
+
+
+class RssByPid(TypedDict):
+    """The same for several processes, by process id."""
+
+    before: dict[int, int]
+    after: dict[int, int]
+
+
+class PageFigures(TypedDict):
+    """A page benchmark's figures (``p99_figures``)."""
+
+    requests: int
+    service_http: Summary
+    baseline_sql: Summary
+    ratio_p99: float
+    target_p99_ms: float
+    target_met: bool
+    http_floor: Summary
+    ratio_floor_p99: float
+    http_floor_fits_target: bool
+
+
+class B1Clients(TypedDict):
+    """Commands at N clients: the service over HTTP, raw SQL inserts, and the service
+    with group commit off."""
+
+    service_commands_per_s: float
+    service_latency: Summary
+    raw_commands_per_s: float
+    raw_latency: Summary
+    ratio: float
+    group_commit_off_commands_per_s: float
+    group_commit_off_ratio: float
+
+
+# Functional syntax: the keys hold "=".
+B1Result = TypedDict(
+    "B1Result",
+    {
+        "N=1": B1Clients,
+        "N=4": B1Clients,
+        "N=16": B1Clients,
+        "target_met_at_N=4": bool,
+        "B6_api_rss_kib": Rss,
+    },
+)
+
+
+class B2Result(TypedDict):
+    events: int
+    connections: int
+    service_events_per_s_by_projection: dict[str, int]
+    service_rebuild_all_seconds: float
+    raw_sql_events_per_s: int
+    naive_events_per_s: int
+    ratio_channels_table_vs_raw: float
+    ratio_channels_table_vs_naive: float
+    target_met: bool
+    B6_process_rss_kib: Rss
+
+
+class B3Result(PageFigures):
+    rows: int
+    clients: int
+
+
+class B4Measured(TypedDict):
+    """What the load measures; ``B4Result`` adds the baseline, measured afterwards."""
+
+    commands: int
+    rate_per_s: int
+    command_to_row: Summary
+    command_to_kafka: Summary
+    command_to_routing_value: Summary
+    projection_target_met: bool
+    kafka_target_met: bool
+    routing_target_met: bool
+    B6_worker_rss_kib: RssByPid
+
+
+class B4Result(B4Measured):
+    baseline_commit: Summary
+
+
+class B5Result(TypedDict):
+    versions: int
+    calls: int
+    baseline_sql: Summary
+    service_full_history: Summary
+    service_point_in_time: Summary
+    ratio_full_p50: float
+    ratio_point_p50: float
+    target_met: bool
+    fetch_decrypt_parse_floor: Summary
+    ratio_floor_p50: float
+    service_verify: Summary
+    ratio_verify_to_history_p50: float
+    verify_target_met: bool
+
+
+class B7Result(PageFigures):
+    entries: int
+    clients: int
+
+
+class B8Result(TypedDict):
+    rows: int
+    first_load_js_bytes: int
+    first_load_js_gzip_kb: float
+    navigation_to_interactive_table: Summary
+    sort_one_page: Summary
+    last_load_breakdown_ms: dict[str, Any] | None
+    target_met: bool
 
 
 @contextmanager
@@ -113,7 +253,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def summary_ms(values: list[float]) -> dict[str, float]:
+def summary_ms(values: list[float]) -> Summary:
     return {
         "p50_ms": round(percentile(values, 50) * 1000, 2),
         "p99_ms": round(percentile(values, 99) * 1000, 2),
@@ -121,29 +261,24 @@ def summary_ms(values: list[float]) -> dict[str, float]:
     }
 
 
-def p99_figures(
-    service: list[float], baseline: list[float], floor: list[float] | None = None
-) -> dict[str, Any]:
+def p99_figures(service: list[float], baseline: list[float], floor: list[float]) -> PageFigures:
     """A page benchmark's figures: both summaries, the p99 ratio, and the target (service
     p99 within 2x the baseline's + 2 ms) with whether it is met. ``floor``: the same
     readers asking the same server for ``/healthz`` (no query, no page: what HTTP alone
     costs on this machine), with whether that alone already fits the target."""
-    service_ms, baseline_ms = summary_ms(service), summary_ms(baseline)
+    service_ms, baseline_ms, floor_ms = summary_ms(service), summary_ms(baseline), summary_ms(floor)
     target = 2 * baseline_ms["p99_ms"] + 2
-    figures: dict[str, Any] = {
+    return {
         "requests": len(service),
         "service_http": service_ms,
         "baseline_sql": baseline_ms,
         "ratio_p99": round(service_ms["p99_ms"] / baseline_ms["p99_ms"], 2),
         "target_p99_ms": round(target, 2),
         "target_met": service_ms["p99_ms"] <= target,
+        "http_floor": floor_ms,
+        "ratio_floor_p99": round(floor_ms["p99_ms"] / baseline_ms["p99_ms"], 2),
+        "http_floor_fits_target": floor_ms["p99_ms"] <= target,
     }
-    if floor is not None:
-        floor_ms = summary_ms(floor)
-        figures["http_floor"] = floor_ms
-        figures["ratio_floor_p99"] = round(floor_ms["p99_ms"] / baseline_ms["p99_ms"], 2)
-        figures["http_floor_fits_target"] = floor_ms["p99_ms"] <= target
-    return figures
 
 
 def rss_kib(pid: int) -> int:
@@ -162,8 +297,19 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_result(name: str, result: dict[str, Any]) -> None:
-    result = {"benchmark": name, "machine": machine(), **result}
-    print(json.dumps(result, indent=2))
+def write_result(name: str, result: Mapping[str, object]) -> None:
+    document = {"benchmark": name, "machine": machine(), **result}
+    print(json.dumps(document, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}_{int(time.time())}.json").write_text(json.dumps(result))
+    (RESULTS / f"{name}_{int(time.time())}.json").write_text(json.dumps(document))
+
+
+def read_result(name: str, shape: type[T], since: float) -> T:
+    """The newest result ``name`` written since ``since`` (a ``time.time()``), checked
+    against ``shape`` (extra figures are dropped). Raises when there is none, or when a
+    figure the shape names is missing or of another type."""
+    files = sorted(RESULTS.glob(f"{name}_*.json"))
+    fresh = [f for f in files if f.stat().st_mtime >= since]
+    if not fresh:
+        raise FileNotFoundError(f"no {name} result under {RESULTS} since the run began")
+    return TypeAdapter(shape).validate_json(fresh[-1].read_bytes())

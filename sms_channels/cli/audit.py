@@ -31,9 +31,8 @@ from domain.compliance.audit import (
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.operator_decisions import skip_decisions
 from projections.audit_trail import TrailQuery, stream_entries
-from sms_channels.bootstrap import build_application
 from sms_channels.cli.audit_chain import checkpoint_command, fail, opened, verify
-from sms_channels.logs import configure_logging
+from sms_channels.cli.prologue import application_of, required, started
 from sms_channels.settings import Settings
 
 audit_app = typer.Typer(help="Audit compliance history (read-only).", no_args_is_help=True)
@@ -65,11 +64,8 @@ def export(
 ) -> None:
     """The account trail (every fact of every connection: who, when, what, which field
     names; never values), oldest first, streamed from a server-side cursor."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    if not settings.database_url:
-        typer.echo("DATABASE_URL is required", err=True)
-        raise typer.Exit(code=2)
+    settings = started()
+    url = required(settings.database_url, "DATABASE_URL")
     try:
         start, end = (None if t is None else parse_as_of(t) for t in (since, until))
     except InvalidPointInTimeError:
@@ -79,7 +75,7 @@ def export(
     writer = csv.writer(sys.stdout)
     if output is ExportFormat.csv:
         writer.writerow(CSV_HEADER)
-    with psycopg.connect(settings.database_url) as connection, connection.transaction():
+    with psycopg.connect(url) as connection, connection.transaction():
         for row in stream_entries(connection, query):
             entry = trail_entry(row).model_dump(mode="json", by_alias=True)
             if output is ExportFormat.csv:
@@ -92,10 +88,7 @@ def export(
 def decisions() -> None:
     """Operators' decisions about the read models (``projections skip``): who, when, why,
     and which event, one JSON object per line, oldest first."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    application = build_application(settings)
-    try:
+    with application_of(started()) as application:
         for decided in skip_decisions(application):
             line = {
                 "decisionId": str(decided.originator_id),
@@ -109,8 +102,6 @@ def decisions() -> None:
                 "recordedAt": decided.timestamp.isoformat(),
             }
             sys.stdout.write(orjson.dumps(line).decode() + "\n")
-    finally:
-        application.close()
 
 
 @audit_app.command("history")
@@ -139,8 +130,7 @@ def history(
 ) -> None:
     """Every compliance version of a connection (deleted ones too), oldest first: version,
     recorded time, actor, changed fields, and the whole payload."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format, stream=sys.stderr)
+    settings = started(stream=sys.stderr)
     try:
         point = PointInTime(
             version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None

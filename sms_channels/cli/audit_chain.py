@@ -37,7 +37,7 @@ from domain.audit_checkpoint import (
 from domain.audit_verify import Verified, verify_all, verify_connection
 from domain.errors import ConnectionNotFoundError
 from sms_channels.bootstrap import build_application
-from sms_channels.logs import configure_logging
+from sms_channels.cli.prologue import started
 from sms_channels.settings import Settings
 
 
@@ -64,7 +64,7 @@ def verify(
         fail("Give a connection id, or --all / --against, not both.", code=2)
     if connection_id is None and not every and against is None:
         fail("Give a connection id, or --all.", code=2)
-    settings = _settings()
+    settings = started(stream=sys.stderr)
     with opened(settings) as application:
         if connection_id is not None:
             _verify_one(application, connection_id, account)
@@ -140,7 +140,7 @@ def checkpoint_command(
     """The chain heads of every verified connection, as a JSON checkpoint to keep apart from
     the database; signed (Ed25519) when AUDIT_SIGNING_KEY is set. Connections whose chain is
     broken are left out and reported on stderr (exit 1)."""
-    settings = _settings()
+    settings = started(stream=sys.stderr)
     key = None
     if settings.audit_signing_key is not None:
         try:
@@ -165,12 +165,6 @@ def checkpoint_command(
 def _document(v: Verification) -> dict[str, Any]:
     """The verification as the API's ``…/history/verify`` answers it (same keys, nulls)."""
     return verification_out(v).model_dump(mode="json", by_alias=True)
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format, stream=sys.stderr)
-    return settings
 
 
 @contextmanager

@@ -15,10 +15,10 @@ from sms_channels.cli.audit import audit_app
 from sms_channels.cli.embedded_stack import background_workers
 from sms_channels.cli.preflight import preflight_app
 from sms_channels.cli.projections import projections_app
+from sms_channels.cli.prologue import application_of, completed, environment_settings, started
 from sms_channels.cli.relay import relay_app
 from sms_channels.cli.sandbox import sandbox_app
 from sms_channels.cli.workers import worker_app
-from sms_channels.logs import configure_logging
 from sms_channels.settings import InsecureSettingsError, Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
 from sms_channels.worker_set import topic_names
@@ -89,11 +89,8 @@ def _migrate(settings: Settings) -> None:
 def _seed_demo(settings: Settings) -> None:
     from sms_channels.demo_seed import seed_demo_directory  # noqa: PLC0415
 
-    application = build_application(settings)
-    try:
+    with application_of(settings) as application:
         seed_demo_directory(application)
-    finally:
-        application.close()
 
 
 @app.command()
@@ -105,8 +102,7 @@ def run() -> None:
         start_embedded_postgres,
     )
 
-    settings = Settings()
-    configure_logging(settings.log_level, "console")
+    settings = started(log_format="console")
     missing = settings.missing_for_provider()
     if missing:  # as `serve` refuses: in Twilio mode every webhook would be refused
         typer.echo("run refuses to start without: " + ", ".join(missing), err=True)
@@ -124,7 +120,7 @@ def run() -> None:
         update["registration_id_key"] = dev.registration_id_key
     if settings.sandbox_webhook_secret is None:
         update["sandbox_webhook_secret"] = dev.sandbox_webhook_secret
-    settings = Settings(**{**settings.model_dump(), **update})
+    settings = completed(settings, update)
     _migrate(settings)
     if "database_url" in update:  # the embedded default only: production never seeds
         _seed_demo(settings)
@@ -153,8 +149,7 @@ def run() -> None:
 def serve() -> None:
     """Run the API for production: refuses to start without DATABASE_URL, a JWT key and
     CIPHER_KEY. Tables must exist (``sms-channels migrate``)."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    settings = started()
     try:
         settings.require_production_secrets()
     except InsecureSettingsError as error:
@@ -166,8 +161,7 @@ def serve() -> None:
 @app.command()
 def migrate() -> None:
     """Create the event store tables (run once before `serve` and the workers)."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    settings = started()
     _migrate(settings)
     typer.echo("tables ready")
 
@@ -182,7 +176,7 @@ def token(
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 3600,
 ) -> None:
     """Mint an HS256 JWT with JWT_SECRET (or the embedded default's secret)."""
-    settings = Settings()
+    settings = environment_settings()
     if settings.jwt_secret is not None:
         secret = settings.jwt_secret.get_secret_value()
     else:

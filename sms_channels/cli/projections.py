@@ -11,21 +11,13 @@ import typer
 from domain.application import SmsChannels
 from domain.errors import DomainError
 from projections.registry import PROJECTIONS
-from sms_channels.bootstrap import build_application
+from sms_channels.cli.prologue import application_of, required, started
 from sms_channels.cli.signals import stop_on_signals
-from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers
 from workers.projector import rebuild, skip_event
 
 projections_app = typer.Typer(help="Read models: rebuild and inspect.", no_args_is_help=True)
-
-
-def _database_url(settings: Settings) -> str:
-    if not settings.database_url:
-        typer.echo("DATABASE_URL is required", err=True)
-        raise typer.Exit(code=2)
-    return settings.database_url
 
 
 def _names(name: str | None) -> list[str]:
@@ -41,14 +33,10 @@ def _names(name: str | None) -> list[str]:
 def _operator_session() -> Iterator[tuple[Settings, str, SmsChannels]]:
     """Settings from the environment, logging, the database URL and the application
     (closed afterwards): what every operator command starts with."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    url = _database_url(settings)
-    application = build_application(settings)
-    try:
+    settings = started()
+    url = required(settings.database_url, "DATABASE_URL")
+    with application_of(settings) as application:
         yield settings, url, application
-    finally:
-        application.close()
 
 
 @projections_app.command("rebuild")
@@ -88,9 +76,9 @@ def skip_command(
 def run_projection_workers(name: str | None, settings: Settings) -> None:
     """Run the named projection (default: all) until SIGTERM/SIGINT; each finishes its
     current batch. A projection that crashes is restarted (after a backoff) in this
-    process; one stopped at a poison event waits there for the operator (``skip``)."""
-    configure_logging(settings.log_level, settings.log_format)
-    _database_url(settings)
+    process; one stopped at a poison event waits there for the operator (``skip``).
+    ``settings``: as :func:`~sms_channels.cli.prologue.started` gives them (logging on)."""
+    required(settings.database_url, "DATABASE_URL")
     names = _names(name)
     stop = stop_on_signals()
     workers = build_workers(settings)

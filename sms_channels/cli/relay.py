@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 
 from sms_channels.bootstrap import build_application
-from sms_channels.cli.workers import with_local_defaults
-from sms_channels.logs import configure_logging
-from sms_channels.settings import Settings
+from sms_channels.cli.prologue import started
 from sms_channels.worker_set import topic_names
 from workers.feeds_replay import rebuild_routing, replay_events
 from workers.log_relay import RelayStandbyError
@@ -33,8 +31,7 @@ def replay(
     """Re-publish channel.connected and the lifecycle events after --from-position with
     their first eventIds, and (for the routing topic) the current value of every served
     number. The routing rebuild needs the relay worker stopped (it takes its lock)."""
-    settings = with_local_defaults(Settings())
-    configure_logging(settings.log_level, settings.log_format)
+    settings = started(local=True)
     if not settings.database_url or not settings.kafka_bootstrap_servers:
         typer.echo("DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS are required", err=True)
         raise typer.Exit(code=2)

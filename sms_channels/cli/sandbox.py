@@ -24,7 +24,7 @@ from providers.sandbox import (
     SandboxWebhook,
     SandboxWebhookSender,
 )
-from sms_channels.cli.workers import with_local_defaults
+from sms_channels.cli.prologue import environment_settings
 from sms_channels.settings import Settings
 
 sandbox_app = typer.Typer(
@@ -42,7 +42,7 @@ Deliver = Annotated[bool, typer.Option("--webhook/--no-webhook", help="Deliver t
 
 @contextmanager
 def _sandbox() -> Iterator[tuple[SandboxProvider, Settings]]:
-    settings = with_local_defaults(Settings(), cipher=False, webhook_secret=True)
+    settings = environment_settings(local=True, cipher=False, webhook_secret=True)
     if settings.database_url is None:
         typer.echo("The sandbox CLI needs the service's database (DATABASE_URL).", err=True)
         raise typer.Exit(code=2)
@@ -76,7 +76,7 @@ def _act(
         if not deliver:
             return
         secret = settings.sandbox_webhook_secret
-        if secret is None:  # with_local_defaults fills it in; kept for the type checker
+        if secret is None:  # the local defaults fill it in; kept for the type checker
             raise typer.Exit(code=2)
         sender = SandboxWebhookSender(
             url or f"http://{settings.host}:{settings.port}", secret.get_secret_value()
