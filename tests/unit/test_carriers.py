@@ -29,7 +29,7 @@ from domain.carriers import (
     twilio_throughput,
 )
 from domain.remedies import remedy_of
-from providers.twilio_statuses import brand_answer, campaign_answer
+from providers.twilio.statuses import brand_answer, campaign_answer
 
 REFERENCE = Path("/work/shared/reference")  # as tests/unit/test_twilio_contract.py
 

@@ -20,9 +20,9 @@ from domain.providers import (
     RegistrationNotReadyError,
 )
 from providers.twilio import TwilioConfig, TwilioProvider
-from providers.twilio_brands import A2P_PROFILE_POLICY, SECONDARY_PROFILE_POLICY
-from providers.twilio_statuses import BRAND_STATUSES, HOSTING_STATUSES
-from providers.twilio_statuses import hosting_status as order_status
+from providers.twilio.brands import A2P_PROFILE_POLICY, SECONDARY_PROFILE_POLICY
+from providers.twilio.statuses import BRAND_STATUSES, HOSTING_STATUSES
+from providers.twilio.statuses import hosting_status as order_status
 from tests.compliance_payloads import GOOD
 from tests.fake_twilio import (
     ACCOUNT_SID,

@@ -32,14 +32,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, VettingAnswer
-from providers.twilio_http import (
+from providers.twilio.http import (
     NOT_ABOUT_THE_PAYLOAD,
     REFERENCE_PREFIX,
     Form,
     TwilioHttp,
     path_part,
 )
-from providers.twilio_statuses import brand_answer, refused, vetting_answer
+from providers.twilio.statuses import brand_answer, refused, vetting_answer
 
 # Twilio's published TrustHub policies for A2P 10DLC.
 SECONDARY_PROFILE_POLICY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"

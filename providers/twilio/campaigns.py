@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
-from providers.twilio_http import (
+from providers.twilio.http import (
     NOT_ABOUT_THE_PAYLOAD,
     REFERENCE_PREFIX,
     Form,
     TwilioHttp,
     path_part,
 )
-from providers.twilio_statuses import campaign_answer, number_answer, number_gone, refused
+from providers.twilio.statuses import campaign_answer, number_answer, number_gone, refused
 
 ALREADY_IN_SERVICE = "21710"
 
