@@ -52,6 +52,7 @@ from providers.twilio.http import (
     path_part,
     raise_for_error,
 )
+from providers.twilio.statuses import hosting_order_open
 from providers.twilio.statuses import hosting_status as order_status
 from providers.twilio.webhooks import PROVIDER_NAME
 
@@ -258,7 +259,7 @@ class TwilioProvider:
         )
         self._raise_for_error(response)
         for order in response.json().get("items") or []:
-            if order.get("phone_number") == phone_number and order.get("status") != "failed":
+            if order.get("phone_number") == phone_number and hosting_order_open(order):
                 return str(order["sid"])
         return None
 

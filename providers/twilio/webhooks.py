@@ -11,19 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 from domain.providers import (
-    HostingCompleted,
-    HostingFailed,
     ProviderEvent,
-    ProviderFact,
-    Unrecognised,
     WebhookRejectedError,
     WebhookRequest,
 )
-from providers.twilio.statuses import event_stream_event
+from providers.twilio.statuses import event_stream_event, hosting_callback_fact
 
 PROVIDER_NAME = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -158,7 +154,7 @@ class TwilioWebhookVerifier:
                 raise WebhookRejectedError("A JSON body must be signed through bodySHA256.")
             fact, occurred_at = event_stream_event(request.body)
         else:
-            fact, occurred_at = _fact(dict(form)), None
+            fact, occurred_at = hosting_callback_fact(dict(form)), None
         return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), fact, occurred_at)
 
 
@@ -178,19 +174,3 @@ def _request_hash(request: WebhookRequest, form: list[tuple[str, str]]) -> str:
     body_signed = "bodySHA256" in parse_qs(urlsplit(request.url).query)
     signed = signed_content(_port_forms(request.url)[1], () if body_signed else form)
     return "sha256:" + hashlib.sha256(signed.encode()).hexdigest()
-
-
-def _fact(form: Mapping[str, str]) -> ProviderFact:
-    """A hosted-number-order status callback (``Sid``/``HostedNumberOrderSid`` of an
-    ``HR…`` order, ``Status``, ``PhoneNumber``, ``IncomingPhoneNumberSid``,
-    ``FailureReason``) → a hosting fact; anything else → Unrecognised."""
-    order = form.get("HostedNumberOrderSid") or form.get("Sid") or ""
-    status = form.get("Status", "")
-    phone_number = form.get("PhoneNumber", "")
-    if not order.startswith("HR") or not phone_number:
-        return Unrecognised("twilio_callback")
-    if status == "completed" and form.get("IncomingPhoneNumberSid"):
-        return HostingCompleted(phone_number, order, form["IncomingPhoneNumberSid"])
-    if status == "failed":
-        return HostingFailed(phone_number, order, form.get("FailureReason") or "Hosting failed.")
-    return Unrecognised(f"hosted_number_order.{status or 'unknown'}")

@@ -24,12 +24,11 @@ from domain.carriers import (
     combined,
     honest_status,
     not_permitted_on,
-    telnyx_operation_status,
     throughput_of,
-    twilio_throughput,
 )
 from domain.remedies import remedy_of
-from providers.twilio.statuses import brand_answer, campaign_answer
+from providers.telnyx.statuses import telnyx_operation_status
+from providers.twilio.statuses import brand_answer, campaign_answer, twilio_throughput
 
 REFERENCE = Path("/work/shared/reference")  # as tests/unit/test_twilio_contract.py
 
