@@ -45,6 +45,7 @@ from providers.twilio.statuses import (
     brand_answer,
     bundle_answer,
     evaluation_answer,
+    gone,
     refused,
     vetting_answer,
 )
@@ -153,7 +154,7 @@ class TwilioBrands:
             return bundle_answer(ref, bundle)
         found = self.fetch(ref)
         if found is None:
-            return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+            return gone(ref)
         return brand_answer(found)
 
     def vet(self, ref: str, *, vetting_provider: str, vetting_id: str | None) -> VettingAnswer:

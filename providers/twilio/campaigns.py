@@ -33,6 +33,7 @@ from providers.twilio.statuses import (
     brand_approved,
     campaign_answer,
     campaign_resubmittable,
+    gone,
     number_answer,
     number_gone,
     refused,
@@ -101,7 +102,7 @@ class TwilioCampaigns:
     def campaign_status(self, service_sid: str) -> RegistrationAnswer:
         found = self._campaign(service_sid)
         if found is None:
-            return RegistrationAnswer(ref=service_sid, status="expired", raw_status="DELETED")
+            return gone(service_sid)
         return campaign_answer(service_sid, found)
 
     def number_status(self, ref: str) -> RegistrationAnswer:

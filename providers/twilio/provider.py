@@ -52,7 +52,7 @@ from providers.twilio.http import (
     path_part,
     raise_for_error,
 )
-from providers.twilio.statuses import hosting_order_open
+from providers.twilio.statuses import hosting_order_gone, hosting_order_open
 from providers.twilio.statuses import hosting_status as order_status
 from providers.twilio.webhooks import PROVIDER_NAME
 
@@ -191,7 +191,7 @@ class TwilioProvider:
     def hosting_status(self, order_ref: str) -> HostingStatus:
         response = self._call("GET", f"{self._orders_url}/{path_part(order_ref)}")
         if response.status_code == 404:
-            return HostingStatus("failed", reason="Twilio has no such hosting order.")
+            return hosting_order_gone()
         self._raise_for_error(response)
         return order_status(response.json())
 

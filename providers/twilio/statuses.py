@@ -247,6 +247,11 @@ def refused(ref: str, what: str, code: str) -> RegistrationAnswer:
     )
 
 
+def gone(ref: str) -> RegistrationAnswer:
+    """Twilio has no such brand registration or campaign (a 404): no longer usable."""
+    return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+
+
 def number_gone(service_sid: str, number_sid: str) -> RegistrationAnswer:
     """The number is no longer in the campaign's Messaging Service."""
     return RegistrationAnswer(
@@ -275,6 +280,11 @@ def hosting_status(order: Mapping[str, Any]) -> HostingStatus:
     if status == "action-required" and order.get("failure_reason"):
         reason = f"{reason} {order['failure_reason']}"
     return HostingStatus("pending", reason=reason)
+
+
+def hosting_order_gone() -> HostingStatus:
+    """Twilio has no such hosting order (a 404)."""
+    return HostingStatus("failed", reason="Twilio has no such hosting order.")
 
 
 def hosting_order_open(order: Mapping[str, Any]) -> bool:
