@@ -3,8 +3,9 @@ send (issue 31): the per-carrier state of a campaign (or a number), the one rule
 level's status honest about it, and the throughput the provider reports (brand score,
 T-Mobile tier and daily cap, AT&T message class and throughput).
 
-Pure values and functions, read from the providers' answers by the adapters
-(``twilio_throughput``, ``telnyx_operation_status``) and decided with by the aggregates.
+Pure values and functions, read from the providers' answers by the adapters (their wire
+formats stay with them: ``providers.twilio.statuses.twilio_throughput``,
+``providers.telnyx.statuses.telnyx_operation_status``) and decided with by the aggregates.
 A provider that does not report per carrier leaves ``carriers`` None: absent, never guessed.
 """
 
@@ -33,23 +34,6 @@ TMOBILE_DAILY_CAPS: Final[dict[str, int | None]] = {
     "MID_HIGH": 100_000,
     "HIGH": 200_000,
     "TOP": None,
-}
-# TCR's network ids (MNO ids), as Telnyx's ``operationStatus`` keys them.
-TCR_NETWORKS: Final[dict[str, Carrier]] = {
-    "10017": "att",
-    "10035": "tmobile",
-    "10037": "verizon",
-    "10038": "uscellular",
-}
-# Telnyx's per-MNO operation statuses, in the service's words.
-TELNYX_OPERATION: Final[dict[str, CarrierStatus]] = {
-    "APPROVED": "approved",
-    "REGISTERED": "approved",
-    "REVIEW": "pending",
-    "PENDING": "pending",
-    "REJECTED": "rejected",
-    "SUSPENDED": "suspended",
-    "DEACTIVATED": "expired",
 }
 
 
@@ -205,50 +189,6 @@ def throughput_of(stored: Mapping[str, Any] | None) -> Throughput | None:
 
 def throughput_dict(throughput: Throughput | None) -> dict[str, Any] | None:
     return None if throughput is None else throughput.as_dict()
-
-
-def twilio_throughput(
-    *, brand_score: object = None, rate_limits: Mapping[str, Any] | None = None
-) -> Throughput | None:
-    """Throughput from Twilio's answers: a brand registration's ``brand_score``, a
-    campaign's ``rate_limits`` (``{"att": {"mps": 600, "msg_class": "A"}, "tmobile":
-    {"brand_tier": "TOP"}}``). AT&T's ``mps`` is read as messages a second (times 60 for
-    ``attTpm``); a ``tpm`` there is taken as is. None when Twilio said none of it."""
-    att = _mapping((rate_limits or {}).get("att"))
-    tmobile = _mapping((rate_limits or {}).get("tmobile"))
-    tpm = att.get("tpm")
-    mps = att.get("mps")
-    if tpm is None and isinstance(mps, (int, float)) and not isinstance(mps, bool):
-        tpm = mps * 60
-    found = throughput_of(
-        {
-            "brand_score": brand_score,
-            "tmobile_tier": tmobile.get("brand_tier"),
-            "tmobile_daily_cap": tmobile.get("daily_cap"),
-            "att_message_class": att.get("msg_class"),
-            "att_tpm": tpm,
-        }
-    )
-    return found if found is not None and found.known else None
-
-
-def telnyx_operation_status(answer: Mapping[str, Any]) -> tuple[CarrierState, ...]:
-    """Telnyx's ``GET /10dlc/campaign/{id}/operationStatus`` (``{"10017": "APPROVED",
-    "10035": "REVIEW"}``, TCR network ids): one state per carrier it names."""
-    return cast(
-        tuple[CarrierState, ...],
-        carriers_of(
-            {
-                "carrier": TCR_NETWORKS.get(str(network), "other"),
-                "status": TELNYX_OPERATION.get(str(status).upper(), "pending"),
-            }
-            for network, status in answer.items()
-        ),
-    )
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 # How bad a carrier's status is, worst first: combining a campaign's and a number's

@@ -10,7 +10,7 @@ or 429), unless the caller says a repeat is harmless (``retry_ambiguous``). A 40
 ``credentials_refused`` (for /readyz) until an answer accepts the credentials, and is logged
 at most once a minute.
 
-What differs between providers stays in their adapters (``providers.twilio_http``,
+What differs between providers stays in their adapters (``providers.twilio.http``,
 ``providers.telnyx.http``): authentication, body encoding, error bodies, log event names.
 """
 

@@ -1,5 +1,5 @@
 """A fake Telnyx API v2 on 127.0.0.1, built from the reference
-(/work/shared/reference/telnyx-v2-numbers-10dlc.yml): it answers in Telnyx's shapes
+(tests/data/provider_openapi/telnyx-v2-numbers-10dlc.yml): it answers in Telnyx's shapes
 (``{"data": …}`` with ``meta`` for numbers and messaging, ``records``/``totalRecords`` for
 10DLC, ``{"errors": [{"code", "title", "detail", "source"}]}`` for refusals), checks the
 Bearer key, records every request, and never reaches the internet.

@@ -1,6 +1,6 @@
 """A fake Twilio on 127.0.0.1 that answers with the documented JSON shapes (Twilio's public
 OpenAPI, ``api_v2010`` numbers and ``numbers_v2`` hosted-number orders, in
-/work/shared/reference; the A2P 10DLC and TrustHub half is ``tests.fake_twilio_a2p``). Never
+tests/data/provider_openapi; the A2P 10DLC and TrustHub half is ``tests.fake_twilio_a2p``). Never
 the internet.
 
 It keeps an inventory per country, the account's incoming numbers and hosting orders;

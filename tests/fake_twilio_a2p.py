@@ -1,7 +1,7 @@
 """The fake Twilio's US A2P 10DLC half: TrustHub (customer profiles, trust products, end
 users, supporting documents, entity assignments, evaluations), api_v2010 Addresses, and
 messaging_v1 (brand registrations, Messaging Services, their numbers and their
-``Compliance/Usa2p`` campaign), answering the shapes of /work/shared/reference.
+``Compliance/Usa2p`` campaign), answering the shapes of tests/data/provider_openapi.
 
 State lives in ``A2PState`` (``FakeTwilio.a2p``); tests move it with ``set_brand``,
 ``set_campaign`` and ``evaluation``. Handlers run under the fake's lock and receive the

@@ -7,7 +7,7 @@ Why httpx and not Telnyx's SDK: the adapter needs control the SDK does not give 
 *not*, unless the caller says it is safe), the outage memory that ``check_available`` reads
 without a network call, the time budget of each call, and the very same transport in the
 fake Telnyx tests run against. It is also what the Twilio adapter does
-(``providers.twilio_http``): one rule for both, one dependency fewer, no SDK release that
+(``providers.twilio.http``): one rule for both, one dependency fewer, no SDK release that
 changes retries or logging under us.
 
 Failures (the rule is ``providers.http_calls``'s, shared with Twilio): timeouts, transport

@@ -2,7 +2,7 @@
 ``identityStatus``), a campaign (all twelve ``campaignStatus`` values, and ``status``
 ``EXPIRED``), a number's campaign assignment (``assignmentStatus``), a messaging hosted
 number order and its numbers; a campaign's ``operationStatus`` per carrier network as the
-campaign's per-carrier states (``domain.carriers.telnyx_operation_status``).
+campaign's per-carrier states (``telnyx_operation_status``).
 
 A status Telnyx adds later is recorded as ``pending`` beside its raw value
 (``domain.registration_levels.provider_status``), never guessed. Pure functions of
@@ -13,11 +13,47 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final, cast
 
-from domain.carriers import telnyx_operation_status
+from domain.carriers import Carrier, CarrierState, CarrierStatus, carriers_of
 from domain.providers import HostingStatus, RegistrationAnswer, VettingAnswer
 from domain.remedies import APPEAL_CODE
+
+# --- carriers -----------------------------------------------------------------------------
+
+# TCR's network ids (MNO ids), as Telnyx's ``operationStatus`` keys them.
+TCR_NETWORKS: Final[dict[str, Carrier]] = {
+    "10017": "att",
+    "10035": "tmobile",
+    "10037": "verizon",
+    "10038": "uscellular",
+}
+# Telnyx's per-MNO operation statuses, in the service's words.
+TELNYX_OPERATION: Final[dict[str, CarrierStatus]] = {
+    "APPROVED": "approved",
+    "REGISTERED": "approved",
+    "REVIEW": "pending",
+    "PENDING": "pending",
+    "REJECTED": "rejected",
+    "SUSPENDED": "suspended",
+    "DEACTIVATED": "expired",
+}
+
+
+def telnyx_operation_status(answer: Mapping[str, Any]) -> tuple[CarrierState, ...]:
+    """Telnyx's ``GET /10dlc/campaign/{id}/operationStatus`` (``{"10017": "APPROVED",
+    "10035": "REVIEW"}``, TCR network ids): one state per carrier it names."""
+    return cast(
+        tuple[CarrierState, ...],
+        carriers_of(
+            {
+                "carrier": TCR_NETWORKS.get(str(network), "other"),
+                "status": TELNYX_OPERATION.get(str(status).upper(), "pending"),
+            }
+            for network, status in answer.items()
+        ),
+    )
+
 
 # --- brands -------------------------------------------------------------------------------
 

@@ -148,7 +148,8 @@ def test_twilio_compares_signatures_in_constant_time(monkeypatch: pytest.MonkeyP
     compared: list[object] = []
     real = hmac.compare_digest
     monkeypatch.setattr(
-        "providers.twilio.hmac.compare_digest", lambda a, b: compared.append(a) or real(a, b)
+        "providers.twilio.webhooks.hmac.compare_digest",
+        lambda a, b: compared.append(a) or real(a, b),
     )
     assert not signature_is_valid("token", "https://h/p", [("a", "b")], "forged")
     assert compared

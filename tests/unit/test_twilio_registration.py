@@ -20,9 +20,15 @@ from domain.providers import (
     RegistrationNotReadyError,
 )
 from providers.twilio import TwilioConfig, TwilioProvider
-from providers.twilio_brands import A2P_PROFILE_POLICY, SECONDARY_PROFILE_POLICY
-from providers.twilio_statuses import BRAND_STATUSES, HOSTING_STATUSES
-from providers.twilio_statuses import hosting_status as order_status
+from providers.twilio.brands import A2P_PROFILE_POLICY, SECONDARY_PROFILE_POLICY
+from providers.twilio.statuses import (
+    BRAND_STATUSES,
+    BUNDLE_STATUSES,
+    EVALUATION_COMPLIANT,
+    EVALUATION_NONCOMPLIANT,
+    HOSTING_STATUSES,
+)
+from providers.twilio.statuses import hosting_status as order_status
 from tests.compliance_payloads import GOOD
 from tests.fake_twilio import (
     ACCOUNT_SID,
@@ -225,6 +231,15 @@ def test_every_brand_status_of_the_reference_is_mapped(
 def test_the_reference_enum_is_exactly_what_is_mapped() -> None:
     assert set(BRAND_STATUSES) == set(reference_enum("brand_registrations_enum_status"))
     assert set(HOSTING_STATUSES) == set(reference_enum("hosted_number_order_enum_status"))
+
+
+def test_every_trusthub_bundle_status_of_the_reference_is_mapped() -> None:
+    # A brand that stopped at its customer profile or trust product (BU…) reads by the
+    # bundle's status; both kinds of bundle share one enum, and so do their evaluations.
+    for name in ("customer_profile_enum_status", "trust_product_enum_status"):
+        assert set(BUNDLE_STATUSES) == set(reference_enum(name))
+    for name in ("customer_profile_evaluation_enum_status", "trust_product_evaluation_enum_status"):
+        assert {EVALUATION_COMPLIANT, EVALUATION_NONCOMPLIANT} == set(reference_enum(name))
 
 
 # --- campaign and number ---------------------------------------------------------------------

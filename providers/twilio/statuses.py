@@ -1,13 +1,20 @@
-"""What Twilio reports, in the domain's words: the statuses of brand registrations, campaigns
-(``Compliance/Usa2p``), numbers in a Messaging Service and hosted-number orders; Twilio's
-``errors[]`` as coded reasons; and the A2P events of Event Streams
+"""What Twilio reports, in the domain's words: every Twilio status map is here. The statuses
+of brand registrations, campaigns (``Compliance/Usa2p``), numbers in a Messaging Service,
+brand vettings, TrustHub bundles and their evaluations, and hosted-number orders (polled,
+and their status callbacks); Twilio's ``errors[]`` as coded reasons; a brand's score and a
+campaign's ``rate_limits`` as throughput; and the A2P events of Event Streams
 (``com.twilio.messaging.compliance.brand-registration.*``, ``campaign-registration.*``).
 
 Every status of the reference enums is mapped (``BRAND_STATUSES``, ``CAMPAIGN_STATUSES``,
-``HOSTING_STATUSES``); a status Twilio adds later is recorded as ``pending`` beside its raw
-value (``domain.registration_levels.provider_status``), never guessed.
+``BUNDLE_STATUSES``, ``HOSTING_STATUSES``); a status Twilio adds later is recorded as
+``pending`` beside its raw value (``domain.registration_levels.provider_status``), never
+guessed. The adapter's decisions that hang on one status (a campaign waits for an
+``APPROVED`` brand, only a ``FAILED`` campaign is resubmitted in place, a ``failed`` hosting
+order is not reused) ask this module (``brand_approved``, ``campaign_resubmittable``,
+``hosting_order_open``).
 
-Pure functions of Twilio's JSON: the adapter and the webhook verifier call them.
+Pure functions of Twilio's JSON (and form callbacks): the adapter and the webhook verifier
+call them.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from domain.carriers import twilio_throughput
+from domain.carriers import Throughput, throughput_of
 from domain.providers import (
+    HostingCompleted,
+    HostingFailed,
     HostingStatus,
     ProviderFact,
     RegistrationAnswer,
@@ -48,6 +57,26 @@ CAMPAIGN_STATUSES: dict[str, str] = {
     "SUSPENDED": "suspended",
     "EXPIRED": "expired",
 }
+# The brand status a campaign waits for, and the one campaign status the in-place update
+# resubmits (Twilio reviews any other again by itself).
+BRAND_APPROVED = "APPROVED"
+CAMPAIGN_REFUSED = "FAILED"
+# TrustHub customer profiles and trust products (customer_profile_enum_status,
+# trust_product_enum_status): how a brand that stopped at its bundle (``BU…``) reads.
+BUNDLE_DRAFT = "draft"  # being assembled, or evaluated noncompliant: the operator acts
+BUNDLE_SUBMITTED = "pending-review"  # what the brand step sets once the bundle is compliant
+BUNDLE_STATUSES: dict[str, str] = {
+    BUNDLE_DRAFT: "action_required",
+    BUNDLE_SUBMITTED: "action_required",
+    "in-review": "action_required",
+    "twilio-rejected": "rejected",
+    # An approved bundle is not an approved brand: no brand registration exists yet (the
+    # brand step makes it on the next submission), so it reads pending.
+    "twilio-approved": "pending",
+}
+# A bundle's evaluation (customer_profile_evaluation_enum_status): compliant or not.
+EVALUATION_COMPLIANT = "compliant"
+EVALUATION_NONCOMPLIANT = "noncompliant"
 # Hosted-number orders (hosted_number_order_enum_status): what a pending order waits for.
 HOSTING_STATUSES: dict[str, str] = {
     "received": "Twilio received the hosting order.",
@@ -61,6 +90,8 @@ HOSTING_STATUSES: dict[str, str] = {
     "completed": "The number is hosted.",
     "failed": "Hosting failed.",
 }
+HOSTING_COMPLETED = "completed"
+HOSTING_FAILED = "failed"
 # Event Streams A2P event types (the suffix after the product prefix) → raw status.
 BRAND_EVENTS: dict[str, str] = {
     "brand-registered": "APPROVED",
@@ -216,6 +247,11 @@ def refused(ref: str, what: str, code: str) -> RegistrationAnswer:
     )
 
 
+def gone(ref: str) -> RegistrationAnswer:
+    """Twilio has no such brand registration or campaign (a 404): no longer usable."""
+    return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+
+
 def number_gone(service_sid: str, number_sid: str) -> RegistrationAnswer:
     """The number is no longer in the campaign's Messaging Service."""
     return RegistrationAnswer(
@@ -236,14 +272,132 @@ def hosting_status(order: Mapping[str, Any]) -> HostingStatus:
     """A hosted-number order: ``completed`` with its number, ``failed`` with Twilio's
     reason, any other of the ten statuses ``pending`` with what it waits for."""
     status = str(order.get("status") or "")
-    if status == "completed" and order.get("incoming_phone_number_sid"):
+    if status == HOSTING_COMPLETED and order.get("incoming_phone_number_sid"):
         return HostingStatus("completed", number_ref=str(order["incoming_phone_number_sid"]))
-    if status == "failed":
+    if status == HOSTING_FAILED:
         return HostingStatus("failed", reason=order.get("failure_reason") or "Hosting failed.")
     reason = HOSTING_STATUSES.get(status, f"Twilio reports the order as {status or 'unknown'}.")
     if status == "action-required" and order.get("failure_reason"):
         reason = f"{reason} {order['failure_reason']}"
     return HostingStatus("pending", reason=reason)
+
+
+def hosting_order_gone() -> HostingStatus:
+    """Twilio has no such hosting order (a 404)."""
+    return HostingStatus("failed", reason="Twilio has no such hosting order.")
+
+
+def hosting_order_open(order: Mapping[str, Any]) -> bool:
+    """A hosting order the number's next hosting reuses: any but a ``failed`` one."""
+    return order.get("status") != HOSTING_FAILED
+
+
+def hosting_callback_fact(form: Mapping[str, str]) -> ProviderFact:
+    """A hosted-number-order status callback (``Sid``/``HostedNumberOrderSid`` of an
+    ``HR…`` order, ``Status``, ``PhoneNumber``, ``IncomingPhoneNumberSid``,
+    ``FailureReason``) → a hosting fact; anything else → Unrecognised."""
+    order = form.get("HostedNumberOrderSid") or form.get("Sid") or ""
+    status = form.get("Status", "")
+    phone_number = form.get("PhoneNumber", "")
+    if not order.startswith("HR") or not phone_number:
+        return Unrecognised("twilio_callback")
+    if status == HOSTING_COMPLETED and form.get("IncomingPhoneNumberSid"):
+        return HostingCompleted(phone_number, order, form["IncomingPhoneNumberSid"])
+    if status == HOSTING_FAILED:
+        return HostingFailed(phone_number, order, form.get("FailureReason") or "Hosting failed.")
+    return Unrecognised(f"hosted_number_order.{status or 'unknown'}")
+
+
+# --- brands and campaigns: the adapter's decisions ---------------------------------------
+
+
+def brand_approved(brand: Mapping[str, Any] | None) -> bool:
+    """Whether a campaign may be registered under ``brand`` (None: Twilio has no such
+    brand)."""
+    return brand is not None and brand.get("status") == BRAND_APPROVED
+
+
+def campaign_resubmittable(campaign: Mapping[str, Any]) -> bool:
+    """Whether the in-place update posts the campaign again: only when Twilio refused it
+    (any other status is a campaign Twilio already reviews)."""
+    return campaign.get("campaign_status") == CAMPAIGN_REFUSED
+
+
+def bundle_answer(ref: str, bundle: Mapping[str, Any] | None) -> RegistrationAnswer:
+    """A brand that stopped at its customer profile or trust product (``BU…``):
+    ``action_required`` unless Twilio decided (``BUNDLE_STATUSES``)."""
+    raw = str((bundle or {}).get("status") or BUNDLE_DRAFT)
+    return RegistrationAnswer(
+        ref=ref, status=BUNDLE_STATUSES.get(raw, "action_required"), raw_status=raw
+    )
+
+
+def evaluation_answer(
+    bundle_sid: str, evaluation: Mapping[str, Any] | None
+) -> RegistrationAnswer | None:
+    """A bundle's evaluation: None when compliant (the bundle is submitted next); else
+    the bundle ``action_required`` with Twilio's evaluation failures as reasons (codes
+    kept)."""
+    raw = (evaluation or {}).get("status")
+    if raw == EVALUATION_COMPLIANT:
+        return None
+    return RegistrationAnswer(
+        ref=bundle_sid,
+        status="action_required",
+        raw_status=str(raw or EVALUATION_NONCOMPLIANT),
+        reasons=evaluation_reasons(evaluation or {}),
+    )
+
+
+def evaluation_reasons(evaluation: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    """The failed results of an evaluation (each invalid item's ``error_code`` and
+    ``failure_reason``, else the result's), as reasons."""
+    found: list[Mapping[str, Any]] = []
+    for result in evaluation.get("results") or []:
+        if result.get("passed"):
+            continue
+        invalid = result.get("invalid") or [{}]
+        for item in invalid:
+            found.append(
+                {
+                    "code": str(item.get("error_code") or result.get("error_code") or ""),
+                    "description": str(
+                        item.get("failure_reason") or result.get("failure_reason") or ""
+                    ),
+                    "fields": [],
+                }
+            )
+    return tuple(found) or (
+        {"code": "", "description": "Twilio found the profile noncompliant.", "fields": []},
+    )
+
+
+# --- throughput ----------------------------------------------------------------------------
+
+
+def twilio_throughput(
+    *, brand_score: object = None, rate_limits: Mapping[str, Any] | None = None
+) -> Throughput | None:
+    """Throughput from Twilio's answers: a brand registration's ``brand_score``, a
+    campaign's ``rate_limits`` (``{"att": {"mps": 600, "msg_class": "A"}, "tmobile":
+    {"brand_tier": "TOP"}}``). AT&T's ``mps`` is read as messages a second (times 60 for
+    ``attTpm``); a ``tpm`` there is taken as is. None when Twilio said none of it."""
+    att = _mapping((rate_limits or {}).get("att")) or {}
+    tmobile = _mapping((rate_limits or {}).get("tmobile")) or {}
+    tpm = att.get("tpm")
+    mps = att.get("mps")
+    if tpm is None and isinstance(mps, (int, float)) and not isinstance(mps, bool):
+        tpm = mps * 60
+    found = throughput_of(
+        {
+            "brand_score": brand_score,
+            "tmobile_tier": tmobile.get("brand_tier"),
+            "tmobile_daily_cap": tmobile.get("daily_cap"),
+            "att_message_class": att.get("msg_class"),
+            "att_tpm": tpm,
+        }
+    )
+    return found if found is not None and found.known else None
 
 
 # --- Event Streams ---------------------------------------------------------------------

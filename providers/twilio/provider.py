@@ -1,4 +1,5 @@
-"""The Twilio adapter of the provider port, over httpx, and Twilio's webhook signature.
+"""The Twilio adapter of the provider port: numbers and bring-your-own numbers, and the US A2P
+10DLC steps delegated to ``providers.twilio.brands`` and ``providers.twilio.campaigns``.
 
 Numbers (Twilio's public OpenAPI, ``api_v2010`` and ``numbers_v2``):
 ``GET /2010-04-01/Accounts/{sid}/AvailablePhoneNumbers/{ISO}/Local.json`` (search),
@@ -8,9 +9,9 @@ lookup and the reconcile sweep), ``DELETE …/IncomingPhoneNumbers/{PN sid}.json
 own number). A number bought or hosted while ``INBOUND_SMS_WEBHOOK_URL`` is set gets it as
 its ``SmsUrl`` (until it joins a Messaging Service, whose ``InboundRequestUrl`` applies).
 
-Registration (US A2P 10DLC: TrustHub, BrandRegistrations, Messaging Services and their
-``Compliance/Usa2p`` campaign) is delegated to ``providers.twilio_registrations``; the HTTP
-mechanics to ``providers.twilio_http``; statuses and callbacks to ``providers.twilio_statuses``.
+Registration references: brand ``BN…`` (or the ``BU…`` profile that stopped at its
+evaluation), campaign ``MG…`` (its Messaging Service), number ``MG…/PN…``. Each create is
+idempotent per ``reference`` (see ``brands`` and ``campaigns``).
 
 Failures: timeouts, transport errors, 5xx and 429 are retried with exponential backoff
 (honouring ``Retry-After``), then raised as ProviderUnavailableError; the adapter then
@@ -23,46 +24,37 @@ by the reference kept in ``FriendlyName``.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 import httpx
 import phonenumbers
-import structlog
 
 from domain.providers import (
     AvailableNumber,
     ComplianceRestrictedError,
     HeldNumber,
-    HostingCompleted,
-    HostingFailed,
     HostingOrder,
     HostingStatus,
-    ProviderEvent,
-    ProviderFact,
     ProvisionedNumber,
     RegistrationAnswer,
-    Unrecognised,
+    RegistrationNotReadyError,
     VettingAnswer,
     VettingProvider,
-    WebhookRejectedError,
-    WebhookRequest,
 )
 from domain.registration_levels import Level
-from providers.twilio_http import REFERENCE_PREFIX, TwilioHttp, path_part, raise_for_error
-from providers.twilio_http import TwilioConfig as TwilioConfig  # noqa: PLC0414 (re-export)
-from providers.twilio_registrations import TwilioRegistrations
-from providers.twilio_statuses import event_stream_event
-from providers.twilio_statuses import hosting_status as order_status
-
-log = structlog.get_logger("providers.twilio")
-
-PROVIDER_NAME = "twilio"
-SIGNATURE_HEADER = "X-Twilio-Signature"
+from providers.twilio.brands import TwilioBrands
+from providers.twilio.campaigns import TwilioCampaigns
+from providers.twilio.http import (
+    REFERENCE_PREFIX,
+    TwilioConfig,
+    TwilioHttp,
+    path_part,
+    raise_for_error,
+)
+from providers.twilio.statuses import hosting_order_gone, hosting_order_open
+from providers.twilio.statuses import hosting_status as order_status
+from providers.twilio.webhooks import PROVIDER_NAME
 
 
 class TwilioProvider:
@@ -84,7 +76,8 @@ class TwilioProvider:
         account = path_part(config.account_sid)
         self._account_url = f"{config.base_url.rstrip('/')}/2010-04-01/Accounts/{account}"
         self._orders_url = f"{config.numbers_base_url.rstrip('/')}/v2/HostedNumber/Orders"
-        self._registrations = TwilioRegistrations(self._http, self._account_url)
+        self._brands = TwilioBrands(self._http, self._account_url)
+        self._campaigns = TwilioCampaigns(self._http)
 
     # --- the port ----------------------------------------------------------------------
 
@@ -198,21 +191,24 @@ class TwilioProvider:
     def hosting_status(self, order_ref: str) -> HostingStatus:
         response = self._call("GET", f"{self._orders_url}/{path_part(order_ref)}")
         if response.status_code == 404:
-            return HostingStatus("failed", reason="Twilio has no such hosting order.")
+            return hosting_order_gone()
         self._raise_for_error(response)
         return order_status(response.json())
 
-    # --- registration (US A2P 10DLC): providers/twilio_brands.py, twilio_campaigns.py ----
+    # --- registration (US A2P 10DLC): providers/twilio/brands.py, campaigns.py --------------
 
     def create_brand(self, brand: Mapping[str, Any], *, reference: str) -> RegistrationAnswer:
-        return self._registrations.create_brand(brand, reference=reference)
+        return self._brands.create(brand, reference=reference)
 
     def create_campaign(
         self, campaign: Mapping[str, Any], *, brand_ref: str, reference: str
     ) -> RegistrationAnswer:
-        return self._registrations.create_campaign(
-            campaign, brand_ref=brand_ref, reference=reference
-        )
+        if not brand_ref.startswith("BN"):
+            raise RegistrationNotReadyError(
+                "Twilio registers the campaign once the brand's profile is compliant."
+            )
+        brand = self._brands.fetch(brand_ref)
+        return self._campaigns.create(campaign, brand=brand, reference=reference)
 
     def vet_brand(
         self,
@@ -222,9 +218,7 @@ class TwilioProvider:
         vetting_id: str | None,
         reference: str,
     ) -> VettingAnswer:
-        return self._registrations.vet_brand(
-            brand_ref, vetting_provider=vetting_provider, vetting_id=vetting_id
-        )
+        return self._brands.vet(brand_ref, vetting_provider=vetting_provider, vetting_id=vetting_id)
 
     def update_campaign(
         self,
@@ -234,7 +228,7 @@ class TwilioProvider:
         service_ref: str | None,
         reference: str,
     ) -> RegistrationAnswer:
-        return self._registrations.update_campaign(campaign, service_ref=service_ref or ref)
+        return self._campaigns.update(campaign, service_sid=service_ref or ref)
 
     def register_number(
         self,
@@ -245,12 +239,14 @@ class TwilioProvider:
         service_ref: str | None,
         reference: str,
     ) -> RegistrationAnswer:
-        return self._registrations.register_number(
-            number_ref, service_ref=service_ref or campaign_ref
-        )
+        return self._campaigns.register_number(number_ref, service_sid=service_ref or campaign_ref)
 
     def registration_status(self, level: Level, ref: str) -> RegistrationAnswer:
-        return self._registrations.status(level, ref)
+        if level == "brand":
+            return self._brands.status(ref)
+        if level == "campaign":
+            return self._campaigns.campaign_status(ref)
+        return self._campaigns.number_status(ref)
 
     def close(self) -> None:
         self._http.close()
@@ -263,7 +259,7 @@ class TwilioProvider:
         )
         self._raise_for_error(response)
         for order in response.json().get("items") or []:
-            if order.get("phone_number") == phone_number and order.get("status") != "failed":
+            if order.get("phone_number") == phone_number and hosting_order_open(order):
                 return str(order["sid"])
         return None
 
@@ -314,174 +310,3 @@ def _held(item: Mapping[str, Any]) -> HeldNumber:
     )
     inbound = str(item.get("sms_url") or "") or None
     return HeldNumber(str(item["phone_number"]), str(item["sid"]), reference, inbound)
-
-
-# --- webhooks -----------------------------------------------------------------------------
-
-
-# Twilio's signing schemes: the legacy Auth Token one (HMAC-SHA1), and the SharedKey one
-# whose ``X-Twilio-Webhooks-Signature-Settings`` header names the algorithm.
-HMAC_SHA1 = "HMAC_SHA1"
-HMAC_SHA256 = "HMAC_SHA256"
-_HASHES = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
-SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
-
-
-def compute_signature(
-    auth_token: str, url: str, params: Sequence[tuple[str, str]], algorithm: str = HMAC_SHA1
-) -> str:
-    """Twilio's ``X-Twilio-Signature``: base64(HMAC(key, URL + each parameter name followed
-    by its value, names sorted, a repeated name's values sorted)), HMAC-SHA1 or -SHA256."""
-    signed = signed_content(url, params)
-    digest = hmac.new(auth_token.encode(), signed.encode(), _HASHES[algorithm]).digest()
-    return base64.b64encode(digest).decode()
-
-
-def signed_content(url: str, params: Sequence[tuple[str, str]]) -> str:
-    """What Twilio's signature covers: URL + each parameter name followed by its value,
-    names sorted, a repeated name's distinct values sorted (as twilio's validator builds it:
-    a duplicated pair counts once, an empty value adds only its name)."""
-    grouped: dict[str, set[str]] = {}
-    for name, value in params:
-        grouped.setdefault(name, set()).add(value)
-    return url + "".join(
-        name + value for name in sorted(grouped) for value in sorted(grouped[name])
-    )
-
-
-def signature_algorithm(settings_header: str | None) -> str | None:
-    """The algorithm ``X-Twilio-Webhooks-Signature-Settings`` names (``key=…,algorithm=…``);
-    HMAC_SHA1 when absent or silent on it (as twilio's own validator reads it); None when
-    it names one this service does not know (the request is then refused)."""
-    for part in (settings_header or "").split(","):
-        name, separator, value = part.partition("=")
-        if separator and name.strip() == "algorithm" and value.strip():
-            return value.strip().upper() if value.strip().upper() in _HASHES else None
-    return HMAC_SHA1
-
-
-def signature_is_valid(
-    auth_token: str,
-    url: str,
-    params: Sequence[tuple[str, str]],
-    signature: str,
-    body: bytes = b"",
-    algorithm: str = HMAC_SHA1,
-) -> bool:
-    """True if ``signature`` is Twilio's for this request. Like Twilio's own validators, the
-    URL is tried as received, with its port (the scheme's default when it has none) and
-    without any port, a non-default one included (proxies differ on it). A JSON body is
-    signed through the ``bodySHA256`` query parameter instead of form parameters."""
-    body_hash = parse_qs(urlsplit(url).query).get("bodySHA256")
-    if body_hash is not None:
-        if not hmac.compare_digest(
-            hashlib.sha256(body).hexdigest().encode(), body_hash[0].encode()
-        ):
-            return False
-        params = ()
-    return any(
-        # Bytes, not str: compare_digest refuses non-ASCII str (a TypeError, not a 403).
-        hmac.compare_digest(
-            compute_signature(auth_token, candidate, params, algorithm).encode(),
-            signature.encode(),
-        )
-        for candidate in _url_variants(url)
-    )
-
-
-def _url_variants(url: str) -> list[str]:
-    """``url``, with its port (the default one added when it has none), and without it."""
-    return list(dict.fromkeys([url, *_port_forms(url)]))
-
-
-def _port_forms(url: str) -> tuple[str, str]:
-    """(``url`` with a port, ``url`` without any), as twilio's validator makes them."""
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme, 80)
-    host, colon, port = parts.netloc.rpartition(":")
-    has_port = bool(colon) and port.isdigit()
-    with_port = parts.netloc if has_port else f"{parts.netloc}:{default}"
-    bare = host if has_port else parts.netloc
-    return (
-        urlunsplit(parts._replace(netloc=with_port)),
-        urlunsplit(parts._replace(netloc=bare)),
-    )
-
-
-class TwilioWebhookVerifier:
-    """Verifies ``X-Twilio-Signature`` and reads hosted-number-order status callbacks (form
-    bodies) and Event Streams' A2P brand and campaign events (JSON bodies, signed through
-    ``bodySHA256``; see ``providers.twilio_statuses.event_stream_event``).
-
-    Both of Twilio's schemes: the Auth Token's HMAC-SHA1, and a SharedKey's (its secret,
-    ``shared_key``) with the algorithm ``X-Twilio-Webhooks-Signature-Settings`` names,
-    HMAC-SHA1 or HMAC-SHA256. Twilio's scheme has no timestamp: replays are stopped by the
-    delivery id, a hash of the signed content (URL and parameters or body), which the
-    service keeps forever. Twilio's ``I-Twilio-Idempotency-Token`` is not signed, so a
-    replay with a fresh one is still the same delivery. Other correctly signed callbacks
-    are acknowledged and ignored."""
-
-    provider = PROVIDER_NAME
-
-    def __init__(self, auth_token: str | None, shared_key: str | None = None) -> None:
-        self._auth_token = auth_token
-        self._shared_key = shared_key
-
-    def verify(self, request: WebhookRequest) -> ProviderEvent:
-        if not self._auth_token:
-            raise WebhookRejectedError("Twilio webhooks are not configured here.")
-        signature = request.headers.get(SIGNATURE_HEADER.lower())
-        if not signature:
-            raise WebhookRejectedError(f"The {SIGNATURE_HEADER} header is missing.")
-        settings = request.headers.get(SIGNATURE_SETTINGS_HEADER.lower())
-        algorithm = signature_algorithm(settings)
-        key = self._shared_key if settings and self._shared_key else self._auth_token
-        form = _form(request)
-        if algorithm is None or not signature_is_valid(
-            key, request.url, form, signature, request.body, algorithm
-        ):
-            raise WebhookRejectedError()
-        content_type = request.headers.get("content-type", "")
-        if "json" in content_type:
-            # Only the URL is signed then: the body counts only when the URL carries its
-            # hash (bodySHA256), which the signature covers and which was checked above.
-            if "bodySHA256" not in parse_qs(urlsplit(request.url).query):
-                raise WebhookRejectedError("A JSON body must be signed through bodySHA256.")
-            fact, occurred_at = event_stream_event(request.body)
-        else:
-            fact, occurred_at = _fact(dict(form)), None
-        return ProviderEvent(PROVIDER_NAME, _request_hash(request, form), fact, occurred_at)
-
-
-def _form(request: WebhookRequest) -> list[tuple[str, str]]:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("application/x-www-form-urlencoded"):
-        return []
-    return parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-
-
-def _request_hash(request: WebhookRequest, form: list[tuple[str, str]]) -> str:
-    """The delivery id: a hash of exactly what the signature covers (the URL without a
-    port, as the variants are all valid, and the parameters as ``signed_content`` joins
-    them; a JSON body is covered through the URL's ``bodySHA256``). So a replay that keeps
-    the signature valid (a pair repeated, an empty pair added, the pairs reordered) is
-    the same delivery: a duplicate, nothing written."""
-    body_signed = "bodySHA256" in parse_qs(urlsplit(request.url).query)
-    signed = signed_content(_port_forms(request.url)[1], () if body_signed else form)
-    return "sha256:" + hashlib.sha256(signed.encode()).hexdigest()
-
-
-def _fact(form: Mapping[str, str]) -> ProviderFact:
-    """A hosted-number-order status callback (``Sid``/``HostedNumberOrderSid`` of an
-    ``HR…`` order, ``Status``, ``PhoneNumber``, ``IncomingPhoneNumberSid``,
-    ``FailureReason``) → a hosting fact; anything else → Unrecognised."""
-    order = form.get("HostedNumberOrderSid") or form.get("Sid") or ""
-    status = form.get("Status", "")
-    phone_number = form.get("PhoneNumber", "")
-    if not order.startswith("HR") or not phone_number:
-        return Unrecognised("twilio_callback")
-    if status == "completed" and form.get("IncomingPhoneNumberSid"):
-        return HostingCompleted(phone_number, order, form["IncomingPhoneNumberSid"])
-    if status == "failed":
-        return HostingFailed(phone_number, order, form.get("FailureReason") or "Hosting failed.")
-    return Unrecognised(f"hosted_number_order.{status or 'unknown'}")

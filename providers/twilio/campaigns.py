@@ -22,14 +22,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, RegistrationNotReadyError
-from providers.twilio_http import (
+from providers.twilio.http import (
     NOT_ABOUT_THE_PAYLOAD,
     REFERENCE_PREFIX,
     Form,
     TwilioHttp,
     path_part,
 )
-from providers.twilio_statuses import campaign_answer, number_answer, number_gone, refused
+from providers.twilio.statuses import (
+    brand_approved,
+    campaign_answer,
+    campaign_resubmittable,
+    gone,
+    number_answer,
+    number_gone,
+    refused,
+)
 
 ALREADY_IN_SERVICE = "21710"
 
@@ -45,8 +53,8 @@ class TwilioCampaigns:
         self, campaign: Mapping[str, Any], *, brand: Mapping[str, Any] | None, reference: str
     ) -> RegistrationAnswer:
         """``brand``: the brand registration as Twilio has it now (None: no such brand)."""
-        status = (brand or {}).get("status")
-        if brand is None or status != "APPROVED":
+        if brand is None or not brand_approved(brand):
+            status = (brand or {}).get("status")
             raise RegistrationNotReadyError(
                 f"Twilio registers the campaign once the brand is approved (brand: {status})."
             )
@@ -70,7 +78,7 @@ class TwilioCampaigns:
         existing = self._campaign(service_sid)
         if existing is None:
             raise RegistrationNotReadyError("Twilio holds no campaign in this service.")
-        if existing.get("campaign_status") != "FAILED":
+        if not campaign_resubmittable(existing):
             return campaign_answer(service_sid, existing)
         url = f"{self._usa2p(service_sid)}/{path_part(str(existing['sid']))}"
         try:
@@ -94,7 +102,7 @@ class TwilioCampaigns:
     def campaign_status(self, service_sid: str) -> RegistrationAnswer:
         found = self._campaign(service_sid)
         if found is None:
-            return RegistrationAnswer(ref=service_sid, status="expired", raw_status="DELETED")
+            return gone(service_sid)
         return campaign_answer(service_sid, found)
 
     def number_status(self, ref: str) -> RegistrationAnswer:

@@ -32,21 +32,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.providers import ProviderRejectedError, RegistrationAnswer, VettingAnswer
-from providers.twilio_http import (
+from providers.twilio.http import (
     NOT_ABOUT_THE_PAYLOAD,
     REFERENCE_PREFIX,
     Form,
     TwilioHttp,
     path_part,
 )
-from providers.twilio_statuses import brand_answer, refused, vetting_answer
+from providers.twilio.statuses import (
+    BUNDLE_DRAFT,
+    BUNDLE_SUBMITTED,
+    brand_answer,
+    bundle_answer,
+    evaluation_answer,
+    gone,
+    refused,
+    vetting_answer,
+)
 
 # Twilio's published TrustHub policies for A2P 10DLC.
 SECONDARY_PROFILE_POLICY = "RNdfbf3fae0e1107f8aded0e7cead80bf5"
 A2P_PROFILE_POLICY = "RNb0d4771c2c98518d916a3d4cd70a8f8b"
 STARTER_PROFILE_POLICY = "RN806dd6cd175f314e1f96a9727ee271f4"
 SOLE_PROPRIETOR_PROFILE_POLICY = "RN670d5d2e282a6130ae063b234b6019c8"
-SUBMITTED = "pending-review"
 
 # The form's entity → Twilio's business type and A2P company type.
 COMPANY_TYPES = {
@@ -112,7 +120,7 @@ class TwilioBrands:
         """The brand's objects after its customer profile ``profile``."""
         profile_sid = str(profile["sid"])
         end_users: dict[str, str] | None = None  # FriendlyName → sid, listed once if needed
-        if profile.get("status") == "draft":
+        if profile.get("status") == BUNDLE_DRAFT:
             end_users = self._end_users()
             objects = self._profile_objects(brand, name, sole, end_users)
             stopped = self._assemble("CustomerProfiles", profile, objects)
@@ -124,7 +132,7 @@ class TwilioBrands:
             email,
             SOLE_PROPRIETOR_PROFILE_POLICY if sole else A2P_PROFILE_POLICY,
         )
-        if product.get("status") == "draft":
+        if product.get("status") == BUNDLE_DRAFT:
             end_users = self._end_users() if end_users is None else end_users
             messaging = self._end_user(
                 name + "/p", _messaging_type(sole), _messaging(brand, sole), end_users
@@ -138,25 +146,15 @@ class TwilioBrands:
         """A brand registration (``BN…``), or a customer profile or trust product that
         stopped at its evaluation (``BU…``: ``action_required`` unless Twilio decided)."""
         if ref.startswith("BU"):
-            bundle = (
-                self._http.json(
-                    "GET", f"{self._trusthub}/CustomerProfiles/{path_part(ref)}", missing_ok=True
-                )
-                or self._http.json(
-                    "GET", f"{self._trusthub}/TrustProducts/{path_part(ref)}", missing_ok=True
-                )
-                or {}
+            bundle = self._http.json(
+                "GET", f"{self._trusthub}/CustomerProfiles/{path_part(ref)}", missing_ok=True
+            ) or self._http.json(
+                "GET", f"{self._trusthub}/TrustProducts/{path_part(ref)}", missing_ok=True
             )
-            raw = str(bundle.get("status") or "draft")
-            # An approved profile is not an approved brand: no brand registration exists
-            # yet (the brand step makes it on the next submission), so it reads pending.
-            status = {"twilio-rejected": "rejected", "twilio-approved": "pending"}.get(
-                raw, "action_required"
-            )
-            return RegistrationAnswer(ref=ref, status=status, raw_status=raw)
+            return bundle_answer(ref, bundle)
         found = self.fetch(ref)
         if found is None:
-            return RegistrationAnswer(ref=ref, status="expired", raw_status="DELETED")
+            return gone(ref)
         return brand_answer(found)
 
     def vet(self, ref: str, *, vetting_provider: str, vetting_id: str | None) -> VettingAnswer:
@@ -238,15 +236,10 @@ class TwilioBrands:
         evaluation = self._http.json(
             "POST", f"{url}/Evaluations", data={"PolicySid": str(bundle["policy_sid"])}
         )
-        if (evaluation or {}).get("status") != "compliant":
-            return RegistrationAnswer(
-                ref=str(bundle["sid"]),
-                status="action_required",
-                raw_status=str((evaluation or {}).get("status") or "noncompliant"),
-                reasons=_evaluation_reasons(evaluation or {}),
-            )
-        self._http.json("POST", url, data={"Status": SUBMITTED})
-        return None
+        stopped = evaluation_answer(str(bundle["sid"]), evaluation)
+        if stopped is None:
+            self._http.json("POST", url, data={"Status": BUNDLE_SUBMITTED})
+        return stopped
 
     def _end_users(self) -> dict[str, str]:
         """The account's end users by FriendlyName (one listing for a whole brand step)."""
@@ -314,27 +307,6 @@ class TwilioBrands:
             "SkipAutomaticSecVet": "true" if low_volume else None,
         }
         return self._http.json("POST", self._a2p, data=form) or {}
-
-
-def _evaluation_reasons(evaluation: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
-    found: list[Mapping[str, Any]] = []
-    for result in evaluation.get("results") or []:
-        if result.get("passed"):
-            continue
-        invalid = result.get("invalid") or [{}]
-        for item in invalid:
-            found.append(
-                {
-                    "code": str(item.get("error_code") or result.get("error_code") or ""),
-                    "description": str(
-                        item.get("failure_reason") or result.get("failure_reason") or ""
-                    ),
-                    "fields": [],
-                }
-            )
-    return tuple(found) or (
-        {"code": "", "description": "Twilio found the profile noncompliant.", "fields": []},
-    )
 
 
 def _business_type(brand: Mapping[str, Any]) -> str:
