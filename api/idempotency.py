@@ -19,7 +19,10 @@ with the same key that arrives while the marker is held (a retry racing the firs
 replica) is not executed: it gets the first answer if it was stored meanwhile, else 409
 ``idempotency_request_in_progress`` with ``Retry-After``. The marker is dropped once the
 answer is stored (or refused/failed, so a retry runs again); a marker left by a crashed
-process expires after ``IN_FLIGHT_LEASE_SECONDS`` (a lease), after which a retry runs.
+process expires after ``IN_FLIGHT_LEASE_SECONDS`` (a lease), after which a retry runs. A
+marker this process could not drop (the database was away when its request ended) is
+dropped by the next request with that key on this process, which then runs: a retry after
+an outage is not held off for the lease; on another replica it waits for the lease.
 """
 
 from __future__ import annotations
@@ -239,6 +242,8 @@ class IdempotencyMiddleware:
         self.app = app
         self.store = store
         self.verifier = verifier
+        # (account, key) → the marker this process's ended request could not drop.
+        self._undropped: dict[tuple[str, str], UUID] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller = self._caller(scope)
@@ -257,6 +262,7 @@ class IdempotencyMiddleware:
             await _replay(stored, send)
             return
         try:
+            await self._drop_undropped(place)
             holder = await anyio.to_thread.run_sync(self.store.begin, place[0], place[1])
             if holder is None:  # another request with this key runs: its answer, or 409
                 stored = await anyio.to_thread.run_sync(self.store.get, *place)
@@ -278,8 +284,17 @@ class IdempotencyMiddleware:
     async def _finish(self, place: tuple[str, str, str], holder: UUID) -> None:
         try:
             await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder)
-        except DATABASE_UNAVAILABLE as error:  # the lease expires by itself
+        except DATABASE_UNAVAILABLE as error:  # the next request with the key drops it
+            self._undropped[(place[0], place[1])] = holder
             log.warning("idempotency_marker_not_dropped", error_type=type(error).__name__)
+
+    async def _drop_undropped(self, place: tuple[str, str, str]) -> None:
+        """Drop the marker an ended request of this process left behind for this key (its
+        request is over: it holds nothing). Raises while the database is still away."""
+        holder = self._undropped.get((place[0], place[1]))
+        if holder is not None:
+            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder)
+            self._undropped.pop((place[0], place[1]), None)
 
     def _caller(self, scope: Scope) -> tuple[Principal, str] | None:
         """(principal, key) of a keyed write with a valid token; None otherwise."""

@@ -1,0 +1,73 @@
+"""A key's in-flight marker that could not be dropped (the database away when its request
+ended) does not hold off the retry on the same process for the whole lease: the retry
+drops it and runs (``api.idempotency.IdempotencyMiddleware``)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.persistence import OperationalError
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.auth import TokenVerifier
+from api.idempotency import IdempotencyMiddleware, MemoryResponseStore
+from sms_channels.settings import Settings
+from sms_channels.tokens import mint_token
+
+SECRET = "undropped-markers-secret-" + "x" * 32
+
+
+class StoreAwayAtTheEnd(MemoryResponseStore):
+    """The in-memory store, whose ``finish`` fails while ``away`` (the database gone)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.away = False
+
+    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+        if self.away:
+            raise OperationalError("the database is away")
+        super().finish(account_id, key, holder)
+
+
+def _client(store: StoreAwayAtTheEnd, runs: list[str]) -> TestClient:
+    async def write(request: Request) -> JSONResponse:
+        runs.append(request.headers["idempotency-key"])
+        return JSONResponse({"detail": "the database went away"}, status_code=503)
+
+    app = Starlette(routes=[Route("/write", write, methods=["POST"])])
+    verifier = TokenVerifier(Settings(persistence="memory", jwt_secret=SECRET))
+    wrapped = IdempotencyMiddleware(app, store, verifier)
+    token = mint_token(SECRET, account_id="acc_undropped", user_id="u")
+    return TestClient(
+        wrapped,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k-1"},
+    )
+
+
+def test_a_retry_after_an_undropped_marker_runs_instead_of_409() -> None:
+    store, runs = StoreAwayAtTheEnd(), list[str]()
+    with _client(store, runs) as client:
+        store.away = True  # the request ends while the database is away
+        first = client.post("/write", json={"a": 1})
+        assert first.status_code == 503
+        assert store.begin("acc_undropped", "k-1") is None  # its marker is still held
+        store.away = False  # back: the retry drops the left marker and runs
+        retry = client.post("/write", json={"a": 1})
+    assert retry.status_code == 503  # the route's own answer, not 409 in progress
+    assert runs == ["k-1", "k-1"]
+
+
+def test_a_retry_while_the_database_is_still_away_is_503_not_run() -> None:
+    store, runs = StoreAwayAtTheEnd(), list[str]()
+    with _client(store, runs) as client:
+        store.away = True
+        client.post("/write", json={"a": 1})
+        retry = client.post("/write", json={"a": 1})  # still away: cannot drop it
+    assert retry.status_code == 503
+    assert retry.headers["content-type"].startswith("application/problem+json")
+    assert runs == ["k-1"]
