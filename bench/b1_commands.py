@@ -1,7 +1,9 @@
-"""B1: connect + compliance commands over HTTP (a real uvicorn process) with N = 1, 4, 16
-concurrent clients, vs raw SQL writing the same event rows (same count, same size, one
-transaction per command) at the same concurrency. Also B6's API side: the API's RSS before
-and after. Target: ≥ 0.5 of the raw rate at N = 4.
+"""B1: connect + compliance commands over HTTP (a real uvicorn process) with N = 1, 4, 16, 64
+concurrent clients, vs raw SQL writing the same event rows (same count, same size, the same
+three transactions per connect + compliance, each taking the events table's lock as the
+event store does) at the same concurrency, from Python and from pgbench (PostgreSQL's own
+client, no Python on the client side: what the database alone allows on this machine). Also
+B6's API side: the API's RSS before and after. Target: ≥ 0.5 of the raw rate at N = 4.
 
     .venv/bin/python -m bench.b1_commands [--quick]
 """
@@ -10,10 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -29,8 +36,11 @@ from bench.common import (
     summary_ms,
     write_result,
 )
+from bench.pinning import pin_clients
 from sms_channels.tokens import mint_token
 from tests.support import unique_us_number
+
+CONCURRENCY = (1, 4, 16, 64)
 
 COMPLIANCE = {
     "brand": {
@@ -136,16 +146,53 @@ def raw_commands(url: str, iterations: int, state: bytes) -> Callable[[int], lis
     return work
 
 
+# One script run = a connect (request + claim, then the outcome) and a compliance save: three
+# transactions, each behind the events table's lock, rows of the service's average size.
+_ROW = "(md5(random()::text)::uuid, {version}, '{topic}', decode(repeat('ab', {size}), 'hex'))"
+_INSERT = "INSERT INTO bench_raw_events (originator_id, originator_version, topic, state) VALUES "
+_LOCK = "LOCK TABLE bench_raw_events IN EXCLUSIVE MODE;"
+
+
+def pgbench_script(size: int) -> str:
+    def row(version: int, topic: str) -> str:
+        return _ROW.format(version=version, topic=topic, size=size)
+
+    transactions = (
+        [row(1, "requested"), row(1, "claim")],
+        [row(2, "connected")],
+        [row(3, "compliance")],
+    )
+    return "".join(f"BEGIN;\n{_LOCK}\n{_INSERT}{', '.join(rows)};\nEND;\n" for rows in transactions)
+
+
+def pgbench_rate(url: str, clients: int, size: int, seconds: int) -> float | None:
+    """Commands/s (two per script: a connect's two transactions and a compliance save's one)
+    that pgbench reaches with ``clients`` connections for ``seconds``; None without pgbench."""
+    found = shutil.which("pgbench") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"), reverse=True)), None
+    )
+    if found is None:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(pgbench_script(size))
+        script.flush()
+        command = [str(found), "-n", "-f", script.name, "-c", str(clients), "-j",
+                   str(min(clients, 2)), "-T", str(seconds), url]  # fmt: skip
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    return round(2 * float(match.group(1)), 1) if match else None
+
+
 def service_rates(
     url: str, per_client_total: int, **env: str
 ) -> tuple[dict[int, tuple[float, Summary]], tuple[int, int]]:
-    """Commands/s and latencies at N = 1, 4, 16 against a fresh API process started with
+    """Commands/s and latencies at each N of CONCURRENCY against a fresh API process started with
     ``env``; and the process's RSS (KiB) before and after."""
     with api_process(url, **env) as (base, process):
         rss_before = rss_kib(process.pid)
         http_commands(base, 3)(99)  # warm up
         rates = {}
-        for clients in (1, 4, 16):
+        for clients in CONCURRENCY:
             iterations = max(2, per_client_total // clients)
             elapsed, latencies = in_threads(clients, http_commands(base, iterations))
             rates[clients] = (len(latencies) / elapsed, summary_ms(latencies))
@@ -153,6 +200,7 @@ def service_rates(
 
 
 def main() -> None:
+    pin_clients()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -172,12 +220,14 @@ def main() -> None:
             )
         state = os.urandom(size[0] if size and size[0] else 400)
         baseline = {}
-        for clients in (1, 4, 16):
+        for clients in CONCURRENCY:
             iterations = max(2, per_client_total // clients)
             elapsed, latencies = in_threads(clients, raw_commands(url, iterations, state))
             baseline[clients] = (len(latencies) / elapsed, summary_ms(latencies))
+        seconds = 3 if args.quick else 10
+        pgbench = {n: pgbench_rate(url, n, len(state), seconds) for n in CONCURRENCY}
     at: dict[int, B1Clients] = {}
-    for clients in (1, 4, 16):
+    for clients in CONCURRENCY:
         rate, latency = service[clients]
         raw_rate, raw_latency = baseline[clients]
         at[clients] = {
@@ -188,11 +238,13 @@ def main() -> None:
             "ratio": round(rate / raw_rate, 3),
             "group_commit_off_commands_per_s": round(ungrouped[clients][0], 1),
             "group_commit_off_ratio": round(ungrouped[clients][0] / raw_rate, 3),
+            "pgbench_commands_per_s": pgbench[clients],
         }
     results: B1Result = {
         "N=1": at[1],
         "N=4": at[4],
         "N=16": at[16],
+        "N=64": at[64],
         "target_met_at_N=4": at[4]["ratio"] >= 0.5,
         "B6_api_rss_kib": {"before": rss_before, "after": rss_after},
     }

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from bench.common import B2Result, fresh_database, rss_kib, write_result
+from bench.pinning import pin_clients
 from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxProvider
@@ -81,6 +82,7 @@ def _raw(url: str, batch_size: int = 1000) -> tuple[int, float]:
 
 
 def main() -> None:
+    pin_clients()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="about 5 000 events")
     parser.add_argument("--events", type=int, default=None)

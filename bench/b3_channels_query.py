@@ -25,6 +25,7 @@ from bench.common import (
     p99_figures,
     write_result,
 )
+from bench.pinning import pin_clients
 from projections.channels_table import ChannelsQuery, list_rows
 from sms_channels.tokens import mint_token
 
@@ -102,6 +103,7 @@ class Readers:
 
 
 def main() -> None:
+    pin_clients()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rows", type=int, default=None)

@@ -36,6 +36,7 @@ from bench.common import (
     summary_ms,
     write_result,
 )
+from bench.pinning import pin_clients, service_command
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.tokens import mint_token
 from tests.support import unique_us_number
@@ -57,7 +58,7 @@ def worker(command: str, url: str, broker: str) -> subprocess.Popen[bytes]:
         "LOG_LEVEL": "warning",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "sms_channels.cli", "worker", command],
+        service_command([sys.executable, "-m", "sms_channels.cli", "worker", command]),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -128,6 +129,7 @@ class KafkaWatcher(threading.Thread):
 
 
 def main() -> None:
+    pin_clients()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

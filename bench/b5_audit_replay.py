@@ -23,6 +23,7 @@ from eventsourcing.utils import Environment
 from pydantic import SecretStr
 
 from bench.common import JWT_SECRET, B5Result, api_process, fresh_database, summary_ms, write_result
+from bench.pinning import pin_clients
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
@@ -73,6 +74,7 @@ def timed(calls: int, call: Callable[[], object]) -> list[float]:
 
 
 def main() -> None:
+    pin_clients()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

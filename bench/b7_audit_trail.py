@@ -22,6 +22,7 @@ from bench.common import (
     p99_figures,
     write_result,
 )
+from bench.pinning import pin_clients
 from projections.audit_trail import TrailQuery, list_entries
 from sms_channels.tokens import mint_token
 
@@ -45,6 +46,7 @@ def seed(url: str, entries: int) -> None:
 
 
 def main() -> None:
+    pin_clients()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

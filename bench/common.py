@@ -30,6 +30,7 @@ from pydantic import TypeAdapter
 # pydantic validates a TypedDict of ``typing`` only from Python 3.12 on.
 from typing_extensions import TypedDict
 
+from bench.pinning import pinned, service_command
 from tests.support import fresh_database as migrated_database
 
 ADMIN_URL = os.environ.get(
@@ -88,6 +89,7 @@ class B1Clients(TypedDict):
     ratio: float
     group_commit_off_commands_per_s: float
     group_commit_off_ratio: float
+    pgbench_commands_per_s: float | None
 
 
 # Functional syntax: the keys hold "=".
@@ -97,6 +99,7 @@ B1Result = TypedDict(
         "N=1": B1Clients,
         "N=4": B1Clients,
         "N=16": B1Clients,
+        "N=64": B1Clients,
         "target_met_at_N=4": bool,
         "B6_api_rss_kib": Rss,
     },
@@ -204,7 +207,7 @@ def api_process(url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen[by
         **env,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "sms_channels.cli", "serve"],
+        service_command([sys.executable, "-m", "sms_channels.cli", "serve"]),
         env=process_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -290,14 +293,21 @@ def rss_kib(pid: int) -> int:
 
 
 def machine() -> dict[str, Any]:
+    """The machine as the run saw it: its cores, the load average when the result was
+    written (what else ran beside the benchmark), and whether the run was pinned."""
     return {
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "pinned": pinned(),
     }
 
 
 def write_result(name: str, result: Mapping[str, object]) -> None:
+    """Print the result and write it to bench/results/NAME_TIME.json (NAME-pinned in the
+    pinned pass, so the two passes of one run sit side by side)."""
+    name = f"{name}-pinned" if pinned() else name
     document = {"benchmark": name, "machine": machine(), **result}
     print(json.dumps(document, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -313,3 +323,13 @@ def read_result(name: str, shape: type[T], since: float) -> T:
     if not fresh:
         raise FileNotFoundError(f"no {name} result under {RESULTS} since the run began")
     return TypeAdapter(shape).validate_json(fresh[-1].read_bytes())
+
+
+def load_of(name: str, since: float) -> float | None:
+    """The one-minute load average the newest result ``name`` since ``since`` was written
+    at (what else the machine ran), or None without one."""
+    files = [f for f in sorted(RESULTS.glob(f"{name}_*.json")) if f.stat().st_mtime >= since]
+    if not files:
+        return None
+    load = json.loads(files[-1].read_bytes()).get("machine", {}).get("load_average")
+    return float(load[0]) if load else None
