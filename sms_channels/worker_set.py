@@ -16,9 +16,9 @@ from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application, registration_poll_seconds
 from sms_channels.settings import Settings
-from workers.analytics_relay import AnalyticsRelay
-from workers.channel_feeds import ChannelFeedsRelay
 from workers.directory_consumer import DirectoryConsumer
+from workers.feeds.relay import AnalyticsRelay, ChannelFeedsRelay
+from workers.feeds.topics import TopicNames
 from workers.leadership import SessionLock
 from workers.log_relay import LogRelay
 
@@ -28,7 +28,6 @@ from workers.outage import WorkerHealth as WorkerHealth  # noqa: PLC0414 (a re-e
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
 from workers.registration import RegistrationWorker
-from workers.topics import TopicNames
 
 
 def topic_names(settings: Settings) -> TopicNames:

@@ -11,7 +11,7 @@ from sms_channels.cli.workers import with_local_defaults
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
 from sms_channels.worker_set import topic_names
-from workers.feeds_replay import rebuild_routing, replay_events
+from workers.feeds.replay import rebuild_routing, replay_events
 from workers.log_relay import RelayStandbyError
 
 relay_app = typer.Typer(help="Re-publish the Kafka topics from the event log.",

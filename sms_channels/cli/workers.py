@@ -11,8 +11,8 @@ from sms_channels.cli.signals import stop_on_signals
 from sms_channels.logs import configure_logging
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers, topic_names
+from workers.feeds.topics import ensure_topics
 from workers.outage import supervise
-from workers.topics import ensure_topics
 
 worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
 

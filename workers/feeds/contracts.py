@@ -1,28 +1,38 @@
-"""The published contracts of the channel feeds: the lifecycle events for analytics on
-``CHANNEL_EVENTS_TOPIC`` and the routing value on ``ROUTING_TOPIC``.
+"""The published contracts of the feeds: ``channel.connected`` on ``ANALYTICS_TOPIC``, the
+lifecycle events for analytics on ``CHANNEL_EVENTS_TOPIC`` and the routing value on
+``ROUTING_TOPIC``. Separate from the domain events (those are our storage format; these are
+a published contract).
 
-Lifecycle events share ``channel.connected``'s envelope (``eventId``, ``eventType``,
-``schemaVersion``, ``occurredAt``, ``accountId``, ``workspaceId``, ``channelId``,
-``channelType``), are keyed by ``channelId`` and carry ids, states and reasons: never a
-phone number, never a compliance value. ``eventId`` is derived from the fact's position in
-the event log, so a redelivery or a replay carries the same id. The routing value is
-operational data for ingestion: it carries the phone number (its key), never a compliance
-value. Versioning as in ``workers.integration_events``: version 1 only grows by optional
-fields; the committed schemas (``workers/schemas/``) are checked against the released ones
-(``workers/schemas/released/``).
+``channel.connected`` is published at least once, keyed by ``channelId``; consumers dedupe
+on ``eventId``, the same on every redelivery (derived from the stored event). It carries no
+phone number and nothing from the compliance payload. Lifecycle events share
+``channel.connected``'s envelope (``eventId``, ``eventType``, ``schemaVersion``,
+``occurredAt``, ``accountId``, ``workspaceId``, ``channelId``, ``channelType``), are keyed
+by ``channelId`` and carry ids, states and reasons: never a phone number, never a
+compliance value. ``eventId`` is derived from the fact's position in the event log, so a
+redelivery or a replay carries the same id. The routing value is operational data for
+ingestion: it carries the phone number (its key), never a compliance value.
+
+Versioning: fields may be added in version 1 (consumers ignore unknown fields); removing,
+renaming or retyping a field makes version 2, published beside version 1 until consumers
+have moved. The committed schemas (``workers/feeds/schemas/``) are checked against the
+released ones (``workers/feeds/schemas/released/``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from workers.integration_events import EVENT_IDS_NAMESPACE
-
+CHANNEL_CONNECTED = "channel.connected"
+SCHEMA_VERSION = 1
+SCHEMA_FILE = Path(__file__).with_name("schemas") / "channel.connected.v1.json"
+EVENT_IDS_NAMESPACE = UUID("5d2b1f0e-7c43-4e0b-a1f9-3e6c8d7b2a90")
 CHANNEL_UPDATED = "channel.updated"
 CHANNEL_DISCONNECTED = "channel.disconnected"
 CHANNEL_REGISTRATION_CHANGED = "channel.registration_changed"
@@ -48,6 +58,50 @@ class Published(BaseModel):
 
     def value(self) -> bytes:
         return self.model_dump_json(by_alias=True).encode()
+
+
+class ChannelConnectedV1(Published):
+    """``channel.connected``, schema version 1: an SMS connection reached ``connected``.
+
+    Published at least once, keyed by ``channelId``; consumers dedupe on ``eventId``, which
+    is the same on every redelivery. It carries no phone number and nothing from the
+    compliance payload. Versioning: fields may be added in version 1 (consumers ignore
+    unknown fields); removing, renaming or retyping a field makes version 2, published
+    beside version 1 until consumers have moved.
+    """
+
+    event_id: UUID = Field(description="Stable across redeliveries: dedupe on it.")
+    event_type: Literal["channel.connected"] = "channel.connected"
+    schema_version: Literal[1] = 1
+    occurred_at: datetime = Field(description="When the number was connected (RFC 3339).")
+    account_id: str
+    workspace_id: str
+    channel_id: UUID = Field(description="The SMS connection's id; also the message key.")
+    channel_type: Literal["sms"] = "sms"
+    mode: Literal["new", "byon"]
+    country: str = Field(description="ISO 3166 alpha-2 country of the number.")
+    agent_id: str = Field(description="The agent assigned when the number connected.")
+
+    @staticmethod
+    def event_id_for(channel_id: UUID, connected_version: int) -> UUID:
+        """The event id of a connection's ``channel.connected``: derived from the stored
+        event, so every redelivery carries the same id."""
+        return uuid5(EVENT_IDS_NAMESPACE, f"{channel_id}:{connected_version}")
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [
+            ("eventType", CHANNEL_CONNECTED.encode()),
+            ("schemaVersion", str(SCHEMA_VERSION).encode()),
+            ("contentType", b"application/json"),
+        ]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of version 1 (committed at ``SCHEMA_FILE``; a test keeps them equal)."""
+    schema = ChannelConnectedV1.model_json_schema(by_alias=True, mode="serialization")
+    schema["$id"] = "urn:sms-channels:schema:channel.connected:v1"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
 
 
 class LifecycleEnvelope(Published):

@@ -1,4 +1,13 @@
-"""The channel-feeds relay: from the event log to the lifecycle events for analytics
+"""The feeds' relays, from the event log to Kafka, each with the relay's guarantees
+(``workers.log_relay``: position saved after the broker's ack, one active relay of a name,
+idempotent producer, in log order per key; redeliveries carry the same ``eventId``).
+
+The analytics relay publishes ``channel.connected`` (``ANALYTICS_TOPIC``): one message per
+``NumberConnected`` (key = the connection id, so one connection's messages stay in order),
+at least once and in log order. Nothing is published from a request handler, and no
+database transaction is held while waiting for Kafka.
+
+The channel-feeds relay: from the event log to the lifecycle events for analytics
 (``CHANNEL_EVENTS_TOPIC``, keyed by connection id) and the compacted routing feed
 (``ROUTING_TOPIC``, keyed by the E.164 number), with the relay's guarantees
 (``workers.log_relay``: position saved after the broker's ack, one active relay,
@@ -25,16 +34,26 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Notification
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.agent_directory import DirectoryAgent
 from domain.application import SmsChannels
 from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import SmsConnection
-from workers.analytics_relay import connected_event, connected_message
-from workers.channel_values import (
+from workers.feeds.contracts import (
+    ROUTING_VERSION,
+    ChannelConnectedV1,
+    LifecycleEvent,
+    RoutingValueV1,
+    RoutingValueV2,
+    headers_of,
+)
+from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
+from workers.feeds.values import (
     DirectoryEntry,
     changes_between,
+    channel_connected,
+    connected_event,
     digest,
     directory_entry,
     disconnected,
@@ -43,17 +62,19 @@ from workers.channel_values import (
     routing_value,
     updated,
 )
-from workers.integration_events import ChannelConnectedV1
-from workers.lifecycle_events import (
-    ROUTING_VERSION,
-    LifecycleEvent,
-    RoutingValueV1,
-    RoutingValueV2,
-    headers_of,
-)
-from workers.log_relay import LogRelay, Outgoing
-from workers.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
+from workers.log_relay import LogRelay, Outgoing, RelayStandbyError
 
+__all__ = [
+    "FEEDS_RELAY_NAME",
+    "RELAY_NAME",
+    "AnalyticsRelay",
+    "ChannelFeedsRelay",
+    "RelayStandbyError",
+    "channel_connected",
+]
+
+RELAY_NAME = "analytics_relay"
+CONNECTED_TOPIC = get_topic(SmsConnection.NumberConnected)
 FEEDS_RELAY_NAME = "channel_feeds_relay"
 REMEMBERED = 2048  # aggregates one builder keeps at most (see FeedBuilder)
 
@@ -343,3 +364,34 @@ class ChannelFeedsRelay(LogRelay):
         if self._state is not None:
             self._state.save()
             self._state = None
+
+
+class AnalyticsRelay(LogRelay):
+    """Publishes the log's ``channel.connected`` events to ``topic``."""
+
+    name = RELAY_NAME
+
+    def __init__(
+        self,
+        application: SmsChannels,
+        conninfo: str,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        batch_size: int = 500,
+    ) -> None:
+        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size)
+        self.topic = topic
+
+    def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
+        return [
+            connected_message(self.topic, channel_connected(self.application, n.originator_id,
+                                                            n.originator_version))
+            for n in notifications
+            if n.topic == CONNECTED_TOPIC
+        ]  # fmt: skip
+
+
+def connected_message(topic: str, event: ChannelConnectedV1) -> Outgoing:
+    """``event`` as a message of ``topic``, keyed by its connection id."""
+    return Outgoing(topic, str(event.channel_id).encode(), event.value(), tuple(event.headers()))

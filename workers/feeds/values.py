@@ -1,6 +1,7 @@
-"""What the channel feeds say about one connection: its routing value and its lifecycle
-events. Every decision about serving comes from ``domain.serving.assess`` (the rule the
-API and the channels table use): nothing here decides capabilities again.
+"""What the feeds say about one connection: its ``channel.connected``, its routing value and
+its lifecycle events, built from the aggregate as it stood at the fact (so a replay builds
+the same message). Every decision about serving comes from ``domain.serving.assess`` (the
+rule the API and the channels table use): nothing here decides capabilities again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from domain.agent_directory import AgentInfo, DirectoryAgent, directory_agent_id
 from domain.application import SmsChannels
 from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import HOLDING_STATES, SmsConnection
-from workers.lifecycle_events import (
+from workers.feeds.contracts import (
+    ChannelConnectedV1,
     ChannelDisconnectedV1,
     ChannelRegistrationChangedV1,
     ChannelUpdatedV1,
@@ -46,6 +48,29 @@ class DirectoryEntry:
 
     info: AgentInfo | None
     modified_on: datetime | None
+
+
+def channel_connected(
+    application: SmsChannels, originator_id: Any, version: int
+) -> ChannelConnectedV1:
+    """The integration event for a connection's ``NumberConnected`` at ``version``, built
+    from the aggregate as it stood then (so a replay builds the same message)."""
+    connection: SmsConnection = application.repository.get(originator_id, version=version)
+    return connected_event(connection, version)
+
+
+def connected_event(connection: SmsConnection, version: int) -> ChannelConnectedV1:
+    """The integration event of ``connection`` as it stood at ``version`` (its connect)."""
+    return ChannelConnectedV1(
+        event_id=ChannelConnectedV1.event_id_for(connection.id, version),
+        occurred_at=connection.modified_on,
+        account_id=connection.account_id,
+        workspace_id=connection.workspace_id,
+        channel_id=connection.id,
+        mode=connection.mode,
+        country=connection.country,
+        agent_id=connection.agent_id,
+    )
 
 
 def directory_entry(application: SmsChannels, account_id: str, agent_id: str) -> DirectoryEntry:
