@@ -13,6 +13,11 @@ compliance value. ``eventId`` is derived from the fact's position in the event l
 redelivery or a replay carries the same id. The routing value is operational data for
 ingestion: it carries the phone number (its key), never a compliance value.
 
+Every message travels in one envelope, built by ``envelope_of`` for all three: its key
+(``channelId``, or the number for a routing value) and the headers ``eventType`` (the
+event type, or ``sms.routing``), ``schemaVersion`` and ``contentType: application/json``;
+a routing tombstone (``tombstone_envelope``) carries the number and ``schemaVersion`` 1.
+
 Versioning: fields may be added in version 1 (consumers ignore unknown fields); removing,
 renaming or retyping a field makes version 2, published beside version 1 until consumers
 have moved. The committed schemas (``workers/feeds/schemas/``) are checked against the
@@ -21,16 +26,16 @@ released ones (``workers/feeds/schemas/released/``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 CHANNEL_CONNECTED = "channel.connected"
-SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("schemas") / "channel.connected.v1.json"
 EVENT_IDS_NAMESPACE = UUID("5d2b1f0e-7c43-4e0b-a1f9-3e6c8d7b2a90")
 CHANNEL_UPDATED = "channel.updated"
@@ -87,13 +92,6 @@ class ChannelConnectedV1(Published):
         """The event id of a connection's ``channel.connected``: derived from the stored
         event, so every redelivery carries the same id."""
         return uuid5(EVENT_IDS_NAMESPACE, f"{channel_id}:{connected_version}")
-
-    def headers(self) -> list[tuple[str, bytes]]:
-        return [
-            ("eventType", CHANNEL_CONNECTED.encode()),
-            ("schemaVersion", str(SCHEMA_VERSION).encode()),
-            ("contentType", b"application/json"),
-        ]
 
 
 def json_schema() -> dict[str, Any]:
@@ -154,6 +152,9 @@ class RoutingValueV1(Published):
     """The value of a served number on the compacted routing feed (key: ``phoneNumber``).
     A tombstone (null value) replaces it when the number stops being served."""
 
+    # Its header ``schemaVersion`` (not a field: the value carries no envelope fields).
+    SCHEMA_VERSION: ClassVar[int] = 1
+
     phone_number: str = Field(description="E.164; also the message key.")
     account_id: str
     workspace_id: str
@@ -189,6 +190,7 @@ class RoutingValueV2(RoutingValueV1):
     that ignores unknown fields reads it unchanged), so it replaces version 1 on the
     compacted topic (a key holds one value)."""
 
+    SCHEMA_VERSION: ClassVar[int] = 2
     throughput: RoutingThroughput
     outbound_not_permitted_on: list[str] = Field(
         description="Carriers (att | tmobile | verizon | uscellular | other) that refused, "
@@ -196,9 +198,36 @@ class RoutingValueV2(RoutingValueV1):
     )
 
 
-ROUTING_VERSION = 2
+ROUTING_VERSION = RoutingValueV2.SCHEMA_VERSION
 
 LifecycleEvent = ChannelUpdatedV1 | ChannelDisconnectedV1 | ChannelRegistrationChangedV1
+# Everything the relays publish as a value (a routing tombstone has none).
+PublishedValue = ChannelConnectedV1 | LifecycleEvent | RoutingValueV1
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What a published message carries around its value: its key and its headers."""
+
+    key: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+
+def envelope_of(value: PublishedValue) -> Envelope:
+    """The one envelope of everything published: ``channel.connected`` and the lifecycle
+    events keyed by ``channelId`` with their ``eventType`` and ``schemaVersion``, a routing
+    value keyed by its number with ``sms.routing`` and its model's version."""
+    if isinstance(value, RoutingValueV1):
+        key, event_type, version = value.phone_number, ROUTING_VALUE, value.SCHEMA_VERSION
+    else:
+        key, event_type, version = str(value.channel_id), value.event_type, value.schema_version
+    return Envelope(key.encode(), headers_of(event_type, version))
+
+
+def tombstone_envelope(phone_number: str) -> Envelope:
+    """The envelope of the tombstone that removes ``phone_number`` from the routing feed
+    (``schemaVersion`` 1, as tombstones always carried)."""
+    return Envelope(phone_number.encode(), headers_of(ROUTING_VALUE))
 
 
 def headers_of(event_type: str, version: int = 1) -> tuple[tuple[str, bytes], ...]:

@@ -41,12 +41,10 @@ from domain.application import SmsChannels
 from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import SmsConnection
 from workers.feeds.contracts import (
-    ROUTING_VERSION,
-    ChannelConnectedV1,
     LifecycleEvent,
-    RoutingValueV1,
-    RoutingValueV2,
-    headers_of,
+    PublishedValue,
+    envelope_of,
+    tombstone_envelope,
 )
 from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
 from workers.feeds.values import (
@@ -216,7 +214,7 @@ class FeedBuilder:
         position = notification.id
         if kind is SmsConnection.NumberConnected:
             event = connected_event(self._get(cid, version), version)
-            return [connected_message(self.events_topic, event)]
+            return [message(self.events_topic, event)]
         after: SmsConnection = self._get(cid, version)
         gone = disconnected(kind, after, position)
         if gone is not None or version == 1:
@@ -271,13 +269,9 @@ class FeedBuilder:
         entry = self._entry(connection.account_id, connection.agent_id)
         return assess(facts_of_connection(connection), entry.info)
 
-    def _published(self, events: Sequence[LifecycleEvent | ChannelConnectedV1]) -> list[Outgoing]:
+    def _published(self, events: Sequence[LifecycleEvent]) -> list[Outgoing]:
         assert self.events_topic is not None
-        return [
-            Outgoing(self.events_topic, str(e.channel_id).encode(), e.value(),
-                     headers_of(e.event_type))
-            for e in events
-        ]  # fmt: skip
+        return [message(self.events_topic, e) for e in events]
 
     # --- routing feed ----------------------------------------------------------------------
 
@@ -307,20 +301,27 @@ class FeedBuilder:
             if held is None or held.channel_id != connection.id:
                 return None  # never published, or the number is another connection's now
             self.state.set(phone, None)
-            return Outgoing(self.routing_topic, phone.encode(), None, headers_of("sms.routing"))
+            return tombstone(self.routing_topic, phone)
         entry = self._entry(connection.account_id, connection.agent_id)
         value = routing_value(connection, entry, position)
         served = Served(connection.id, connection.account_id, connection.agent_id, digest(value))
         if held == served:
             return None
         self.state.set(phone, served)
-        return routing_message(self.routing_topic, value)
+        return message(self.routing_topic, value)
 
 
-def routing_message(topic: str, value: RoutingValueV1) -> Outgoing:
-    version = ROUTING_VERSION if isinstance(value, RoutingValueV2) else 1
-    headers = headers_of("sms.routing", version)
-    return Outgoing(topic, value.phone_number.encode(), value.value(), headers)
+def message(topic: str, value: PublishedValue) -> Outgoing:
+    """``value`` as a message of ``topic``, in the one envelope (``envelope_of``): what
+    ``channel.connected``, the lifecycle events and the routing values are all sent as."""
+    envelope = envelope_of(value)
+    return Outgoing(topic, envelope.key, value.value(), envelope.headers)
+
+
+def tombstone(topic: str, phone_number: str) -> Outgoing:
+    """The routing feed's tombstone for ``phone_number`` (no value)."""
+    envelope = tombstone_envelope(phone_number)
+    return Outgoing(topic, envelope.key, None, envelope.headers)
 
 
 class ChannelFeedsRelay(LogRelay):
@@ -385,13 +386,10 @@ class AnalyticsRelay(LogRelay):
 
     def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
         return [
-            connected_message(self.topic, channel_connected(self.application, n.originator_id,
-                                                            n.originator_version))
+            message(
+                self.topic,
+                channel_connected(self.application, n.originator_id, n.originator_version),
+            )
             for n in notifications
             if n.topic == CONNECTED_TOPIC
-        ]  # fmt: skip
-
-
-def connected_message(topic: str, event: ChannelConnectedV1) -> Outgoing:
-    """``event`` as a message of ``topic``, keyed by its connection id."""
-    return Outgoing(topic, str(event.channel_id).encode(), event.value(), tuple(event.headers()))
+        ]

@@ -29,8 +29,8 @@ from workers.feeds.relay import (
     FEEDS_RELAY_NAME,
     AgentUsers,
     FeedBuilder,
-    connected_message,
     kind_of,
+    message,
     originator,
 )
 from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState
@@ -107,11 +107,10 @@ def _analytics(
     application: SmsChannels, topic: str, batch: Sequence[Notification]
 ) -> list[Outgoing]:
     return [
-        connected_message(topic, channel_connected(application, originator(n),
-                                                   n.originator_version))
+        message(topic, channel_connected(application, originator(n), n.originator_version))
         for n in batch
         if n.topic == CONNECTED_TOPIC
-    ]  # fmt: skip
+    ]
 
 
 def rebuild_routing(application: SmsChannels, conninfo: str, servers: str, topic: str) -> int:
