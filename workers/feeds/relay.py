@@ -60,6 +60,7 @@ from workers.feeds.values import (
     routing_value,
     updated,
 )
+from workers.following import SAFETY_POLL_SECONDS
 from workers.log_relay import LogRelay, Outgoing, RelayStandbyError
 
 __all__ = [
@@ -338,8 +339,10 @@ class ChannelFeedsRelay(LogRelay):
         events_topic: str,
         routing_topic: str,
         batch_size: int = 500,
+        safety_poll_seconds: float = SAFETY_POLL_SECONDS,
     ) -> None:
-        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size)
+        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size,
+                         safety_poll_seconds=safety_poll_seconds)  # fmt: skip
         self.events_topic = events_topic
         self.routing_topic = routing_topic
         self._state: RoutingState | None = None
@@ -380,8 +383,10 @@ class AnalyticsRelay(LogRelay):
         topic: str,
         *,
         batch_size: int = 500,
+        safety_poll_seconds: float = SAFETY_POLL_SECONDS,
     ) -> None:
-        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size)
+        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size,
+                         safety_poll_seconds=safety_poll_seconds)  # fmt: skip
         self.topic = topic
 
     def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
