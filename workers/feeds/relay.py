@@ -7,11 +7,11 @@ The analytics relay publishes ``channel.connected`` (``ANALYTICS_TOPIC``): one m
 at least once and in log order. Nothing is published from a request handler, and no
 database transaction is held while waiting for Kafka.
 
-The channel-feeds relay: from the event log to the lifecycle events for analytics
+The channel-feeds relay publishes the lifecycle events for analytics
 (``CHANNEL_EVENTS_TOPIC``, keyed by connection id) and the compacted routing feed
-(``ROUTING_TOPIC``, keyed by the E.164 number), with the relay's guarantees
-(``workers.log_relay``: position saved after the broker's ack, one active relay,
-idempotent producer, in log order per key).
+(``ROUTING_TOPIC``, keyed by the E.164 number). Every message of both relays is built by
+``message`` (a routing tombstone by ``tombstone``), in the one envelope of
+``workers.feeds.contracts``.
 
 Per fact of the log, in order: its lifecycle events (a connection's fact compares the
 connection before and after it; a directory fact compares the agent's entry before and
