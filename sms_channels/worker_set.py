@@ -16,9 +16,10 @@ from domain.application import SmsChannels
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application, registration_poll_seconds
 from sms_channels.settings import Settings
-from workers.analytics_relay import AnalyticsRelay
-from workers.channel_feeds import ChannelFeedsRelay
 from workers.directory_consumer import DirectoryConsumer
+from workers.feeds.relay import AnalyticsRelay, ChannelFeedsRelay
+from workers.feeds.topics import TopicNames
+from workers.following import Wakeup
 from workers.leadership import SessionLock
 from workers.log_relay import LogRelay
 
@@ -28,7 +29,6 @@ from workers.outage import WorkerHealth as WorkerHealth  # noqa: PLC0414 (a re-e
 from workers.projector import ProjectionThreads
 from workers.reconcile import Reconciler
 from workers.registration import RegistrationWorker
-from workers.topics import TopicNames
 
 
 def topic_names(settings: Settings) -> TopicNames:
@@ -96,7 +96,16 @@ class WorkerSet:
             self.application,
             poll_interval_seconds=registration_poll_seconds(self.settings),
             leadership=self._leadership("registration"),
+            wakeup=self._wakeup(),
         )
+
+    def _wakeup(self) -> Wakeup | None:
+        """The event store's NOTIFY, for a worker to wake on (None in memory)."""
+        url = self.settings.database_url
+        channel = getattr(self.application.recorder, "channel_name", None)
+        if self.settings.persistence != "postgres" or not url or not channel:
+            return None
+        return Wakeup(url, channel)
 
     def _leadership(self, name: str) -> Callable[[], bool]:
         """Whether this process is the active ``name`` worker (always, in memory)."""

@@ -33,7 +33,7 @@ from projections.tracking import (
     record_error,
     try_session_lock,
 )
-from workers.following import follow
+from workers.following import SAFETY_POLL_SECONDS, follow
 from workers.leadership import STANDBY_POLL_SECONDS, keep_alive
 
 log = structlog.get_logger("workers.log_relay")
@@ -93,11 +93,15 @@ class LogRelay:
         bootstrap_servers: str,
         *,
         batch_size: int = 500,
+        safety_poll_seconds: float = SAFETY_POLL_SECONDS,
     ) -> None:
+        """``safety_poll_seconds``: the longest wait for the event store's NOTIFY before the
+        log is read anyway (a commit wakes the relay at once)."""
         self.application = application
         self.conninfo = conninfo
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
+        self.safety_poll_seconds = safety_poll_seconds
         self._producer: KafkaProducer | None = None
         self._lock_connection: psycopg.Connection[Any] | None = None
         self._standby_connection: psycopg.Connection[Any] | None = None
@@ -180,6 +184,7 @@ class LogRelay:
             on_retry=self._on_retry,
             name=self.name,
             max_backoff=MAX_BACKOFF_SECONDS,
+            safety_poll=self.safety_poll_seconds,
         )
 
     def _on_retry(self, error: BaseException) -> None:

@@ -4,9 +4,16 @@ step by step (brand → campaign → number), and polls the levels still in flig
 Which connections to work on comes from the event log (``RegistrationSubmitted`` starts
 tracking a connection, ``ConnectionDeleted`` stops it), followed in memory from the start
 of the log at start-up, as the reconcile worker does: no table to migrate, never ahead of
-the log. Each step is ``SmsChannels.advance_registration``: the provider is asked with a
-reference derived from the registration, and the answer's reference is recorded as an event
-before the next step starts, so a crash or a kill at any point resumes at the first step
+the log. The worker wakes on the event store's NOTIFY (sent on commit): a submission, a
+secondary vetting asked for, or a level of a tracked registration changing (a provider's
+report: the next step may be possible now) is worked on at once, not at the next pass
+(``run_woken``). The pass every interval (``run_once``) stays the safety net and does
+what is due by the clock: retries after a backoff, and the polls of the levels in flight
+(every ``poll_interval_seconds``, woken or not).
+
+Each step is ``SmsChannels.advance_registration``: the provider is asked with a reference
+derived from the registration, and the answer's reference is recorded as an event before
+the next step starts, so a crash or a kill at any point resumes at the first step
 without a recorded reference and creates nothing twice.
 
 Faults: a provider error in a step (outage, not ready, not supported) leaves the
@@ -32,7 +39,7 @@ from eventsourcing.utils import get_topic
 from domain.application import SmsChannels
 from domain.providers import ProviderError
 from domain.sms_connections import SmsConnection
-from workers.following import read_topics, run_passes
+from workers.following import Wakeup, read_topics, run_passes
 from workers.leadership import STANDBY_POLL_SECONDS
 
 log = structlog.get_logger("workers.registration")
@@ -41,7 +48,10 @@ _SUBMITTED = get_topic(SmsConnection.RegistrationSubmitted)
 _DELETED = get_topic(SmsConnection.ConnectionDeleted)
 # A secondary vetting asked for after the submission settled: the connection is worked again.
 _VETTING = get_topic(SmsConnection.SecondaryVettingRequested)
-TOPICS = (_SUBMITTED, _DELETED, _VETTING)
+# A level of a registration changed (a provider's report, or a step's outcome): a tracked
+# connection is worked on at once (its next step may be possible now).
+_CHANGED = get_topic(SmsConnection.RegistrationLevelChanged)
+TOPICS = (_SUBMITTED, _DELETED, _VETTING, _CHANGED)
 MAX_STEPS_PER_PASS = 5  # brand, its Campaign Verify vetting, campaign (or its update), number,
 # and a secondary vetting asked for after the submission settled
 BACKOFF_BASE_SECONDS = 2.0
@@ -79,8 +89,12 @@ class RegistrationWorker:
         clock: Callable[[], float] = time.monotonic,
         batch_size: int = 1000,
         leadership: Callable[[], bool] = lambda: True,
+        wakeup: Wakeup | None = None,
     ) -> None:
+        """``wakeup``: the event store's NOTIFY (None: passes on the interval only, as in
+        memory)."""
         self.application = application
+        self.wakeup = wakeup
         self._leadership = leadership
         self.poll_interval = poll_interval_seconds
         self._clock = clock
@@ -91,13 +105,24 @@ class RegistrationWorker:
 
     def run_once(self) -> PassReport:
         """One pass: catch up with the log, then advance and poll each due connection."""
+        return self._pass(woken=False)
+
+    def run_woken(self) -> PassReport:
+        """A pass after a commit woke the worker: catch up with the log, then work on the
+        connections it names (submitted, vetting asked for, a level changed) if due; the
+        others wait for the interval's pass."""
+        return self._pass(woken=True)
+
+    def _pass(self, *, woken: bool) -> PassReport:
         report = PassReport()
-        self._catch_up()
+        named = self._catch_up()
         self.standby = not self._leadership()
         if self.standby:
             report.tracked = len(self.tracked)
             return report  # a standby: another worker is active
         for connection_id, tracked in list(self.tracked.items()):
+            if woken and connection_id not in named:
+                continue
             if tracked.retry_at <= self._clock():
                 self._work_on(connection_id, tracked, report)
         report.tracked = len(self.tracked)
@@ -105,6 +130,7 @@ class RegistrationWorker:
         (log.info if busy else log.debug)(
             "registration_pass",
             position=self._position,
+            woken=woken,
             steps=report.steps,
             polled_changes=report.polled_changes,
             provider_errors=report.provider_errors,
@@ -113,7 +139,8 @@ class RegistrationWorker:
         return report
 
     def run_forever(self, stop: threading.Event, interval_seconds: float) -> None:
-        """Passes every ``interval_seconds`` until ``stop`` is set (see ``run_passes``)."""
+        """Passes every ``interval_seconds`` until ``stop`` (see ``run_passes``), and a
+        ``run_woken`` pass at each commit in between when the worker has a ``wakeup``."""
         run_passes(
             self.run_once,
             stop,
@@ -121,22 +148,28 @@ class RegistrationWorker:
             "registration",
             standby=lambda: self.standby,
             standby_seconds=STANDBY_POLL_SECONDS,
+            wakeup=self.wakeup,
+            on_wake=self.run_woken,
         )
 
     # --- the log ----------------------------------------------------------------------------
 
-    def _catch_up(self) -> None:
+    def _catch_up(self) -> set[UUID]:
+        """Follow the log to its head; the tracked connections its new facts name."""
+        named = set()
         recorder = self.application.recorder
         for notification in read_topics(recorder, self._position, TOPICS, self._batch_size):
-            self._track(notification)
+            named.add(self._track(notification))
             self._position = notification.id
+        return named & set(self.tracked)
 
-    def _track(self, notification: Notification) -> None:
+    def _track(self, notification: Notification) -> UUID:
         connection_id = UUID(str(notification.originator_id))
         if notification.topic == _DELETED:
             self.tracked.pop(connection_id, None)
-        else:
+        elif notification.topic != _CHANGED:  # a change names a tracked connection only
             self.tracked[connection_id] = Tracked()
+        return connection_id
 
     # --- one connection -------------------------------------------------------------------
 

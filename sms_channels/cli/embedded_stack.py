@@ -21,10 +21,10 @@ from functools import partial
 
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers, topic_names
+from workers.feeds.topics import ensure_topics
 from workers.log_relay import LogRelay
 from workers.outage import WorkerHealth, supervise
 from workers.projector import ProjectionThreads
-from workers.topics import ensure_topics
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from sms_channels.cli.workers import worker_app
 from sms_channels.settings import InsecureSettingsError, Settings
 from sms_channels.tokens import WORKSPACE_ADMIN, mint_token
 from sms_channels.worker_set import topic_names
+from workers.feeds.topics import ensure_topics
 from workers.outage import WorkerHealth
 from workers.projector import create_schema
-from workers.topics import ensure_topics
 
 app = typer.Typer(help="SMS channels service.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")

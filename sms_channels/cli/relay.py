@@ -9,7 +9,7 @@ import typer
 from sms_channels.bootstrap import build_application
 from sms_channels.cli.prologue import started
 from sms_channels.worker_set import topic_names
-from workers.feeds_replay import rebuild_routing, replay_events
+from workers.feeds.replay import rebuild_routing, replay_events
 from workers.log_relay import RelayStandbyError
 
 relay_app = typer.Typer(help="Re-publish the Kafka topics from the event log.",

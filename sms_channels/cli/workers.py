@@ -10,8 +10,8 @@ from sms_channels.cli.projections import run_projection_workers
 from sms_channels.cli.prologue import required, started
 from sms_channels.cli.signals import stop_on_signals
 from sms_channels.worker_set import build_workers, topic_names
+from workers.feeds.topics import ensure_topics
 from workers.outage import supervise
-from workers.topics import ensure_topics
 
 worker_app = typer.Typer(help="Long-running workers (one process each).", no_args_is_help=True)
 

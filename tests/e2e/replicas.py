@@ -24,8 +24,7 @@ from eventsourcing.cipher import AESCipher
 from projections.tracking import lock_key
 from tests.e2e.provider_support import WEBHOOK_SECRET
 from tests.support import JWT_SECRET, wait_for
-from workers.analytics_relay import AnalyticsRelay
-from workers.channel_feeds import ChannelFeedsRelay
+from workers.feeds.relay import AnalyticsRelay, ChannelFeedsRelay
 from workers.leadership import leader_key
 
 CLI = str(Path(sys.executable).with_name("sms-channels"))

@@ -22,8 +22,8 @@ from domain.commands import ConnectNumber
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
-from workers.analytics_relay import AnalyticsRelay
-from workers.integration_events import ChannelConnectedV1
+from workers.feeds.contracts import ChannelConnectedV1
+from workers.feeds.relay import AnalyticsRelay
 
 OUTAGE_SECONDS = 30
 RELAY = [sys.executable, "-m", "sms_channels.cli", "worker", "relay"]

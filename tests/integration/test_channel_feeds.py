@@ -29,10 +29,10 @@ from domain.commands import ConnectNumber
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for
-from workers.channel_feeds import FEEDS_RELAY_NAME, ChannelFeedsRelay
-from workers.feeds_replay import rebuild_routing, replay_events
-from workers.published_schemas import by_name
-from workers.topics import TopicNames, ensure_topics
+from workers.feeds.published_schemas import by_name
+from workers.feeds.relay import FEEDS_RELAY_NAME, ChannelFeedsRelay
+from workers.feeds.replay import rebuild_routing, replay_events
+from workers.feeds.topics import TopicNames, ensure_topics
 
 OUTAGE_SECONDS = 30
 RELAY = [sys.executable, "-m", "sms_channels.cli", "worker", "relay"]

@@ -40,8 +40,7 @@ from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
 from tests.kafka_reader import Reader
 from tests.support import JWT_SECRET, live_server, unique_us_number, wait_for
-from workers.analytics_relay import RELAY_NAME
-from workers.channel_feeds import FEEDS_RELAY_NAME
+from workers.feeds.relay import FEEDS_RELAY_NAME, RELAY_NAME
 from workers.outage import RUNNING
 from workers.projector import create_schema
 

@@ -19,8 +19,7 @@ from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers
 from tests.support import JWT_SECRET, unique_us_number, wait_for
 from tests.support_events import write_connection_history
-from workers.analytics_relay import RELAY_NAME
-from workers.channel_feeds import FEEDS_RELAY_NAME
+from workers.feeds.relay import FEEDS_RELAY_NAME, RELAY_NAME
 from workers.projector import create_schema
 
 

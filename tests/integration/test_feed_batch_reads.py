@@ -17,8 +17,8 @@ from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber
 from tests.support import unique_account, unique_us_number
-from workers.channel_feeds import FeedBuilder
-from workers.routing_state import CREATE_ROUTING_STATE, RoutingState
+from workers.feeds.relay import FeedBuilder
+from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState
 
 WITH_KB = AgentInfo("ws_1", "Support", "Agent one", "kb_1", "Handbook")
 WITHOUT_KB = AgentInfo("ws_1", "Support", "Agent one", None, None)

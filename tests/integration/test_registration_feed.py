@@ -20,7 +20,7 @@ from tests.integration import test_channel_feeds as feeds
 from tests.integration.test_channel_feeds import WITH_KB, check_schemas, connect, last_is, values_of
 from tests.kafka_reader import Reader
 from tests.support import unique_account
-from workers.channel_feeds import ChannelFeedsRelay
+from workers.feeds.relay import ChannelFeedsRelay
 
 # The feed fixtures of the channel-feeds tests (their topics, relay and readers).
 topics, relay, events, routing = feeds.topics, feeds.relay, feeds.events, feeds.routing

@@ -10,7 +10,7 @@ import pytest
 from domain.agent_directory import AgentInfo
 from domain.serving import assess, facts_of_connection
 from domain.sms_connections import SmsConnection
-from workers.channel_values import (
+from workers.feeds.values import (
     DirectoryEntry,
     changes_between,
     digest,

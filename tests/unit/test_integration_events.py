@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from workers.integration_events import SCHEMA_FILE, ChannelConnectedV1, json_schema
+from workers.feeds.contracts import SCHEMA_FILE, ChannelConnectedV1, json_schema
 
 
 def test_the_committed_json_schema_matches_the_model() -> None:

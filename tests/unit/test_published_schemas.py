@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workers.published_schemas import PUBLISHED, PublishedSchema, by_name, incompatibilities
+from workers.feeds.published_schemas import PUBLISHED, PublishedSchema, by_name, incompatibilities
 
 LIFECYCLE = [s for s in PUBLISHED if s.name.startswith("channel.")]
 ROUTING = by_name("sms.routing")

@@ -19,7 +19,7 @@ import structlog
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-log = structlog.get_logger("workers.topics")
+log = structlog.get_logger("workers.feeds.topics")
 
 COMPACTED = {"cleanup.policy": "compact"}
 ADMIN_TIMEOUT_MS = 10_000

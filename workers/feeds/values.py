@@ -1,6 +1,7 @@
-"""What the channel feeds say about one connection: its routing value and its lifecycle
-events. Every decision about serving comes from ``domain.serving.assess`` (the rule the
-API and the channels table use): nothing here decides capabilities again.
+"""What the feeds say about one connection: its ``channel.connected``, its routing value and
+its lifecycle events, built from the aggregate as it stood at the fact (so a replay builds
+the same message). Every decision about serving comes from ``domain.serving.assess`` (the
+rule the API and the channels table use): nothing here decides capabilities again.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -16,7 +18,8 @@ from domain.agent_directory import AgentInfo, DirectoryAgent, directory_agent_id
 from domain.application import SmsChannels
 from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import HOLDING_STATES, SmsConnection
-from workers.lifecycle_events import (
+from workers.feeds.contracts import (
+    ChannelConnectedV1,
     ChannelDisconnectedV1,
     ChannelRegistrationChangedV1,
     ChannelUpdatedV1,
@@ -46,6 +49,25 @@ class DirectoryEntry:
 
     info: AgentInfo | None
     modified_on: datetime | None
+
+
+def channel_connected(
+    application: SmsChannels, originator_id: Any, version: int
+) -> ChannelConnectedV1:
+    """The integration event for a connection's ``NumberConnected`` at ``version``, built
+    from the aggregate as it stood then (so a replay builds the same message)."""
+    connection: SmsConnection = application.repository.get(originator_id, version=version)
+    return connected_event(connection, version)
+
+
+def connected_event(connection: SmsConnection, version: int) -> ChannelConnectedV1:
+    """The integration event of ``connection`` as it stood at ``version`` (its connect)."""
+    return ChannelConnectedV1(
+        **event_fields(connection, ChannelConnectedV1.event_id_for(connection.id, version)),
+        mode=connection.mode,
+        country=connection.country,
+        agent_id=connection.agent_id,
+    )
 
 
 def directory_entry(application: SmsChannels, account_id: str, agent_id: str) -> DirectoryEntry:
@@ -92,22 +114,32 @@ def digest(value: RoutingValueV1) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def _envelope(
-    event_type: str,
-    connection: SmsConnection,
-    position: int,
-    occurred_at: datetime | None = None,
+def event_fields(
+    connection: SmsConnection, event_id: UUID, occurred_at: datetime | None = None
 ) -> dict[str, object]:
-    """The envelope of the event a fact at ``position`` made for ``connection``;
-    ``occurred_at``: when that fact was recorded, if it is not the connection's own (a
-    directory fact)."""
+    """The fields every event of ``connection`` opens with (``channel.connected`` and the
+    lifecycle events alike): its ``event_id``, when it occurred (the connection's last fact;
+    ``occurred_at`` when the fact is not the connection's own, a directory fact), and
+    whose it is."""
     return {
-        "event_id": LifecycleEnvelope.event_id_for(event_type, connection.id, position),
+        "event_id": event_id,
         "occurred_at": connection.modified_on if occurred_at is None else occurred_at,
         "account_id": connection.account_id,
         "workspace_id": connection.workspace_id,
         "channel_id": connection.id,
     }
+
+
+def _lifecycle_fields(
+    event_type: str,
+    connection: SmsConnection,
+    position: int,
+    occurred_at: datetime | None = None,
+) -> dict[str, object]:
+    """``event_fields`` of the ``event_type`` event a fact at ``position`` made for
+    ``connection``."""
+    event_id = LifecycleEnvelope.event_id_for(event_type, connection.id, position)
+    return event_fields(connection, event_id, occurred_at)
 
 
 def disconnected(
@@ -120,7 +152,7 @@ def disconnected(
     if reason is None:
         return None
     return ChannelDisconnectedV1(
-        **_envelope("channel.disconnected", connection, position),
+        **_lifecycle_fields("channel.disconnected", connection, position),
         reason=reason,
     )
 
@@ -158,10 +190,10 @@ def updated(
     occurred_at: datetime | None = None,
 ) -> ChannelUpdatedV1:
     """``channel.updated`` for the fact at ``position``; ``occurred_at`` as in
-    ``_envelope`` (the directory fact's time when the directory caused it)."""
+    ``event_fields`` (the directory fact's time when the directory caused it)."""
     ingestion, outbound = allowed(serving)
     return ChannelUpdatedV1(
-        **_envelope("channel.updated", connection, position, occurred_at),
+        **_lifecycle_fields("channel.updated", connection, position, occurred_at),
         changes=changes,
         active=connection.active,
         agent_id=connection.agent_id,
@@ -177,7 +209,7 @@ def registration_changed(
     if previous == current:
         return None
     return ChannelRegistrationChangedV1(
-        **_envelope("channel.registration_changed", after, position),
+        **_lifecycle_fields("channel.registration_changed", after, position),
         registration_status=current,
         previous_registration_status=previous,
     )

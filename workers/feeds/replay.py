@@ -24,17 +24,19 @@ from eventsourcing.utils import get_topic
 from domain.application import SmsChannels
 from domain.sms_connections import SmsConnection
 from projections.tracking import lock_key, try_session_lock
-from workers.analytics_relay import CONNECTED_TOPIC, channel_connected, connected_message
-from workers.channel_feeds import (
+from workers.feeds.relay import (
+    CONNECTED_TOPIC,
     FEEDS_RELAY_NAME,
     AgentUsers,
     FeedBuilder,
     kind_of,
+    message,
     originator,
 )
+from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState
+from workers.feeds.topics import TopicNames
+from workers.feeds.values import channel_connected
 from workers.log_relay import Outgoing, RelayStandbyError, producer_for, send_acked
-from workers.routing_state import CREATE_ROUTING_STATE, RoutingState
-from workers.topics import TopicNames
 
 REQUESTED = get_topic(SmsConnection.NumberRequested)
 BATCH = 500
@@ -105,11 +107,10 @@ def _analytics(
     application: SmsChannels, topic: str, batch: Sequence[Notification]
 ) -> list[Outgoing]:
     return [
-        connected_message(topic, channel_connected(application, originator(n),
-                                                   n.originator_version))
+        message(topic, channel_connected(application, originator(n), n.originator_version))
         for n in batch
         if n.topic == CONNECTED_TOPIC
-    ]  # fmt: skip
+    ]
 
 
 def rebuild_routing(application: SmsChannels, conninfo: str, servers: str, topic: str) -> int:

@@ -1,8 +1,17 @@
-"""The channel-feeds relay: from the event log to the lifecycle events for analytics
+"""The feeds' relays, from the event log to Kafka, each with the relay's guarantees
+(``workers.log_relay``: position saved after the broker's ack, one active relay of a name,
+idempotent producer, in log order per key; redeliveries carry the same ``eventId``).
+
+The analytics relay publishes ``channel.connected`` (``ANALYTICS_TOPIC``): one message per
+``NumberConnected`` (key = the connection id, so one connection's messages stay in order),
+at least once and in log order. Nothing is published from a request handler, and no
+database transaction is held while waiting for Kafka.
+
+The channel-feeds relay publishes the lifecycle events for analytics
 (``CHANNEL_EVENTS_TOPIC``, keyed by connection id) and the compacted routing feed
-(``ROUTING_TOPIC``, keyed by the E.164 number), with the relay's guarantees
-(``workers.log_relay``: position saved after the broker's ack, one active relay,
-idempotent producer, in log order per key).
+(``ROUTING_TOPIC``, keyed by the E.164 number). Every message of both relays is built by
+``message`` (a routing tombstone by ``tombstone``), in the one envelope of
+``workers.feeds.contracts``.
 
 Per fact of the log, in order: its lifecycle events (a connection's fact compares the
 connection before and after it; a directory fact compares the agent's entry before and
@@ -25,16 +34,24 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Notification
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.agent_directory import DirectoryAgent
 from domain.application import SmsChannels
 from domain.serving import Serving, assess, facts_of_connection
 from domain.sms_connections import SmsConnection
-from workers.analytics_relay import connected_event, connected_message
-from workers.channel_values import (
+from workers.feeds.contracts import (
+    LifecycleEvent,
+    PublishedValue,
+    envelope_of,
+    tombstone_envelope,
+)
+from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
+from workers.feeds.values import (
     DirectoryEntry,
     changes_between,
+    channel_connected,
+    connected_event,
     digest,
     directory_entry,
     disconnected,
@@ -43,17 +60,20 @@ from workers.channel_values import (
     routing_value,
     updated,
 )
-from workers.integration_events import ChannelConnectedV1
-from workers.lifecycle_events import (
-    ROUTING_VERSION,
-    LifecycleEvent,
-    RoutingValueV1,
-    RoutingValueV2,
-    headers_of,
-)
-from workers.log_relay import LogRelay, Outgoing
-from workers.routing_state import CREATE_ROUTING_STATE, RoutingState, Served
+from workers.following import SAFETY_POLL_SECONDS
+from workers.log_relay import LogRelay, Outgoing, RelayStandbyError
 
+__all__ = [
+    "FEEDS_RELAY_NAME",
+    "RELAY_NAME",
+    "AnalyticsRelay",
+    "ChannelFeedsRelay",
+    "RelayStandbyError",
+    "channel_connected",
+]
+
+RELAY_NAME = "analytics_relay"
+CONNECTED_TOPIC = get_topic(SmsConnection.NumberConnected)
 FEEDS_RELAY_NAME = "channel_feeds_relay"
 REMEMBERED = 2048  # aggregates one builder keeps at most (see FeedBuilder)
 
@@ -195,7 +215,7 @@ class FeedBuilder:
         position = notification.id
         if kind is SmsConnection.NumberConnected:
             event = connected_event(self._get(cid, version), version)
-            return [connected_message(self.events_topic, event)]
+            return [message(self.events_topic, event)]
         after: SmsConnection = self._get(cid, version)
         gone = disconnected(kind, after, position)
         if gone is not None or version == 1:
@@ -250,13 +270,9 @@ class FeedBuilder:
         entry = self._entry(connection.account_id, connection.agent_id)
         return assess(facts_of_connection(connection), entry.info)
 
-    def _published(self, events: Sequence[LifecycleEvent | ChannelConnectedV1]) -> list[Outgoing]:
+    def _published(self, events: Sequence[LifecycleEvent]) -> list[Outgoing]:
         assert self.events_topic is not None
-        return [
-            Outgoing(self.events_topic, str(e.channel_id).encode(), e.value(),
-                     headers_of(e.event_type))
-            for e in events
-        ]  # fmt: skip
+        return [message(self.events_topic, e) for e in events]
 
     # --- routing feed ----------------------------------------------------------------------
 
@@ -286,20 +302,27 @@ class FeedBuilder:
             if held is None or held.channel_id != connection.id:
                 return None  # never published, or the number is another connection's now
             self.state.set(phone, None)
-            return Outgoing(self.routing_topic, phone.encode(), None, headers_of("sms.routing"))
+            return tombstone(self.routing_topic, phone)
         entry = self._entry(connection.account_id, connection.agent_id)
         value = routing_value(connection, entry, position)
         served = Served(connection.id, connection.account_id, connection.agent_id, digest(value))
         if held == served:
             return None
         self.state.set(phone, served)
-        return routing_message(self.routing_topic, value)
+        return message(self.routing_topic, value)
 
 
-def routing_message(topic: str, value: RoutingValueV1) -> Outgoing:
-    version = ROUTING_VERSION if isinstance(value, RoutingValueV2) else 1
-    headers = headers_of("sms.routing", version)
-    return Outgoing(topic, value.phone_number.encode(), value.value(), headers)
+def message(topic: str, value: PublishedValue) -> Outgoing:
+    """``value`` as a message of ``topic``, in the one envelope (``envelope_of``): what
+    ``channel.connected``, the lifecycle events and the routing values are all sent as."""
+    envelope = envelope_of(value)
+    return Outgoing(topic, envelope.key, value.value(), envelope.headers)
+
+
+def tombstone(topic: str, phone_number: str) -> Outgoing:
+    """The routing feed's tombstone for ``phone_number`` (no value)."""
+    envelope = tombstone_envelope(phone_number)
+    return Outgoing(topic, envelope.key, None, envelope.headers)
 
 
 class ChannelFeedsRelay(LogRelay):
@@ -316,8 +339,10 @@ class ChannelFeedsRelay(LogRelay):
         events_topic: str,
         routing_topic: str,
         batch_size: int = 500,
+        safety_poll_seconds: float = SAFETY_POLL_SECONDS,
     ) -> None:
-        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size)
+        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size,
+                         safety_poll_seconds=safety_poll_seconds)  # fmt: skip
         self.events_topic = events_topic
         self.routing_topic = routing_topic
         self._state: RoutingState | None = None
@@ -343,3 +368,33 @@ class ChannelFeedsRelay(LogRelay):
         if self._state is not None:
             self._state.save()
             self._state = None
+
+
+class AnalyticsRelay(LogRelay):
+    """Publishes the log's ``channel.connected`` events to ``topic``."""
+
+    name = RELAY_NAME
+
+    def __init__(
+        self,
+        application: SmsChannels,
+        conninfo: str,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        batch_size: int = 500,
+        safety_poll_seconds: float = SAFETY_POLL_SECONDS,
+    ) -> None:
+        super().__init__(application, conninfo, bootstrap_servers, batch_size=batch_size,
+                         safety_poll_seconds=safety_poll_seconds)  # fmt: skip
+        self.topic = topic
+
+    def messages_for(self, notifications: Sequence[Notification]) -> list[Outgoing]:
+        return [
+            message(
+                self.topic,
+                channel_connected(self.application, n.originator_id, n.originator_version),
+            )
+            for n in notifications
+            if n.topic == CONNECTED_TOPIC
+        ]

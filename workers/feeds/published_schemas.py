@@ -2,8 +2,8 @@
 evolve by.
 
 One schema per event type and one for the routing value, committed under
-``workers/schemas/`` (a test keeps each equal to its model); the released versions are
-kept under ``workers/schemas/released/``. A schema may only change compatibly with its
+``workers/feeds/schemas/`` (a test keeps each equal to its model); the released versions are
+kept under ``workers/feeds/schemas/released/``. A schema may only change compatibly with its
 released version: no property removed or retyped (an enum may gain values), and no new
 required property, except one the released version already declared as a constant with a
 default (it was always sent: saying so in ``required`` changes no message).
@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workers.integration_events import ChannelConnectedV1
-from workers.lifecycle_events import (
+from workers.feeds.contracts import (
+    ChannelConnectedV1,
     ChannelDisconnectedV1,
     ChannelRegistrationChangedV1,
     ChannelUpdatedV1,
