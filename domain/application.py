@@ -45,16 +45,6 @@ from domain.agent_directory import (
     remove_agent,
     upsert_agent,
 )
-from domain.commands import (
-    CommandResult,
-    ConnectNumber,
-    Expected,
-    NewNumber,
-    ProviderEventResult,
-    versions_of,
-)
-from domain.compliance.audit import ComplianceHistory, compliance_history, registration_view
-from domain.connection_store import MAX_ATTEMPTS, ConnectionStore
 from domain.errors import (
     AgentRequiredError,
     ConnectionNotFoundError,
@@ -86,7 +76,21 @@ from domain.providers import (
     ProvisionedNumber,
     ProvisioningInterruptedError,
 )
-from domain.provisioning import (
+from domain.regions import require_region
+from domain.service.commands import (
+    CommandResult,
+    ConnectNumber,
+    Expected,
+    NewNumber,
+    ProviderEventResult,
+    versions_of,
+)
+from domain.service.compliance_history import (
+    ComplianceHistory,
+    compliance_history,
+    registration_view,
+)
+from domain.service.provisioning import (
     HOSTING_FAILED,
     INTERRUPTED,
     as_uuid,
@@ -98,8 +102,8 @@ from domain.provisioning import (
     only_connection,
     position_of,
 )
-from domain.regions import require_region
-from domain.registration_history import RegistrationFact
+from domain.service.registration_history import RegistrationFact
+from domain.service.store import MAX_ATTEMPTS, ConnectionStore
 from domain.sms_connections import ReclaimReason, SmsConnection
 from domain.snapshots import SNAPSHOT_INTERVAL, SNAPSHOT_TRANSCODINGS
 from domain.text import clean_provider_text
@@ -177,7 +181,7 @@ class SmsChannels(ConnectionStore):
         self, connection_id: UUID, *, account_id: str | None
     ) -> ComplianceHistory:
         """Every compliance version of the connection, replayed from its events
-        (``domain.compliance.audit``); ``account_id`` None: the operator's scope."""
+        (``domain.service.compliance_history``); ``account_id`` None: the operator's scope."""
         return compliance_history(self, connection_id, account_id=account_id)
 
     def registration_view(

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, m
 
 from domain.errors import AreaCodeNotApplicableError, UnsupportedCountryError
 from domain.phone import check_country
-from domain.sms_connections import RegistrationStatus
+from domain.registration_levels import LevelStatus
 
 DATA_FILE = "regions.toml"
 
@@ -36,7 +36,7 @@ class Registration(_Data):
     id: RegistrationId = ""
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    permitted_statuses: tuple[RegistrationStatus, ...]
+    permitted_statuses: tuple[LevelStatus, ...]
     source: HttpUrl
 
     @property

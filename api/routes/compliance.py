@@ -32,11 +32,11 @@ from api.schemas.compliance import (
     verification_out,
 )
 from domain.application import SmsChannels
-from domain.audit_verify import verify_connection
-from domain.compliance.audit import PointInTime, parse_as_of, version_as_of
 from domain.compliance.preflight import preflight
 from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
+from domain.service.audit_verify import verify_connection
+from domain.service.compliance_history import PointInTime, parse_as_of, version_as_of
 from projections.audit_trail import connection_place
 from projections.channels_table import account_connection_ids
 

@@ -38,9 +38,9 @@ from api.schemas.connections import (
 )
 from api.schemas.read_models import ChannelsPage, channel_row_wire
 from domain.application import SmsChannels
-from domain.commands import CommandResult, ConnectNumber, NewNumber
 from domain.compliance.shape import empty_compliance
 from domain.errors import RecordedRequestUnavailableError
+from domain.service.commands import CommandResult, ConnectNumber, NewNumber
 from domain.serving import Spell
 from domain.sms_connections import SmsConnection
 from projections.channels_table import (

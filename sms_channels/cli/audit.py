@@ -21,15 +21,15 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from api.schemas.audit import CSV_HEADER, csv_values, trail_entry
 from api.schemas.compliance import history_out, version_document
-from domain.compliance.audit import (
+from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
+from domain.operator_decisions import skip_decisions
+from domain.service.compliance_history import (
     ComplianceHistory,
     ComplianceVersion,
     PointInTime,
     parse_as_of,
     version_as_of,
 )
-from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
-from domain.operator_decisions import skip_decisions
 from projections.audit_trail import TrailQuery, stream_entries
 from sms_channels.bootstrap import build_application
 from sms_channels.cli.audit_chain import checkpoint_command, fail, opened, verify

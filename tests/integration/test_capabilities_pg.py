@@ -14,7 +14,7 @@ from psycopg.rows import dict_row
 
 from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from projections.channels_table import ADDED_COLUMNS, ChannelsTableProjection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

@@ -15,7 +15,7 @@ import pytest
 
 from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from tests.support import unique_account, unique_us_number
 from workers.channel_feeds import FeedBuilder
 from workers.routing_state import CREATE_ROUTING_STATE, RoutingState

@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 
 from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from projections.base import ProjectionError
 from projections.channels_table import ChannelsTableProjection
 from projections.registry import PROJECTIONS

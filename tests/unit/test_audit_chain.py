@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from domain.application import SmsChannels
 from domain.audit_chain import GENESIS, canonical, verify_facts
-from domain.audit_verify import state_decoder, verify_all, verify_connection
-from domain.compliance.audit import compliance_history
 from domain.errors import ConnectionNotFoundError
+from domain.service.audit_verify import state_decoder, verify_all, verify_connection
+from domain.service.compliance_history import compliance_history
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 from tests.support import connected_id, popo_app

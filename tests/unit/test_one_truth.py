@@ -21,7 +21,6 @@ from api.schemas.connections import connection_out
 from api.schemas.read_models import ChannelRow, channel_row_wire
 from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber, NewNumber
 from domain.errors import DomainError
 from domain.ids import connection_id_for
 from domain.providers import (
@@ -30,6 +29,7 @@ from domain.providers import (
     ProviderEvent,
     RegistrationReported,
 )
+from domain.service.commands import ConnectNumber, NewNumber
 from domain.serving import Spell
 from projections.agent_copies import AgentCopy
 from projections.channels_table import ChannelsTableProjection

@@ -26,8 +26,8 @@ from domain.errors import (
     VersionConflictError,
 )
 from domain.providers import ProviderEvent, RegistrationAnswer, RegistrationReported
-from domain.registration_commands import StepResult
 from domain.registrations import LevelRegistration
+from domain.service.registration import StepResult
 from providers.sandbox import SandboxProvider
 from tests.compliance_payloads import GOOD
 from tests.support import unique_account, unique_us_number

@@ -13,7 +13,6 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
-from domain.commands import CommandResult, Expected, versions_of
 from domain.errors import (
     ConnectionDeletedError,
     ConnectionNotFoundError,
@@ -32,8 +31,9 @@ from domain.providers import (
     RegistrationReported,
     Unrecognised,
 )
-from domain.provisioning import HOSTING_FAILED, position_of, primary_connection
-from domain.registration_commands import RegistrationCommands
+from domain.service.commands import CommandResult, Expected, versions_of
+from domain.service.provisioning import HOSTING_FAILED, position_of, primary_connection
+from domain.service.registration import RegistrationCommands
 from domain.sms_connections import SmsConnection
 
 log = structlog.get_logger("domain.application")

@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
-from domain.registration_history import RegistrationFact, registration_facts
+from domain.service.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
 
 _RFC3339 = re.compile(

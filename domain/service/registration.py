@@ -46,7 +46,6 @@ from domain.providers import (
     VettingAnswer,
     VettingProvider,
 )
-from domain.provisioning import position_of
 from domain.regions import load_regions
 from domain.registration_levels import (
     LEVELS,
@@ -65,6 +64,7 @@ from domain.registrations import (
     digest,
     registration_ids,
 )
+from domain.service.provisioning import position_of
 from domain.sms_connections import SmsConnection, Submission
 from domain.text import clean_provider_text
 
