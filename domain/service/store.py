@@ -1,115 +1,124 @@
-"""How the application loads and saves connections: with their number claims, under an
-expected version (``If-Match``) or retried against a concurrent writer, and how a
-provider's fact is applied to the connection holding its number. ``SmsChannels`` (its
-subclass) has the commands and reads; these are the steps they share."""
+"""The store every command family builds on: how aggregates are found, how a connection is
+loaded in the caller's scope, and the one rule for saving against concurrent writers.
+
+The retry rule (``Store.save_retrying``): a decision is made on fresh state and saved in one
+transaction with everything it changed; when a concurrent writer saved one of those
+aggregates first (the event store refuses the version), the decision is made again on fresh
+state, at most ``SAVE_ATTEMPTS`` times in all, then the command fails with
+``VersionConflictError`` (nothing recorded). One budget for every command, worker step,
+provider fact and directory write. A command under an expected version (``If-Match``)
+checks it on every attempt: once the connection itself moved, the precondition no longer
+holds and the loser hears the version it read (a write to another aggregate saved with it,
+a claim or a shared registration, is decided again like any other).
+
+A connection is loaded in a scope: the account, and (``sees``) the workspaces a token may
+see; outside it the connection does not exist (ConnectionNotFoundError), so no command or
+read needs a separate workspace check or a second load.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
 
-from domain.errors import (
-    ConnectionDeletedError,
-    ConnectionNotFoundError,
-    DomainError,
-    VersionConflictError,
-)
+from domain.errors import ConnectionDeletedError, ConnectionNotFoundError, VersionConflictError
 from domain.ids import number_claim_id
 from domain.number_claims import NumberClaim
-from domain.providers import (
-    HostingCompleted,
-    HostingFailed,
-    NumberLost,
-    ProviderEvent,
-    ProviderFact,
-    RegistrationChanged,
-    RegistrationReported,
-    Unrecognised,
-)
+from domain.providers import NumberProvider
 from domain.service.commands import CommandResult, Expected, versions_of
-from domain.service.provisioning import HOSTING_FAILED, position_of, primary_connection
-from domain.service.registration import RegistrationCommands
+from domain.service.provisioning import position_of
 from domain.sms_connections import SmsConnection
+from domain.snapshots import SNAPSHOT_INTERVAL, SNAPSHOT_TRANSCODINGS
 
 log = structlog.get_logger("domain.application")
 
-# Commands without an expected version are retried this often when a concurrent writer
-# saved the same aggregate version first (the caller asked for "apply to the latest").
-MAX_ATTEMPTS = 3
+# How many times a decision is made (and saved) before a concurrent writer wins: the one
+# budget of the retry rule (module docstring).
+SAVE_ATTEMPTS = 3
+
+# A workspace scope: does the caller see this workspace id? None: every workspace of the
+# account (an unrestricted token, the workers, the operator).
+Sees = Callable[[str], bool] | None
 
 
-class ConnectionStore(RegistrationCommands):
-    """Loading, deciding and saving connections (the base of ``SmsChannels``)."""
+class Store(Application[UUID]):
+    """Finding, loading and saving aggregates (the base of every command family)."""
 
-    # --- mechanics: provider events -----------------------------------------------------------
+    provider: NumberProvider
+    # Connections load from their newest snapshot (``domain.snapshots``).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {SmsConnection: SNAPSHOT_INTERVAL}
 
-    def _decide_on_fact(self, event: ProviderEvent) -> tuple[SmsConnection | None, list[Aggregate]]:
-        """The connection the event's fact changes (with the other aggregates to save), or
-        None when it changes nothing. StaleReportError for a report older than the latest
-        applied about its reference."""
-        provider, fact = event.provider, event.fact
-        if isinstance(fact, Unrecognised):
-            return None, []
-        if isinstance(fact, RegistrationReported):
-            return primary_connection(self.report_decision(fact, event.occurred_at))
-        connection = self._holder(fact.phone_number)
-        if connection is None:
-            return None, []
-        version = connection.version
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings, and those of the value objects snapshots hold."""
+        super().register_transcodings(transcoder)
+        for transcoding in SNAPSHOT_TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+    ) -> None:
+        """The library's snapshot, best effort: it is taken after the save committed, so a
+        failure here must not fail (or, as a conflict, retry) the command; the next interval
+        takes another, and loads replay a few more events meanwhile."""
         try:
-            others = self._apply_fact(connection, provider, fact)
-        except DomainError as error:
-            log.info("provider_event_ignored", connection_id=str(connection.id), code=error.code)
-            return None, []
-        if connection.version == version:
-            return None, []  # already so (e.g. the reconcile poll recorded it first)
-        return connection, others
-
-    def _apply_fact(
-        self, connection: SmsConnection, provider: str, fact: ProviderFact
-    ) -> list[Aggregate]:
-        if isinstance(fact, HostingCompleted):
-            if connection.hosting_order_ref == fact.order_ref:
-                connection.mark_connected(provider, fact.number_ref)
-            return []
-        if isinstance(fact, HostingFailed):
-            if connection.hosting_order_ref == fact.order_ref and connection.status == "requested":
-                connection.mark_failed(HOSTING_FAILED, fact.reason)
-                return self._released_claim(connection)
-            return []
-        if isinstance(fact, NumberLost):
-            same_holding = fact.ref is None or fact.ref == connection.provider_ref
-            if same_holding and connection.status == "connected":
-                connection.reclaim(fact.reason)
-                return self._released_claim(connection)
-            return []
-        if isinstance(fact, RegistrationChanged) and connection.submission is None:
-            # A status for the whole connection (a registration made outside this service);
-            # once submitted here, only the levels' reports count.
-            connection.change_registration_status(
-                fact.status,
-                raw_status=fact.raw_status,
-                reason=fact.reason,
-                provider_ref=fact.registration_ref,
+            super().take_snapshot(aggregate_id, version, projector_func)
+        except Exception as error:  # an optimisation: never the command's failure
+            log.warning(
+                "snapshot_not_taken",
+                aggregate_id=str(aggregate_id),
+                version=version,
+                error_type=type(error).__name__,
             )
-        return []
 
-    def _holder(self, phone_number: str) -> SmsConnection | None:
-        """The live connection holding ``phone_number``'s claim, if any."""
+    # --- finding ----------------------------------------------------------------------------
+
+    def find(self, aggregate_id: UUID) -> Aggregate | None:
+        """The aggregate, whatever its class; None when there is none."""
         try:
-            claim: NumberClaim = self.repository.get(number_claim_id(phone_number))
+            found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return self._find(claim.holder) if claim.holder is not None else None
+        return found
 
-    # --- mechanics: loading and saving -----------------------------------------------------
+    def find_connection(self, connection_id: UUID) -> SmsConnection | None:
+        """The connection in any state (deleted included); None when the id is not one."""
+        found = self.find(connection_id)
+        return found if isinstance(found, SmsConnection) else None
 
-    def _claim(self, phone_number: str, connection_id: UUID) -> NumberClaim:
+    def live_connection(self, connection_id: UUID) -> SmsConnection | None:
+        """The connection unless it is deleted (or not a connection)."""
+        connection = self.find_connection(connection_id)
+        return None if connection is None or connection.is_deleted else connection
+
+    def load(self, account_id: str, connection_id: UUID, *, sees: Sees = None) -> SmsConnection:
+        """The connection in any state, in the caller's scope: ConnectionNotFoundError when
+        absent, another account's, or (``sees``) of a workspace the caller does not see."""
+        connection = self.find_connection(connection_id)
+        if connection is None or connection.account_id != account_id:
+            raise ConnectionNotFoundError(connection_id)
+        if sees is not None and not sees(connection.workspace_id):
+            raise ConnectionNotFoundError(connection_id)
+        return connection
+
+    def holder(self, phone_number: str) -> SmsConnection | None:
+        """The live connection holding ``phone_number``'s claim, if any."""
+        claim = self.find(number_claim_id(phone_number))
+        if not isinstance(claim, NumberClaim) or claim.holder is None:
+            return None
+        return self.find_connection(claim.holder)
+
+    def claim(self, phone_number: str, connection_id: UUID) -> NumberClaim:
+        """The number's claim taken by ``connection_id`` (NumberAlreadyConnectedError while
+        another live connection holds it)."""
         try:
             claim: NumberClaim = self.repository.get(number_claim_id(phone_number))
         except AggregateNotFoundError:
@@ -117,71 +126,91 @@ class ConnectionStore(RegistrationCommands):
         claim.take(connection_id)
         return claim
 
-    def _released_claim(self, connection: SmsConnection) -> list[Aggregate]:
+    def released_claim(self, connection: SmsConnection) -> list[Aggregate]:
+        """The connection's number claim, released (to be saved with the connection)."""
         claim: NumberClaim = self.repository.get(number_claim_id(connection.phone_number))
         claim.release(connection.id)
         return [claim]
 
-    def _find(self, connection_id: UUID) -> SmsConnection | None:
-        try:
-            connection: Aggregate = self.repository.get(connection_id)
-        except AggregateNotFoundError:
-            return None
-        return connection if isinstance(connection, SmsConnection) else None
+    def current_position(self) -> int:
+        """The newest notification id in the log (0 when the log is empty)."""
+        return self.recorder.max_notification_id() or 0
 
-    def _load(self, account_id: str, connection_id: UUID) -> SmsConnection:
-        connection = self._find(connection_id)
-        if connection is None or connection.account_id != account_id:
-            raise ConnectionNotFoundError(connection_id)
-        return connection
+    # --- saving -----------------------------------------------------------------------------
 
-    def _change(
+    def save_retrying(
+        self,
+        decide: Callable[[], Sequence[Aggregate]],
+        attempts: int = SAVE_ATTEMPTS,
+        *,
+        lost: Callable[[], Exception] = lambda: VersionConflictError(None, None),
+    ) -> list[Recording[UUID]] | None:
+        """The retry rule (module docstring): ``decide`` loads fresh state and returns the
+        aggregates to save together; on a concurrent write, decide again, ``attempts``
+        times in all, then raise ``lost()``. The recordings of the write ([] when the
+        aggregates had no new events); None when ``decide`` returned nothing to save."""
+        for _ in range(attempts):
+            changed = decide()
+            if not changed:
+                return None
+            try:
+                return self.save(*changed)
+            except RecordConflictError:
+                continue  # a concurrent writer won: decide again on fresh state
+        raise lost()
+
+    def position_after(self, recordings: list[Recording[UUID]] | None) -> int:
+        """The log position of a write (the current one when it recorded nothing)."""
+        return position_of(recordings) if recordings else self.current_position()
+
+    def change(
         self,
         account_id: str,
         connection_id: UUID,
         expected_version: Expected,
         decide: Callable[[SmsConnection], list[Aggregate]],
+        *,
+        sees: Sees = None,
     ) -> CommandResult:
-        def load() -> SmsConnection:
-            connection = self._load(account_id, connection_id)
+        """A command on a live connection in the caller's scope: load → check the expected
+        version → decide (the other aggregates to save with it) → save, by the retry rule.
+        ConnectionDeletedError for a deleted one; VersionConflictError when ``If-Match``
+        names no version of ours, or the connection moved since it was read."""
+        read: list[SmsConnection] = []
+        versions_read: list[int] = []
+
+        def attempt() -> list[Aggregate]:
+            connection = self.load(account_id, connection_id, sees=sees)
             if connection.is_deleted:
                 raise ConnectionDeletedError(connection_id)
-            if expected_version is not None and connection.version not in versions_of(
-                expected_version
-            ):
-                # 0 (no version is 0): an If-Match that names no version of ours (weak tags)
-                expected = min(versions_of(expected_version), default=0)
-                raise VersionConflictError(expected, connection.version)
-            return connection
+            if expected_version is not None:
+                if versions_read and connection.version != versions_read[0]:
+                    # A concurrent writer moved the connection: the If-Match no longer holds.
+                    raise VersionConflictError(versions_read[0], None)
+                if connection.version not in versions_of(expected_version):
+                    # 0 (no version is 0): an If-Match that names no version of ours
+                    expected = min(versions_of(expected_version), default=0)
+                    raise VersionConflictError(expected, connection.version)
+            read[:] = [connection]
+            versions_read.append(connection.version)
+            return [connection, *decide(connection)]
 
-        return self._save_decision(load, decide, retry=expected_version is None)
+        recordings = self.save_retrying(attempt)
+        return CommandResult(read[0], self.position_after(recordings))
 
-    def _provider_change(
+    def provider_change(
         self, connection_id: UUID, decide: Callable[[SmsConnection], list[Aggregate]]
     ) -> CommandResult:
-        def load() -> SmsConnection:
-            connection = self._find(connection_id)
+        """A provider's fact on a connection (any account; deleted ones too, whose
+        aggregate refuses what does not fit): load → decide → save, by the retry rule."""
+        read: list[SmsConnection] = []
+
+        def attempt() -> list[Aggregate]:
+            connection = self.find_connection(connection_id)
             if connection is None:
                 raise ConnectionNotFoundError(connection_id)
-            return connection
+            read[:] = [connection]
+            return [connection, *decide(connection)]
 
-        return self._save_decision(load, decide, retry=True)
-
-    def _save_decision(
-        self,
-        load: Callable[[], SmsConnection],
-        decide: Callable[[SmsConnection], list[Aggregate]],
-        *,
-        retry: bool,
-    ) -> CommandResult:
-        for _ in range(MAX_ATTEMPTS if retry else 1):
-            connection = load()
-            version_read = connection.version
-            others = decide(connection)
-            try:
-                recordings = self.save(connection, *others)
-            except RecordConflictError:
-                continue
-            position = position_of(recordings) if recordings else self.current_position()
-            return CommandResult(connection, position)
-        raise VersionConflictError(None if retry else version_read, None)
+        recordings = self.save_retrying(attempt)
+        return CommandResult(read[0], self.position_after(recordings))

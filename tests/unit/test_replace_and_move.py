@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.agent_directory import AgentInfo, upsert_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import InvalidTransitionError, NumberAlreadyConnectedError, UnknownAgentError
 from domain.ids import legacy_connection_id
@@ -17,6 +17,7 @@ from domain.providers import (
     ProvisioningInterruptedError,
 )
 from domain.service.commands import ConnectNumber, NewNumber
+from domain.service.directory import upsert_agent
 from domain.sms_connections import SmsConnection
 from tests.fakes import FailingProvider
 
