@@ -35,7 +35,7 @@ from domain.compliance.preflight import preflight
 from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
 from domain.service.audit_verify import verify_connection
-from domain.service.compliance_history import PointInTime, parse_as_of, version_as_of
+from domain.service.compliance_history import PointInTime, parse_as_of
 from projections.audit_trail import connection_place
 from projections.channels_table import account_connection_ids
 
@@ -178,17 +178,7 @@ def get_history(
     history = application.compliance_history(
         connection_id, account_id=principal.account_id, sees=principal.sees
     )
-    if not point.given:
-        return _history_response(history_json(history))
-    in_effect = version_as_of(history, point)
-    facts = [
-        f
-        for f in history.registration
-        if (point.version is None or f.version <= point.version)
-        and (point.at is None or f.at <= point.at)
-    ]
-    versions = [in_effect] if in_effect is not None else []
-    return _history_response(history_json(history, versions, facts))
+    return _history_response(history_json(history.as_of(point)))
 
 
 def _history_response(body: bytes) -> Response:

@@ -11,7 +11,7 @@ reported as not found.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -53,6 +53,24 @@ class ComplianceHistory:
     # Registration facts beside the edits: submissions (with the compliance version they
     # submitted) and what each level of the provider answered, with its reason codes.
     registration: list[RegistrationFact] = field(default_factory=list)
+
+    def as_of(self, point: PointInTime) -> ComplianceHistory:
+        """The history as it stood at ``point``: only the compliance version in effect then
+        (none when nothing had been saved yet: ``version_as_of``) and the registration facts
+        recorded at or before it (by aggregate version, or by time). The one reading of
+        "as of" for every reader (``GET …/compliance/history?asOf=``, ``sms-channels audit
+        history --as-of``); the whole history when no point is given."""
+        if not point.given:
+            return self
+        in_effect = version_as_of(self, point)
+        facts = [
+            fact
+            for fact in self.registration
+            if (point.version is None or fact.version <= point.version)
+            and (point.at is None or fact.at <= point.at)
+        ]
+        versions = [in_effect] if in_effect is not None else []
+        return replace(self, versions=versions, registration=facts)
 
 
 @dataclass(frozen=True)
