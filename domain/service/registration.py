@@ -62,7 +62,6 @@ from domain.sms_connections import SmsConnection, Submission
 
 log = structlog.get_logger("domain.registration")
 
-REGISTERED_BY = "us_10dlc"  # the regional rule whose numbers are registered here
 # The number waits for number pooling (T-Mobile's limit per campaign, issue 31).
 POOL_REASON = Reason(
     "number_pool_required",
@@ -106,9 +105,7 @@ class RegistrationCommands(ProviderFacts):
         registrations to save with the connection."""
         if connection.status != "connected":
             raise InvalidTransitionError("submit the registration of", connection.status)
-        regions = load_regions()
-        region = regions.require(connection.country)
-        if regions.registration_of(region).id != REGISTERED_BY:
+        if not load_regions().require(connection.country).registered_here:
             raise RegistrationNotRequiredError(connection.country)
         _check_preflight(connection, others)
         compliance = connection.compliance or {}
