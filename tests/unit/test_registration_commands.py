@@ -1,4 +1,4 @@
-"""The registration half of the write model (``domain/registration_commands.py``) against a
+"""The registration half of the write model (``domain/service/registration.py``) against a
 scripted provider (a ``SandboxProvider`` whose registration answers the test chooses):
 what each worker step records of the provider's answer, the payload it sends, what a poll
 asks and records, when a submission is settled, who a report reaches, and the retry on a
