@@ -23,7 +23,6 @@ from api.problems import ProblemError
 from api.query_pool import ReadModels
 from api.rate_limits import RateLimit
 from domain.application import SmsChannels
-from domain.errors import ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
 
 
@@ -119,17 +118,6 @@ def workspace_forbidden() -> ProblemError:
     )
 
 
-def check_workspace(application: SmsChannels, principal: Principal, connection_id: UUID) -> None:
-    """ConnectionNotFoundError (404) when a workspace-restricted token asks for a connection
-    of a workspace it does not cover: as for another account's, its existence is not shown.
-    Unrestricted tokens cost nothing here (no extra load)."""
-    if principal.workspaces is None:
-        return
-    connection = application.get_connection_for_audit(principal.account_id, connection_id)
-    if not principal.sees(connection.workspace_id):
-        raise ConnectionNotFoundError(connection_id)
-
-
 ApplicationDep = Annotated[SmsChannels, Depends(_application)]
 ReadModelsDep = Annotated[ReadModels, Depends(_read_models)]
 # None in deployments without read models (in-memory persistence): for optional reads.
@@ -159,16 +147,13 @@ def scoped_connection(reader: Any) -> Any:
     def load(
         connection_id: UUID, application: ApplicationDep, principal: Principal = permission
     ) -> SmsConnection:
-        connection = application.get_connection(principal.account_id, connection_id)
-        if not principal.sees(connection.workspace_id):
-            raise ConnectionNotFoundError(connection_id)
-        return connection
+        return application.get_connection(principal.account_id, connection_id, sees=principal.sees)
 
     return Depends(load)
 
 
-# The connection a read names, in the caller's scope (reads: the commands check the scope
-# with ``check_workspace`` after the body is validated, and load inside their retry loop).
+# The connection a read names, in the caller's scope (reads: the commands take the scope,
+# ``sees``, into their own load, inside their retry loop).
 ScopedConnection = Annotated[SmsConnection, scoped_connection(ChannelsReader)]
 ManagedConnection = Annotated[SmsConnection, scoped_connection(SmsManager)]
 

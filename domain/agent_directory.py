@@ -5,26 +5,21 @@ The directory is *input* (from the agents topic or the admin endpoint). Each inp
 recorded as an event of a ``DirectoryAgent`` aggregate in the same event log as the
 connections, so every projection sees connection and directory facts in one order: a
 rebuild reproduces the same rows, and a directory change updates the rows that use the
-agent without any connection event.
+agent without any connection event. Reading and writing the directory through the store
+is the service floor's (``domain.service.directory``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from uuid import UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import RecordConflictError
 
-from domain.errors import VersionConflictError
 from domain.ids import ACCOUNTS_NAMESPACE
 from domain.text import check_id, check_name
 
 AGENTS_NAMESPACE = UUID("3c0a9e44-52f1-4d57-9a55-0d7e1b2f8c61")
-# Concurrent writes of one agent (PUTs racing, the topic and the endpoint) retry this often.
-SAVE_ATTEMPTS = 5
 
 
 def directory_agent_id(account_id: str, agent_id: str) -> UUID:
@@ -150,94 +145,3 @@ def checked_info(info: AgentInfo) -> AgentInfo:
         if info.knowledge_base_name is None
         else check_name(info.knowledge_base_name, "knowledgeBaseName"),
     )
-
-
-# A write's precondition: does it admit the entry's current version (None: no entry)?
-Admits = Callable[[int | None], bool]
-
-
-def upsert_agent(
-    application: Application[UUID],
-    account_id: str,
-    agent_id: str,
-    info: AgentInfo,
-    admits: Admits | None = None,
-) -> int | None:
-    """Record an agent's details; returns the log position, or None if nothing changed.
-    A concurrent writer of the same agent is retried on fresh state (the last write wins,
-    as on the agents topic); VersionConflictError only if it keeps losing. With ``admits``
-    (an ``If-Match``), the precondition is checked on the state that is saved, so a
-    concurrent write between the check and the save is refused, never overwritten."""
-    check_id(account_id, "acc")
-    check_id(agent_id, "agentId")
-    info = checked_info(info)
-
-    def decide() -> DirectoryAgent:
-        agent = _admitted(_find(application, account_id, agent_id), admits)
-        if agent is None:
-            return DirectoryAgent.create(account_id, agent_id, info)
-        agent.update(info)
-        return agent
-
-    return _save_retrying(application, decide)
-
-
-def remove_agent(
-    application: Application[UUID], account_id: str, agent_id: str, admits: Admits | None = None
-) -> int | None:
-    """Record that an agent was deleted; returns the log position, or None if unknown or
-    already deleted. Retried and conditional like ``upsert_agent``."""
-    check_id(account_id, "acc")
-    check_id(agent_id, "agentId")
-
-    def decide() -> DirectoryAgent | None:
-        agent = _admitted(_find(application, account_id, agent_id), admits)
-        if agent is not None:
-            agent.remove()
-        return agent
-
-    return _save_retrying(application, decide)
-
-
-def _admitted(agent: DirectoryAgent | None, admits: Admits | None) -> DirectoryAgent | None:
-    """``agent``, if the precondition admits its version; VersionConflictError otherwise."""
-    current = None if agent is None or agent.deleted else agent.version
-    if admits is not None and not admits(current):
-        raise VersionConflictError(None, current)
-    return agent
-
-
-def _save_retrying(
-    application: Application[UUID], decide: Callable[[], DirectoryAgent | None]
-) -> int | None:
-    for _ in range(SAVE_ATTEMPTS):
-        agent = decide()
-        if agent is None:
-            return None
-        try:
-            recordings = application.save(agent)
-        except RecordConflictError:
-            continue  # a concurrent write of this agent: decide again on fresh state
-        return max((r.notification.id for r in recordings), default=None)
-    raise VersionConflictError(None, None)
-
-
-def _find(application: Application[UUID], account_id: str, agent_id: str) -> DirectoryAgent | None:
-    try:
-        agent: DirectoryAgent = application.repository.get(directory_agent_id(account_id, agent_id))
-    except AggregateNotFoundError:
-        return None
-    return agent
-
-
-def find_agent(application: Application[UUID], account_id: str, agent_id: str) -> AgentInfo | None:
-    """The agent's current details, or None if unknown or deleted."""
-    agent = _find(application, account_id, agent_id)
-    return None if agent is None or agent.deleted else agent.info
-
-
-def agent_version(application: Application[UUID], account_id: str, agent_id: str) -> int | None:
-    """The version of the agent's directory entry (what its ``ETag`` names), or None if
-    unknown or deleted."""
-    agent = _find(application, account_id, agent_id)
-    return None if agent is None or agent.deleted else agent.version

@@ -52,7 +52,7 @@ def _default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} has no canonical form")
 
 
-def canonical(*, connection_id: UUID, version: int, topic: str, state: Mapping[str, Any]) -> bytes:
+def fact_bytes(*, connection_id: UUID, version: int, topic: str, state: Mapping[str, Any]) -> bytes:
     """The fact's canonical bytes: sorted keys, no whitespace, UTC times as recorded."""
     document: dict[str, Any] = {
         "connection": str(connection_id),
@@ -69,7 +69,7 @@ def link(
     previous: str, *, connection_id: UUID, version: int, topic: str, state: Mapping[str, Any]
 ) -> str:
     """The chain of a fact that follows a fact whose chain is ``previous``."""
-    body = canonical(connection_id=connection_id, version=version, topic=topic, state=state)
+    body = fact_bytes(connection_id=connection_id, version=version, topic=topic, state=state)
     return hashlib.sha256(previous.encode("ascii") + b"\n" + body).hexdigest()
 
 

@@ -17,9 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, m
 
 from domain.errors import AreaCodeNotApplicableError, UnsupportedCountryError
 from domain.phone import check_country
-from domain.sms_connections import RegistrationStatus
+from domain.registration_levels import LevelStatus
 
 DATA_FILE = "regions.toml"
+# The registration this service carries out itself (US A2P 10DLC): a number of a region
+# that needs it is registered here (submit, the registration worker) and its payload is
+# checked by the 10DLC rules (``domain.compliance.preflight``). The one place that says so.
+REGISTERED_HERE = "us_10dlc"
 
 IsoCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 RegistrationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{2,40}$")]
@@ -36,7 +40,7 @@ class Registration(_Data):
     id: RegistrationId = ""
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
-    permitted_statuses: tuple[RegistrationStatus, ...]
+    permitted_statuses: tuple[LevelStatus, ...]
     source: HttpUrl
 
     @property
@@ -57,6 +61,11 @@ class Region(_Data):
     registration: RegistrationId
     notes: str
     source: HttpUrl
+
+    @property
+    def registered_here(self) -> bool:
+        """Whether this service registers the region's numbers (``REGISTERED_HERE``)."""
+        return self.registration == REGISTERED_HERE
 
     def check_area_code(self, area_code: str | None) -> str | None:
         """``area_code`` if the number search takes one here (or none was given)."""

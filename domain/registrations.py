@@ -378,10 +378,12 @@ class RegistrationRef(Aggregate):
 
 def digest(payload: object) -> str:
     """SHA-256 of the canonical JSON of ``payload`` (what "unchanged" compares)."""
-    return hashlib.sha256(canonical(payload).encode()).hexdigest()
+    return hashlib.sha256(payload_json(payload).encode()).hexdigest()
 
 
-def canonical(payload: object) -> str:
+def payload_json(payload: object) -> str:
+    """The canonical JSON text of a payload (sorted keys, no whitespace, UTF-8 as is): what
+    ``digest`` and the campaign registration ids hash."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -411,7 +413,7 @@ def registration_ids(
 
 def campaign_id_of(brand_id: UUID, compliance: dict[str, Any]) -> UUID:
     """The campaign registration id of a payload under brand registration ``brand_id``."""
-    return campaign_registration_id(brand_id, canonical(compliance.get("campaign")))
+    return campaign_registration_id(brand_id, payload_json(compliance.get("campaign")))
 
 
 def _cleaned(text: str | None) -> str | None:

@@ -42,6 +42,7 @@ from domain.errors import (
 from domain.ids import sms_request_id
 from domain.phone import check_area_code, check_e164
 from domain.registration_levels import (
+    IN_FLIGHT,
     LEVELS,
     NOT_SUBMITTED,
     SUBMITTED,
@@ -127,7 +128,7 @@ class SmsConnection(Aggregate):
             connection_id=self.id,
             version=fact.originator_version,
             topic=get_topic(type(fact)),
-            state=vars(fact),  # read, not kept: ``canonical`` copies what it hashes
+            state=vars(fact),  # read, not kept: ``fact_bytes`` copies what it hashes
         )
         object.__setattr__(fact, CHAIN, chain)
         self._chain_head = chain
@@ -534,7 +535,7 @@ class SmsConnection(Aggregate):
         if self.status != "connected":
             raise InvalidTransitionError("submit the registration of", self.status)
         if self.submission is not None and self.submission.digest == digest:
-            if self.registration_status in ("submitted", "pending", "action_required"):
+            if self.registration_status in IN_FLIGHT:
                 raise RegistrationInProgressError()
             raise RegistrationUnchangedError()
         self._registration_submitted(

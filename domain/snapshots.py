@@ -6,8 +6,9 @@ takes a ``Snapshot`` (the aggregate's state at that version) after every save th
 multiple of the interval, into the ``<app>_snapshots`` table, through the same mapper as the
 events (encrypted and compressed as configured). Snapshots only shorten loads: the
 compliance history and the hash-chain verification read the stored events themselves
-(``domain.compliance.audit``, ``domain.audit_verify``), and a connection without a snapshot
-(every one recorded before, e.g. the fixtures in ``tests/data``) loads from its events.
+(``domain.service.compliance_history``, ``domain.service.audit_verify``), and a connection
+without a snapshot (every one recorded before, e.g. the fixtures in ``tests/data``) loads
+from its events.
 
 A connection's state holds value objects no event holds (its submission, its registration
 levels with their reasons, each carrier's decision and the throughput): their transcodings

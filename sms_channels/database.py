@@ -18,7 +18,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "CIPHER_KEY": settings.cipher_key.get_secret_value() if settings.cipher_key else "",
         # The library's JSON transcoder, reading with orjson where that gives the same value.
         "TRANSCODER_TOPIC": "sms_channels.transcoder:OrjsonDecodingTranscoder",
-        # The brand registration ids' HMAC key (domain.registration_commands).
+        # The brand registration ids' HMAC key (domain.service.registration).
         "REGISTRATION_ID_KEY": (
             settings.registration_id_key.get_secret_value() if settings.registration_id_key else ""
         ),

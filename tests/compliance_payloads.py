@@ -12,7 +12,7 @@ from uuid import UUID
 from hypothesis import strategies as st
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from tests.support import unique_us_number
 
 GOOD: dict[str, Any] = {

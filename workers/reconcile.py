@@ -37,9 +37,9 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from domain.application import SmsChannels
-from domain.commands import CommandResult
 from domain.errors import DomainError
 from domain.providers import HeldNumber, ProviderUnavailableError
+from domain.service.commands import CommandResult
 from domain.sms_connections import SmsConnection
 from workers.following import read_topics, run_passes
 from workers.leadership import STANDBY_POLL_SECONDS

@@ -17,7 +17,6 @@ from api.deps import (
     OptionalReadModelsDep,
     RequiredVersion,
     SmsManager,
-    check_workspace,
 )
 from api.preconditions import etag
 from api.query_pool import ReadModels
@@ -32,11 +31,11 @@ from api.schemas.compliance import (
     verification_out,
 )
 from domain.application import SmsChannels
-from domain.audit_verify import verify_connection
-from domain.compliance.audit import PointInTime, parse_as_of, version_as_of
 from domain.compliance.preflight import preflight
 from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
+from domain.service.audit_verify import verify_connection
+from domain.service.compliance_history import PointInTime, parse_as_of
 from projections.audit_trail import connection_place
 from projections.channels_table import account_connection_ids
 
@@ -77,13 +76,13 @@ def put_compliance(
     ``If-Match: "<version>"`` is required (428 without, 412 when stale): several admins
     edit the long form. Answers with the section progress; the registration status is never
     changed by this."""
-    check_workspace(application, principal, connection_id)
     result = application.update_compliance(
         principal.account_id,
         connection_id,
         payload,
         by=principal.user_id,
         expected_version=version,
+        sees=principal.sees,
     )
     response.headers["ETag"] = etag(result.connection.version)
     response.headers["Cache-Control"] = NO_STORE
@@ -147,11 +146,10 @@ def other_payloads(
     payloads: list[dict[str, Any] | None] = []
     for other_id in ids:
         try:
-            other = application.get_connection(account_id, other_id)
+            other = application.get_connection(account_id, other_id, sees=principal.sees)
         except ConnectionNotFoundError:
-            continue  # deleted since the read model listed it
-        if principal.sees(other.workspace_id):  # moved since the read model listed it
-            payloads.append(other.compliance)
+            continue  # deleted, or moved out of the token's scope, since the listing
+        payloads.append(other.compliance)
     return payloads
 
 
@@ -176,20 +174,11 @@ def get_history(
     """Every compliance version replayed from the event store, oldest first (deleted
     connections included). With ``asOfVersion`` or ``asOf``: only the version in effect
     then, or none if nothing had been saved yet."""
-    check_workspace(application, principal, connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
-    history = application.compliance_history(connection_id, account_id=principal.account_id)
-    if not point.given:
-        return _history_response(history_json(history))
-    in_effect = version_as_of(history, point)
-    facts = [
-        f
-        for f in history.registration
-        if (point.version is None or f.version <= point.version)
-        and (point.at is None or f.at <= point.at)
-    ]
-    versions = [in_effect] if in_effect is not None else []
-    return _history_response(history_json(history, versions, facts))
+    history = application.compliance_history(
+        connection_id, account_id=principal.account_id, sees=principal.sees
+    )
+    return _history_response(history_json(history.as_of(point)))
 
 
 def _history_response(body: bytes) -> Response:

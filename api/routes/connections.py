@@ -22,7 +22,6 @@ from api.deps import (
     ScopedConnection,
     SettingsRateLimit,
     SmsManager,
-    check_workspace,
     workspace_forbidden,
 )
 from api.errors import DATABASE_UNAVAILABLE
@@ -38,9 +37,9 @@ from api.schemas.connections import (
 )
 from api.schemas.read_models import ChannelsPage, channel_row_wire
 from domain.application import SmsChannels
-from domain.commands import CommandResult, ConnectNumber, NewNumber
 from domain.compliance.shape import empty_compliance
 from domain.errors import RecordedRequestUnavailableError
+from domain.service.commands import CommandResult, ConnectNumber, NewNumber
 from domain.serving import Spell
 from domain.sms_connections import SmsConnection
 from projections.channels_table import (
@@ -208,7 +207,6 @@ def update_connection(
     agent the directory lists in it: 422 ``unknown_agent`` otherwise), and/or switch the
     channel on or off (409 when it cannot serve). A workspace-restricted token moves only
     between its workspaces."""
-    check_workspace(application, principal, connection_id)
     if body.workspace_id is not None and not principal.sees(body.workspace_id):
         raise workspace_forbidden()
     result = application.update_settings(
@@ -219,6 +217,7 @@ def update_connection(
         agent_id=body.agent_id,
         active=body.active,
         expected_version=version,
+        sees=principal.sees,
     )
     return _answer(request, response, principal, result)
 
@@ -249,7 +248,6 @@ def replace_number(
     / 202, ``Location``) gets the old one's workspace, agent and ``smsCompliance``; the old
     one answers ``replacedBy``. Needs ``channels.connect`` and ``sms.manage``;
     ``Idempotency-Key`` replays answer the same connection."""
-    check_workspace(application, principal, connection_id)
     number = NewNumber(
         mode=body.mode,
         country=body.country_code,
@@ -258,7 +256,9 @@ def replace_number(
         requested_by=principal.user_id,
         idempotency_key=key,
     )
-    result = application.replace_number(principal.account_id, connection_id, number)
+    result = application.replace_number(
+        principal.account_id, connection_id, number, sees=principal.sees
+    )
     return _created(request, response, principal, result)
 
 
@@ -270,9 +270,12 @@ def delete_connection(
     version: ExpectedVersion,
 ) -> Response:
     """Delete the connection and release its number; kept for audit."""
-    check_workspace(application, principal, connection_id)
     application.delete(
-        principal.account_id, connection_id, by=principal.user_id, expected_version=version
+        principal.account_id,
+        connection_id,
+        by=principal.user_id,
+        expected_version=version,
+        sees=principal.sees,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -28,12 +28,10 @@ from api.schemas.read_models import (
     directory_agent_row,
 )
 from api.schemas.text import ID_REGEX, text_validator
-from domain.agent_directory import (
-    Admits,
-    AgentInfo,
-)
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import VersionConflictError
+from domain.service.directory import Admits
 from domain.text import ID_MAX_LENGTH, check_id
 from projections.agent_directory import list_agents
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import ApplicationDep, ChannelsConnector, SearchRateLimit
 from api.schemas.numbers import NumbersOut, number_out
 from api.schemas.text import served_countries
-from domain.application import MAX_SEARCH_LIMIT
+from domain.service.connecting import MAX_SEARCH_LIMIT
 
 router = APIRouter(tags=["numbers"])
 

@@ -14,7 +14,6 @@ from api.deps import (
     OptionalReadModelsDep,
     RequiredVersion,
     SmsManager,
-    check_workspace,
 )
 from api.preconditions import etag
 from api.routes.compliance import other_payloads
@@ -23,7 +22,6 @@ from api.schemas.registration import (
     SubmitRegistrationOut,
     registration_document,
 )
-from domain.errors import ConnectionNotFoundError
 
 router = APIRouter(tags=["registration"])
 BASE = "/channels/sms/connections/{connection_id}/registration"
@@ -58,7 +56,6 @@ def submit_registration(
     ``If-Match``) for 10DLC registration; 202: the registration worker carries it to the
     provider (brand → campaign → number). After a rejection or an approval only a changed
     payload can be submitted again."""
-    check_workspace(application, principal, connection_id)
     others = other_payloads(application, read_models, principal, connection_id)
     result = application.submit_registration(
         principal.account_id,
@@ -66,6 +63,7 @@ def submit_registration(
         by=principal.user_id,
         expected_version=version,
         others=others,
+        sees=principal.sees,
     )
     connection, facts = application.registration_view(
         connection_id, account_id=principal.account_id
@@ -87,10 +85,8 @@ def get_registration(
     derived from the three levels), each level with the provider's reference, raw status
     and coded reasons, and the timeline oldest first."""
     connection, facts = application.registration_view(
-        connection_id, account_id=principal.account_id
+        connection_id, account_id=principal.account_id, sees=principal.sees
     )
-    if not principal.sees(connection.workspace_id):  # loaded already: no second read
-        raise ConnectionNotFoundError(connection_id)
     response.headers["ETag"] = etag(connection.version)
     return registration_document(connection, facts, application.brand_registration_of(connection))
 
@@ -115,9 +111,12 @@ def request_secondary_vetting(
     202, the registration worker sends it to the provider; the vetting's status
     (``brand.vettings``) and the brand's new score (``throughput.brandScore``) are recorded
     as the provider reports them. Asking again changes nothing."""
-    check_workspace(application, principal, connection_id)
     result = application.request_secondary_vetting(
-        principal.account_id, connection_id, by=principal.user_id, expected_version=version
+        principal.account_id,
+        connection_id,
+        by=principal.user_id,
+        expected_version=version,
+        sees=principal.sees,
     )
     connection, facts = application.registration_view(
         connection_id, account_id=principal.account_id

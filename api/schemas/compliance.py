@@ -14,11 +14,11 @@ from pydantic.alias_generators import to_camel
 from api.schemas.registration import RegistrationFactOut, ThroughputOut, fact_out, throughput_out
 from domain.actors import USER, ActorType
 from domain.audit_chain import Verification
-from domain.compliance.audit import ComplianceHistory, ComplianceVersion
 from domain.compliance.preflight import PreflightReport
 from domain.compliance.progress import compliance_progress
 from domain.compliance.shape import empty_compliance
-from domain.registration_history import RegistrationFact
+from domain.service.compliance_history import ComplianceHistory, ComplianceVersion
+from domain.service.registration_history import RegistrationFact
 from domain.sms_connections import SmsConnection
 
 

@@ -13,10 +13,10 @@ from pydantic.alias_generators import to_camel
 
 from domain.actors import ActorType
 from domain.carriers import CarrierState, Throughput
-from domain.registration_history import RegistrationFact
 from domain.registration_levels import LevelState, Reason, reasons_of
 from domain.registrations import LevelRegistration
 from domain.remedies import remedy_of
+from domain.service.registration_history import RegistrationFact
 from domain.sms_connections import SmsConnection
 
 

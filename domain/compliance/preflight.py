@@ -34,9 +34,9 @@ from typing import Any
 from domain.compliance import account_rules, content_rules, form_rules
 from domain.compliance.rules import Payload, Rule, Severity
 from domain.compliance.shape import BRAND_FIELDS, CAMPAIGN_FIELDS
-from domain.regions import Registration, load_regions
+from domain.regions import REGISTERED_HERE, Registration, load_regions
 
-RULESET = "us_10dlc"
+RULESET = REGISTERED_HERE  # the ruleset a report names for a region registered here
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def preflight(
     given: those rules find nothing)."""
     regions = load_regions()
     region = regions.find(country)
-    if region is not None and region.registration != RULESET:
+    if region is not None and not region.registered_here:
         return _regional(regions.registration_of(region))
     p = Payload(payload, others)
     findings = [

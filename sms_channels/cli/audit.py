@@ -21,15 +21,13 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from api.schemas.audit import CSV_HEADER, csv_values, trail_entry
 from api.schemas.compliance import history_out, version_document
-from domain.compliance.audit import (
-    ComplianceHistory,
-    ComplianceVersion,
-    PointInTime,
-    parse_as_of,
-    version_as_of,
-)
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
 from domain.operator_decisions import skip_decisions
+from domain.service.compliance_history import (
+    ComplianceHistory,
+    PointInTime,
+    parse_as_of,
+)
 from projections.audit_trail import TrailQuery, stream_entries
 from sms_channels.cli.audit_chain import checkpoint_command, fail, opened, verify
 from sms_channels.cli.prologue import application_of, required, started
@@ -138,11 +136,7 @@ def history(
     except InvalidPointInTimeError as error:
         fail(error.message, code=2)
     found = _read(settings, connection_id, account)
-    versions = found.versions
-    if point.given:
-        in_effect = version_as_of(found, point)
-        versions = [in_effect] if in_effect is not None else []
-    _print(found, versions, output)
+    _print(found, found.as_of(point), output)
 
 
 def _read(settings: Settings, connection_id: UUID, account: str | None) -> ComplianceHistory:
@@ -155,9 +149,13 @@ def _read(settings: Settings, connection_id: UUID, account: str | None) -> Compl
             fail("The events cannot be read: check CIPHER_KEY.", code=1)
 
 
-def _print(found: ComplianceHistory, versions: list[ComplianceVersion], output: str) -> None:
+def _print(found: ComplianceHistory, shown: ComplianceHistory, output: str) -> None:
+    """``shown`` (the history as of the point asked, ``ComplianceHistory.as_of``: the same
+    versions and facts as the API's) in ``output``; ``found`` (the whole history) gives the
+    table its "before" values."""
+    versions = shown.versions
     if output == OutputFormat.json:
-        typer.echo(history_out(found, versions).model_dump_json(by_alias=True, indent=2))
+        typer.echo(history_out(shown).model_dump_json(by_alias=True, indent=2))
     elif output == OutputFormat.jsonl:
         for version in versions:
             typer.echo(orjson.dumps(version_document(version)).decode())

@@ -25,7 +25,8 @@ import typer
 from api.schemas.compliance import verification_out
 from domain.application import SmsChannels
 from domain.audit_chain import Verification
-from domain.audit_checkpoint import (
+from domain.errors import ConnectionNotFoundError
+from domain.service.audit_checkpoint import (
     CheckpointError,
     Head,
     check,
@@ -34,8 +35,7 @@ from domain.audit_checkpoint import (
     read_checkpoint,
     signing_key,
 )
-from domain.audit_verify import Verified, verify_all, verify_connection
-from domain.errors import ConnectionNotFoundError
+from domain.service.audit_verify import Verified, verify_all, verify_connection
 from sms_channels.bootstrap import build_application
 from sms_channels.cli.prologue import started
 from sms_channels.settings import Settings

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxWebhook
 from sms_channels.bootstrap import build_application

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.compliance.audit import compliance_history
+from domain.service.compliance_history import compliance_history
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

@@ -12,13 +12,13 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.compliance.audit import (
+from domain.errors import ConnectionNotFoundError
+from domain.service.compliance_history import (
     ComplianceHistory,
     PointInTime,
     compliance_history,
     version_as_of,
 )
-from domain.errors import ConnectionNotFoundError
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

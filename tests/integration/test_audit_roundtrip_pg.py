@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from domain.application import SmsChannels
-from domain.compliance.audit import compliance_history
+from domain.service.compliance_history import compliance_history
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

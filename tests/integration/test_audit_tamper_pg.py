@@ -26,8 +26,8 @@ from pydantic import SecretStr
 from api.main import create_app
 from domain.application import SmsChannels
 from domain.audit_chain import Verification
-from domain.audit_verify import state_decoder, verify_connection
 from domain.errors import ConnectionNotFoundError
+from domain.service.audit_verify import state_decoder, verify_connection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

@@ -12,9 +12,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
+from domain.service.directory import remove_agent, upsert_agent
 from projections.channels_table import ADDED_COLUMNS, ChannelsTableProjection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

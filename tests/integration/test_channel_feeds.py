@@ -23,9 +23,10 @@ import psycopg
 import pytest
 from kafka.admin import KafkaAdminClient
 
-from domain.agent_directory import AgentInfo, DirectoryAgent, directory_agent_id, upsert_agent
+from domain.agent_directory import AgentInfo, DirectoryAgent, directory_agent_id
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
+from domain.service.directory import upsert_agent
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from tests.kafka_reader import Reader
 from tests.support import unique_account, unique_us_number, wait_for

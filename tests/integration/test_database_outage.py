@@ -29,9 +29,9 @@ import pytest
 from kafka import KafkaProducer
 
 from api.main import create_app
-from domain.agent_directory import find_agent
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
+from domain.service.directory import find_agent
 from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

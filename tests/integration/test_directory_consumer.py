@@ -10,8 +10,9 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from domain.agent_directory import AgentInfo, find_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
+from domain.service.directory import find_agent
 from providers.sandbox import SandboxProvider
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.database import eventsourcing_env

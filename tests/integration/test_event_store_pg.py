@@ -13,8 +13,8 @@ from eventsourcing.cipher import AESCipher
 from pydantic import SecretStr
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.errors import DomainError, VersionConflictError
+from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

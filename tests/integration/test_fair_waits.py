@@ -15,7 +15,7 @@ import pytest
 
 from api.query_pool import ReadModels
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from projections.channels_table import ChannelsTableProjection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

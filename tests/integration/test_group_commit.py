@@ -14,8 +14,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.errors import VersionConflictError
+from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.fail_fast_recorder import FailFastRecorder

@@ -16,8 +16,8 @@ import pytest
 from psycopg.rows import dict_row
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.operator_decisions import skip_decisions
+from domain.service.commands import ConnectNumber
 from projections.channels_table import ChannelsTableProjection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application

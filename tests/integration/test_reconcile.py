@@ -18,10 +18,10 @@ import psycopg
 import pytest
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.ids import connection_id_for, number_claim_id
 from domain.number_claims import NumberClaim
 from domain.providers import HostingCompleted, NumberLost, ProviderEvent
+from domain.service.commands import ConnectNumber
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

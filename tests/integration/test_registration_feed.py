@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from domain.agent_directory import upsert_agent
 from domain.application import SmsChannels
 from domain.providers import ProviderEvent
+from domain.service.directory import upsert_agent
 from providers.sandbox import SandboxProvider, SandboxWebhook
 from providers.sandbox.webhooks import _fact
 from tests.compliance_payloads import GOOD

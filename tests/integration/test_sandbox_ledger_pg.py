@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from domain.commands import ConnectNumber, ProviderEventResult
 from domain.errors import DomainError
 from domain.providers import (
     NumberLost,
@@ -20,6 +19,7 @@ from domain.providers import (
     ProviderEvent,
     ProviderUnavailableError,
 )
+from domain.service.commands import ConnectNumber, ProviderEventResult
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

@@ -18,8 +18,8 @@ from eventsourcing.cipher import AESCipher
 from pydantic import SecretStr
 
 from domain.application import SmsChannels
-from domain.audit_verify import verify_connection
 from domain.providers import RegistrationAnswer
+from domain.service.audit_verify import verify_connection
 from domain.snapshots import SNAPSHOT_INTERVAL
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

@@ -12,7 +12,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 from pydantic import SecretStr
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
+from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings

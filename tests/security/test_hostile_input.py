@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from domain.agent_directory import find_agent
+from domain.service.directory import find_agent
 from tests.e2e.provider_support import Service
 from tests.support import auth, unique_account, unique_us_number
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from domain.agent_directory import find_agent
+from domain.service.directory import find_agent
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer, projections_running

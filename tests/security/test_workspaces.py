@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.agent_directory import find_agent
+from domain.service.directory import find_agent
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer
 from tests.support import unique_account, unique_us_number

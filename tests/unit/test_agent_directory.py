@@ -8,20 +8,12 @@ from uuid import UUID, uuid5
 
 import pytest
 
-from domain.agent_directory import (
-    AGENTS_NAMESPACE,
-    SAVE_ATTEMPTS,
-    AgentInfo,
-    DirectoryAgent,
-    agent_version,
-    directory_agent_id,
-    find_agent,
-    remove_agent,
-    upsert_agent,
-)
+from domain.agent_directory import AGENTS_NAMESPACE, AgentInfo, DirectoryAgent, directory_agent_id
 from domain.application import SmsChannels
 from domain.errors import InvalidTextError, VersionConflictError
 from domain.ids import ACCOUNTS_NAMESPACE
+from domain.service.directory import agent_version, find_agent, remove_agent, upsert_agent
+from domain.service.store import SAVE_ATTEMPTS
 from providers.sandbox import SandboxProvider
 
 INFO = AgentInfo("ws_1", "Support", "Ava", "kb_1", "Help centre")

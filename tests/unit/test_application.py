@@ -8,7 +8,6 @@ import pytest
 
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.errors import (
     ConnectionDeletedError,
     ConnectionNotFoundError,
@@ -19,6 +18,7 @@ from domain.errors import (
 )
 from domain.ids import connection_id_for
 from domain.providers import NumberUnavailableError
+from domain.service.commands import ConnectNumber
 from tests.fakes import FailingProvider
 
 

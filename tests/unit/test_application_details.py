@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 from structlog.testing import capture_logs
 
-from domain.agent_directory import AgentInfo, upsert_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.errors import (
     AreaCodeNotApplicableError,
@@ -41,6 +41,7 @@ from domain.providers import (
     ProvisionedNumber,
     RegistrationChanged,
 )
+from domain.service.directory import upsert_agent
 from tests.fakes import CrashingProvider, FailingProvider, SimulatedCrash
 from tests.unit.test_connect_flow import NUMBER, application, claim_holder, command
 

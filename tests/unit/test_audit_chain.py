@@ -22,10 +22,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.application import SmsChannels
-from domain.audit_chain import GENESIS, canonical, verify_facts
-from domain.audit_verify import state_decoder, verify_all, verify_connection
-from domain.compliance.audit import compliance_history
+from domain.audit_chain import GENESIS, fact_bytes, verify_facts
 from domain.errors import ConnectionNotFoundError
+from domain.service.audit_verify import state_decoder, verify_all, verify_connection
+from domain.service.compliance_history import compliance_history
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 from tests.support import connected_id, popo_app
@@ -214,12 +214,12 @@ def test_the_chain_never_enters_an_events_fields() -> None:
 
 
 def test_a_decimal_is_hashed_as_its_text_and_an_unknown_value_is_refused() -> None:
-    body = canonical(
+    body = fact_bytes(
         connection_id=OLD_CONNECTION, version=1, topic="t", state={"d": Decimal("1.10")}
     )
     assert b'"d":"1.10"' in body
     with pytest.raises(TypeError):  # orjson words the refusal itself
-        canonical(connection_id=OLD_CONNECTION, version=1, topic="t", state={"o": object()})
+        fact_bytes(connection_id=OLD_CONNECTION, version=1, topic="t", state={"o": object()})
 
 
 CHAINED_EVENTS = Path(__file__).parent.parent / "data" / "events_with_chain.json"

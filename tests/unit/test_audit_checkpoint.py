@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from domain.audit_chain import REASONS, Verification
-from domain.audit_checkpoint import (
+from domain.service.audit_checkpoint import (
     FORMAT,
     CheckpointError,
     Head,
@@ -24,7 +24,7 @@ from domain.audit_checkpoint import (
     read_checkpoint,
     signing_key,
 )
-from domain.audit_verify import Verified
+from domain.service.audit_verify import Verified
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

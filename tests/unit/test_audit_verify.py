@@ -18,16 +18,16 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.popo import POPOApplicationRecorder
 
-from domain import audit_verify
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
-from domain.audit_verify import (
+from domain.errors import ConnectionNotFoundError
+from domain.service import audit_verify
+from domain.service.audit_verify import (
     connection_topics,
     state_decoder,
     verify_all,
     verify_connection,
 )
-from domain.errors import ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
 from tests.support import new_number, popo_app
 

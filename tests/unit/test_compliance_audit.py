@@ -10,15 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from domain.application import SmsChannels
-from domain.compliance.audit import (
+from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
+from domain.ids import number_claim_id
+from domain.service.compliance_history import (
     PointInTime,
     compliance_history,
     parse_as_of,
     registration_view,
     version_as_of,
 )
-from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
-from domain.ids import number_claim_id
 from tests.compliance_payloads import GOOD, connect, edit_sequences, expected_changed_fields
 from tests.support import unique_account
 

@@ -9,7 +9,6 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.errors import (
     InvalidAreaCodeError,
     InvalidCountryError,
@@ -33,6 +32,7 @@ from domain.providers import (
     RegistrationChanged,
     Unrecognised,
 )
+from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from tests.fakes import CrashingProvider, FailingProvider, SimulatedCrash
 

@@ -29,7 +29,6 @@ from hypothesis.stateful import (
 )
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.errors import (
     AgentRequiredError,
     ComplianceInvalidError,
@@ -42,6 +41,7 @@ from domain.errors import (
 )
 from domain.ids import connection_id_for, number_claim_id
 from domain.number_claims import NumberClaim
+from domain.service.commands import ConnectNumber
 from domain.sms_connections import REGISTRATION_STATUSES, SmsConnection
 from providers.sandbox import SandboxProvider
 

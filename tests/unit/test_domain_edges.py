@@ -10,7 +10,6 @@ from uuid import uuid4
 import pytest
 
 from domain.capabilities import ConnectionFacts, effective_capabilities
-from domain.compliance.audit import PointInTime, parse_as_of
 from domain.compliance.shape import check_compliance, empty_compliance
 from domain.errors import (
     AreaCodeNotApplicableError,
@@ -23,6 +22,7 @@ from domain.errors import (
 from domain.ids import sms_request_id
 from domain.phone import check_e164
 from domain.regions import require_region
+from domain.service.compliance_history import PointInTime, parse_as_of
 
 # --- audit: asOf / asOfVersion ---------------------------------------------------------------
 
@@ -165,8 +165,8 @@ def test_each_connection_has_its_own_request_id() -> None:
 
 def test_the_history_names_its_connection_and_the_version_it_was_read_at() -> None:
     from domain.application import SmsChannels  # noqa: PLC0415
-    from domain.compliance.audit import compliance_history, version_as_of  # noqa: PLC0415
     from domain.errors import ConnectionNotFoundError  # noqa: PLC0415
+    from domain.service.compliance_history import compliance_history, version_as_of  # noqa: PLC0415
     from providers.sandbox import SandboxProvider  # noqa: PLC0415
     from tests.compliance_payloads import connect  # noqa: PLC0415
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.schemas.compliance import history_json, history_out
-from domain.compliance.audit import ComplianceHistory, ComplianceVersion
-from domain.registration_history import RegistrationFact
 from domain.registration_levels import Reason
+from domain.service.compliance_history import ComplianceHistory, ComplianceVersion
+from domain.service.registration_history import RegistrationFact
 
 texts = st.text(max_size=10)
 moments = st.datetimes(

@@ -9,9 +9,9 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.errors import InvalidTransitionError
 from domain.providers import HostingStatus
+from domain.service.commands import ConnectNumber
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 

@@ -16,9 +16,9 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.ids import brand_registration_id, keyed_brand_registration_id
 from domain.registrations import LevelRegistration, brand_identity, registration_ids
+from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from tests.compliance_payloads import GOOD
 from tests.support import unique_us_number

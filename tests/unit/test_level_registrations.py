@@ -19,8 +19,8 @@ from domain.registrations import (
     RESUBMITTABLE,
     LevelRegistration,
     brand_identity,
-    canonical,
     digest,
+    payload_json,
     registration_ids,
 )
 
@@ -179,7 +179,7 @@ def test_the_resubmittable_statuses_are_rejected_action_required_and_expired() -
 def test_the_digest_is_the_sha256_of_sorted_compact_json_with_unicode_kept() -> None:
     payload = {"b": 1, "a": ["é", None]}
     text = '{"a":["é",null],"b":1}'
-    assert canonical(payload) == text
+    assert payload_json(payload) == text
     assert digest(payload) == hashlib.sha256(text.encode()).hexdigest()
 
 

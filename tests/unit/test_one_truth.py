@@ -19,9 +19,8 @@ from psycopg import sql
 
 from api.schemas.connections import connection_out
 from api.schemas.read_models import ChannelRow, channel_row_wire
-from domain.agent_directory import AgentInfo, find_agent, remove_agent, upsert_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber, NewNumber
 from domain.errors import DomainError
 from domain.ids import connection_id_for
 from domain.providers import (
@@ -30,6 +29,8 @@ from domain.providers import (
     ProviderEvent,
     RegistrationReported,
 )
+from domain.service.commands import ConnectNumber, NewNumber
+from domain.service.directory import find_agent, remove_agent, upsert_agent
 from domain.serving import Spell
 from projections.agent_copies import AgentCopy
 from projections.channels_table import ChannelsTableProjection
@@ -243,7 +244,7 @@ def test_the_single_connection_and_its_row_agree_on_every_shared_field(
         table.catch_up()
         for connection_id in history.connections:
             row = table.row(connection_id)
-            live = history.application._find(connection_id)
+            live = history.application.find_connection(connection_id)
             assert live is not None
             if live.is_deleted:
                 assert row is None

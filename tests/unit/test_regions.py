@@ -9,10 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.compliance.preflight import RULESET, preflight
 from domain.errors import AreaCodeNotApplicableError, InvalidCountryError, UnsupportedCountryError
 from domain.regions import Region, load_regions, parse_regions
+from domain.service.commands import ConnectNumber
 from tests.compliance_payloads import GOOD
 from tests.support import unique_account, unique_us_number
 

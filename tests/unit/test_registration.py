@@ -14,7 +14,6 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.compliance.preflight import preflight
 from domain.errors import (
     InvalidTransitionError,
@@ -26,6 +25,7 @@ from domain.errors import (
 from domain.providers import ProviderEvent, RegistrationReported
 from domain.registration_levels import LEVEL_STATUSES, LevelState, derive_status
 from domain.registrations import LevelRegistration
+from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from tests.compliance_payloads import GOOD
 from tests.support import unique_account, unique_us_number

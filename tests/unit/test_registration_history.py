@@ -12,8 +12,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.registration_history import RegistrationFact, registration_facts
 from domain.registration_levels import LevelState, Reason
+from domain.service.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
 from tests.compliance_payloads import GOOD
 

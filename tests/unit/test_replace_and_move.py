@@ -7,9 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from domain.agent_directory import AgentInfo, upsert_agent
+from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber, NewNumber
 from domain.errors import InvalidTransitionError, NumberAlreadyConnectedError, UnknownAgentError
 from domain.ids import legacy_connection_id
 from domain.providers import (
@@ -17,6 +16,8 @@ from domain.providers import (
     ProviderUnavailableError,
     ProvisioningInterruptedError,
 )
+from domain.service.commands import ConnectNumber, NewNumber
+from domain.service.directory import upsert_agent
 from domain.sms_connections import SmsConnection
 from tests.fakes import FailingProvider
 

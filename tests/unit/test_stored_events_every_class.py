@@ -15,11 +15,11 @@ from eventsourcing.utils import get_topic
 
 from domain.agent_directory import DirectoryAgent
 from domain.application import SmsChannels
-from domain.compliance.audit import compliance_history
 from domain.number_claims import NumberClaim
 from domain.operator_decisions import ProjectionSkip, skip_decisions
 from domain.provider_deliveries import ProviderDelivery
 from domain.registrations import LevelRegistration, RegistrationRef
+from domain.service.compliance_history import compliance_history
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 from tests.support_events import application_with_stored_events

@@ -11,9 +11,9 @@ from uuid import UUID
 import pytest
 
 from api.schemas.connections import connection_out
-from domain.agent_directory import find_agent
 from domain.application import SmsChannels
-from domain.commands import NewNumber
+from domain.service.commands import NewNumber
+from domain.service.directory import find_agent
 from tests.fakes import FailingProvider
 from tests.support_events import application_with_stored_events
 from tests.unit.test_one_truth import MemoryChannelsTable, listed

@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from domain.application import SmsChannels
-from domain.compliance.audit import registration_view
+from domain.service.compliance_history import registration_view
 from providers.sandbox import SandboxProvider
 from tests.support_events import application_with_stored_events
 from tests.unit.test_one_truth import MemoryChannelsTable

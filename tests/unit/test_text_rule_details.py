@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from domain.agent_directory import AgentInfo, checked_info, remove_agent, upsert_agent
+from domain.agent_directory import AgentInfo, checked_info
 from domain.application import SmsChannels
 from domain.compliance.shape import check_compliance
 from domain.errors import ComplianceInvalidError, FieldProblem, InvalidTextError
+from domain.service.directory import remove_agent, upsert_agent
 from domain.text import NAME_MAX_LENGTH, check_free_text, check_id, check_name
 from providers.sandbox import SandboxProvider
 

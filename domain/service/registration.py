@@ -1,6 +1,6 @@
-"""Registration commands of the application (a base class of ``SmsChannels``): the operator's
-submit, the provider steps the registration worker runs, and the provider's reports
-(webhook or poll).
+"""Registration commands of the application (a family of ``SmsChannels``, on the store):
+the operator's submit and the provider steps the registration worker runs (the provider's
+reports themselves are applied by ``domain.service.provider_facts``).
 
 Submitting records on the connection which compliance version was submitted, by whom, and
 which brand and campaign registrations it uses (opened, or shared, in the same
@@ -14,7 +14,7 @@ and never creates a second brand or campaign.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -22,11 +22,9 @@ from typing import Any, cast
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import RecordConflictError
 
-from domain.carriers import CarrierState, Throughput, carrier_reasons, carriers_of, honest_status
 from domain.compliance.account_rules import MAX_NUMBERS_WITHOUT_POOLING
 from domain.compliance.preflight import preflight
 from domain.errors import (
@@ -35,26 +33,20 @@ from domain.errors import (
     InvalidTransitionError,
     PreflightFailedError,
     RegistrationNotRequiredError,
-    StaleReportError,
-    VersionConflictError,
 )
 from domain.ids import registration_ref_id
 from domain.providers import (
-    NumberProvider,
     RegistrationAnswer,
     RegistrationReported,
     VettingAnswer,
     VettingProvider,
 )
-from domain.provisioning import position_of
 from domain.regions import load_regions
 from domain.registration_levels import (
     LEVELS,
     Level,
     LevelState,
-    LevelStatus,
     Reason,
-    clean_reasons,
     clean_ref,
     provider_status,
 )
@@ -65,12 +57,11 @@ from domain.registrations import (
     digest,
     registration_ids,
 )
+from domain.service.provider_facts import ProviderFacts, cleaned, if_changed, reported_state
 from domain.sms_connections import SmsConnection, Submission
-from domain.text import clean_provider_text
 
 log = structlog.get_logger("domain.registration")
 
-REGISTERED_BY = "us_10dlc"  # the regional rule whose numbers are registered here
 # The number waits for number pooling (T-Mobile's limit per campaign, issue 31).
 POOL_REASON = Reason(
     "number_pool_required",
@@ -78,7 +69,6 @@ POOL_REASON = Reason(
     "number pooling: turn number pooling on, or put this number on another campaign.",
     ("campaign.numberPooling",),
 )
-SAVE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -94,10 +84,8 @@ class StepResult:
 REGISTRATION_ID_KEY = "REGISTRATION_ID_KEY"
 
 
-class RegistrationCommands(Application[UUID]):
+class RegistrationCommands(ProviderFacts):
     """The registration half of the write model (see the module docstring)."""
-
-    provider: NumberProvider
 
     # --- the operator's command ---------------------------------------------------------
 
@@ -117,9 +105,7 @@ class RegistrationCommands(Application[UUID]):
         registrations to save with the connection."""
         if connection.status != "connected":
             raise InvalidTransitionError("submit the registration of", connection.status)
-        regions = load_regions()
-        region = regions.require(connection.country)
-        if regions.registration_of(region).id != REGISTERED_BY:
+        if not load_regions().require(connection.country).registered_here:
             raise RegistrationNotRequiredError(connection.country)
         _check_preflight(connection, others)
         compliance = connection.compliance or {}
@@ -154,7 +140,7 @@ class RegistrationCommands(Application[UUID]):
             return None
         if connection.resubmission_plan.mode != "in_place":
             return None
-        found = self._find_any(submission.campaign_registration_id)
+        found = self.find(submission.campaign_registration_id)
         return found if isinstance(found, LevelRegistration) else None
 
     def brand_registration_of(self, connection: SmsConnection) -> LevelRegistration | None:
@@ -162,7 +148,7 @@ class RegistrationCommands(Application[UUID]):
         None before any submission."""
         if connection.submission is None:
             return None
-        found = self._find_any(connection.submission.brand_registration_id)
+        found = self.find(connection.submission.brand_registration_id)
         return found if isinstance(found, LevelRegistration) else None
 
     # --- the worker's steps ---------------------------------------------------------------
@@ -170,7 +156,7 @@ class RegistrationCommands(Application[UUID]):
     def advance_registration(self, connection_id: UUID) -> StepResult:
         """Take the next provider step of the connection's submission, if any, and record
         its outcome. ProviderError subclasses propagate (the worker retries later)."""
-        connection = self._registering(connection_id)
+        connection = self.live_connection(connection_id)
         if connection is None or connection.submission is None:
             return StepResult(None, self.current_position())
         submission = connection.submission
@@ -252,7 +238,7 @@ class RegistrationCommands(Application[UUID]):
         """Ask the provider where each level of the connection's submission still in
         flight stands, and record what changed (the webhooks' safety net). The number of
         levels that changed."""
-        connection = self._registering(connection_id)
+        connection = self.live_connection(connection_id)
         if connection is None:
             return 0
         changed = 0
@@ -271,79 +257,17 @@ class RegistrationCommands(Application[UUID]):
                 answer.carriers,
                 answer.throughput,
             )
-            changed += bool(self._save_with_retry(partial(self.report_decision, report)))
+            changed += bool(self._saved(partial(self.report_decision, report)))
         return changed
 
     def registration_settled(self, connection_id: UUID) -> bool:
         """True when the connection's submission needs nothing more from the worker: every
         step done and no level in flight (or no submission, or the connection is gone)."""
-        connection = self._registering(connection_id)
+        connection = self.live_connection(connection_id)
         if connection is None or connection.submission is None:
             return True
         levels = [connection.level(level) for level in LEVELS]
         return all(level.provider_ref and not level.in_flight for level in levels)
-
-    # --- the provider's reports (webhooks and polls) ----------------------------------------
-
-    def report_decision(
-        self, fact: RegistrationReported, reported_at: datetime | None = None
-    ) -> list[Aggregate]:
-        """The aggregates a provider's report changes (empty: nothing to change, or a
-        reference this service does not know: acknowledged and ignored). ``reported_at``:
-        the provider's time of the report (None for the polls and for reports without
-        one); StaleReportError when it is earlier than the latest report applied about the
-        reference (an out-of-order delivery: nothing changes). A report with a time moves
-        the reference's clock even when the status it says is already recorded, so that
-        an older report arriving after it cannot undo it."""
-        found = self._indexed(fact.level, fact.ref)
-        if found is None:
-            return []
-        entry, target = found
-        if entry.is_stale(reported_at):
-            raise StaleReportError()
-        changed = self._reported(target, fact)
-        clock = entry.version
-        entry.reported(reported_at)
-        return [*changed, entry] if entry.version != clock else changed
-
-    def _reported(self, target: Aggregate, fact: RegistrationReported) -> list[Aggregate]:
-        state = reported_state(
-            fact.ref,
-            fact.status,
-            fact.raw_status,
-            fact.reasons,
-            fact.identity_status,
-            fact.carriers,
-            fact.throughput,
-        )
-        if isinstance(target, SmsConnection):
-            if target.level("number").provider_ref != fact.ref:
-                return []  # about a number registration this connection has since replaced
-            now = target.level("number")
-            kept = LevelState(
-                state.status, state.raw_status, state.provider_ref, state.reasons,
-                state.identity_status,
-                now.carriers if state.carriers is None else state.carriers,
-                now.throughput if state.throughput is None else state.throughput,
-            )  # fmt: skip
-            return _changed([target], lambda: target.record_level("number", _cleaned(kept)))
-        registration = cast(LevelRegistration, target)
-        if registration.state.provider_ref != fact.ref:
-            # About an earlier attempt (a resubmission has a reference of its own), or ahead
-            # of the reference being recorded: the poll of levels in flight reads it then.
-            return []
-        before = registration.version
-        registration.record_status(
-            state.status,
-            raw_status=state.raw_status,
-            reasons=state.reasons,
-            identity_status=state.identity_status,
-            carriers=state.carriers,
-            throughput=state.throughput,
-        )
-        if registration.version == before:
-            return []
-        return [registration, *self._told(registration)]
 
     # --- mechanics --------------------------------------------------------------------------
 
@@ -355,10 +279,10 @@ class RegistrationCommands(Application[UUID]):
         brand's, so an upgrade never registers a business a second time."""
         key = (self.env.get(REGISTRATION_ID_KEY) or "").encode()
         keyed = registration_ids(account_id, compliance, key or None)
-        if not key or self._find_any(keyed[0]) is not None:
+        if not key or self.find(keyed[0]) is not None:
             return keyed
         first = registration_ids(account_id, compliance)
-        return first if isinstance(self._find_any(first[0]), LevelRegistration) else keyed
+        return first if isinstance(self.find(first[0]), LevelRegistration) else keyed
 
     def _shared(
         self, registration_id: UUID, level: SharedLevel, connection: SmsConnection, payload: str
@@ -392,9 +316,9 @@ class RegistrationCommands(Application[UUID]):
                 identity_status=answer.identity_status,
             )
             index = self._index(registration.level, answer.ref, registration.id)
-            return [registration, *index, *self._told(registration)]
+            return [registration, *index, *self.told(registration)]
 
-        return self._save_with_retry(decide)
+        return self._saved(decide)
 
     def _pool_full(
         self, campaign: LevelRegistration, connection: SmsConnection, payload: dict[str, Any]
@@ -408,7 +332,7 @@ class RegistrationCommands(Application[UUID]):
         for other_id in campaign.connection_ids:
             if other_id == connection.id:
                 continue
-            other = self._registering(other_id)
+            other = self.live_connection(other_id)
             if other is None or other.submission is None:
                 continue
             number = other.level("number")
@@ -428,13 +352,13 @@ class RegistrationCommands(Application[UUID]):
         nothing)."""
 
         def decide() -> list[Aggregate]:
-            connection = self._registering(connection_id)
+            connection = self.live_connection(connection_id)
             if connection is None or connection.level("number").provider_ref is not None:
                 return []
             state = LevelState("action_required", None, None, (POOL_REASON,))
-            return _changed([connection], lambda: connection.record_level("number", state))
+            return if_changed([connection], lambda: connection.record_level("number", state))
 
-        return self._save_with_retry(decide)
+        return self._saved(decide)
 
     def _record_vetted(self, registration_id: UUID, kind: str, answer: VettingAnswer) -> int:
         """Record the brand's vetting of ``kind`` as the provider answered."""
@@ -451,12 +375,12 @@ class RegistrationCommands(Application[UUID]):
             )
             return [registration] if registration.version != before else []
 
-        return self._save_with_retry(decide)
+        return self._saved(decide)
 
     def poll_vettings(self, connection_id: UUID) -> int:
         """Ask the provider where the brand's pending vettings stand (asking again for a
         vetting answers the one made). The number that changed."""
-        connection = self._registering(connection_id)
+        connection = self.live_connection(connection_id)
         if connection is None or connection.submission is None:
             return 0
         brand = self._registration(connection.submission.brand_registration_id)
@@ -489,7 +413,7 @@ class RegistrationCommands(Application[UUID]):
             "brand", ref, answer.status, answer.raw_status, answer.reasons,
             answer.identity_status, answer.carriers, answer.throughput,
         )  # fmt: skip
-        self._save_with_retry(partial(self.report_decision, report))
+        self._saved(partial(self.report_decision, report))
 
     def _record_updated(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
         """Record that the provider took an in-place resubmission, and tell the linked
@@ -503,13 +427,13 @@ class RegistrationCommands(Application[UUID]):
                 status=provider_status(answer.status, answer.raw_status),
                 raw_status=answer.raw_status,
             )
-            return [registration, *self._told(registration)]
+            return [registration, *self.told(registration)]
 
-        return self._save_with_retry(decide)
+        return self._saved(decide)
 
     def _record_number(self, connection_id: UUID, answer: RegistrationAnswer) -> int:
         def decide() -> list[Aggregate]:
-            connection = self._registering(connection_id)
+            connection = self.live_connection(connection_id)
             if connection is None or connection.level("number").provider_ref is not None:
                 return []
             state = reported_state(
@@ -521,65 +445,22 @@ class RegistrationCommands(Application[UUID]):
                 answer.carriers,
                 answer.throughput,
             )
-            connection.record_level("number", _cleaned(state))
+            connection.record_level("number", cleaned(state))
             return [connection, *self._index("number", answer.ref, connection.id)]
 
-        return self._save_with_retry(decide)
-
-    def _told(self, registration: LevelRegistration) -> list[Aggregate]:
-        """The linked connections whose current submission uses ``registration``, each
-        told where it stands now (those that changed)."""
-        told: list[Aggregate] = []
-        level: Level = registration.level
-        for connection_id in registration.connection_ids:
-            connection = self._registering(connection_id)
-            if connection is None or connection.submission is None:
-                continue
-            uses = (
-                connection.submission.brand_registration_id
-                if level == "brand"
-                else connection.submission.campaign_registration_id
-            )
-            if uses != registration.id:
-                continue
-            told += _changed(
-                [connection], partial(connection.record_level, level, registration.state)
-            )
-        return told
+        return self._saved(decide)
 
     def _index(self, level: str, ref: str, target_id: UUID) -> list[Aggregate]:
         entry_id = registration_ref_id(self.provider.name, level, ref)
-        if self._find_any(entry_id) is not None:
+        if self.find(entry_id) is not None:
             return []
         return [RegistrationRef.index(self.provider.name, level, ref, target_id)]
 
-    def _indexed(self, level: str, ref: str) -> tuple[RegistrationRef, Aggregate] | None:
-        """The index entry of ``ref`` and what it finds (None: unknown, or a connection
-        that is deleted or found at a level other than the number's)."""
-        entry = self._find_any(registration_ref_id(self.provider.name, level, ref))
-        if not isinstance(entry, RegistrationRef):
-            return None
-        target = self._find_any(entry.target_id)
-        if target is None:
-            return None
-        if isinstance(target, SmsConnection) and (target.is_deleted or level != "number"):
-            return None
-        return entry, target
-
-    def _save_with_retry(self, decide: Callable[[], list[Aggregate]]) -> int:
-        """Decide on fresh state and save; decide again on a concurrent write
-        (VersionConflictError when it keeps losing). The log position after the write; 0
+    def _saved(self, decide: Callable[[], list[Aggregate]]) -> int:
+        """Decide and save by the store's retry rule: the log position after the write; 0
         when ``decide`` changed nothing (``poll_registration`` counts on it)."""
-        for _ in range(SAVE_ATTEMPTS):
-            changed: list[Aggregate] = decide()
-            if not changed:
-                return 0
-            try:
-                recordings = self.save(*changed)
-            except RecordConflictError:
-                continue
-            return position_of(recordings) if recordings else self.current_position()
-        raise VersionConflictError(None, None)
+        recordings = self.save_retrying(decide)
+        return 0 if recordings is None else self.position_after(recordings)
 
     def _submitted_payload(self, connection: SmsConnection) -> dict[str, Any]:
         """The compliance payload as it stood at the submitted version."""
@@ -592,28 +473,11 @@ class RegistrationCommands(Application[UUID]):
         )
         return then.compliance or {}
 
-    def _registering(self, connection_id: UUID) -> SmsConnection | None:
-        connection = self._find_any(connection_id)
-        if not isinstance(connection, SmsConnection) or connection.is_deleted:
-            return None
-        return connection
-
     def _registration(self, registration_id: UUID) -> LevelRegistration:
-        registration = self._find_any(registration_id)
+        registration = self.find(registration_id)
         if not isinstance(registration, LevelRegistration):
             raise ConnectionNotFoundError(registration_id)
         return registration
-
-    def _find_any(self, aggregate_id: UUID) -> Aggregate | None:
-        try:
-            found: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found
-
-    def current_position(self) -> int:
-        """The newest notification id in the log (0 when the log is empty)."""
-        return self.recorder.max_notification_id() or 0
 
 
 def _check_preflight(connection: SmsConnection, others: Sequence[dict[str, Any] | None]) -> None:
@@ -652,43 +516,3 @@ def _vetting_request(kind: str, payload: dict[str, Any]) -> tuple[VettingProvide
 
 def _vetting_status(status: str | None) -> str:
     return status if status in ("pending", "approved", "rejected") else "pending"
-
-
-def _changed(aggregates: list[Aggregate], change: Callable[[], None]) -> list[Aggregate]:
-    """``aggregates`` if ``change()`` changed the first one's version, else []."""
-    before = aggregates[0].version
-    change()
-    return aggregates if aggregates[0].version != before else []
-
-
-def _cleaned(state: LevelState) -> LevelState:
-    """``state`` with the provider's free texts through the text rule."""
-
-    def text(value: str | None) -> str | None:
-        return None if value is None else clean_provider_text(value, max_length=256)
-
-    return LevelState(
-        state.status, text(state.raw_status), state.provider_ref, state.reasons,
-        text(state.identity_status), state.carriers, state.throughput,
-    )  # fmt: skip
-
-
-def reported_state(
-    ref: str,
-    status: str | None,
-    raw_status: str | None,
-    reasons: Sequence[Mapping[str, Any]],
-    identity_status: str | None,
-    carriers: tuple[CarrierState, ...] | None,
-    throughput: Throughput | None,
-) -> LevelState:
-    """A level as a provider reported it, kept honest about the carriers
-    (``domain.carriers.honest_status``): a carrier's refusal makes the level rejected, and
-    that carrier's reasons join the level's, each naming its carrier."""
-    found = carriers_of(c.as_dict() for c in carriers) if carriers is not None else None
-    status_now = honest_status(provider_status(status, raw_status), found)
-    named = [*reasons, *carrier_reasons(found)]
-    return LevelState(
-        cast(LevelStatus, status_now), raw_status, ref, clean_reasons(named), identity_status,
-        found, throughput,
-    )  # fmt: skip

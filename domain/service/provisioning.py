@@ -53,7 +53,7 @@ def mark_hosting(provider: str, order_ref: str) -> Callable[[SmsConnection], Non
 def only_connection(
     decide: Callable[[SmsConnection], None],
 ) -> Callable[[SmsConnection], list[Aggregate]]:
-    """Adapts a decision that changes only the connection to ``_provider_change``."""
+    """Adapts a decision that changes only the connection to ``Store.provider_change``."""
 
     def decision(connection: SmsConnection) -> list[Aggregate]:
         decide(connection)

@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from domain.audit_verify import Verified
+from domain.service.audit_verify import Verified
 
 FORMAT = "sms-channels/audit-checkpoint/v1"
 ALGORITHM = "Ed25519"

@@ -4,7 +4,7 @@ A verification reads stored events (never the aggregate, which a damaged record 
 rebuild) and answers with damage rather than an error: ``verify_connection`` for one
 connection (the tenant's ``…/compliance/history/verify``), ``verify_all`` for every
 connection of the store, or of one account, in one pass over the log (``audit verify
---all``). Checking against an earlier checkpoint is in ``domain.audit_checkpoint``.
+--all``). Checking against an earlier checkpoint is in ``domain.service.audit_checkpoint``.
 
 Ownership is read from the facts themselves (the account of the first fact, the workspace
 of the newest fact that names one). When the first fact is missing or unreadable the owner

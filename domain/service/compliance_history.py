@@ -11,7 +11,7 @@ reported as not found.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,7 +19,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
-from domain.registration_history import RegistrationFact, registration_facts
+from domain.service.registration_history import RegistrationFact, registration_facts
+from domain.service.store import Sees
 from domain.sms_connections import SmsConnection
 
 _RFC3339 = re.compile(
@@ -52,6 +53,24 @@ class ComplianceHistory:
     # Registration facts beside the edits: submissions (with the compliance version they
     # submitted) and what each level of the provider answered, with its reason codes.
     registration: list[RegistrationFact] = field(default_factory=list)
+
+    def as_of(self, point: PointInTime) -> ComplianceHistory:
+        """The history as it stood at ``point``: only the compliance version in effect then
+        (none when nothing had been saved yet: ``version_as_of``) and the registration facts
+        recorded at or before it (by aggregate version, or by time). The one reading of
+        "as of" for every reader (``GET …/compliance/history?asOf=``, ``sms-channels audit
+        history --as-of``); the whole history when no point is given."""
+        if not point.given:
+            return self
+        in_effect = version_as_of(self, point)
+        facts = [
+            fact
+            for fact in self.registration
+            if (point.version is None or fact.version <= point.version)
+            and (point.at is None or fact.at <= point.at)
+        ]
+        versions = [in_effect] if in_effect is not None else []
+        return replace(self, versions=versions, registration=facts)
 
 
 @dataclass(frozen=True)
@@ -92,18 +111,23 @@ def parse_as_of(value: str) -> datetime:
 
 
 def compliance_history(
-    application: Application[UUID], connection_id: UUID, *, account_id: str | None
+    application: Application[UUID],
+    connection_id: UUID,
+    *,
+    account_id: str | None,
+    sees: Sees = None,
 ) -> ComplianceHistory:
     """Replay the connection's events into its compliance versions, oldest first.
 
     ``account_id`` scopes the read to one tenant: another account's connection raises
     ConnectionNotFoundError, as an unknown one does. ``None`` is the operator's scope (the
     audit CLI, run by someone who holds the database credentials): no tenant check.
+    ``sees``: the workspaces the caller sees (another's connection is not found either).
     Deleted connections are included. The events are read up to the version of the loaded
     connection, so the history and ``status`` describe the same moment. Each stored event
     is read and decrypted once: the connection is rebuilt from the same events."""
     events = list(application.events.get(connection_id))
-    connection = _connection(events, connection_id, account_id)
+    connection = _connection(events, connection_id, account_id, sees)
     versions = [
         _version(event) for event in events if isinstance(event, SmsConnection.ComplianceUpdated)
     ]
@@ -128,15 +152,20 @@ def version_as_of(history: ComplianceHistory, point: PointInTime) -> ComplianceV
     return in_effect[-1] if in_effect else None
 
 
-def _connection(events: list[Any], connection_id: UUID, account_id: str | None) -> SmsConnection:
-    """The connection rebuilt from its events; ConnectionNotFoundError when there is none or
-    (with ``account_id``) it belongs to another account."""
+def _connection(
+    events: list[Any], connection_id: UUID, account_id: str | None, sees: Sees
+) -> SmsConnection:
+    """The connection rebuilt from its events; ConnectionNotFoundError when there is none,
+    (with ``account_id``) it belongs to another account, or (``sees``) to a workspace the
+    caller does not see."""
     aggregate: Any = None
     for event in events:
         aggregate = event.mutate(aggregate)
     if not isinstance(aggregate, SmsConnection):
         raise ConnectionNotFoundError(connection_id)
     if account_id is not None and aggregate.account_id != account_id:
+        raise ConnectionNotFoundError(connection_id)
+    if sees is not None and not sees(aggregate.workspace_id):
         raise ConnectionNotFoundError(connection_id)
     return aggregate
 
@@ -153,13 +182,13 @@ def _version(event: SmsConnection.ComplianceUpdated) -> ComplianceVersion:
 
 
 def registration_view(
-    application: Application[UUID], connection_id: UUID, *, account_id: str
+    application: Application[UUID], connection_id: UUID, *, account_id: str, sees: Sees = None
 ) -> tuple[SmsConnection, list[RegistrationFact]]:
     """The live connection of ``account_id`` and its registration facts, from one read of
     its events (so both describe the same moment). ConnectionNotFoundError when unknown,
-    another account's, or deleted."""
+    another account's, of a workspace the caller does not see (``sees``), or deleted."""
     events = list(application.events.get(connection_id))
-    connection = _connection(events, connection_id, account_id)
+    connection = _connection(events, connection_id, account_id, sees)
     if connection.is_deleted:
         raise ConnectionNotFoundError(connection_id)
     return connection, registration_facts(events)
