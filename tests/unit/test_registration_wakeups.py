@@ -7,8 +7,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.application import SmsChannels
-from domain.commands import ConnectNumber
 from domain.providers import ProviderEvent
+from domain.service.commands import ConnectNumber
 from providers.sandbox.webhooks import _fact
 from tests.compliance_payloads import GOOD
 from tests.fakes import FlakyRegistrationProvider
