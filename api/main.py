@@ -91,7 +91,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         if read_models is not None:
-            read_models.close()
+            await read_models.aclose()
         application.close()
 
     # /docs and /redoc from assets served by this service (fastapi-offline ships pinned

@@ -20,23 +20,33 @@ listener stay on the primary (a hot standby delivers no notifications). A projec
 NOTIFY then says only that the primary moved: the positions a wait compares with are read
 from the replica's own copy of the tracking table (at each notification, and every
 ``REPLICA_POLL_SECONDS`` while requests wait), so ``waitFor`` returns once the replica has
-applied the write and read-your-writes holds on the replica too."""
+applied the write and read-your-writes holds on the replica too.
+
+The async read path (``async_connection``): the pages that only read (the channels table,
+the account trail, the compliance history) run as ``async def`` routes on psycopg's
+``AsyncConnectionPool``, so a page neither holds nor hops to a worker thread. Its pools
+keep the sync pools' guarantees: the same routes (queries to the replica, the event log on
+the primary; one pool when both are the primary), the same bound (``pool_size``
+connections each, per process), the same fail-fast wait (5 s, then 503) and the same
+liveness check. A pool belongs to one event loop: it is opened on the loop that first asks
+for it (the server's), and a new loop (a test client's next session) gets pools of its own,
+the old loop's closed on it."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import psycopg
 import structlog
-from psycopg import Cursor, sql
-from psycopg_pool import ConnectionPool
+from psycopg import AsyncConnection, Cursor, sql
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from projections.tracking import PROGRESS_CHANNEL, TRACKING_TABLE, TrackingState, all_states
 
@@ -54,7 +64,9 @@ class Routes:
     exports to the read URL (a replica, or the primary without one), the rest to the
     primary: the control pool writes (idempotency, rate limits), the head and the NOTIFY
     listener must see the primary's log, and a hot standby delivers no notifications. The
-    projections' positions are read where the queries read (the replica's tracking table)."""
+    projections' positions are read where the queries read (the replica's tracking table).
+    The event log's own reads (the compliance history) go to the primary, as the
+    application's do."""
 
     queries: str
     exports: str
@@ -62,6 +74,7 @@ class Routes:
     head: str
     listener: str
     positions: str
+    log: str
 
     @classmethod
     def of(cls, primary: str, read: str | None = None) -> Routes:
@@ -73,6 +86,7 @@ class Routes:
             head=primary,
             listener=primary,
             positions=replica,
+            log=primary,
         )
 
     @property
@@ -92,6 +106,65 @@ def _fail_fast_pool(conninfo: str, size: int, *, timeout: float) -> ConnectionPo
         check=ConnectionPool.check_connection,
         kwargs={"autocommit": True, "connect_timeout": 2},
     )
+
+
+def _fail_fast_async_pool(conninfo: str, size: int, *, timeout: float) -> AsyncConnectionPool:
+    """``_fail_fast_pool``'s twin on psycopg's async pool (opened by ``_AsyncPools``, on the
+    loop that uses it)."""
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=size,
+        open=False,
+        timeout=timeout,
+        check=AsyncConnectionPool.check_connection,
+        kwargs={"autocommit": True, "connect_timeout": 2},
+    )
+
+
+class _AsyncPools:
+    """The async pools of one event loop: the queries' (the read URL) and the event log's
+    (the primary: the compliance history reads what the commands wrote, never a lagging
+    replica); one pool when both are the primary."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, routes: Routes, size: int) -> None:
+        self.loop = loop
+        self.queries = _fail_fast_async_pool(routes.queries, size, timeout=5.0)
+        self.log = (
+            self.queries
+            if routes.queries == routes.log
+            else _fail_fast_async_pool(routes.log, size, timeout=5.0)
+        )
+        self._opened: set[int] = set()
+        self._closing: asyncio.Task[None] | None = None
+
+    async def pool(self, log: bool) -> AsyncConnectionPool:
+        pool = self.log if log else self.queries
+        if id(pool) not in self._opened:
+            await pool.open()  # safe when another request opened it meanwhile
+            self._opened.add(id(pool))
+        return pool
+
+    async def close(self) -> None:
+        for pool in {id(p): p for p in (self.queries, self.log)}.values():
+            await pool.close()
+
+    def close_from_elsewhere(self, timeout: float = 5.0) -> None:
+        """Close the pools from outside their loop: on it while it runs, else nothing is
+        left to close (a closed loop's connections went with it)."""
+        if self.loop.is_closed() or not self.loop.is_running():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:  # on the loop itself: it cannot be waited for here
+            self._closing = running.create_task(self.close())
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.close(), self.loop).result(timeout)
+        except Exception:  # the loop stopped meanwhile: its connections went with it
+            log.warning("async_pools_not_closed")
 
 
 class ReadModels:
@@ -129,6 +202,9 @@ class ReadModels:
         # For tests: runs between a wait's first position check and its registration.
         self.before_waiter_registered: Callable[[], None] = lambda: None
         self.pool = _fail_fast_pool(routes.queries, pool_size, timeout=5.0)
+        # The async read path's pools (``async_connection``), made on the loop that asks.
+        self._async_size = pool_size
+        self._async: _AsyncPools | None = None
         # The control pool: a few connections for what must answer while queries are slow
         # or the main pool is taken (readiness, the idempotency store, the rate buckets): tiny
         # statements only, so a connection not had within 2 s means the database is away: a
@@ -149,6 +225,41 @@ class ReadModels:
     def cursor(self) -> Iterator[Cursor[Any]]:
         with self.pool.connection() as connection:
             yield connection.cursor()
+
+    @asynccontextmanager
+    async def async_connection(self, *, log: bool = False) -> AsyncIterator[AsyncConnection[Any]]:
+        """A connection of the async read path (no worker thread): the queries' pool, or
+        with ``log`` the event log's (the primary)."""
+        pool = await self._async_pools().pool(log)
+        async with pool.connection() as connection:
+            yield connection
+
+    def _async_pools(self) -> _AsyncPools:
+        """The running loop's pools; a loop other than the last one's gets new ones (the
+        old ones are closed on their loop, if it still runs)."""
+        loop = asyncio.get_running_loop()
+        pools = self._async
+        if pools is None or pools.loop is not loop:
+            if pools is not None:
+                self._abandon(pools)
+            pools = self._async = _AsyncPools(loop, self.routes, self._async_size)
+        return pools
+
+    @staticmethod
+    def _abandon(pools: _AsyncPools) -> None:
+        if not pools.loop.is_closed() and pools.loop.is_running():
+            asyncio.run_coroutine_threadsafe(pools.close(), pools.loop)
+
+    async def aclose(self) -> None:
+        """``close``, and first the async pools of the running loop (the server's
+        shutdown)."""
+        pools, self._async = self._async, None
+        if pools is not None:
+            if pools.loop is asyncio.get_running_loop():
+                await pools.close()
+            else:
+                self._abandon(pools)
+        self.close()
 
     @contextmanager
     def export_cursor(self) -> Iterator[Cursor[Any]]:
@@ -355,6 +466,9 @@ class ReadModels:
             self._learn_head(self._head_of(connection.cursor()))
 
     def close(self) -> None:
+        pools, self._async = self._async, None
+        if pools is not None:
+            pools.close_from_elsewhere()
         self._closing.set()
         self._listener.join(timeout=5)
         self.pool.close()

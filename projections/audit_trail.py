@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 import orjson
-from psycopg import Cursor, sql
+from psycopg import AsyncConnection, Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.actors import PROVIDER, PROVIDER_ACTOR, USER, ActorType
@@ -216,15 +216,37 @@ def _statement(query: TrailQuery, where: sql.Composable) -> sql.Composed:
     return statement
 
 
-def list_entries(cursor: Cursor[Any], query: TrailQuery) -> tuple[list[Row], str | None]:
-    """One page of entries and the cursor of the next page (None on the last page)."""
+def _page_statement(query: TrailQuery) -> tuple[sql.Composed, dict[str, Any]]:
+    """The statement of one page (one entry more than the page: whether another follows)."""
     assert query.limit is not None
     where, params = _where(query)
     params["limit"] = query.limit + 1
-    with cursor.connection.cursor(row_factory=dict_row) as rows:
-        found = rows.execute(_statement(query, where), params).fetchall()
+    return _statement(query, where), params
+
+
+def _page(found: list[Row], query: TrailQuery) -> tuple[list[Row], str | None]:
+    assert query.limit is not None
     page = found[: query.limit]
     return page, encode_cursor(query, page[-1]) if len(found) > query.limit else None
+
+
+def list_entries(cursor: Cursor[Any], query: TrailQuery) -> tuple[list[Row], str | None]:
+    """One page of entries and the cursor of the next page (None on the last page)."""
+    statement, params = _page_statement(query)
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        found = rows.execute(statement, params).fetchall()
+    return _page(found, query)
+
+
+async def list_entries_async(
+    connection: AsyncConnection[Any], query: TrailQuery
+) -> tuple[list[Row], str | None]:
+    """``list_entries`` on an async connection: the same statement, entries and cursor."""
+    statement, params = _page_statement(query)
+    async with connection.cursor(row_factory=dict_row) as rows:
+        await rows.execute(statement, params)
+        found = await rows.fetchall()
+    return _page(found, query)
 
 
 def chunked_entries(

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 import orjson
-from psycopg import Cursor, sql
+from psycopg import AsyncConnection, Cursor, sql
 from psycopg.rows import dict_row
 
 from domain.serving import Spell, assess, degraded_since
@@ -222,8 +222,8 @@ def _decode_cursor(query: ChannelsQuery) -> tuple[str, UUID] | None:
         raise InvalidCursorError from error
 
 
-def list_rows(cursor: Cursor[Any], query: ChannelsQuery) -> tuple[list[Row], str | None]:
-    """One page of rows and the cursor of the next page (None on the last page)."""
+def _page_statement(query: ChannelsQuery) -> tuple[sql.Composed, dict[str, Any]]:
+    """The statement of one page (one row more than the page: whether another follows)."""
     column = sql.Identifier(SORT_COLUMNS[query.sort])
     conditions: list[sql.Composable] = [sql.SQL("account_id = %(account)s")]
     params: dict[str, Any] = {"account": query.account_id, "limit": query.limit + 1}
@@ -256,11 +256,32 @@ def list_rows(cursor: Cursor[Any], query: ChannelsQuery) -> tuple[list[Row], str
         column=column,
         direction=direction,
     )
-    with cursor.connection.cursor(row_factory=dict_row) as rows:
-        found = rows.execute(statement, params).fetchall()
+    return statement, params
+
+
+def _page(found: list[Row], query: ChannelsQuery) -> tuple[list[Row], str | None]:
     page = found[: query.limit]
     next_cursor = encode_cursor(query, page[-1]) if len(found) > query.limit else None
     return page, next_cursor
+
+
+def list_rows(cursor: Cursor[Any], query: ChannelsQuery) -> tuple[list[Row], str | None]:
+    """One page of rows and the cursor of the next page (None on the last page)."""
+    statement, params = _page_statement(query)
+    with cursor.connection.cursor(row_factory=dict_row) as rows:
+        found = rows.execute(statement, params).fetchall()
+    return _page(found, query)
+
+
+async def list_rows_async(
+    connection: AsyncConnection[Any], query: ChannelsQuery
+) -> tuple[list[Row], str | None]:
+    """``list_rows`` on an async connection: the same statement, rows and cursor."""
+    statement, params = _page_statement(query)
+    async with connection.cursor(row_factory=dict_row) as rows:
+        await rows.execute(statement, params)
+        found = await rows.fetchall()
+    return _page(found, query)
 
 
 def get_row(cursor: Cursor[Any], account_id: str, connection_id: UUID) -> Row | None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import anyio
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
@@ -37,7 +38,7 @@ from projections.audit_trail import (
     TrailQuery,
     chunked_entries,
     decode_cursor,
-    list_entries,
+    list_entries_async,
 )
 
 router = APIRouter(tags=["audit"])
@@ -65,7 +66,7 @@ TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's
         },
     },
 )
-def account_trail(
+async def account_trail(
     principal: ComplianceAuditor,
     read_models: ReadModelsDep,
     request: Request,
@@ -102,9 +103,11 @@ def account_trail(
     )
     try:
         if format != "json":
-            return _export(request, read_models, query, format)
-        with read_models.cursor() as db:
-            rows, next_cursor = list_entries(db, query)
+            # A file export takes its lease in the database (sync): on a worker thread.
+            return await anyio.to_thread.run_sync(_export, request, read_models, query, format)
+        # The async read path: no worker thread between the query and the page (B7).
+        async with read_models.async_connection() as db:
+            rows, next_cursor = await list_entries_async(db, query)
     except InvalidTrailCursorError:
         raise bad_cursor() from None
     # Plain values serialised by orjson: no model per entry (B7); same shape as TrailPage.

@@ -47,7 +47,7 @@ from projections.channels_table import (
     ChannelsQuery,
     InvalidCursorError,
     degraded_spell,
-    list_rows,
+    list_rows_async,
 )
 
 router = APIRouter(tags=["connections"])
@@ -278,7 +278,7 @@ def delete_connection(
 
 
 @router.get(BASE, response_model=ChannelsPage, dependencies=[read_your_writes("channels_table")])
-def list_connections(
+async def list_connections(
     principal: ChannelsReader,
     read_models: ReadModelsDep,
     response: Response,
@@ -314,8 +314,9 @@ def list_connections(
         cursor=cursor,
     )
     try:
-        with read_models.cursor() as db:
-            rows, next_cursor = list_rows(db, query)
+        # The async read path: no worker thread between the query and the page (B3).
+        async with read_models.async_connection() as db:
+            rows, next_cursor = await list_rows_async(db, query)
     except InvalidCursorError:
         raise bad_cursor() from None
     # Plain values serialised by orjson: no model per row (B3); same shape as ChannelRow.
