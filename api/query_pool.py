@@ -29,8 +29,9 @@ keep the sync pools' guarantees: the same routes (queries to the replica, the ev
 the primary; one pool when both are the primary), the same bound (``pool_size``
 connections each, per process), the same fail-fast wait (5 s, then 503) and the same
 liveness check. A pool belongs to one event loop: it is opened on the loop that first asks
-for it (the server's), and a new loop (a test client's next session) gets pools of its own,
-the old loop's closed on it."""
+for it (the server's), and a new loop (a test client's next session) gets pools of its own
+(the old loop's are closed on it while it runs; a closed loop's connections go with it).
+The server's shutdown closes its loop's pools (``aclose``)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from api.deps import (
     SmsManager,
     check_workspace,
 )
+from api.history_reader import read_history
 from api.preconditions import etag
 from api.query_pool import ReadModels
 from api.schemas.compliance import (
@@ -33,7 +34,7 @@ from api.schemas.compliance import (
 )
 from domain.application import SmsChannels
 from domain.audit_verify import verify_connection
-from domain.compliance.audit import PointInTime, parse_as_of, version_as_of
+from domain.compliance.audit import ComplianceHistory, PointInTime, parse_as_of, version_as_of
 from domain.compliance.preflight import preflight
 from domain.compliance.shape import ComplianceDraft
 from domain.errors import ConnectionNotFoundError
@@ -156,10 +157,11 @@ def other_payloads(
 
 
 @router.get(BASE + "/history", response_model=ComplianceHistoryOut)
-def get_history(
+async def get_history(
     connection_id: UUID,
     principal: ComplianceAuditor,
     application: ApplicationDep,
+    read_models: OptionalReadModelsDep,
     as_of_version: Annotated[
         int | None,
         Query(alias="asOfVersion", ge=1, description="Aggregate version to look back to."),
@@ -176,11 +178,22 @@ def get_history(
     """Every compliance version replayed from the event store, oldest first (deleted
     connections included). With ``asOfVersion`` or ``asOf``: only the version in effect
     then, or none if nothing had been saved yet."""
-    check_workspace(application, principal, connection_id)
+    # The stored facts read on the async path and decoded into the history directly (no
+    # event objects, no replay: B5); a workspace-restricted token sees only its workspaces.
+    read = await read_history(
+        application, read_models, connection_id, account_id=principal.account_id
+    )
+    if not principal.sees(read.workspace_id):
+        raise ConnectionNotFoundError(connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
-    history = application.compliance_history(connection_id, account_id=principal.account_id)
+    return _history_response(history_answer(read.history, point))
+
+
+def history_answer(history: ComplianceHistory, point: PointInTime) -> bytes:
+    """The history document; at a point, only the version in effect then and the
+    registration facts recorded by then."""
     if not point.given:
-        return _history_response(history_json(history))
+        return history_json(history)
     in_effect = version_as_of(history, point)
     facts = [
         f
@@ -189,7 +202,7 @@ def get_history(
         and (point.at is None or f.at <= point.at)
     ]
     versions = [in_effect] if in_effect is not None else []
-    return _history_response(history_json(history, versions, facts))
+    return history_json(history, versions, facts)
 
 
 def _history_response(body: bytes) -> Response:
