@@ -207,6 +207,12 @@ class RequirePermission:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
+        return self.check(request, credentials)
+
+    def check(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None
+    ) -> Principal:
+        """The principal of a valid bearer token holding the permissions; 401 / 403."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise _unauthorized("A bearer token is required.", token_given=False)
         verifier: TokenVerifier = request.app.state.token_verifier
@@ -219,3 +225,16 @@ class RequirePermission:
                 f"This action needs the {self.permission} permission.",
             )
         return principal
+
+
+class RequirePermissionOnLoop(RequirePermission):
+    """``RequirePermission`` run on the event loop instead of FastAPI's thread pool (verifying
+    a token is CPU work only): for the async read routes (``api.query_pool``'s async path),
+    so that their whole request stays on the loop, with no thread hop (B3, B5, B7)."""
+
+    async def __call__(  # type: ignore[override]  # the same check, awaited by FastAPI
+        self,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        return self.check(request, credentials)

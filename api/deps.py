@@ -12,7 +12,7 @@ from uuid import UUID
 
 from fastapi import Depends, Header, Request
 
-from api.auth import Principal, RequirePermission
+from api.auth import Principal, RequirePermission, RequirePermissionOnLoop
 from api.preconditions import (
     IF_MATCH_PATTERN,
     REQUIRED_IF_MATCH_PATTERN,
@@ -142,6 +142,10 @@ _CONNECT = RequirePermission("channels.connect")
 _REPLACE = RequirePermission("channels.connect", "sms.manage")
 _MANAGE = RequirePermission("sms.manage")
 ChannelsReader = Annotated[Principal, Depends(RequirePermission("channels.read"))]
+# The async read routes (the channels table page, the account trail, the compliance history)
+# check the token on the event loop too: their whole request stays on it.
+ChannelsPageReader = Annotated[Principal, Depends(RequirePermissionOnLoop("channels.read"))]
+AuditReader = Annotated[Principal, Depends(RequirePermissionOnLoop("compliance.audit"))]
 ChannelsConnector = Annotated[Principal, Depends(_CONNECT)]
 SmsManager = Annotated[Principal, Depends(_MANAGE)]
 ComplianceAuditor = Annotated[Principal, Depends(RequirePermission("compliance.audit"))]

@@ -1,9 +1,10 @@
 """Reading a connection's stored facts for its compliance history (``domain.history_rows``):
 on PostgreSQL, one statement on the async read path's event-log pool (the primary, as the
-application reads; no worker thread), rows as tuples; in memory, the library's recorder.
-Either way every stored row of the connection is read once, oldest first, and decrypted
-and decoded by the application's own mapper parts (``domain.audit_verify.state_decoder``),
-so an undecodable fact fails the read as it fails the library's."""
+application reads; no worker thread), rows as tuples in binary format; in memory, the
+library's recorder. Either way every stored row of the connection is read once, oldest
+first, and decrypted and decoded by the application's own mapper parts
+(``domain.audit_verify.state_decoder``), so an undecodable fact fails the read as it fails
+the library's."""
 
 from __future__ import annotations
 
@@ -44,7 +45,12 @@ async def _rows(
         stored = application.recorder.select_events(connection_id)
         return [(s.originator_version, s.topic, s.state) for s in stored]
     statement = sql.SQL(_SELECT).format(sql.Identifier(*table.split(".")))
-    async with read_models.async_connection(log=True) as connection:
-        cursor = await connection.execute(statement, (connection_id,))
+    async with (
+        read_models.async_connection(log=True) as connection,
+        # Binary results: the states arrive as they are stored (text would send them as
+        # hex, twice the bytes to send and to parse: 2.7 → 1.3 ms for 1 000 facts).
+        connection.cursor(binary=True) as cursor,
+    ):
+        await cursor.execute(statement, (connection_id,))
         rows: list[tuple[int, str, bytes]] = await cursor.fetchall()
         return rows

@@ -17,7 +17,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Principal
-from api.deps import ComplianceAuditor, ReadModelsDep
+from api.deps import AuditReader, ReadModelsDep
 from api.exports import ExportResponse, ExportSlots
 from api.listing import Cursor, Limit, bad_cursor, json_page, read_your_writes
 from api.problems import ProblemError
@@ -48,7 +48,7 @@ TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's
 
 @router.get(
     "/audit/events",
-    dependencies=[read_your_writes("audit_trail", ComplianceAuditor)],
+    dependencies=[read_your_writes("audit_trail", AuditReader)],
     responses={
         200: {
             # The JSON page's schema, so that typed clients (the console) read it as is.
@@ -67,7 +67,7 @@ TrailType = Literal[TRAIL_TYPES]  # type: ignore[valid-type]  # the projection's
     },
 )
 async def account_trail(
-    principal: ComplianceAuditor,
+    principal: AuditReader,
     read_models: ReadModelsDep,
     request: Request,
     response: Response,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, Response
 from api.auth import Principal
 from api.deps import (
     ApplicationDep,
+    AuditReader,
     ComplianceAuditor,
     ComplianceRateLimit,
     ManagedConnection,
@@ -159,7 +160,7 @@ def other_payloads(
 @router.get(BASE + "/history", response_model=ComplianceHistoryOut)
 async def get_history(
     connection_id: UUID,
-    principal: ComplianceAuditor,
+    principal: AuditReader,
     application: ApplicationDep,
     read_models: OptionalReadModelsDep,
     as_of_version: Annotated[

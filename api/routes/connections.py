@@ -12,6 +12,7 @@ from api.auth import Principal
 from api.deps import (
     ApplicationDep,
     ChannelsConnector,
+    ChannelsPageReader,
     ChannelsReader,
     ConnectRateLimit,
     ExpectedVersion,
@@ -277,9 +278,13 @@ def delete_connection(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(BASE, response_model=ChannelsPage, dependencies=[read_your_writes("channels_table")])
+@router.get(
+    BASE,
+    response_model=ChannelsPage,
+    dependencies=[read_your_writes("channels_table", ChannelsPageReader)],
+)
 async def list_connections(
-    principal: ChannelsReader,
+    principal: ChannelsPageReader,
     read_models: ReadModelsDep,
     response: Response,
     workspace_id: Annotated[str | None, Query(alias="workspaceId", max_length=128)] = None,
