@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
@@ -46,10 +46,10 @@ STATUS_AFTER: dict[type[Any], str] = {
 _PLACING: tuple[type[Any], ...] = (_C.NumberRequested, _C.WorkspaceChanged)
 
 
-@dataclass(frozen=True)
-class DecodedFact:
+class DecodedFact(NamedTuple):
     """One stored fact of a connection: its version, its class (from the stored topic) and
-    its state as the class reads it now (upcast), without building the event."""
+    its state as the class reads it now (upcast), without building the event. (A named
+    tuple: one per stored fact, made faster than a frozen dataclass.)"""
 
     version: int
     cls: type[Any]
