@@ -18,6 +18,7 @@ from api.deps import (
     RequiredVersion,
     SmsManager,
 )
+from api.history_reader import read_history
 from api.preconditions import etag
 from api.query_pool import ReadModels
 from api.schemas.compliance import (
@@ -174,11 +175,13 @@ def get_history(
     """Every compliance version replayed from the event store, oldest first (deleted
     connections included). With ``asOfVersion`` or ``asOf``: only the version in effect
     then, or none if nothing had been saved yet."""
+    # The stored facts decoded into the history directly (no event objects, no replay:
+    # B5); a workspace-restricted token sees only its workspaces.
+    read = read_history(application, connection_id, account_id=principal.account_id)
+    if not principal.sees(read.workspace_id):
+        raise ConnectionNotFoundError(connection_id)
     point = PointInTime(version=as_of_version, at=parse_as_of(as_of) if as_of is not None else None)
-    history = application.compliance_history(
-        connection_id, account_id=principal.account_id, sees=principal.sees
-    )
-    return _history_response(history_json(history.as_of(point)))
+    return _history_response(history_json(read.history.as_of(point)))
 
 
 def _history_response(body: bytes) -> Response:
