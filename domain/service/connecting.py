@@ -30,6 +30,7 @@ from datetime import datetime
 from uuid import UUID
 
 import structlog
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 
@@ -409,9 +410,10 @@ class Connecting(ProviderFacts):
         key = command.idempotency_key
         if key is None:
             return None
-        existing = self.find_connection(connection_id)
+        existing = self.find_connection(connection_id) if self.recorded(connection_id) else None
         if existing is None:
-            legacy = self.find_connection(legacy_connection_id(command.account_id, key))
+            legacy_id = legacy_connection_id(command.account_id, key)
+            legacy = self.find_connection(legacy_id) if self.recorded(legacy_id) else None
             if legacy is not None and legacy.workspace_id == command.workspace_id:
                 existing = legacy
         return existing
@@ -439,5 +441,7 @@ class Connecting(ProviderFacts):
             self.provider.check_available()
         except ProviderUnavailableError as error:
             raise ProvisioningInterruptedError(existing.id, error.retry_after_seconds) from error
-        claim: NumberClaim = self.repository.get(number_claim_id(existing.phone_number))
+        claim = self.find(number_claim_id(existing.phone_number), snapshots=False)
+        if not isinstance(claim, NumberClaim):
+            raise AggregateNotFoundError(number_claim_id(existing.phone_number))
         return self._provision(existing, claim)

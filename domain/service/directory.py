@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Recording
 
 from domain.agent_directory import AgentInfo, DirectoryAgent, checked_info, directory_agent_id
@@ -73,11 +72,8 @@ def _admitted(agent: DirectoryAgent | None, admits: Admits | None) -> DirectoryA
 
 
 def _find(application: Store, account_id: str, agent_id: str) -> DirectoryAgent | None:
-    try:
-        agent: DirectoryAgent = application.repository.get(directory_agent_id(account_id, agent_id))
-    except AggregateNotFoundError:
-        return None
-    return agent
+    agent = application.find(directory_agent_id(account_id, agent_id), snapshots=False)
+    return agent if isinstance(agent, DirectoryAgent) else None
 
 
 def find_agent(application: Store, account_id: str, agent_id: str) -> AgentInfo | None:

@@ -74,7 +74,7 @@ class ProviderFacts(Store):
 
         def decide() -> list[Aggregate]:
             decided.clear()
-            if self.find(delivery_id) is not None:
+            if self.find(delivery_id, snapshots=False) is not None:
                 return []  # a redelivery: already recorded with its effect
             outcome: DeliveryOutcome
             try:
@@ -303,7 +303,7 @@ class ProviderFacts(Store):
     def _indexed(self, level: str, ref: str) -> tuple[RegistrationRef, Aggregate] | None:
         """The index entry of ``ref`` and what it finds (None: unknown, or a connection
         that is deleted or found at a level other than the number's)."""
-        entry = self.find(registration_ref_id(self.provider.name, level, ref))
+        entry = self.find(registration_ref_id(self.provider.name, level, ref), snapshots=False)
         if not isinstance(entry, RegistrationRef):
             return None
         target = self.find(entry.target_id)

@@ -22,7 +22,6 @@ from typing import Any, cast
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.compliance.account_rules import MAX_NUMBERS_WITHOUT_POOLING
@@ -140,7 +139,7 @@ class RegistrationCommands(ProviderFacts):
             return None
         if connection.resubmission_plan.mode != "in_place":
             return None
-        found = self.find(submission.campaign_registration_id)
+        found = self.find(submission.campaign_registration_id, snapshots=False)
         return found if isinstance(found, LevelRegistration) else None
 
     def brand_registration_of(self, connection: SmsConnection) -> LevelRegistration | None:
@@ -148,7 +147,7 @@ class RegistrationCommands(ProviderFacts):
         None before any submission."""
         if connection.submission is None:
             return None
-        found = self.find(connection.submission.brand_registration_id)
+        found = self.find(connection.submission.brand_registration_id, snapshots=False)
         return found if isinstance(found, LevelRegistration) else None
 
     # --- the worker's steps ---------------------------------------------------------------
@@ -279,25 +278,26 @@ class RegistrationCommands(ProviderFacts):
         brand's, so an upgrade never registers a business a second time."""
         key = (self.env.get(REGISTRATION_ID_KEY) or "").encode()
         keyed = registration_ids(account_id, compliance, key or None)
-        if not key or self.find(keyed[0]) is not None:
+        if not key or self.find(keyed[0], snapshots=False) is not None:
             return keyed
         first = registration_ids(account_id, compliance)
-        return first if isinstance(self.find(first[0]), LevelRegistration) else keyed
+        return (
+            first if isinstance(self.find(first[0], snapshots=False), LevelRegistration) else keyed
+        )
 
     def _shared(
         self, registration_id: UUID, level: SharedLevel, connection: SmsConnection, payload: str
     ) -> LevelRegistration:
-        try:
-            registration = cast(LevelRegistration, self.repository.get(registration_id))
-        except AggregateNotFoundError:
+        found = self.find(registration_id, snapshots=False)
+        if not isinstance(found, LevelRegistration):
             return LevelRegistration.open(
                 registration_id=registration_id,
                 level=level,
                 account_id=connection.account_id,
                 digest=payload,
             )
-        registration.resubmit_if_changed(payload)
-        return registration
+        found.resubmit_if_changed(payload)
+        return found
 
     def _record_created(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
         """Record the object the provider made for a brand or campaign registration (with
@@ -452,7 +452,7 @@ class RegistrationCommands(ProviderFacts):
 
     def _index(self, level: str, ref: str, target_id: UUID) -> list[Aggregate]:
         entry_id = registration_ref_id(self.provider.name, level, ref)
-        if self.find(entry_id) is not None:
+        if self.find(entry_id, snapshots=False) is not None:
             return []
         return [RegistrationRef.index(self.provider.name, level, ref, target_id)]
 
@@ -474,7 +474,7 @@ class RegistrationCommands(ProviderFacts):
         return then.compliance or {}
 
     def _registration(self, registration_id: UUID) -> LevelRegistration:
-        registration = self.find(registration_id)
+        registration = self.find(registration_id, snapshots=False)
         if not isinstance(registration, LevelRegistration):
             raise ConnectionNotFoundError(registration_id)
         return registration

@@ -81,13 +81,27 @@ class Store(Application[UUID]):
 
     # --- finding ----------------------------------------------------------------------------
 
-    def find(self, aggregate_id: UUID) -> Aggregate | None:
-        """The aggregate, whatever its class; None when there is none."""
+    def find(self, aggregate_id: UUID, *, snapshots: bool = True) -> Aggregate | None:
+        """The aggregate, whatever its class; None when there is none. Only connections are
+        snapshotted (``snapshotting_intervals``): for the aggregates that never are (claims,
+        directory agents, registrations, refs, deliveries) ``snapshots=False`` reads their
+        events alone, one query instead of the snapshot's and then the events'. Either way
+        the aggregate is the same (without a snapshot every event is replayed)."""
+        if not snapshots:
+            events = self.repository.event_store.get(originator_id=aggregate_id)
+            replayed: Aggregate | None = project_aggregate(None, events)
+            return replayed
         try:
             found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return found
+
+    def recorded(self, aggregate_id: UUID) -> bool:
+        """Whether anything was ever recorded under the id: one query for at most one row
+        (a look-up that usually finds nothing, such as a new Idempotency-Key's connection,
+        costs that instead of a load's two)."""
+        return any(True for _ in self.repository.event_store.get(aggregate_id, limit=1))
 
     def find_connection(self, connection_id: UUID) -> SmsConnection | None:
         """The connection in any state (deleted included); None when the id is not one."""
@@ -111,7 +125,7 @@ class Store(Application[UUID]):
 
     def holder(self, phone_number: str) -> SmsConnection | None:
         """The live connection holding ``phone_number``'s claim, if any."""
-        claim = self.find(number_claim_id(phone_number))
+        claim = self.find(number_claim_id(phone_number), snapshots=False)
         if not isinstance(claim, NumberClaim) or claim.holder is None:
             return None
         return self.find_connection(claim.holder)
@@ -119,16 +133,17 @@ class Store(Application[UUID]):
     def claim(self, phone_number: str, connection_id: UUID) -> NumberClaim:
         """The number's claim taken by ``connection_id`` (NumberAlreadyConnectedError while
         another live connection holds it)."""
-        try:
-            claim: NumberClaim = self.repository.get(number_claim_id(phone_number))
-        except AggregateNotFoundError:
+        claim = self.find(number_claim_id(phone_number), snapshots=False)
+        if not isinstance(claim, NumberClaim):
             return NumberClaim.take_new(phone_number, connection_id)
         claim.take(connection_id)
         return claim
 
     def released_claim(self, connection: SmsConnection) -> list[Aggregate]:
         """The connection's number claim, released (to be saved with the connection)."""
-        claim: NumberClaim = self.repository.get(number_claim_id(connection.phone_number))
+        claim = self.find(number_claim_id(connection.phone_number), snapshots=False)
+        if not isinstance(claim, NumberClaim):
+            raise AggregateNotFoundError(number_claim_id(connection.phone_number))
         claim.release(connection.id)
         return [claim]
 
