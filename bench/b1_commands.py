@@ -38,7 +38,7 @@ from bench.common import (
 )
 from bench.pinning import pin_clients
 from sms_channels.tokens import mint_token
-from tests.support import unique_us_number
+from tests.support.common import unique_us_number
 
 CONCURRENCY = (1, 4, 16, 64)
 

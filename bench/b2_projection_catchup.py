@@ -23,8 +23,8 @@ from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_us_number
-from tests.support_events import write_connection_history
+from tests.support.common import unique_us_number
+from tests.support.events import write_connection_history
 from workers.projector import ProjectorWorker
 
 

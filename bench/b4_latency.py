@@ -39,7 +39,7 @@ from bench.common import (
 from bench.pinning import pin_clients, service_command
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.tokens import mint_token
-from tests.support import unique_us_number
+from tests.support.common import unique_us_number
 
 RATE = 100  # commands per second
 TOPIC = "channel.connected"

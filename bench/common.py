@@ -31,7 +31,7 @@ from pydantic import TypeAdapter
 from typing_extensions import TypedDict
 
 from bench.pinning import pinned, service_command
-from tests.support import fresh_database as migrated_database
+from tests.support.common import fresh_database as migrated_database
 
 ADMIN_URL = os.environ.get(
     "BENCH_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

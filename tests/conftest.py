@@ -27,7 +27,7 @@ from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET, fresh_database
+from tests.support.common import JWT_SECRET, fresh_database
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -22,10 +22,16 @@ from providers.sandbox.ledger import MemoryLedger
 from providers.sandbox.registrations import MemoryRegistrations
 from providers.telnyx import TelnyxConfig, TelnyxProvider, TelnyxWebhookVerifier
 from providers.twilio import TwilioConfig, TwilioProvider, TwilioWebhookVerifier, compute_signature
-from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, FakeTelnyx, fake_telnyx
-from tests.fake_telnyx import Scripted as TelnyxScripted
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
-from tests.fake_twilio import Scripted as TwilioScripted
+from tests.support.fake_telnyx import (
+    API_KEY,
+    MESSAGING_PROFILE_ID,
+    PUBLIC_KEY,
+    FakeTelnyx,
+    fake_telnyx,
+)
+from tests.support.fake_telnyx import Scripted as TelnyxScripted
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
+from tests.support.fake_twilio import Scripted as TwilioScripted
 
 NUMBER = "+14155550142"
 OTHER = "+14155550143"

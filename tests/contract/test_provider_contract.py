@@ -26,8 +26,8 @@ from domain.providers import (
     RegistrationNotReadyError,
 )
 from domain.registration_levels import Level
-from tests.compliance_payloads import GOOD
 from tests.contract.providers import HOSTED, NUMBER, OTHER, WORLDS, World
+from tests.support.compliance_payloads import GOOD
 
 BRAND_REF = "4c0e7a52-0d0b-4a38-9d8e-2d7f1f0b5e11.1"
 CAMPAIGN_REF = "9a1d3f7e-6b7a-4a1c-8e5f-0c9b2e4d6a22.1"

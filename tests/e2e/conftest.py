@@ -9,12 +9,12 @@ import pytest
 
 from api.main import create_app
 from sms_channels.settings import Settings
-from tests.support import live_server
+from tests.support.common import live_server
 
 
 @pytest.fixture(scope="module")
 def base_url(database_url: str) -> Iterator[str]:
-    from tests.support import JWT_SECRET  # noqa: PLC0415
+    from tests.support.common import JWT_SECRET  # noqa: PLC0415
 
     settings = Settings(database_url=database_url, jwt_secret=JWT_SECRET)
     with live_server(create_app(settings)) as url:

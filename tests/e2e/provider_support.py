@@ -27,8 +27,8 @@ from providers.sandbox import (
 )
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
-from tests.support import JWT_SECRET, auth, if_match, live_server, wait_for
+from tests.support.common import JWT_SECRET, auth, if_match, live_server, wait_for
+from tests.support.compliance_payloads import GOOD
 from workers.projector import ProjectionThreads
 from workers.registration import RegistrationWorker
 

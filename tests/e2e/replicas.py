@@ -23,7 +23,7 @@ from eventsourcing.cipher import AESCipher
 
 from projections.tracking import lock_key
 from tests.e2e.provider_support import WEBHOOK_SECRET
-from tests.support import JWT_SECRET, wait_for
+from tests.support.common import JWT_SECRET, wait_for
 from workers.feeds.relay import AnalyticsRelay, ChannelFeedsRelay
 from workers.leadership import leader_key
 

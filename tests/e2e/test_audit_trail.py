@@ -19,7 +19,7 @@ import pytest
 
 from tests.e2e.provider_support import Service, running_service
 from tests.security.conftest import bearer, projections_running
-from tests.support import auth, fresh_database, unique_account, unique_us_number, wait_for
+from tests.support.common import auth, fresh_database, unique_account, unique_us_number, wait_for
 
 CANARY = "Canary Trail Dental 7f3a"
 

@@ -15,7 +15,7 @@ from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service, running_service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 from workers.projector import ProjectionThreads
 
 AGENT = {

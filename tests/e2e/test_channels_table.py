@@ -14,7 +14,7 @@ import pytest
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 from workers.projector import ProjectionThreads
 
 

@@ -20,8 +20,8 @@ from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from sms_channels.tokens import WORKSPACE_ADMIN
 from tests.e2e.provider_support import Service, running_service
-from tests.fakes import FailingProvider
-from tests.support import auth, if_match, unique_account, unique_us_number
+from tests.support.common import auth, if_match, unique_account, unique_us_number
+from tests.support.fakes import FailingProvider
 from workers.projector import ProjectionThreads
 
 ORIGIN = "https://channels.example.com"

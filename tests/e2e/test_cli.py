@@ -16,7 +16,7 @@ from eventsourcing.cipher import AESCipher
 
 from api.auth import TokenVerifier
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET, auth, unique_account, unique_us_number, wait_for
+from tests.support.common import JWT_SECRET, auth, unique_account, unique_us_number, wait_for
 
 CLI = [sys.executable, "-m", "sms_channels.cli"]
 CONFIG_VARS = (

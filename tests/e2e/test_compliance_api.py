@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.compliance_payloads import GOOD, good_with, marked_payload
-from tests.support import auth, if_match, unique_account, unique_us_number
+from tests.support.common import auth, if_match, unique_account, unique_us_number
+from tests.support.compliance_payloads import GOOD, good_with, marked_payload
 
 SECTIONS = 8
 

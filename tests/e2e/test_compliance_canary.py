@@ -32,8 +32,8 @@ from api.main import create_app
 from projections.registry import PROJECTIONS
 from sms_channels.logs import configure_logging, reset_logging
 from sms_channels.settings import Settings
-from tests.compliance_payloads import marked_payload
-from tests.support import JWT_SECRET, auth, unique_account, unique_us_number, wait_for
+from tests.support.common import JWT_SECRET, auth, unique_account, unique_us_number, wait_for
+from tests.support.compliance_payloads import marked_payload
 
 CLI = [sys.executable, "-m", "sms_channels.cli"]
 CONFIG_VARS = ("DATABASE_URL", "JWT_SECRET", "JWT_PUBLIC_KEY", "CIPHER_KEY", "DATA_DIR")

@@ -16,8 +16,7 @@ from domain.application import SmsChannels
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
-from tests.support import (
+from tests.support.common import (
     JWT_SECRET,
     auth,
     if_match,
@@ -25,6 +24,7 @@ from tests.support import (
     unique_account,
     unique_us_number,
 )
+from tests.support.compliance_payloads import GOOD
 
 
 @pytest.fixture(scope="module")

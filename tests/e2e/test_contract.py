@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_wizard_path import connect_body
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 CONNECTIONS = "/channels/sms/connections"
 

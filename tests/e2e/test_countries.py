@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import domain
-from tests.support import auth, unique_account
+from tests.support.common import auth, unique_account
 
 COUNTRIES = "/channels/sms/countries"
 DATA_FILE = Path(domain.__file__).parent / "regions.toml"

@@ -24,7 +24,14 @@ from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import sandbox_settings
-from tests.support import auth, live_server, token, unique_account, unique_us_number, wait_for
+from tests.support.common import (
+    auth,
+    live_server,
+    token,
+    unique_account,
+    unique_us_number,
+    wait_for,
+)
 from workers.projector import ProjectionThreads
 
 # Entries enough that a CSV export (about 5 MB) fills every buffer between the server and a

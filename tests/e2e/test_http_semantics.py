@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.e2e.test_wizard_path import connect_body
 from tests.security.conftest import bearer
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 LISTS = ("/settings/sms-requests", "/channels/sms/connections", "/directory/agents")
 JSON_VALUES = st.recursive(

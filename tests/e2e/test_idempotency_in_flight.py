@@ -22,7 +22,7 @@ from domain.providers import ProviderUnavailableError, ProvisionedNumber
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from tests.e2e.provider_support import Service, running_service, sandbox_settings
-from tests.support import auth, live_server, unique_account, unique_us_number, wait_for
+from tests.support.common import auth, live_server, unique_account, unique_us_number, wait_for
 
 TRIES = 10
 

@@ -11,7 +11,7 @@ import pytest
 
 from domain.ids import connection_id_for
 from tests.e2e.provider_support import Service, running_service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 NUMBERS = "/channels/sms/numbers"
 

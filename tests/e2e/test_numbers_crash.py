@@ -14,8 +14,8 @@ from domain.ids import connection_id_for
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from tests.e2e.provider_support import running_service, sandbox_settings
-from tests.fakes import CrashingProvider
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
+from tests.support.fakes import CrashingProvider
 from workers.reconcile import Reconciler
 
 

@@ -17,8 +17,15 @@ from api.main import create_app
 from domain.ids import connection_id_for
 from providers.twilio import compute_signature
 from sms_channels.settings import Settings
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Scripted, available, fake_twilio
-from tests.support import JWT_SECRET, auth, live_server, unique_account
+from tests.support.common import JWT_SECRET, auth, live_server, unique_account
+from tests.support.fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FakeTwilio,
+    Scripted,
+    available,
+    fake_twilio,
+)
 
 PUBLIC = "https://sms.example.com"
 WEBHOOK_PATH = "/providers/twilio/webhooks"

@@ -15,9 +15,8 @@ from api.main import create_app
 from projections.registry import PROJECTIONS
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD, good_with
 from tests.security.conftest import bearer
-from tests.support import (
+from tests.support.common import (
     JWT_SECRET,
     auth,
     fresh_database,
@@ -25,6 +24,7 @@ from tests.support import (
     unique_account,
     unique_us_number,
 )
+from tests.support.compliance_payloads import GOOD, good_with
 from workers.projector import ProjectionThreads
 
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.support import auth, if_match, token, unique_account, unique_us_number
+from tests.support.common import auth, if_match, token, unique_account, unique_us_number
 
 CANARY = "CANARY-problem-9b1e"
 

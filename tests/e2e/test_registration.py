@@ -21,10 +21,10 @@ from providers.sandbox import SandboxWebhook
 from sms_channels.bootstrap import build_application
 from sms_channels.cli import app as cli
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
 from tests.e2e.provider_support import Service, running_service
 from tests.e2e.test_webhooks_cli import cli_env
-from tests.support import auth, if_match, unique_account, unique_us_number, wait_for
+from tests.support.common import auth, if_match, unique_account, unique_us_number, wait_for
+from tests.support.compliance_payloads import GOOD
 from workers.projector import ProjectionThreads
 from workers.registration import RegistrationWorker
 

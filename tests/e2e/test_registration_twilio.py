@@ -19,10 +19,8 @@ from pydantic import SecretStr
 
 from providers.twilio import compute_signature
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
 from tests.e2e.provider_support import RegistrationStack, registration_stack
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
-from tests.support import (
+from tests.support.common import (
     JWT_SECRET,
     auth,
     if_match,
@@ -30,6 +28,8 @@ from tests.support import (
     unique_us_number,
     wait_for,
 )
+from tests.support.compliance_payloads import GOOD
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
 
 PUBLIC = "https://sms.example.com"
 WEBHOOK_PATH = "/providers/twilio/webhooks"

@@ -34,10 +34,10 @@ import psycopg
 import pytest
 
 from sms_channels.cli.kafka_broker import EmbeddedBroker
-from tests.compliance_payloads import GOOD
 from tests.e2e.replicas import Deployment, deployment
-from tests.kafka_reader import Reader
-from tests.support import auth, unique_account, unique_us_number, wait_for
+from tests.support.common import auth, unique_account, unique_us_number, wait_for
+from tests.support.compliance_payloads import GOOD
+from tests.support.kafka_reader import Reader
 
 LONG = os.environ.get("REPLICAS_LONG") == "1"
 # Every role. The projections processes run the read model the reads wait for (the channels

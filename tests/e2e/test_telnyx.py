@@ -18,10 +18,16 @@ import pytest
 from pydantic import SecretStr
 
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
 from tests.e2e.provider_support import RegistrationStack, registration_stack
-from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, FakeTelnyx, fake_telnyx
-from tests.support import JWT_SECRET, auth, if_match, unique_account
+from tests.support.common import JWT_SECRET, auth, if_match, unique_account
+from tests.support.compliance_payloads import GOOD
+from tests.support.fake_telnyx import (
+    API_KEY,
+    MESSAGING_PROFILE_ID,
+    PUBLIC_KEY,
+    FakeTelnyx,
+    fake_telnyx,
+)
 
 PUBLIC = "https://sms.example.com"
 WEBHOOKS = "/providers/telnyx/webhooks"

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from tests.e2e.test_cli import CLI, clean_env, free_port, healthy, running
-from tests.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, fake_telnyx
-from tests.support import JWT_SECRET, auth, wait_for
+from tests.support.common import JWT_SECRET, auth, wait_for
+from tests.support.fake_telnyx import API_KEY, MESSAGING_PROFILE_ID, PUBLIC_KEY, fake_telnyx
 
 NUMBER = "+14155550123"
 EXAMPLE = Path(__file__).parents[2] / "docs" / "example-compliance.json"

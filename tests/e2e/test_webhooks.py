@@ -12,7 +12,7 @@ import pytest
 
 from providers.sandbox import SIGNATURE_HEADER, SandboxWebhook, sign
 from tests.e2e.provider_support import WEBHOOK_SECRET, WEBHOOKS, Service, running_service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from sms_channels.cli import app as cli
 from tests.e2e.provider_support import WEBHOOK_SECRET, Service, running_service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 DRAFT: dict[str, Any] = {
     "brand": {

@@ -20,8 +20,8 @@ import pytest
 from domain.application import SmsChannels
 from domain.service.commands import ConnectNumber
 from sms_channels.cli.kafka_broker import EmbeddedBroker
-from tests.kafka_reader import Reader
-from tests.support import unique_account, unique_us_number, wait_for
+from tests.support.common import unique_account, unique_us_number, wait_for
+from tests.support.kafka_reader import Reader
 from workers.feeds.contracts import ChannelConnectedV1
 from workers.feeds.relay import AnalyticsRelay
 

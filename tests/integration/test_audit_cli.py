@@ -16,8 +16,8 @@ from domain.service.compliance_history import compliance_history
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import connect
-from tests.support import unique_account
+from tests.support.common import unique_account
+from tests.support.compliance_payloads import connect
 
 CLI = [sys.executable, "-m", "sms_channels.cli", "audit", "history"]
 CONFIG_VARS = ("DATABASE_URL", "JWT_SECRET", "JWT_PUBLIC_KEY", "CIPHER_KEY", "DATA_DIR")

@@ -22,8 +22,8 @@ from domain.service.compliance_history import (
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import connect
-from tests.support import JWT_SECRET, unique_account
+from tests.support.common import JWT_SECRET, unique_account
+from tests.support.compliance_payloads import connect
 
 EDITS = 200
 ACTORS = ("alice", "bob", "carol", "dave")

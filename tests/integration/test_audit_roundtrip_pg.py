@@ -14,13 +14,13 @@ from domain.service.compliance_history import compliance_history
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import (
+from tests.support.common import unique_account
+from tests.support.compliance_payloads import (
     compliance_payloads,
     connect,
     edit_sequences,
     expected_changed_fields,
 )
-from tests.support import unique_account
 
 PG_EXAMPLES = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -31,9 +31,9 @@ from domain.service.audit_verify import state_decoder, verify_connection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import connect
 from tests.security.conftest import bearer
-from tests.support import JWT_SECRET, auth, fresh_database, live_server, unique_account
+from tests.support.common import JWT_SECRET, auth, fresh_database, live_server, unique_account
+from tests.support.compliance_payloads import connect
 
 CONFIG_VARS = ("DATABASE_URL", "JWT_SECRET", "JWT_PUBLIC_KEY", "CIPHER_KEY", "DATA_DIR")
 CONNECT_FACTS = 3  # requested, connected, the (empty) compliance payload given at connect

@@ -20,7 +20,7 @@ from projections.channels_table import ADDED_COLUMNS, ChannelsTableProjection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
 from workers.projector import ProjectorWorker, create_schema, rebuild
 
 WITH_KB = AgentInfo("ws", "Support", "Ava", "kb_1", "Help center")

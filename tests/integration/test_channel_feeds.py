@@ -28,8 +28,8 @@ from domain.application import SmsChannels
 from domain.service.commands import ConnectNumber
 from domain.service.directory import upsert_agent
 from sms_channels.cli.kafka_broker import EmbeddedBroker
-from tests.kafka_reader import Reader
-from tests.support import unique_account, unique_us_number, wait_for
+from tests.support.common import unique_account, unique_us_number, wait_for
+from tests.support.kafka_reader import Reader
 from workers.feeds.published_schemas import by_name
 from workers.feeds.relay import FEEDS_RELAY_NAME, ChannelFeedsRelay
 from workers.feeds.replay import rebuild_routing, replay_events

@@ -38,8 +38,8 @@ from sms_channels.bootstrap import build_application
 from sms_channels.cli.embedded_stack import background_workers
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
-from tests.kafka_reader import Reader
-from tests.support import JWT_SECRET, live_server, unique_us_number, wait_for
+from tests.support.common import JWT_SECRET, live_server, unique_us_number, wait_for
+from tests.support.kafka_reader import Reader
 from workers.feeds.relay import FEEDS_RELAY_NAME, RELAY_NAME
 from workers.outage import RUNNING
 from workers.projector import create_schema

@@ -17,7 +17,7 @@ from providers.sandbox import SandboxProvider
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.database import eventsourcing_env
 from sms_channels.settings import Settings
-from tests.support import unique_account, wait_for
+from tests.support.common import unique_account, wait_for
 from workers.directory_consumer import GROUP_ID, DirectoryConsumer
 
 # tansu completes a group join only after the rebalance delay: keep it short in tests.

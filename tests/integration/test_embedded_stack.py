@@ -17,8 +17,8 @@ from sms_channels.cli.embedded_stack import background_workers
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers
-from tests.support import JWT_SECRET, unique_us_number, wait_for
-from tests.support_events import write_connection_history
+from tests.support.common import JWT_SECRET, unique_us_number, wait_for
+from tests.support.events import write_connection_history
 from workers.feeds.relay import FEEDS_RELAY_NAME, RELAY_NAME
 from workers.projector import create_schema
 

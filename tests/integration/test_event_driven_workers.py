@@ -18,12 +18,12 @@ from domain.application import SmsChannels
 from sms_channels.cli.kafka_broker import EmbeddedBroker
 from sms_channels.settings import Settings
 from sms_channels.worker_set import build_workers
-from tests.compliance_payloads import GOOD
 from tests.integration import test_channel_feeds as feeds
 from tests.integration.test_channel_feeds import last_is, live_channel
 from tests.integration.test_registration_worker_pg import submitted_connection
-from tests.kafka_reader import Reader
-from tests.support import unique_account, wait_for
+from tests.support.common import unique_account, wait_for
+from tests.support.compliance_payloads import GOOD
+from tests.support.kafka_reader import Reader
 from workers.feeds.relay import ChannelFeedsRelay
 from workers.feeds.topics import TopicNames
 

@@ -20,7 +20,7 @@ from projections.channels_table import ChannelsTableProjection
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_us_number, wait_for
+from tests.support.common import unique_us_number, wait_for
 from workers.projector import ProjectorWorker
 
 PROJECTION = "channels_table"

@@ -17,7 +17,7 @@ from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
 from domain.service.commands import ConnectNumber
 from domain.service.directory import upsert_agent
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
 from workers.feeds.relay import FeedBuilder
 from workers.feeds.routing_state import CREATE_ROUTING_STATE, RoutingState
 

@@ -21,7 +21,7 @@ from sms_channels.bootstrap import build_application
 from sms_channels.fail_fast_recorder import FailFastRecorder
 from sms_channels.group_commit import GroupCommitRecorder, _Save
 from sms_channels.settings import Settings
-from tests.support import new_number, unique_us_number
+from tests.support.common import new_number, unique_us_number
 
 TOPIC = "tests.integration.test_group_commit:Probe"
 

@@ -22,8 +22,8 @@ from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
+from tests.support.compliance_payloads import GOOD
 
 CLI = [sys.executable, "-m", "sms_channels.cli", "audit", "history"]
 CONFIG_VARS = ("DATABASE_URL", "JWT_SECRET", "JWT_PUBLIC_KEY", "CIPHER_KEY", "DATA_DIR")

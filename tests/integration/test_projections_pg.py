@@ -20,7 +20,7 @@ from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_us_number
+from tests.support.common import unique_us_number
 from workers.projector import ProjectorWorker, rebuild
 
 ACCOUNT = "acc_projections"

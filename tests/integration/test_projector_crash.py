@@ -17,8 +17,8 @@ from projections.registry import PROJECTIONS
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_us_number, wait_for
-from tests.support_events import write_connection_history
+from tests.support.common import unique_us_number, wait_for
+from tests.support.events import write_connection_history
 from workers.projector import rebuild
 
 WORKER = [sys.executable, "-m", "sms_channels.cli", "worker", "projections"]

@@ -22,7 +22,7 @@ from psycopg import sql
 from api.query_pool import ReadModels
 from sms_channels.worker_set import build_workers
 from tests.e2e.provider_support import Service, running_service, sandbox_settings
-from tests.support import auth, unique_account, unique_us_number, wait_for
+from tests.support.common import auth, unique_account, unique_us_number, wait_for
 
 READER = "sms_replica_reader"
 LAGGED = "replica_lag"

@@ -25,8 +25,8 @@ from domain.service.commands import ConnectNumber
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.fakes import CrashingProvider, SimulatedCrash
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
+from tests.support.fakes import CrashingProvider, SimulatedCrash
 from workers.reconcile import Reconciler
 
 BOUND = timedelta(minutes=5)

@@ -15,11 +15,11 @@ from domain.providers import ProviderEvent
 from domain.service.directory import upsert_agent
 from providers.sandbox import SandboxProvider, SandboxWebhook
 from providers.sandbox.webhooks import _fact
-from tests.compliance_payloads import GOOD
 from tests.integration import test_channel_feeds as feeds
 from tests.integration.test_channel_feeds import WITH_KB, check_schemas, connect, last_is, values_of
-from tests.kafka_reader import Reader
-from tests.support import unique_account
+from tests.support.common import unique_account
+from tests.support.compliance_payloads import GOOD
+from tests.support.kafka_reader import Reader
 from workers.feeds.relay import ChannelFeedsRelay
 
 # The feed fixtures of the channel-feeds tests (their topics, relay and readers).

@@ -18,9 +18,9 @@ from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
-from tests.fakes import FlakyRegistrationProvider
-from tests.support import unique_account, unique_us_number, wait_for
+from tests.support.common import unique_account, unique_us_number, wait_for
+from tests.support.compliance_payloads import GOOD
+from tests.support.fakes import FlakyRegistrationProvider
 from workers.leadership import SessionLock
 from workers.registration import RegistrationWorker
 

@@ -23,7 +23,7 @@ from domain.service.commands import ConnectNumber, ProviderEventResult
 from providers.sandbox import PostgresLedger, SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
 
 REF = "5b0c1a8e-2f57-4f0f-9d55-8a1f2f1e0c11"
 

@@ -14,7 +14,7 @@ from api.exports import ExportLeases, ExportSlots
 from api.problems import ProblemError
 from api.query_pool import ReadModels
 from api.rate_limits import SharedTokenBucket
-from tests.support import unique_account
+from tests.support.common import unique_account
 
 
 def replica(database_url: str) -> ReadModels:

@@ -23,8 +23,8 @@ from domain.service.audit_verify import verify_connection
 from domain.snapshots import SNAPSHOT_INTERVAL
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
-from tests.support import JWT_SECRET, unique_account
+from tests.support.common import JWT_SECRET, unique_account
+from tests.support.compliance_payloads import GOOD
 from tests.unit.test_registration import connected
 from tests.unit.test_registration_commands import Scripted, registered
 

@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from tests.e2e.provider_support import Service, running_service
-from tests.support import ALL_PERMISSIONS, JWT_SECRET, fresh_database
+from tests.support.common import ALL_PERMISSIONS, JWT_SECRET, fresh_database
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
 
 CANARY = "agent-CANARY-cipher-4f1d"
 

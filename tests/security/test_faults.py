@@ -21,8 +21,22 @@ from api.main import create_app
 from domain.ids import connection_id_for
 from sms_channels.bootstrap import build_application
 from sms_channels.settings import Settings
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Scripted, available, fake_twilio
-from tests.support import JWT_SECRET, auth, live_server, unique_account, unique_us_number, wait_for
+from tests.support.common import (
+    JWT_SECRET,
+    auth,
+    live_server,
+    unique_account,
+    unique_us_number,
+    wait_for,
+)
+from tests.support.fake_twilio import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FakeTwilio,
+    Scripted,
+    available,
+    fake_twilio,
+)
 from workers.projector import create_schema
 
 

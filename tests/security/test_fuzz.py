@@ -35,7 +35,7 @@ from api.openapi_contract import request_examples
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer
-from tests.support import JWT_SECRET, unique_account, unique_us_number
+from tests.support.common import JWT_SECRET, unique_account, unique_us_number
 
 FUZZ_CASES = int(os.environ.get("FUZZ_CASES", "1200"))
 

@@ -11,7 +11,7 @@ import pytest
 
 from domain.service.directory import find_agent
 from tests.e2e.provider_support import Service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 CONNECT = "/channels/sms/connect"
 

@@ -21,7 +21,7 @@ from domain.service.directory import find_agent
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer, projections_running
-from tests.support import (
+from tests.support.common import (
     JWT_SECRET,
     auth,
     live_server,

@@ -10,7 +10,7 @@ import pytest
 from api.problems import ProblemError
 from api.rate_limits import TokenBucket
 from tests.e2e.provider_support import Service, running_service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 
 class Clock:

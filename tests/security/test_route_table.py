@@ -17,7 +17,7 @@ from api.main import create_app
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer
-from tests.support import ALL_PERMISSIONS, JWT_SECRET, unique_account, unique_us_number
+from tests.support.common import ALL_PERMISSIONS, JWT_SECRET, unique_account, unique_us_number
 
 
 def api_routes(routes: list[object], prefix: str = "") -> Iterator[APIRoute]:

@@ -19,7 +19,7 @@ from api.main import create_app
 from sms_channels.settings import Settings
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer
-from tests.support import JWT_SECRET, live_server, unique_account
+from tests.support.common import JWT_SECRET, live_server, unique_account
 
 PATH = "/channels/sms/connections"
 

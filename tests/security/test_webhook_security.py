@@ -14,7 +14,7 @@ from domain.providers import WebhookRejectedError, WebhookRequest
 from providers.sandbox import SIGNATURE_HEADER, SandboxWebhook, SandboxWebhookVerifier, sign
 from providers.twilio import signature_is_valid
 from tests.e2e.provider_support import WEBHOOK_SECRET, WEBHOOKS, Service
-from tests.support import auth, unique_account, unique_us_number
+from tests.support.common import auth, unique_account, unique_us_number
 
 
 def registration_event(service: Service) -> tuple[str, str, SandboxWebhook]:

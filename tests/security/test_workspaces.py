@@ -9,7 +9,7 @@ import pytest
 from domain.service.directory import find_agent
 from tests.e2e.provider_support import Service
 from tests.security.conftest import bearer
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
 
 
 @pytest.fixture

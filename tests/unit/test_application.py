@@ -19,7 +19,7 @@ from domain.errors import (
 from domain.ids import connection_id_for
 from domain.providers import NumberUnavailableError
 from domain.service.commands import ConnectNumber
-from tests.fakes import FailingProvider
+from tests.support.fakes import FailingProvider
 
 
 def connect(

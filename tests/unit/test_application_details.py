@@ -42,7 +42,7 @@ from domain.providers import (
     RegistrationChanged,
 )
 from domain.service.directory import upsert_agent
-from tests.fakes import CrashingProvider, FailingProvider, SimulatedCrash
+from tests.support.fakes import CrashingProvider, FailingProvider, SimulatedCrash
 from tests.unit.test_connect_flow import NUMBER, application, claim_holder, command
 
 CONNECTION = connection_id_for("acc", "ws", "k-1")

@@ -8,7 +8,7 @@ import pytest
 
 from domain.agent_directory import AgentInfo
 from domain.errors import ConnectionNotFoundError, VersionConflictError
-from tests.support import connected_id, popo_app
+from tests.support.common import connected_id, popo_app
 
 MAIN = AgentInfo("ws", "Main", "Agent", "kb_1", "KB")
 RENAMED = AgentInfo("ws", "Main", "Agent renamed", "kb_1", "KB")

@@ -28,8 +28,8 @@ from domain.service.audit_verify import state_decoder, verify_all, verify_connec
 from domain.service.compliance_history import compliance_history
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
-from tests.support import connected_id, popo_app
-from tests.support_events import application_with_stored_events
+from tests.support.common import connected_id, popo_app
+from tests.support.events import application_with_stored_events
 
 OLD_EVENTS = Path(__file__).parent.parent / "data" / "events_before_registration.json"
 OLD_CONNECTION = UUID("b88ec922-d24e-50f5-9e1e-4c83d8d47c48")

@@ -29,7 +29,7 @@ from domain.service.audit_verify import (
     verify_connection,
 )
 from domain.sms_connections import SmsConnection
-from tests.support import new_number, popo_app
+from tests.support.common import new_number, popo_app
 
 
 def connected(

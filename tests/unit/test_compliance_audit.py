@@ -19,8 +19,8 @@ from domain.service.compliance_history import (
     registration_view,
     version_as_of,
 )
-from tests.compliance_payloads import GOOD, connect, edit_sequences, expected_changed_fields
-from tests.support import unique_account
+from tests.support.common import unique_account
+from tests.support.compliance_payloads import GOOD, connect, edit_sequences, expected_changed_fields
 
 ACC = "acc_audit"
 

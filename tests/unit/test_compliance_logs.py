@@ -15,7 +15,7 @@ from domain.compliance.shape import ComplianceDraft, check_compliance
 from domain.errors import ComplianceInvalidError, ConnectionNotFoundError
 from domain.sms_connections import SmsConnection
 from sms_channels.logs import configure_logging, reset_logging
-from tests.compliance_payloads import marked_payload
+from tests.support.compliance_payloads import marked_payload
 
 CANARY = "Qcanary-5e1f"
 PAYLOAD = {"brand": {"displayName": CANARY}, "campaign": {"messageSamples": [CANARY]}}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from domain.compliance.progress import SECTION_NAMES, compliance_progress
-from tests.compliance_payloads import (
+from tests.support.compliance_payloads import (
     DELETE,
     GOOD,
     REQUIRED_TEXT_FIELDS,

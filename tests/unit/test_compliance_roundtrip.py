@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from domain.application import SmsChannels
 from domain.compliance.shape import check_compliance
 from domain.errors import ComplianceInvalidError
-from tests.compliance_payloads import compliance_payloads, connect
+from tests.support.compliance_payloads import compliance_payloads, connect
 
 ACC = "acc_roundtrip"
 

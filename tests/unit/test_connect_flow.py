@@ -34,7 +34,7 @@ from domain.providers import (
 )
 from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
-from tests.fakes import CrashingProvider, FailingProvider, SimulatedCrash
+from tests.support.fakes import CrashingProvider, FailingProvider, SimulatedCrash
 
 NUMBER = "+14155550123"
 LATER = datetime.now(UTC) + timedelta(hours=1)  # "requested before" bound past every request

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from sms_channels.demo_seed import DEMO_AGENTS, seed_demo_directory
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET
+from tests.support.common import JWT_SECRET
 
 
 def client(console_dir: Path, **settings: object) -> TestClient:

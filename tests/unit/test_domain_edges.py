@@ -168,7 +168,7 @@ def test_the_history_names_its_connection_and_the_version_it_was_read_at() -> No
     from domain.errors import ConnectionNotFoundError  # noqa: PLC0415
     from domain.service.compliance_history import compliance_history, version_as_of  # noqa: PLC0415
     from providers.sandbox import SandboxProvider  # noqa: PLC0415
-    from tests.compliance_payloads import connect  # noqa: PLC0415
+    from tests.support.compliance_payloads import connect  # noqa: PLC0415
 
     app = SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     connection_id = connect(app, "acc")

@@ -32,9 +32,9 @@ from domain.service.audit_verify import state_decoder
 from domain.service.compliance_history import PointInTime, version_as_of
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
-from tests.compliance_payloads import GOOD, compliance_payloads, marked_payload
-from tests.support import popo_app
-from tests.support_events import application_with_stored_events
+from tests.support.common import popo_app
+from tests.support.compliance_payloads import GOOD, compliance_payloads, marked_payload
+from tests.support.events import application_with_stored_events
 
 DATA = Path(__file__).parent.parent / "data"
 ENCRYPTED = {

@@ -20,9 +20,9 @@ from domain.ids import brand_registration_id, keyed_brand_registration_id
 from domain.registrations import LevelRegistration, brand_identity, registration_ids
 from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
-from tests.compliance_payloads import GOOD
-from tests.support import unique_us_number
-from tests.support_events import application_with_stored_events
+from tests.support.common import unique_us_number
+from tests.support.compliance_payloads import GOOD
+from tests.support.events import application_with_stored_events
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_keyed_brand_ids.json"
 ACCOUNT = "acc_before_keyed_ids"

@@ -34,9 +34,9 @@ from domain.service.directory import find_agent, remove_agent, upsert_agent
 from domain.serving import Spell
 from projections.agent_copies import AgentCopy
 from projections.channels_table import ChannelsTableProjection
-from tests.compliance_payloads import GOOD
-from tests.fakes import FailingProvider
-from tests.support import unique_us_number
+from tests.support.common import unique_us_number
+from tests.support.compliance_payloads import GOOD
+from tests.support.fakes import FailingProvider
 
 ACCOUNT = "acc_1"
 POPO = "eventsourcing.popo"

@@ -18,7 +18,7 @@ from api.main import create_app
 from api.openapi_contract import LINKED, TAGGED, request_examples
 from domain.regions import load_regions
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET
+from tests.support.common import JWT_SECRET
 
 CONNECT = "/channels/sms/connect"
 CONNECTION = "/channels/sms/connections/{connection_id}"

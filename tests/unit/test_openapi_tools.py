@@ -14,8 +14,8 @@ from api.openapi import hoist_defs, unresolved_references
 from api.preconditions import IF_MATCH_PATTERN
 from domain.regions import load_regions
 from sms_channels.settings import Settings
-from tests.compliance_payloads import GOOD
-from tests.support import JWT_SECRET
+from tests.support.common import JWT_SECRET
+from tests.support.compliance_payloads import GOOD
 
 COMPLIANCE = "/channels/sms/connections/{connection_id}/compliance"
 

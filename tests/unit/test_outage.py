@@ -17,7 +17,7 @@ from psycopg_pool import PoolTimeout
 
 from api.main import create_app
 from sms_channels.settings import Settings
-from tests.support import JWT_SECRET, wait_for
+from tests.support.common import JWT_SECRET, wait_for
 from workers.outage import (
     RESTARTING,
     RETRYING,

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.compliance.preflight import RULE_IDS, RULES, preflight
-from tests.compliance_payloads import (
+from tests.support.compliance_payloads import (
     DELETE,
     GOOD,
     REQUIRED_TEXT_FIELDS,

@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.compliance.account_rules import MAX_CAMPAIGNS_PER_BRAND
 from domain.compliance.preflight import preflight
-from tests.compliance_payloads import GOOD
+from tests.support.compliance_payloads import GOOD
 
 
 def rules(payload: dict[str, Any], others: list[dict[str, Any]]) -> set[str]:

@@ -6,8 +6,8 @@ from api.main import create_app
 from api.schemas.compliance import preflight_out
 from domain.compliance.preflight import preflight
 from sms_channels.settings import Settings
-from tests.compliance_payloads import good_with
-from tests.support import JWT_SECRET
+from tests.support.common import JWT_SECRET
+from tests.support.compliance_payloads import good_with
 
 
 def test_the_openapi_document_requires_provider_codes_on_every_finding() -> None:

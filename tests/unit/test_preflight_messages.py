@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from domain.compliance.preflight import preflight
-from tests.compliance_payloads import DELETE, GOOD, good_with
+from tests.support.compliance_payloads import DELETE, GOOD, good_with
 from tests.unit.test_preflight import FIRES, example
 
 SAMPLES = GOOD["campaign"]["messageSamples"]

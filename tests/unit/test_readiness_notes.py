@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from api.main import create_app
 from api.routes.ops import CREDENTIALS_REFUSED, INBOUND_UNSET
 from sms_channels.settings import Settings
-from tests.fake_twilio import ACCOUNT_SID, fake_twilio
-from tests.support import JWT_SECRET, auth
+from tests.support.common import JWT_SECRET, auth
+from tests.support.fake_twilio import ACCOUNT_SID, fake_twilio
 
 
 def ready(**settings: str) -> TestClient:

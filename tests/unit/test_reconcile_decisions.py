@@ -16,7 +16,7 @@ from domain.providers import (
     NumberUnavailableError,
     ProviderUnavailableError,
 )
-from tests.fakes import CrashingProvider, FailingProvider, SimulatedCrash
+from tests.support.fakes import CrashingProvider, FailingProvider, SimulatedCrash
 from tests.unit.test_connect_flow import LATER, NUMBER, application, claim_holder, command
 
 CONNECTION = connection_id_for("acc", "ws", "k-1")

@@ -13,8 +13,8 @@ from domain.compliance.preflight import RULESET, preflight
 from domain.errors import AreaCodeNotApplicableError, InvalidCountryError, UnsupportedCountryError
 from domain.regions import Region, load_regions, parse_regions
 from domain.service.commands import ConnectNumber
-from tests.compliance_payloads import GOOD
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
+from tests.support.compliance_payloads import GOOD
 
 REGISTRATION = """
 [registrations.none]

@@ -27,8 +27,8 @@ from domain.registration_levels import LEVEL_STATUSES, LevelState, derive_status
 from domain.registrations import LevelRegistration
 from domain.service.commands import ConnectNumber
 from providers.sandbox import SandboxProvider
-from tests.compliance_payloads import GOOD
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
+from tests.support.compliance_payloads import GOOD
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 

@@ -22,9 +22,9 @@ from domain.registrations import LevelRegistration
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider, SandboxWebhook
 from providers.sandbox.webhooks import _fact
-from tests.compliance_payloads import GOOD
-from tests.support import unique_account
-from tests.support_events import application_with_stored_events
+from tests.support.common import unique_account
+from tests.support.compliance_payloads import GOOD
+from tests.support.events import application_with_stored_events
 from tests.unit.test_registration import connected, run_steps, submit
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}

@@ -31,8 +31,8 @@ from domain.service.commands import ConnectNumber
 from domain.service.registration import StepResult
 from domain.service.store import SAVE_ATTEMPTS
 from providers.sandbox import SandboxProvider
-from tests.compliance_payloads import GOOD
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
+from tests.support.compliance_payloads import GOOD
 from tests.unit.test_registration import POPO, connected, edited, run_steps, submit
 
 

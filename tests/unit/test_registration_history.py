@@ -15,7 +15,7 @@ from typing import Any
 from domain.registration_levels import LevelState, Reason
 from domain.service.registration_history import RegistrationFact, registration_facts
 from domain.sms_connections import SmsConnection
-from tests.compliance_payloads import GOOD
+from tests.support.compliance_payloads import GOOD
 
 BRAND_ID, CAMPAIGN_ID = uuid.uuid4(), uuid.uuid4()
 REASON = Reason("30794", "Brand info mismatch", ("brand.ein",))

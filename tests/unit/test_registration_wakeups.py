@@ -10,9 +10,9 @@ from domain.application import SmsChannels
 from domain.providers import ProviderEvent
 from domain.service.commands import ConnectNumber
 from providers.sandbox.webhooks import _fact
-from tests.compliance_payloads import GOOD
-from tests.fakes import FlakyRegistrationProvider
-from tests.support import unique_account, unique_us_number
+from tests.support.common import unique_account, unique_us_number
+from tests.support.compliance_payloads import GOOD
+from tests.support.fakes import FlakyRegistrationProvider
 from workers.registration import RegistrationWorker
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}

@@ -19,7 +19,7 @@ from domain.providers import (
 from domain.service.commands import ConnectNumber, NewNumber
 from domain.service.directory import upsert_agent
 from domain.sms_connections import SmsConnection
-from tests.fakes import FailingProvider
+from tests.support.fakes import FailingProvider
 
 ACCOUNT = "acc"
 

@@ -19,8 +19,8 @@ from domain.provider_deliveries import ProviderDelivery, provider_delivery_id
 from domain.providers import ProviderEvent, RegistrationReported
 from domain.registrations import LevelRegistration
 from providers.sandbox import SandboxProvider
-from tests.support import unique_account
-from tests.support_events import application_with_stored_events
+from tests.support.common import unique_account
+from tests.support.events import application_with_stored_events
 from tests.unit.test_registration import POPO, connected, run_steps, submit
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_keyed_brand_ids.json"

@@ -22,7 +22,7 @@ from domain.registrations import LevelRegistration, RegistrationRef
 from domain.service.compliance_history import compliance_history
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
-from tests.support_events import application_with_stored_events
+from tests.support.events import application_with_stored_events
 from tests.unit.test_one_truth import MemoryChannelsTable
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_explicit_classes.json"

@@ -14,8 +14,8 @@ from api.schemas.connections import connection_out
 from domain.application import SmsChannels
 from domain.service.commands import NewNumber
 from domain.service.directory import find_agent
-from tests.fakes import FailingProvider
-from tests.support_events import application_with_stored_events
+from tests.support.events import application_with_stored_events
+from tests.support.fakes import FailingProvider
 from tests.unit.test_one_truth import MemoryChannelsTable, listed
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_replace_number.json"

@@ -13,7 +13,7 @@ import pytest
 from domain.application import SmsChannels
 from domain.service.compliance_history import registration_view
 from providers.sandbox import SandboxProvider
-from tests.support_events import application_with_stored_events
+from tests.support.events import application_with_stored_events
 from tests.unit.test_one_truth import MemoryChannelsTable
 
 STORED = Path(__file__).parent.parent / "data" / "events_before_registration.json"

@@ -41,8 +41,8 @@ from providers.telnyx.statuses import (
     campaign_answer,
     hosting_status,
 )
-from tests.compliance_payloads import GOOD, good_with
-from tests.fake_telnyx import (
+from tests.support.compliance_payloads import GOOD, good_with
+from tests.support.fake_telnyx import (
     API_KEY,
     MESSAGING_PROFILE_ID,
     OTP_PIN,

@@ -17,7 +17,7 @@ from providers.telnyx import TelnyxProvider, TelnyxWebhookVerifier
 from providers.telnyx.statuses import CAMPAIGN_STATUSES, campaign_answer, failure_reasons
 from sms_channels.bootstrap import build_provider, build_webhook_verifier
 from sms_channels.settings import Settings
-from tests.fake_telnyx import PUBLIC_KEY
+from tests.support.fake_telnyx import PUBLIC_KEY
 
 CANARY = "KEYcanary-0123456789abcdef"
 

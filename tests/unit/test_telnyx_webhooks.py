@@ -25,7 +25,7 @@ from domain.providers import (
 )
 from providers.telnyx import TelnyxWebhookVerifier, load_public_key, sign
 from providers.telnyx.webhooks import CAMPAIGN_EVENTS
-from tests.fake_telnyx import (
+from tests.support.fake_telnyx import (
     API_KEY,
     MESSAGING_PROFILE_ID,
     PUBLIC_KEY,

@@ -22,7 +22,7 @@ from providers.sandbox import SandboxProvider
 from sms_channels.database import eventsourcing_env
 from sms_channels.settings import Settings
 from sms_channels.transcoder import OrjsonDecodingTranscoder
-from tests.support import new_number
+from tests.support.common import new_number
 
 
 def transcoders() -> tuple[JSONTranscoder, OrjsonDecodingTranscoder]:

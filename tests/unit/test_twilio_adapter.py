@@ -17,7 +17,7 @@ from domain.providers import (
     ProviderUnavailableError,
 )
 from providers.twilio import TwilioConfig, TwilioProvider
-from tests.fake_twilio import (
+from tests.support.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FakeTwilio,

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from providers.twilio import TwilioConfig, TwilioProvider
-from tests.compliance_payloads import GOOD
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
+from tests.support.compliance_payloads import GOOD
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, available, fake_twilio
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "provider_openapi"
 FILES = (

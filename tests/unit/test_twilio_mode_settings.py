@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sms_channels.settings import InsecureSettingsError, Settings
-from tests.support import JWT_SECRET
+from tests.support.common import JWT_SECRET
 
 PRODUCTION = {
     "database_url": "postgresql://localhost/x",

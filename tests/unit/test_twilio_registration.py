@@ -29,8 +29,8 @@ from providers.twilio.statuses import (
     HOSTING_STATUSES,
 )
 from providers.twilio.statuses import hosting_status as order_status
-from tests.compliance_payloads import GOOD
-from tests.fake_twilio import (
+from tests.support.compliance_payloads import GOOD
+from tests.support.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FakeTwilio,

@@ -35,8 +35,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from providers.telnyx.webhooks import sign
-from tests.fake_http import FakeProviderHandler, FakeProviderState
-from tests.fake_http import Scripted as Scripted  # noqa: PLC0414 (re-export)
+from tests.support.fake_http import FakeProviderHandler, FakeProviderState
+from tests.support.fake_http import Scripted as Scripted  # noqa: PLC0414 (re-export)
 
 API_KEY = "KEYfake-telnyx-api-key-0123456789"
 MESSAGING_PROFILE_ID = "40017f8e-49bd-4f16-9e3d-ef103f916228"

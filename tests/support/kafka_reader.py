@@ -8,7 +8,7 @@ from typing import Any
 from kafka import KafkaConsumer
 
 from sms_channels.cli.kafka_broker import EmbeddedBroker
-from tests.support import wait_for
+from tests.support.common import wait_for
 
 
 class Reader:

@@ -1,8 +1,8 @@
-"""What the fake providers (``tests.fake_twilio``, ``tests.fake_telnyx``) share: the canned
-answers a test scripts (``Scripted``) and how a request is served around the provider's own
-routes (``FakeProviderHandler.serve``): record it, take a scripted answer if one matches (or
-hang past the client's timeout, before or after doing what was asked), refuse wrong
-credentials, route, remember the answer, answer JSON."""
+"""What the fake providers (``tests.support.fake_twilio``, ``tests.support.fake_telnyx``)
+share: the canned answers a test scripts (``Scripted``) and how a request is served around
+the provider's own routes (``FakeProviderHandler.serve``): record it, take a scripted answer
+if one matches (or hang past the client's timeout, before or after doing what was asked),
+refuse wrong credentials, route, remember the answer, answer JSON."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A fake Twilio on 127.0.0.1 that answers with the documented JSON shapes (Twilio's public
 OpenAPI, ``api_v2010`` numbers and ``numbers_v2`` hosted-number orders, in
-tests/data/provider_openapi; the A2P 10DLC and TrustHub half is ``tests.fake_twilio_a2p``). Never
-the internet.
+tests/data/provider_openapi; the A2P 10DLC and TrustHub half is
+``tests.support.fake_twilio_a2p``). Never the internet.
 
 It keeps an inventory per country, the account's incoming numbers and hosting orders;
 checks HTTP Basic auth; records every request; and can be told to answer the next requests
@@ -22,10 +22,10 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fake_http import FakeProviderHandler, FakeProviderState
-from tests.fake_http import Scripted as Scripted  # noqa: PLC0414 (re-export)
-from tests.fake_twilio_a2p import ROUTES as A2P_ROUTES
-from tests.fake_twilio_a2p import A2PState
+from tests.support.fake_http import FakeProviderHandler, FakeProviderState
+from tests.support.fake_http import Scripted as Scripted  # noqa: PLC0414 (re-export)
+from tests.support.fake_twilio_a2p import ROUTES as A2P_ROUTES
+from tests.support.fake_twilio_a2p import A2PState
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-twilio-auth-token"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from domain.application import SmsChannels
 from domain.service.commands import ConnectNumber
-from tests.support import unique_us_number
+from tests.support.common import unique_us_number
 
 GOOD: dict[str, Any] = {
     "brand": {
