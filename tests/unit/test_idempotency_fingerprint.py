@@ -110,3 +110,16 @@ def test_the_request_line_the_precondition_and_the_caller_count() -> None:
 def test_a_body_that_is_not_json_counts_byte_for_byte() -> None:
     assert fingerprint(_scope(), b"a=1", CALLER) != fingerprint(_scope(), b"a=1 ", CALLER)
     assert fingerprint(_scope(), b"", CALLER) != fingerprint(_scope(), b"{}", CALLER)
+
+
+def test_the_callers_workspaces_count_and_an_empty_list_is_not_unrestricted() -> None:
+    scopes = [None, frozenset(), frozenset({"ws_1"}), frozenset({"ws_2"}),
+              frozenset({"ws_1", "ws_2"})]  # fmt: skip
+    prints = [_of(CONNECT_BODY, Principal("u1", "acc", CALLER.permissions, s)) for s in scopes]
+    assert len(set(prints)) == len(scopes)
+
+
+def test_the_callers_workspaces_count_as_a_set() -> None:
+    one = Principal("u1", "acc", CALLER.permissions, frozenset(["ws_1", "ws_2"]))
+    other = Principal("u1", "acc", CALLER.permissions, frozenset(["ws_2", "ws_1"]))
+    assert _of(CONNECT_BODY, one) == _of(CONNECT_BODY, other)
