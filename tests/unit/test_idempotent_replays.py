@@ -8,9 +8,11 @@ answer is sent unstored)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import anyio
 import jwt
@@ -21,8 +23,12 @@ from starlette.types import Message, Receive, Scope, Send
 from api.auth import TokenVerifier
 from api.idempotency import (
     IN_FLIGHT_LEASE_SECONDS,
+    IN_FLIGHT_TABLE,
+    RETENTION_HOURS,
+    TABLE,
     IdempotencyMiddleware,
     MemoryResponseStore,
+    PostgresResponseStore,
     StoredResponse,
 )
 from sms_channels.settings import Settings
@@ -411,3 +417,104 @@ def test_a_database_outage_after_the_route_still_sends_its_answer(failing: str) 
     replays = middleware(route, Unavailable(failing))
     assert call(replays).status == 201
     assert len(route.runs) == 1
+
+
+# --- the PostgreSQL store's statements, on a fake cursor ---------------------------------------
+
+
+class Cursor:
+    """A cursor that keeps each statement as text and answers ``rows`` in turn."""
+
+    def __init__(self, rows: list[Any], failing_creates: int = 0) -> None:
+        self.rows = rows
+        self.failing_creates = failing_creates
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, statement: Any, params: tuple[Any, ...] = ()) -> Cursor:
+        text = statement.as_string(None)
+        if text.startswith("CREATE") and self.failing_creates:
+            self.failing_creates -= 1
+            raise psycopg.errors.DuplicateTable("created by another process meanwhile")
+        self.statements.append((text, params))
+        return self
+
+    def fetchone(self) -> Any:
+        return self.rows.pop(0) if self.rows else None
+
+
+class ReadModels:
+    def __init__(self, cursor: Cursor) -> None:
+        self.cursor = cursor
+
+    @contextlib.contextmanager
+    def control_cursor(self) -> Iterator[Cursor]:
+        yield self.cursor
+
+
+def postgres(rows: list[Any] | None = None, failing_creates: int = 0) -> PostgresResponseStore:
+    return PostgresResponseStore(ReadModels(Cursor(rows or [], failing_creates)))  # type: ignore[arg-type]
+
+
+def statements(store: PostgresResponseStore) -> list[tuple[str, tuple[Any, ...]]]:
+    read_models: Any = store.read_models
+    cursor: Cursor = read_models.cursor
+    return cursor.statements
+
+
+def test_the_postgres_store_creates_both_tables_once() -> None:
+    store = postgres()
+    store.get("acc", "k", "f")
+    store.finish("acc", "k", uuid4())
+    creates = [text for text, _ in statements(store) if text.startswith("CREATE")]
+    assert [text.split('"')[1] for text in creates] == [TABLE, IN_FLIGHT_TABLE]
+    assert all(text.startswith("CREATE TABLE IF NOT EXISTS") for text in creates)
+
+
+def test_a_table_another_process_created_meanwhile_is_not_an_error() -> None:
+    store = postgres(failing_creates=2)
+    assert store.get("acc", "k", "f") is None
+    assert [t for t, _ in statements(store) if t.startswith("CREATE")] == []
+    store.get("acc", "k", "f")
+    assert [t for t, _ in statements(store) if t.startswith("CREATE")] == []  # not again
+
+
+def test_the_postgres_store_reads_an_answer_within_the_retention() -> None:
+    store = postgres([(201, [["etag", '"3"'], ["location", "/x"]], memoryview(b"body"))])
+    stored = store.get("acc", "k", "f")
+    assert stored == StoredResponse(201, [("etag", '"3"'), ("location", "/x")], b"body")
+    assert isinstance(stored.body, bytes)
+    text, params = statements(store)[-1]
+    assert text.startswith(f'SELECT status, headers, body FROM "{TABLE}"')
+    assert params == ("acc", "k", "f", RETENTION_HOURS)
+    assert store.get("acc", "k", "f") is None
+
+
+def test_the_postgres_store_keeps_an_answer_with_its_place() -> None:
+    store = postgres()
+    store.put("acc", "k", "f", StoredResponse(201, [("etag", '"3"')], b"body"))
+    text, params = statements(store)[-1]
+    assert text.startswith(f'INSERT INTO "{TABLE}"')
+    assert text.endswith("ON CONFLICT DO NOTHING")
+    assert params[:4] == ("acc", "k", "f", 201)
+    assert params[4].obj == [("etag", '"3"')]
+    assert params[5] == b"body"
+
+
+def test_the_postgres_marker_is_held_only_by_the_request_that_got_a_row() -> None:
+    taken = postgres([(uuid4(),)])
+    holder = taken.begin("acc", "k")
+    assert holder is not None
+    text, params = statements(taken)[-1]
+    assert text.startswith(f'INSERT INTO "{IN_FLIGHT_TABLE}" AS held')
+    assert params == ("acc", "k", holder, IN_FLIGHT_LEASE_SECONDS)
+    assert postgres([]).begin("acc", "k") is None  # held by another: no row came back
+
+
+def test_the_postgres_marker_is_dropped_by_its_holder_only() -> None:
+    store = postgres()
+    holder = uuid4()
+    store.finish("acc", "k", holder)
+    text, params = statements(store)[-1]
+    where = "WHERE account_id = %s AND idempotency_key = %s AND holder = %s"
+    assert text == f'DELETE FROM "{IN_FLIGHT_TABLE}" {where}'
+    assert params == ("acc", "k", holder)
