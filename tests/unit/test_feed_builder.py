@@ -11,11 +11,13 @@ from typing import Any, cast
 from uuid import UUID, uuid4
 
 import orjson
+import pytest
 
 from domain.agent_directory import AgentInfo, upsert_agent
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber
 from tests.support import popo_app
+from workers import channel_feeds
 from workers.channel_feeds import AgentUsers, FeedBuilder, routing_message
 from workers.lifecycle_events import RoutingValueV1
 from workers.log_relay import Outgoing
@@ -289,3 +291,33 @@ def test_a_routing_message_names_its_schema_version() -> None:
     v1_value = RoutingValueV1.model_validate({k: v for k, v in value(v2).items() if k in aliases})
     v1 = routing_message("routing", v1_value)
     assert (v1.key, headers(v1)["schemaVersion"]) == (NUMBER.encode(), b"1")
+
+
+def test_a_directory_fact_touches_a_channel_served_earlier_in_the_same_batch() -> None:
+    """One batch: the agent recorded, the channel connected and switched on, then the
+    directory drops the knowledge base. Capabilities read the directory as it is now, so
+    switching on changes only ``active``; the directory fact then finds the channel the
+    batch began serving and publishes its capabilities' change."""
+    application = popo_app()
+    feeds = Feeds(application)
+    connection = live(application)
+    upsert_agent(application, "acc", "agent_1", WITHOUT_KB)
+    out = feeds.batch()
+    assert kinds(out) == [("routing", "sms.routing"), ("events", "channel.connected"),
+                          ("events", "channel.updated"), ("events", "channel.updated")]  # fmt: skip
+    assert [value(m)["changes"] for m in out[2:]] == [["active"], ["capabilities"]]
+    assert all(m.key == str(connection.id).encode() for m in out[1:])
+    assert value(out[0])["ingestionEnabled"] is False
+    assert feeds.state.rows[NUMBER].channel_id == connection.id
+
+
+def test_a_builder_remembers_a_bounded_number_of_aggregates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(channel_feeds, "REMEMBERED", 4)
+    application = popo_app()
+    for n in range(4):
+        live(application, f"+1415555010{n}")
+    feeds = Feeds(application)
+    assert len(feeds.batch()) > 0
+    assert 0 < len(feeds.remembered) <= 4 + 1  # a current state is kept at its version too
