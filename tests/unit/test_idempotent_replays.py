@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 import anyio
 import jwt
+import orjson
 import psycopg
 import pytest
 from starlette.types import Message, Receive, Scope, Send
@@ -518,3 +519,19 @@ def test_the_postgres_marker_is_dropped_by_its_holder_only() -> None:
     where = "WHERE account_id = %s AND idempotency_key = %s AND holder = %s"
     assert text == f'DELETE FROM "{IN_FLIGHT_TABLE}" {where}'
     assert params == ("acc", "k", holder)
+
+
+def test_the_in_progress_answer_is_a_problem_that_says_to_retry_after_the_first() -> None:
+    store = MemoryResponseStore()
+    store.begin("acc", "key-1")
+    answer = call(middleware(Route(), store))
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = orjson.loads(answer.body)
+    problem.pop("type")
+    assert problem == {
+        "status": 409,
+        "code": "idempotency_request_in_progress",
+        "title": "Request in progress",
+        "detail": "A request with this Idempotency-Key is still being processed; retry after "
+        "it finishes to get its answer.",
+    }

@@ -555,3 +555,41 @@ def test_the_feeds_relay_remembers_past_states_from_batch_to_batch(
     relay.relay_batch()
     assert (connection.id, connection.version) in relay._remembered
     assert all(isinstance(key[0], UUID) for key in relay._remembered)
+
+
+def test_the_relays_pass_their_settings_to_the_loop() -> None:
+    application = popo_app()
+    analytics = AnalyticsRelay(application, "postgresql://a", "broker:1", "t", batch_size=7)
+    feeds = ChannelFeedsRelay(application, "postgresql://f", "broker:2", events_topic="e",
+                              routing_topic="r", batch_size=9)  # fmt: skip
+    assert (analytics.conninfo, analytics.bootstrap_servers, analytics.batch_size) == (
+        "postgresql://a", "broker:1", 7)  # fmt: skip
+    assert (feeds.conninfo, feeds.bootstrap_servers, feeds.batch_size) == (
+        "postgresql://f", "broker:2", 9)  # fmt: skip
+    assert AnalyticsRelay(application, "c", "b", "t").batch_size == 500
+    default = ChannelFeedsRelay(application, "c", "b", events_topic="e", routing_topic="r")
+    assert default.batch_size == 500
+
+
+def test_the_feeds_relay_saves_nothing_before_its_first_batch() -> None:
+    relay = ChannelFeedsRelay(popo_app(), "c", "b", events_topic="e", routing_topic="r")
+    relay.record_state()  # no batch built: no routing state to save
+    assert relay._state is None
+
+
+def test_run_waits_on_the_recorders_notify_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    channels: list[Any] = []
+    monkeypatch.setattr(log_relay, "follow", lambda step, **kw: channels.append(kw["channel"]))
+    application = popo_app()
+    monkeypatch.setattr(application.recorder, "channel_name", "events_notify", raising=False)
+    EveryFact(application).run(threading.Event())
+    assert channels == ["events_notify"]
+
+
+def test_the_broker_error_is_marked_on_a_session_of_the_relays_database(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log_relay, "record_error", lambda *_: None)
+    EveryFact(popo_app())._on_retry(KafkaTimeoutError("down"))
+    (_, args, kwargs), = sessions.opened  # fmt: skip
+    assert (args, kwargs) == (("postgresql://relay",), {"autocommit": True})
