@@ -19,7 +19,8 @@ from domain.commands import ConnectNumber
 from tests.support import popo_app
 from workers import channel_feeds
 from workers.channel_feeds import AgentUsers, FeedBuilder, routing_message
-from workers.lifecycle_events import RoutingValueV1
+from workers.integration_events import ChannelConnectedV1
+from workers.lifecycle_events import LifecycleEnvelope, RoutingValueV1
 from workers.log_relay import Outgoing
 from workers.routing_state import RoutingState, Served
 
@@ -321,3 +322,79 @@ def test_a_builder_remembers_a_bounded_number_of_aggregates(
     feeds = Feeds(application)
     assert len(feeds.batch()) > 0
     assert 0 < len(feeds.remembered) <= 4 + 1  # a current state is kept at its version too
+
+
+def test_each_event_id_is_derived_from_its_facts_place_in_the_log() -> None:
+    """A replay rebuilds the same ids only if each is derived from the fact that made it:
+    ``channel.connected`` from the connection's connected version, the lifecycle events
+    from the log position of their fact."""
+    application = popo_app()
+    feeds = Feeds(application)
+    connection = live(application)
+    events = [m for m in feeds.batch() if m.topic == "events"]
+    connected_id = ChannelConnectedV1.event_id_for(connection.id, 2)
+    assert value(events[0])["eventId"] == str(connected_id)
+
+    def ids_of_the_next_fact() -> list[tuple[str, str]]:
+        out = [value(m) for m in feeds.batch() if m.topic == "events"]
+        return [(v["eventType"], v["eventId"]) for v in out]
+
+    def expected(*event_types: str) -> list[tuple[str, str]]:
+        """The ids of the events of the batch's fact of the connection (a directory fact
+        for a directory change)."""
+        notifications = application.recorder.select_notifications(start=1, limit=1000)
+        position = (
+            notifications[-1].id
+            if event_types == ("channel.updated",)
+            else max(n.id for n in notifications if UUID(str(n.originator_id)) == connection.id)
+        )
+        return [(t, str(LifecycleEnvelope.event_id_for(t, connection.id, position)))
+                for t in event_types]  # fmt: skip
+
+    application.record_registration_status(connection.id, "approved")
+    # One fact, two events: the capabilities' change first, then the registration's.
+    assert ids_of_the_next_fact() == expected("channel.updated", "channel.registration_changed")
+    upsert_agent(application, "acc", "agent_1", WITHOUT_KB)
+    assert ids_of_the_next_fact() == expected("channel.updated")
+    application.record_reclaimed(connection.id, "reclaimed")
+    assert ids_of_the_next_fact() == expected("channel.disconnected")
+
+
+def test_a_directory_change_is_dated_when_the_directory_changed() -> None:
+    application = popo_app()
+    feeds = Feeds(application)
+    live(application)
+    feeds.batch()
+    upsert_agent(application, "acc", "agent_1", WITHOUT_KB)
+    (notification,) = application.recorder.select_notifications(start=feeds.position + 1, limit=9)
+    changed_at = application.mapper.to_domain_event(notification).timestamp
+    (updated,) = [m for m in feeds.batch() if m.topic == "events"]
+    assert value(updated)["occurredAt"] == changed_at.isoformat().replace("+00:00", "Z")
+
+
+def test_a_directory_change_with_the_routing_feed_alone_publishes_only_routing() -> None:
+    application = popo_app()
+    feeds = Feeds(application, events_topic=None)
+    live(application)
+    feeds.batch()
+    upsert_agent(application, "acc", "agent_1", WITHOUT_KB)
+    assert kinds(feeds.batch()) == [("routing", "sms.routing")]
+
+
+def test_channels_of_different_agents_in_one_batch_read_their_own_agent() -> None:
+    application = popo_app()
+    upsert_agent(application, "acc", "agent_2", WITHOUT_KB)
+    live(application)
+    connect(application, "+14155550124", agent="agent_2")
+    routing = {m.key: value(m) for m in Feeds(application).batch() if m.topic == "routing"}
+    assert routing[NUMBER.encode()]["knowledgeBaseId"] == "kb_1"
+    assert routing[b"+14155550124"]["knowledgeBaseId"] is None
+
+
+def test_agent_users_forget_a_connection_they_never_held() -> None:
+    application = popo_app()
+    connection = connect(application)
+    application.delete("acc", connection.id, by="u")
+    users = AgentUsers()
+    users.record(application.repository.get(connection.id))  # never served: nothing to drop
+    assert users.version_of(connection.id) is None
