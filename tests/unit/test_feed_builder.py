@@ -367,7 +367,8 @@ def test_a_directory_change_is_dated_when_the_directory_changed() -> None:
     feeds.batch()
     upsert_agent(application, "acc", "agent_1", WITHOUT_KB)
     (notification,) = application.recorder.select_notifications(start=feeds.position + 1, limit=9)
-    changed_at = application.mapper.to_domain_event(notification).timestamp
+    fact: Any = application.mapper.to_domain_event(notification)
+    changed_at = fact.timestamp
     (updated,) = [m for m in feeds.batch() if m.topic == "events"]
     assert value(updated)["occurredAt"] == changed_at.isoformat().replace("+00:00", "Z")
 
