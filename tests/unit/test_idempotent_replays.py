@@ -19,6 +19,7 @@ import jwt
 import orjson
 import psycopg
 import pytest
+import structlog
 from starlette.types import Message, Receive, Scope, Send
 
 from api.auth import TokenVerifier
@@ -67,6 +68,8 @@ class Route:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
+        assert (message["type"], message["more_body"]) == ("http.request", False)
+        assert scope["method"] in ("GET", "POST", "PUT", "PATCH", "DELETE")
         self.runs.append(message["body"])
         answer = f'{{"run": {len(self.runs)}}}'.encode()
         raw = [(k.encode(), v.encode()) for k, v in self.headers.items()]
@@ -79,10 +82,12 @@ class Answer:
     """What the middleware sent for one request."""
 
     def __init__(self, messages: list[Message]) -> None:
-        start = messages[0]
+        start, *body = messages
+        assert start["type"] == "http.response.start"
+        assert all(m["type"] == "http.response.body" for m in body)
         self.status: int = start["status"]
         self.headers = {k.decode(): v.decode() for k, v in start["headers"]}
-        self.body = b"".join(m.get("body", b"") for m in messages[1:])
+        self.body = b"".join(m.get("body", b"") for m in body)
 
 
 def call(
@@ -535,3 +540,78 @@ def test_the_in_progress_answer_is_a_problem_that_says_to_retry_after_the_first(
         "detail": "A request with this Idempotency-Key is still being processed; retry after "
         "it finishes to get its answer.",
     }
+
+
+def raw(replays: IdempotencyMiddleware, request: Message) -> list[Message]:
+    """The messages sent for a keyed POST whose one request message is ``request``."""
+    headers = [(b"idempotency-key", b"k"), (b"authorization", ("Bearer " + token()).encode())]
+    scope = {"type": "http", "method": "POST", "path": "/x", "query_string": b"",
+             "headers": headers}  # fmt: skip
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return request
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    anyio.run(replays, scope, receive, send)
+    return sent
+
+
+def test_a_request_message_without_a_body_is_an_empty_body() -> None:
+    """ASGI lets a request message leave out ``body`` and ``more_body``."""
+    route = Route()
+    sent = raw(middleware(route), {"type": "http.request"})
+    assert route.runs == [b""]
+    assert Answer(sent).status == 201
+
+
+def test_an_answer_whose_body_message_leaves_out_the_body_is_kept_as_sent() -> None:
+    class Bare(Route):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await receive()
+            self.runs.append(b"")
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body"})
+
+    route = Bare()
+    replays = middleware(route)
+    call(replays)
+    again = call(replays)
+    assert (again.status, again.body, again.headers["content-length"]) == (204, b"", "0")
+    assert len(route.runs) == 1
+
+
+def test_a_route_that_answers_nothing_stores_nothing() -> None:
+    class Silent(Route):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await receive()
+            self.runs.append(b"")
+
+    route = Silent()
+    replays = middleware(route)
+    request = {"type": "http.request", "body": b"", "more_body": False}
+    assert raw(replays, request) == []
+    assert raw(replays, request) == []
+    assert len(route.runs) == 2
+
+
+def test_a_lease_ends_at_its_time() -> None:
+    now = [1000.0]
+    store = MemoryResponseStore(clock=lambda: now[0])
+    store.begin("acc", "k")
+    now[0] += IN_FLIGHT_LEASE_SECONDS
+    assert store.begin("acc", "k") is not None
+
+
+@pytest.mark.parametrize(
+    ("failing", "event"),
+    [("put", "idempotent_answer_not_stored"), ("finish", "idempotency_marker_not_dropped")],
+)
+def test_a_database_outage_after_the_route_is_logged_with_the_errors_type(
+    failing: str, event: str
+) -> None:
+    with structlog.testing.capture_logs() as logs:
+        call(middleware(Route(), Unavailable(failing)))
+    assert {"event": event, "error_type": "OperationalError", "log_level": "warning"} in logs
