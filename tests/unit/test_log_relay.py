@@ -17,6 +17,7 @@ from uuid import UUID
 import orjson
 import psycopg
 import pytest
+import structlog
 from eventsourcing.persistence import Notification
 from kafka.errors import KafkaError, KafkaTimeoutError
 
@@ -69,8 +70,10 @@ class FakeSession:
         self.statements.append((text, tuple(params), self.in_transaction))
         if "pg_try_advisory_lock" in text:
             return Rows([(self.lock_free,)])
-        if text.startswith("SELECT position"):
-            return Rows([] if self.position is None else [(self.position,)])
+        if text == f'SELECT position FROM "{TRACKING_TABLE}" WHERE name = %s':
+            # The row of the relay that asks (only "every_fact" and the two relays have one).
+            known = params in (("every_fact",), (RELAY_NAME,), (FEEDS_RELAY_NAME,))
+            return Rows([(self.position,)] if known and self.position is not None else [])
         if text.startswith("UPDATE") and "position" in text:
             self.position = params[0]
         return Rows([])
@@ -220,8 +223,11 @@ def test_a_batch_is_sent_then_acked_then_its_position_recorded_with_the_state(
     session = sessions.last
     assert session.position == positions(application)[-1]
     assert relay.recorded_in_transaction == [True]
-    update = [(p, tx) for text, p, tx in session.statements if text.startswith("UPDATE")]
-    assert update == [((positions(application)[-1], "every_fact"), True)]
+    update = [(t, p, tx) for t, p, tx in session.statements if t.startswith("UPDATE")]
+    set_position = ("SET position = %s, updated_at = now(), error = NULL, error_position = NULL"
+                    " WHERE name = %s")  # fmt: skip
+    assert update == [(f'UPDATE "{TRACKING_TABLE}" {set_position}',
+                       (positions(application)[-1], "every_fact"), True)]  # fmt: skip
 
 
 def test_the_next_batch_starts_after_the_recorded_position(
@@ -593,3 +599,9 @@ def test_the_broker_error_is_marked_on_a_session_of_the_relays_database(
     EveryFact(popo_app())._on_retry(KafkaTimeoutError("down"))
     (_, args, kwargs), = sessions.opened  # fmt: skip
     assert (args, kwargs) == (("postgresql://relay",), {"autocommit": True})
+
+
+def test_the_relay_that_takes_the_lock_says_so(sessions: Sessions, producer: FakeProducer) -> None:
+    with structlog.testing.capture_logs() as logs:
+        EveryFact(popo_app()).relay_batch()
+    assert {"event": "relay_leader", "relay": "every_fact", "log_level": "info"} in logs
