@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import orjson
 import pytest
 
-from domain.agent_directory import AgentInfo, upsert_agent
+from domain.agent_directory import AgentInfo, remove_agent, upsert_agent
 from domain.application import SmsChannels
 from domain.commands import ConnectNumber
 from tests.support import popo_app
@@ -399,3 +399,32 @@ def test_agent_users_forget_a_connection_they_never_held() -> None:
     users = AgentUsers()
     users.record(application.repository.get(connection.id))  # never served: nothing to drop
     assert users.version_of(connection.id) is None
+
+
+def test_removing_the_agent_updates_its_channels_capabilities() -> None:
+    application = popo_app()
+    feeds = Feeds(application)
+    connection = live(application)
+    feeds.batch()
+    remove_agent(application, "acc", "agent_1")
+    updated, routing = feeds.batch()
+    assert (value(updated)["eventType"], value(updated)["changes"]) == (
+        "channel.updated",
+        ["capabilities"],
+    )
+    assert headers(updated) == {"eventType": b"channel.updated", "schemaVersion": b"1",
+                                "contentType": b"application/json"}  # fmt: skip
+    assert updated.key == str(connection.id).encode()
+    assert value(routing)["ingestionEnabled"] is False
+
+
+def test_an_agent_first_recorded_after_its_channel_was_served_updates_the_channel() -> None:
+    application = popo_app()
+    feeds = Feeds(application)
+    connection = connect(application)
+    application.update_settings("acc", connection.id, by="u", active=True)
+    feeds.batch()
+    upsert_agent(application, "acc", "agent_1", WITH_KB)  # the agent's first fact
+    updated, routing = feeds.batch()
+    assert value(updated)["changes"] == ["capabilities"]
+    assert value(routing)["ingestionEnabled"] is True
