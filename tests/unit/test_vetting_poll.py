@@ -13,6 +13,7 @@ import pytest
 
 from domain.application import SmsChannels
 from domain.providers import VettingAnswer
+from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 from tests.support import unique_account
 from tests.unit.test_registration import connected, run_steps
@@ -141,3 +142,23 @@ def test_a_connection_never_submitted_gone_or_unknown_has_nothing_to_poll(
     app.delete(account, pending, by="u1")
     assert app.poll_vettings(pending) == 0
     assert provider.asked.count(provider.asked[-1]) == 1  # never asked again
+
+
+def test_the_vetting_request_is_a_registration_fact_of_the_brand_by_its_user(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    account, connection_id = secondary_pending(app, provider)
+    facts = app.compliance_history(connection_id, account_id=account).registration
+    (asked,) = [f for f in facts if f.type == "registration.vetting_requested"]
+    before = facts[facts.index(asked) - 1]
+    connection = app.get_connection(account, connection_id)
+    submission = connection.submission
+    assert submission is not None
+    assert (asked.actor, asked.actor_type, asked.level, asked.status) == (
+        "u1", "user", "brand", "requested")  # fmt: skip
+    assert (asked.raw_status, asked.reasons) == (None, ())
+    assert asked.submitted_version == submission.compliance_version
+    assert asked.registration_status == before.registration_status
+    (requested,) = [e for e in app.events.get(connection_id)
+                    if isinstance(e, SmsConnection.SecondaryVettingRequested)]  # fmt: skip
+    assert (asked.version, asked.at) == (requested.originator_version, requested.timestamp)
