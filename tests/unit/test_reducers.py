@@ -143,3 +143,39 @@ def test_the_capability_rule_reads_a_rows_facts() -> None:
     assert facts_of({**row, "replaced_by": uuid4()}).replaced is True
     del row["replaced_by"]  # rows written before replacements existed
     assert facts_of(row).replaced is False
+
+
+def test_a_requested_connection_starts_a_row_with_every_column() -> None:
+    application = popo_app()
+    command = ConnectNumber("acc", "ws_1", "agent_1", "byon", "US", "415", "+14155550100", "u",
+                            idempotency_key="k1")  # fmt: skip
+    connection = application.connect(command).connection
+    (requested,) = [e for e in events_of(application) if is_connection_event(e)][:1]
+    row = apply_connection_event(None, requested)
+    assert row is not None
+    assert row == {
+        "connection_id": connection.id,
+        "request_id": requested.request_id,
+        "account_id": "acc",
+        "workspace_id": "ws_1",
+        "agent_id": "agent_1",
+        "phone_number": "+14155550100",
+        "country": "US",
+        "area_code": "415",
+        "mode": "byon",
+        "status": "requested",
+        "active": False,
+        "registration_status": "not_submitted",
+        "failure_code": None,
+        "reclaim_reason": None,
+        "replaced_by": None,
+        "compliance_complete": 0,
+        "compliance_total": row["compliance_total"],
+        "attention": False,
+        "registration_carriers": [],
+        "created_at": requested.timestamp,
+        "version": 1,
+        "updated_at": requested.timestamp,
+    }
+    assert row["compliance_total"] > 0
+    assert requested.request_id is not None
