@@ -268,17 +268,19 @@ def test_agent_users_follow_the_walk_through_the_log() -> None:
     application = popo_app()
     users = AgentUsers()
     upsert_agent(application, "acc", "agent_1", WITH_KB)
-    later = connect(application, "+14155550199")
-    first = connect(application, "+14155550100")
-    users.record(later)
-    users.record(first)
-    assert users.using("acc", "agent_1") == [first.id, later.id]  # in number order
+    numbers = [f"+1415555019{n}" for n in (9, 7, 5, 3, 1)]  # connected in reverse order
+    connections = [connect(application, number) for number in numbers]
+    for connection in connections:
+        users.record(connection)
+    in_number_order = [c.id for c in reversed(connections)]
+    assert users.using("acc", "agent_1") == in_number_order
     assert users.using("acc", "agent_2") == []
     assert users.using("other", "agent_1") == []
+    first = connections[-1]
     assert users.version_of(first.id) == first.version
     application.delete("acc", first.id, by="u")
     users.record(application.repository.get(first.id))
-    assert users.using("acc", "agent_1") == [later.id]
+    assert users.using("acc", "agent_1") == in_number_order[1:]
     assert users.version_of(first.id) is None
 
 
@@ -428,3 +430,13 @@ def test_an_agent_first_recorded_after_its_channel_was_served_updates_the_channe
     updated, routing = feeds.batch()
     assert value(updated)["changes"] == ["capabilities"]
     assert value(routing)["ingestionEnabled"] is True
+
+
+def test_channel_connected_is_built_from_the_connection_as_it_stood_then() -> None:
+    application = popo_app()
+    upsert_agent(application, "acc", "agent_2", WITH_KB)
+    connection = connect(application)
+    application.update_settings("acc", connection.id, by="u", agent_id="agent_2")
+    (connected,) = [m for m in Feeds(application).batch() if headers(m)["eventType"] ==
+                    b"channel.connected"]  # fmt: skip
+    assert value(connected)["agentId"] == "agent_1"

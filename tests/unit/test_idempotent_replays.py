@@ -431,16 +431,19 @@ def test_a_database_outage_after_the_route_still_sends_its_answer(failing: str) 
 class Cursor:
     """A cursor that keeps each statement as text and answers ``rows`` in turn."""
 
-    def __init__(self, rows: list[Any], failing_creates: int = 0) -> None:
+    def __init__(
+        self, rows: list[Any], failing_creates: int = 0, error: type[Exception] | None = None
+    ) -> None:
         self.rows = rows
         self.failing_creates = failing_creates
+        self.error = error or psycopg.errors.DuplicateTable
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
 
     def execute(self, statement: Any, params: tuple[Any, ...] = ()) -> Cursor:
         text = statement.as_string(None)
         if text.startswith("CREATE") and self.failing_creates:
             self.failing_creates -= 1
-            raise psycopg.errors.DuplicateTable("created by another process meanwhile")
+            raise self.error("created by another process meanwhile")
         self.statements.append((text, params))
         return self
 
@@ -457,8 +460,11 @@ class ReadModels:
         yield self.cursor
 
 
-def postgres(rows: list[Any] | None = None, failing_creates: int = 0) -> PostgresResponseStore:
-    return PostgresResponseStore(ReadModels(Cursor(rows or [], failing_creates)))  # type: ignore[arg-type]
+def postgres(
+    rows: list[Any] | None = None, failing_creates: int = 0, error: type[Exception] | None = None
+) -> PostgresResponseStore:
+    cursor = Cursor(rows or [], failing_creates, error)
+    return PostgresResponseStore(ReadModels(cursor))  # type: ignore[arg-type]
 
 
 def statements(store: PostgresResponseStore) -> list[tuple[str, tuple[Any, ...]]]:
@@ -615,3 +621,18 @@ def test_a_database_outage_after_the_route_is_logged_with_the_errors_type(
     with structlog.testing.capture_logs() as logs:
         call(middleware(Route(), Unavailable(failing)))
     assert {"event": event, "error_type": "OperationalError", "log_level": "warning"} in logs
+
+
+def test_a_type_another_process_created_meanwhile_is_not_an_error_either() -> None:
+    """Two concurrent ``CREATE TABLE IF NOT EXISTS`` can collide on the table's row type."""
+    store = postgres(failing_creates=2, error=psycopg.errors.UniqueViolation)
+    assert store.get("acc", "k", "f") is None
+
+
+def test_a_bearer_token_after_several_spaces_is_read() -> None:
+    route = Route()
+    replays = middleware(route)
+    call(replays, authorization="Bearer  " + token())
+    assert (
+        call(replays, authorization="Bearer  " + token()).headers["idempotent-replayed"] == "true"
+    )
