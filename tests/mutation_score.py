@@ -28,12 +28,12 @@ EXPLANATIONS = ROOT / "tests" / "MUTANTS.md"
 # paths of pyproject's [tool.mutmut] source_paths, which list the same paths.
 TARGETS = {
     "domain/": 0.90,
-    "api/auth.py": 0.95,
-    "api/idempotency.py": 0.90,
-    "projections/reducers.py": 0.90,
-    "workers/log_relay.py": 0.90,
-    "workers/channel_feeds.py": 0.90,
-    "workers/analytics_relay.py": 0.90,
+    "api/auth.py": 0.95,  # 97.9 % measured (issue 30)
+    "api/idempotency.py": 0.95,  # 96.3 %
+    "projections/reducers.py": 0.95,  # 100 %
+    "workers/log_relay.py": 0.95,  # 99.4 %
+    "workers/channel_feeds.py": 0.95,  # 99.0 %
+    "workers/analytics_relay.py": 0.95,  # 100 %
 }
 
 KILLED = {1, 3, 36, -24, 24, 152, 255}  # a failing test, or the mutant hung (timeout)
