@@ -162,3 +162,55 @@ def test_the_vetting_request_is_a_registration_fact_of_the_brand_by_its_user(
     (requested,) = [e for e in app.events.get(connection_id)
                     if isinstance(e, SmsConnection.SecondaryVettingRequested)]  # fmt: skip
     assert (asked.version, asked.at) == (requested.originator_version, requested.timestamp)
+
+
+@pytest.mark.parametrize(
+    ("answer", "recorded"),
+    [("rejected", "rejected"), ("approved", "approved"), ("pending", "pending"),
+     (None, "pending"), ("IN_REVIEW", "pending")],
+)  # fmt: skip
+def test_a_vettings_answer_is_recorded_in_the_services_words(
+    app: SmsChannels, provider: SlowVettings, answer: str | None, recorded: str
+) -> None:
+    account, connection_id = secondary_pending(app, provider)
+    provider.pending = False
+    original = provider.vet_brand
+
+    def answering(brand_ref: str, **asked: Any) -> VettingAnswer:
+        made = original(brand_ref, **asked)
+        return VettingAnswer(made.ref, answer, "RAW", made.vetting_class)
+
+    provider.vet_brand = answering  # type: ignore[method-assign]
+    app.poll_vettings(connection_id)
+    assert vettings(app, account, connection_id) == [("secondary", recorded)]
+
+
+def test_secondary_vetting_is_refused_before_the_brand_is_approved_in_words(
+    app: SmsChannels,
+) -> None:
+    from domain.errors import InvalidTransitionError  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = registered(app, account)
+    with pytest.raises(InvalidTransitionError) as refused:
+        app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    status = app.get_connection(account, connection_id).registration_status
+    assert refused.value.message == (
+        f"Cannot ask for secondary vetting of a connection that is {status}."
+    )
+
+
+def test_secondary_vetting_checks_its_caller_and_version(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    from domain.errors import InvalidTextError, VersionConflictError  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    with pytest.raises(InvalidTextError) as refused:
+        app.request_secondary_vetting(account, connection_id, by="u\u00001", expected_version=None)
+    assert refused.value.field == "sub"
+    with pytest.raises(VersionConflictError):
+        app.request_secondary_vetting(account, connection_id, by="u1", expected_version=1)
