@@ -109,8 +109,9 @@ fuzz: $(STAMP)
 ## Mutation testing, judged by the unit tier (slow: ~20 min on 2 idle cores, ~50 when
 ## shared; not part of `make test`), of the paths in pyproject's [tool.mutmut]
 ## source_paths: domain/, api/auth.py, api/idempotency.py, projections/reducers.py and the
-## relays. Prints each module's score and the survivors; fails when a path scores under its threshold (TARGETS in
-## tests/mutation_score.py) or a survivor is neither killed nor in tests/MUTANTS.md.
+## relays. Prints each module's score and the survivors; fails when a path scores under its
+## threshold (TARGETS in tests/mutation_score.py) or a survivor is neither killed nor in
+## tests/MUTANTS.md.
 MUTATE_CHILDREN ?= 2
 mutate: $(STAMP)
 	rm -rf mutants
