@@ -328,6 +328,30 @@ def test_another_workspaces_idempotency_key_finds_nothing(service: Service) -> N
     assert other.json()["workspace"]["id"] == "ws_1"
 
 
+def test_another_workspaces_idempotency_key_with_the_same_body_finds_nothing(
+    service: Service,
+) -> None:
+    """The sibling of the test above with identical bodies: the two tokens differ only in
+    their workspaces, so only the fingerprint's workspaces keep the replay of ws_2's
+    connection from a token that does not cover ws_2."""
+    account = unique_account()
+    body = connect_body(unique_us_number(), workspaceId="ws_2")
+    both = {**bearer(account, workspaces=["ws_1", "ws_2"]), "Idempotency-Key": "key-same"}
+    first = service.http.post("/channels/sms/connect", json=body, headers=both)
+    assert first.status_code == 201, first.text
+    for workspaces in (["ws_1"], []):
+        narrower = {**bearer(account, workspaces=workspaces), "Idempotency-Key": "key-same"}
+        replay = service.http.post("/channels/sms/connect", json=body, headers=narrower)
+        assert replay.status_code == 403, (workspaces, replay.text)
+        assert replay.json()["code"] == "workspace_forbidden"
+        assert "Idempotent-Replayed" not in replay.headers
+        assert first.json()["id"] not in replay.text
+    # The token that made it still gets its replay.
+    again = service.http.post("/channels/sms/connect", json=body, headers=both)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+
+
 def test_a_restricted_token_pages_sms_requests_of_its_workspace_only(
     service: Service, database_url: str
 ) -> None:

@@ -110,3 +110,29 @@ def test_the_request_line_the_precondition_and_the_caller_count() -> None:
 def test_a_body_that_is_not_json_counts_byte_for_byte() -> None:
     assert fingerprint(_scope(), b"a=1", CALLER) != fingerprint(_scope(), b"a=1 ", CALLER)
     assert fingerprint(_scope(), b"", CALLER) != fingerprint(_scope(), b"{}", CALLER)
+
+
+def test_the_callers_workspaces_count_and_an_empty_list_is_not_unrestricted() -> None:
+    scopes = [None, frozenset(), frozenset({"ws_1"}), frozenset({"ws_2"}),
+              frozenset({"ws_1", "ws_2"})]  # fmt: skip
+    prints = [_of(CONNECT_BODY, Principal("u1", "acc", CALLER.permissions, s)) for s in scopes]
+    assert len(set(prints)) == len(scopes)
+
+
+def test_the_callers_workspaces_count_as_a_set() -> None:
+    one = Principal("u1", "acc", CALLER.permissions, frozenset(["ws_1", "ws_2"]))
+    other = Principal("u1", "acc", CALLER.permissions, frozenset(["ws_2", "ws_1"]))
+    assert _of(CONNECT_BODY, one) == _of(CONNECT_BODY, other)
+
+
+def test_the_fingerprint_of_a_known_request_is_the_same_in_every_release() -> None:
+    """Fingerprints are stored with the answers (PostgreSQL, 24 hours): a release that
+    computed them otherwise would run again every retry that straddles its deploy."""
+    restricted = Principal("u1", "acc", frozenset({"channels.connect"}), frozenset({"ws_1"}))
+    preconditions = [(b"if-match", b'"3"'), (b"if-match", b'"4"')]
+    json_body = fingerprint(
+        _scope(headers=preconditions), b'{"b": 1, "a": [true, null]}', restricted
+    )
+    assert json_body == "8cd07eeffce345cf93dd6fc5b99bd1b1b6fa159446b931a39000103698872810"
+    raw_body = fingerprint(_scope(method="PUT", path="/x", query=b"q=1"), b"a=1", CALLER)
+    assert raw_body == "ab29fdb56837f49ed9e8ba8c84ed9ce5b30491d678aed7775d15defc057d00c0"
