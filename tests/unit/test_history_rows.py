@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import StoredEvent
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from api.history_reader import read_history
@@ -205,7 +205,26 @@ def points(app: SmsChannels, connection_id: UUID) -> list[PointInTime]:
     return found
 
 
+# Explicit histories beside the random ones, always run: every kind of registration fact
+# (a report with and without its reason, level changes with reasons, vettings before and
+# after the submission) in one history, plain and encrypted with old-version level changes.
+EVERY_REGISTRATION_FACT: list[tuple[Any, ...]] = [
+    ("connected",),
+    ("vetting",),
+    ("submitted", LevelState(), LevelState(status="submitted", raw_status="IN_PROGRESS")),
+    ("reported", "rejected", "why"),
+    ("level", "brand", LevelState(status="approved", reasons=(Reason("30892", "why"),))),
+    ("reported", "approved", None),
+    ("level", "campaign", LevelState(status="rejected", provider_ref="CM1")),
+    ("vetting",),
+    ("compliance", GOOD, "alice"),
+    ("moved", "ws_2"),
+]
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(steps=EVERY_REGISTRATION_FACT, batches=1, encrypted=False, old_levels=False)
+@example(steps=EVERY_REGISTRATION_FACT, batches=3, encrypted=True, old_levels=True)
 @given(
     steps=st.tuples(st.sampled_from(STARTS), st.lists(steps, min_size=2, max_size=16)).map(
         lambda first_rest: [*first_rest[0], *first_rest[1]]
