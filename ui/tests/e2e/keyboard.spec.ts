@@ -23,6 +23,17 @@ async function tabTo(page: Page, matches: (el: { role: string; name: string; tex
   throw new Error("the control was not reached with Tab");
 }
 
+/** In an open select: wait until its list holds the focus (Radix moves it there a moment
+ * after the list shows; keys pressed before that are lost), take the next option, and wait
+ * until the list has closed (while it is open the dialog behind it is hidden). */
+async function chooseNext(page: Page) {
+  await expect(page.getByRole("listbox")).toBeVisible();
+  await expect(page.locator('[role="listbox"] [role="option"]:focus')).toHaveCount(1);
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("listbox")).toBeHidden();
+}
+
 test("the Add channel wizard works with the keyboard alone", async ({ page }) => {
   const { area } = await freshNumber();
   await open(page);
@@ -37,26 +48,20 @@ test("the Add channel wizard works with the keyboard alone", async ({ page }) =>
   await expect(dialog.getByRole("combobox", { name: "Number" })).toBeEnabled();
   await tabTo(page, (f) => f.name === "Number");
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("listbox")).toBeVisible();
-  await page.keyboard.press("ArrowDown");
-  await page.keyboard.press("Enter");
+  await chooseNext(page);
   const chosen = ((await dialog.getByRole("combobox", { name: "Number" }).textContent()) ?? "").split(" ")[0]?.replace("▾", "") ?? "";
   expect(chosen).toMatch(/^\+1/);
   await tabTo(page, (f) => f.text === "Next");
   await page.keyboard.press("Enter");
   await tabTo(page, (f) => f.name === "Workspace");
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("listbox")).toBeVisible();
-  await page.keyboard.press("ArrowDown");
-  await page.keyboard.press("Enter");
+  await chooseNext(page);
   // The Agent selector is enabled once the workspace's agents have loaded (a disabled
   // control takes no focus: tabbing before that would pass it by).
   await expect(dialog.getByRole("combobox", { name: "Agent" })).toBeEnabled();
   await tabTo(page, (f) => f.name === "Agent");
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("listbox")).toBeVisible();
-  await page.keyboard.press("ArrowDown");
-  await page.keyboard.press("Enter");
+  await chooseNext(page);
   await tabTo(page, (f) => f.text === "Connect");
   await page.keyboard.press("Enter");
   await expect(dialog.getByText(/is connected$/)).toBeVisible();
@@ -85,9 +90,7 @@ test("the compliance accordions open, fill and answer with the keyboard alone", 
   await expect(dialog.getByRole("combobox", { name: "Number pooling" })).toBeVisible();
   await tabTo(page, (f) => f.name === "Number pooling");
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("listbox")).toBeVisible();
-  await page.keyboard.press("ArrowDown");
-  await page.keyboard.press("Enter");
+  await chooseNext(page);
   await expect(dialog.getByRole("combobox", { name: "Number pooling" })).not.toHaveText(/Not answered/);
   await tabTo(page, (f) => f.text === "Save compliance form");
   await page.keyboard.press("Enter");
