@@ -242,8 +242,10 @@ class IdempotencyMiddleware:
         self.app = app
         self.store = store
         self.verifier = verifier
-        # (account, key) → the marker this process's ended request could not drop.
-        self._undropped: dict[tuple[str, str], UUID] = {}
+        # (account, key) → the marker this process's ended request could not drop, and when
+        # its lease ends (after that it is free anyway and the entry is forgotten: an outage
+        # with many keys never retried cannot grow this without bound).
+        self._undropped: dict[tuple[str, str], tuple[UUID, float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller = self._caller(scope)
@@ -285,15 +287,17 @@ class IdempotencyMiddleware:
         try:
             await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder)
         except DATABASE_UNAVAILABLE as error:  # the next request with the key drops it
-            self._undropped[(place[0], place[1])] = holder
+            now = time.monotonic()
+            self._undropped = {k: v for k, v in self._undropped.items() if v[1] > now}
+            self._undropped[(place[0], place[1])] = (holder, now + IN_FLIGHT_LEASE_SECONDS)
             log.warning("idempotency_marker_not_dropped", error_type=type(error).__name__)
 
     async def _drop_undropped(self, place: tuple[str, str, str]) -> None:
         """Drop the marker an ended request of this process left behind for this key (its
         request is over: it holds nothing). Raises while the database is still away."""
-        holder = self._undropped.get((place[0], place[1]))
-        if holder is not None:
-            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder)
+        left = self._undropped.get((place[0], place[1]))
+        if left is not None:
+            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], left[0])
             self._undropped.pop((place[0], place[1]), None)
 
     def _caller(self, scope: Scope) -> tuple[Principal, str] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
@@ -13,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api import idempotency
 from api.auth import TokenVerifier
-from api.idempotency import IdempotencyMiddleware, MemoryResponseStore
+from api.idempotency import IN_FLIGHT_LEASE_SECONDS, IdempotencyMiddleware, MemoryResponseStore
 from sms_channels.settings import Settings
 from sms_channels.tokens import mint_token
 
@@ -71,3 +73,22 @@ def test_a_retry_while_the_database_is_still_away_is_503_not_run() -> None:
     assert retry.status_code == 503
     assert retry.headers["content-type"].startswith("application/problem+json")
     assert runs == ["k-1"]
+
+
+def test_undropped_markers_are_forgotten_once_their_lease_has_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store, runs = StoreAwayAtTheEnd(), list[str]()
+    clock = [1000.0]
+    monkeypatch.setattr(idempotency.time, "monotonic", lambda: clock[0])
+    client = _client(store, runs)
+    middleware = client.app
+    assert isinstance(middleware, IdempotencyMiddleware)
+    with client:
+        store.away = True
+        client.post("/write", json={"a": 1})  # k-1 left behind
+        client.post("/write", json={"a": 1}, headers={"Idempotency-Key": "k-2"})
+        assert set(middleware._undropped) == {("acc_undropped", "k-1"), ("acc_undropped", "k-2")}
+        clock[0] += IN_FLIGHT_LEASE_SECONDS + 1  # their leases end
+        client.post("/write", json={"a": 1}, headers={"Idempotency-Key": "k-3"})
+    assert set(middleware._undropped) == {("acc_undropped", "k-3")}
