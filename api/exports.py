@@ -15,7 +15,6 @@ threads and exports pool, so it stays per process."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections import Counter
 from collections.abc import AsyncIterable, Iterable, Mapping
@@ -30,6 +29,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from api.problems import ProblemError
+from sms_channels.shared_tables import create_shared_table
 
 if TYPE_CHECKING:
     from api.query_pool import ReadModels
@@ -63,7 +63,7 @@ class ExportLeases:
         live ones; None otherwise."""
         holder = uuid4()
         with self.read_models.control_cursor() as cursor:
-            table = self._table(cursor)  # outside the transaction: a lost race is no error
+            table = self._table(cursor)  # its own transaction (sms_channels.shared_tables)
             with cursor.connection.transaction():
                 taken = self._take_locked(cursor, table, account_id, per_account, holder)
         return holder if taken else None
@@ -108,8 +108,7 @@ class ExportLeases:
 
     def _table(self, cursor: Any) -> sql.Identifier:
         if not self._created:
-            with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
-                cursor.execute(sql.SQL(_CREATE_LEASES).format(sql.Identifier(LEASE_TABLE)))
+            create_shared_table(cursor, sql.SQL(_CREATE_LEASES).format(sql.Identifier(LEASE_TABLE)))
             self._created = True
         return sql.Identifier(LEASE_TABLE)
 

@@ -27,7 +27,6 @@ an outage is not held off for the lease; on another replica it waits for the lea
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 import time
@@ -38,7 +37,6 @@ from uuid import UUID, uuid4
 
 import anyio
 import orjson
-import psycopg
 import structlog
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -50,6 +48,7 @@ from api.errors import DATABASE_UNAVAILABLE, database_unavailable
 from api.preconditions import idempotency_key
 from api.problems import ProblemError, problem_response
 from api.query_pool import ReadModels
+from sms_channels.shared_tables import create_shared_table
 
 log = structlog.get_logger("api.idempotency")
 
@@ -164,10 +163,7 @@ class PostgresResponseStore:
             if not self._created:
                 # Another API process may create them at the same moment.
                 for create, table in ((_CREATE, TABLE), (_CREATE_IN_FLIGHT, IN_FLIGHT_TABLE)):
-                    with contextlib.suppress(
-                        psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable
-                    ):
-                        cursor.execute(sql.SQL(create).format(sql.Identifier(table)))
+                    create_shared_table(cursor, sql.SQL(create).format(sql.Identifier(table)))
                 self._created = True
         return sql.SQL("{}").format(sql.Identifier(name))
 

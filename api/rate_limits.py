@@ -14,7 +14,6 @@ Two kinds, one rule (``per_minute`` tokens, bursts of up to ``per_minute``, 0 = 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 import time
@@ -23,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
 from psycopg import sql
 
 from api.problems import ProblemError
+from sms_channels.shared_tables import create_shared_table
 
 if TYPE_CHECKING:
     from api.query_pool import ReadModels
@@ -228,5 +227,4 @@ class SharedTokenBucket:
 
 def create_bucket_table(cursor: Any) -> None:
     """The buckets' table (idempotent; two API processes may race to create it)."""
-    with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
-        cursor.execute(sql.SQL(_CREATE).format(sql.Identifier(TABLE)))
+    create_shared_table(cursor, sql.SQL(_CREATE).format(sql.Identifier(TABLE)))

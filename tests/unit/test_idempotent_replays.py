@@ -431,19 +431,17 @@ def test_a_database_outage_after_the_route_still_sends_its_answer(failing: str) 
 class Cursor:
     """A cursor that keeps each statement as text and answers ``rows`` in turn."""
 
-    def __init__(
-        self, rows: list[Any], failing_creates: int = 0, error: type[Exception] | None = None
-    ) -> None:
+    def __init__(self, rows: list[Any]) -> None:
         self.rows = rows
-        self.failing_creates = failing_creates
-        self.error = error or psycopg.errors.DuplicateTable
         self.statements: list[tuple[str, tuple[Any, ...]]] = []
+        self.connection = self
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
 
     def execute(self, statement: Any, params: tuple[Any, ...] = ()) -> Cursor:
-        text = statement.as_string(None)
-        if text.startswith("CREATE") and self.failing_creates:
-            self.failing_creates -= 1
-            raise self.error("created by another process meanwhile")
+        text = statement if isinstance(statement, str) else statement.as_string(None)
         self.statements.append((text, params))
         return self
 
@@ -460,10 +458,8 @@ class ReadModels:
         yield self.cursor
 
 
-def postgres(
-    rows: list[Any] | None = None, failing_creates: int = 0, error: type[Exception] | None = None
-) -> PostgresResponseStore:
-    cursor = Cursor(rows or [], failing_creates, error)
+def postgres(rows: list[Any] | None = None) -> PostgresResponseStore:
+    cursor = Cursor(rows or [])
     return PostgresResponseStore(ReadModels(cursor))  # type: ignore[arg-type]
 
 
@@ -480,14 +476,6 @@ def test_the_postgres_store_creates_both_tables_once() -> None:
     creates = [text for text, _ in statements(store) if text.startswith("CREATE")]
     assert [text.split('"')[1] for text in creates] == [TABLE, IN_FLIGHT_TABLE]
     assert all(text.startswith("CREATE TABLE IF NOT EXISTS") for text in creates)
-
-
-def test_a_table_another_process_created_meanwhile_is_not_an_error() -> None:
-    store = postgres(failing_creates=2)
-    assert store.get("acc", "k", "f") is None
-    assert [t for t, _ in statements(store) if t.startswith("CREATE")] == []
-    store.get("acc", "k", "f")
-    assert [t for t, _ in statements(store) if t.startswith("CREATE")] == []  # not again
 
 
 def test_the_postgres_store_reads_an_answer_within_the_retention() -> None:
@@ -621,12 +609,6 @@ def test_a_database_outage_after_the_route_is_logged_with_the_errors_type(
     with structlog.testing.capture_logs() as logs:
         call(middleware(Route(), Unavailable(failing)))
     assert {"event": event, "error_type": "OperationalError", "log_level": "warning"} in logs
-
-
-def test_a_type_another_process_created_meanwhile_is_not_an_error_either() -> None:
-    """Two concurrent ``CREATE TABLE IF NOT EXISTS`` can collide on the table's row type."""
-    store = postgres(failing_creates=2, error=psycopg.errors.UniqueViolation)
-    assert store.get("acc", "k", "f") is None
 
 
 def test_a_bearer_token_after_several_spaces_is_read() -> None:
