@@ -210,8 +210,7 @@ class RegistrationCommands(ProviderFacts):
             vetting_id=vetting_id,
             reference=f"{brand.step_reference}.{kind}",
         )
-        position = self._record_vetted(brand.id, kind, vetted)
-        self._refresh_brand(brand.id)
+        position, _ = self._record_vettings(brand.id, {kind: vetted})
         return StepResult("brand", position)
 
     def _number_step(
@@ -360,22 +359,46 @@ class RegistrationCommands(ProviderFacts):
 
         return self._saved(decide)
 
-    def _record_vetted(self, registration_id: UUID, kind: str, answer: VettingAnswer) -> int:
-        """Record the brand's vetting of ``kind`` as the provider answered."""
+    def _record_vettings(
+        self, brand_id: UUID, answers: dict[str, VettingAnswer]
+    ) -> tuple[int, int]:
+        """Record the brand's vettings as the provider answered them and, when any changed,
+        the brand as the provider reads it afterwards (a vetting's score changes the brand's,
+        hence the throughput), in one save: no reader sees a vetting's outcome beside the
+        score from before it. The brand is read once even when the save is decided again. The
+        log position after the write (0: nothing changed) and how many vettings changed."""
+        read: list[RegistrationAnswer] = []
+        changed = 0
 
         def decide() -> list[Aggregate]:
-            registration = self._registration(registration_id)
-            before = registration.version
-            registration.record_vetted(
-                kind=kind,
-                ref=answer.ref,
-                status=_vetting_status(answer.status),
-                raw_status=answer.raw_status,
-                vetting_class=answer.vetting_class,
-            )
-            return [registration] if registration.version != before else []
+            nonlocal changed
+            registration = self._registration(brand_id)
+            changed = 0
+            for kind, answer in answers.items():
+                before = registration.version
+                registration.record_vetted(
+                    kind=kind,
+                    ref=answer.ref,
+                    status=_vetting_status(answer.status),
+                    raw_status=answer.raw_status,
+                    vetting_class=answer.vetting_class,
+                )
+                changed += registration.version != before
+            ref = registration.state.provider_ref
+            if not changed or ref is None:
+                return [registration] if changed else []
+            if not read:
+                read.append(self.provider.registration_status("brand", ref))
+            brand = read[0]
+            report = RegistrationReported(
+                "brand", ref, brand.status, brand.raw_status, brand.reasons,
+                brand.identity_status, brand.carriers, brand.throughput,
+            )  # fmt: skip
+            told = [a for a in self._reported(registration, report) if a is not registration]
+            return [registration, *told]
 
-        return self._saved(decide)
+        position = self._saved(decide)
+        return position, changed
 
     def poll_vettings(self, connection_id: UUID) -> int:
         """Ask the provider where the brand's pending vettings stand (asking again for a
@@ -384,36 +407,24 @@ class RegistrationCommands(ProviderFacts):
         if connection is None or connection.submission is None:
             return 0
         brand = self._registration(connection.submission.brand_registration_id)
+        if brand.state.provider_ref is None:
+            return 0
         payload = self._submitted_payload(connection)
-        changed = 0
+        answers: dict[str, VettingAnswer] = {}
         for kind, vetting in brand.vettings.items():
-            if vetting.status != "pending" or brand.state.provider_ref is None:
+            if vetting.status != "pending":
                 continue
             vetting_provider, vetting_id = _vetting_request(kind, payload)
-            answer = self.provider.vet_brand(
+            answers[kind] = self.provider.vet_brand(
                 brand.state.provider_ref,
                 vetting_provider=vetting_provider,
                 vetting_id=vetting_id,
                 reference=f"{brand.step_reference}.{kind}",
             )
-            changed += bool(self._record_vetted(brand.id, kind, answer))
-        if changed:
-            self._refresh_brand(brand.id)
+        if not answers:
+            return 0
+        _, changed = self._record_vettings(brand.id, answers)
         return changed
-
-    def _refresh_brand(self, brand_id: UUID) -> None:
-        """Read the brand again after a vetting (its score, hence the throughput, may have
-        changed): recorded as a provider report."""
-        brand = self._registration(brand_id)
-        ref = brand.state.provider_ref
-        if ref is None:
-            return
-        answer = self.provider.registration_status("brand", ref)
-        report = RegistrationReported(
-            "brand", ref, answer.status, answer.raw_status, answer.reasons,
-            answer.identity_status, answer.carriers, answer.throughput,
-        )  # fmt: skip
-        self._saved(partial(self.report_decision, report))
 
     def _record_updated(self, registration_id: UUID, answer: RegistrationAnswer) -> int:
         """Record that the provider took an in-place resubmission, and tell the linked

@@ -109,6 +109,34 @@ def test_an_answered_vetting_is_recorded_and_the_brand_read_again(
     assert len(provider.asked) == asked
 
 
+def test_a_vetting_answered_at_once_and_the_score_it_brought_are_saved_together(
+    app: SmsChannels, provider: SlowVettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One save: a reader never sees the vetting approved beside the score from before it
+    (the console stops polling once no vetting is pending, so it kept showing 20)."""
+    provider.pending = False
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    deliver(app, provider.set_throughput(number, brandScore=20))
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    saves: list[set[str]] = []
+    save = app.save
+
+    def counting(*objs: Any, **kwargs: Any) -> Any:
+        recordings = save(*objs, **kwargs)
+        saves.append({type(r.domain_event).__qualname__ for r in recordings})
+        return recordings
+
+    monkeypatch.setattr(app, "save", counting)
+    run_steps(app, connection_id)
+    (vetted,) = [names for names in saves if "LevelRegistration.Vetted" in names]
+    assert "LevelRegistration.StatusChanged" in vetted  # the score, in the same save
+    assert vettings(app, account, connection_id) == [("secondary", "approved")]
+    assert document(app, account, connection_id)["throughput"]["brandScore"] == 75
+
+
 def test_a_campaign_verify_vetting_is_asked_again_with_its_token(
     app: SmsChannels, provider: SlowVettings
 ) -> None:
