@@ -67,7 +67,8 @@ def follow(
     meanwhile; others propagate (its supervisor restarts it). ``standby``: (the error a
     step raises while another process is the active one, how often to try again): waited
     out quietly at that fixed pace, so that a standby takes over soon after the leader
-    goes. ``safety_poll``: the longest wait for a NOTIFY before the log is read anyway."""
+    goes; it drains its listener meanwhile. ``safety_poll``: the longest wait for a NOTIFY
+    before the log is read anyway."""
     backoff = Backoff(cap=max_backoff)
     status = current_status()
     listener: psycopg.Connection[Any] | None = None
@@ -83,6 +84,10 @@ def follow(
             except Exception as error:
                 if standby is not None and isinstance(error, standby[0]):
                     status.running()
+                    # A session that LISTENs and never reads keeps PostgreSQL from trimming
+                    # its notification queue: a standby reads and drops what came meanwhile
+                    # (and keeps its session for when it leads).
+                    _drain(listener)
                     stop.wait(standby[1])
                     continue
                 if not (is_transient(error) or isinstance(error, also_retry)):
@@ -105,6 +110,15 @@ def follow(
         if listener is not None:
             with contextlib.suppress(Exception):
                 listener.close()
+
+
+def _drain(listener: psycopg.Connection[Any] | None) -> None:
+    """Read and drop the notifications ``listener`` holds now, without waiting (a broken
+    listener is left to the next step to find)."""
+    if listener is not None:
+        with contextlib.suppress(Exception):
+            for _ in listener.notifies(timeout=0):
+                pass
 
 
 def read_topics(
