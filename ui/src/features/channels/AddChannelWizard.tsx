@@ -16,6 +16,7 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { NumberSearch } from "@/features/channels/NumberSearch";
 import { keys, useAgents, workspacesOf } from "@/features/channels/queries";
 import { api, type Connection, type CountryCode, newKey, orThrow, ProblemError, problemText, servedCountry } from "@/lib/api";
 import { notePosition } from "@/lib/position";
@@ -39,7 +40,6 @@ export function AddChannelWizard({
   const [step, setStep] = React.useState<Step>("connect");
   const [mode, setMode] = React.useState<Mode>("new");
   const [country, setCountry] = React.useState<CountryCode>("US");
-  const [areaCode, setAreaCode] = React.useState("");
   const [searchedArea, setSearchedArea] = React.useState<string | null>(null);
   const [number, setNumber] = React.useState("");
   const [ownNumber, setOwnNumber] = React.useState("");
@@ -56,16 +56,6 @@ export function AddChannelWizard({
     queryFn: async () => orThrow(await api.GET("/channels/sms/countries")).countries,
   });
   const chosenCountry = countries.data?.find((c) => c.isoCode === country);
-  const numbers = useQuery({
-    queryKey: ["numbers", country, searchedArea],
-    enabled: mode === "new" && searchedArea !== null,
-    queryFn: async () =>
-      orThrow(
-        await api.GET("/channels/sms/numbers", {
-          params: { query: { countryCode: country, areaCode: searchedArea || null, limit: 20 } },
-        }),
-      ).numbers,
-  });
   const agents = useAgents(undefined, step === "destination");
   const workspaces = workspacesOf(agents.data);
   const agentsOfWorkspace = (agents.data ?? []).filter((a) => a.workspace.id === workspaceId);
@@ -160,60 +150,19 @@ export function AddChannelWizard({
                 ) : null}
               </div>
               <TabsContent value="new" className="space-y-3">
-                <form
-                  className="flex items-end gap-2"
-                  onSubmit={(event) => {
-                    event.preventDefault();
+                <NumberSearch
+                  idPrefix="new-"
+                  countryCode={country}
+                  areaCodeSearch={chosenCountry?.areaCodeSearch ?? true}
+                  numberLabel="Number"
+                  searched={searchedArea}
+                  onSearch={(area) => {
                     setNumber("");
-                    setSearchedArea(areaCode.trim());
+                    setSearchedArea(area);
                   }}
-                >
-                  <div className="grid flex-1 gap-1.5">
-                    <Label htmlFor="area-code">Area code</Label>
-                    <Input
-                      id="area-code"
-                      inputMode="numeric"
-                      value={areaCode}
-                      onChange={(e) => setAreaCode(e.target.value)}
-                      disabled={chosenCountry ? !chosenCountry.areaCodeSearch : false}
-                      placeholder="415"
-                    />
-                  </div>
-                  <Button type="submit" variant="outline">
-                    Search numbers
-                  </Button>
-                </form>
-                <div className="grid gap-1.5">
-                  <Label htmlFor="number">Number</Label>
-                  <Select value={number} onValueChange={setNumber} disabled={!numbers.data?.length}>
-                    <SelectTrigger id="number" aria-label="Number">
-                      <SelectValue
-                        placeholder={
-                          numbers.isFetching
-                            ? "Searching…"
-                            : searchedArea === null
-                              ? "Search first"
-                              : numbers.data?.length === 0
-                                ? "No numbers on offer here"
-                                : "Choose a number"
-                        }
-                      />
-                    </SelectTrigger>
-                    <SelectContent>
-                      {(numbers.data ?? []).map((n) => (
-                        <SelectItem key={n.phoneNumber} value={n.phoneNumber}>
-                          {n.phoneNumber}
-                          {n.locality ? ` · ${n.locality}` : ""}
-                        </SelectItem>
-                      ))}
-                    </SelectContent>
-                  </Select>
-                  {numbers.isError ? (
-                    <p role="alert" className="text-sm text-destructive">
-                      {problemText(numbers.error)}
-                    </p>
-                  ) : null}
-                </div>
+                  number={number}
+                  onNumber={setNumber}
+                />
               </TabsContent>
               <TabsContent value="byon" className="space-y-3">
                 <div className="grid gap-1.5">

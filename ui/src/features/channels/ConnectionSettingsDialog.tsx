@@ -20,6 +20,7 @@ import { Switch } from "@/components/ui/switch";
 import { toast } from "@/components/ui/toast";
 import { changedFields, type Draft, draftFrom } from "@/features/channels/complianceForm";
 import { MergeView } from "@/features/channels/MergeView";
+import { NumberSearch } from "@/features/channels/NumberSearch";
 import { keys, useAgents, useRegistration, workspacesOf } from "@/features/channels/queries";
 import {
   byCarrier,
@@ -244,20 +245,9 @@ function ConnectionFields({ connection: c }: { connection: Connection }) {
 
 function ReplaceNumber({ connection: c, onReplaced }: { connection: Connection; onReplaced: () => void }) {
   const client = useQueryClient();
-  const [areaCode, setAreaCode] = React.useState(c.areaCode ?? "");
   const [searched, setSearched] = React.useState<string | null>(null);
   const [number, setNumber] = React.useState("");
   const key = React.useRef(newKey());
-  const numbers = useQuery({
-    queryKey: ["numbers", c.countryCode, searched],
-    enabled: searched !== null,
-    queryFn: async () =>
-      orThrow(
-        await api.GET("/channels/sms/numbers", {
-          params: { query: { countryCode: servedCountry(c.countryCode), areaCode: searched || null, limit: 20 } },
-        }),
-      ).numbers,
-  });
   const replace = useMutation({
     mutationFn: async () =>
       orThrow(
@@ -281,37 +271,19 @@ function ReplaceNumber({ connection: c, onReplaced }: { connection: Connection; 
       <p className="text-sm text-muted-foreground">
         This number is {c.status}. A new number takes over its workspace, agent and compliance form.
       </p>
-      <form
-        className="flex items-end gap-2"
-        onSubmit={(e) => {
-          e.preventDefault();
+      <NumberSearch
+        idPrefix="replace-"
+        countryCode={servedCountry(c.countryCode)}
+        initialAreaCode={c.areaCode ?? ""}
+        numberLabel="New number"
+        searched={searched}
+        onSearch={(area) => {
           setNumber("");
-          setSearched(areaCode.trim());
+          setSearched(area);
         }}
-      >
-        <div className="grid gap-1.5">
-          <Label htmlFor="replace-area">Area code</Label>
-          <Input id="replace-area" value={areaCode} onChange={(e) => setAreaCode(e.target.value)} />
-        </div>
-        <Button type="submit" variant="outline">
-          Search numbers
-        </Button>
-      </form>
-      <div className="grid gap-1.5">
-        <Label htmlFor="replace-number">New number</Label>
-        <Select value={number} onValueChange={setNumber} disabled={!numbers.data?.length}>
-          <SelectTrigger id="replace-number">
-            <SelectValue placeholder={searched === null ? "Search first" : "Choose a number"} />
-          </SelectTrigger>
-          <SelectContent>
-            {(numbers.data ?? []).map((n) => (
-              <SelectItem key={n.phoneNumber} value={n.phoneNumber}>
-                {n.phoneNumber}
-              </SelectItem>
-            ))}
-          </SelectContent>
-        </Select>
-      </div>
+        number={number}
+        onNumber={setNumber}
+      />
       {replace.isError ? (
         <p role="alert" className="text-sm text-red-900">
           {problemText(replace.error)}
