@@ -71,13 +71,20 @@ def vettings(app: SmsChannels, account: str, connection_id: Any) -> list[tuple[s
     return [(v["kind"], v["status"]) for v in answer["brand"]["vettings"]]
 
 
-def secondary_pending(app: SmsChannels, provider: SlowVettings) -> tuple[str, Any]:
+def secondary_requested(app: SmsChannels, provider: SlowVettings) -> tuple[str, Any]:
+    """A registered connection whose brand is approved with score 20, its secondary vetting
+    asked for (not yet sent)."""
     account = unique_account()
     connection_id = registered(app, account)
     number = number_of(app, account, connection_id)
     deliver(app, provider.decide_registration(number, "approved", level="brand"))
     deliver(app, provider.set_throughput(number, brandScore=20))
     app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    return account, connection_id
+
+
+def secondary_pending(app: SmsChannels, provider: SlowVettings) -> tuple[str, Any]:
+    account, connection_id = secondary_requested(app, provider)
     run_steps(app, connection_id)
     assert vettings(app, account, connection_id) == [("secondary", "pending")]
     return account, connection_id
@@ -115,12 +122,7 @@ def test_a_vetting_answered_at_once_and_the_score_it_brought_are_saved_together(
     """One save: a reader never sees the vetting approved beside the score from before it
     (the console stops polling once no vetting is pending, so it kept showing 20)."""
     provider.pending = False
-    account = unique_account()
-    connection_id = registered(app, account)
-    number = number_of(app, account, connection_id)
-    deliver(app, provider.decide_registration(number, "approved", level="brand"))
-    deliver(app, provider.set_throughput(number, brandScore=20))
-    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    account, connection_id = secondary_requested(app, provider)
     saves: list[set[str]] = []
     save = app.save
 
