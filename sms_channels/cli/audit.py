@@ -19,6 +19,7 @@ import psycopg
 import typer
 from eventsourcing.persistence import MapperDeserialisationError
 
+from api.history_reader import read_history
 from api.schemas.audit import CSV_HEADER, csv_values, trail_entry
 from api.schemas.compliance import history_out, version_document
 from domain.errors import ConnectionNotFoundError, InvalidPointInTimeError
@@ -142,7 +143,8 @@ def history(
 def _read(settings: Settings, connection_id: UUID, account: str | None) -> ComplianceHistory:
     with opened(settings) as application:
         try:
-            return application.compliance_history(connection_id, account_id=account)
+            # The direct path the route reads (domain.service.history_rows): no replay.
+            return read_history(application, connection_id, account_id=account).history
         except ConnectionNotFoundError:
             fail(f"Connection {connection_id} was not found.", code=1)
         except MapperDeserialisationError:
