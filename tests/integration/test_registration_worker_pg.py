@@ -157,6 +157,9 @@ def test_one_registration_worker_is_active_and_a_standby_takes_over_when_it_goes
         assert (report.steps, provider.calls) == (0, [])
         assert connection_id in standby.tracked  # it follows the log all the same
         first.close()  # the active worker's session ends (exit, crash, lost network)
+        # The server frees the lock once that backend has gone, a moment after the close:
+        # the standby's leadership check finds it free then (the worker asks every pass).
+        wait_for(second.held)
         assert standby.run_once().steps == 3
         assert provider.calls == ["brand", "campaign"]  # (number steps are not counted)
     finally:

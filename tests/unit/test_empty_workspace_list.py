@@ -32,14 +32,16 @@ def headers(workspaces: object = UNRESTRICTED) -> dict[str, str]:
         "sub": "u1",
         "acc": ACCOUNT,
         "permissions": list(ALL_PERMISSIONS),
-        "exp": int(time.time()) + 600,
+        "exp": int(time.time()) + 600,  # minted when used: never expired by a slow run
     }
     if workspaces is not UNRESTRICTED:
         claims["workspaces"] = workspaces
     return {"Authorization": f"Bearer {jwt.encode(claims, JWT_SECRET, algorithm='HS256')}"}
 
 
-NONE = headers([])  # the token under test: an empty workspace list
+def none() -> dict[str, str]:
+    """The token under test: an empty workspace list."""
+    return headers([])
 
 
 def connect_body(workspace: str = "ws_1") -> dict[str, Any]:
@@ -91,7 +93,7 @@ def test_an_empty_list_lists_nothing_whether_or_not_it_names_a_workspace() -> No
 def test_an_empty_list_cannot_read_a_connection(client: TestClient, connection: str) -> None:
     assert client.get(connection, headers=headers()).status_code == 200
     assert client.get(connection, headers=headers(["ws_1"])).status_code == 200
-    refused = client.get(connection, headers=NONE)
+    refused = client.get(connection, headers=none())
     assert refused.status_code == 404, refused.text
     assert refused.json()["code"] == "connection_not_found"
 
@@ -104,14 +106,14 @@ def test_an_empty_list_cannot_change_a_connection(client: TestClient, connection
         ("POST", connection + "/registration", {}),
         ("DELETE", connection, None),
     ):
-        answer = client.request(method, url, json=body, headers={**NONE, "If-Match": etag})
+        answer = client.request(method, url, json=body, headers={**none(), "If-Match": etag})
         assert answer.status_code == 404, (method, url, answer.text)
     # Nothing changed: the version is the one before the refused writes.
     assert client.get(connection, headers=headers()).headers["ETag"] == etag
 
 
 def test_an_empty_list_cannot_connect_into_a_workspace(client: TestClient) -> None:
-    refused = client.post("/channels/sms/connect", json=connect_body(), headers=NONE)
+    refused = client.post("/channels/sms/connect", json=connect_body(), headers=none())
     assert refused.status_code == 403, refused.text
     assert refused.json()["code"] == "workspace_forbidden"
     allowed = client.post("/channels/sms/connect", json=connect_body(), headers=headers(["ws_1"]))
@@ -121,13 +123,13 @@ def test_an_empty_list_cannot_connect_into_a_workspace(client: TestClient) -> No
 def test_an_empty_list_cannot_write_the_directory(
     client: TestClient, application: SmsChannels
 ) -> None:
-    refused = client.put("/directory/agents/agent_1", json=agent_body(), headers=NONE)
+    refused = client.put("/directory/agents/agent_1", json=agent_body(), headers=none())
     assert refused.status_code == 403, refused.text
     assert refused.json()["code"] == "workspace_forbidden"
     recorded = client.put("/directory/agents/agent_1", json=agent_body(), headers=headers())
     assert recorded.status_code == 200, recorded.text
     # Nor remove an agent of ws_1: answered as for an unknown agent (204), and kept.
-    removed = client.delete("/directory/agents/agent_1", headers=NONE)
+    removed = client.delete("/directory/agents/agent_1", headers=none())
     assert removed.status_code == 204, removed.text
     assert application.find_agent(ACCOUNT, "agent_1") is not None
     client.delete("/directory/agents/agent_1", headers=headers(["ws_1"]))
