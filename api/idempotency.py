@@ -18,8 +18,12 @@ PostgreSQL (table ``http_idempotent_requests``), so it holds across API replicas
 with the same key that arrives while the marker is held (a retry racing the first, on any
 replica) is not executed: it gets the first answer if it was stored meanwhile, else 409
 ``idempotency_request_in_progress`` with ``Retry-After``. The marker is dropped once the
-answer is stored (or refused/failed, so a retry runs again); a marker left by a crashed
-process expires after ``IN_FLIGHT_LEASE_SECONDS`` (a lease), after which a retry runs. A
+answer is stored, in the same statement (or once refused/failed, so a retry runs again); a
+marker left by a crashed process expires after ``IN_FLIGHT_LEASE_SECONDS`` (a lease), after
+which a retry runs. Two round trips per keyed write (``ResponseStore``): ``begin`` looks for
+the answer and takes the marker if there is none, then looks again once the marker is
+settled (a first request ending at that moment is found answered, never run twice);
+``finish`` keeps the answer and drops the marker at once. A
 marker this process could not drop (the database was away when its request ended) is
 dropped by the next request with that key on this process, which then runs: a retry after
 an outage is not held off for the lease; on another replica it waits for the lease.
@@ -67,28 +71,43 @@ _CREATE = (
     " body bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now(),"
     " PRIMARY KEY (account_id, idempotency_key, fingerprint))"
 )
-_SELECT = (
-    "SELECT status, headers, body FROM {} WHERE account_id = %s AND idempotency_key = %s"
-    " AND fingerprint = %s AND created_at > now() - make_interval(hours => %s)"
-)
-_INSERT = (
-    "INSERT INTO {} (account_id, idempotency_key, fingerprint, status, headers, body)"
-    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+_KEPT = (
+    "SELECT status, headers, body FROM {answers} WHERE account_id = %(account)s"
+    " AND idempotency_key = %(key)s AND fingerprint = %(fingerprint)s"
+    " AND created_at > now() - make_interval(hours => %(hours)s)"
 )
 _CREATE_IN_FLIGHT = (
     "CREATE TABLE IF NOT EXISTS {} (account_id text NOT NULL, idempotency_key text NOT NULL,"
     " holder uuid NOT NULL, lease_until timestamptz NOT NULL,"
     " PRIMARY KEY (account_id, idempotency_key))"
 )
-# Insert if absent, or take over an expired lease; a row comes back only to the new holder.
+# The answer kept (as ``_KEPT``), if any; else the marker inserted if absent, or an expired
+# lease taken over (the holder comes back only to the new holder).
 _BEGIN = (
-    "INSERT INTO {t} AS held (account_id, idempotency_key, holder, lease_until)"
-    " VALUES (%s, %s, %s, now() + make_interval(secs => %s))"
+    "WITH kept AS (SELECT status, headers, body FROM {answers} WHERE account_id = %(account)s"
+    " AND idempotency_key = %(key)s AND fingerprint = %(fingerprint)s"
+    " AND created_at > now() - make_interval(hours => %(hours)s)), marked AS ("
+    "INSERT INTO {in_flight} AS held (account_id, idempotency_key, holder, lease_until)"
+    " SELECT %(account)s, %(key)s, %(holder)s, now() + make_interval(secs => %(lease)s)"
+    " WHERE NOT EXISTS (SELECT FROM kept)"
     " ON CONFLICT (account_id, idempotency_key) DO UPDATE"
     " SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until"
-    " WHERE held.lease_until < now() RETURNING holder"
+    " WHERE held.lease_until < now() RETURNING holder)"
+    " SELECT kept.status, kept.headers, kept.body, (SELECT holder FROM marked)"
+    " FROM (VALUES (1)) AS one LEFT JOIN kept ON true"
 )
-_FINISH = "DELETE FROM {} WHERE account_id = %s AND idempotency_key = %s AND holder = %s"
+_DROP = (
+    "DELETE FROM {in_flight} WHERE account_id = %(account)s AND idempotency_key = %(key)s"
+    " AND holder = %(holder)s"
+)
+# The answer kept (the first one wins) and the marker dropped, in one statement.
+_KEEP_AND_DROP = (
+    "WITH kept AS (INSERT INTO {answers}"
+    " (account_id, idempotency_key, fingerprint, status, headers, body)"
+    " VALUES (%(account)s, %(key)s, %(fingerprint)s, %(status)s, %(headers)s, %(body)s)"
+    " ON CONFLICT DO NOTHING) DELETE FROM {in_flight} WHERE account_id = %(account)s"
+    " AND idempotency_key = %(key)s AND holder = %(holder)s"
+)
 
 
 @dataclass(frozen=True)
@@ -100,20 +119,31 @@ class StoredResponse:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Begun:
+    """What ``ResponseStore.begin`` found: the answer kept for the request (replay it), or
+    the marker this request now holds (run it), or neither (another request holds it)."""
+
+    stored: StoredResponse | None = None
+    holder: UUID | None = None
+
+
 class ResponseStore(Protocol):
-    """Where first answers are kept, by (account, key, request fingerprint)."""
+    """Where first answers are kept, by (account, key, request fingerprint), and which keys
+    are in flight, by (account, key)."""
 
-    def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None: ...
+    def begin(self, account_id: str, key: str, fingerprint: str) -> Begun:
+        """The answer kept for this request if there is one; else mark (account, key) in
+        flight (the marker's holder id), unless another request holds an unexpired marker.
+        An answer kept by a request that ended meanwhile is found, however the two raced:
+        never a free key after a missed answer."""
 
-    def put(self, account_id: str, key: str, fingerprint: str, stored: StoredResponse) -> None:
-        """Keep ``stored`` unless an answer is already kept (the first one wins)."""
-
-    def begin(self, account_id: str, key: str) -> UUID | None:
-        """Mark (account, key) in flight: the marker's holder id, or None when another
-        request holds an unexpired marker."""
-
-    def finish(self, account_id: str, key: str, holder: UUID) -> None:
-        """Drop the marker ``holder`` took (nothing if it expired and was taken over)."""
+    def finish(
+        self, account_id: str, key: str, holder: UUID, kept: tuple[str, StoredResponse] | None
+    ) -> None:
+        """At once: keep ``kept`` (the request's fingerprint and its answer, unless an
+        answer is already kept: the first one wins; None: nothing to keep) and drop the
+        marker ``holder`` took (nothing if it expired and was taken over)."""
 
 
 class MemoryResponseStore:
@@ -125,28 +155,28 @@ class MemoryResponseStore:
         self._clock = clock
         self._lock = threading.Lock()
 
-    def begin(self, account_id: str, key: str) -> UUID | None:
+    def begin(self, account_id: str, key: str, fingerprint: str) -> Begun:
         with self._lock:
+            stored = self._answers.get((account_id, key, fingerprint))
+            if stored is not None:
+                return Begun(stored=stored)
             now = self._clock()
             held = self._in_flight.get((account_id, key))
             if held is not None and held[1] > now:
-                return None
+                return Begun()
             holder = uuid4()
             self._in_flight[(account_id, key)] = (holder, now + IN_FLIGHT_LEASE_SECONDS)
-            return holder
+            return Begun(holder=holder)
 
-    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+    def finish(
+        self, account_id: str, key: str, holder: UUID, kept: tuple[str, StoredResponse] | None
+    ) -> None:
         with self._lock:
+            if kept is not None:
+                self._answers.setdefault((account_id, key, kept[0]), kept[1])
             held = self._in_flight.get((account_id, key))
             if held is not None and held[0] == holder:
                 del self._in_flight[(account_id, key)]
-
-    def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-        return self._answers.get((account_id, key, fingerprint))
-
-    def put(self, account_id: str, key: str, fingerprint: str, stored: StoredResponse) -> None:
-        with self._lock:
-            self._answers.setdefault((account_id, key, fingerprint), stored)
 
 
 class PostgresResponseStore:
@@ -158,43 +188,58 @@ class PostgresResponseStore:
         self._created = False
         self._lock = threading.Lock()
 
-    def _table(self, cursor: Any, name: str = TABLE) -> sql.Composed:
+    def _tables(self, cursor: Any) -> dict[str, sql.Identifier]:
         with self._lock:
             if not self._created:
                 # Another API process may create them at the same moment.
                 for create, table in ((_CREATE, TABLE), (_CREATE_IN_FLIGHT, IN_FLIGHT_TABLE)):
                     create_shared_table(cursor, sql.SQL(create).format(sql.Identifier(table)))
                 self._created = True
-        return sql.SQL("{}").format(sql.Identifier(name))
+        return {"answers": sql.Identifier(TABLE), "in_flight": sql.Identifier(IN_FLIGHT_TABLE)}
 
-    def begin(self, account_id: str, key: str) -> UUID | None:
-        holder = uuid4()
+    def begin(self, account_id: str, key: str, fingerprint: str) -> Begun:
+        values = {
+            "account": account_id, "key": key, "fingerprint": fingerprint,
+            "hours": RETENTION_HOURS, "holder": uuid4(), "lease": IN_FLIGHT_LEASE_SECONDS,
+        }  # fmt: skip
         with self.read_models.control_cursor() as cursor:
-            statement = sql.SQL(_BEGIN).format(t=self._table(cursor, IN_FLIGHT_TABLE))
-            row = cursor.execute(
-                statement, (account_id, key, holder, IN_FLIGHT_LEASE_SECONDS)
-            ).fetchone()
-        return holder if row is not None else None
+            tables = self._tables(cursor)
+            connection = cursor.connection
+            # One round trip, two statements: the second looks for the answer again in a
+            # snapshot taken after the first settled the marker (it waits for a request
+            # that is storing its answer and dropping the marker at that moment).
+            with connection.pipeline():
+                cursor.execute(sql.SQL(_BEGIN).format(**tables), values)
+                again = connection.cursor()
+                again.execute(sql.SQL(_KEPT).format(**tables), values)
+                row, later = cursor.fetchone(), again.fetchone()
+            kept = _stored(row) or _stored(later)
+            holder = row[3] if row is not None else None
+            if kept is not None and holder is not None:  # the first ended as we took it
+                cursor.execute(sql.SQL(_DROP).format(**tables), {**values, "holder": holder})
+        return Begun(stored=kept) if kept is not None else Begun(holder=holder)
 
-    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+    def finish(
+        self, account_id: str, key: str, holder: UUID, kept: tuple[str, StoredResponse] | None
+    ) -> None:
+        values: dict[str, Any] = {"account": account_id, "key": key, "holder": holder}
+        statement = _DROP
+        if kept is not None:
+            fingerprint, stored = kept
+            statement = _KEEP_AND_DROP
+            values |= {
+                "fingerprint": fingerprint, "status": stored.status,
+                "headers": Jsonb(stored.headers), "body": stored.body,
+            }  # fmt: skip
         with self.read_models.control_cursor() as cursor:
-            statement = sql.SQL(_FINISH).format(self._table(cursor, IN_FLIGHT_TABLE))
-            cursor.execute(statement, (account_id, key, holder))
+            cursor.execute(sql.SQL(statement).format(**self._tables(cursor)), values)
 
-    def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-        with self.read_models.control_cursor() as cursor:
-            table = self._table(cursor)
-            row = cursor.execute(
-                sql.SQL(_SELECT).format(table), (account_id, key, fingerprint, RETENTION_HOURS)
-            ).fetchone()
-        if row is None:
-            return None
-        return StoredResponse(row[0], [(k, v) for k, v in row[1]], bytes(row[2]))
 
-    def put(self, account_id: str, key: str, fingerprint: str, stored: StoredResponse) -> None:
-        values = (account_id, key, fingerprint, stored.status, Jsonb(stored.headers), stored.body)
-        with self.read_models.control_cursor() as cursor:
-            cursor.execute(sql.SQL(_INSERT).format(self._table(cursor)), values)
+def _stored(row: Any) -> StoredResponse | None:
+    """The answer a row of ``_BEGIN`` or ``_KEPT`` holds (None: no row, or no answer)."""
+    if row is None or row[0] is None:
+        return None
+    return StoredResponse(row[0], [(k, v) for k, v in row[1]], bytes(row[2]))
 
 
 def fingerprint(scope: Scope, body: bytes, principal: Principal) -> str:
@@ -252,48 +297,49 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         place = (principal.account_id, key, fingerprint(scope, body, principal))
         try:
-            stored = await anyio.to_thread.run_sync(self.store.get, *place)
-        except DATABASE_UNAVAILABLE:
-            await problem_response(database_unavailable())(scope, receive, send)
-            return
-        if stored is not None:
-            await _replay(stored, send)
-            return
-        try:
             await self._drop_undropped(place)
-            holder = await anyio.to_thread.run_sync(self.store.begin, place[0], place[1])
-            if holder is None:  # another request with this key runs: its answer, or 409
-                stored = await anyio.to_thread.run_sync(self.store.get, *place)
+            begun = await anyio.to_thread.run_sync(self.store.begin, *place)
         except DATABASE_UNAVAILABLE:
             await problem_response(database_unavailable())(scope, receive, send)
             return
-        if holder is None:
-            await (_replay(stored, send) if stored else _in_progress(scope, receive, send))
+        if begun.stored is not None:
+            await _replay(begun.stored, send)
             return
+        if begun.holder is None:  # another request with this key runs
+            await _in_progress(scope, receive, send)
+            return
+        stored: StoredResponse | None = None
         try:
-            answer = await self._first(scope, body, place)
+            answer = await self._first(scope, body)
+            stored = _storable(answer)
         finally:
-            await self._finish(place, holder)
+            await self._finish(place, begun.holder, stored)
         # Sent only now: a client that got it and retries at once finds it stored and the
         # key free, never its own request still "in progress".
         for message in answer:
             await send(message)
 
-    async def _finish(self, place: tuple[str, str, str], holder: UUID) -> None:
+    async def _finish(
+        self, place: tuple[str, str, str], holder: UUID, stored: StoredResponse | None
+    ) -> None:
+        kept = None if stored is None else (place[2], stored)
         try:
-            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder)
+            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], holder, kept)
         except DATABASE_UNAVAILABLE as error:  # the next request with the key drops it
             now = time.monotonic()
             self._undropped = {k: v for k, v in self._undropped.items() if v[1] > now}
             self._undropped[(place[0], place[1])] = (holder, now + IN_FLIGHT_LEASE_SECONDS)
-            log.warning("idempotency_marker_not_dropped", error_type=type(error).__name__)
+            error_type = type(error).__name__
+            if stored is not None:  # answered anyway; a replay runs again
+                log.warning("idempotent_answer_not_stored", error_type=error_type)
+            log.warning("idempotency_marker_not_dropped", error_type=error_type)
 
     async def _drop_undropped(self, place: tuple[str, str, str]) -> None:
         """Drop the marker an ended request of this process left behind for this key (its
         request is over: it holds nothing). Raises while the database is still away."""
         left = self._undropped.get((place[0], place[1]))
         if left is not None:
-            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], left[0])
+            await anyio.to_thread.run_sync(self.store.finish, place[0], place[1], left[0], None)
             self._undropped.pop((place[0], place[1]), None)
 
     def _caller(self, scope: Scope) -> tuple[Principal, str] | None:
@@ -310,9 +356,9 @@ class IdempotencyMiddleware:
         except ProblemError:
             return None  # the route answers the refusal
 
-    async def _first(self, scope: Scope, body: bytes, place: tuple[str, str, str]) -> list[Message]:
-        """Run the route; store its answer (when storable) and return it, unsent. Answers
-        of writes are small JSON bodies: holding one until it is stored costs little."""
+    async def _first(self, scope: Scope, body: bytes) -> list[Message]:
+        """Run the route; return its answer, unsent. Answers of writes are small JSON
+        bodies: holding one until it is stored costs little."""
         answer: list[Message] = []
 
         async def replay_body() -> Message:
@@ -322,14 +368,6 @@ class IdempotencyMiddleware:
             answer.append(message)
 
         await self.app(scope, replay_body, recording_send)
-        starts = [m for m in answer if m["type"] == "http.response.start"]
-        chunks = [m.get("body", b"") for m in answer if m["type"] == "http.response.body"]
-        stored = _storable(starts[0] if starts else {}, b"".join(chunks))
-        if stored is not None:
-            try:
-                await anyio.to_thread.run_sync(self.store.put, *place, stored)
-            except DATABASE_UNAVAILABLE as error:  # answered anyway; a replay runs again
-                log.warning("idempotent_answer_not_stored", error_type=type(error).__name__)
         return answer
 
 
@@ -345,8 +383,11 @@ async def _in_progress(scope: Scope, receive: Receive, send: Send) -> None:
     await problem_response(refusal)(scope, receive, send)
 
 
-def _storable(start: Message, body: bytes) -> StoredResponse | None:
+def _storable(answer: list[Message]) -> StoredResponse | None:
     """The answer to keep: a 2xx not marked ``no-store``."""
+    starts = [m for m in answer if m["type"] == "http.response.start"]
+    body = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
+    start = starts[0] if starts else {}
     if not start or not 200 <= start["status"] < 300:
         return None
     headers = Headers(raw=start["headers"])

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from api.idempotency import IN_FLIGHT_TABLE, PostgresResponseStore
+from api.idempotency import IN_FLIGHT_TABLE, TABLE, Begun, PostgresResponseStore, StoredResponse
 from api.main import create_app
 from api.query_pool import ReadModels
 from domain.providers import ProviderUnavailableError, ProvisionedNumber
@@ -135,24 +135,72 @@ def test_a_marker_left_by_a_crashed_request_expires(database_url: str) -> None:
     try:
         store = PostgresResponseStore(read_models)
         account = unique_account()
-        crashed = store.begin(account, "k")
+        crashed = store.begin(account, "k", "f").holder
         assert crashed is not None
-        assert store.begin(account, "k") is None  # held: a retry would get 409
-        assert store.begin(account, "other-key") is not None
+        assert store.begin(account, "k", "f").holder is None  # held: a retry would get 409
+        assert store.begin(account, "other-key", "f").holder is not None
         with psycopg.connect(database_url, autocommit=True) as connection:
             connection.execute(
                 f"UPDATE {IN_FLIGHT_TABLE} SET lease_until = now() - interval '1 second'"
                 " WHERE account_id = %s AND idempotency_key = 'k'",
                 (account,),
             )
-        retried = store.begin(account, "k")
+        retried = store.begin(account, "k", "f").holder
         assert retried is not None  # the lease ran out: the retry runs
-        store.finish(account, "k", crashed)  # the crashed holder's late finish drops nothing
-        assert store.begin(account, "k") is None
-        store.finish(account, "k", retried)
-        assert store.begin(account, "k") is not None
+        store.finish(account, "k", crashed, None)  # the crashed holder's late finish drops nothing
+        assert store.begin(account, "k", "f").holder is None
+        store.finish(account, "k", retried, None)
+        assert store.begin(account, "k", "f").holder is not None
     finally:
         read_models.close()
+
+
+def test_a_retry_meeting_the_first_request_as_it_stores_its_answer_replays_it(
+    database_url: str,
+) -> None:
+    """The first request stores its answer and drops its marker (in one transaction, held
+    open here) just as the retry looks: the retry waits on the marker, then finds the
+    answer. It is never run a second time, and it leaves no marker behind."""
+    read_models = ReadModels(
+        database_url, events_table="smschannels_events", pool_size=2, wait_seconds=0
+    )
+    account = unique_account()
+    try:
+        store = PostgresResponseStore(read_models)
+        first = store.begin(account, "k", "f").holder
+        assert first is not None
+        with psycopg.connect(database_url) as finishing:  # not committed until told
+            finishing.execute(
+                f"INSERT INTO {TABLE} (account_id, idempotency_key, fingerprint, status,"
+                " headers, body) VALUES (%s, 'k', 'f', 201, '[]', 'first')",
+                (account,),
+            )
+            finishing.execute(
+                f"DELETE FROM {IN_FLIGHT_TABLE} WHERE account_id = %s AND holder = %s",
+                (account, first),
+            )
+            with ThreadPoolExecutor(1) as pool:
+                retry = pool.submit(store.begin, account, "k", "f")
+                wait_for(lambda: _waiting_on_a_lock(database_url))
+                finishing.commit()
+                found = retry.result(timeout=10)
+        assert found == Begun(stored=StoredResponse(201, [], b"first"))
+        with psycopg.connect(database_url) as connection:
+            left = connection.execute(
+                f"SELECT count(*) FROM {IN_FLIGHT_TABLE} WHERE account_id = %s", (account,)
+            ).fetchone()
+        assert left == (0,)
+    finally:
+        read_models.close()
+
+
+def _waiting_on_a_lock(database_url: str) -> bool:
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def test_a_connect_503_after_the_purchase_names_the_connection(database_url: str) -> None:

@@ -65,7 +65,7 @@ def test_sessions_creating_one_table_at_once_all_succeed(database_url: str) -> N
     ("create", "tables"),
     [
         pytest.param(
-            lambda cursor: PostgresResponseStore(None)._table(cursor),  # type: ignore[arg-type]
+            lambda cursor: PostgresResponseStore(None)._tables(cursor),  # type: ignore[arg-type]
             [TABLE, IN_FLIGHT_TABLE],
             id="idempotency",
         ),

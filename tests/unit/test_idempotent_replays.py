@@ -28,6 +28,7 @@ from api.idempotency import (
     IN_FLIGHT_TABLE,
     RETENTION_HOURS,
     TABLE,
+    Begun,
     IdempotencyMiddleware,
     MemoryResponseStore,
     PostgresResponseStore,
@@ -276,7 +277,7 @@ def test_the_same_key_from_another_user_or_account_or_with_another_body_runs_aga
 def test_a_key_held_by_a_running_request_gets_409_with_retry_after() -> None:
     route = Route()
     store = MemoryResponseStore()
-    assert store.begin("acc", "key-1") is not None
+    assert store.begin("acc", "key-1", "f").holder is not None
     answer = call(middleware(route, store))
     assert answer.status == 409
     assert b"idempotency_request_in_progress" in answer.body
@@ -287,34 +288,11 @@ def test_a_key_held_by_a_running_request_gets_409_with_retry_after() -> None:
     assert call(middleware(route, store), authorization=other_account).status == 201
 
 
-def test_a_request_that_finds_the_key_held_answers_what_was_stored_meanwhile() -> None:
-    class StoredMeanwhile(MemoryResponseStore):
-        """The first request's answer arrives between the look-up and the marker."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.looked = 0
-
-        def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-            self.looked += 1
-            if self.looked == 1:
-                return None
-            return StoredResponse(201, [("etag", '"7"')], b"first")
-
-    route = Route()
-    store = StoredMeanwhile()
-    store.begin("acc", "key-1")
-    answer = call(middleware(route, store))
-    assert (answer.status, answer.body, answer.headers["etag"]) == (201, b"first", '"7"')
-    assert answer.headers["idempotent-replayed"] == "true"
-    assert route.runs == []
-
-
 @pytest.mark.parametrize("status", [201, 422])
 def test_the_key_is_free_once_answered(status: int) -> None:
     store = MemoryResponseStore()
     call(middleware(Route(status), store))
-    assert store.begin("acc", "key-1") is not None
+    assert store.begin("acc", "key-1", "f").holder is not None
 
 
 def test_the_key_is_free_when_the_route_raises() -> None:
@@ -325,36 +303,38 @@ def test_the_key_is_free_when_the_route_raises() -> None:
     store = MemoryResponseStore()
     with pytest.raises(RuntimeError):
         call(middleware(Broken(), store))
-    assert store.begin("acc", "key-1") is not None
+    assert store.begin("acc", "key-1", "f").holder is not None
 
 
 def test_a_marker_is_a_lease_that_expires() -> None:
     now = [1000.0]
     store = MemoryResponseStore(clock=lambda: now[0])
-    first = store.begin("acc", "k")
+    first = store.begin("acc", "k", "f").holder
     assert first is not None
     now[0] += IN_FLIGHT_LEASE_SECONDS - 0.5
-    assert store.begin("acc", "k") is None
-    assert store.begin("acc", "other") is not None
-    assert store.begin("acc_2", "k") is not None
+    assert store.begin("acc", "k", "f").holder is None
+    assert store.begin("acc", "other", "f").holder is not None
+    assert store.begin("acc_2", "k", "f").holder is not None
     now[0] += 1
-    second = store.begin("acc", "k")
+    second = store.begin("acc", "k", "f").holder
     assert second is not None
     assert second != first
     # The first holder, back late, does not drop the marker its successor holds.
-    store.finish("acc", "k", first)
-    assert store.begin("acc", "k") is None
-    store.finish("acc", "k", second)
-    assert store.begin("acc", "k") is not None
+    store.finish("acc", "k", first, None)
+    assert store.begin("acc", "k", "f").holder is None
+    store.finish("acc", "k", second, None)
+    assert store.begin("acc", "k", "f").holder is not None
 
 
-def test_the_store_keeps_the_first_answer() -> None:
+def test_the_store_keeps_the_first_answer_for_its_request_only() -> None:
     store = MemoryResponseStore()
-    store.put("acc", "k", "f", StoredResponse(201, [], b"first"))
-    store.put("acc", "k", "f", StoredResponse(200, [], b"second"))
-    assert store.get("acc", "k", "f") == StoredResponse(201, [], b"first")
-    assert store.get("acc", "k", "g") is None
-    assert store.get("acc_2", "k", "f") is None
+    first = store.begin("acc", "k", "f").holder
+    assert first is not None
+    store.finish("acc", "k", first, ("f", StoredResponse(201, [], b"first")))
+    store.finish("acc", "k", uuid4(), ("f", StoredResponse(200, [], b"second")))
+    assert store.begin("acc", "k", "f") == Begun(stored=StoredResponse(201, [], b"first"))
+    assert store.begin("acc", "k", "g").stored is None  # another request with the key
+    assert store.begin("acc_2", "k", "f").stored is None  # the key of another account
 
 
 # --- a database outage ------------------------------------------------------------------------
@@ -371,56 +351,29 @@ class Unavailable(MemoryResponseStore):
         if operation in self.failing:
             raise psycopg.OperationalError("the database went away")
 
-    def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-        self._check("get")
-        return super().get(account_id, key, fingerprint)
-
-    def begin(self, account_id: str, key: str) -> UUID | None:
+    def begin(self, account_id: str, key: str, fingerprint: str) -> Begun:
         self._check("begin")
-        return super().begin(account_id, key)
+        return super().begin(account_id, key, fingerprint)
 
-    def put(self, account_id: str, key: str, fingerprint: str, stored: StoredResponse) -> None:
-        self._check("put")
-        super().put(account_id, key, fingerprint, stored)
-
-    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+    def finish(
+        self, account_id: str, key: str, holder: UUID, kept: tuple[str, StoredResponse] | None
+    ) -> None:
         self._check("finish")
-        super().finish(account_id, key, holder)
+        super().finish(account_id, key, holder, kept)
 
 
-@pytest.mark.parametrize("failing", ["get", "begin"])
-def test_a_database_outage_before_the_route_answers_503_and_runs_nothing(failing: str) -> None:
+def test_a_database_outage_before_the_route_answers_503_and_runs_nothing() -> None:
     route = Route()
-    answer = call(middleware(route, Unavailable(failing)))
+    answer = call(middleware(route, Unavailable("begin")))
     assert answer.status == 503
     assert b"service_unavailable" in answer.body
     assert answer.headers["retry-after"]
     assert route.runs == []
 
 
-def test_a_held_key_whose_answer_cannot_be_read_answers_503() -> None:
-    class SecondLookFails(MemoryResponseStore):
-        def __init__(self) -> None:
-            super().__init__()
-            self.looked = 0
-
-        def get(self, account_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-            self.looked += 1
-            if self.looked > 1:
-                raise psycopg.OperationalError("the database went away")
-            return None
-
+def test_a_database_outage_after_the_route_still_sends_its_answer() -> None:
     route = Route()
-    store = SecondLookFails()
-    store.begin("acc", "key-1")
-    assert call(middleware(route, store)).status == 503
-    assert route.runs == []
-
-
-@pytest.mark.parametrize("failing", ["put", "finish"])
-def test_a_database_outage_after_the_route_still_sends_its_answer(failing: str) -> None:
-    route = Route()
-    replays = middleware(route, Unavailable(failing))
+    replays = middleware(route, Unavailable("finish"))
     assert call(replays).status == 201
     assert len(route.runs) == 1
 
@@ -433,16 +386,28 @@ class Cursor:
 
     def __init__(self, rows: list[Any]) -> None:
         self.rows = rows
-        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+        self.statements: list[tuple[str, Any]] = []
         self.connection = self
+        self.pipelined = 0  # statements sent in a pipeline (one round trip)
+        self._in_pipeline = False
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         yield
 
-    def execute(self, statement: Any, params: tuple[Any, ...] = ()) -> Cursor:
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[None]:
+        self._in_pipeline = True
+        yield
+        self._in_pipeline = False
+
+    def cursor(self) -> Cursor:
+        return self  # the same rows and statements, answered in order
+
+    def execute(self, statement: Any, params: Any = ()) -> Cursor:
         text = statement if isinstance(statement, str) else statement.as_string(None)
         self.statements.append((text, params))
+        self.pipelined += self._in_pipeline
         return self
 
     def fetchone(self) -> Any:
@@ -463,7 +428,7 @@ def postgres(rows: list[Any] | None = None) -> PostgresResponseStore:
     return PostgresResponseStore(ReadModels(cursor))  # type: ignore[arg-type]
 
 
-def statements(store: PostgresResponseStore) -> list[tuple[str, tuple[Any, ...]]]:
+def statements(store: PostgresResponseStore) -> list[tuple[str, Any]]:
     read_models: Any = store.read_models
     cursor: Cursor = read_models.cursor
     return cursor.statements
@@ -471,58 +436,103 @@ def statements(store: PostgresResponseStore) -> list[tuple[str, tuple[Any, ...]]
 
 def test_the_postgres_store_creates_both_tables_once() -> None:
     store = postgres()
-    store.get("acc", "k", "f")
-    store.finish("acc", "k", uuid4())
+    store.begin("acc", "k", "f")
+    store.finish("acc", "k", uuid4(), None)
     creates = [text for text, _ in statements(store) if text.startswith("CREATE")]
     assert [text.split('"')[1] for text in creates] == [TABLE, IN_FLIGHT_TABLE]
     assert all(text.startswith("CREATE TABLE IF NOT EXISTS") for text in creates)
 
 
-def test_the_postgres_store_reads_an_answer_within_the_retention() -> None:
-    store = postgres([(201, [["etag", '"3"'], ["location", "/x"]], memoryview(b"body"))])
-    stored = store.get("acc", "k", "f")
-    assert stored == StoredResponse(201, [("etag", '"3"'), ("location", "/x")], b"body")
-    assert isinstance(stored.body, bytes)
-    text, params = statements(store)[-1]
-    assert text.startswith(f'SELECT status, headers, body FROM "{TABLE}"')
-    assert params == ("acc", "k", "f", RETENTION_HOURS)
-    assert store.get("acc", "k", "f") is None
+def begun(rows: list[Any]) -> tuple[Begun, list[tuple[str, Any]], Cursor]:
+    """``begin`` on the fake cursor answering ``rows`` (the first statement's row, then the
+    second look's): what it found, the statements after the tables' creation, the cursor."""
+    store = postgres(rows)
+    found = store.begin("acc", "k", "f")
+    cursor: Cursor = store.read_models.cursor  # type: ignore[attr-defined]
+    return found, [(t, p) for t, p in statements(store) if not _ddl(t)], cursor
 
 
-def test_the_postgres_store_keeps_an_answer_with_its_place() -> None:
+def _ddl(text: str) -> bool:
+    return text.startswith(("CREATE", "SELECT pg_advisory_xact_lock"))
+
+
+NO_ANSWER = (None, None, None)
+
+
+def test_the_postgres_begin_looks_and_takes_the_marker_in_one_round_trip() -> None:
+    holder = uuid4()
+    found, sent, cursor = begun([(*NO_ANSWER, holder), None])
+    assert found == Begun(holder=holder)
+    (first, values), (second, again) = sent
+    assert first.startswith(f'WITH kept AS (SELECT status, headers, body FROM "{TABLE}"')
+    assert f'INSERT INTO "{IN_FLIGHT_TABLE}" AS held' in first
+    assert "WHERE NOT EXISTS (SELECT FROM kept)" in first  # no marker once answered
+    assert second.startswith(f'SELECT status, headers, body FROM "{TABLE}"')
+    assert again is values
+    assert (values["account"], values["key"], values["fingerprint"]) == ("acc", "k", "f")
+    assert (values["hours"], values["lease"]) == (RETENTION_HOURS, IN_FLIGHT_LEASE_SECONDS)
+    assert cursor.pipelined == 2
+
+
+def test_the_postgres_begin_answers_the_kept_answer_within_the_retention() -> None:
+    kept = (201, [["etag", '"3"'], ["location", "/x"]], memoryview(b"body"), None)
+    found, sent, _ = begun([kept, kept[:3]])
+    assert found == Begun(
+        stored=StoredResponse(201, [("etag", '"3"'), ("location", "/x")], b"body")
+    )
+    assert found.stored is not None
+    assert isinstance(found.stored.body, bytes)
+    assert "created_at > now() - make_interval(hours => %(hours)s)" in sent[0][0]
+    assert len(sent) == 2  # no marker taken, none to drop
+
+
+def test_the_postgres_begin_held_by_another_request_answers_neither() -> None:
+    found, sent, _ = begun([(*NO_ANSWER, None), None])
+    assert found == Begun()
+    assert len(sent) == 2
+
+
+def test_an_answer_kept_as_the_marker_was_taken_is_replayed_and_the_marker_dropped() -> None:
+    """The first request stored its answer and dropped the marker while this one's first
+    statement waited on that marker: the second look finds the answer."""
+    holder = uuid4()
+    found, sent, _ = begun([(*NO_ANSWER, holder), (201, [], b"first")])
+    assert found == Begun(stored=StoredResponse(201, [], b"first"))
+    text, values = sent[-1]
+    assert text == (
+        f'DELETE FROM "{IN_FLIGHT_TABLE}" WHERE account_id = %(account)s'
+        " AND idempotency_key = %(key)s AND holder = %(holder)s"
+    )
+    assert values["holder"] == holder
+
+
+def test_the_postgres_finish_keeps_the_answer_and_drops_the_marker_in_one_statement() -> None:
     store = postgres()
-    store.put("acc", "k", "f", StoredResponse(201, [("etag", '"3"')], b"body"))
-    text, params = statements(store)[-1]
-    assert text.startswith(f'INSERT INTO "{TABLE}"')
-    assert text.endswith("ON CONFLICT DO NOTHING")
-    assert params[:4] == ("acc", "k", "f", 201)
-    assert params[4].obj == [("etag", '"3"')]
-    assert params[5] == b"body"
-
-
-def test_the_postgres_marker_is_held_only_by_the_request_that_got_a_row() -> None:
-    taken = postgres([(uuid4(),)])
-    holder = taken.begin("acc", "k")
-    assert holder is not None
-    text, params = statements(taken)[-1]
-    assert text.startswith(f'INSERT INTO "{IN_FLIGHT_TABLE}" AS held')
-    assert params == ("acc", "k", holder, IN_FLIGHT_LEASE_SECONDS)
-    assert postgres([]).begin("acc", "k") is None  # held by another: no row came back
+    holder = uuid4()
+    store.finish("acc", "k", holder, ("f", StoredResponse(201, [("etag", '"3"')], b"body")))
+    text, values = statements(store)[-1]
+    assert text.startswith(f'WITH kept AS (INSERT INTO "{TABLE}"')
+    assert "ON CONFLICT DO NOTHING) DELETE FROM" in text
+    assert text.endswith("AND holder = %(holder)s")
+    assert (values["account"], values["key"], values["fingerprint"]) == ("acc", "k", "f")
+    assert (values["status"], values["headers"].obj, values["body"]) == (
+        201, [("etag", '"3"')], b"body")  # fmt: skip
+    assert values["holder"] == holder
 
 
 def test_the_postgres_marker_is_dropped_by_its_holder_only() -> None:
     store = postgres()
     holder = uuid4()
-    store.finish("acc", "k", holder)
-    text, params = statements(store)[-1]
-    where = "WHERE account_id = %s AND idempotency_key = %s AND holder = %s"
+    store.finish("acc", "k", holder, None)
+    text, values = statements(store)[-1]
+    where = "WHERE account_id = %(account)s AND idempotency_key = %(key)s AND holder = %(holder)s"
     assert text == f'DELETE FROM "{IN_FLIGHT_TABLE}" {where}'
-    assert params == ("acc", "k", holder)
+    assert values == {"account": "acc", "key": "k", "holder": holder}
 
 
 def test_the_in_progress_answer_is_a_problem_that_says_to_retry_after_the_first() -> None:
     store = MemoryResponseStore()
-    store.begin("acc", "key-1")
+    store.begin("acc", "key-1", "f")
     answer = call(middleware(Route(), store))
     assert answer.headers["content-type"] == "application/problem+json"
     problem = orjson.loads(answer.body)
@@ -594,21 +604,28 @@ def test_a_route_that_answers_nothing_stores_nothing() -> None:
 def test_a_lease_ends_at_its_time() -> None:
     now = [1000.0]
     store = MemoryResponseStore(clock=lambda: now[0])
-    store.begin("acc", "k")
+    store.begin("acc", "k", "f")
     now[0] += IN_FLIGHT_LEASE_SECONDS
-    assert store.begin("acc", "k") is not None
+    assert store.begin("acc", "k", "f").holder is not None
 
 
 @pytest.mark.parametrize(
-    ("failing", "event"),
-    [("put", "idempotent_answer_not_stored"), ("finish", "idempotency_marker_not_dropped")],
+    ("status", "events"),
+    [
+        (201, ["idempotent_answer_not_stored", "idempotency_marker_not_dropped"]),
+        (422, ["idempotency_marker_not_dropped"]),  # a refusal: no answer to keep
+    ],
 )
 def test_a_database_outage_after_the_route_is_logged_with_the_errors_type(
-    failing: str, event: str
+    status: int, events: list[str]
 ) -> None:
     with structlog.testing.capture_logs() as logs:
-        call(middleware(Route(), Unavailable(failing)))
-    assert {"event": event, "error_type": "OperationalError", "log_level": "warning"} in logs
+        call(middleware(Route(status), Unavailable("finish")))
+    warned = [log for log in logs if log["log_level"] == "warning"]
+    assert warned == [
+        {"event": event, "error_type": "OperationalError", "log_level": "warning"}
+        for event in events
+    ]
 
 
 def test_a_bearer_token_after_several_spaces_is_read() -> None:

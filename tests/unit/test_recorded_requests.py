@@ -66,15 +66,15 @@ def test_a_replay_while_the_provider_is_still_down_names_the_pending_connection(
 def test_a_marker_is_held_until_finished_or_expired() -> None:
     now = [100.0]
     store = MemoryResponseStore(clock=lambda: now[0])
-    first = store.begin("acc", "k")
+    first = store.begin("acc", "k", "f").holder
     assert first is not None
-    assert store.begin("acc", "k") is None
-    assert store.begin("other", "k") is not None  # per account
-    store.finish("acc", "k", first)
-    second = store.begin("acc", "k")
+    assert store.begin("acc", "k", "f").holder is None
+    assert store.begin("other", "k", "f").holder is not None  # per account
+    store.finish("acc", "k", first, None)
+    second = store.begin("acc", "k", "f").holder
     assert second is not None
     now[0] += IN_FLIGHT_LEASE_SECONDS + 1  # the holder crashed: its lease ran out
-    third = store.begin("acc", "k")
+    third = store.begin("acc", "k", "f").holder
     assert third is not None
-    store.finish("acc", "k", second)  # the late finish of the expired holder drops nothing
-    assert store.begin("acc", "k") is None
+    store.finish("acc", "k", second, None)  # the late finish of the expired holder drops nothing
+    assert store.begin("acc", "k", "f").holder is None

@@ -16,7 +16,12 @@ from starlette.routing import Route
 
 from api import idempotency
 from api.auth import TokenVerifier
-from api.idempotency import IN_FLIGHT_LEASE_SECONDS, IdempotencyMiddleware, MemoryResponseStore
+from api.idempotency import (
+    IN_FLIGHT_LEASE_SECONDS,
+    IdempotencyMiddleware,
+    MemoryResponseStore,
+    StoredResponse,
+)
 from sms_channels.settings import Settings
 from sms_channels.tokens import mint_token
 
@@ -30,10 +35,12 @@ class StoreAwayAtTheEnd(MemoryResponseStore):
         super().__init__()
         self.away = False
 
-    def finish(self, account_id: str, key: str, holder: UUID) -> None:
+    def finish(
+        self, account_id: str, key: str, holder: UUID, kept: tuple[str, StoredResponse] | None
+    ) -> None:
         if self.away:
             raise OperationalError("the database is away")
-        super().finish(account_id, key, holder)
+        super().finish(account_id, key, holder, kept)
 
 
 def _client(store: StoreAwayAtTheEnd, runs: list[str]) -> TestClient:
@@ -57,7 +64,7 @@ def test_a_retry_after_an_undropped_marker_runs_instead_of_409() -> None:
         store.away = True  # the request ends while the database is away
         first = client.post("/write", json={"a": 1})
         assert first.status_code == 503
-        assert store.begin("acc_undropped", "k-1") is None  # its marker is still held
+        assert store.begin("acc_undropped", "k-1", "f").holder is None  # its marker is still held
         store.away = False  # back: the retry drops the left marker and runs
         retry = client.post("/write", json={"a": 1})
     assert retry.status_code == 503  # the route's own answer, not 409 in progress
