@@ -6,6 +6,8 @@ version-8 UUID that stays the same for the same business."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from uuid import UUID
 
 import pytest
@@ -41,3 +43,14 @@ def test_a_brand_registrations_keyed_id_is_a_stable_version_8_uuid() -> None:
     assert (found.version, found.variant) == (8, "specified in RFC 4122")
     assert keyed_brand_registration_id(key, "acc", "ein:123456780") != found
     assert keyed_brand_registration_id(key, "acc2", "ein:123456789") != found
+
+
+def test_a_keyed_id_is_the_hmac_with_only_the_version_and_variant_bits_set() -> None:
+    key = b"k" * 32
+    for n in range(32):  # enough identities for every bit of bytes 6 and 8 to be 0 and 1
+        identity = f"ein:{123456700 + n}"
+        digest = hmac.new(key, f"3:acc|brand|{identity}".encode(), hashlib.sha256).digest()
+        found = keyed_brand_registration_id(key, "acc", identity).bytes
+        assert found[:6] + found[7:8] + found[9:] == digest[:6] + digest[7:8] + digest[9:16]
+        assert found[6] == 0x80 | (digest[6] & 0x0F)  # version 8, the hash's low nibble
+        assert found[8] == 0x80 | (digest[8] & 0x3F)  # variant 10, the hash's low six bits

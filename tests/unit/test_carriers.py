@@ -93,6 +93,59 @@ def test_unknown_carriers_and_statuses_read_as_other_and_pending() -> None:
     assert carriers_of(None) is None
 
 
+def test_carriers_and_statuses_are_read_whatever_their_case() -> None:
+    found = carriers_of([
+        {"carrier": "ATT", "status": "APPROVED"},
+        {"carrier": "TMobile", "status": "Rejected"},
+    ])  # fmt: skip
+    assert found == (CarrierState("att", "approved"), CarrierState("tmobile", "rejected"))
+
+
+def test_a_carrier_or_status_left_out_reads_as_other_and_pending() -> None:
+    assert carriers_of([{}]) == (CarrierState("other", "pending"),)
+    assert carriers_of([{"carrier": None, "status": ""}]) == (CarrierState("other", "pending"),)
+    assert carriers_of([{"carrier": "verizon"}]) == (CarrierState("verizon", "pending"),)
+    assert carriers_of([]) == ()
+
+
+def test_each_carrier_keeps_the_last_thing_it_said_in_the_carriers_order() -> None:
+    found = carriers_of([
+        {"carrier": "verizon", "status": "approved"},
+        {"carrier": "att", "status": "pending"},
+        {"carrier": "att", "status": "rejected"},
+    ])  # fmt: skip
+    assert found == (CarrierState("att", "rejected"), CarrierState("verizon", "approved"))
+
+
+def test_a_carriers_reasons_keep_their_code_description_and_fields_as_text() -> None:
+    (state,) = carriers_of([{"carrier": "att", "status": "rejected", "reasons": [
+        {"code": 30892, "description": "Opt-in\nmissing", "fields": ["campaign.optIn", 7]},
+        {"code": None, "description": None, "fields": None},
+        {},
+    ]}])  # fmt: skip
+    assert state.reasons == (
+        {"code": "30892", "description": "Opt-in\nmissing", "fields": ["campaign.optIn", "7"]},
+        {"code": "", "description": "", "fields": []},
+        {"code": "", "description": "", "fields": []},
+    )
+
+
+def test_a_carriers_reason_code_is_cleaned_and_cut_at_64_and_its_description_cleaned() -> None:
+    (state,) = carriers_of([{"carrier": "att", "reasons": [
+        {"code": "3\x00" + "x" * 70, "description": "a\u202eb" + "d" * 1000},
+    ]}])  # fmt: skip
+    (reason,) = state.reasons
+    assert reason["code"] == "3\ufffd" + "x" * 62
+    assert reason["description"] == "a\ufffdb" + "d" * 1000
+
+
+def test_a_carrier_keeps_at_most_twenty_reasons_of_twenty_fields() -> None:
+    many = [{"code": str(i), "fields": [f"f{j}" for j in range(25)]} for i in range(25)]
+    (state,) = carriers_of([{"carrier": "att", "reasons": many}])
+    assert [r["code"] for r in state.reasons] == [str(i) for i in range(20)]
+    assert all(r["fields"] == [f"f{j}" for j in range(20)] for r in state.reasons)
+
+
 def test_a_campaign_and_its_number_combine_to_the_worst_per_carrier() -> None:
     campaign = states(att="approved", tmobile="approved")
     number = states(tmobile="suspended")
@@ -187,3 +240,45 @@ def test_a_tier_without_a_cap_takes_t_mobiles_published_cap() -> None:
 def test_throughput_values_that_are_not_counts_read_as_unknown() -> None:
     found = throughput_of({"brandScore": -3, "attTpm": "fast", "tmobileDailyCap": True})
     assert found == Throughput()
+
+
+def test_a_throughput_is_read_from_snake_case_as_stored() -> None:
+    stored = {"brand_score": 42, "tmobile_tier": "mid", "tmobile_daily_cap": 123,
+              "att_message_class": "a", "att_tpm": 4500}  # fmt: skip
+    assert throughput_of(stored) == Throughput(42, "MID", 123, "A", 4500)
+
+
+def test_a_throughput_is_read_from_camel_case_as_the_sandbox_sends_it() -> None:
+    sent = {"brandScore": 42, "tmobileTier": "mid", "tmobileDailyCap": 123,
+            "attMessageClass": "a", "attTpm": 4500}  # fmt: skip
+    assert throughput_of(sent) == Throughput(42, "MID", 123, "A", 4500)
+
+
+def test_a_throughputs_snake_case_value_wins_over_its_camel_case_one() -> None:
+    both = {"brand_score": 1, "brandScore": 2, "tmobile_tier": "low", "tmobileTier": "top",
+            "tmobile_daily_cap": 3, "tmobileDailyCap": 4, "att_message_class": "b",
+            "attMessageClass": "c", "att_tpm": 5, "attTpm": 6}  # fmt: skip
+    assert throughput_of(both) == Throughput(1, "LOW", 3, "B", 5)
+
+
+def test_zero_is_a_count_and_a_fraction_is_cut_to_a_whole_number() -> None:
+    assert throughput_of({"brandScore": 0, "tmobileDailyCap": 0, "attTpm": 0}) == Throughput(
+        brand_score=0, tmobile_daily_cap=0, att_tpm=0
+    )
+    assert throughput_of({"brandScore": 41.9}) == Throughput(brand_score=41)
+    assert throughput_of({"attTpm": True}) == Throughput()
+
+
+def test_a_throughput_word_is_trimmed_upper_cased_and_cut_at_32() -> None:
+    found = throughput_of({"tmobileTier": " x" + "y" * 40 + " ", "attMessageClass": " t "})
+    assert found == Throughput(tmobile_tier="X" + "Y" * 31, att_message_class="T")
+    assert throughput_of({"tmobileTier": "   ", "attMessageClass": 7}) == Throughput()
+
+
+def test_a_reported_daily_cap_wins_over_the_tiers_published_one() -> None:
+    assert throughput_of({"tmobileTier": "low", "tmobileDailyCap": 5}) == Throughput(
+        tmobile_tier="LOW", tmobile_daily_cap=5
+    )
+    assert throughput_of({"tmobileTier": "platinum"}) == Throughput(tmobile_tier="PLATINUM")
+    assert throughput_of({}) == Throughput()
+    assert throughput_of(None) is None

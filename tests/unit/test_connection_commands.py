@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domain.carriers import CarrierState, Throughput
 from domain.errors import (
     InvalidTextError,
     InvalidTransitionError,
@@ -181,6 +182,24 @@ def test_a_submission_records_when_and_the_shared_levels_as_they_stand() -> None
     submit(connection, brand=brand, campaign=campaign)
     assert connection.submission is not None
     assert connection.submission.submitted_at == AT
+    assert (connection.level("brand"), connection.level("campaign")) == (brand, campaign)
+    replayed: Any = None
+    for event in connection.collect_events():
+        replayed = event.mutate(replayed)
+    assert (replayed.level("brand"), replayed.level("campaign")) == (brand, campaign)
+
+
+def test_a_submission_records_what_each_carrier_said_and_the_throughput_of_its_levels() -> None:
+    connection = connected()
+    brand = LevelState("approved", None, "BN1", throughput=Throughput(brand_score=77))
+    campaign = LevelState(
+        "pending",
+        "IN_PROGRESS",
+        "CM1",
+        carriers=(CarrierState("att", "approved"), CarrierState("tmobile", "pending")),
+        throughput=Throughput(tmobile_tier="LOW", tmobile_daily_cap=2000, att_tpm=240),
+    )
+    submit(connection, brand=brand, campaign=campaign)
     assert (connection.level("brand"), connection.level("campaign")) == (brand, campaign)
     replayed: Any = None
     for event in connection.collect_events():

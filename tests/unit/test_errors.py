@@ -165,6 +165,12 @@ CONTRACTS: list[tuple[Callable[[], e.DomainError], str, str | None, str]] = [
         "The provider already decided on this payload: change it before submitting again.",
     ),
     (
+        e.StaleReportError,
+        "report_stale",
+        None,
+        "The provider dated this report earlier than the latest one applied.",
+    ),
+    (
         lambda: e.PreflightFailedError([PROBLEM]),
         "preflight_failed",
         None,

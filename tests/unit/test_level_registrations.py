@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from domain.carriers import CarrierState, Throughput
 from domain.errors import InvalidTextError
 from domain.ids import REGISTRATIONS_NAMESPACE, brand_registration_id, campaign_registration_id
 from domain.registration_levels import LevelState, Reason
 from domain.registrations import (
     RESUBMITTABLE,
     LevelRegistration,
+    RegistrationRef,
+    Vetting,
     brand_identity,
     digest,
     payload_json,
@@ -170,6 +174,206 @@ def test_a_refused_registration_with_the_same_payload_is_not_sent_again() -> Non
     registration.record_status("rejected", raw_status=None, reasons=())
     registration.resubmit_if_changed("d1")
     assert (registration.attempt, registration.state.status) == (1, "rejected")
+
+
+def test_a_resubmission_as_a_new_object_is_recorded_as_not_in_place() -> None:
+    registration = created()
+    registration.record_status("rejected", raw_status=None, reasons=())
+    registration.collect_events()
+    registration.resubmit_if_changed("d2")
+    (resubmitted,) = registration.collect_events()
+    assert isinstance(resubmitted, LevelRegistration.Resubmitted)
+    assert (resubmitted.digest, resubmitted.attempt, resubmitted.in_place) == ("d2", 2, False)
+    assert resubmitted.in_place is False  # a stored fact: False, never None
+    assert not registration.update_due
+
+
+def rejected_campaign() -> LevelRegistration:
+    registration = created(opened("campaign"), ref="CM1", service_ref="MG1")
+    registration.record_status("rejected", raw_status="FAILED", reasons=(REASON,))
+    registration.collect_events()
+    return registration
+
+
+def test_a_rejected_campaign_fixed_in_place_keeps_its_reference_and_awaits_the_update() -> None:
+    registration = rejected_campaign()
+    registration.resubmit_in_place("d2")
+    assert (registration.digest, registration.attempt) == ("d2", 2)
+    assert registration.state == LevelState("submitted", None, "CM1")
+    assert registration.service_ref == "MG1"
+    assert registration.update_due
+    assert not registration.needs_provider
+    (resubmitted,) = registration.collect_events()
+    assert isinstance(resubmitted, LevelRegistration.Resubmitted)
+    assert (resubmitted.digest, resubmitted.attempt, resubmitted.in_place) == ("d2", 2, True)
+
+
+def test_a_second_in_place_fix_is_the_next_attempt() -> None:
+    registration = rejected_campaign()
+    registration.resubmit_in_place("d2")
+    registration.record_updated(status="rejected", raw_status="FAILED")
+    registration.resubmit_in_place("d3")
+    assert (registration.digest, registration.attempt) == ("d3", 3)
+
+
+@pytest.mark.parametrize("status", ["action_required", "expired", "pending", "approved"])
+def test_only_a_rejected_campaign_is_fixed_in_place(status: Any) -> None:
+    registration = rejected_campaign()
+    registration.record_status(status, raw_status=None, reasons=())
+    registration.collect_events()
+    registration.resubmit_in_place("d2")
+    assert registration.collect_events() == []
+    assert (registration.digest, registration.attempt, registration.update_due) == ("d1", 1, False)
+
+
+def test_an_unchanged_payload_or_a_campaign_without_a_reference_is_not_fixed_in_place() -> None:
+    registration = rejected_campaign()
+    registration.resubmit_in_place("d1")
+    assert registration.collect_events() == []
+    never_created = opened("campaign")
+    never_created.record_status("rejected", raw_status=None, reasons=())
+    never_created.collect_events()
+    never_created.resubmit_in_place("d2")
+    assert never_created.collect_events() == []
+    assert (never_created.attempt, never_created.update_due) == (1, False)
+
+
+def test_the_update_taken_records_its_status_and_cleaned_raw_status_once() -> None:
+    registration = rejected_campaign()
+    registration.resubmit_in_place("d2")
+    registration.collect_events()
+    registration.record_updated(status="pending", raw_status="IN\x00PROGRESS" + "z" * 300)
+    assert registration.state == LevelState("pending", "IN\ufffdPROGRESS" + "z" * 245, "CM1")
+    assert not registration.update_due
+    (updated,) = registration.collect_events()
+    assert isinstance(updated, LevelRegistration.Updated)
+    assert (updated.status, updated.raw_status) == ("pending", registration.state.raw_status)
+    registration.record_updated(status="approved", raw_status="OK")  # no update due
+    assert registration.collect_events() == []
+    assert registration.state.status == "pending"
+
+
+def test_a_status_report_waits_while_an_in_place_update_is_not_sent() -> None:
+    registration = rejected_campaign()
+    registration.resubmit_in_place("d2")
+    registration.collect_events()
+    registration.record_status("approved", raw_status="OK", reasons=())
+    assert registration.collect_events() == []
+    assert registration.state == LevelState("submitted", None, "CM1")
+
+
+def test_a_status_report_records_carriers_and_throughput_and_a_report_without_keeps_them() -> None:
+    registration = created(opened("campaign"), ref="CM1")
+    said = (CarrierState("att", "approved"), CarrierState("tmobile", "pending"))
+    throughput = Throughput(tmobile_tier="LOW", tmobile_daily_cap=2000)
+    registration.record_status(
+        "pending", raw_status="P", reasons=(), carriers=said, throughput=throughput
+    )
+    assert (registration.state.carriers, registration.state.throughput) == (said, throughput)
+    registration.record_status("pending", raw_status="Q", reasons=())  # neither reported
+    assert registration.state == LevelState("pending", "Q", "CM1", (), None, said, throughput)
+    now = (CarrierState("att", "approved"), CarrierState("tmobile", "approved"))
+    faster = Throughput(att_tpm=4500)
+    registration.record_status("approved", raw_status="Q", reasons=(), carriers=now,
+                               throughput=faster)  # fmt: skip
+    assert registration.state == LevelState("approved", "Q", "CM1", (), None, now, faster)
+    replayed: Any = None
+    for event in registration.collect_events():
+        replayed = event.mutate(replayed)
+    assert replayed.state == registration.state
+
+
+def test_a_report_of_the_same_carriers_and_throughput_again_records_nothing() -> None:
+    registration = created(opened("campaign"), ref="CM1")
+    said = (CarrierState("att", "approved"),)
+    registration.record_status("pending", raw_status="P", reasons=(), carriers=said,
+                               throughput=Throughput(att_tpm=1))  # fmt: skip
+    registration.collect_events()
+    registration.record_status("pending", raw_status="P", reasons=(), carriers=said,
+                               throughput=Throughput(att_tpm=1))  # fmt: skip
+    registration.record_status("pending", raw_status="P", reasons=())
+    assert registration.collect_events() == []
+    registration.record_status("pending", raw_status="P", reasons=(), carriers=())
+    (changed,) = registration.collect_events()
+    assert isinstance(changed, LevelRegistration.StatusChanged)
+    assert (changed.carriers, changed.throughput) == ([], Throughput(att_tpm=1).as_dict())
+
+
+def test_a_vetting_records_its_kind_reference_status_and_cleaned_texts() -> None:
+    registration = created()
+    registration.record_vetted(
+        kind="secondary",
+        ref="VT1",
+        status="pending",
+        raw_status="PEND\x00" + "p" * 300,
+        vetting_class="C\u202e",
+    )
+    found = Vetting("secondary", "VT1", "pending", "PEND\ufffd" + "p" * 251, "C\ufffd")
+    assert registration.vettings == {"secondary": found}
+    recorded = registration.collect_events()
+    vetted = recorded[-1]
+    assert isinstance(vetted, LevelRegistration.Vetted)
+    assert (vetted.kind, vetted.ref, vetted.status, vetted.raw_status, vetted.vetting_class) == (
+        "secondary", "VT1", "pending", found.raw_status, "C\ufffd")  # fmt: skip
+    replayed: Any = None
+    for event in recorded:
+        replayed = event.mutate(replayed)
+    assert replayed.vettings == {"secondary": found}
+
+
+def test_the_same_vetting_again_records_nothing_and_another_kind_is_kept_beside_it() -> None:
+    registration = created()
+    registration.record_vetted(kind="secondary", ref="VT1", status="pending", raw_status="P",
+                               vetting_class=None)  # fmt: skip
+    registration.collect_events()
+    registration.record_vetted(kind="secondary", ref="VT1", status="pending", raw_status="P",
+                               vetting_class=None)  # fmt: skip
+    assert registration.collect_events() == []
+    registration.record_vetted(kind="campaign_verify", ref="VT2", status="approved",
+                               raw_status=None, vetting_class=None)  # fmt: skip
+    registration.record_vetted(kind="secondary", ref="VT1", status="approved", raw_status="A",
+                               vetting_class="STANDARD")  # fmt: skip
+    assert [type(e).__name__ for e in registration.collect_events()] == ["Vetted", "Vetted"]
+    assert registration.vettings == {
+        "secondary": Vetting("secondary", "VT1", "approved", "A", "STANDARD"),
+        "campaign_verify": Vetting("campaign_verify", "VT2", "approved", None, None),
+    }
+
+
+def test_a_vettings_reference_is_refused_not_cleaned() -> None:
+    with pytest.raises(InvalidTextError):
+        created().record_vetted(kind="secondary", ref="VT 1", status="pending",
+                                raw_status=None, vetting_class=None)  # fmt: skip
+
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_report_dated_before_the_latest_applied_is_stale_and_one_dated_the_same_is_not() -> None:
+    ref = RegistrationRef.index("sandbox", "campaign", "CM1", uuid.uuid4())
+    assert not ref.is_stale(T0)  # nothing applied yet
+    ref.reported(T0)
+    assert ref.is_stale(T0 - timedelta(seconds=1))
+    assert not ref.is_stale(T0)
+    assert not ref.is_stale(T0 + timedelta(seconds=1))
+    assert not ref.is_stale(None)
+
+
+def test_only_a_newer_report_moves_the_latest_applied() -> None:
+    ref = RegistrationRef.index("sandbox", "campaign", "CM1", uuid.uuid4())
+    ref.reported(None)
+    assert ref.reported_at is None
+    ref.reported(T0)
+    ref.collect_events()
+    ref.reported(T0)
+    ref.reported(T0 - timedelta(seconds=1))
+    ref.reported(None)
+    assert ref.collect_events() == []
+    assert ref.reported_at == T0
+    ref.reported(T0 + timedelta(seconds=1))
+    (moved,) = ref.collect_events()
+    assert isinstance(moved, RegistrationRef.Reported)
+    assert moved.at == ref.reported_at == T0 + timedelta(seconds=1)
 
 
 def test_the_resubmittable_statuses_are_rejected_action_required_and_expired() -> None:

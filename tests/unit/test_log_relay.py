@@ -578,6 +578,17 @@ def test_the_relays_pass_their_settings_to_the_loop() -> None:
     assert default.batch_size == 500
 
 
+def test_the_relays_pass_their_safety_poll_to_the_loop_and_default_to_the_loops() -> None:
+    application = popo_app()
+    analytics = AnalyticsRelay(application, "c", "b", "t", safety_poll_seconds=0.25)
+    feeds = ChannelFeedsRelay(application, "c", "b", events_topic="e", routing_topic="r",
+                              safety_poll_seconds=4.0)  # fmt: skip
+    assert (analytics.safety_poll_seconds, feeds.safety_poll_seconds) == (0.25, 4.0)
+    assert AnalyticsRelay(application, "c", "b", "t").safety_poll_seconds == 1.0
+    default = ChannelFeedsRelay(application, "c", "b", events_topic="e", routing_topic="r")
+    assert default.safety_poll_seconds == log_relay.SAFETY_POLL_SECONDS == 1.0
+
+
 def test_the_feeds_relay_saves_nothing_before_its_first_batch() -> None:
     relay = ChannelFeedsRelay(popo_app(), "c", "b", events_topic="e", routing_topic="r")
     relay.record_state()  # no batch built: no routing state to save

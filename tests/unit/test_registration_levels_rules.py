@@ -110,6 +110,16 @@ def test_at_most_the_first_reasons_and_fields_are_kept() -> None:
     assert all(r.fields == tuple(f"f{j}" for j in range(REASON_FIELDS_MAX)) for r in reasons)
 
 
+def test_a_reason_keeps_the_carrier_that_gave_it_cleaned_and_cut_at_16() -> None:
+    raw = [
+        {"code": "1", "carrier": "tmobile"},
+        {"code": "2", "carrier": "t\x00" + "m" * 20},
+        {"code": "3", "carrier": ""},
+        {"code": "4"},
+    ]
+    assert [r.carrier for r in clean_reasons(raw)] == ["tmobile", "t\ufffd" + "m" * 14, None, None]
+
+
 def test_a_provider_ref_is_kept_as_is_or_refused_never_cleaned() -> None:
     assert clean_ref(None) is None
     assert clean_ref("BN" + "a" * 254) == "BN" + "a" * 254

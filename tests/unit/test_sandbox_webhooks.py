@@ -139,6 +139,12 @@ def test_a_timestamp_outside_the_window_is_refused(offset: int) -> None:
         verifier().verify(signed(RECLAIMED, at=NOW + offset))
 
 
+def test_the_stale_refusal_names_the_window_the_verifier_was_given() -> None:
+    with pytest.raises(WebhookStaleError) as refused:
+        verifier(tolerance=60).verify(signed(RECLAIMED, at=NOW - 61))
+    assert refused.value.message == "The webhook timestamp is more than 60 seconds from now."
+
+
 @pytest.mark.parametrize("offset", [-300, 0, 300])
 def test_a_timestamp_inside_the_window_is_accepted(offset: int) -> None:
     assert verifier().verify(signed(RECLAIMED, at=NOW + offset)).event_id == RECLAIMED.id
