@@ -64,6 +64,15 @@ def test_a_removed_agent_is_not_found_and_removing_again_records_nothing(
     assert app.current_position() == 2
 
 
+def test_removing_an_unknown_agent_asks_the_store_for_no_write(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saves: list[tuple[object, ...]] = []
+    monkeypatch.setattr(app, "save", lambda *objects, **_: saves.append(objects) or [])
+    assert remove_agent(app, "acc", "never_seen") is None
+    assert saves == []  # not even an empty transaction
+
+
 def test_an_agent_reported_again_after_removal_comes_back_even_unchanged(
     app: SmsChannels,
 ) -> None:

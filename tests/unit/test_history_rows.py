@@ -25,11 +25,14 @@ from hypothesis import strategies as st
 
 from api.history_reader import read_history
 from api.schemas.compliance import history_json
+from domain.actors import PROVIDER, PROVIDER_ACTOR, USER
 from domain.application import SmsChannels
 from domain.errors import ConnectionNotFoundError, DomainError
 from domain.registration_levels import LevelState, Reason
 from domain.service.audit_verify import state_decoder
 from domain.service.compliance_history import PointInTime, version_as_of
+from domain.service.history_rows import decoded_facts, upcast
+from domain.service.registration_history import RegistrationFact
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
 from tests.support.common import popo_app
@@ -206,10 +209,13 @@ def points(app: SmsChannels, connection_id: UUID) -> list[PointInTime]:
 
 
 # Explicit histories beside the random ones, always run: every kind of registration fact
-# (a report with and without its reason, level changes with reasons, vettings before and
-# after the submission) in one history, plain and encrypted with old-version level changes.
+# (reports for the whole connection with and without their reason, before the submission:
+# after it they record nothing; level changes with reasons, vettings before and after the
+# submission) in one history, plain and encrypted with old-version level changes.
 EVERY_REGISTRATION_FACT: list[tuple[Any, ...]] = [
+    ("reported", "submitted", None),
     ("connected",),
+    ("reported", "action_required", "why"),
     ("vetting",),
     ("submitted", LevelState(), LevelState(status="submitted", raw_status="IN_PROGRESS")),
     ("reported", "rejected", "why"),
@@ -233,13 +239,18 @@ EVERY_REGISTRATION_FACT: list[tuple[Any, ...]] = [
     encrypted=st.booleans(),
     old_levels=st.booleans(),
 )
-def test_the_direct_path_answers_the_library_paths_bytes_for_random_histories(
+def test_the_direct_path_answers_the_library_paths_history_and_bytes_for_random_histories(
     steps: list[tuple[Any, ...]], batches: int, encrypted: bool, old_levels: bool
 ) -> None:
     app = popo_app(**(ENCRYPTED if encrypted else {}))
     connection_id = recorded(app, steps, batches)
     if old_levels:
         app = as_stored_before_carriers(app, connection_id)
+    # The history itself, beyond what the route writes of it (the version read at, each
+    # fact's raw status, reasons' descriptions and registration status), and the workspace.
+    read = read_history(app, connection_id, account_id="acc")
+    assert read.history == app.compliance_history(connection_id, account_id="acc")
+    assert read.workspace_id == app.repository.get(connection_id).workspace_id
     for point in points(app, connection_id):
         assert direct_answer(app, connection_id, "acc", point) == library_answer(
             app, connection_id, "acc", point
@@ -256,11 +267,157 @@ def test_the_direct_path_reads_old_level_changes_through_their_upcast() -> None:
     old = as_stored_before_carriers(app, connection_id)
     stored = old.recorder.select_events(connection_id)
     assert b"class_version" not in state_decoder(old.mapper)(stored[-1].state).__repr__().encode()
+    rows = [(s.originator_version, s.topic, s.state) for s in stored]
+    facts = decoded_facts(rows, state_decoder(old.mapper))
+    assert [(f.version, f.cls) for f in facts] == [
+        (e.originator_version, type(e)) for e in old.events.get(connection_id)
+    ]
+    assert (facts[-1].state["carriers"], facts[-1].state["throughput"]) == (None, None)
     answer = json.loads(direct_answer(old, connection_id, "acc", PointInTime()))
     assert [f["level"] for f in answer["registration"]] == ["submission", "brand"]
     assert direct_answer(old, connection_id, "acc", PointInTime()) == library_answer(
         old, connection_id, "acc", PointInTime()
     )
+
+
+def test_a_status_reported_for_the_whole_connection_is_a_providers_fact_with_its_reason() -> None:
+    # Reports for the whole connection (a registration made outside this service): level
+    # ``connection``, the reported status as the registration's, the reason without a code;
+    # none is recorded after a submission made here.
+    app = popo_app(**ENCRYPTED)
+    steps = [
+        ("reported", "action_required", "why"),
+        ("connected",),
+        ("reported", "approved", None),
+        ("submitted", LevelState(), LevelState()),
+        ("reported", "rejected", "late"),
+    ]
+    connection_id = recorded(app, steps, 2)
+    history = read_history(app, connection_id, account_id="acc").history
+    stored: list[Any] = list(app.events.get(connection_id))
+    assert history.registration[:2] == [
+        RegistrationFact(
+            actor=PROVIDER_ACTOR,
+            actor_type=PROVIDER,
+            type="registration.changed",
+            version=2,
+            at=stored[1].timestamp,
+            level="connection",
+            status="action_required",
+            raw_status="RAW",
+            reasons=(Reason("", "why"),),
+            submitted_version=None,
+            registration_status="action_required",
+        ),
+        RegistrationFact(
+            actor=PROVIDER_ACTOR,
+            actor_type=PROVIDER,
+            type="registration.changed",
+            version=4,
+            at=stored[3].timestamp,
+            level="connection",
+            status="approved",
+            raw_status="RAW",
+            reasons=(),
+            submitted_version=None,
+            registration_status="approved",
+        ),
+    ]
+    assert [f.level for f in history.registration] == ["connection", "connection", "submission"]
+    assert (history.status, history.read_at_version) == ("connected", 5)
+
+
+def test_a_status_reported_after_a_submission_by_older_code_is_under_that_submission() -> None:
+    # Before 766a841 a report for the whole connection was recorded after a submission made
+    # here too: such a stored fact names the submission then in effect, on both paths.
+    app = popo_app()
+    connection = SmsConnection.request(
+        connection_id=uuid4(),
+        account_id="acc",
+        workspace_id="ws",
+        agent_id="agent",
+        mode="new",
+        country="US",
+        area_code=None,
+        phone_number="+14155550123",
+        requested_by="u",
+    )
+    for step in [("connected",), ("submitted", LevelState(), LevelState())]:
+        apply(connection, step)
+    # The previous code's command, without today's guard: the event method itself.
+    connection._registration_status_changed(
+        status="approved", raw_status="RAW", reason=None, provider_ref="BN1"
+    )
+    app.save(connection)
+    history = read_history(app, connection.id, account_id="acc").history
+    assert [(f.level, f.submitted_version) for f in history.registration] == [
+        ("submission", 2),
+        ("connection", 2),
+    ]
+    assert history == app.compliance_history(connection.id, account_id="acc")
+
+
+def test_a_vetting_request_is_the_users_fact_under_the_registrations_status_then() -> None:
+    app = popo_app()
+    brand = LevelState(status="approved")
+    campaign = LevelState(status="rejected", raw_status="FAILED")
+    steps = [
+        ("connected",),
+        ("submitted", LevelState(), LevelState()),
+        ("level", "brand", brand),
+        ("level", "campaign", campaign),
+        ("vetting",),
+    ]
+    connection_id = recorded(app, steps, 1)
+    facts = read_history(app, connection_id, account_id="acc").history.registration
+    *_, campaign_fact, vetting = facts
+    assert campaign_fact.raw_status == "FAILED"
+    assert vetting.registration_status == campaign_fact.registration_status == "rejected"
+    assert (vetting.actor, vetting.actor_type, vetting.type, vetting.level, vetting.status) == (
+        "carol",
+        USER,
+        "registration.vetting_requested",
+        "brand",
+        "requested",
+    )
+    # Under the submission in effect (made at the connection's version 2).
+    assert (vetting.raw_status, vetting.reasons, vetting.submitted_version) == (None, (), 2)
+
+
+def test_an_old_level_change_is_raised_to_the_current_version_without_its_class_version() -> None:
+    level = SmsConnection.RegistrationLevelChanged
+    for recorded_as in ({}, {"class_version": 1}):
+        state = upcast(level, {"level": "brand", **recorded_as})
+        assert state == {"level": "brand", "carriers": None, "throughput": None}
+    current = {"class_version": 2, "level": "brand", "carriers": [], "throughput": {}}
+    assert upcast(level, current) == {"level": "brand", "carriers": [], "throughput": {}}
+
+
+def test_a_state_of_a_class_without_versions_is_read_as_stored() -> None:
+    for recorded_as in ({}, {"class_version": 1}):
+        state = upcast(SmsConnection.ComplianceUpdated, {"updated_by": "u", **recorded_as})
+        assert state == {"updated_by": "u"}
+
+
+class _ThirdVersion:
+    """A class two versions on, each step leaving its mark (the mapper's rule: every step
+    from the recorded version to the current one, in order)."""
+
+    class_version = 3
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["steps"] = [*state.get("steps", []), "1-2"]
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["steps"] = [*state.get("steps", []), "2-3"]
+
+
+def test_a_state_is_raised_by_every_step_from_its_recorded_version() -> None:
+    assert upcast(_ThirdVersion, {}) == {"steps": ["1-2", "2-3"]}
+    assert upcast(_ThirdVersion, {"class_version": 2}) == {"steps": ["2-3"]}
+    assert upcast(_ThirdVersion, {"class_version": 3}) == {}
 
 
 def test_another_accounts_or_an_unknown_connection_is_not_found_on_either_path() -> None:
@@ -269,8 +426,9 @@ def test_another_accounts_or_an_unknown_connection_is_not_found_on_either_path()
     for unknown, account in ((connection_id, "acc_other"), (uuid4(), "acc")):
         with pytest.raises(ConnectionNotFoundError):
             library_answer(app, unknown, account, PointInTime())
-        with pytest.raises(ConnectionNotFoundError):
+        with pytest.raises(ConnectionNotFoundError) as caught:
             direct_answer(app, unknown, account, PointInTime())
+        assert caught.value.connection_id == unknown
 
 
 @pytest.mark.parametrize(
@@ -297,6 +455,8 @@ def test_the_direct_path_answers_the_library_paths_bytes_for_facts_stored_by_pre
     }
     assert connections
     for connection_id in connections:
+        read = read_history(app, connection_id, account_id=None)
+        assert read.history == app.compliance_history(connection_id, account_id=None)
         for point in points(app, connection_id):
             assert direct_answer(app, connection_id, None, point) == library_answer(
                 app, connection_id, None, point

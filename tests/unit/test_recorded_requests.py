@@ -78,3 +78,24 @@ def test_a_marker_is_held_until_finished_or_expired() -> None:
     assert third is not None
     store.finish("acc", "k", second, None)  # the late finish of the expired holder drops nothing
     assert store.begin("acc", "k", "f").holder is None
+
+
+class StoreGoneForTheReplay(SmsChannels):
+    """An application whose event store goes away when a replay reads where the log stands
+    (after the first connect was recorded in full)."""
+
+    gone = False
+
+    def current_position(self) -> int:
+        if self.gone:
+            raise OperationalError("the database went away")
+        return super().current_position()
+
+
+def test_a_store_failure_while_answering_a_replay_names_the_recorded_connection() -> None:
+    app = StoreGoneForTheReplay(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    first = app.connect(command())
+    app.gone = True
+    with pytest.raises(RecordedRequestUnavailableError) as caught:
+        app.connect(command())  # same key: the recorded connection, not a bare 503
+    assert caught.value.connection_id == first.connection.id

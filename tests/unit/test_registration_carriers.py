@@ -17,6 +17,7 @@ import pytest
 
 from api.schemas.registration import registration_document
 from domain.application import SmsChannels
+from domain.carriers import CarrierState, Throughput
 from domain.providers import ProviderEvent, RegistrationReported
 from domain.registrations import LevelRegistration
 from domain.sms_connections import SmsConnection
@@ -463,3 +464,28 @@ def test_secondary_vetting_records_its_status_and_the_new_score(
     assert answer["throughput"]["brandScore"] == 75
     facts = app.compliance_history(connection_id, account_id=account).registration
     assert [f.type for f in facts].count("registration.vetting_requested") == 1
+
+
+def test_a_numbers_report_records_its_carriers_and_throughput_and_a_report_without_keeps_them(
+    app: SmsChannels,
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    ref = app.get_connection(account, connection_id).level("number").provider_ref
+    assert ref is not None
+    carriers = (CarrierState("att", "pending"), CarrierState("tmobile", "approved"))
+    throughput = Throughput(tmobile_tier="LOW", tmobile_daily_cap=2000, att_tpm=240)
+    fact = RegistrationReported(
+        "number", ref, "pending", "IN_REVIEW", (), None, carriers, throughput
+    )
+    app.record_provider_event(ProviderEvent("sandbox", "evt_n1", fact))
+    number = app.get_connection(account, connection_id).level("number")
+    assert (number.status, number.raw_status) == ("pending", "IN_REVIEW")
+    assert (number.carriers, number.throughput) == (carriers, throughput)
+    # A later report saying nothing of carriers nor throughput keeps what was reported.
+    app.record_provider_event(
+        ProviderEvent("sandbox", "evt_n2", RegistrationReported("number", ref, "approved", "OK"))
+    )
+    number = app.get_connection(account, connection_id).level("number")
+    assert (number.status, number.raw_status) == ("approved", "OK")
+    assert (number.carriers, number.throughput) == (carriers, throughput)

@@ -9,7 +9,12 @@ import pytest
 
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
-from domain.errors import InvalidTransitionError, NumberAlreadyConnectedError, UnknownAgentError
+from domain.errors import (
+    ConnectionNotFoundError,
+    InvalidTransitionError,
+    NumberAlreadyConnectedError,
+    UnknownAgentError,
+)
 from domain.ids import legacy_connection_id
 from domain.providers import (
     NumberUnavailableError,
@@ -49,6 +54,17 @@ def test_a_connected_number_cannot_be_replaced_and_nothing_is_recorded(app: SmsC
     before = app.current_position()
     with pytest.raises(InvalidTransitionError):
         app.replace_number(ACCOUNT, connected.id, new_number())
+    assert app.current_position() == before
+
+
+def test_a_deleted_connection_is_not_found_for_a_replacement(app: SmsChannels) -> None:
+    old = app.connect(connect()).connection
+    app.record_reclaimed(old.id, "released")
+    app.delete(ACCOUNT, old.id, by="u")
+    before = app.current_position()
+    with pytest.raises(ConnectionNotFoundError) as caught:
+        app.replace_number(ACCOUNT, old.id, new_number())
+    assert caught.value.connection_id == old.id
     assert app.current_position() == before
 
 
