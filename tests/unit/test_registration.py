@@ -516,3 +516,25 @@ def test_an_in_place_resubmission_sends_the_fixed_campaign_to_the_same_object() 
     })  # fmt: skip
     assert campaign.service_ref is not None
     assert connection.level("campaign").provider_ref == campaign_ref
+
+
+def test_a_step_answers_the_position_of_its_own_write_when_another_lands_after_it(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = unique_account()
+    connection_id, other = connected(app, account), connected(app, account)
+    submit(app, account, connection_id)
+    save = app.save
+    written: list[int] = []
+
+    def another_write_after(*aggregates: Any, **kwargs: Any) -> Any:
+        recordings = save(*aggregates, **kwargs)
+        if not written:
+            written.append(max(r.notification.id for r in recordings))
+            app.update_compliance(account, other, edited(optInKeywords="GO"), by="u1")  # another
+        return recordings
+
+    monkeypatch.setattr(app, "save", another_write_after)
+    step = app.advance_registration(connection_id)
+    assert step.step == "brand"
+    assert step.position == written[0] < app.current_position()

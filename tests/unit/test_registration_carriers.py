@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from structlog.testing import capture_logs
 
 from api.schemas.registration import registration_document
 from domain.application import SmsChannels
+from domain.carriers import CarrierState, Throughput
 from domain.providers import ProviderEvent, RegistrationAnswer, RegistrationReported
 from domain.registrations import LevelRegistration
 from domain.sms_connections import SmsConnection
@@ -164,6 +166,25 @@ def test_a_poll_records_the_carriers_and_throughput_the_provider_reports(
         ("tmobile", "pending")]  # fmt: skip
     throughput = connection.registration_throughput
     assert (throughput.brand_score, throughput.tmobile_tier) == (42, "LOW")
+
+
+class NumbersWithCarriers(SandboxProvider):
+    """The sandbox, except that a number's registration is answered with what T-Mobile
+    decided so far and the throughput of the number."""
+
+    def register_number(self, phone_number: str, number_ref: str, **asked: Any) -> Any:
+        made = super().register_number(phone_number, number_ref, **asked)
+        return replace(made, carriers=(CarrierState("tmobile", "pending"),),
+                       throughput=Throughput(att_message_class="T", att_tpm=240))  # fmt: skip
+
+
+def test_the_number_steps_answer_records_its_carriers_and_throughput() -> None:
+    app = SmsChannels(NumbersWithCarriers(), env=POPO)
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = app.get_connection(account, connection_id).level("number")
+    assert number.carriers == (CarrierState("tmobile", "pending"),)
+    assert number.throughput == Throughput(att_message_class="T", att_tpm=240)
 
 
 class AnsweringUpdates(SandboxProvider):
