@@ -97,3 +97,27 @@ def test_a_new_business_gets_a_keyed_id(app: SmsChannels) -> None:
         KEY.encode(), ACCOUNT, brand_identity(other["brand"])
     )
     assert brand_id != brand_registration_id(ACCOUNT, brand_identity(other["brand"]))
+
+
+def test_without_a_key_a_brand_keeps_the_first_derivation_of_its_id() -> None:
+    app = SmsChannels(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    brand_id = submitted(app, GOOD)
+    assert brand_id == brand_registration_id(ACCOUNT, brand_identity(GOOD["brand"]))
+
+
+def test_a_keyed_brand_stays_the_brands_even_beside_one_under_its_first_id() -> None:
+    # A keyed brand exists; a registration also exists under the first (uuid5) id (say,
+    # recorded while the key was unset): the keyed one is the business's brand, for any
+    # of its campaigns.
+    app = SmsChannels(
+        SandboxProvider(),
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "REGISTRATION_ID_KEY": KEY},
+    )
+    keyed = submitted(app, GOOD)
+    first = brand_registration_id(ACCOUNT, brand_identity(GOOD["brand"]))
+    assert keyed != first
+    app.save(LevelRegistration.open(
+        registration_id=first, level="brand", account_id=ACCOUNT, digest="d"))  # fmt: skip
+    other = copy.deepcopy(GOOD)
+    other["campaign"]["optInKeywords"] = "START,JOIN"  # another campaign of the business
+    assert submitted(app, other) == keyed

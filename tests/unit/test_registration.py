@@ -438,3 +438,103 @@ def test_a_late_report_about_an_earlier_attempt_changes_nothing(app: SmsChannels
     # The provider's late word about the first attempt: acknowledged, applied to nothing.
     assert report(app, "brand", first_ref, "approved", "evt-brand-2") == "ignored"
     assert app.get_connection(account, connection_id).registration_status != "approved"
+
+
+class Recording(SandboxProvider):
+    """The sandbox, keeping what each campaign and number step asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, Any, dict[str, Any]]] = []
+
+    def create_campaign(self, campaign: Any, **asked: Any) -> Any:
+        self.asked.append(("create_campaign", copy.deepcopy(campaign), asked))
+        return super().create_campaign(campaign, **asked)
+
+    def update_campaign(self, campaign: Any, **asked: Any) -> Any:
+        self.asked.append(("update_campaign", copy.deepcopy(campaign), asked))
+        return super().update_campaign(campaign, **asked)
+
+    def register_number(self, phone_number: str, number_ref: str, **asked: Any) -> Any:
+        self.asked.append(("register_number", (phone_number, number_ref), asked))
+        return super().register_number(phone_number, number_ref, **asked)
+
+
+def test_the_campaign_and_number_steps_send_the_submitted_content_and_references() -> None:
+    provider = Recording()
+    app = SmsChannels(provider, env=POPO)
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    connection = app.get_connection(account, connection_id)
+    assert connection.submission is not None
+    campaign: LevelRegistration = app.repository.get(connection.submission.campaign_registration_id)
+    (created, registered) = provider.asked
+    assert created == ("create_campaign", GOOD["campaign"], {
+        "brand_ref": connection.level("brand").provider_ref,
+        "reference": f"{campaign.id}.1",
+    })  # fmt: skip
+    assert campaign.service_ref is not None
+    assert registered == (
+        "register_number", (connection.phone_number, connection.provider_ref), {
+            "campaign_ref": connection.level("campaign").provider_ref,
+            "service_ref": campaign.service_ref,
+            "reference": f"{connection_id}.1",
+        })  # fmt: skip
+    # A second pass after a crash would ask with the same references: the same objects.
+    again = provider.create_campaign(GOOD["campaign"], **created[2])
+    assert again.ref == connection.level("campaign").provider_ref
+
+
+def test_an_in_place_resubmission_sends_the_fixed_campaign_to_the_same_object() -> None:
+    provider = Recording()
+    app = SmsChannels(provider, env=POPO)
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    campaign_ref = app.get_connection(account, connection_id).level("campaign").provider_ref
+    assert campaign_ref is not None
+    reasons = ({"code": "30892", "description": "Samples", "fields": []},)
+    assert report(app, "campaign", campaign_ref, "rejected", "evt_c1", reasons=reasons) == (
+        "applied"
+    )
+    samples = [GOOD["campaign"]["messageSamples"][0], "Acme Dental: reply YES to confirm."]
+    fixed = edited(messageSamples=samples)
+    app.update_compliance(account, connection_id, fixed, by="u1")
+    submit(app, account, connection_id)
+    asked = len(provider.asked)
+    assert run_steps(app, connection_id) == ["campaign", "number"]
+    update = provider.asked[asked]
+    connection = app.get_connection(account, connection_id)
+    assert connection.submission is not None
+    campaign: LevelRegistration = app.repository.get(connection.submission.campaign_registration_id)
+    assert update == ("update_campaign", fixed["campaign"], {
+        "ref": campaign_ref, "service_ref": campaign.service_ref,
+        "reference": f"{campaign.id}.2",
+    })  # fmt: skip
+    assert campaign.service_ref is not None
+    assert connection.level("campaign").provider_ref == campaign_ref
+
+
+def test_a_step_answers_the_position_of_its_own_write_when_another_lands_after_it(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = unique_account()
+    connection_id, other = connected(app, account), connected(app, account)
+    submit(app, account, connection_id)
+    save = app.save
+    written: list[int] = []
+
+    def another_write_after(*aggregates: Any, **kwargs: Any) -> Any:
+        recordings = save(*aggregates, **kwargs)
+        if not written:
+            written.append(max(r.notification.id for r in recordings))
+            app.update_compliance(account, other, edited(optInKeywords="GO"), by="u1")  # another
+        return recordings
+
+    monkeypatch.setattr(app, "save", another_write_after)
+    step = app.advance_registration(connection_id)
+    assert step.step == "brand"
+    assert step.position == written[0] < app.current_position()

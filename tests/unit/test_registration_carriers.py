@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+from structlog.testing import capture_logs
 
 from api.schemas.registration import registration_document
 from domain.application import SmsChannels
 from domain.carriers import CarrierState, Throughput
-from domain.providers import ProviderEvent, RegistrationReported
+from domain.providers import ProviderEvent, RegistrationAnswer, RegistrationReported
 from domain.registrations import LevelRegistration
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider, SandboxWebhook
@@ -147,6 +149,73 @@ def test_the_sandboxs_throughput_reaches_the_registration_and_a_change_is_record
     assert connection.version > before
     assert connection.registration_throughput.tmobile_daily_cap == 40_000
     assert connection.registration_throughput.brand_score == 42  # kept
+
+
+def test_a_poll_records_the_carriers_and_throughput_the_provider_reports(
+    app: SmsChannels, provider: SandboxProvider
+) -> None:
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = number_of(app, account, connection_id)
+    # The provider's word without its webhooks: the poll of levels in flight reads it.
+    provider.decide_registration(number, "pending", level="campaign", carrier="tmobile")
+    provider.set_throughput(number, brandScore=42, tmobileTier="LOW")
+    assert app.poll_registration(connection_id) == 2  # the brand and the campaign
+    connection = app.get_connection(account, connection_id)
+    assert [(c.carrier, c.status) for c in connection.registration_carriers or ()] == [
+        ("tmobile", "pending")]  # fmt: skip
+    throughput = connection.registration_throughput
+    assert (throughput.brand_score, throughput.tmobile_tier) == (42, "LOW")
+
+
+class NumbersWithCarriers(SandboxProvider):
+    """The sandbox, except that a number's registration is answered with what T-Mobile
+    decided so far and the throughput of the number."""
+
+    def register_number(self, phone_number: str, number_ref: str, **asked: Any) -> Any:
+        made = super().register_number(phone_number, number_ref, **asked)
+        return replace(made, carriers=(CarrierState("tmobile", "pending"),),
+                       throughput=Throughput(att_message_class="T", att_tpm=240))  # fmt: skip
+
+
+def test_the_number_steps_answer_records_its_carriers_and_throughput() -> None:
+    app = SmsChannels(NumbersWithCarriers(), env=POPO)
+    account = unique_account()
+    connection_id = registered(app, account)
+    number = app.get_connection(account, connection_id).level("number")
+    assert number.carriers == (CarrierState("tmobile", "pending"),)
+    assert number.throughput == Throughput(att_message_class="T", att_tpm=240)
+
+
+class AnsweringUpdates(SandboxProvider):
+    """The sandbox, except that an in-place update is answered with ``answer`` (status,
+    raw status)."""
+
+    answer: tuple[str, str] = ("pending", "PENDING")
+
+    def update_campaign(self, campaign: Any, **asked: Any) -> Any:
+        made = super().update_campaign(campaign, **asked)
+        return RegistrationAnswer(made.ref, *self.answer, service_ref=made.service_ref)
+
+
+@pytest.mark.parametrize(
+    ("answer", "recorded"),
+    [(("rejected", "UPDATE_REFUSED"), "rejected"), (("QUANTUM", "QUANTUM_UPDATE"), "pending")],
+)
+def test_an_in_place_update_records_the_providers_answer_in_the_services_words(
+    answer: tuple[str, str], recorded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("domain.registration_levels._unknown_logged", set())  # logged once
+    provider = AnsweringUpdates()
+    provider.answer = answer
+    app = SmsChannels(provider, env=POPO)
+    account, connection_id = refused(app, provider, "30892")
+    with capture_logs() as logs:
+        resubmitted(app, account, connection_id, messageSamples=SAMPLES)
+    campaign = app.get_connection(account, connection_id).level("campaign")
+    assert (campaign.status, campaign.raw_status) == (recorded, answer[1])
+    unknown = [e["raw_status"] for e in logs if e["event"] == "registration_status_unknown"]
+    assert unknown == ([] if recorded == answer[0] else [answer[1]])  # named, once
 
 
 def refused(app: SmsChannels, provider: SandboxProvider, code: str) -> tuple[str, UUID]:
@@ -350,6 +419,133 @@ def test_with_number_pooling_the_50th_number_is_registered(
     number = app.get_connection(account, fiftieth).level("number")
     assert number.provider_ref is not None
     assert number.status == "pending"
+
+
+def pool_of(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """T-Mobile's limit lowered (the rule is the same at any size; 50 numbers are slow)."""
+    monkeypatch.setattr("domain.service.registration.MAX_NUMBERS_WITHOUT_POOLING", size)
+
+
+def waits_for_pooling(app: SmsChannels, account: str, connection_id: UUID) -> bool:
+    number = app.get_connection(account, connection_id).level("number")
+    if number.status != "action_required":
+        assert number.provider_ref is not None
+        return False
+    assert number.provider_ref is None
+    assert [r.code for r in number.reasons] == ["number_pool_required"]
+    return True
+
+
+def test_the_number_past_the_limit_waits_and_the_worker_says_it_took_that_step(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_of(monkeypatch, 2)
+    account = unique_account()
+    first = [registered(app, account, pooled(False)) for _ in range(2)]
+    assert not any(waits_for_pooling(app, account, c) for c in first)
+    third = connected(app, account, pooled(False))
+    submit(app, account, third)
+    step = app.advance_registration(third)  # brand and campaign are shared: the number
+    assert (step.step, step.position) == ("number", app.current_position())
+    assert waits_for_pooling(app, account, third)
+    again = app.advance_registration(third)
+    assert (again.step, again.position) == (None, app.current_position())
+
+
+def test_a_connection_linked_first_to_the_campaign_still_counts_the_numbers_after_it(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_of(monkeypatch, 2)
+    account = unique_account()
+    late = connected(app, account, pooled(False))
+    submit(app, account, late)  # linked to the campaign first, its number step taken last
+    others = [registered(app, account, pooled(False)) for _ in range(2)]
+    assert not any(waits_for_pooling(app, account, c) for c in others)
+    run_steps(app, late)
+    assert waits_for_pooling(app, account, late)
+
+
+def test_a_deleted_connection_ahead_of_the_campaigns_numbers_frees_only_its_own_place(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_of(monkeypatch, 2)
+    account = unique_account()
+    gone, kept = (registered(app, account, pooled(False)) for _ in range(2))
+    app.delete(account, gone, by="u1", expected_version=None)
+    taken = registered(app, account, pooled(False))  # the place the deleted one freed
+    assert not waits_for_pooling(app, account, taken)
+    assert not waits_for_pooling(app, account, kept)
+    assert waits_for_pooling(app, account, registered(app, account, pooled(False)))
+
+
+@pytest.mark.parametrize("status", ["rejected", "expired"])
+def test_a_refused_number_frees_its_place_on_the_campaign(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    pool_of(monkeypatch, 2)
+    account = unique_account()
+    refused_one, _ = (registered(app, account, pooled(False)) for _ in range(2))
+    ref = app.get_connection(account, refused_one).level("number").provider_ref
+    assert ref is not None
+    fact = RegistrationReported("number", ref, status, status.upper())
+    app.record_provider_event(ProviderEvent("sandbox", f"evt_{refused_one}", fact))
+    assert not waits_for_pooling(app, account, registered(app, account, pooled(False)))
+
+
+@pytest.mark.parametrize("status", ["pending", "approved", "suspended"])
+def test_a_number_still_held_keeps_its_place_on_the_campaign(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch, status: str
+) -> None:
+    pool_of(monkeypatch, 2)
+    account = unique_account()
+    held, _ = (registered(app, account, pooled(False)) for _ in range(2))
+    ref = app.get_connection(account, held).level("number").provider_ref
+    assert ref is not None
+    fact = RegistrationReported("number", ref, status, status.upper())
+    app.record_provider_event(ProviderEvent("sandbox", f"evt_{held}", fact))
+    assert waits_for_pooling(app, account, registered(app, account, pooled(False)))
+
+
+def test_numbers_of_another_campaign_take_no_place_on_this_one(
+    app: SmsChannels, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool_of(monkeypatch, 2)
+    account = unique_account()
+    other = copy.deepcopy(pooled(False))
+    other["campaign"]["optInKeywords"] = "START,JOIN"
+    moved = [registered(app, account, pooled(False)) for _ in range(2)]
+    # Both move to another campaign (a new submission): they leave this one's places.
+    for connection_id in moved:
+        app.update_compliance(account, connection_id, other, by="u1")
+        submit(app, account, connection_id)
+        run_steps(app, connection_id)
+    assert not waits_for_pooling(app, account, registered(app, account, pooled(False)))
+
+
+def test_a_worker_that_found_the_pool_full_records_no_wait_once_another_registered_the_number(
+    app: SmsChannels, provider: SandboxProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    submit(app, account, connection_id)
+    assert [app.advance_registration(connection_id).step for _ in range(2)] == [
+        "brand", "campaign"]  # fmt: skip
+    pool_full = app._pool_full
+    others: list[str | None] = []
+
+    def full_while_another_worker_registers(*args: Any) -> bool:
+        # A second worker takes the number step (a place is free for it) meanwhile.
+        monkeypatch.setattr(app, "_pool_full", pool_full)
+        others.append(app.advance_registration(connection_id).step)
+        return True
+
+    monkeypatch.setattr(app, "_pool_full", full_while_another_worker_registers)
+    assert app.advance_registration(connection_id).step is None
+    assert others == ["number"]
+    number = app.get_connection(account, connection_id).level("number")
+    assert (number.status, number.reasons) == ("pending", ())
+    assert number.provider_ref is not None
+    assert provider.registrations.count("number") == 1
 
 
 def test_the_preflight_warns_of_the_50th_number_without_pooling() -> None:

@@ -148,3 +148,19 @@ def test_a_stored_report_after_a_submission_names_the_version_it_submitted() -> 
     )
     found = facts(connection)
     assert [(f.level, f.submitted_version) for f in found][-1] == ("connection", 3)
+
+
+def test_a_vetting_request_is_a_brand_fact_of_its_user_with_the_status_then() -> None:
+    connection = connected()
+    submit(connection)
+    for level, ref in (("brand", "BN1"), ("campaign", "CM1"), ("number", "MG1")):
+        connection.record_level(level, LevelState("approved", "APPROVED", ref))  # type: ignore[arg-type]
+    connection.request_secondary_vetting(by="operator_7")
+    found = facts(connection)
+    assert [row(f) for f in found][-2:] == [
+        (7, "provider", "registration.changed", "number", "approved", "APPROVED", (), 3,
+         "approved"),
+        (8, "operator_7", "registration.vetting_requested", "brand", "requested", None, (), 3,
+         "approved"),
+    ]  # fmt: skip
+    assert found[-1].actor_type == "user"

@@ -87,3 +87,52 @@ def test_aggregates_read_without_their_snapshot_are_the_same(app: SmsChannels) -
     assert isinstance(replayed, SmsConnection)
     assert replayed.version == with_snapshot.version
     assert replayed.__dict__ == with_snapshot.__dict__
+
+
+class Asked:
+    """A snapshot store whose reads are kept (the ids asked about)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store, self.ids = store, []
+
+    def get(self, originator_id: Any, *args: Any, **kwargs: Any) -> Any:
+        self.ids.append(originator_id)
+        return self.store.get(originator_id, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_the_registration_commands_ask_the_snapshot_store_about_connections_only() -> None:
+    """Submitting, the worker's steps (brand, campaign, number, vetting, an in-place
+    update), the polls and the brand's read find registrations and reference entries from
+    their events alone (issue 35: one query each), keyed ids or not. (The provider's facts,
+    a poll of levels included, read their reference entries as any aggregate: not counted.)"""
+    from providers.sandbox import SandboxProvider as Sandbox  # noqa: PLC0415
+    from tests.unit.test_registration import connected, edited, run_steps, submit  # noqa: PLC0415
+    from tests.unit.test_registration_carriers import SAMPLES, deliver  # noqa: PLC0415
+
+    provider = Sandbox()
+    app = SmsChannels(provider, env={**POPO, "REGISTRATION_ID_KEY": "k" * 40})
+    store = app.repository.snapshot_store
+    asked = Asked(store)
+    app.repository.snapshot_store = asked  # type: ignore[assignment]
+    account = "acc-reads"
+    connection_ids = [connected(app, account), connected(app, account)]
+    for connection_id in connection_ids:
+        submit(app, account, connection_id)
+        run_steps(app, connection_id)
+    first = connection_ids[0]
+    number = app.get_connection(account, first).phone_number
+    app.repository.snapshot_store = store  # type: ignore[assignment]  # the provider's facts
+    deliver(app, provider.decide_registration(number, "approved", level="brand"))
+    deliver(app, provider.decide_registration(number, "rejected", level="campaign", code="30892"))
+    app.repository.snapshot_store = asked  # type: ignore[assignment]
+    app.request_secondary_vetting(account, first, by="u1", expected_version=None)
+    app.update_compliance(account, first, edited(messageSamples=SAMPLES), by="u1")
+    submit(app, account, first)  # the campaign updated in place
+    assert run_steps(app, first) == ["brand", "campaign", "number"]  # vetting, update, number
+    app.poll_vettings(first)
+    app.brand_registration_of(app.get_connection(account, first))
+    assert asked.ids
+    assert set(asked.ids) <= set(connection_ids)

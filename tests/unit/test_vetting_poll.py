@@ -6,12 +6,14 @@ is unknown has nothing to poll."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from domain.application import SmsChannels
+from domain.carriers import CarrierState
 from domain.providers import VettingAnswer
 from domain.sms_connections import SmsConnection
 from providers.sandbox import SandboxProvider
@@ -244,3 +246,128 @@ def test_secondary_vetting_checks_its_caller_and_version(
     assert refused.value.field == "sub"
     with pytest.raises(VersionConflictError):
         app.request_secondary_vetting(account, connection_id, by="u1", expected_version=1)
+
+
+def test_a_submission_whose_brand_the_provider_has_not_made_has_nothing_to_poll(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    account = unique_account()
+    connection_id = connected(app, account)
+    from tests.unit.test_registration import submit  # noqa: PLC0415
+
+    submit(app, account, connection_id)  # no worker step yet: no brand at the provider
+    assert app.poll_vettings(connection_id) == 0
+    assert provider.asked == []
+
+
+def political_vetted(app: SmsChannels, provider: SlowVettings) -> tuple[str, Any]:
+    """A political brand approved, its Campaign Verify vetting sent by the worker."""
+    from tests.unit.test_registration import submit  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = connected(app, account, political(TOKEN))
+    submit(app, account, connection_id)
+    run_steps(app, connection_id)
+    brand_ref = app.get_connection(account, connection_id).level("brand").provider_ref
+    assert brand_ref is not None
+    provider.registrations.set_status(brand_ref, "approved", None, None)
+    app.poll_registration(connection_id)
+    run_steps(app, connection_id)
+    return account, connection_id
+
+
+def test_the_vetting_step_sends_the_political_brands_token(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    political_vetted(app, provider)
+    assert [asked[:2] for asked in provider.asked] == [("campaign-verify", TOKEN)]
+
+
+def test_a_vetting_step_answers_the_position_of_its_write_and_waits_for_the_brand(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    from tests.unit.test_registration import submit  # noqa: PLC0415
+
+    account = unique_account()
+    connection_id = connected(app, account, political(TOKEN))
+    submit(app, account, connection_id)
+    assert app.advance_registration(connection_id).step == "brand"
+    waiting = app.advance_registration(connection_id)  # the brand is not approved yet
+    assert (waiting.step, waiting.position) == (None, app.current_position())
+    assert provider.asked == []
+    brand_ref = app.get_connection(account, connection_id).level("brand").provider_ref
+    assert brand_ref is not None
+    provider.registrations.set_status(brand_ref, "approved", None, None)
+    app.poll_registration(connection_id)
+    before = app.current_position()
+    vetted = app.advance_registration(connection_id)
+    assert vetted.step == "brand"
+    assert vetted.position == app.current_position() > before
+
+
+def test_two_pending_vettings_answered_in_one_poll_count_two(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    account, connection_id = political_vetted(app, provider)
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    run_steps(app, connection_id)
+    assert vettings(app, account, connection_id) == [
+        ("campaign_verify", "pending"), ("secondary", "pending")]  # fmt: skip
+    provider.pending = False
+    assert app.poll_vettings(connection_id) == 2
+    assert vettings(app, account, connection_id) == [
+        ("campaign_verify", "approved"), ("secondary", "approved")]  # fmt: skip
+
+
+def test_a_pending_vetting_after_an_answered_one_is_still_polled(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    provider.pending = False  # the Campaign Verify token is accepted at once
+    account, connection_id = political_vetted(app, provider)
+    provider.pending = True
+    app.request_secondary_vetting(account, connection_id, by="u1", expected_version=None)
+    run_steps(app, connection_id)
+    assert vettings(app, account, connection_id) == [
+        ("campaign_verify", "approved"), ("secondary", "pending")]  # fmt: skip
+    provider.pending = False
+    assert app.poll_vettings(connection_id) == 1
+    assert provider.asked[-1][0] == "aegis"
+    assert vettings(app, account, connection_id) == [
+        ("campaign_verify", "approved"), ("secondary", "approved")]  # fmt: skip
+
+
+def test_a_vetting_that_stays_pending_does_not_read_the_brand_again(
+    app: SmsChannels, provider: SlowVettings
+) -> None:
+    _, connection_id = secondary_pending(app, provider)
+    reads = len(provider.brand_reads)
+    assert app.poll_vettings(connection_id) == 0
+    assert len(provider.brand_reads) == reads
+
+
+def test_the_brand_as_the_provider_reads_it_after_a_vetting_is_recorded_whole(
+    app: SmsChannels, provider: SlowVettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, connection_id = secondary_pending(app, provider)
+    provider.pending = False
+    carriers = (CarrierState("tmobile", "approved"),)
+    read = provider.registration_status
+
+    def vetted_brand(level: Any, ref: str) -> Any:
+        answer = read(level, ref)
+        if level != "brand":
+            return answer
+        return replace(answer, status="approved", raw_status="VETTED", carriers=carriers,
+                       identity_status="VETTED_VERIFIED")  # fmt: skip
+
+    monkeypatch.setattr(provider, "registration_status", vetted_brand)
+    assert app.poll_vettings(connection_id) == 1
+    brand = app.brand_registration_of(app.get_connection(account, connection_id))
+    assert brand is not None
+    state = brand.state
+    assert (state.status, state.raw_status, state.identity_status, state.carriers) == (
+        "approved", "VETTED", "VETTED_VERIFIED", carriers)  # fmt: skip
+    assert state.throughput is not None
+    assert state.throughput.brand_score == 75
+    level = app.get_connection(account, connection_id).level("brand")
+    assert (level.status, level.raw_status) == ("approved", "VETTED")
