@@ -9,6 +9,7 @@ answer is sent unstored)."""
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -306,6 +307,44 @@ def test_the_key_is_free_when_the_route_raises() -> None:
     assert store.begin("acc", "key-1", "f").holder is not None
 
 
+class KeptSpy(MemoryResponseStore):
+    """The in-memory store, keeping what each ``finish`` was given to keep."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: list[tuple[str, StoredResponse] | None] = []
+
+    def finish(
+        self, account_id: str, key: str, holder: UUID, kept: tuple[str, StoredResponse] | None
+    ) -> None:
+        self.kept.append(kept)
+        super().finish(account_id, key, holder, kept)
+
+
+@pytest.mark.parametrize("route", [Route(422), Route(500)], ids=["refused", "failed"])
+def test_a_refused_or_failed_answer_is_given_to_the_store_as_nothing_to_keep(route: Route) -> None:
+    store = KeptSpy()
+    call(middleware(route, store))
+    assert store.kept == [None]
+
+
+def test_a_route_that_raised_leaves_nothing_kept_and_its_retry_runs_again() -> None:
+    class BrokenOnce(Route):
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if not self.runs:
+                self.runs.append(b"raised")
+                raise RuntimeError("boom")
+            await super().__call__(scope, receive, send)
+
+    store, route = KeptSpy(), BrokenOnce()
+    with pytest.raises(RuntimeError):
+        call(middleware(route, store))
+    assert store.kept == [None]
+    retry = call(middleware(route, store))
+    assert (retry.status, "idempotent-replayed" in retry.headers) == (201, False)
+    assert route.runs == [b"raised", BODY]
+
+
 def test_a_marker_is_a_lease_that_expires() -> None:
     now = [1000.0]
     store = MemoryResponseStore(clock=lambda: now[0])
@@ -484,6 +523,23 @@ def test_the_postgres_begin_answers_the_kept_answer_within_the_retention() -> No
     assert isinstance(found.stored.body, bytes)
     assert "created_at > now() - make_interval(hours => %(hours)s)" in sent[0][0]
     assert len(sent) == 2  # no marker taken, none to drop
+
+
+def test_the_postgres_begin_answers_the_answer_its_first_statement_found() -> None:
+    found, _, _ = begun([(201, [], b"first", None), None])
+    assert found == Begun(stored=StoredResponse(201, [], b"first"))
+
+
+def test_every_placeholder_of_the_postgres_statements_has_its_value() -> None:
+    holder = uuid4()
+    store = postgres([(*NO_ANSWER, holder), (201, [], b"first")])  # begin drops its marker
+    store.begin("acc", "k", "f")
+    store.finish("acc", "k", holder, None)
+    store.finish("acc", "k", holder, ("f", StoredResponse(201, [], b"body")))
+    sent = [(t, v) for t, v in statements(store) if not _ddl(t)]
+    assert len(sent) == 5
+    for text, values in sent:
+        assert set(re.findall(r"%\((\w+)\)s", text)) <= set(values), text
 
 
 def test_the_postgres_begin_held_by_another_request_answers_neither() -> None:
