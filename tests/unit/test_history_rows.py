@@ -146,9 +146,9 @@ def apply(connection: SmsConnection, step: tuple[Any, ...]) -> None:
         commands[kind](*args)
 
 
-def recorded(app: SmsChannels, steps: list[tuple[Any, ...]], batches: int) -> UUID:
-    """A connection of ``acc`` after ``steps``, saved in ``batches`` saves."""
-    connection = SmsConnection.request(
+def requested() -> SmsConnection:
+    """A new connection of ``acc`` just requested (not saved)."""
+    return SmsConnection.request(
         connection_id=uuid4(),
         account_id="acc",
         workspace_id="ws",
@@ -159,6 +159,11 @@ def recorded(app: SmsChannels, steps: list[tuple[Any, ...]], batches: int) -> UU
         phone_number="+14155550123",
         requested_by="u",
     )
+
+
+def recorded(app: SmsChannels, steps: list[tuple[Any, ...]], batches: int) -> UUID:
+    """A connection of ``acc`` after ``steps``, saved in ``batches`` saves."""
+    connection = requested()
     size = max(1, len(steps) // batches)
     for start in range(0, len(steps), size):
         for step in steps[start : start + size]:
@@ -331,17 +336,7 @@ def test_a_status_reported_after_a_submission_by_older_code_is_under_that_submis
     # Before 766a841 a report for the whole connection was recorded after a submission made
     # here too: such a stored fact names the submission then in effect, on both paths.
     app = popo_app()
-    connection = SmsConnection.request(
-        connection_id=uuid4(),
-        account_id="acc",
-        workspace_id="ws",
-        agent_id="agent",
-        mode="new",
-        country="US",
-        area_code=None,
-        phone_number="+14155550123",
-        requested_by="u",
-    )
+    connection = requested()
     for step in [("connected",), ("submitted", LevelState(), LevelState())]:
         apply(connection, step)
     # The previous code's command, without today's guard: the event method itself.

@@ -144,17 +144,7 @@ def test_a_vetting_answered_at_once_and_the_score_it_brought_are_saved_together(
 def test_a_campaign_verify_vetting_is_asked_again_with_its_token(
     app: SmsChannels, provider: SlowVettings
 ) -> None:
-    account = unique_account()
-    connection_id = connected(app, account, political(TOKEN))
-    from tests.unit.test_registration import submit  # noqa: PLC0415
-
-    submit(app, account, connection_id)
-    run_steps(app, connection_id)
-    brand_ref = app.get_connection(account, connection_id).level("brand").provider_ref
-    assert brand_ref is not None
-    provider.registrations.set_status(brand_ref, "approved", None, None)
-    app.poll_registration(connection_id)
-    run_steps(app, connection_id)
+    account, connection_id = political_vetted(app, provider)
     assert vettings(app, account, connection_id) == [("campaign_verify", "pending")]
     provider.pending = False
     assert app.poll_vettings(connection_id) == 1
