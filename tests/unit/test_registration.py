@@ -460,13 +460,20 @@ class Recording(SandboxProvider):
         return super().register_number(phone_number, number_ref, **asked)
 
 
-def test_the_campaign_and_number_steps_send_the_submitted_content_and_references() -> None:
+def registered_with_recording() -> tuple[Recording, SmsChannels, str, UUID]:
+    """A connection submitted and stepped through on a provider that records what it was
+    asked: (provider, application, account, connection id)."""
     provider = Recording()
     app = SmsChannels(provider, env=POPO)
     account = unique_account()
     connection_id = connected(app, account)
     submit(app, account, connection_id)
     run_steps(app, connection_id)
+    return provider, app, account, connection_id
+
+
+def test_the_campaign_and_number_steps_send_the_submitted_content_and_references() -> None:
+    provider, app, account, connection_id = registered_with_recording()
     connection = app.get_connection(account, connection_id)
     assert connection.submission is not None
     campaign: LevelRegistration = app.repository.get(connection.submission.campaign_registration_id)
@@ -488,12 +495,7 @@ def test_the_campaign_and_number_steps_send_the_submitted_content_and_references
 
 
 def test_an_in_place_resubmission_sends_the_fixed_campaign_to_the_same_object() -> None:
-    provider = Recording()
-    app = SmsChannels(provider, env=POPO)
-    account = unique_account()
-    connection_id = connected(app, account)
-    submit(app, account, connection_id)
-    run_steps(app, connection_id)
+    provider, app, account, connection_id = registered_with_recording()
     campaign_ref = app.get_connection(account, connection_id).level("campaign").provider_ref
     assert campaign_ref is not None
     reasons = ({"code": "30892", "description": "Samples", "fields": []},)
