@@ -282,3 +282,9 @@ def test_a_reported_daily_cap_wins_over_the_tiers_published_one() -> None:
     assert throughput_of({"tmobileTier": "platinum"}) == Throughput(tmobile_tier="PLATINUM")
     assert throughput_of({}) == Throughput()
     assert throughput_of(None) is None
+
+
+def test_combined_keeps_the_first_levels_decision_when_a_later_one_is_as_bad() -> None:
+    campaign = (CarrierState("tmobile", "rejected", ({"code": "30892"},)),)
+    number = (CarrierState("tmobile", "rejected", ({"code": "30000"},)),)
+    assert combined(campaign, number) == campaign

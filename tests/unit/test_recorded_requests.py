@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import OperationalError
+from eventsourcing.persistence import OperationalError, RecordConflictError
+from structlog.testing import capture_logs
 
 from api.idempotency import IN_FLIGHT_LEASE_SECONDS, MemoryResponseStore
 from domain.application import SmsChannels
-from domain.errors import RecordedRequestUnavailableError
+from domain.errors import NumberAlreadyConnectedError, RecordedRequestUnavailableError
 from domain.providers import (
     ProviderUnavailableError,
     ProvisionedNumber,
@@ -99,3 +100,35 @@ def test_a_store_failure_while_answering_a_replay_names_the_recorded_connection(
     with pytest.raises(RecordedRequestUnavailableError) as caught:
         app.connect(command())  # same key: the recorded connection, not a bare 503
     assert caught.value.connection_id == first.connection.id
+
+
+class OutcomeUnrecorded(SmsChannels):
+    """An application whose event store goes away as the provider's outcome is recorded
+    (after the purchase)."""
+
+    def _record_outcome(self, *args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("the database went away")
+
+
+def test_an_outcome_that_cannot_be_recorded_is_logged_with_the_connection_it_names() -> None:
+    app = OutcomeUnrecorded(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    with capture_logs() as logs, pytest.raises(RecordedRequestUnavailableError) as caught:
+        app.connect(command())
+    connection_id = str(caught.value.connection_id)
+    assert {
+        "event": "provisioning_unrecorded", "connection_id": connection_id,
+        "log_level": "warning",
+    } in logs  # fmt: skip
+
+
+class ClaimAlwaysTaken(SmsChannels):
+    """An application whose every save of a connect loses to a concurrent writer."""
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        raise RecordConflictError("another writer saved first")
+
+
+def test_a_connect_that_keeps_losing_its_save_says_the_number_is_taken() -> None:
+    app = ClaimAlwaysTaken(SandboxProvider(), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    with pytest.raises(NumberAlreadyConnectedError):
+        app.connect(command())

@@ -13,6 +13,7 @@ import pytest
 
 from domain.agent_directory import AgentInfo
 from domain.application import SmsChannels
+from domain.errors import VersionConflictError
 from domain.ids import number_claim_id
 from domain.number_claims import NumberClaim
 from domain.sms_connections import SmsConnection
@@ -136,3 +137,26 @@ def test_the_registration_commands_ask_the_snapshot_store_about_connections_only
     app.brand_registration_of(app.get_connection(account, first))
     assert asked.ids
     assert set(asked.ids) <= set(connection_ids)
+
+
+def test_a_connection_is_read_from_its_snapshot_unless_told_otherwise(app: SmsChannels) -> None:
+    connection_id = app.connect(command(key="k-snap")).connection.id
+    for _ in range(30):  # 60 events: past the snapshot interval (50)
+        app.update_settings("acc", connection_id, by="u", active=True)
+        app.update_settings("acc", connection_id, by="u", active=False)
+    _, snapshots = counted(app)
+    app.find(connection_id)
+    assert snapshots.calls == 1  # the snapshot, then only the events after it
+    app.find(connection_id, snapshots=False)
+    assert snapshots.calls == 1
+
+
+def test_a_change_under_an_if_match_naming_no_version_expected_version_0(
+    app: SmsChannels,
+) -> None:
+    """Weak or foreign tags only admit no version (``api.preconditions``): 412 naming 0."""
+    connection_id = app.connect(command(key="k-weak")).connection.id
+    with pytest.raises(VersionConflictError) as caught:
+        app.update_settings("acc", connection_id, by="u", active=True, expected_version=frozenset())
+    assert (caught.value.expected, caught.value.actual) == (
+        0, app.get_connection("acc", connection_id).version)  # fmt: skip
