@@ -155,7 +155,7 @@ test("a reclaimed number offers Replace number, which connects a new one with th
   await replace.getByRole("combobox", { name: "New number" }).click();
   // Another number than the one taken back (the provider may offer it again).
   const option = page.getByRole("option").filter({ hasNotText: c.phoneNumber }).first();
-  const number = ((await option.textContent()) ?? "").split(" · ")[0].trim(); // "+1… · Locality"
+  const number = (((await option.textContent()) ?? "").split(" · ")[0] ?? "").trim(); // "+1… · Locality"
   await option.click();
   await replace.getByRole("button", { name: "Replace number" }).click();
   await expect(page.getByText(`${number} replaces ${c.phoneNumber}`, { exact: true })).toBeVisible();
